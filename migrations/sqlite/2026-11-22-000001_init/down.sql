@@ -1,0 +1,17 @@
+DROP TABLE placement_skills;
+DROP TABLE placements;
+DROP TABLE sroi_contracts;
+DROP TABLE contact_moments;
+DROP TABLE ladder_measurements;
+DROP TABLE candidate_skills;
+DROP TABLE candidate_occupations;
+DROP TABLE candidates;
+DROP TABLE users;
+DROP TABLE organisations;
+DROP TABLE esco_occupation_skills;
+DROP TABLE esco_skills;
+DROP TABLE esco_occupations;
+DROP TABLE isco_groups;
+DROP TABLE pc4_areas;
+DROP TABLE municipalities;
+DROP TABLE app_settings;

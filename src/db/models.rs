@@ -1,0 +1,257 @@
+//! Row types, one per table. Lists and JSON blobs are stored as TEXT (see ARCHITECTURE.md).
+
+use super::schema::*;
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = municipalities)]
+pub struct Municipality {
+    pub id: String,
+    pub name: String,
+    pub cbs_code: String,
+    pub settings: String,
+    pub settings_version: i32,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = pc4_areas)]
+pub struct Pc4Area {
+    pub pc4: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub place: String,
+    pub municipality: String,
+    pub municipality_code: String,
+    pub province: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Deserialize)]
+#[diesel(table_name = isco_groups)]
+pub struct IscoGroup {
+    pub isco_code: String,
+    pub level: i32,
+    pub label_nl: String,
+    pub label_en: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = esco_occupations)]
+pub struct EscoOccupation {
+    pub id: String,
+    pub esco_code: String,
+    pub isco_group: String,
+    pub label_nl: String,
+    pub alt_labels_nl: String,
+    pub label_en: String,
+    pub description_nl: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = esco_skills)]
+pub struct EscoSkill {
+    pub id: String,
+    pub skill_type: String,
+    pub reuse_level: String,
+    pub label_nl: Option<String>,
+    pub alt_labels_nl: String,
+    pub label_en: String,
+    pub group_code: String,
+    pub group_nl: String,
+    pub description_nl: String,
+    pub municipality_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = esco_occupation_skills)]
+pub struct EscoOccupationSkill {
+    pub occupation_id: String,
+    pub skill_id: String,
+    pub essential: bool,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = organisations, treat_none_as_null = true)]
+pub struct Organisation {
+    pub id: String,
+    pub name: String,
+    pub kvk_number: String,
+    pub sector: String,
+    pub pc4: String,
+    pub contact_name: String,
+    pub contact_email: String,
+    pub contact_phone: String,
+    pub verified: bool,
+    pub verified_at: Option<NaiveDateTime>,
+    pub verified_by: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = users, treat_none_as_null = true)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub email_normalized: String,
+    pub password_hash: String,
+    pub role: String,
+    pub name: String,
+    pub municipality_id: Option<String>,
+    pub organisation_id: Option<String>,
+    pub candidate_id: Option<String>,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+    pub last_login_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = candidates, treat_none_as_null = true)]
+pub struct Candidate {
+    pub id: String,
+    pub municipality_id: String,
+    pub klantmanager_id: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub birth_date: NaiveDate,
+    pub pc4: String,
+    pub education_level: String,
+    pub startkwalificatie: bool,
+    pub language_level: Option<String>,
+    pub hours_min: i32,
+    pub hours_max: i32,
+    pub max_travel_km: i32,
+    pub driving_licence: bool,
+    pub own_transport: bool,
+    pub loonwaarde: Option<i32>,
+    pub loonwaarde_date: Option<NaiveDate>,
+    pub doelgroepregister: bool,
+    pub beschut_werk_indicatie: bool,
+    pub lks_target_group: bool,
+    pub needs_job_coach: bool,
+    pub statushouder: bool,
+    pub work_capacity_limits: String,
+    pub support_needs: String,
+    /// JSON object domain -> score 1..5
+    pub zrm_scores: String,
+    /// JSON array of sector names
+    pub sector_preferences: String,
+    pub available_from: Option<NaiveDate>,
+    pub consent_matching: bool,
+    pub consent_anonymous_profile: bool,
+    pub consent_email: bool,
+    pub status: String,
+    pub outflow_reason: Option<String>,
+    pub outflow_date: Option<NaiveDate>,
+    pub version: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = candidate_occupations)]
+pub struct CandidateOccupation {
+    pub candidate_id: String,
+    pub occupation_id: String,
+    pub experience: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = candidate_skills)]
+pub struct CandidateSkill {
+    pub id: String,
+    pub candidate_id: String,
+    pub skill_id: Option<String>,
+    pub free_text: Option<String>,
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = ladder_measurements, treat_none_as_null = true)]
+pub struct LadderMeasurement {
+    pub id: String,
+    pub candidate_id: String,
+    pub measured_on: NaiveDate,
+    pub step: i32,
+    pub target_step: Option<i32>,
+    pub measured_by: Option<String>,
+    pub note: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = contact_moments, treat_none_as_null = true)]
+pub struct ContactMoment {
+    pub id: String,
+    pub candidate_id: String,
+    pub contact_date: NaiveDate,
+    pub channel: String,
+    pub by_user_id: Option<String>,
+    pub note: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = sroi_contracts, treat_none_as_null = true)]
+pub struct SroiContract {
+    pub id: String,
+    pub organisation_id: String,
+    pub municipality_id: String,
+    pub reference: String,
+    pub description: String,
+    pub contract_value_cents: i64,
+    pub percentage: f64,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = placements, treat_none_as_null = true)]
+pub struct Placement {
+    pub id: String,
+    pub organisation_id: String,
+    pub kind: String,
+    pub title: String,
+    pub description: String,
+    pub occupation_id: Option<String>,
+    pub hours_min: i32,
+    pub hours_max: i32,
+    pub pc4: String,
+    pub hourly_wage_cents: Option<i32>,
+    pub language_level_required: Option<String>,
+    /// comma-separated ladder steps, e.g. "3,4"
+    pub ladder_steps: String,
+    pub internal_supervisor: bool,
+    pub job_coach_welcome: bool,
+    pub adapted_workplace: bool,
+    pub lks_accepted: bool,
+    pub counts_banenafspraak: bool,
+    pub sroi_contract_id: Option<String>,
+    pub positions: i32,
+    pub start_date: Option<NaiveDate>,
+    pub duration_months: Option<i32>,
+    pub extension_months: Option<i32>,
+    pub status: String,
+    pub version: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl Placement {
+    pub fn ladder_steps_vec(&self) -> Vec<i32> {
+        self.ladder_steps.split(',').filter_map(|s| s.trim().parse().ok()).collect()
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = placement_skills)]
+pub struct PlacementSkill {
+    pub placement_id: String,
+    pub skill_id: String,
+    pub required: bool,
+}

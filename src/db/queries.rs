@@ -1,0 +1,182 @@
+//! Loading whole aggregates, one query per table (never a query per row).
+
+use super::models::*;
+use super::schema::*;
+use super::DbConnection;
+use diesel::prelude::*;
+use std::collections::HashMap;
+
+/// A placement with its skills and its organisation.
+#[derive(Debug, Clone)]
+pub struct PlacementFull {
+    pub placement: Placement,
+    pub skills: Vec<PlacementSkill>,
+    pub organisation: Organisation,
+}
+
+impl PlacementFull {
+    /// Published = open and the organisation is verified.
+    pub fn is_published(&self) -> bool {
+        self.placement.status == "open" && self.organisation.verified
+    }
+}
+
+/// A candidate with occupations, skills and the latest ladder measurement.
+#[derive(Debug, Clone)]
+pub struct CandidateFull {
+    pub candidate: Candidate,
+    pub occupations: Vec<CandidateOccupation>,
+    pub skills: Vec<CandidateSkill>,
+    pub ladder: Option<LadderMeasurement>,
+    pub last_contact: Option<chrono::NaiveDate>,
+}
+
+fn group<T, K: Fn(&T) -> String>(rows: Vec<T>, key: K) -> HashMap<String, Vec<T>> {
+    let mut m: HashMap<String, Vec<T>> = HashMap::new();
+    for r in rows {
+        m.entry(key(&r)).or_default().push(r);
+    }
+    m
+}
+
+pub fn placements_full(conn: &mut DbConnection, ps: Vec<Placement>) -> QueryResult<Vec<PlacementFull>> {
+    if ps.is_empty() {
+        return Ok(vec![]);
+    }
+    let ids: Vec<&String> = ps.iter().map(|p| &p.id).collect();
+    let skills = placement_skills::table
+        .filter(placement_skills::placement_id.eq_any(&ids))
+        .select(PlacementSkill::as_select())
+        .load(conn)?;
+    let mut skills = group(skills, |s| s.placement_id.clone());
+    let mut org_ids: Vec<&String> = ps.iter().map(|p| &p.organisation_id).collect();
+    org_ids.sort();
+    org_ids.dedup();
+    let orgs: HashMap<String, Organisation> = organisations::table
+        .filter(organisations::id.eq_any(&org_ids))
+        .select(Organisation::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|o| (o.id.clone(), o))
+        .collect();
+    let mut out = Vec::with_capacity(ps.len());
+    for p in ps {
+        let Some(org) = orgs.get(&p.organisation_id).cloned() else { continue };
+        let mut sk = skills.remove(&p.id).unwrap_or_default();
+        sk.sort_by(|a, b| b.required.cmp(&a.required).then(a.skill_id.cmp(&b.skill_id)));
+        out.push(PlacementFull { placement: p, skills: sk, organisation: org });
+    }
+    Ok(out)
+}
+
+pub fn placement_full(conn: &mut DbConnection, id: &str) -> QueryResult<Option<PlacementFull>> {
+    let p = placements::table.find(id).select(Placement::as_select()).first(conn).optional()?;
+    Ok(match p {
+        Some(p) => placements_full(conn, vec![p])?.pop(),
+        None => None,
+    })
+}
+
+/// Latest ladder measurement per candidate (by date, then creation time).
+pub fn latest_ladder(conn: &mut DbConnection, ids: &[&String]) -> QueryResult<HashMap<String, LadderMeasurement>> {
+    let mut out: HashMap<String, LadderMeasurement> = HashMap::new();
+    for chunk in ids.chunks(5000) {
+        let rows = ladder_measurements::table
+            .filter(ladder_measurements::candidate_id.eq_any(chunk))
+            .select(LadderMeasurement::as_select())
+            .load(conn)?;
+        for m in rows {
+            let newer = match out.get(&m.candidate_id) {
+                None => true,
+                Some(cur) => (m.measured_on, m.created_at) > (cur.measured_on, cur.created_at),
+            };
+            if newer {
+                out.insert(m.candidate_id.clone(), m);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Date of the latest contact moment per candidate.
+pub fn last_contacts(conn: &mut DbConnection, ids: &[&String]) -> QueryResult<HashMap<String, chrono::NaiveDate>> {
+    let mut out: HashMap<String, chrono::NaiveDate> = HashMap::new();
+    for chunk in ids.chunks(5000) {
+        let rows: Vec<(String, chrono::NaiveDate)> = contact_moments::table
+            .filter(contact_moments::candidate_id.eq_any(chunk))
+            .select((contact_moments::candidate_id, contact_moments::contact_date))
+            .load(conn)?;
+        for (cid, d) in rows {
+            let e = out.entry(cid).or_insert(d);
+            if d > *e {
+                *e = d;
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub fn candidates_full(conn: &mut DbConnection, cs: Vec<Candidate>) -> QueryResult<Vec<CandidateFull>> {
+    if cs.is_empty() {
+        return Ok(vec![]);
+    }
+    let ids: Vec<&String> = cs.iter().map(|c| &c.id).collect();
+    let mut occ = HashMap::new();
+    let mut sk = HashMap::new();
+    for chunk in ids.chunks(5000) {
+        let o = candidate_occupations::table
+            .filter(candidate_occupations::candidate_id.eq_any(chunk))
+            .select(CandidateOccupation::as_select())
+            .load(conn)?;
+        for (k, v) in group(o, |r| r.candidate_id.clone()) {
+            occ.insert(k, v);
+        }
+        let s = candidate_skills::table
+            .filter(candidate_skills::candidate_id.eq_any(chunk))
+            .select(CandidateSkill::as_select())
+            .load(conn)?;
+        for (k, v) in group(s, |r| r.candidate_id.clone()) {
+            sk.insert(k, v);
+        }
+    }
+    let mut ladder = latest_ladder(conn, &ids)?;
+    let mut contacts = last_contacts(conn, &ids)?;
+    Ok(cs
+        .into_iter()
+        .map(|c| {
+            let mut occupations: Vec<CandidateOccupation> = occ.remove(&c.id).unwrap_or_default();
+            occupations.sort_by(|a, b| a.occupation_id.cmp(&b.occupation_id));
+            let mut skills: Vec<CandidateSkill> = sk.remove(&c.id).unwrap_or_default();
+            skills.sort_by(|a, b| a.id.cmp(&b.id));
+            CandidateFull {
+                ladder: ladder.remove(&c.id),
+                last_contact: contacts.remove(&c.id),
+                occupations,
+                skills,
+                candidate: c,
+            }
+        })
+        .collect())
+}
+
+pub fn candidate_full(conn: &mut DbConnection, id: &str) -> QueryResult<Option<CandidateFull>> {
+    let c = candidates::table.find(id).select(Candidate::as_select()).first(conn).optional()?;
+    Ok(match c {
+        Some(c) => candidates_full(conn, vec![c])?.pop(),
+        None => None,
+    })
+}
+
+pub fn get_setting(conn: &mut DbConnection, key: &str) -> QueryResult<Option<String>> {
+    app_settings::table.find(key).select(app_settings::value).first(conn).optional()
+}
+
+pub fn put_setting(conn: &mut DbConnection, key: &str, value: &str) -> QueryResult<()> {
+    let n = diesel::update(app_settings::table.find(key)).set(app_settings::value.eq(value)).execute(conn)?;
+    if n == 0 {
+        diesel::insert_into(app_settings::table)
+            .values((app_settings::key.eq(key), app_settings::value.eq(value)))
+            .execute(conn)?;
+    }
+    Ok(())
+}

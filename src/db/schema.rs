@@ -1,0 +1,281 @@
+// Diesel table definitions, shared by both backends (plain SQL types only, see ARCHITECTURE.md).
+
+diesel::table! {
+    app_settings (key) {
+        key -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    municipalities (id) {
+        id -> Text,
+        name -> Text,
+        cbs_code -> Text,
+        settings -> Text,
+        settings_version -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    pc4_areas (pc4) {
+        pc4 -> Text,
+        lat -> Double,
+        lon -> Double,
+        place -> Text,
+        municipality -> Text,
+        municipality_code -> Text,
+        province -> Text,
+    }
+}
+
+diesel::table! {
+    isco_groups (isco_code) {
+        isco_code -> Text,
+        level -> Integer,
+        label_nl -> Text,
+        label_en -> Text,
+    }
+}
+
+diesel::table! {
+    esco_occupations (id) {
+        id -> Text,
+        esco_code -> Text,
+        isco_group -> Text,
+        label_nl -> Text,
+        alt_labels_nl -> Text,
+        label_en -> Text,
+        description_nl -> Text,
+    }
+}
+
+diesel::table! {
+    esco_skills (id) {
+        id -> Text,
+        skill_type -> Text,
+        reuse_level -> Text,
+        label_nl -> Nullable<Text>,
+        alt_labels_nl -> Text,
+        label_en -> Text,
+        group_code -> Text,
+        group_nl -> Text,
+        description_nl -> Text,
+        municipality_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    esco_occupation_skills (occupation_id, skill_id) {
+        occupation_id -> Text,
+        skill_id -> Text,
+        essential -> Bool,
+    }
+}
+
+diesel::table! {
+    organisations (id) {
+        id -> Text,
+        name -> Text,
+        kvk_number -> Text,
+        sector -> Text,
+        pc4 -> Text,
+        contact_name -> Text,
+        contact_email -> Text,
+        contact_phone -> Text,
+        verified -> Bool,
+        verified_at -> Nullable<Timestamp>,
+        verified_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        email -> Text,
+        email_normalized -> Text,
+        password_hash -> Text,
+        role -> Text,
+        name -> Text,
+        municipality_id -> Nullable<Text>,
+        organisation_id -> Nullable<Text>,
+        candidate_id -> Nullable<Text>,
+        active -> Bool,
+        created_at -> Timestamp,
+        last_login_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    candidates (id) {
+        id -> Text,
+        municipality_id -> Text,
+        klantmanager_id -> Text,
+        first_name -> Text,
+        last_name -> Text,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        birth_date -> Date,
+        pc4 -> Text,
+        education_level -> Text,
+        startkwalificatie -> Bool,
+        language_level -> Nullable<Text>,
+        hours_min -> Integer,
+        hours_max -> Integer,
+        max_travel_km -> Integer,
+        driving_licence -> Bool,
+        own_transport -> Bool,
+        loonwaarde -> Nullable<Integer>,
+        loonwaarde_date -> Nullable<Date>,
+        doelgroepregister -> Bool,
+        beschut_werk_indicatie -> Bool,
+        lks_target_group -> Bool,
+        needs_job_coach -> Bool,
+        statushouder -> Bool,
+        work_capacity_limits -> Text,
+        support_needs -> Text,
+        zrm_scores -> Text,
+        sector_preferences -> Text,
+        available_from -> Nullable<Date>,
+        consent_matching -> Bool,
+        consent_anonymous_profile -> Bool,
+        consent_email -> Bool,
+        status -> Text,
+        outflow_reason -> Nullable<Text>,
+        outflow_date -> Nullable<Date>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    candidate_occupations (candidate_id, occupation_id) {
+        candidate_id -> Text,
+        occupation_id -> Text,
+        experience -> Text,
+    }
+}
+
+diesel::table! {
+    candidate_skills (id) {
+        id -> Text,
+        candidate_id -> Text,
+        skill_id -> Nullable<Text>,
+        free_text -> Nullable<Text>,
+        level -> Text,
+    }
+}
+
+diesel::table! {
+    ladder_measurements (id) {
+        id -> Text,
+        candidate_id -> Text,
+        measured_on -> Date,
+        step -> Integer,
+        target_step -> Nullable<Integer>,
+        measured_by -> Nullable<Text>,
+        note -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    contact_moments (id) {
+        id -> Text,
+        candidate_id -> Text,
+        contact_date -> Date,
+        channel -> Text,
+        by_user_id -> Nullable<Text>,
+        note -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sroi_contracts (id) {
+        id -> Text,
+        organisation_id -> Text,
+        municipality_id -> Text,
+        reference -> Text,
+        description -> Text,
+        contract_value_cents -> BigInt,
+        percentage -> Double,
+        period_start -> Date,
+        period_end -> Date,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    placements (id) {
+        id -> Text,
+        organisation_id -> Text,
+        kind -> Text,
+        title -> Text,
+        description -> Text,
+        occupation_id -> Nullable<Text>,
+        hours_min -> Integer,
+        hours_max -> Integer,
+        pc4 -> Text,
+        hourly_wage_cents -> Nullable<Integer>,
+        language_level_required -> Nullable<Text>,
+        ladder_steps -> Text,
+        internal_supervisor -> Bool,
+        job_coach_welcome -> Bool,
+        adapted_workplace -> Bool,
+        lks_accepted -> Bool,
+        counts_banenafspraak -> Bool,
+        sroi_contract_id -> Nullable<Text>,
+        positions -> Integer,
+        start_date -> Nullable<Date>,
+        duration_months -> Nullable<Integer>,
+        extension_months -> Nullable<Integer>,
+        status -> Text,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    placement_skills (placement_id, skill_id) {
+        placement_id -> Text,
+        skill_id -> Text,
+        required -> Bool,
+    }
+}
+
+diesel::joinable!(candidates -> municipalities (municipality_id));
+diesel::joinable!(candidate_occupations -> candidates (candidate_id));
+diesel::joinable!(candidate_skills -> candidates (candidate_id));
+diesel::joinable!(ladder_measurements -> candidates (candidate_id));
+diesel::joinable!(contact_moments -> candidates (candidate_id));
+diesel::joinable!(placements -> organisations (organisation_id));
+diesel::joinable!(placement_skills -> placements (placement_id));
+diesel::joinable!(sroi_contracts -> organisations (organisation_id));
+diesel::joinable!(esco_occupation_skills -> esco_occupations (occupation_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    app_settings,
+    municipalities,
+    pc4_areas,
+    isco_groups,
+    esco_occupations,
+    esco_skills,
+    esco_occupation_skills,
+    organisations,
+    users,
+    candidates,
+    candidate_occupations,
+    candidate_skills,
+    ladder_measurements,
+    contact_moments,
+    sroi_contracts,
+    placements,
+    placement_skills,
+);

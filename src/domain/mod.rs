@@ -1,0 +1,175 @@
+//! Pure rules of the domain (see ../shared/docs/DOMAIN.md). No I/O, no actix, no diesel.
+
+pub mod geo;
+pub mod kinds;
+pub mod ladder;
+pub mod language;
+
+pub use kinds::PlacementKind;
+
+use serde::{Deserialize, Serialize};
+
+/// One field that failed validation, with a message a person can act on (Dutch).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError { field: field.into(), message: message.into() }
+    }
+}
+
+/// The four roles of the platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Beheerder,
+    Klantmanager,
+    Werkgever,
+    Kandidaat,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Beheerder => "beheerder",
+            Role::Klantmanager => "klantmanager",
+            Role::Werkgever => "werkgever",
+            Role::Kandidaat => "kandidaat",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Role> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "beheerder" | "admin" => Some(Role::Beheerder),
+            "klantmanager" => Some(Role::Klantmanager),
+            "werkgever" | "employer" => Some(Role::Werkgever),
+            "kandidaat" | "candidate" => Some(Role::Kandidaat),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A KvK (Chamber of Commerce) number: exactly 8 digits, not all zero.
+/// KvK numbers carry no check digit (KvK, since 2009), so the format is all that can be checked.
+pub fn validate_kvk(kvk: &str) -> Result<(), &'static str> {
+    let k = kvk.trim();
+    if k.len() != 8 || !k.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("Een KvK-nummer bestaat uit precies 8 cijfers.");
+    }
+    if k.bytes().all(|b| b == b'0') {
+        return Err("Dit KvK-nummer bestaat niet (alleen nullen).");
+    }
+    Ok(())
+}
+
+/// A PC4 postcode: four digits, the first not zero.
+pub fn is_pc4_format(pc4: &str) -> bool {
+    let b = pc4.as_bytes();
+    b.len() == 4 && b.iter().all(|c| c.is_ascii_digit()) && b[0] != b'0'
+}
+
+/// Age in whole years on a date.
+pub fn age_on(birth: chrono::NaiveDate, on: chrono::NaiveDate) -> i32 {
+    use chrono::Datelike;
+    let mut age = on.year() - birth.year();
+    if (on.month(), on.day()) < (birth.month(), birth.day()) {
+        age -= 1;
+    }
+    age
+}
+
+/// Candidate status values.
+pub const CANDIDATE_STATUSES: &[&str] = &["actief", "uitgestroomd"];
+/// Reasons for uitstroom (outflow), for the quarterly monitor.
+pub const OUTFLOW_REASONS: &[&str] = &[
+    "betaald_werk",
+    "betaald_werk_met_ondersteuning",
+    "opleiding",
+    "verhuizing",
+    "andere_uitkering",
+    "overlijden",
+    "overig",
+];
+/// Placement statuses.
+pub const PLACEMENT_STATUSES: &[&str] = &["draft", "open", "filled", "closed"];
+/// Contact channels.
+pub const CONTACT_CHANNELS: &[&str] = &["gesprek", "huisbezoek", "telefoon", "video", "email", "brief"];
+/// Channels that count as a personal contact for the contact norm.
+pub const PERSONAL_CHANNELS: &[&str] = &["gesprek", "huisbezoek", "telefoon", "video"];
+/// Education levels (Dutch system).
+pub const EDUCATION_LEVELS: &[&str] = &[
+    "geen", "basisonderwijs", "vmbo", "mbo1", "mbo2", "mbo3", "mbo4", "havo", "vwo", "hbo", "wo", "buitenlands",
+];
+/// Experience levels for an occupation.
+pub const EXPERIENCE_LEVELS: &[&str] = &["geen", "beginner", "ervaren", "zeer_ervaren"];
+/// Skill levels.
+pub const SKILL_LEVELS: &[&str] = &["basis", "gevorderd", "expert"];
+/// The 13 ZRM domains (Zelfredzaamheidsmatrix).
+pub const ZRM_DOMAINS: &[&str] = &[
+    "financien",
+    "werk_opleiding",
+    "tijdsbesteding",
+    "huisvesting",
+    "huiselijke_relaties",
+    "geestelijke_gezondheid",
+    "lichamelijke_gezondheid",
+    "middelengebruik",
+    "basale_adl",
+    "instrumentele_adl",
+    "sociaal_netwerk",
+    "maatschappelijke_participatie",
+    "justitie",
+];
+
+/// Checks a ZRM score map: known domains, scores 1..=5.
+pub fn validate_zrm(scores: &std::collections::BTreeMap<String, i32>) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    for (k, v) in scores {
+        if !ZRM_DOMAINS.contains(&k.as_str()) {
+            errs.push(FieldError::new(
+                format!("zrm_scores.{k}"),
+                format!("Onbekend ZRM-domein. Kies uit: {}.", ZRM_DOMAINS.join(", ")),
+            ));
+        } else if !(1..=5).contains(v) {
+            errs.push(FieldError::new(format!("zrm_scores.{k}"), "Een ZRM-score ligt tussen 1 en 5."));
+        }
+    }
+    errs
+}
+
+pub fn one_of(field: &str, value: &str, allowed: &[&str]) -> Option<FieldError> {
+    if allowed.contains(&value) {
+        None
+    } else {
+        Some(FieldError::new(field, format!("Ongeldige waarde '{value}'. Kies uit: {}.", allowed.join(", "))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kvk_format() {
+        assert!(validate_kvk("12345678").is_ok());
+        assert!(validate_kvk("1234567").is_err());
+        assert!(validate_kvk("1234567a").is_err());
+        assert!(validate_kvk("00000000").is_err());
+    }
+
+    #[test]
+    fn age() {
+        let b = chrono::NaiveDate::from_ymd_opt(2000, 6, 15).unwrap();
+        assert_eq!(age_on(b, chrono::NaiveDate::from_ymd_opt(2026, 6, 14).unwrap()), 25);
+        assert_eq!(age_on(b, chrono::NaiveDate::from_ymd_opt(2026, 6, 15).unwrap()), 26);
+    }
+}

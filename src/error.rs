@@ -1,0 +1,144 @@
+//! One error type for the whole app, with a code table. The JSON API answers
+//! `{code, message, fields}`; bad input never becomes a 500.
+
+use crate::domain::FieldError;
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("De invoer is niet geldig.")]
+    Validation(Vec<FieldError>),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("U heeft geen toegang tot deze functie.")]
+    Forbidden,
+    #[error("Niet gevonden.")]
+    NotFound,
+    #[error("{message}")]
+    Conflict { message: String, fields: Vec<FieldError> },
+    #[error("Te veel verzoeken; probeer het over {retry_after} seconden opnieuw.")]
+    TooManyRequests { retry_after: u64 },
+    #[error("{0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// The JSON body of every API error.
+#[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Machine-readable code, e.g. `validation_failed`, `not_found`.
+    pub code: String,
+    /// Human-readable message (Dutch).
+    pub message: String,
+    /// Field errors, for `validation_failed` (and some conflicts).
+    #[serde(default)]
+    pub fields: Vec<FieldError>,
+}
+
+impl AppError {
+    pub fn field(field: &str, message: impl Into<String>) -> AppError {
+        AppError::Validation(vec![FieldError::new(field, message)])
+    }
+    pub fn conflict(message: impl Into<String>) -> AppError {
+        AppError::Conflict { message: message.into(), fields: vec![] }
+    }
+    pub fn unauthorized() -> AppError {
+        AppError::Unauthorized("Log in om verder te gaan.".into())
+    }
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Validation(_) => "validation_failed",
+            AppError::BadRequest(_) => "bad_request",
+            AppError::Unauthorized(_) => "unauthorized",
+            AppError::Forbidden => "forbidden",
+            AppError::NotFound => "not_found",
+            AppError::Conflict { .. } => "conflict",
+            AppError::TooManyRequests { .. } => "too_many_requests",
+            AppError::Unavailable(_) => "unavailable",
+            AppError::Internal(_) => "internal_error",
+        }
+    }
+    /// Returns Err(Validation) if the list is not empty.
+    pub fn check(errors: Vec<FieldError>) -> Result<(), AppError> {
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Validation(errors))
+        }
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let message = match self {
+            AppError::Internal(e) => {
+                log::error!("internal error: {e:#}");
+                "Er ging iets mis aan onze kant. Probeer het later opnieuw.".to_string()
+            }
+            other => other.to_string(),
+        };
+        let fields = match self {
+            AppError::Validation(f) => f.clone(),
+            AppError::Conflict { fields, .. } => fields.clone(),
+            _ => vec![],
+        };
+        let mut resp = HttpResponse::build(self.status_code());
+        if let AppError::TooManyRequests { retry_after } = self {
+            resp.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+        }
+        if let AppError::Unauthorized(_) = self {
+            resp.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        resp.json(ErrorBody { code: self.code().to_string(), message, fields })
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match e {
+            Error::NotFound => AppError::NotFound,
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                AppError::conflict(format!("Dit bestaat al ({}).", info.message()))
+            }
+            Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
+                AppError::conflict("Dit gegeven wordt nog gebruikt of verwijst naar iets dat niet bestaat.")
+            }
+            other => AppError::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for AppError {
+    fn from(e: diesel::r2d2::PoolError) -> Self {
+        log::error!("database pool: {e}");
+        AppError::Unavailable("De database is tijdelijk niet bereikbaar.".into())
+    }
+}
+
+impl From<actix_web::error::BlockingError> for AppError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        AppError::Internal(anyhow::anyhow!("blocking task failed: {e}"))
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,105 @@
+//! Opstap: a platform for bringing people on the Dutch Participatiewet into work, or one step
+//! further up the participation ladder. `app()` is shared by the binary and the tests.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod refdata;
+pub mod search;
+pub mod state;
+pub mod web;
+
+use actix_web::{middleware, web as aweb, App};
+use config::Config;
+use state::AppState;
+
+/// The attribution lines the licences of the reference data require.
+pub const ATTRIBUTION_ESCO: &str = "This service uses the ESCO classification of the European Commission.";
+pub const ATTRIBUTION_GEONAMES: &str = "Postcode data © GeoNames (geonames.org), CC BY 4.0, modified.";
+
+/// What start-up did, for the console.
+#[derive(Debug, Default)]
+pub struct Startup {
+    pub migrations_run: usize,
+    pub refdata: Option<refdata::ImportReport>,
+    pub demo: Option<demo::DemoReport>,
+    pub index_rebuilt: Option<(usize, usize)>,
+}
+
+/// Builds the application state: connects, migrates, imports reference data when the database
+/// has none, seeds the demo when asked and the database is empty, opens (or rebuilds) the index
+/// and starts its writer.
+pub fn build_state(config: Config, progress: bool) -> anyhow::Result<(AppState, Startup)> {
+    let mut startup = Startup::default();
+    let backend = db::Backend::of_url(&config.database_url);
+    let pool = db::connect(&config.database_url, config.db_pool_size)?;
+    let mut conn = pool.get()?;
+    startup.migrations_run = db::run_migrations(&mut conn)?;
+    if !refdata::is_imported(&mut conn)? {
+        if config.refdata_dir.exists() {
+            let r = refdata::import(&mut conn, &config.refdata_dir, progress)?;
+            if !r.missing_files.is_empty() {
+                log::warn!("reference data incomplete in {}: missing {}", config.refdata_dir.display(), r.missing_files.join(", "));
+            }
+            startup.refdata = Some(r);
+        } else {
+            log::warn!(
+                "reference data folder {} not found: running without ESCO suggestions and distances (set OPSTAP_REFDATA)",
+                config.refdata_dir.display()
+            );
+        }
+    }
+    let rd = refdata::RefData::load(&mut conn)?;
+    if config.demo {
+        startup.demo = demo::seed_if_empty(&mut conn, &rd)?;
+    }
+    let secret = match &config.jwt_secret {
+        Some(s) => s.clone(),
+        None => match db::queries::get_setting(&mut conn, "jwt_secret")? {
+            Some(s) => s,
+            None => {
+                let s = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+                db::queries::put_setting(&mut conn, "jwt_secret", &s)?;
+                s
+            }
+        },
+    };
+    drop(conn);
+    let (index, rebuild) = search::open(&config.index_dir)?;
+    if rebuild {
+        let r = search::rebuild_offline(&index, &pool, &rd, progress)?;
+        startup.index_rebuilt = Some(r);
+    }
+    let jwt = auth::JwtKeys::new(secret.as_bytes(), config.token_ttl_minutes);
+    let state = AppState::new(config, pool.clone(), backend, rd, index.clone(), jwt);
+    index.start_writer(pool, state.refdata.clone())?;
+    Ok((state, startup))
+}
+
+/// The actix application; used by `serve` and by the tests.
+pub fn app(
+    state: AppState,
+) -> App<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(aweb::Data::new(state))
+        .wrap(
+            middleware::DefaultHeaders::new()
+                .add(("X-Content-Type-Options", "nosniff"))
+                .add(("X-Frame-Options", "DENY"))
+                .add(("Referrer-Policy", "same-origin")),
+        )
+        .wrap(middleware::Logger::new("%r %s %Dms"))
+        .configure(web::configure)
+        .default_service(aweb::to(|| async { Err::<actix_web::HttpResponse, _>(error::AppError::NotFound) }))
+}

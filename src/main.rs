@@ -1,0 +1,248 @@
+//! The `opstap` command: parse, build state, run. Every option also reads an environment
+//! variable (`DATABASE_URL` and `OPSTAP_*`).
+
+use clap::{Args, Parser, Subcommand};
+use opstap::config::Config;
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(name = "opstap", version, about = "Opstap: werk en participatie voor mensen in de Participatiewet")]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Args, Debug, Clone)]
+struct Global {
+    /// Database: a SQLite file (sqlite://path or a path) or postgres://user:pass@host/db
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/opstap.sqlite", global = true)]
+    database_url: String,
+    /// Folder of the search index
+    #[arg(long, env = "OPSTAP_INDEX_DIR", default_value = "index", global = true)]
+    index_dir: PathBuf,
+    /// Folder with the reference data (ESCO, PC4)
+    #[arg(long = "refdata", env = "OPSTAP_REFDATA", default_value = "../shared/data", global = true)]
+    refdata: PathBuf,
+    /// Mail folder (used when no SMTP URL is set)
+    #[arg(long, env = "OPSTAP_MAIL_DIR", default_value = "data/mail", global = true)]
+    mail_dir: PathBuf,
+    /// SMTP server, e.g. smtp://user:pass@host:587 (STARTTLS) or smtps://host:465
+    #[arg(long, env = "OPSTAP_SMTP_URL", global = true)]
+    smtp_url: Option<String>,
+    /// Sender of e-mail
+    #[arg(long, env = "OPSTAP_MAIL_FROM", default_value = "Opstap <noreply@opstap.local>", global = true)]
+    mail_from: String,
+    /// Secret for session tokens (default: generated once and kept in the database)
+    #[arg(long, env = "OPSTAP_JWT_SECRET", global = true, hide_env_values = true)]
+    jwt_secret: Option<String>,
+    /// Lifetime of a session token in minutes
+    #[arg(long, env = "OPSTAP_TOKEN_TTL_MINUTES", default_value_t = 480, global = true)]
+    token_ttl_minutes: i64,
+    /// Public base URL (for links in e-mail)
+    #[arg(long, env = "OPSTAP_PUBLIC_URL", default_value = "http://127.0.0.1:8080", global = true)]
+    public_url: String,
+    /// Database connections in the pool
+    #[arg(long, env = "OPSTAP_DB_POOL_SIZE", default_value_t = 8, global = true)]
+    db_pool_size: u32,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the web platform (the default)
+    Serve(ServeArgs),
+    /// Run pending database migrations
+    Migrate,
+    /// Rebuild the search index from the database (stop the server first)
+    Reindex,
+    /// Import reference data (ESCO, PC4) from a folder; rows already present are kept
+    ImportRefdata {
+        /// Folder with the CSV files
+        #[arg(long = "from", env = "OPSTAP_REFDATA")]
+        from: PathBuf,
+    },
+    /// Manage accounts
+    User {
+        #[command(subcommand)]
+        cmd: UserCmd,
+    },
+}
+
+#[derive(Args, Debug, Default)]
+struct ServeArgs {
+    /// Address to listen on
+    #[arg(long, env = "OPSTAP_BIND", default_value = "127.0.0.1:8080")]
+    bind: String,
+    /// Seed demo data into an empty database
+    #[arg(long, env = "OPSTAP_DEMO", default_value = "true", value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::Set)]
+    demo: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum UserCmd {
+    /// Create an account
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, env = "OPSTAP_USER_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// beheerder | klantmanager | werkgever | kandidaat
+        #[arg(long)]
+        role: String,
+        #[arg(long, default_value = "")]
+        name: String,
+        /// Organisation id (werkgever)
+        #[arg(long)]
+        organisation: Option<String>,
+        /// Candidate id (kandidaat)
+        #[arg(long)]
+        candidate: Option<String>,
+        /// Municipality for beheerder/klantmanager: CBS code (e.g. 0262) or name; created if new
+        #[arg(long)]
+        municipality: Option<String>,
+    },
+}
+
+fn config(g: &Global, serve: Option<&ServeArgs>) -> Config {
+    Config {
+        database_url: g.database_url.clone(),
+        bind: serve.map(|s| s.bind.clone()).unwrap_or_else(|| "127.0.0.1:8080".into()),
+        index_dir: g.index_dir.clone(),
+        refdata_dir: g.refdata.clone(),
+        demo: serve.map(|s| s.demo).unwrap_or(false),
+        mail_dir: g.mail_dir.clone(),
+        smtp_url: g.smtp_url.clone(),
+        mail_from: g.mail_from.clone(),
+        jwt_secret: g.jwt_secret.clone(),
+        token_ttl_minutes: g.token_ttl_minutes,
+        public_url: g.public_url.clone(),
+        db_pool_size: g.db_pool_size,
+    }
+}
+
+fn main() {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info,tantivy=warn")).init();
+    let cli = Cli::parse();
+    if let Err(e) = run(cli) {
+        eprintln!("opstap: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let g = cli.global;
+    match cli.command.unwrap_or(Command::Serve(ServeArgs { bind: std::env::var("OPSTAP_BIND").unwrap_or_else(|_| "127.0.0.1:8080".into()), demo: demo_env() })) {
+        Command::Serve(s) => serve(config(&g, Some(&s))),
+        Command::Migrate => {
+            let pool = opstap::db::connect(&g.database_url, 1)?;
+            let mut conn = pool.get()?;
+            let n = opstap::db::run_migrations(&mut conn)?;
+            println!("{n} migration(s) run on {}", opstap::db::redact_url(&g.database_url));
+            Ok(())
+        }
+        Command::Reindex => {
+            let pool = opstap::db::connect(&g.database_url, 2)?;
+            let mut conn = pool.get()?;
+            opstap::db::run_migrations(&mut conn)?;
+            let rd = opstap::refdata::RefData::load(&mut conn)?;
+            drop(conn);
+            let (idx, _) = opstap::search::open(&g.index_dir)?;
+            let started = std::time::Instant::now();
+            let (p, c) = opstap::search::rebuild_offline(&idx, &pool, &rd, true)?;
+            println!("Reindexed {p} placements and {c} candidates in {:.1} s", started.elapsed().as_secs_f64());
+            Ok(())
+        }
+        Command::ImportRefdata { from } => {
+            let pool = opstap::db::connect(&g.database_url, 1)?;
+            let mut conn = pool.get()?;
+            opstap::db::run_migrations(&mut conn)?;
+            if !from.exists() {
+                anyhow::bail!("folder {} does not exist", from.display());
+            }
+            let r = opstap::refdata::import(&mut conn, &from, true)?;
+            println!(
+                "Imported {} PC4 areas, {} ISCO groups, {} occupations, {} skills, {} occupation-skill links{}",
+                r.pc4_areas,
+                r.isco_groups,
+                r.occupations,
+                r.skills,
+                r.occupation_skill_links,
+                if r.missing_files.is_empty() { String::new() } else { format!(" (missing: {})", r.missing_files.join(", ")) }
+            );
+            println!("Restart a running server (or reindex) so that it uses the new reference data.");
+            Ok(())
+        }
+        Command::User { cmd: UserCmd::Create { email, password, role, name, organisation, candidate, municipality } } => {
+            let pool = opstap::db::connect(&g.database_url, 1)?;
+            let mut conn = pool.get()?;
+            opstap::db::run_migrations(&mut conn)?;
+            let m = match municipality {
+                Some(m) => Some(opstap::demo::find_or_create_municipality(&mut conn, &m)?),
+                None => None,
+            };
+            let input = opstap::web::api::users::UserInput {
+                name: if name.is_empty() { email.clone() } else { name },
+                email,
+                password,
+                role,
+                organisation_id: organisation,
+                candidate_id: candidate,
+            };
+            use validator::Validate;
+            if let Err(e) = input.validate() {
+                for f in opstap::web::extract::validation_errors(&e) {
+                    eprintln!("{}: {}", f.field, f.message);
+                }
+                anyhow::bail!("invalid input");
+            }
+            match opstap::web::api::users::create_user_in(&mut conn, &input, None, m) {
+                Ok(u) => {
+                    println!("Created {} account {} (id {})", u.role, u.email, u.id);
+                    Ok(())
+                }
+                Err(opstap::error::AppError::Validation(fields)) => {
+                    for f in fields {
+                        eprintln!("{}: {}", f.field, f.message);
+                    }
+                    anyhow::bail!("invalid input")
+                }
+                Err(e) => anyhow::bail!("{e}"),
+            }
+        }
+    }
+}
+
+fn demo_env() -> bool {
+    match std::env::var("OPSTAP_DEMO") {
+        Ok(v) => !matches!(v.trim().to_ascii_lowercase().as_str(), "false" | "0" | "no" | "off" | "n"),
+        Err(_) => true,
+    }
+}
+
+fn serve(config: Config) -> anyhow::Result<()> {
+    let bind = config.bind.clone();
+    println!("Opstap starting on {} (database {})", bind, opstap::db::redact_url(&config.database_url));
+    let (state, startup) = opstap::build_state(config, true)?;
+    if startup.migrations_run > 0 {
+        println!("Ran {} database migration(s).", startup.migrations_run);
+    }
+    if let Some(r) = &startup.refdata {
+        println!(
+            "Imported reference data: {} postcodes, {} occupations, {} skills, {} links.",
+            r.pc4_areas, r.occupations, r.skills, r.occupation_skill_links
+        );
+    }
+    if let Some((p, c)) = startup.index_rebuilt {
+        println!("Built the search index: {p} placements, {c} candidates.");
+    }
+    if let Some(d) = &startup.demo {
+        println!("{d}");
+    }
+    println!("{}\n{}", opstap::ATTRIBUTION_ESCO, opstap::ATTRIBUTION_GEONAMES);
+    println!("Open http://{bind}/ (API: http://{bind}/api/v1/openapi.json, health: http://{bind}/health)");
+    actix_web::rt::System::new().block_on(async move {
+        actix_web::HttpServer::new(move || opstap::app(state.clone())).bind(&bind)?.run().await
+    })?;
+    Ok(())
+}

@@ -1,0 +1,581 @@
+//! Reference data: Dutch PC4 postcodes and ESCO (occupations, skills, their links).
+//! Imported from CSV files (default `../shared/data`) into the database, then held in memory
+//! for validation, suggestions and distances. If the files are missing the app still runs and
+//! says what it lacks.
+
+use crate::db::models::*;
+use crate::db::schema;
+use crate::db::DbConnection;
+use diesel::prelude::*;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Deserialize;
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+const BATCH: usize = 1000;
+
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct ImportReport {
+    pub pc4_areas: usize,
+    pub isco_groups: usize,
+    pub occupations: usize,
+    pub skills: usize,
+    pub occupation_skill_links: usize,
+    pub missing_files: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct Pc4Row {
+    pc4: String,
+    lat: f64,
+    lon: f64,
+    place: String,
+    municipality: String,
+    municipality_code: String,
+    province: String,
+}
+
+#[derive(Deserialize)]
+struct OccRow {
+    occupation_id: String,
+    esco_code: String,
+    isco_group: String,
+    label_nl: String,
+    alt_labels_nl: String,
+    label_en: String,
+    description_nl: String,
+}
+
+#[derive(Deserialize)]
+struct SkillRow {
+    skill_id: String,
+    skill_type: String,
+    reuse_level: String,
+    label_nl: String,
+    alt_labels_nl: String,
+    label_en: String,
+    group_code: String,
+    group_nl: String,
+    description_nl: String,
+}
+
+#[derive(Deserialize)]
+struct LinkRow {
+    occupation_id: String,
+    essential_skill_ids: String,
+    optional_skill_ids: String,
+}
+
+fn read_csv<T: for<'de> Deserialize<'de>>(path: &Path) -> anyhow::Result<Vec<T>> {
+    let mut rdr = csv::Reader::from_path(path)?;
+    let mut out = Vec::new();
+    for (i, row) in rdr.deserialize().enumerate() {
+        out.push(row.map_err(|e| anyhow::anyhow!("{}: row {}: {e}", path.display(), i + 2))?);
+    }
+    Ok(out)
+}
+
+fn bar(len: usize, what: &str, show: bool) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::new(len as u64);
+    pb.set_style(
+        ProgressStyle::with_template("{msg:>28} [{bar:30}] {pos}/{len} ({per_sec})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    pb.set_message(what.to_string());
+    pb
+}
+
+fn existing_ids<F>(f: F) -> anyhow::Result<HashSet<String>>
+where
+    F: FnOnce() -> QueryResult<Vec<String>>,
+{
+    Ok(f()?.into_iter().collect())
+}
+
+/// Imports whatever reference files exist in `dir`; rows already present (same id) are kept
+/// as they are, so a re-import never overwrites a label a beheerder added.
+pub fn import(conn: &mut DbConnection, dir: &Path, progress: bool) -> anyhow::Result<ImportReport> {
+    let mut report = ImportReport::default();
+    let file = |name: &str| dir.join(name);
+
+    conn.transaction::<_, anyhow::Error, _>(|conn| {
+        // PC4
+        let p = file("nl_pc4.csv");
+        if p.exists() {
+            let have = existing_ids(|| schema::pc4_areas::table.select(schema::pc4_areas::pc4).load(conn))?;
+            let rows: Vec<Pc4Area> = read_csv::<Pc4Row>(&p)?
+                .into_iter()
+                .filter(|r| !have.contains(&r.pc4))
+                .map(|r| Pc4Area {
+                    pc4: r.pc4,
+                    lat: r.lat,
+                    lon: r.lon,
+                    place: r.place,
+                    municipality: r.municipality,
+                    municipality_code: r.municipality_code,
+                    province: r.province,
+                })
+                .collect();
+            let pb = bar(rows.len(), "PC4-postcodes", progress);
+            for chunk in rows.chunks(BATCH) {
+                crate::insert_all!(conn, schema::pc4_areas::table, chunk)?;
+                pb.inc(chunk.len() as u64);
+            }
+            pb.finish();
+            report.pc4_areas = rows.len();
+        } else {
+            report.missing_files.push("nl_pc4.csv".into());
+        }
+
+        // ISCO groups
+        let p = file("esco_isco08_groups_nl.csv");
+        if p.exists() {
+            let have = existing_ids(|| schema::isco_groups::table.select(schema::isco_groups::isco_code).load(conn))?;
+            let rows: Vec<IscoGroup> = read_csv::<IscoGroup>(&p)?.into_iter().filter(|r| !have.contains(&r.isco_code)).collect();
+            for chunk in rows.chunks(BATCH) {
+                crate::insert_all!(conn, schema::isco_groups::table, chunk)?;
+            }
+            report.isco_groups = rows.len();
+        } else {
+            report.missing_files.push("esco_isco08_groups_nl.csv".into());
+        }
+
+        // Occupations
+        let p = file("esco_occupations_nl.csv");
+        if p.exists() {
+            let have = existing_ids(|| schema::esco_occupations::table.select(schema::esco_occupations::id).load(conn))?;
+            let rows: Vec<EscoOccupation> = read_csv::<OccRow>(&p)?
+                .into_iter()
+                .filter(|r| !have.contains(&r.occupation_id))
+                .map(|r| EscoOccupation {
+                    id: r.occupation_id,
+                    esco_code: r.esco_code,
+                    isco_group: r.isco_group,
+                    label_nl: r.label_nl,
+                    alt_labels_nl: r.alt_labels_nl,
+                    label_en: r.label_en,
+                    description_nl: r.description_nl,
+                })
+                .collect();
+            let pb = bar(rows.len(), "ESCO-beroepen", progress);
+            for chunk in rows.chunks(BATCH) {
+                crate::insert_all!(conn, schema::esco_occupations::table, chunk)?;
+                pb.inc(chunk.len() as u64);
+            }
+            pb.finish();
+            report.occupations = rows.len();
+        } else {
+            report.missing_files.push("esco_occupations_nl.csv".into());
+        }
+
+        // Skills
+        let p = file("esco_skills.csv");
+        if p.exists() {
+            let have = existing_ids(|| schema::esco_skills::table.select(schema::esco_skills::id).load(conn))?;
+            let rows: Vec<EscoSkill> = read_csv::<SkillRow>(&p)?
+                .into_iter()
+                .filter(|r| !have.contains(&r.skill_id))
+                .map(|r| EscoSkill {
+                    id: r.skill_id,
+                    skill_type: r.skill_type,
+                    reuse_level: r.reuse_level,
+                    label_nl: Some(r.label_nl).filter(|s| !s.trim().is_empty()),
+                    alt_labels_nl: r.alt_labels_nl,
+                    label_en: r.label_en,
+                    group_code: r.group_code,
+                    group_nl: r.group_nl,
+                    description_nl: r.description_nl,
+                    municipality_id: None,
+                })
+                .collect();
+            let pb = bar(rows.len(), "ESCO-vaardigheden", progress);
+            for chunk in rows.chunks(BATCH) {
+                crate::insert_all!(conn, schema::esco_skills::table, chunk)?;
+                pb.inc(chunk.len() as u64);
+            }
+            pb.finish();
+            report.skills = rows.len();
+        } else {
+            report.missing_files.push("esco_skills.csv".into());
+        }
+
+        // Occupation-skill links
+        let p = file("esco_occupation_skills.csv");
+        if p.exists() {
+            let occ: HashSet<String> = schema::esco_occupations::table.select(schema::esco_occupations::id).load(conn)?.into_iter().collect();
+            let skills: HashSet<String> = schema::esco_skills::table.select(schema::esco_skills::id).load(conn)?.into_iter().collect();
+            let have: HashSet<(String, String)> = schema::esco_occupation_skills::table
+                .select((schema::esco_occupation_skills::occupation_id, schema::esco_occupation_skills::skill_id))
+                .load(conn)?
+                .into_iter()
+                .collect();
+            let mut rows = Vec::new();
+            let mut seen = HashSet::new();
+            for r in read_csv::<LinkRow>(&p)? {
+                if !occ.contains(&r.occupation_id) {
+                    continue;
+                }
+                for (ids, essential) in [(&r.essential_skill_ids, true), (&r.optional_skill_ids, false)] {
+                    for sid in ids.split_whitespace() {
+                        let key = (r.occupation_id.clone(), sid.to_string());
+                        if skills.contains(sid) && !have.contains(&key) && seen.insert(key) {
+                            rows.push(EscoOccupationSkill { occupation_id: r.occupation_id.clone(), skill_id: sid.to_string(), essential });
+                        }
+                    }
+                }
+            }
+            let pb = bar(rows.len(), "ESCO beroep-vaardigheid", progress);
+            for chunk in rows.chunks(BATCH * 3) {
+                crate::insert_all!(conn, schema::esco_occupation_skills::table, chunk)?;
+                pb.inc(chunk.len() as u64);
+            }
+            pb.finish();
+            report.occupation_skill_links = rows.len();
+        } else {
+            report.missing_files.push("esco_occupation_skills.csv".into());
+        }
+        Ok(())
+    })?;
+    Ok(report)
+}
+
+/// Whether reference data has been imported at all.
+pub fn is_imported(conn: &mut DbConnection) -> QueryResult<bool> {
+    let n: i64 = schema::esco_occupations::table.count().get_result(conn)?;
+    let m: i64 = schema::pc4_areas::table.count().get_result(conn)?;
+    Ok(n > 0 && m > 0)
+}
+
+// ---------------------------------------------------------------------------------------------
+// In-memory catalogue
+
+#[derive(Debug, Clone)]
+pub struct Pc4Info {
+    pub lat: f64,
+    pub lon: f64,
+    pub place: String,
+    pub municipality: String,
+    pub municipality_code: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct OccupationInfo {
+    pub id: String,
+    pub esco_code: String,
+    pub label_nl: String,
+    pub alt_labels: Vec<String>,
+    pub label_en: String,
+    pub description_nl: String,
+    /// Indexes into `RefData::skills`.
+    pub essential: Vec<u32>,
+    pub optional: Vec<u32>,
+    folded_label: String,
+    folded_alts: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SkillInfo {
+    pub id: String,
+    pub label_nl: Option<String>,
+    pub alt_labels: Vec<String>,
+    pub label_en: String,
+    pub skill_type: String,
+    pub group_nl: String,
+    pub municipality_id: Option<String>,
+    folded_label: String,
+    folded_alts: Vec<String>,
+}
+
+impl SkillInfo {
+    /// The Dutch label, or the English one when ESCO has no Dutch label.
+    pub fn label(&self) -> &str {
+        self.label_nl.as_deref().unwrap_or(&self.label_en)
+    }
+    pub fn label_language(&self) -> &'static str {
+        if self.label_nl.is_some() {
+            "nl"
+        } else {
+            "en"
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct RefData {
+    pub pc4: HashMap<String, Pc4Info>,
+    pub occupations: Vec<OccupationInfo>,
+    pub occupation_index: HashMap<String, u32>,
+    pub skills: Vec<SkillInfo>,
+    pub skill_index: HashMap<String, u32>,
+}
+
+/// Lowercases and strips Dutch/Latin diacritics, for matching typed text against labels.
+pub fn fold(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        let r = match c {
+            'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' => 'a',
+            'è' | 'é' | 'ê' | 'ë' | 'È' | 'É' | 'Ê' | 'Ë' => 'e',
+            'ì' | 'í' | 'î' | 'ï' | 'Ì' | 'Í' | 'Î' | 'Ï' => 'i',
+            'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' => 'o',
+            'ù' | 'ú' | 'û' | 'ü' | 'Ù' | 'Ú' | 'Û' | 'Ü' => 'u',
+            'ç' | 'Ç' => 'c',
+            'ñ' | 'Ñ' => 'n',
+            'ĳ' | 'Ĳ' => {
+                out.push_str("ij");
+                continue;
+            }
+            c => {
+                for l in c.to_lowercase() {
+                    out.push(l);
+                }
+                continue;
+            }
+        };
+        out.push(r);
+    }
+    out
+}
+
+fn split_alts(s: &str) -> Vec<String> {
+    s.split('|').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
+}
+
+/// A suggestion for a typed text.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Suggestion {
+    pub id: String,
+    /// The label to show: Dutch where ESCO has one.
+    pub label: String,
+    /// `nl`, or `en` when ESCO has no Dutch label for this skill.
+    pub language: String,
+    /// Set when the label is English: "Engelse ESCO-term (geen Nederlandse vertaling)".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The synonym that matched, if it was not the label itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matched_synonym: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub esco_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+}
+
+/// How well `text` (folded) matches the folded query; 0 = no match.
+fn match_score(text: &str, q: &str, q_words: &[&str]) -> u32 {
+    if text == q {
+        return 100;
+    }
+    if text.starts_with(q) {
+        return 80;
+    }
+    let words: Vec<&str> = text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    if words.iter().any(|w| w.starts_with(q)) {
+        return 60;
+    }
+    if q_words.len() > 1 && q_words.iter().all(|qw| words.iter().any(|w| w.starts_with(qw))) {
+        return 50;
+    }
+    if text.contains(q) {
+        return 40;
+    }
+    0
+}
+
+impl RefData {
+    pub fn load(conn: &mut DbConnection) -> QueryResult<RefData> {
+        let mut rd = RefData::default();
+        for a in schema::pc4_areas::table.select(Pc4Area::as_select()).load(conn)? {
+            rd.pc4.insert(
+                a.pc4,
+                Pc4Info { lat: a.lat, lon: a.lon, place: a.place, municipality: a.municipality, municipality_code: a.municipality_code },
+            );
+        }
+        let mut skills: Vec<EscoSkill> = schema::esco_skills::table.select(EscoSkill::as_select()).load(conn)?;
+        skills.sort_by(|a, b| a.id.cmp(&b.id));
+        for s in skills {
+            rd.skill_index.insert(s.id.clone(), rd.skills.len() as u32);
+            let alts = split_alts(&s.alt_labels_nl);
+            let label = s.label_nl.clone().unwrap_or_else(|| s.label_en.clone());
+            rd.skills.push(SkillInfo {
+                folded_label: fold(&label),
+                folded_alts: alts.iter().map(|a| fold(a)).collect(),
+                id: s.id,
+                label_nl: s.label_nl,
+                alt_labels: alts,
+                label_en: s.label_en,
+                skill_type: s.skill_type,
+                group_nl: s.group_nl,
+                municipality_id: s.municipality_id,
+            });
+        }
+        let mut occs: Vec<EscoOccupation> = schema::esco_occupations::table.select(EscoOccupation::as_select()).load(conn)?;
+        occs.sort_by(|a, b| a.id.cmp(&b.id));
+        for o in occs {
+            rd.occupation_index.insert(o.id.clone(), rd.occupations.len() as u32);
+            let alts = split_alts(&o.alt_labels_nl);
+            rd.occupations.push(OccupationInfo {
+                folded_label: fold(&o.label_nl),
+                folded_alts: alts.iter().map(|a| fold(a)).collect(),
+                id: o.id,
+                esco_code: o.esco_code,
+                label_nl: o.label_nl,
+                alt_labels: alts,
+                label_en: o.label_en,
+                description_nl: o.description_nl,
+                essential: vec![],
+                optional: vec![],
+            });
+        }
+        let links: Vec<EscoOccupationSkill> =
+            schema::esco_occupation_skills::table.select(EscoOccupationSkill::as_select()).load(conn)?;
+        for l in links {
+            if let (Some(&oi), Some(&si)) = (rd.occupation_index.get(&l.occupation_id), rd.skill_index.get(&l.skill_id)) {
+                let o = &mut rd.occupations[oi as usize];
+                if l.essential {
+                    o.essential.push(si);
+                } else {
+                    o.optional.push(si);
+                }
+            }
+        }
+        for o in &mut rd.occupations {
+            o.essential.sort_unstable();
+            o.optional.sort_unstable();
+        }
+        Ok(rd)
+    }
+
+    pub fn has_pc4(&self) -> bool {
+        !self.pc4.is_empty()
+    }
+    pub fn has_esco(&self) -> bool {
+        !self.occupations.is_empty()
+    }
+
+    pub fn occupation(&self, id: &str) -> Option<&OccupationInfo> {
+        self.occupation_index.get(id).map(|&i| &self.occupations[i as usize])
+    }
+    pub fn skill(&self, id: &str) -> Option<&SkillInfo> {
+        self.skill_index.get(id).map(|&i| &self.skills[i as usize])
+    }
+
+    /// Distance in km between two PC4 centroids, if both are known.
+    pub fn distance_km(&self, a: &str, b: &str) -> Option<f64> {
+        let (pa, pb) = (self.pc4.get(a)?, self.pc4.get(b)?);
+        Some(crate::domain::geo::haversine_km(pa.lat, pa.lon, pb.lat, pb.lon))
+    }
+
+    /// Checks a PC4 field: format always, existence when the postcode table is loaded.
+    pub fn check_pc4(&self, field: &str, pc4: &str) -> Option<crate::domain::FieldError> {
+        if !crate::domain::is_pc4_format(pc4) {
+            return Some(crate::domain::FieldError::new(field, "Een postcode (PC4) bestaat uit 4 cijfers, bijvoorbeeld 7241."));
+        }
+        if self.has_pc4() && !self.pc4.contains_key(pc4) {
+            return Some(crate::domain::FieldError::new(field, format!("Postcode {pc4} is onbekend.")));
+        }
+        None
+    }
+
+    pub fn suggest_occupations(&self, q: &str, limit: usize) -> Vec<Suggestion> {
+        let qf = fold(q.trim());
+        if qf.is_empty() {
+            return vec![];
+        }
+        let q_words: Vec<&str> = qf.split_whitespace().collect();
+        let mut scored: Vec<(u32, usize, Option<usize>)> = Vec::new();
+        for (i, o) in self.occupations.iter().enumerate() {
+            let mut best = (match_score(&o.folded_label, &qf, &q_words) * 2 + 1, None);
+            for (j, a) in o.folded_alts.iter().enumerate() {
+                let s = match_score(a, &qf, &q_words) * 2;
+                if s > best.0 {
+                    best = (s, Some(j));
+                }
+            }
+            if best.0 > 1 {
+                scored.push((best.0, i, best.1));
+            }
+        }
+        scored.sort_by(|a, b| {
+            b.0.cmp(&a.0)
+                .then(self.occupations[a.1].label_nl.len().cmp(&self.occupations[b.1].label_nl.len()))
+                .then(self.occupations[a.1].label_nl.cmp(&self.occupations[b.1].label_nl))
+        });
+        scored
+            .into_iter()
+            .take(limit)
+            .map(|(_, i, alt)| {
+                let o = &self.occupations[i];
+                Suggestion {
+                    id: o.id.clone(),
+                    label: o.label_nl.clone(),
+                    language: "nl".into(),
+                    note: None,
+                    matched_synonym: alt.map(|j| o.alt_labels[j].clone()),
+                    esco_code: Some(o.esco_code.clone()),
+                    group: None,
+                }
+            })
+            .collect()
+    }
+
+    pub fn suggest_skills(&self, q: &str, limit: usize) -> Vec<Suggestion> {
+        let qf = fold(q.trim());
+        if qf.is_empty() {
+            return vec![];
+        }
+        let q_words: Vec<&str> = qf.split_whitespace().collect();
+        let mut scored: Vec<(u32, usize, Option<usize>)> = Vec::new();
+        for (i, s) in self.skills.iter().enumerate() {
+            // A Dutch label outranks an English one at the same match quality.
+            let lang_bonus = if s.label_nl.is_some() { 1 } else { 0 };
+            let mut best = (match_score(&s.folded_label, &qf, &q_words) * 4 + 2 * lang_bonus + 1, None);
+            for (j, a) in s.folded_alts.iter().enumerate() {
+                let sc = match_score(a, &qf, &q_words) * 4 + 2 * lang_bonus;
+                if sc > best.0 {
+                    best = (sc, Some(j));
+                }
+            }
+            if best.0 > 3 {
+                scored.push((best.0, i, best.1));
+            }
+        }
+        scored.sort_by(|a, b| {
+            b.0.cmp(&a.0)
+                .then(self.skills[a.1].label().len().cmp(&self.skills[b.1].label().len()))
+                .then(self.skills[a.1].label().cmp(self.skills[b.1].label()))
+        });
+        scored
+            .into_iter()
+            .take(limit)
+            .map(|(_, i, alt)| {
+                let s = &self.skills[i];
+                Suggestion {
+                    id: s.id.clone(),
+                    label: s.label().to_string(),
+                    language: s.label_language().into(),
+                    note: (s.label_nl.is_none()).then(|| "Engelse ESCO-term (geen Nederlandse vertaling)".to_string()),
+                    matched_synonym: alt.map(|j| s.alt_labels[j].clone()),
+                    esco_code: None,
+                    group: Some(s.group_nl.clone()),
+                }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn folding() {
+        assert_eq!(fold("Café Ëxpert"), "cafe expert");
+        assert_eq!(match_score("schoonmaker kantoor", "schoon", &["schoon"]), 80);
+        assert_eq!(match_score("medewerker schoonmaak", "schoon", &["schoon"]), 60);
+        assert_eq!(match_score("abc", "x", &["x"]), 0);
+    }
+}

@@ -1,0 +1,152 @@
+//! Building index documents from database aggregates (pure: no I/O).
+
+use super::schema::{CandidateFields, PlacementFields};
+use crate::db::queries::{CandidateFull, PlacementFull};
+use crate::domain::language;
+use crate::refdata::RefData;
+use tantivy::schema::Facet;
+use tantivy::TantivyDocument;
+
+fn ts(t: chrono::NaiveDateTime) -> u64 {
+    t.and_utc().timestamp_micros().max(0) as u64
+}
+
+pub fn placement_doc(f: &PlacementFields, p: &PlacementFull, rd: &RefData) -> TantivyDocument {
+    let pl = &p.placement;
+    let mut d = TantivyDocument::default();
+    d.add_text(f.id, &pl.id);
+    d.add_text(f.kind, &pl.kind);
+    d.add_text(f.title, &pl.title);
+    d.add_text(f.description, &pl.description);
+    if let Some(oid) = &pl.occupation_id {
+        d.add_text(f.occupation_id, oid);
+        if let Some(o) = rd.occupation(oid) {
+            d.add_text(f.occupation, &o.label_nl);
+            for a in &o.alt_labels {
+                d.add_text(f.occupation, a);
+            }
+        }
+    }
+    for s in &p.skills {
+        d.add_text(f.skill_ids, &s.skill_id);
+        if s.required {
+            d.add_text(f.required_skill_ids, &s.skill_id);
+        }
+        if let Some(info) = rd.skill(&s.skill_id) {
+            d.add_text(f.skills_text, info.label());
+        }
+    }
+    d.add_text(f.organisation_id, &pl.organisation_id);
+    d.add_text(f.status, &pl.status);
+    d.add_u64(f.published, p.is_published() as u64);
+    d.add_u64(f.hours_min, pl.hours_min.max(0) as u64);
+    d.add_u64(f.hours_max, pl.hours_max.max(0) as u64);
+    for s in pl.ladder_steps_vec() {
+        d.add_u64(f.ladder_steps, s as u64);
+        d.add_facet(f.facets, Facet::from_path(["ladder", &s.to_string()]));
+    }
+    let rank = pl.language_level_required.as_deref().and_then(language::rank).unwrap_or(0);
+    d.add_u64(f.language_rank, rank as u64);
+    if let Some(pc) = rd.pc4.get(&pl.pc4) {
+        d.add_f64(f.lat, pc.lat);
+        d.add_f64(f.lon, pc.lon);
+        d.add_facet(f.facets, Facet::from_path(["place", &pc.place]));
+    }
+    let mut flags = Vec::new();
+    if pl.job_coach_welcome {
+        flags.push("job_coach_welcome");
+    }
+    if pl.internal_supervisor {
+        flags.push("internal_supervisor");
+    }
+    if pl.adapted_workplace {
+        flags.push("adapted_workplace");
+    }
+    let any_support = !flags.is_empty();
+    if pl.lks_accepted {
+        flags.push("lks_accepted");
+    }
+    if pl.counts_banenafspraak {
+        flags.push("counts_banenafspraak");
+    }
+    if any_support {
+        flags.push("support");
+    }
+    for fl in &flags {
+        d.add_text(f.flags, fl);
+        d.add_facet(f.facets, Facet::from_path(["flag", fl]));
+    }
+    d.add_facet(f.facets, Facet::from_path(["kind", &pl.kind]));
+    d.add_facet(f.facets, Facet::from_path(["status", &pl.status]));
+    d.add_u64(f.created_ts, ts(pl.created_at));
+    d
+}
+
+pub fn candidate_doc(f: &CandidateFields, c: &CandidateFull, rd: &RefData, today: chrono::NaiveDate) -> TantivyDocument {
+    let ca = &c.candidate;
+    let mut d = TantivyDocument::default();
+    d.add_text(f.id, &ca.id);
+    d.add_text(f.municipality_id, &ca.municipality_id);
+    d.add_text(f.klantmanager_id, &ca.klantmanager_id);
+    d.add_text(f.status, &ca.status);
+    for o in &c.occupations {
+        d.add_text(f.occupation_ids, &o.occupation_id);
+        if let Some(info) = rd.occupation(&o.occupation_id) {
+            d.add_text(f.occupations_text, &info.label_nl);
+            for a in &info.alt_labels {
+                d.add_text(f.occupations_text, a);
+            }
+        }
+    }
+    for s in &c.skills {
+        if let Some(sid) = &s.skill_id {
+            d.add_text(f.skill_ids, sid);
+            if let Some(info) = rd.skill(sid) {
+                d.add_text(f.skills_text, info.label());
+            }
+        }
+        if let Some(t) = &s.free_text {
+            d.add_text(f.skills_text, t);
+        }
+    }
+    let step = c.ladder.as_ref().map(|l| l.step).unwrap_or(0);
+    d.add_u64(f.ladder_step, step.max(0) as u64);
+    d.add_facet(f.facets, Facet::from_path(["ladder", &step.to_string()]));
+    d.add_u64(f.hours_min, ca.hours_min.max(0) as u64);
+    d.add_u64(f.hours_max, ca.hours_max.max(0) as u64);
+    let rank = ca.language_level.as_deref().and_then(language::rank).unwrap_or(0);
+    d.add_u64(f.language_rank, rank as u64);
+    d.add_facet(
+        f.facets,
+        Facet::from_path(["language", ca.language_level.as_deref().and_then(language::normalise).as_deref().unwrap_or("onbekend")]),
+    );
+    d.add_u64(f.max_travel_km, ca.max_travel_km.max(0) as u64);
+    if let Some(pc) = rd.pc4.get(&ca.pc4) {
+        d.add_f64(f.lat, pc.lat);
+        d.add_f64(f.lon, pc.lon);
+    }
+    let mut flags: Vec<&str> = Vec::new();
+    for (on, name) in [
+        (ca.needs_job_coach, "needs_job_coach"),
+        (ca.doelgroepregister, "doelgroepregister"),
+        (ca.beschut_werk_indicatie, "beschut_werk_indicatie"),
+        (ca.lks_target_group, "lks_target_group"),
+        (ca.statushouder, "statushouder"),
+        (ca.own_transport, "own_transport"),
+        (ca.driving_licence, "driving_licence"),
+        (ca.startkwalificatie, "startkwalificatie"),
+        (ca.consent_matching, "consent_matching"),
+        (crate::domain::age_on(ca.birth_date, today) < 27, "under_27"),
+    ] {
+        if on {
+            flags.push(name);
+        }
+    }
+    for fl in flags {
+        d.add_text(f.flags, fl);
+        d.add_facet(f.facets, Facet::from_path(["flag", fl]));
+    }
+    d.add_facet(f.facets, Facet::from_path(["status", &ca.status]));
+    d.add_u64(f.created_ts, ts(ca.created_at));
+    d
+}

@@ -1,0 +1,315 @@
+//! Queries against the index: filters as constant-score clauses, free text ranked by BM25,
+//! exact distance filtering in a collector (bounding box in the query narrows it first),
+//! facet counts over all matching documents.
+
+use super::SearchIndex;
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use tantivy::collector::{Collector, Count, FacetCollector, SegmentCollector, TopDocs};
+use tantivy::columnar::Column;
+use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption, Value};
+use tantivy::{DocAddress, DocId, Order, Score, Searcher, SegmentOrdinal, SegmentReader, TantivyDocument, Term};
+
+/// A circle around a PC4 centroid.
+#[derive(Debug, Clone, Copy)]
+pub struct GeoCircle {
+    pub lat: f64,
+    pub lon: f64,
+    pub km: f64,
+}
+
+impl GeoCircle {
+    fn contains(&self, lat: f64, lon: f64) -> bool {
+        crate::domain::geo::haversine_km(self.lat, self.lon, lat, lon) <= self.km + 1e-9
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SearchResult {
+    pub total: usize,
+    pub hits: Vec<(String, f32)>,
+    /// facet name -> value -> count
+    pub facets: BTreeMap<String, BTreeMap<String, u64>>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PlacementQuery {
+    pub q: Option<String>,
+    pub kinds: Vec<String>,
+    pub geo: Option<GeoCircle>,
+    pub hours: Option<u64>,
+    pub ladder_step: Option<u64>,
+    /// The searcher's own language rank: placements requiring more are left out.
+    pub language_rank: Option<u64>,
+    pub flags: Vec<String>,
+    pub occupation_id: Option<String>,
+    pub skill_ids: Vec<String>,
+    pub organisation_id: Option<String>,
+    pub published_only: bool,
+    pub statuses: Vec<String>,
+    pub limit: usize,
+    pub offset: usize,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CandidateQuery {
+    pub q: Option<String>,
+    pub municipality_id: String,
+    pub klantmanager_id: Option<String>,
+    pub statuses: Vec<String>,
+    pub ladder_min: Option<u64>,
+    pub ladder_max: Option<u64>,
+    pub geo: Option<GeoCircle>,
+    pub hours: Option<u64>,
+    /// Minimum language rank.
+    pub language_rank: Option<u64>,
+    pub flags: Vec<String>,
+    pub occupation_ids: Vec<String>,
+    pub skill_ids: Vec<String>,
+    pub limit: usize,
+    pub offset: usize,
+}
+
+fn term(f: Field, v: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(Term::from_field_text(f, v), IndexRecordOption::Basic))
+}
+
+fn any_of(f: Field, vals: &[String]) -> Box<dyn Query> {
+    if vals.len() == 1 {
+        return term(f, &vals[0]);
+    }
+    Box::new(BooleanQuery::new(vals.iter().map(|v| (Occur::Should, term(f, v))).collect()))
+}
+
+fn u64_range(f: Field, lo: Bound<u64>, hi: Bound<u64>) -> Box<dyn Query> {
+    Box::new(RangeQuery::new(lo.map(|v| Term::from_field_u64(f, v)), hi.map(|v| Term::from_field_u64(f, v))))
+}
+
+fn f64_range(f: Field, lo: f64, hi: f64) -> Box<dyn Query> {
+    Box::new(RangeQuery::new(Bound::Included(Term::from_field_f64(f, lo)), Bound::Included(Term::from_field_f64(f, hi))))
+}
+
+fn filter(q: Box<dyn Query>) -> (Occur, Box<dyn Query>) {
+    (Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0)))
+}
+
+fn bbox(clauses: &mut Vec<(Occur, Box<dyn Query>)>, lat_f: Field, lon_f: Field, g: &GeoCircle) {
+    let dlat = g.km / 110.574 + 0.01;
+    let dlon = g.km / (111.320 * g.lat.to_radians().cos().max(0.01)) + 0.01;
+    clauses.push(filter(f64_range(lat_f, g.lat - dlat, g.lat + dlat)));
+    clauses.push(filter(f64_range(lon_f, g.lon - dlon, g.lon + dlon)));
+}
+
+/// Wraps a collector and passes on only documents within the circle (exact haversine on the
+/// lat/lon fast fields). Documents without a location are left out when a circle is given.
+struct GeoFilter<C> {
+    geo: Option<GeoCircle>,
+    inner: C,
+}
+
+struct GeoFilterSegment<C> {
+    geo: Option<(GeoCircle, Column<f64>, Column<f64>)>,
+    inner: C,
+}
+
+impl<C: Collector> Collector for GeoFilter<C> {
+    type Fruit = C::Fruit;
+    type Child = GeoFilterSegment<C::Child>;
+
+    fn for_segment(&self, ord: SegmentOrdinal, reader: &SegmentReader) -> tantivy::Result<Self::Child> {
+        let geo = match self.geo {
+            Some(g) => Some((g, reader.fast_fields().f64("lat")?, reader.fast_fields().f64("lon")?)),
+            None => None,
+        };
+        Ok(GeoFilterSegment { geo, inner: self.inner.for_segment(ord, reader)? })
+    }
+    fn requires_scoring(&self) -> bool {
+        self.inner.requires_scoring()
+    }
+    fn merge_fruits(&self, fruits: Vec<<Self::Child as SegmentCollector>::Fruit>) -> tantivy::Result<Self::Fruit> {
+        self.inner.merge_fruits(fruits)
+    }
+}
+
+impl<C: SegmentCollector> SegmentCollector for GeoFilterSegment<C> {
+    type Fruit = C::Fruit;
+    fn collect(&mut self, doc: DocId, score: Score) {
+        if let Some((g, lat, lon)) = &self.geo {
+            match (lat.first(doc), lon.first(doc)) {
+                (Some(la), Some(lo)) if g.contains(la, lo) => {}
+                _ => return,
+            }
+        }
+        self.inner.collect(doc, score);
+    }
+    fn harvest(self) -> C::Fruit {
+        self.inner.harvest()
+    }
+}
+
+fn facet_collector(roots: &[&str]) -> FacetCollector {
+    let mut fc = FacetCollector::for_field("facets");
+    for r in roots {
+        fc.add_facet(*r);
+    }
+    fc
+}
+
+fn id_of(searcher: &Searcher, id_field: Field, addr: DocAddress) -> tantivy::Result<String> {
+    let doc: TantivyDocument = searcher.doc(addr)?;
+    Ok(doc.get_first(id_field).and_then(|v| v.as_str()).unwrap_or_default().to_string())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn execute(
+    searcher: &Searcher,
+    query: &dyn Query,
+    id_field: Field,
+    geo: Option<GeoCircle>,
+    roots: &[&str],
+    by_relevance: bool,
+    limit: usize,
+    offset: usize,
+) -> tantivy::Result<SearchResult> {
+    let limit = limit.clamp(1, 1000);
+    let fc = facet_collector(roots);
+    let (hits, counts, total) = if by_relevance {
+        let col = GeoFilter { geo, inner: (TopDocs::with_limit(limit).and_offset(offset), fc, Count) };
+        let (top, counts, total) = searcher.search(query, &col)?;
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, addr) in top {
+            hits.push((id_of(searcher, id_field, addr)?, score));
+        }
+        (hits, counts, total)
+    } else {
+        let top = TopDocs::with_limit(limit).and_offset(offset).order_by_fast_field::<u64>("created_ts", Order::Desc);
+        let col = GeoFilter { geo, inner: (top, fc, Count) };
+        let (top, counts, total) = searcher.search(query, &col)?;
+        let mut hits = Vec::with_capacity(top.len());
+        for (_, addr) in top {
+            hits.push((id_of(searcher, id_field, addr)?, 0.0));
+        }
+        (hits, counts, total)
+    };
+    let mut facets = BTreeMap::new();
+    for root in roots {
+        let name = root.trim_start_matches('/').to_string();
+        let mut m = BTreeMap::new();
+        for (facet, n) in counts.get(root) {
+            if let Some(last) = facet.to_path().last() {
+                m.insert(last.to_string(), n);
+            }
+        }
+        facets.insert(name, m);
+    }
+    Ok(SearchResult { total, hits, facets })
+}
+
+fn text_clause(index: &tantivy::Index, fields: Vec<Field>, q: &str) -> Option<Box<dyn Query>> {
+    let q = q.trim();
+    if q.is_empty() {
+        return None;
+    }
+    let mut parser = QueryParser::for_index(index, fields);
+    parser.set_conjunction_by_default();
+    let (query, _errors) = parser.parse_query_lenient(q);
+    Some(query)
+}
+
+impl SearchIndex {
+    pub fn search_placements(&self, pq: &PlacementQuery) -> anyhow::Result<SearchResult> {
+        let part = &self.placements;
+        let f = &part.fields;
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let text = pq.q.as_deref().and_then(|q| {
+            text_clause(&part.index, vec![f.title, f.occupation, f.skills_text, f.description], q)
+        });
+        let by_relevance = text.is_some();
+        if let Some(tq) = text {
+            clauses.push((Occur::Must, tq));
+        }
+        if pq.published_only {
+            clauses.push(filter(u64_range(f.published, Bound::Included(1), Bound::Included(1))));
+        }
+        if !pq.statuses.is_empty() {
+            clauses.push(filter(any_of(f.status, &pq.statuses)));
+        }
+        if !pq.kinds.is_empty() {
+            clauses.push(filter(any_of(f.kind, &pq.kinds)));
+        }
+        if let Some(h) = pq.hours {
+            clauses.push(filter(u64_range(f.hours_min, Bound::Unbounded, Bound::Included(h))));
+            clauses.push(filter(u64_range(f.hours_max, Bound::Included(h), Bound::Unbounded)));
+        }
+        if let Some(s) = pq.ladder_step {
+            clauses.push(filter(u64_range(f.ladder_steps, Bound::Included(s), Bound::Included(s))));
+        }
+        if let Some(r) = pq.language_rank {
+            clauses.push(filter(u64_range(f.language_rank, Bound::Unbounded, Bound::Included(r))));
+        }
+        for fl in &pq.flags {
+            clauses.push(filter(term(f.flags, fl)));
+        }
+        if let Some(o) = &pq.occupation_id {
+            clauses.push(filter(term(f.occupation_id, o)));
+        }
+        for s in &pq.skill_ids {
+            clauses.push(filter(term(f.skill_ids, s)));
+        }
+        if let Some(o) = &pq.organisation_id {
+            clauses.push(filter(term(f.organisation_id, o)));
+        }
+        if let Some(g) = &pq.geo {
+            bbox(&mut clauses, f.lat, f.lon, g);
+        }
+        let query: Box<dyn Query> = if clauses.is_empty() { Box::new(AllQuery) } else { Box::new(BooleanQuery::new(clauses)) };
+        let searcher = part.reader.searcher();
+        Ok(execute(&searcher, query.as_ref(), f.id, pq.geo, &["/kind", "/flag", "/ladder", "/place"], by_relevance, pq.limit, pq.offset)?)
+    }
+
+    pub fn search_candidates(&self, cq: &CandidateQuery) -> anyhow::Result<SearchResult> {
+        let part = &self.candidates;
+        let f = &part.fields;
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let text = cq.q.as_deref().and_then(|q| text_clause(&part.index, vec![f.occupations_text, f.skills_text], q));
+        let by_relevance = text.is_some();
+        if let Some(tq) = text {
+            clauses.push((Occur::Must, tq));
+        }
+        clauses.push(filter(term(f.municipality_id, &cq.municipality_id)));
+        if let Some(k) = &cq.klantmanager_id {
+            clauses.push(filter(term(f.klantmanager_id, k)));
+        }
+        if !cq.statuses.is_empty() {
+            clauses.push(filter(any_of(f.status, &cq.statuses)));
+        }
+        if cq.ladder_min.is_some() || cq.ladder_max.is_some() {
+            let lo = cq.ladder_min.map(Bound::Included).unwrap_or(Bound::Unbounded);
+            let hi = cq.ladder_max.map(Bound::Included).unwrap_or(Bound::Unbounded);
+            clauses.push(filter(u64_range(f.ladder_step, lo, hi)));
+        }
+        if let Some(h) = cq.hours {
+            clauses.push(filter(u64_range(f.hours_min, Bound::Unbounded, Bound::Included(h))));
+            clauses.push(filter(u64_range(f.hours_max, Bound::Included(h), Bound::Unbounded)));
+        }
+        if let Some(r) = cq.language_rank {
+            clauses.push(filter(u64_range(f.language_rank, Bound::Included(r), Bound::Unbounded)));
+        }
+        for fl in &cq.flags {
+            clauses.push(filter(term(f.flags, fl)));
+        }
+        if !cq.occupation_ids.is_empty() {
+            clauses.push(filter(any_of(f.occupation_ids, &cq.occupation_ids)));
+        }
+        for s in &cq.skill_ids {
+            clauses.push(filter(term(f.skill_ids, s)));
+        }
+        if let Some(g) = &cq.geo {
+            bbox(&mut clauses, f.lat, f.lon, g);
+        }
+        let query = BooleanQuery::new(clauses);
+        let searcher = part.reader.searcher();
+        Ok(execute(&searcher, &query, f.id, cq.geo, &["/ladder", "/language", "/flag", "/status"], by_relevance, cq.limit, cq.offset)?)
+    }
+}

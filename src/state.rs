@@ -1,0 +1,83 @@
+//! Shared application state, built once and passed to every handler.
+
+use crate::auth::JwtKeys;
+use crate::config::Config;
+use crate::db::{Backend, DbConnection, DbPool};
+use crate::error::AppError;
+use crate::refdata::RefData;
+use crate::search::{SearchIndex, SharedRefData};
+use actix_web::web;
+use std::sync::{Arc, Mutex};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub pool: DbPool,
+    pub backend: Backend,
+    pub refdata: SharedRefData,
+    pub search: SearchIndex,
+    pub jwt: Arc<JwtKeys>,
+    /// SQLite allows one writer: serialising write transactions in the process avoids
+    /// SQLITE_BUSY on lock upgrades. PostgreSQL does not need it.
+    write_lock: Arc<Mutex<()>>,
+}
+
+impl AppState {
+    pub fn new(config: Config, pool: DbPool, backend: Backend, refdata: RefData, search: SearchIndex, jwt: JwtKeys) -> Self {
+        AppState {
+            config: Arc::new(config),
+            pool,
+            backend,
+            refdata: Arc::new(std::sync::RwLock::new(Arc::new(refdata))),
+            search,
+            jwt: Arc::new(jwt),
+            write_lock: Arc::new(Mutex::new(())),
+        }
+    }
+
+    /// A snapshot of the reference data.
+    pub fn refdata(&self) -> Arc<RefData> {
+        self.refdata.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Reloads the reference data from the database (after a beheerder changed a label).
+    pub async fn reload_refdata(&self) -> Result<(), AppError> {
+        let rd = self.db(|conn| Ok(RefData::load(conn)?)).await?;
+        *self.refdata.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(rd);
+        Ok(())
+    }
+
+    /// Runs blocking database work on the thread pool.
+    pub async fn db<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await?
+    }
+
+    /// Runs `f` in one write transaction (serialised on SQLite); rolled back on error, so a
+    /// rejected request changes nothing.
+    pub async fn tx<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let lock = self.write_lock.clone();
+        let sqlite = self.backend == Backend::Sqlite;
+        web::block(move || {
+            let mut conn = pool.get()?;
+            let _guard = if sqlite { Some(lock.lock().unwrap_or_else(|e| e.into_inner())) } else { None };
+            use diesel::Connection;
+            let c: &mut DbConnection = &mut conn;
+            c.transaction(f)
+        })
+        .await?
+    }
+}

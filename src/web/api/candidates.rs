@@ -1,0 +1,650 @@
+//! Candidates: the caseload of klantmanagers. Personal data; every access is authorised here
+//! for the role and the candidate:
+//! - klantmanager: reads candidates of its own municipality, changes only its own caseload;
+//! - beheerder: reads candidates of its municipality, without health data;
+//! - kandidaat: only itself, without the klantmanager-only fields;
+//! - werkgever: never (403).
+//! Another municipality's candidate answers 404, so its existence is not revealed.
+
+use super::{occupation_ref, skill_ref, LabelRef};
+use crate::auth::CurrentUser;
+use crate::db::models::{Candidate, CandidateOccupation, CandidateSkill, LadderMeasurement, User};
+use crate::db::queries::{candidate_full, candidates_full, CandidateFull};
+use crate::db::{new_id, now, schema::*, DbConnection};
+use crate::domain::{self, language, one_of, FieldError, Role};
+use crate::error::{AppError, AppResult, ErrorBody};
+use crate::refdata::RefData;
+use crate::state::AppState;
+use crate::web::extract::ValidJson;
+use actix_web::{web, HttpResponse};
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+use validator::Validate;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/candidates", web::get().to(list))
+        .route("/candidates", web::post().to(create))
+        .route("/candidates/{id}", web::get().to(get))
+        .route("/candidates/{id}", web::put().to(update))
+        .route("/candidates/{id}", web::delete().to(delete));
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, Validate, ToSchema)]
+pub struct OccupationInput {
+    pub occupation_id: String,
+    /// geen | beginner | ervaren | zeer_ervaren
+    #[serde(default = "default_experience")]
+    pub experience: String,
+}
+fn default_experience() -> String {
+    "beginner".into()
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, Validate, ToSchema)]
+pub struct SkillInput {
+    /// ESCO skill id; or give free_text
+    pub skill_id: Option<String>,
+    #[validate(length(min = 1, max = 200, message = "Hoogstens 200 tekens."))]
+    pub free_text: Option<String>,
+    /// basis | gevorderd | expert
+    #[serde(default = "default_level")]
+    pub level: String,
+}
+fn default_level() -> String {
+    "basis".into()
+}
+fn default_status() -> String {
+    "actief".into()
+}
+fn default_education() -> String {
+    "geen".into()
+}
+
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+pub struct CandidateInput {
+    #[validate(length(min = 1, max = 100, message = "Vul de voornaam in."))]
+    pub first_name: String,
+    #[validate(length(min = 1, max = 100, message = "Vul de achternaam in."))]
+    pub last_name: String,
+    #[validate(email(message = "Dit is geen geldig e-mailadres."))]
+    pub email: Option<String>,
+    #[validate(length(max = 40, message = "Hoogstens 40 tekens."))]
+    pub phone: Option<String>,
+    pub birth_date: NaiveDate,
+    pub pc4: String,
+    /// Defaults to the klantmanager who creates the candidate.
+    pub klantmanager_id: Option<String>,
+    #[serde(default = "default_education")]
+    pub education_level: String,
+    #[serde(default)]
+    pub startkwalificatie: bool,
+    /// 1F/2F/3F/4F or A1..C2
+    pub language_level: Option<String>,
+    #[validate(range(min = 0, max = 60, message = "Uren per week liggen tussen 0 en 60."))]
+    pub hours_min: i32,
+    #[validate(range(min = 1, max = 60, message = "Uren per week liggen tussen 1 en 60."))]
+    pub hours_max: i32,
+    #[validate(range(min = 0, max = 200, message = "Reisafstand ligt tussen 0 en 200 km."))]
+    pub max_travel_km: i32,
+    #[serde(default)]
+    pub driving_licence: bool,
+    #[serde(default)]
+    pub own_transport: bool,
+    /// Loonwaarde in % of the WML (0..100), with its measurement date; or none.
+    #[validate(range(min = 0, max = 100, message = "Loonwaarde ligt tussen 0 en 100%."))]
+    pub loonwaarde: Option<i32>,
+    pub loonwaarde_date: Option<NaiveDate>,
+    #[serde(default)]
+    pub doelgroepregister: bool,
+    #[serde(default)]
+    pub beschut_werk_indicatie: bool,
+    #[serde(default)]
+    pub lks_target_group: bool,
+    #[serde(default)]
+    pub needs_job_coach: bool,
+    #[serde(default)]
+    pub statushouder: bool,
+    /// Klantmanager-only (health data, UAVG art. 30)
+    #[validate(length(max = 5000, message = "Hoogstens 5000 tekens."))]
+    #[serde(default)]
+    pub work_capacity_limits: String,
+    /// Klantmanager-only
+    #[validate(length(max = 5000, message = "Hoogstens 5000 tekens."))]
+    #[serde(default)]
+    pub support_needs: String,
+    /// ZRM domain -> score 1..5 (klantmanager-only)
+    #[serde(default)]
+    pub zrm_scores: BTreeMap<String, i32>,
+    #[serde(default)]
+    pub sector_preferences: Vec<String>,
+    pub available_from: Option<NaiveDate>,
+    #[serde(default)]
+    pub consent_matching: bool,
+    #[serde(default)]
+    pub consent_anonymous_profile: bool,
+    #[serde(default)]
+    pub consent_email: bool,
+    /// actief | uitgestroomd
+    #[serde(default = "default_status")]
+    pub status: String,
+    pub outflow_reason: Option<String>,
+    pub outflow_date: Option<NaiveDate>,
+    #[validate(nested)]
+    #[serde(default)]
+    pub occupations: Vec<OccupationInput>,
+    #[validate(nested)]
+    #[serde(default)]
+    pub skills: Vec<SkillInput>,
+    /// On create only: the first ladder measurement (today, by you).
+    pub ladder_step: Option<i32>,
+    /// For updates: the version you read; a stale version gets 409.
+    pub version: Option<i32>,
+}
+
+impl CandidateInput {
+    pub fn check(&self, rd: &RefData, today: NaiveDate) -> Vec<FieldError> {
+        let mut errs = Vec::new();
+        if self.hours_min > self.hours_max {
+            let m = "Het minimum aantal uren is groter dan het maximum.";
+            errs.push(FieldError::new("hours_min", m));
+            errs.push(FieldError::new("hours_max", m));
+        }
+        if let Some(e) = rd.check_pc4("pc4", self.pc4.trim()) {
+            errs.push(e);
+        }
+        if self.birth_date > today {
+            errs.push(FieldError::new("birth_date", "De geboortedatum ligt in de toekomst."));
+        } else {
+            let age = domain::age_on(self.birth_date, today);
+            if !(15..=80).contains(&age) {
+                errs.push(FieldError::new("birth_date", "De leeftijd moet tussen 15 en 80 jaar liggen."));
+            }
+        }
+        if let Some(e) = one_of("education_level", &self.education_level, domain::EDUCATION_LEVELS) {
+            errs.push(e);
+        }
+        if let Some(l) = &self.language_level {
+            if language::rank(l).is_none() {
+                errs.push(FieldError::new("language_level", "Kies een taalniveau: 1F, 2F, 3F, 4F of A1 t/m C2."));
+            }
+        }
+        match (self.loonwaarde, self.loonwaarde_date) {
+            (Some(_), None) => errs.push(FieldError::new("loonwaarde_date", "Geef de datum van de loonwaardemeting op.")),
+            (None, Some(_)) => errs.push(FieldError::new("loonwaarde", "Geef de gemeten loonwaarde op, of laat de datum leeg.")),
+            (Some(_), Some(d)) if d > today => {
+                errs.push(FieldError::new("loonwaarde_date", "De meetdatum ligt in de toekomst."))
+            }
+            _ => {}
+        }
+        errs.extend(domain::validate_zrm(&self.zrm_scores));
+        if let Some(e) = one_of("status", &self.status, domain::CANDIDATE_STATUSES) {
+            errs.push(e);
+        }
+        if self.status == "uitgestroomd" {
+            match &self.outflow_reason {
+                None => errs.push(FieldError::new("outflow_reason", "Geef de reden van uitstroom op.")),
+                Some(r) => {
+                    if let Some(e) = one_of("outflow_reason", r, domain::OUTFLOW_REASONS) {
+                        errs.push(e);
+                    }
+                }
+            }
+        } else if self.outflow_reason.is_some() {
+            errs.push(FieldError::new("outflow_reason", "Alleen bij de status 'uitgestroomd'."));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, o) in self.occupations.iter().enumerate() {
+            if rd.has_esco() && rd.occupation(&o.occupation_id).is_none() {
+                errs.push(FieldError::new(format!("occupations[{i}].occupation_id"), "Onbekend ESCO-beroep."));
+            }
+            if !seen.insert(&o.occupation_id) {
+                errs.push(FieldError::new(format!("occupations[{i}].occupation_id"), "Dit beroep staat er al."));
+            }
+            if let Some(e) = one_of(&format!("occupations[{i}].experience"), &o.experience, domain::EXPERIENCE_LEVELS) {
+                errs.push(e);
+            }
+        }
+        for (i, s) in self.skills.iter().enumerate() {
+            match (&s.skill_id, &s.free_text) {
+                (None, None) => errs.push(FieldError::new(format!("skills[{i}]"), "Kies een ESCO-vaardigheid of typ een omschrijving.")),
+                (Some(id), _) if rd.has_esco() && rd.skill(id).is_none() => {
+                    errs.push(FieldError::new(format!("skills[{i}].skill_id"), "Onbekende ESCO-vaardigheid."))
+                }
+                _ => {}
+            }
+            if let Some(e) = one_of(&format!("skills[{i}].level"), &s.level, domain::SKILL_LEVELS) {
+                errs.push(e);
+            }
+        }
+        if let Some(s) = self.ladder_step {
+            if !domain::ladder::is_valid_step(s) {
+                errs.push(FieldError::new("ladder_step", "Een trede van de participatieladder ligt tussen 1 en 6."));
+            }
+        }
+        errs
+    }
+
+    fn to_row(&self, id: String, municipality_id: String, klantmanager_id: String, version: i32, created: chrono::NaiveDateTime) -> Candidate {
+        let t = now();
+        Candidate {
+            id,
+            municipality_id,
+            klantmanager_id,
+            first_name: self.first_name.trim().into(),
+            last_name: self.last_name.trim().into(),
+            email: self.email.as_ref().map(|e| e.trim().to_string()).filter(|e| !e.is_empty()),
+            phone: self.phone.as_ref().map(|e| e.trim().to_string()).filter(|e| !e.is_empty()),
+            birth_date: self.birth_date,
+            pc4: self.pc4.trim().into(),
+            education_level: self.education_level.clone(),
+            startkwalificatie: self.startkwalificatie,
+            language_level: self.language_level.as_deref().and_then(language::normalise),
+            hours_min: self.hours_min,
+            hours_max: self.hours_max,
+            max_travel_km: self.max_travel_km,
+            driving_licence: self.driving_licence,
+            own_transport: self.own_transport,
+            loonwaarde: self.loonwaarde,
+            loonwaarde_date: self.loonwaarde_date,
+            doelgroepregister: self.doelgroepregister,
+            beschut_werk_indicatie: self.beschut_werk_indicatie,
+            lks_target_group: self.lks_target_group,
+            needs_job_coach: self.needs_job_coach,
+            statushouder: self.statushouder,
+            work_capacity_limits: self.work_capacity_limits.clone(),
+            support_needs: self.support_needs.clone(),
+            zrm_scores: serde_json::to_string(&self.zrm_scores).unwrap_or_else(|_| "{}".into()),
+            sector_preferences: serde_json::to_string(&self.sector_preferences).unwrap_or_else(|_| "[]".into()),
+            available_from: self.available_from,
+            consent_matching: self.consent_matching,
+            consent_anonymous_profile: self.consent_anonymous_profile,
+            consent_email: self.consent_email,
+            status: self.status.clone(),
+            outflow_reason: self.outflow_reason.clone(),
+            outflow_date: if self.status == "uitgestroomd" { self.outflow_date.or(Some(t.date())) } else { None },
+            version,
+            created_at: created,
+            updated_at: t,
+        }
+    }
+
+    fn child_rows(&self, cid: &str) -> (Vec<CandidateOccupation>, Vec<CandidateSkill>) {
+        let occ = self
+            .occupations
+            .iter()
+            .map(|o| CandidateOccupation { candidate_id: cid.into(), occupation_id: o.occupation_id.clone(), experience: o.experience.clone() })
+            .collect();
+        let sk = self
+            .skills
+            .iter()
+            .map(|s| CandidateSkill {
+                id: new_id(),
+                candidate_id: cid.into(),
+                skill_id: s.skill_id.clone(),
+                free_text: s.free_text.as_ref().map(|t| t.trim().to_string()),
+                level: s.level.clone(),
+            })
+            .collect();
+        (occ, sk)
+    }
+}
+
+pub fn write_children(conn: &mut DbConnection, cid: &str, occ: &[CandidateOccupation], sk: &[CandidateSkill]) -> QueryResult<()> {
+    diesel::delete(candidate_occupations::table.filter(candidate_occupations::candidate_id.eq(cid))).execute(conn)?;
+    diesel::delete(candidate_skills::table.filter(candidate_skills::candidate_id.eq(cid))).execute(conn)?;
+    if !occ.is_empty() {
+        crate::insert_all!(conn, candidate_occupations::table, occ)?;
+    }
+    if !sk.is_empty() {
+        crate::insert_all!(conn, candidate_skills::table, sk)?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CandidateOccupationView {
+    pub occupation: LabelRef,
+    pub experience: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CandidateSkillView {
+    pub skill: Option<LabelRef>,
+    pub free_text: Option<String>,
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CandidateView {
+    pub id: String,
+    pub municipality_id: String,
+    pub klantmanager_id: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub birth_date: NaiveDate,
+    pub age: i32,
+    pub pc4: String,
+    pub place: Option<String>,
+    pub education_level: String,
+    pub startkwalificatie: bool,
+    pub language_level: Option<String>,
+    pub hours_min: i32,
+    pub hours_max: i32,
+    pub max_travel_km: i32,
+    pub driving_licence: bool,
+    pub own_transport: bool,
+    pub loonwaarde: Option<i32>,
+    pub loonwaarde_date: Option<NaiveDate>,
+    pub doelgroepregister: bool,
+    pub beschut_werk_indicatie: bool,
+    pub lks_target_group: bool,
+    pub needs_job_coach: bool,
+    pub statushouder: bool,
+    /// Only for klantmanagers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub work_capacity_limits: Option<String>,
+    /// Only for klantmanagers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub support_needs: Option<String>,
+    /// Only for klantmanagers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zrm_scores: Option<BTreeMap<String, i32>>,
+    pub sector_preferences: Vec<String>,
+    pub available_from: Option<NaiveDate>,
+    pub consent_matching: bool,
+    pub consent_anonymous_profile: bool,
+    pub consent_email: bool,
+    pub status: String,
+    pub outflow_reason: Option<String>,
+    pub outflow_date: Option<NaiveDate>,
+    pub occupations: Vec<CandidateOccupationView>,
+    pub skills: Vec<CandidateSkillView>,
+    /// Current participatieladder step (latest measurement), if measured.
+    pub ladder_step: Option<i32>,
+    pub ladder_target_step: Option<i32>,
+    pub ladder_measured_on: Option<NaiveDate>,
+    pub last_contact: Option<NaiveDate>,
+    pub version: i32,
+    pub created_at: chrono::NaiveDateTime,
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+pub fn view(c: &CandidateFull, rd: &RefData, show_health: bool) -> CandidateView {
+    let ca = &c.candidate;
+    let today = chrono::Utc::now().date_naive();
+    CandidateView {
+        id: ca.id.clone(),
+        municipality_id: ca.municipality_id.clone(),
+        klantmanager_id: ca.klantmanager_id.clone(),
+        first_name: ca.first_name.clone(),
+        last_name: ca.last_name.clone(),
+        email: ca.email.clone(),
+        phone: ca.phone.clone(),
+        birth_date: ca.birth_date,
+        age: domain::age_on(ca.birth_date, today),
+        pc4: ca.pc4.clone(),
+        place: rd.pc4.get(&ca.pc4).map(|p| p.place.clone()),
+        education_level: ca.education_level.clone(),
+        startkwalificatie: ca.startkwalificatie,
+        language_level: ca.language_level.clone(),
+        hours_min: ca.hours_min,
+        hours_max: ca.hours_max,
+        max_travel_km: ca.max_travel_km,
+        driving_licence: ca.driving_licence,
+        own_transport: ca.own_transport,
+        loonwaarde: ca.loonwaarde,
+        loonwaarde_date: ca.loonwaarde_date,
+        doelgroepregister: ca.doelgroepregister,
+        beschut_werk_indicatie: ca.beschut_werk_indicatie,
+        lks_target_group: ca.lks_target_group,
+        needs_job_coach: ca.needs_job_coach,
+        statushouder: ca.statushouder,
+        work_capacity_limits: show_health.then(|| ca.work_capacity_limits.clone()),
+        support_needs: show_health.then(|| ca.support_needs.clone()),
+        zrm_scores: show_health.then(|| serde_json::from_str(&ca.zrm_scores).unwrap_or_default()),
+        sector_preferences: serde_json::from_str(&ca.sector_preferences).unwrap_or_default(),
+        available_from: ca.available_from,
+        consent_matching: ca.consent_matching,
+        consent_anonymous_profile: ca.consent_anonymous_profile,
+        consent_email: ca.consent_email,
+        status: ca.status.clone(),
+        outflow_reason: ca.outflow_reason.clone(),
+        outflow_date: ca.outflow_date,
+        occupations: c
+            .occupations
+            .iter()
+            .map(|o| CandidateOccupationView { occupation: occupation_ref(rd, &o.occupation_id), experience: o.experience.clone() })
+            .collect(),
+        skills: c
+            .skills
+            .iter()
+            .map(|s| CandidateSkillView {
+                skill: s.skill_id.as_deref().map(|id| skill_ref(rd, id)),
+                free_text: s.free_text.clone(),
+                level: s.level.clone(),
+            })
+            .collect(),
+        ladder_step: c.ladder.as_ref().map(|l| l.step),
+        ladder_target_step: c.ladder.as_ref().and_then(|l| l.target_step),
+        ladder_measured_on: c.ladder.as_ref().map(|l| l.measured_on),
+        last_contact: c.last_contact,
+        version: ca.version,
+        created_at: ca.created_at,
+        updated_at: ca.updated_at,
+    }
+}
+
+/// What a user may do with one candidate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
+}
+
+/// Loads a candidate row after checking the user may access it. The role check comes first
+/// (403); then a candidate outside the user's reach is 404, like one that does not exist.
+pub fn authorize(conn: &mut DbConnection, user: &CurrentUser, id: &str, access: Access) -> AppResult<Candidate> {
+    match (user.role, access) {
+        (Role::Werkgever, _) => return Err(AppError::Forbidden),
+        (Role::Kandidaat, Access::Write) => return Err(AppError::Forbidden),
+        _ => {}
+    }
+    let c: Option<Candidate> = candidates::table.find(id).select(Candidate::as_select()).first(conn).optional()?;
+    let c = c.ok_or(AppError::NotFound)?;
+    match user.role {
+        Role::Kandidaat => {
+            if user.candidate_id.as_deref() != Some(c.id.as_str()) {
+                return Err(AppError::NotFound);
+            }
+        }
+        Role::Klantmanager | Role::Beheerder => {
+            if user.municipality_id.as_deref() != Some(c.municipality_id.as_str()) {
+                return Err(AppError::NotFound);
+            }
+            if access == Access::Write && (user.role == Role::Beheerder || c.klantmanager_id != user.id) {
+                return Err(AppError::Forbidden);
+            }
+        }
+        Role::Werkgever => unreachable!("rejected above"),
+    }
+    Ok(c)
+}
+
+fn check_klantmanager(conn: &mut DbConnection, municipality: &str, km: &str) -> AppResult<()> {
+    let u: Option<User> = users::table.find(km).select(User::as_select()).first(conn).optional()?;
+    match u {
+        Some(u) if u.role == "klantmanager" && u.active && u.municipality_id.as_deref() == Some(municipality) => Ok(()),
+        _ => Err(AppError::field("klantmanager_id", "Kies een klantmanager van uw gemeente.")),
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ListParams {
+    /// Only my own caseload
+    pub mine: Option<bool>,
+    pub status: Option<String>,
+    pub klantmanager_id: Option<String>,
+    pub limit: Option<usize>,
+    pub offset: Option<usize>,
+}
+
+#[utoipa::path(get, path = "/api/v1/candidates", tag = "candidates", params(ListParams),
+    responses((status = 200, body = super::Page<CandidateView>), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list(state: web::Data<AppState>, user: CurrentUser, q: web::Query<ListParams>) -> AppResult<HttpResponse> {
+    user.require(&[Role::Klantmanager, Role::Beheerder])?;
+    let q = q.into_inner();
+    let m = user.municipality()?.to_string();
+    let limit = q.limit.unwrap_or(50).clamp(1, 500) as i64;
+    let offset = q.offset.unwrap_or(0) as i64;
+    let km = if q.mine.unwrap_or(false) { Some(user.id.clone()) } else { q.klantmanager_id.clone() };
+    let show_health = user.role == Role::Klantmanager;
+    let (total, items) = state
+        .db(move |conn| {
+            let build = || {
+                let mut b = candidates::table.filter(candidates::municipality_id.eq(m.clone())).into_boxed();
+                if let Some(k) = &km {
+                    b = b.filter(candidates::klantmanager_id.eq(k.clone()));
+                }
+                if let Some(s) = &q.status {
+                    b = b.filter(candidates::status.eq(s.clone()));
+                }
+                b
+            };
+            let total: i64 = build().count().get_result(conn)?;
+            let rows = build()
+                .order((candidates::last_name, candidates::first_name, candidates::id))
+                .limit(limit)
+                .offset(offset)
+                .select(Candidate::as_select())
+                .load(conn)?;
+            Ok((total, candidates_full(conn, rows)?))
+        })
+        .await?;
+    let rd = state.refdata();
+    Ok(HttpResponse::Ok().json(super::Page {
+        total: total as usize,
+        items: items.iter().map(|c| view(c, &rd, show_health)).collect(),
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/candidates/{id}", tag = "candidates",
+    responses((status = 200, body = CandidateView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn get(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let show_health = user.role == Role::Klantmanager;
+    let c = state
+        .db(move |conn| {
+            authorize(conn, &user, &id, Access::Read)?;
+            candidate_full(conn, &id)?.ok_or(AppError::NotFound)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view(&c, &state.refdata(), show_health)))
+}
+
+#[utoipa::path(post, path = "/api/v1/candidates", tag = "candidates", request_body = CandidateInput,
+    responses((status = 201, body = CandidateView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn create(state: web::Data<AppState>, user: CurrentUser, body: ValidJson<CandidateInput>) -> AppResult<HttpResponse> {
+    user.require(&[Role::Klantmanager])?;
+    let input = body.0;
+    let today = chrono::Utc::now().date_naive();
+    AppError::check(input.check(&state.refdata(), today))?;
+    let m = user.municipality()?.to_string();
+    let id = new_id();
+    let cid = id.clone();
+    let uid = user.id.clone();
+    state
+        .tx(move |conn| {
+            let km = input.klantmanager_id.clone().unwrap_or_else(|| uid.clone());
+            check_klantmanager(conn, &m, &km)?;
+            let t = now();
+            let row = input.to_row(cid.clone(), m, km, 1, t);
+            diesel::insert_into(candidates::table).values(&row).execute(conn)?;
+            let (occ, sk) = input.child_rows(&cid);
+            write_children(conn, &cid, &occ, &sk)?;
+            if let Some(step) = input.ladder_step {
+                let lm = LadderMeasurement {
+                    id: new_id(),
+                    candidate_id: cid.clone(),
+                    measured_on: t.date(),
+                    step,
+                    target_step: None,
+                    measured_by: Some(uid),
+                    note: "Eerste meting bij aanmelding".into(),
+                    created_at: t,
+                };
+                diesel::insert_into(ladder_measurements::table).values(&lm).execute(conn)?;
+            }
+            Ok(())
+        })
+        .await?;
+    state.search.candidate_changed(&id);
+    let c = state.db(move |conn| candidate_full(conn, &id)?.ok_or(AppError::NotFound)).await?;
+    Ok(HttpResponse::Created().json(view(&c, &state.refdata(), true)))
+}
+
+#[utoipa::path(put, path = "/api/v1/candidates/{id}", tag = "candidates", request_body = CandidateInput,
+    responses((status = 200, body = CandidateView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn update(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>, body: ValidJson<CandidateInput>) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let input = body.0;
+    let today = chrono::Utc::now().date_naive();
+    let errs = input.check(&state.refdata(), today);
+    let cid = id.clone();
+    state
+        .tx(move |conn| {
+            let cur = authorize(conn, &user, &cid, Access::Write)?;
+            AppError::check(errs)?;
+            if input.ladder_step.is_some() {
+                return Err(AppError::field("ladder_step", "Leg een nieuwe trede vast als laddermeting (/ladder-measurements)."));
+            }
+            if let Some(v) = input.version {
+                if v != cur.version {
+                    return Err(AppError::conflict(format!(
+                        "Dit profiel is intussen gewijzigd (versie {} in plaats van {v}). Laad het opnieuw.",
+                        cur.version
+                    )));
+                }
+            }
+            let km = input.klantmanager_id.clone().unwrap_or_else(|| cur.klantmanager_id.clone());
+            if km != cur.klantmanager_id {
+                check_klantmanager(conn, &cur.municipality_id, &km)?;
+            }
+            let row = input.to_row(cid.clone(), cur.municipality_id.clone(), km, cur.version + 1, cur.created_at);
+            let n = diesel::update(candidates::table.find(&cid).filter(candidates::version.eq(cur.version))).set(&row).execute(conn)?;
+            if n == 0 {
+                return Err(AppError::conflict("Dit profiel is intussen gewijzigd. Laad het opnieuw."));
+            }
+            let (occ, sk) = input.child_rows(&cid);
+            write_children(conn, &cid, &occ, &sk)?;
+            Ok(())
+        })
+        .await?;
+    state.search.candidate_changed(&id);
+    let c = state.db(move |conn| candidate_full(conn, &id)?.ok_or(AppError::NotFound)).await?;
+    Ok(HttpResponse::Ok().json(view(&c, &state.refdata(), true)))
+}
+
+#[utoipa::path(delete, path = "/api/v1/candidates/{id}", tag = "candidates",
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn delete(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>) -> AppResult<HttpResponse> {
+    user.require(&[Role::Klantmanager, Role::Beheerder])?;
+    let id = path.into_inner();
+    let cid = id.clone();
+    state
+        .tx(move |conn| {
+            // The candidate's own klantmanager, or a beheerder of the municipality.
+            let access = if user.role == Role::Beheerder { Access::Read } else { Access::Write };
+            authorize(conn, &user, &cid, access)?;
+            diesel::delete(candidates::table.find(&cid)).execute(conn)?;
+            Ok(())
+        })
+        .await?;
+    state.search.candidate_changed(&id);
+    Ok(HttpResponse::NoContent().finish())
+}

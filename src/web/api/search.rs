@@ -1,0 +1,392 @@
+//! Search endpoints: placements (everyone; the public sees published ones) and candidates
+//! (klantmanagers, own municipality only). Hits come from the index; what is shown is read
+//! fresh from the database.
+
+use crate::auth::{CurrentUser, MaybeUser};
+use crate::db::models::{Candidate, Placement};
+use crate::db::queries::{candidates_full, placements_full};
+use crate::db::schema::*;
+use crate::domain::{language, FieldError, PlacementKind, Role};
+use crate::error::{AppError, AppResult, ErrorBody};
+use crate::search::query::{CandidateQuery, GeoCircle, PlacementQuery};
+use crate::state::AppState;
+use actix_web::{web, HttpResponse};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use utoipa::{IntoParams, ToSchema};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/search/placements", web::get().to(search_placements))
+        .route("/search/candidates", web::get().to(search_candidates))
+        .route("/admin/reindex", web::post().to(reindex));
+}
+
+fn split(s: &Option<String>) -> Vec<String> {
+    s.as_deref().map(|s| s.split(',').map(str::trim).filter(|x| !x.is_empty()).map(String::from).collect()).unwrap_or_default()
+}
+
+fn geo(state: &AppState, pc4: &Option<String>, max_km: Option<f64>, errs: &mut Vec<FieldError>) -> Option<GeoCircle> {
+    let rd = state.refdata();
+    match (pc4, max_km) {
+        (Some(pc), km) => {
+            if let Some(e) = rd.check_pc4("pc4", pc.trim()) {
+                errs.push(e);
+                return None;
+            }
+            let km = km.unwrap_or(25.0);
+            if !(0.0..=500.0).contains(&km) {
+                errs.push(FieldError::new("max_km", "De afstand ligt tussen 0 en 500 km."));
+                return None;
+            }
+            match rd.pc4.get(pc.trim()) {
+                Some(p) => Some(GeoCircle { lat: p.lat, lon: p.lon, km }),
+                None => {
+                    errs.push(FieldError::new("pc4", "Afstand zoeken kan niet: de postcodetabel is niet geladen."));
+                    None
+                }
+            }
+        }
+        (None, Some(_)) => {
+            errs.push(FieldError::new("pc4", "Geef een postcode op om op afstand te zoeken."));
+            None
+        }
+        (None, None) => None,
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PlacementSearchParams {
+    /// Free text (Dutch stemming): title, occupation, skills, description
+    pub q: Option<String>,
+    /// One or more kinds, comma-separated
+    pub kind: Option<String>,
+    /// Centre of the distance filter
+    pub pc4: Option<String>,
+    /// Maximum distance in km from `pc4` (default 25)
+    pub max_km: Option<f64>,
+    /// Hours per week the placement must allow
+    pub hours: Option<u64>,
+    /// A candidate's current ladder step the placement must suit
+    pub ladder_step: Option<u64>,
+    /// The searcher's Dutch level: placements requiring more are left out
+    pub language_level: Option<String>,
+    /// Comma-separated: support, job_coach_welcome, internal_supervisor, adapted_workplace, lks_accepted, counts_banenafspraak
+    pub flags: Option<String>,
+    /// Shorthand for flags=support
+    pub with_support: Option<bool>,
+    pub occupation_id: Option<String>,
+    /// Comma-separated ESCO skill ids, all required
+    pub skill_id: Option<String>,
+    pub organisation_id: Option<String>,
+    /// Staff only: comma-separated statuses (default: published placements)
+    pub status: Option<String>,
+    pub limit: Option<usize>,
+    pub offset: Option<usize>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PlacementHit {
+    pub id: String,
+    pub score: f32,
+    pub title: String,
+    pub kind: String,
+    pub kind_label: String,
+    pub organisation_name: String,
+    pub pc4: String,
+    pub place: Option<String>,
+    pub distance_km: Option<f64>,
+    pub hours_min: i32,
+    pub hours_max: i32,
+    pub job_coach_welcome: bool,
+    pub internal_supervisor: bool,
+    pub adapted_workplace: bool,
+    pub status: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SearchResponse<T> {
+    pub total: usize,
+    pub hits: Vec<T>,
+    /// facet -> value -> count (over all matches, not just this page)
+    pub facets: BTreeMap<String, BTreeMap<String, u64>>,
+}
+
+const FLAGS: &[&str] = &["support", "job_coach_welcome", "internal_supervisor", "adapted_workplace", "lks_accepted", "counts_banenafspraak"];
+
+#[utoipa::path(get, path = "/api/v1/search/placements", tag = "search", params(PlacementSearchParams),
+    responses((status = 200, body = SearchResponse<PlacementHit>), (status = 422, body = ErrorBody)))]
+pub async fn search_placements(state: web::Data<AppState>, user: MaybeUser, p: web::Query<PlacementSearchParams>) -> AppResult<HttpResponse> {
+    let p = p.into_inner();
+    let staff = user.0.as_ref().is_some_and(|u| matches!(u.role, Role::Klantmanager | Role::Beheerder));
+    let mut errs = Vec::new();
+    let kinds = split(&p.kind);
+    for k in &kinds {
+        if PlacementKind::parse(k).is_none() {
+            errs.push(FieldError::new("kind", format!("Onbekende soort plaats '{k}'.")));
+        }
+    }
+    let mut flags = split(&p.flags);
+    if p.with_support == Some(true) {
+        flags.push("support".into());
+    }
+    for f in &flags {
+        if !FLAGS.contains(&f.as_str()) {
+            errs.push(FieldError::new("flags", format!("Onbekend filter '{f}'. Kies uit: {}.", FLAGS.join(", "))));
+        }
+    }
+    let language_rank = match &p.language_level {
+        Some(l) => match language::rank(l) {
+            Some(r) => Some(r as u64),
+            None => {
+                errs.push(FieldError::new("language_level", "Kies een taalniveau: 1F, 2F, 3F, 4F of A1 t/m C2."));
+                None
+            }
+        },
+        None => None,
+    };
+    if p.hours.is_some_and(|h| h == 0 || h > 60) {
+        errs.push(FieldError::new("hours", "Uren per week liggen tussen 1 en 60."));
+    }
+    if p.ladder_step.is_some_and(|s| !(1..=6).contains(&s)) {
+        errs.push(FieldError::new("ladder_step", "Een trede van de participatieladder ligt tussen 1 en 6."));
+    }
+    let statuses = split(&p.status);
+    if !statuses.is_empty() && !staff {
+        errs.push(FieldError::new("status", "Alleen medewerkers van de gemeente kunnen op status zoeken."));
+    }
+    let g = geo(&state, &p.pc4, p.max_km, &mut errs);
+    AppError::check(errs)?;
+    let pq = PlacementQuery {
+        q: p.q.clone(),
+        kinds: kinds.iter().filter_map(|k| PlacementKind::parse(k)).map(|k| k.as_str().to_string()).collect(),
+        geo: g,
+        hours: p.hours,
+        ladder_step: p.ladder_step,
+        language_rank,
+        flags,
+        occupation_id: p.occupation_id.clone(),
+        skill_ids: split(&p.skill_id),
+        organisation_id: p.organisation_id.clone(),
+        published_only: statuses.is_empty(),
+        statuses,
+        limit: p.limit.unwrap_or(20).clamp(1, 100),
+        offset: p.offset.unwrap_or(0),
+    };
+    let search = state.search.clone();
+    let res = web::block(move || search.search_placements(&pq)).await?.map_err(AppError::Internal)?;
+    let ids: Vec<String> = res.hits.iter().map(|(id, _)| id.clone()).collect();
+    let rows = state
+        .db(move |conn| {
+            let ps: Vec<Placement> = placements::table.filter(placements::id.eq_any(&ids)).select(Placement::as_select()).load(conn)?;
+            Ok(placements_full(conn, ps)?)
+        })
+        .await?;
+    let by_id: HashMap<&str, &crate::db::queries::PlacementFull> = rows.iter().map(|p| (p.placement.id.as_str(), p)).collect();
+    let rd = state.refdata();
+    let hits = res
+        .hits
+        .iter()
+        .filter_map(|(id, score)| {
+            let p = by_id.get(id.as_str())?;
+            let pl = &p.placement;
+            Some(PlacementHit {
+                id: pl.id.clone(),
+                score: *score,
+                title: pl.title.clone(),
+                kind: pl.kind.clone(),
+                kind_label: PlacementKind::parse(&pl.kind).map(|k| k.label_nl().to_string()).unwrap_or_default(),
+                organisation_name: p.organisation.name.clone(),
+                pc4: pl.pc4.clone(),
+                place: rd.pc4.get(&pl.pc4).map(|x| x.place.clone()),
+                distance_km: p.pc4_distance(&rd, g),
+                hours_min: pl.hours_min,
+                hours_max: pl.hours_max,
+                job_coach_welcome: pl.job_coach_welcome,
+                internal_supervisor: pl.internal_supervisor,
+                adapted_workplace: pl.adapted_workplace,
+                status: pl.status.clone(),
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(SearchResponse { total: res.total, hits, facets: res.facets }))
+}
+
+trait Distance {
+    fn pc4_distance(&self, rd: &crate::refdata::RefData, g: Option<GeoCircle>) -> Option<f64>;
+}
+
+impl Distance for crate::db::queries::PlacementFull {
+    fn pc4_distance(&self, rd: &crate::refdata::RefData, g: Option<GeoCircle>) -> Option<f64> {
+        let g = g?;
+        let p = rd.pc4.get(&self.placement.pc4)?;
+        Some((crate::domain::geo::haversine_km(g.lat, g.lon, p.lat, p.lon) * 10.0).round() / 10.0)
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct CandidateSearchParams {
+    /// Free text over occupations and skills (no names: they are not indexed)
+    pub q: Option<String>,
+    /// Only my caseload
+    pub mine: Option<bool>,
+    /// Comma-separated statuses (default: actief)
+    pub status: Option<String>,
+    pub ladder_min: Option<u64>,
+    pub ladder_max: Option<u64>,
+    pub pc4: Option<String>,
+    pub max_km: Option<f64>,
+    pub hours: Option<u64>,
+    /// Minimum Dutch level
+    pub language_level: Option<String>,
+    /// Comma-separated: needs_job_coach, doelgroepregister, beschut_werk_indicatie, lks_target_group, statushouder, own_transport, driving_licence, startkwalificatie, consent_matching, under_27
+    pub flags: Option<String>,
+    /// Comma-separated ESCO occupation ids (any)
+    pub occupation_id: Option<String>,
+    /// Comma-separated ESCO skill ids (all)
+    pub skill_id: Option<String>,
+    pub limit: Option<usize>,
+    pub offset: Option<usize>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CandidateHit {
+    pub id: String,
+    pub score: f32,
+    pub first_name: String,
+    pub last_name: String,
+    pub klantmanager_id: String,
+    pub pc4: String,
+    pub place: Option<String>,
+    pub distance_km: Option<f64>,
+    pub ladder_step: Option<i32>,
+    pub hours_min: i32,
+    pub hours_max: i32,
+    pub language_level: Option<String>,
+    pub occupations: Vec<super::LabelRef>,
+    pub status: String,
+}
+
+const CANDIDATE_FLAGS: &[&str] = &[
+    "needs_job_coach",
+    "doelgroepregister",
+    "beschut_werk_indicatie",
+    "lks_target_group",
+    "statushouder",
+    "own_transport",
+    "driving_licence",
+    "startkwalificatie",
+    "consent_matching",
+    "under_27",
+];
+
+#[utoipa::path(get, path = "/api/v1/search/candidates", tag = "search", params(CandidateSearchParams),
+    responses((status = 200, body = SearchResponse<CandidateHit>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn search_candidates(state: web::Data<AppState>, user: CurrentUser, p: web::Query<CandidateSearchParams>) -> AppResult<HttpResponse> {
+    user.require(&[Role::Klantmanager])?;
+    let p = p.into_inner();
+    let mut errs = Vec::new();
+    let flags = split(&p.flags);
+    for f in &flags {
+        if !CANDIDATE_FLAGS.contains(&f.as_str()) {
+            errs.push(FieldError::new("flags", format!("Onbekend filter '{f}'. Kies uit: {}.", CANDIDATE_FLAGS.join(", "))));
+        }
+    }
+    for (name, v) in [("ladder_min", p.ladder_min), ("ladder_max", p.ladder_max)] {
+        if v.is_some_and(|s| !(1..=6).contains(&s)) {
+            errs.push(FieldError::new(name, "Een trede van de participatieladder ligt tussen 1 en 6."));
+        }
+    }
+    let language_rank = match &p.language_level {
+        Some(l) => match language::rank(l) {
+            Some(r) => Some(r as u64),
+            None => {
+                errs.push(FieldError::new("language_level", "Kies een taalniveau: 1F, 2F, 3F, 4F of A1 t/m C2."));
+                None
+            }
+        },
+        None => None,
+    };
+    let g = geo(&state, &p.pc4, p.max_km, &mut errs);
+    AppError::check(errs)?;
+    let mut statuses = split(&p.status);
+    if statuses.is_empty() {
+        statuses.push("actief".into());
+    }
+    let cq = CandidateQuery {
+        q: p.q.clone(),
+        municipality_id: user.municipality()?.to_string(),
+        klantmanager_id: p.mine.unwrap_or(false).then(|| user.id.clone()),
+        statuses,
+        ladder_min: p.ladder_min,
+        ladder_max: p.ladder_max,
+        geo: g,
+        hours: p.hours,
+        language_rank,
+        flags,
+        occupation_ids: split(&p.occupation_id),
+        skill_ids: split(&p.skill_id),
+        limit: p.limit.unwrap_or(20).clamp(1, 100),
+        offset: p.offset.unwrap_or(0),
+    };
+    let search = state.search.clone();
+    let res = web::block(move || search.search_candidates(&cq)).await?.map_err(AppError::Internal)?;
+    let ids: Vec<String> = res.hits.iter().map(|(id, _)| id.clone()).collect();
+    let m = user.municipality()?.to_string();
+    let rows = state
+        .db(move |conn| {
+            // Re-check the municipality against the database, not only the index.
+            let cs: Vec<Candidate> = candidates::table
+                .filter(candidates::id.eq_any(&ids))
+                .filter(candidates::municipality_id.eq(&m))
+                .select(Candidate::as_select())
+                .load(conn)?;
+            Ok(candidates_full(conn, cs)?)
+        })
+        .await?;
+    let by_id: HashMap<&str, &crate::db::queries::CandidateFull> = rows.iter().map(|c| (c.candidate.id.as_str(), c)).collect();
+    let rd = state.refdata();
+    let hits = res
+        .hits
+        .iter()
+        .filter_map(|(id, score)| {
+            let c = by_id.get(id.as_str())?;
+            let ca = &c.candidate;
+            Some(CandidateHit {
+                id: ca.id.clone(),
+                score: *score,
+                first_name: ca.first_name.clone(),
+                last_name: ca.last_name.clone(),
+                klantmanager_id: ca.klantmanager_id.clone(),
+                pc4: ca.pc4.clone(),
+                place: rd.pc4.get(&ca.pc4).map(|x| x.place.clone()),
+                distance_km: g.and_then(|g| {
+                    rd.pc4.get(&ca.pc4).map(|p| (crate::domain::geo::haversine_km(g.lat, g.lon, p.lat, p.lon) * 10.0).round() / 10.0)
+                }),
+                ladder_step: c.ladder.as_ref().map(|l| l.step),
+                hours_min: ca.hours_min,
+                hours_max: ca.hours_max,
+                language_level: ca.language_level.clone(),
+                occupations: c.occupations.iter().map(|o| super::occupation_ref(&rd, &o.occupation_id)).collect(),
+                status: ca.status.clone(),
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(SearchResponse { total: res.total, hits, facets: res.facets }))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReindexView {
+    pub placements: usize,
+    pub candidates: usize,
+}
+
+#[utoipa::path(post, path = "/api/v1/admin/reindex", tag = "search",
+    responses((status = 200, body = ReindexView), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn reindex(state: web::Data<AppState>, user: CurrentUser) -> AppResult<HttpResponse> {
+    user.require(&[Role::Beheerder])?;
+    let search = state.search.clone();
+    let (p, c) = web::block(move || search.rebuild_all()).await?.map_err(AppError::Internal)?;
+    Ok(HttpResponse::Ok().json(ReindexView { placements: p, candidates: c }))
+}

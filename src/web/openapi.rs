@@ -1,0 +1,42 @@
+//! The OpenAPI 3 document, generated from the handler annotations (utoipa).
+
+use super::api::*;
+use actix_web::HttpResponse;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Opstap API", description = "Matching people on the Participatiewet with work and placements."),
+    modifiers(&BearerAuth),
+    paths(
+        health::health,
+        auth::login, auth::register_employer, auth::me,
+        users::list_users, users::create_user, users::update_user, users::list_municipalities,
+        organisations::list, organisations::get, organisations::create, organisations::update, organisations::delete, organisations::verify,
+        placements::list, placements::get, placements::create, placements::update, placements::delete,
+        candidates::list, candidates::get, candidates::create, candidates::update, candidates::delete,
+        records::list_ladder, records::create_ladder, records::update_ladder, records::delete_ladder,
+        records::list_contacts, records::create_contact, records::update_contact, records::delete_contact,
+        sroi::list, sroi::get, sroi::create, sroi::update, sroi::delete,
+        search::search_placements, search::search_candidates, search::reindex,
+        esco::suggest_occupations, esco::suggest_skills, esco::occupation, esco::label_skill, esco::create_skill, esco::pc4,
+    )
+)]
+pub struct ApiDoc;
+
+pub async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}
