@@ -84,29 +84,60 @@ pub fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> AppError 
     }
 }
 
+/// JSON body, deserialised with the path of any bad field, not yet validated: for handlers
+/// that add domain checks and report every field error at once with [`validate_with`].
+pub struct JsonBody<T>(pub T);
+
+/// Runs the `validator` rules and merges their errors with `extra` (domain checks).
+pub fn validate_with<T: validator::Validate>(value: &T, mut extra: Vec<FieldError>) -> Result<(), AppError> {
+    if let Err(e) = value.validate() {
+        extra.extend(validation_errors(&e));
+    }
+    extra.sort_by(|a, b| a.field.cmp(&b.field).then(a.message.cmp(&b.message)));
+    extra.dedup();
+    AppError::check(extra)
+}
+
+fn read_json<T: DeserializeOwned + 'static>(req: &HttpRequest, payload: &mut Payload) -> Pin<Box<dyn Future<Output = Result<T, AppError>>>> {
+    let ct_ok = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.starts_with("application/json") || v.ends_with("+json"))
+        .unwrap_or(false);
+    let body = web::Bytes::from_request(req, payload);
+    Box::pin(async move {
+        if !ct_ok {
+            return Err(AppError::BadRequest("Verwacht een JSON-body (Content-Type: application/json).".into()));
+        }
+        let bytes = body.await.map_err(|e| AppError::BadRequest(format!("Kan de body niet lezen: {e}")))?;
+        if bytes.len() > MAX_BODY {
+            return Err(AppError::BadRequest("De body is te groot.".into()));
+        }
+        let de = &mut serde_json::Deserializer::from_slice(&bytes);
+        serde_path_to_error::deserialize(de).map_err(json_error)
+    })
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let fut = read_json::<T>(req, payload);
+        Box::pin(async move { fut.await.map(JsonBody) })
+    }
+}
+
 impl<T: DeserializeOwned + validator::Validate + 'static> FromRequest for ValidJson<T> {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let ct_ok = req
-            .headers()
-            .get(actix_web::http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.starts_with("application/json") || v.ends_with("+json"))
-            .unwrap_or(false);
-        let body = web::Bytes::from_request(req, payload);
+        let fut = read_json::<T>(req, payload);
         Box::pin(async move {
-            if !ct_ok {
-                return Err(AppError::BadRequest("Verwacht een JSON-body (Content-Type: application/json).".into()));
-            }
-            let bytes = body.await.map_err(|e| AppError::BadRequest(format!("Kan de body niet lezen: {e}")))?;
-            if bytes.len() > MAX_BODY {
-                return Err(AppError::BadRequest("De body is te groot.".into()));
-            }
-            let de = &mut serde_json::Deserializer::from_slice(&bytes);
-            let value: T = serde_path_to_error::deserialize(de).map_err(json_error)?;
-            value.validate().map_err(|e| AppError::Validation(validation_errors(&e)))?;
+            let value = fut.await?;
+            validate_with(&value, vec![])?;
             Ok(ValidJson(value))
         })
     }

@@ -7,7 +7,7 @@ use crate::domain::Role;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::state::AppState;
 use crate::web::api::organisations::{OrganisationInput, OrganisationView};
-use crate::web::extract::ValidJson;
+use crate::web::extract::{validate_with, JsonBody, ValidJson};
 use actix_web::{web, HttpResponse};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -119,13 +119,13 @@ pub struct RegisteredView {
 
 #[utoipa::path(post, path = "/api/v1/auth/register-employer", tag = "auth", request_body = RegisterEmployerInput,
     responses((status = 201, body = RegisteredView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn register_employer(state: web::Data<AppState>, body: ValidJson<RegisterEmployerInput>) -> AppResult<HttpResponse> {
+pub async fn register_employer(state: web::Data<AppState>, body: JsonBody<RegisterEmployerInput>) -> AppResult<HttpResponse> {
     let input = body.0;
     let mut errs = input.organisation.check(&state.refdata());
     if let Err(m) = auth::check_password_policy(&input.password) {
         errs.push(crate::domain::FieldError::new("password", m));
     }
-    AppError::check(errs)?;
+    validate_with(&input, errs)?;
     let hash = auth::hash_password(&input.password)?;
     let t = now();
     let org = input.organisation.into_new(new_id(), false, t);

@@ -15,7 +15,7 @@ use crate::domain::{self, language, one_of, FieldError, Role};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::refdata::RefData;
 use crate::state::AppState;
-use crate::web::extract::ValidJson;
+use crate::web::extract::{validate_with, JsonBody};
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
 use diesel::prelude::*;
@@ -548,11 +548,11 @@ pub async fn get(state: web::Data<AppState>, user: CurrentUser, path: web::Path<
 
 #[utoipa::path(post, path = "/api/v1/candidates", tag = "candidates", request_body = CandidateInput,
     responses((status = 201, body = CandidateView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn create(state: web::Data<AppState>, user: CurrentUser, body: ValidJson<CandidateInput>) -> AppResult<HttpResponse> {
+pub async fn create(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<CandidateInput>) -> AppResult<HttpResponse> {
     user.require(&[Role::Klantmanager])?;
     let input = body.0;
     let today = chrono::Utc::now().date_naive();
-    AppError::check(input.check(&state.refdata(), today))?;
+    validate_with(&input, input.check(&state.refdata(), today))?;
     let m = user.municipality()?.to_string();
     let id = new_id();
     let cid = id.clone();
@@ -590,7 +590,7 @@ pub async fn create(state: web::Data<AppState>, user: CurrentUser, body: ValidJs
 #[utoipa::path(put, path = "/api/v1/candidates/{id}", tag = "candidates", request_body = CandidateInput,
     responses((status = 200, body = CandidateView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn update(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>, body: ValidJson<CandidateInput>) -> AppResult<HttpResponse> {
+pub async fn update(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>, body: JsonBody<CandidateInput>) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let input = body.0;
     let today = chrono::Utc::now().date_naive();
@@ -599,7 +599,7 @@ pub async fn update(state: web::Data<AppState>, user: CurrentUser, path: web::Pa
     state
         .tx(move |conn| {
             let cur = authorize(conn, &user, &cid, Access::Write)?;
-            AppError::check(errs)?;
+            validate_with(&input, errs)?;
             if input.ladder_step.is_some() {
                 return Err(AppError::field("ladder_step", "Leg een nieuwe trede vast als laddermeting (/ladder-measurements)."));
             }

@@ -8,7 +8,7 @@ use crate::domain::{validate_kvk, FieldError, Role};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::refdata::RefData;
 use crate::state::AppState;
-use crate::web::extract::ValidJson;
+use crate::web::extract::{validate_with, JsonBody};
 use actix_web::{web, HttpResponse};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -152,11 +152,11 @@ pub async fn get(state: web::Data<AppState>, user: CurrentUser, path: web::Path<
 #[utoipa::path(post, path = "/api/v1/organisations", tag = "organisations", request_body = OrganisationInput,
     responses((status = 201, body = OrganisationView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn create(state: web::Data<AppState>, user: CurrentUser, body: ValidJson<OrganisationInput>) -> AppResult<HttpResponse> {
+pub async fn create(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<OrganisationInput>) -> AppResult<HttpResponse> {
     // Employers register themselves through /auth/register-employer.
     user.require(&[Role::Beheerder, Role::Klantmanager])?;
     let input = body.0;
-    AppError::check(input.check_top(&state.refdata()))?;
+    validate_with(&input, input.check_top(&state.refdata()))?;
     let t = now();
     let mut org = input.into_new(new_id(), true, t);
     org.verified_by = Some(user.id.clone());
@@ -173,14 +173,14 @@ pub async fn create(state: web::Data<AppState>, user: CurrentUser, body: ValidJs
 #[utoipa::path(put, path = "/api/v1/organisations/{id}", tag = "organisations", request_body = OrganisationInput,
     responses((status = 200, body = OrganisationView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn update(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>, body: ValidJson<OrganisationInput>) -> AppResult<HttpResponse> {
+pub async fn update(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>, body: JsonBody<OrganisationInput>) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let input = body.0;
     let errs = input.check_top(&state.refdata());
     let org = state
         .tx(move |conn| {
             let cur = load_visible(conn, &user, &id)?;
-            AppError::check(errs)?;
+            validate_with(&input, errs)?;
             super::auth::ensure_kvk_free(conn, input.kvk_number.trim(), Some(&id))?;
             let mut o = input.into_new(cur.id.clone(), cur.verified, cur.created_at);
             o.verified_at = cur.verified_at;

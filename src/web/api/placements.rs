@@ -9,7 +9,7 @@ use crate::domain::{kinds, language, one_of, FieldError, PlacementKind, Role, PL
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::refdata::RefData;
 use crate::state::AppState;
-use crate::web::extract::ValidJson;
+use crate::web::extract::{validate_with, JsonBody};
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
 use diesel::prelude::*;
@@ -378,7 +378,7 @@ pub async fn get(state: web::Data<AppState>, user: MaybeUser, path: web::Path<St
 
 #[utoipa::path(post, path = "/api/v1/placements", tag = "placements", request_body = PlacementInput,
     responses((status = 201, body = PlacementView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn create(state: web::Data<AppState>, user: CurrentUser, body: ValidJson<PlacementInput>) -> AppResult<HttpResponse> {
+pub async fn create(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<PlacementInput>) -> AppResult<HttpResponse> {
     user.require(&[Role::Werkgever, Role::Klantmanager, Role::Beheerder])?;
     let input = body.0;
     let mut errs = input.check(&state.refdata());
@@ -395,7 +395,7 @@ pub async fn create(state: web::Data<AppState>, user: CurrentUser, body: ValidJs
             String::new()
         }),
     };
-    AppError::check(errs)?;
+    validate_with(&input, errs)?;
     let id = new_id();
     let pid = id.clone();
     state
@@ -422,7 +422,7 @@ pub async fn create(state: web::Data<AppState>, user: CurrentUser, body: ValidJs
 #[utoipa::path(put, path = "/api/v1/placements/{id}", tag = "placements", request_body = PlacementInput,
     responses((status = 200, body = PlacementView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn update(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>, body: ValidJson<PlacementInput>) -> AppResult<HttpResponse> {
+pub async fn update(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>, body: JsonBody<PlacementInput>) -> AppResult<HttpResponse> {
     user.require(&[Role::Werkgever, Role::Klantmanager, Role::Beheerder])?;
     let id = path.into_inner();
     let input = body.0;
@@ -440,7 +440,7 @@ pub async fn update(state: web::Data<AppState>, user: CurrentUser, path: web::Pa
             if input.organisation_id.as_deref().is_some_and(|o| o != cur.placement.organisation_id) {
                 return Err(AppError::field("organisation_id", "Een plaats kan niet naar een andere organisatie worden verplaatst."));
             }
-            AppError::check(errs)?;
+            validate_with(&input, errs)?;
             if let Some(v) = input.version {
                 if v != cur.placement.version {
                     return Err(AppError::conflict(format!(

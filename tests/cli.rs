@@ -1,0 +1,86 @@
+//! The command line: user create, migrate, reindex, import-refdata, with env fallbacks.
+
+use crate::common;
+use std::process::Command;
+
+fn opstap(db: &common::TestDb) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_opstap"));
+    c.env("DATABASE_URL", &db.url)
+        .env("OPSTAP_INDEX_DIR", db.dir.path().join("cli-index"))
+        .env("OPSTAP_REFDATA", common::refdata_dir())
+        .env("RUST_LOG", "warn");
+    c
+}
+
+fn run(mut c: Command) -> (bool, String) {
+    let out = c.output().expect("run opstap");
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+#[actix_web::test]
+async fn commands_work_against_the_database() {
+    let db = common::fresh_db();
+    let (ok, out) = run({
+        let mut c = opstap(&db);
+        c.arg("migrate");
+        c
+    });
+    assert!(ok, "{out}");
+    assert!(out.contains("0 migration(s)"), "{out}");
+
+    let (ok, out) = run({
+        let mut c = opstap(&db);
+        c.args(["user", "create", "--email", "Nieuwe.KM@Lochem.nl", "--password", "een-lang-wachtwoord", "--role", "klantmanager", "--municipality", "0262"]);
+        c
+    });
+    assert!(ok, "{out}");
+    assert!(out.contains("Created klantmanager account"), "{out}");
+    // Duplicate e-mail (other case) is refused; so is a werkgever without organisation and a short password.
+    for args in [
+        vec!["--email", "nieuwe.km@lochem.nl", "--password", "een-lang-wachtwoord", "--role", "klantmanager", "--municipality", "Lochem"],
+        vec!["--email", "w@x.nl", "--password", "een-lang-wachtwoord", "--role", "werkgever"],
+        vec!["--email", "k@x.nl", "--password", "kort", "--role", "beheerder", "--municipality", "0262"],
+        vec!["--email", "k@x.nl", "--password", "een-lang-wachtwoord", "--role", "koning"],
+    ] {
+        let (ok, out) = run({
+            let mut c = opstap(&db);
+            c.args(["user", "create"]).args(&args);
+            c
+        });
+        assert!(!ok, "should fail: {args:?}: {out}");
+    }
+    // A new municipality is created from the PC4 table when a beheerder needs one.
+    let (ok, out) = run({
+        let mut c = opstap(&db);
+        c.args(["user", "create", "--email", "beheer@deventer.nl", "--password", "een-lang-wachtwoord", "--role", "beheerder", "--municipality", "0150"]);
+        c
+    });
+    assert!(ok, "{out}");
+
+    // The new account can log in through the app on the same database.
+    let cfg = common::config_for(&db);
+    let (state, _) = actix_web::web::block(move || opstap::build_state(cfg, false)).await.unwrap().unwrap();
+    let svc = actix_web::test::init_service(opstap::app(state)).await;
+    let req = actix_web::test::TestRequest::post()
+        .uri("/api/v1/auth/login")
+        .set_json(serde_json::json!({"email": "nieuwe.km@lochem.nl", "password": "een-lang-wachtwoord"}))
+        .to_request();
+    let resp = actix_web::test::call_service(&svc, req).await;
+    assert_eq!(resp.status(), 200);
+
+    let (ok, out) = run({
+        let mut c = opstap(&db);
+        c.arg("reindex");
+        c
+    });
+    assert!(ok, "{out}");
+    assert!(out.contains("Reindexed 32 placements and 60 candidates"), "{out}");
+
+    let (ok, out) = run({
+        let mut c = opstap(&db);
+        c.arg("import-refdata").arg("--from").arg(common::refdata_dir());
+        c
+    });
+    assert!(ok, "{out}");
+    assert!(out.contains("Imported 0 PC4 areas"), "re-import keeps existing rows: {out}");
+}

@@ -1,0 +1,12 @@
+//! The one integration-test binary. Runs on SQLite by default and on PostgreSQL when
+//! TEST_DATABASE_URL=postgres://... is set (see .ci/run).
+
+mod common;
+
+mod api_auth;
+mod api_authz;
+mod api_crud;
+mod api_validation;
+mod cli;
+mod esco;
+mod search;

@@ -1,0 +1,224 @@
+use crate::common;
+use actix_web::http::StatusCode;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+/// Polls a search until `pred` holds; fails if that takes a second or more.
+async fn within_a_second<S, B>(app: &common::TestApp<S>, path: &str, token: Option<&str>, pred: impl Fn(&Value) -> bool) -> Value
+where
+    S: actix_web::dev::Service<actix_http::Request, Response = actix_web::dev::ServiceResponse<B>, Error = actix_web::Error>,
+    B: actix_web::body::MessageBody,
+{
+    let started = Instant::now();
+    loop {
+        let (s, v) = app.get(path, token).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        if pred(&v) {
+            return v;
+        }
+        assert!(started.elapsed() < Duration::from_secs(1), "{path}: change not visible within 1 s: {v}");
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn ids(v: &Value) -> Vec<String> {
+    v["hits"].as_array().unwrap().iter().map(|h| h["id"].as_str().unwrap().to_string()).collect()
+}
+
+#[actix_web::test]
+async fn create_update_delete_visible_within_a_second() {
+    let app = common::app().await;
+    let w = app.login("werkgever1@demo.nl").await;
+    let mut body = common::placement_body(None);
+    body["title"] = json!("Fietsenstalling beheerder");
+    body["description"] = json!("Toezicht houden in de fietsenstallingen van het station.");
+    let (s, p) = app.post("/api/v1/placements", Some(&w), body.clone()).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let id = p["id"].as_str().unwrap().to_string();
+    // Dutch stemming: "fietsenstallingen" finds "Fietsenstalling".
+    let v = within_a_second(&app, "/api/v1/search/placements?q=fietsenstallingen", None, |v| v["total"] == 1).await;
+    assert_eq!(ids(&v), vec![id.clone()]);
+
+    body["title"] = json!("Parkeergarage toezichthouder");
+    body["description"] = json!("Toezicht in de parkeergarage.");
+    let (s, _) = app.put(&format!("/api/v1/placements/{id}"), Some(&w), body).await;
+    assert_eq!(s, StatusCode::OK);
+    within_a_second(&app, "/api/v1/search/placements?q=parkeergarage", None, |v| v["total"] == 1).await;
+    within_a_second(&app, "/api/v1/search/placements?q=fietsenstalling", None, |v| v["total"] == 0).await;
+
+    assert_eq!(app.delete(&format!("/api/v1/placements/{id}"), Some(&w)).await.0, StatusCode::NO_CONTENT);
+    within_a_second(&app, "/api/v1/search/placements?q=parkeergarage", None, |v| v["total"] == 0).await;
+
+    // Candidates: visible to search by occupation, never by name.
+    let km = app.login("klantmanager1@lochem.demo").await;
+    let occ = app.get("/api/v1/esco/occupations?q=postbode&limit=1", None).await.1["items"][0]["id"].as_str().unwrap().to_string();
+    let mut c = common::candidate_body();
+    c["occupations"] = json!([{"occupation_id": occ}]);
+    let (s, cv) = app.post("/api/v1/candidates", Some(&km), c).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let v = within_a_second(&app, &format!("/api/v1/search/candidates?occupation_id={occ}"), Some(&km), |v| {
+        ids(v).contains(&cv["id"].as_str().unwrap().to_string())
+    })
+    .await;
+    assert!(v["hits"][0]["first_name"].is_string(), "the klantmanager sees names, read from the database");
+    let (_, by_name) = app.get("/api/v1/search/candidates?q=Zoekmij", Some(&km)).await;
+    assert_eq!(by_name["total"], 0, "names must not be indexed: {by_name}");
+    let (_, by_occ) = app.get("/api/v1/search/candidates?q=postbode", Some(&km)).await;
+    assert!(ids(&by_occ).contains(&cv["id"].as_str().unwrap().to_string()));
+}
+
+#[actix_web::test]
+async fn candidate_documents_hold_no_personal_data() {
+    let app = common::app().await;
+    let schema = app.state.search.candidates.index.schema();
+    let stored: Vec<String> = schema.fields().filter(|(_, e)| e.is_stored()).map(|(_, e)| e.name().to_string()).collect();
+    assert_eq!(stored, vec!["id".to_string()], "only the id may be stored");
+    for banned in ["name", "first_name", "last_name", "email", "phone", "birth_date", "support_needs", "work_capacity_limits"] {
+        assert!(schema.get_field(banned).is_err(), "candidate index has field {banned}");
+    }
+    // And no indexed term is a candidate's name or e-mail.
+    let searcher = app.state.search.candidates.reader.searcher();
+    let f = &app.state.search.candidates.fields;
+    let (first, last, email): (String, String, String) = app
+        .db(|c| {
+            use diesel::prelude::*;
+            use opstap::db::schema::candidates::dsl::*;
+            let (a, b, e): (String, String, Option<String>) = candidates.select((first_name, last_name, email)).first(c).unwrap();
+            (a, b, e.unwrap_or_default())
+        })
+        .await;
+    for text_field in [f.occupations_text, f.skills_text] {
+        for word in [first.to_lowercase(), last.to_lowercase().replace(' ', ""), email.clone()] {
+            let term = tantivy::Term::from_field_text(text_field, &word);
+            assert_eq!(searcher.doc_freq(&term).unwrap(), 0, "term {word} found in the candidate index");
+        }
+    }
+}
+
+#[actix_web::test]
+async fn filters_distance_and_facets() {
+    let app = common::app().await;
+    let rd = app.state.refdata();
+    let (_, all) = app.get("/api/v1/search/placements?limit=100", None).await;
+    let total_published = all["total"].as_u64().unwrap();
+    assert!(total_published >= 25, "{all}");
+    // Facet counts over kinds add up to the total (one kind per placement).
+    let kinds: u64 = all["facets"]["kind"].as_object().unwrap().values().map(|n| n.as_u64().unwrap()).sum();
+    assert_eq!(kinds, total_published);
+    assert_eq!(all["facets"]["kind"].as_object().unwrap().len(), 8, "demo has every kind: {}", all["facets"]["kind"]);
+
+    // Distance: exactly the published placements within 8 km of 7241, by PC4 centroids.
+    let (_, near) = app.get("/api/v1/search/placements?pc4=7241&max_km=8&limit=100", None).await;
+    let expected: Vec<String> = all["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| rd.distance_km("7241", h["pc4"].as_str().unwrap()).unwrap() <= 8.0)
+        .map(|h| h["id"].as_str().unwrap().to_string())
+        .collect();
+    let mut got = ids(&near);
+    let mut exp = expected.clone();
+    got.sort();
+    exp.sort();
+    assert_eq!(got, exp);
+    assert!(!exp.is_empty() && exp.len() < total_published as usize, "the filter must include some and exclude some");
+    assert!(near["hits"].as_array().unwrap().iter().all(|h| h["distance_km"].as_f64().unwrap() <= 8.0));
+
+    // Kind, hours and support filters agree with the hits' own fields.
+    let (_, f) = app.get("/api/v1/search/placements?kind=vrijwilligerswerk,werkervaringsplaats&hours=20&with_support=true&limit=100", None).await;
+    assert!(f["total"].as_u64().unwrap() > 0);
+    for h in f["hits"].as_array().unwrap() {
+        assert!(["vrijwilligerswerk", "werkervaringsplaats"].contains(&h["kind"].as_str().unwrap()));
+        assert!(h["hours_min"].as_i64().unwrap() <= 20 && h["hours_max"].as_i64().unwrap() >= 20, "{h}");
+        assert!(h["job_coach_welcome"] == true || h["internal_supervisor"] == true || h["adapted_workplace"] == true);
+    }
+    // Ladder step 1: only kinds that suit step 1 (dagbesteding by default).
+    let (_, l1) = app.get("/api/v1/search/placements?ladder_step=1&limit=100", None).await;
+    assert!(l1["total"].as_u64().unwrap() > 0);
+    assert!(l1["hits"].as_array().unwrap().iter().all(|h| h["kind"] == "arbeidsmatige_dagbesteding"));
+
+    // Candidate search stays in the klantmanager's municipality.
+    let km = app.login("klantmanager1@zutphen.demo").await;
+    let (_, me) = app.get("/api/v1/me", Some(&km)).await;
+    let (_, cs) = app.get("/api/v1/search/candidates?limit=100", Some(&km)).await;
+    assert!(cs["total"].as_u64().unwrap() >= 25);
+    for h in cs["hits"].as_array().unwrap() {
+        let (s, c) = app.get(&format!("/api/v1/candidates/{}", h["id"].as_str().unwrap()), Some(&km)).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(c["municipality_id"], me["municipality_id"]);
+    }
+    let (_, steps) = app.get("/api/v1/search/candidates?ladder_min=5&ladder_max=6&limit=100", Some(&km)).await;
+    assert!(steps["hits"].as_array().unwrap().iter().all(|h| h["ladder_step"].as_i64().unwrap() >= 5));
+    let ladder_facets: u64 = cs["facets"]["ladder"].as_object().unwrap().values().map(|n| n.as_u64().unwrap()).sum();
+    assert_eq!(ladder_facets, cs["total"].as_u64().unwrap());
+}
+
+#[actix_web::test]
+async fn reindexed_index_answers_like_the_live_one() {
+    let app = common::app().await;
+    // Make the live index go through creates, updates and deletes first.
+    let w = app.login("werkgever3@demo.nl").await;
+    let km = app.login("klantmanager1@lochem.demo").await;
+    let mut made = Vec::new();
+    for (i, title) in ["Orderpicker nachtdienst", "Heftruckchauffeur", "Inpakker webwinkel"].iter().enumerate() {
+        let mut b = common::placement_body(None);
+        b["title"] = json!(title);
+        b["pc4"] = json!(["7201", "7241", "7207"][i]);
+        let (s, p) = app.post("/api/v1/placements", Some(&w), b).await;
+        assert_eq!(s, StatusCode::CREATED);
+        made.push(p["id"].as_str().unwrap().to_string());
+    }
+    let mut b = common::placement_body(None);
+    b["title"] = json!("Orderpicker dagdienst");
+    assert_eq!(app.put(&format!("/api/v1/placements/{}", made[0]), Some(&w), b).await.0, StatusCode::OK);
+    assert_eq!(app.delete(&format!("/api/v1/placements/{}", made[2]), Some(&w)).await.0, StatusCode::NO_CONTENT);
+    let (s, _) = app.post("/api/v1/candidates", Some(&km), common::candidate_body()).await;
+    assert_eq!(s, StatusCode::CREATED);
+    app.flush_index().await;
+
+    let km_queries = [
+        "/api/v1/search/candidates?limit=100",
+        "/api/v1/search/candidates?ladder_min=3&ladder_max=4&limit=100",
+        "/api/v1/search/candidates?pc4=7241&max_km=12&limit=100",
+        "/api/v1/search/candidates?q=medewerker&limit=100",
+        "/api/v1/search/candidates?flags=needs_job_coach&limit=100",
+    ];
+    let pub_queries = [
+        "/api/v1/search/placements?limit=100",
+        "/api/v1/search/placements?q=orderpicker&limit=100",
+        "/api/v1/search/placements?q=medewerker&limit=100",
+        "/api/v1/search/placements?pc4=7201&max_km=15&limit=100",
+        "/api/v1/search/placements?kind=reguliere_baan&hours=24&limit=100",
+        "/api/v1/search/placements?with_support=true&language_level=1F&limit=100",
+    ];
+    async fn snapshot<S, B>(app: &common::TestApp<S>, qs: &[&str], tok: Option<&str>) -> Vec<(u64, Vec<String>, Value, Vec<String>)>
+    where
+        S: actix_web::dev::Service<actix_http::Request, Response = actix_web::dev::ServiceResponse<B>, Error = actix_web::Error>,
+        B: actix_web::body::MessageBody,
+    {
+        let mut out = Vec::new();
+        for q in qs {
+            let (s, v) = app.get(q, tok).await;
+            assert_eq!(s, StatusCode::OK, "{q}: {v}");
+            let ordered = ids(&v);
+            let mut sorted = ordered.clone();
+            sorted.sort();
+            // Without free text the order is defined (newest first) and must match exactly;
+            // with free text, BM25 statistics may count deleted documents, so compare the set.
+            let order = if q.contains("q=") { vec![] } else { ordered };
+            out.push((v["total"].as_u64().unwrap(), sorted, v["facets"].clone(), order));
+        }
+        out
+    }
+    let live_p = snapshot(&app, &pub_queries, None).await;
+    let live_c = snapshot(&app, &km_queries, Some(&km)).await;
+    assert!(live_p[1].0 == 1, "the updated placement is found: {:?}", live_p[1]);
+
+    let beh = app.login("beheerder@lochem.demo").await;
+    let (s, r) = app.post("/api/v1/admin/reindex", Some(&beh), json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert!(r["placements"].as_u64().unwrap() >= 34);
+
+    assert_eq!(snapshot(&app, &pub_queries, None).await, live_p);
+    assert_eq!(snapshot(&app, &km_queries, Some(&km)).await, live_c);
+}
