@@ -97,7 +97,13 @@ pub fn app(
             middleware::DefaultHeaders::new()
                 .add(("X-Content-Type-Options", "nosniff"))
                 .add(("X-Frame-Options", "DENY"))
-                .add(("Referrer-Policy", "same-origin")),
+                .add(("Referrer-Policy", "same-origin"))
+                .add((
+                    "Content-Security-Policy",
+                    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                     form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'",
+                ))
+                .add(("Permissions-Policy", "geolocation=(), camera=(), microphone=()")),
         )
         .wrap(middleware::Logger::new("%r %s %Dms"))
         .configure(web::configure)

@@ -179,6 +179,13 @@ async fn health_openapi_and_headers() {
 
     let (_, headers, _) = app.raw(actix_web::test::TestRequest::get().uri("/health")).await;
     assert!(headers.iter().any(|(k, v)| k == "x-content-type-options" && v == "nosniff"));
+    assert!(headers.iter().any(|(k, v)| k == "content-security-policy" && v.contains("default-src 'self'")));
+    // The landing page shows the attribution lines the reference data's licences require.
+    let resp = actix_web::test::call_service(&app.svc, actix_web::test::TestRequest::get().uri("/").to_request()).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let page = String::from_utf8(actix_web::test::read_body(resp).await.to_vec()).unwrap();
+    assert!(page.contains(opstap::ATTRIBUTION_ESCO) && page.contains("Postcode data © GeoNames (geonames.org), CC BY 4.0, modified."));
+    assert!(page.contains("lang=\"nl\""));
     let (s, _, body) = app.raw(actix_web::test::TestRequest::get().uri("/api/v1/does-not-exist")).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert_eq!(body["code"], "not_found");

@@ -222,3 +222,23 @@ async fn reindexed_index_answers_like_the_live_one() {
     assert_eq!(snapshot(&app, &pub_queries, None).await, live_p);
     assert_eq!(snapshot(&app, &km_queries, Some(&km)).await, live_c);
 }
+
+#[actix_web::test]
+async fn index_is_rebuilt_when_missing_or_of_another_schema_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("index");
+    let (_, rebuild) = opstap::search::open(&p).unwrap();
+    assert!(rebuild, "a missing index must be rebuilt");
+    let (_, rebuild) = opstap::search::open(&p).unwrap();
+    assert!(!rebuild, "an index of the current version is kept");
+    std::fs::write(p.join("SCHEMA_VERSION"), "0").unwrap();
+    let (_, rebuild) = opstap::search::open(&p).unwrap();
+    assert!(rebuild, "an index of another schema version must be rebuilt");
+
+    // And at start-up the rebuilt index holds the database's contents.
+    let db = common::fresh_db();
+    let cfg = common::config_for(&db);
+    let (state, startup) = actix_web::web::block(move || opstap::build_state(cfg, false)).await.unwrap().unwrap();
+    assert_eq!(startup.index_rebuilt, Some((32, 60)));
+    assert_eq!(state.search.num_docs(), (32, 60));
+}

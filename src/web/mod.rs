@@ -3,6 +3,7 @@
 pub mod api;
 pub mod extract;
 pub mod openapi;
+pub mod pages;
 
 use actix_web::web;
 
@@ -11,5 +12,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .app_data(extract::path_config())
         .app_data(extract::json_config())
         .route("/health", web::get().to(api::health::health))
+        .configure(pages::configure)
         .service(web::scope("/api/v1").configure(api::configure));
 }
