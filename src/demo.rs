@@ -284,6 +284,7 @@ fn seed(conn: &mut DbConnection, rd: &RefData) -> anyhow::Result<DemoReport> {
             version: 1,
             created_at: t - Duration::minutes(i as i64),
             updated_at: t,
+            language_learning: matches!(kind, PlacementKind::Werkervaringsplaats | PlacementKind::Vrijwilligerswerk) && i % 3 == 0,
         };
         diesel::insert_into(placements::table).values(&p).execute(conn)?;
         let ps: Vec<PlacementSkill> = skills

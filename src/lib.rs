@@ -7,6 +7,8 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod matching;
+pub mod proposals;
 pub mod refdata;
 pub mod search;
 pub mod state;
@@ -74,7 +76,7 @@ pub fn build_state(config: Config, progress: bool) -> anyhow::Result<(AppState, 
         startup.index_rebuilt = Some(r);
     }
     let jwt = auth::JwtKeys::new(secret.as_bytes(), config.token_ttl_minutes);
-    let state = AppState::new(config, pool.clone(), backend, rd, index.clone(), jwt);
+    let state = AppState::new(config, pool.clone(), backend, rd, index.clone(), jwt, secret);
     index.start_writer(pool, state.refdata.clone())?;
     Ok((state, startup))
 }

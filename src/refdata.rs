@@ -311,6 +311,8 @@ pub struct RefData {
     pub occupation_index: HashMap<String, u32>,
     pub skills: Vec<SkillInfo>,
     pub skill_index: HashMap<String, u32>,
+    /// Per skill (index into `skills`): the occupations for which it is essential.
+    pub essential_for: Vec<Vec<u32>>,
 }
 
 /// Lowercases and strips Dutch/Latin diacritics, for matching typed text against labels.
@@ -443,11 +445,58 @@ impl RefData {
                 }
             }
         }
-        for o in &mut rd.occupations {
+        rd.essential_for = vec![Vec::new(); rd.skills.len()];
+        for (oi, o) in rd.occupations.iter_mut().enumerate() {
             o.essential.sort_unstable();
             o.optional.sort_unstable();
+            for &si in &o.essential {
+                rd.essential_for[si as usize].push(oi as u32);
+            }
         }
         Ok(rd)
+    }
+
+    /// The essential skills of these occupations (ids, deduplicated, sorted).
+    pub fn essential_skills_of(&self, occupation_ids: &[String]) -> Vec<String> {
+        let mut out: Vec<String> = occupation_ids
+            .iter()
+            .filter_map(|o| self.occupation(o))
+            .flat_map(|o| o.essential.iter().map(|&i| self.skills[i as usize].id.clone()))
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// "Hidden matches": other occupations that share essential skills with these ones,
+    /// weighted by overlap (shared essential skills / that occupation's essential skills).
+    /// Best first; at most `limit`, overlap at least `min_overlap`.
+    pub fn hidden_matches(&self, occupation_ids: &[String], limit: usize, min_overlap: f64) -> Vec<(String, f64)> {
+        let mine: std::collections::HashSet<u32> = occupation_ids
+            .iter()
+            .filter_map(|o| self.occupation(o))
+            .flat_map(|o| o.essential.iter().copied())
+            .collect();
+        let own: std::collections::HashSet<u32> = occupation_ids.iter().filter_map(|o| self.occupation_index.get(o).copied()).collect();
+        let mut shared: HashMap<u32, u32> = HashMap::new();
+        for &si in &mine {
+            for &oi in &self.essential_for[si as usize] {
+                if !own.contains(&oi) {
+                    *shared.entry(oi).or_default() += 1;
+                }
+            }
+        }
+        let mut out: Vec<(String, f64)> = shared
+            .into_iter()
+            .filter_map(|(oi, n)| {
+                let o = &self.occupations[oi as usize];
+                let overlap = n as f64 / o.essential.len().max(1) as f64;
+                (overlap >= min_overlap).then(|| (o.id.clone(), overlap))
+            })
+            .collect();
+        out.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap_or(std::cmp::Ordering::Equal).then(a.0.cmp(&b.0)));
+        out.truncate(limit);
+        out
     }
 
     pub fn has_pc4(&self) -> bool {

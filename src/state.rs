@@ -17,13 +17,15 @@ pub struct AppState {
     pub refdata: SharedRefData,
     pub search: SearchIndex,
     pub jwt: Arc<JwtKeys>,
+    /// Server secret for pseudonyms shown to employers (never sent to clients).
+    pub secret: Arc<String>,
     /// SQLite allows one writer: serialising write transactions in the process avoids
     /// SQLITE_BUSY on lock upgrades. PostgreSQL does not need it.
     write_lock: Arc<Mutex<()>>,
 }
 
 impl AppState {
-    pub fn new(config: Config, pool: DbPool, backend: Backend, refdata: RefData, search: SearchIndex, jwt: JwtKeys) -> Self {
+    pub fn new(config: Config, pool: DbPool, backend: Backend, refdata: RefData, search: SearchIndex, jwt: JwtKeys, secret: String) -> Self {
         AppState {
             config: Arc::new(config),
             pool,
@@ -31,6 +33,7 @@ impl AppState {
             refdata: Arc::new(std::sync::RwLock::new(Arc::new(refdata))),
             search,
             jwt: Arc::new(jwt),
+            secret: Arc::new(secret),
             write_lock: Arc::new(Mutex::new(())),
         }
     }
@@ -79,5 +82,21 @@ impl AppState {
             c.transaction(f)
         })
         .await?
+    }
+}
+
+impl AppState {
+    /// A stable pseudonym for a candidate as seen from one placement: employers can tell
+    /// proposals apart without learning an id that links the person across placements.
+    pub fn pseudonym(&self, placement_id: &str, candidate_id: &str) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(self.secret.as_bytes());
+        h.update(b"|");
+        h.update(placement_id.as_bytes());
+        h.update(b"|");
+        h.update(candidate_id.as_bytes());
+        let d = h.finalize();
+        format!("K-{}", d.iter().take(6).map(|b| format!("{b:02x}")).collect::<String>())
     }
 }

@@ -9,4 +9,5 @@ mod api_crud;
 mod api_validation;
 mod cli;
 mod esco;
+mod matching;
 mod search;

@@ -240,6 +240,8 @@ pub struct Placement {
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Combines work with learning Dutch.
+    pub language_learning: bool,
 }
 
 impl Placement {
@@ -254,4 +256,19 @@ pub struct PlacementSkill {
     pub placement_id: String,
     pub skill_id: String,
     pub required: bool,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = proposal_logs)]
+pub struct ProposalLog {
+    pub id: String,
+    pub direction: String,
+    pub subject_id: String,
+    pub municipality_id: Option<String>,
+    pub requested_by: String,
+    pub role: String,
+    pub settings_version: i32,
+    pub include_excluded: bool,
+    pub results: String,
+    pub created_at: NaiveDateTime,
 }

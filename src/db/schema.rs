@@ -239,6 +239,22 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        language_learning -> Bool,
+    }
+}
+
+diesel::table! {
+    proposal_logs (id) {
+        id -> Text,
+        direction -> Text,
+        subject_id -> Text,
+        municipality_id -> Nullable<Text>,
+        requested_by -> Text,
+        role -> Text,
+        settings_version -> Integer,
+        include_excluded -> Bool,
+        results -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -278,4 +294,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     sroi_contracts,
     placements,
     placement_skills,
+    proposal_logs,
 );

@@ -1,9 +1,11 @@
 //! Pure rules of the domain (see ../shared/docs/DOMAIN.md). No I/O, no actix, no diesel.
 
 pub mod geo;
+pub mod instruments;
 pub mod kinds;
 pub mod ladder;
 pub mod language;
+pub mod settings;
 
 pub use kinds::PlacementKind;
 

@@ -69,6 +69,9 @@ pub fn placement_doc(f: &PlacementFields, p: &PlacementFull, rd: &RefData) -> Ta
     if pl.counts_banenafspraak {
         flags.push("counts_banenafspraak");
     }
+    if pl.language_learning {
+        flags.push("language_learning");
+    }
     if any_support {
         flags.push("support");
     }
@@ -136,6 +139,7 @@ pub fn candidate_doc(f: &CandidateFields, c: &CandidateFull, rd: &RefData, today
         (ca.driving_licence, "driving_licence"),
         (ca.startkwalificatie, "startkwalificatie"),
         (ca.consent_matching, "consent_matching"),
+        (ca.consent_anonymous_profile, "consent_anonymous_profile"),
         (crate::domain::age_on(ca.birth_date, today) < 27, "under_27"),
     ] {
         if on {

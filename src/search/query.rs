@@ -313,3 +313,141 @@ impl SearchIndex {
         Ok(execute(&searcher, &query, f.id, cq.geo, &["/ladder", "/language", "/flag", "/status"], by_relevance, cq.limit, cq.offset)?)
     }
 }
+
+/// Weighted terms for retrieval: (term, boost).
+fn boosted(f: Field, terms: &[(String, f32)]) -> Vec<(Occur, Box<dyn Query>)> {
+    terms
+        .iter()
+        .map(|(t, b)| (Occur::Should, Box::new(tantivy::query::BoostQuery::new(term(f, t), *b)) as Box<dyn Query>))
+        .collect()
+}
+
+/// What the matcher asks of the index for one candidate.
+#[derive(Debug, Clone, Default)]
+pub struct PlacementRetrieval {
+    pub occupations: Vec<(String, f32)>,
+    pub skills: Vec<(String, f32)>,
+    /// Apply the hard rules as pre-filters (off when excluded results are asked for).
+    pub strict: bool,
+    pub hours_min: u64,
+    pub hours_max: u64,
+    pub language_rank: u64,
+    pub ladder_step: Option<u64>,
+    pub beschut_indicatie: bool,
+    pub geo: Option<GeoCircle>,
+    pub k: usize,
+}
+
+/// What the matcher asks of the index for one placement.
+#[derive(Debug, Clone, Default)]
+pub struct CandidateRetrieval {
+    pub occupations: Vec<(String, f32)>,
+    pub skills: Vec<(String, f32)>,
+    pub strict: bool,
+    /// Restrict to one municipality (klantmanager) or to all (None).
+    pub municipality_id: Option<String>,
+    /// Required flags (e.g. consent_anonymous_profile for employers).
+    pub flags: Vec<String>,
+    pub ladder_steps: Vec<u64>,
+    pub hours_min: u64,
+    pub hours_max: u64,
+    pub language_rank: u64,
+    pub beschut_only: bool,
+    pub geo: Option<GeoCircle>,
+    pub k: usize,
+}
+
+fn top_ids(searcher: &Searcher, query: &dyn Query, id_field: Field, geo: Option<GeoCircle>, k: usize) -> tantivy::Result<Vec<(String, f32)>> {
+    let col = GeoFilter { geo, inner: TopDocs::with_limit(k.max(1)) };
+    let top = searcher.search(query, &col)?;
+    let mut out = Vec::with_capacity(top.len());
+    for (score, addr) in top {
+        out.push((id_of(searcher, id_field, addr)?, score));
+    }
+    Ok(out)
+}
+
+impl SearchIndex {
+    /// Candidate -> placements: the most relevant placements by occupation (own and hidden
+    /// matches) and skills, pre-filtered by the hard rules when strict.
+    pub fn retrieve_placements(&self, r: &PlacementRetrieval) -> anyhow::Result<Vec<(String, f32)>> {
+        let part = &self.placements;
+        let f = &part.fields;
+        let mut should = boosted(f.occupation_id, &r.occupations);
+        should.extend(boosted(f.skill_ids, &r.skills));
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        if !should.is_empty() {
+            clauses.push((Occur::Should, Box::new(BooleanQuery::new(should))));
+        }
+        let mut geo = None;
+        if r.strict {
+            clauses.push(filter(u64_range(f.published, Bound::Included(1), Bound::Included(1))));
+            clauses.push(filter(u64_range(f.hours_min, Bound::Unbounded, Bound::Included(r.hours_max))));
+            clauses.push(filter(u64_range(f.hours_max, Bound::Included(r.hours_min.max(1)), Bound::Unbounded)));
+            clauses.push(filter(u64_range(f.language_rank, Bound::Unbounded, Bound::Included(r.language_rank))));
+            if let Some(s) = r.ladder_step {
+                clauses.push(filter(u64_range(f.ladder_steps, Bound::Included(s), Bound::Included(s))));
+            }
+            if !r.beschut_indicatie {
+                clauses.push((Occur::MustNot, term(f.kind, "beschut_werk")));
+            }
+            if let Some(g) = &r.geo {
+                bbox(&mut clauses, f.lat, f.lon, g);
+                geo = Some(*g);
+            }
+        }
+        if clauses.iter().all(|(o, _)| *o == Occur::MustNot) {
+            clauses.push((Occur::Must, Box::new(AllQuery)));
+        }
+        let query = BooleanQuery::new(clauses);
+        Ok(top_ids(&part.reader.searcher(), &query, f.id, geo, r.k)?)
+    }
+
+    /// Placement -> candidates.
+    pub fn retrieve_candidates(&self, r: &CandidateRetrieval) -> anyhow::Result<Vec<(String, f32)>> {
+        let part = &self.candidates;
+        let f = &part.fields;
+        let mut should = boosted(f.occupation_ids, &r.occupations);
+        should.extend(boosted(f.skill_ids, &r.skills));
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        if !should.is_empty() {
+            clauses.push((Occur::Should, Box::new(BooleanQuery::new(should))));
+        }
+        if let Some(m) = &r.municipality_id {
+            clauses.push(filter(term(f.municipality_id, m)));
+        }
+        for fl in &r.flags {
+            clauses.push(filter(term(f.flags, fl)));
+        }
+        let mut geo = None;
+        if r.strict {
+            clauses.push(filter(term(f.status, "actief")));
+            clauses.push(filter(term(f.flags, "consent_matching")));
+            if !r.ladder_steps.is_empty() {
+                let steps: Vec<(Occur, Box<dyn Query>)> = r
+                    .ladder_steps
+                    .iter()
+                    .map(|s| (Occur::Should, u64_range(f.ladder_step, Bound::Included(*s), Bound::Included(*s))))
+                    .collect();
+                clauses.push(filter(Box::new(BooleanQuery::new(steps))));
+            }
+            clauses.push(filter(u64_range(f.hours_min, Bound::Unbounded, Bound::Included(r.hours_max))));
+            clauses.push(filter(u64_range(f.hours_max, Bound::Included(r.hours_min.max(1)), Bound::Unbounded)));
+            if r.language_rank > 0 {
+                clauses.push(filter(u64_range(f.language_rank, Bound::Included(r.language_rank), Bound::Unbounded)));
+            }
+            if r.beschut_only {
+                clauses.push(filter(term(f.flags, "beschut_werk_indicatie")));
+            }
+            if let Some(g) = &r.geo {
+                bbox(&mut clauses, f.lat, f.lon, g);
+                geo = Some(*g);
+            }
+        }
+        if clauses.iter().all(|(o, _)| *o == Occur::MustNot) {
+            clauses.push((Occur::Must, Box::new(AllQuery)));
+        }
+        let query = BooleanQuery::new(clauses);
+        Ok(top_ids(&part.reader.searcher(), &query, f.id, geo, r.k)?)
+    }
+}

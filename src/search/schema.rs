@@ -4,7 +4,7 @@
 use tantivy::schema::*;
 use tantivy::tokenizer::{AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer};
 
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 pub const NL_TOKENIZER: &str = "nl_stem";
 
 pub fn nl_analyzer() -> TextAnalyzer {

@@ -32,6 +32,7 @@ impl Modify for BearerAuth {
         records::list_contacts, records::create_contact, records::update_contact, records::delete_contact,
         sroi::list, sroi::get, sroi::create, sroi::update, sroi::delete,
         search::search_placements, search::search_candidates, search::reindex,
+        proposals::candidate_proposals, proposals::placement_proposals, proposals::lks, proposals::get_settings, proposals::put_settings,
         esco::suggest_occupations, esco::suggest_skills, esco::occupation, esco::label_skill, esco::create_skill, esco::pc4,
     )
 )]

@@ -6,6 +6,7 @@ pub mod esco;
 pub mod health;
 pub mod organisations;
 pub mod placements;
+pub mod proposals;
 pub mod records;
 pub mod search;
 pub mod sroi;
@@ -20,6 +21,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(users::configure)
         .configure(organisations::configure)
         .configure(placements::configure)
+        .configure(proposals::configure)
         .configure(candidates::configure)
         .configure(records::configure)
         .configure(sroi::configure)

@@ -72,6 +72,9 @@ pub struct PlacementInput {
     pub lks_accepted: bool,
     #[serde(default)]
     pub counts_banenafspraak: bool,
+    /// Combines work with learning Dutch (valuable for statushouders)
+    #[serde(default)]
+    pub language_learning: bool,
     pub sroi_contract_id: Option<String>,
     #[validate(range(min = 1, max = 1000, message = "Aantal plaatsen ligt tussen 1 en 1000."))]
     #[serde(default = "default_positions")]
@@ -179,6 +182,7 @@ impl PlacementInput {
             version,
             created_at: created,
             updated_at: now(),
+            language_learning: self.language_learning,
         }
     }
 
@@ -219,6 +223,7 @@ pub struct PlacementView {
     pub adapted_workplace: bool,
     pub lks_accepted: bool,
     pub counts_banenafspraak: bool,
+    pub language_learning: bool,
     pub sroi_contract_id: Option<String>,
     pub positions: i32,
     pub start_date: Option<NaiveDate>,
@@ -259,6 +264,7 @@ pub fn view(p: &PlacementFull, rd: &RefData) -> PlacementView {
         adapted_workplace: pl.adapted_workplace,
         lks_accepted: pl.lks_accepted,
         counts_banenafspraak: pl.counts_banenafspraak,
+        language_learning: pl.language_learning,
         sroi_contract_id: pl.sroi_contract_id.clone(),
         positions: pl.positions,
         start_date: pl.start_date,

@@ -1,0 +1,2 @@
+DROP TABLE proposal_logs;
+ALTER TABLE placements DROP COLUMN language_learning;

@@ -1,0 +1,273 @@
+//! Municipality settings: matcher weights, the dated WML table, SROI bouwblokken, job-coach
+//! norms and tariffs, thresholds. Defaults from DOMAIN.md; a beheerder can change them and the
+//! change takes effect at the next request (settings are read per request, with a version).
+
+use super::FieldError;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// One row of the WML (statutory minimum wage, 21+) table, valid from a date.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct WmlEntry {
+    pub from: NaiveDate,
+    /// Monthly minimum wage (referentieminimumloon) in cents.
+    pub month_cents: i64,
+    /// Hourly minimum wage in cents (for wage costs).
+    pub hour_cents: i64,
+}
+
+/// Youth minimum wage as a share of the adult WML.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct YouthRate {
+    pub age: i32,
+    pub pct: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct Weights {
+    pub skills: f64,
+    pub ladder: f64,
+    pub distance: f64,
+    pub hours: f64,
+    pub language: f64,
+    pub support: f64,
+    pub start_date: f64,
+    pub under_27: f64,
+    pub statushouder: f64,
+    pub instruments: f64,
+}
+
+impl Default for Weights {
+    fn default() -> Self {
+        Weights {
+            skills: 35.0,
+            ladder: 15.0,
+            distance: 10.0,
+            hours: 10.0,
+            language: 5.0,
+            support: 10.0,
+            start_date: 5.0,
+            under_27: 4.0,
+            statushouder: 3.0,
+            instruments: 3.0,
+        }
+    }
+}
+
+impl Weights {
+    pub fn total(&self) -> f64 {
+        self.skills
+            + self.ladder
+            + self.distance
+            + self.hours
+            + self.language
+            + self.support
+            + self.start_date
+            + self.under_27
+            + self.statushouder
+            + self.instruments
+    }
+}
+
+/// SROI bouwblokken: value per person-year at 36 h/week, in cents.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct Bouwblokken {
+    pub participatiewet: i64,
+    pub doelgroepregister: i64,
+    pub wia_wao: i64,
+    pub ww: i64,
+    pub bbl: i64,
+    pub nug: i64,
+    /// Bonus each for age 50+, statushouder, permanent contract.
+    pub bonus: i64,
+    /// Contracts above this value carry an SROI obligation.
+    pub threshold_cents: i64,
+    /// Default share of the contract value.
+    pub default_pct: f64,
+}
+
+impl Default for Bouwblokken {
+    fn default() -> Self {
+        Bouwblokken {
+            participatiewet: 4_000_000,
+            doelgroepregister: 5_000_000,
+            wia_wao: 4_000_000,
+            ww: 2_000_000,
+            bbl: 3_500_000,
+            nug: 1_000_000,
+            bonus: 1_000_000,
+            threshold_cents: 10_000_000,
+            default_pct: 5.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct JobCoach {
+    /// Coaching hours as a share of working hours: year 1, year 2, from year 3.
+    pub year1_pct: f64,
+    pub year2_pct: f64,
+    pub later_pct: f64,
+    /// Tariff of an external job coach, cents per hour.
+    pub external_hour_cents: i64,
+    /// Compensation for internal coaching, cents per hour.
+    pub internal_hour_cents: i64,
+}
+
+impl Default for JobCoach {
+    fn default() -> Self {
+        JobCoach { year1_pct: 15.0, year2_pct: 7.5, later_pct: 6.0, external_hour_cents: 7_500, internal_hour_cents: 4_000 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct Settings {
+    pub weights: Weights,
+    pub wml: Vec<WmlEntry>,
+    pub youth_rates: Vec<YouthRate>,
+    /// Holiday allowance on top of the WML, percent.
+    pub holiday_allowance_pct: f64,
+    /// Employer costs on top of wage + holiday allowance, percent (LKS formula).
+    pub employer_costs_pct: f64,
+    /// LKS cap as a share of WML + holiday allowance, percent.
+    pub lks_cap_pct: f64,
+    /// Forfaitaire loonwaarde while none is measured, percent.
+    pub lks_forfaitair_pct: f64,
+    /// How long the forfaitaire LKS may be used, months.
+    pub lks_forfaitair_months: i32,
+    /// Default sector full-time hours per week.
+    pub fulltime_hours: f64,
+    pub job_coach: JobCoach,
+    /// LKV banenafspraak per paid hour, cents; and its yearly maximum.
+    pub lkv_hour_cents: i64,
+    pub lkv_max_year_cents: i64,
+    /// Hours per week that count as one banenafspraak job.
+    pub banenafspraak_hours: f64,
+    pub bouwblokken: Bouwblokken,
+    /// Maximum distance for a candidate without own transport, km.
+    pub no_transport_max_km: f64,
+    /// Maximum duration of a werkervaringsplaats, months.
+    pub werkervaringsplaats_max_months: i32,
+    /// Candidates younger than this get training and BBL first.
+    pub youth_age: i32,
+    /// How many results the index hands to the re-ranker.
+    pub retrieval_size: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).expect("valid date");
+        Settings {
+            weights: Weights::default(),
+            wml: vec![
+                WmlEntry { from: d(2025, 1, 1), month_cents: 219_180, hour_cents: 1_406 },
+                WmlEntry { from: d(2025, 7, 1), month_cents: 224_580, hour_cents: 1_440 },
+                WmlEntry { from: d(2026, 1, 1), month_cents: 229_440, hour_cents: 1_471 },
+            ],
+            youth_rates: vec![YouthRate { age: 20, pct: 80.0 }, YouthRate { age: 19, pct: 60.0 }, YouthRate { age: 18, pct: 50.0 }],
+            holiday_allowance_pct: 8.0,
+            employer_costs_pct: 23.5,
+            lks_cap_pct: 70.0,
+            lks_forfaitair_pct: 50.0,
+            lks_forfaitair_months: 6,
+            fulltime_hours: 36.0,
+            job_coach: JobCoach::default(),
+            lkv_hour_cents: 101,
+            lkv_max_year_cents: 200_000,
+            banenafspraak_hours: 25.5,
+            bouwblokken: Bouwblokken::default(),
+            no_transport_max_km: 15.0,
+            werkervaringsplaats_max_months: 12,
+            youth_age: 27,
+            retrieval_size: 300,
+        }
+    }
+}
+
+impl Settings {
+    /// The WML entry in force on a date; None before the table begins.
+    pub fn wml_on(&self, date: NaiveDate) -> Option<&WmlEntry> {
+        self.wml.iter().filter(|e| e.from <= date).max_by_key(|e| e.from)
+    }
+
+    /// Youth share (percent) of the WML for an age; 100 for 21+ or unknown.
+    pub fn youth_pct(&self, age: Option<i32>) -> f64 {
+        let Some(age) = age else { return 100.0 };
+        if age >= 21 {
+            return 100.0;
+        }
+        // The rate of the highest listed age not above this age; below the lowest, the lowest.
+        let mut rates = self.youth_rates.clone();
+        rates.sort_by_key(|r| r.age);
+        rates.iter().rev().find(|r| r.age <= age).or(rates.first()).map(|r| r.pct).unwrap_or(100.0)
+    }
+
+    pub fn check(&self) -> Vec<FieldError> {
+        let mut e = Vec::new();
+        let w = &self.weights;
+        for (name, v) in [
+            ("skills", w.skills),
+            ("ladder", w.ladder),
+            ("distance", w.distance),
+            ("hours", w.hours),
+            ("language", w.language),
+            ("support", w.support),
+            ("start_date", w.start_date),
+            ("under_27", w.under_27),
+            ("statushouder", w.statushouder),
+            ("instruments", w.instruments),
+        ] {
+            if !(0.0..=100.0).contains(&v) || !v.is_finite() {
+                e.push(FieldError::new(format!("weights.{name}"), "Een gewicht ligt tussen 0 en 100."));
+            }
+        }
+        if w.total() <= 0.0 {
+            e.push(FieldError::new("weights", "Minstens één gewicht moet groter dan 0 zijn."));
+        }
+        if self.wml.is_empty() {
+            e.push(FieldError::new("wml", "De WML-tabel heeft minstens één regel."));
+        }
+        let mut froms = std::collections::HashSet::new();
+        for (i, r) in self.wml.iter().enumerate() {
+            if r.month_cents <= 0 || r.hour_cents <= 0 {
+                e.push(FieldError::new(format!("wml[{i}]"), "Bedragen in de WML-tabel zijn groter dan 0."));
+            }
+            if !froms.insert(r.from) {
+                e.push(FieldError::new(format!("wml[{i}].from"), "Deze ingangsdatum staat er al."));
+            }
+        }
+        for (i, r) in self.youth_rates.iter().enumerate() {
+            if !(0.0..=100.0).contains(&r.pct) || !(14..=21).contains(&r.age) {
+                e.push(FieldError::new(format!("youth_rates[{i}]"), "Leeftijd 14-21 en percentage 0-100."));
+            }
+        }
+        for (name, v, lo, hi) in [
+            ("holiday_allowance_pct", self.holiday_allowance_pct, 0.0, 50.0),
+            ("employer_costs_pct", self.employer_costs_pct, 0.0, 100.0),
+            ("lks_cap_pct", self.lks_cap_pct, 0.0, 100.0),
+            ("lks_forfaitair_pct", self.lks_forfaitair_pct, 0.0, 100.0),
+            ("fulltime_hours", self.fulltime_hours, 1.0, 60.0),
+            ("job_coach.year1_pct", self.job_coach.year1_pct, 0.0, 100.0),
+            ("job_coach.year2_pct", self.job_coach.year2_pct, 0.0, 100.0),
+            ("job_coach.later_pct", self.job_coach.later_pct, 0.0, 100.0),
+            ("banenafspraak_hours", self.banenafspraak_hours, 1.0, 60.0),
+            ("no_transport_max_km", self.no_transport_max_km, 0.0, 500.0),
+            ("bouwblokken.default_pct", self.bouwblokken.default_pct, 0.0, 100.0),
+        ] {
+            if !(lo..=hi).contains(&v) || !v.is_finite() {
+                e.push(FieldError::new(name, format!("Waarde ligt tussen {lo} en {hi}.")));
+            }
+        }
+        if !(1..=60).contains(&self.werkervaringsplaats_max_months) {
+            e.push(FieldError::new("werkervaringsplaats_max_months", "Tussen 1 en 60 maanden."));
+        }
+        if !(10..=5000).contains(&self.retrieval_size) {
+            e.push(FieldError::new("retrieval_size", "Tussen 10 en 5000."));
+        }
+        e
+    }
+}

@@ -1,0 +1,234 @@
+//! The score factors and their explanations: Dutch for the klantmanager, plain Dutch (B1)
+//! for the candidate.
+
+use super::{occupation_similarity, skill_coverage, CandidateFeatures, Factor, InstrumentPackage, PlacementFeatures};
+use crate::domain::settings::Settings;
+use crate::domain::{language, ladder, PlacementKind};
+use chrono::NaiveDate;
+
+fn f(factor: &str, fraction: f64, weight: f64, explanation: String, b1: String) -> Factor {
+    let fraction = fraction.clamp(0.0, 1.0);
+    Factor {
+        factor: factor.into(),
+        contribution: (fraction * weight * 10.0).round() / 10.0,
+        max: weight,
+        explanation,
+        explanation_b1: b1,
+    }
+}
+
+/// Ladder fit: every step up counts; a bigger step up ranks above the next step, which ranks
+/// above staying on the same step.
+pub fn ladder_fraction(step: Option<i32>, kind: PlacementKind) -> f64 {
+    let Some(step) = step else { return 0.5 };
+    let gain = kind.leads_to_step() - step;
+    match gain {
+        g if g >= 2 => 1.0,
+        1 => 0.8,
+        0 if step == 6 => 1.0,
+        0 => 0.3,
+        _ => 0.0,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn factors(
+    c: &CandidateFeatures,
+    p: &PlacementFeatures,
+    s: &Settings,
+    today: NaiveDate,
+    distance_km: Option<f64>,
+    max_km: f64,
+    hours: Option<f64>,
+    inst: &InstrumentPackage,
+) -> (Vec<Factor>, Vec<String>) {
+    let w = &s.weights;
+    let kind = p.kind.unwrap_or(PlacementKind::ReguliereBaan);
+    let mut out = Vec::new();
+    let mut unmet = Vec::new();
+
+    // 1. Occupation and skills
+    let occ = occupation_similarity(c, p);
+    let cov = skill_coverage(c, p);
+    let fraction = match cov {
+        Some((cv, ..)) if p.occupation_id.is_some() => 0.6 * occ + 0.4 * cv,
+        Some((cv, ..)) => cv,
+        None => occ,
+    };
+    let occ_text = if p.occupation_id.is_none() {
+        "De plaats noemt geen ESCO-beroep.".to_string()
+    } else if occ >= 1.0 {
+        "Zelfde beroep als de kandidaat.".to_string()
+    } else if occ > 0.0 {
+        format!("Verborgen match: de beroepen van de kandidaat delen {:.0}% van de essentiële vaardigheden van dit beroep.", occ * 100.0)
+    } else {
+        "Ander beroep, zonder gedeelde essentiële vaardigheden.".to_string()
+    };
+    let skill_text = match cov {
+        Some((_, hr, nr, hd, nd)) => format!(" Vereiste vaardigheden: {hr} van {nr}; gewenste: {hd} van {nd}."),
+        None => String::new(),
+    };
+    if let Some((_, hr, nr, _, _)) = cov {
+        if hr < nr {
+            unmet.push(format!("{} van de {} vereiste vaardigheden ontbreken nog.", nr - hr, nr));
+        }
+    }
+    let b1 = if fraction >= 0.7 {
+        "Dit werk past goed bij wat je kunt."
+    } else if fraction >= 0.3 {
+        "Je kunt al een deel van dit werk. De rest leer je op de werkplek."
+    } else {
+        "Dit werk is nieuw voor je. Je leert het op de werkplek."
+    };
+    out.push(f("skills", fraction, w.skills, format!("{occ_text}{skill_text}"), b1.into()));
+
+    // 2. Ladder
+    let lf = ladder_fraction(c.ladder_step, kind);
+    let to = kind.leads_to_step();
+    let (lt, lb1) = match c.ladder_step {
+        None => ("Trede onbekend: leg eerst een laddermeting vast.".to_string(), "We weten nog niet welke stap bij je past.".to_string()),
+        Some(st) if to > st => (
+            format!("{} leidt naar trede {to} ({}); kandidaat staat op trede {st}: {} omhoog.", kind.label_nl(), ladder::step_name(to), if to - st == 1 { "één trede".to_string() } else { format!("{} treden", to - st) }),
+            "Met dit werk zet je een stap vooruit.".to_string(),
+        ),
+        Some(6) => ("Kandidaat werkt al zonder ondersteuning (trede 6); dit houdt dat vast.".to_string(), "Dit werk past bij jouw stap.".to_string()),
+        Some(st) if to == st => (format!("{} houdt de kandidaat op trede {st}.", kind.label_nl()), "Met dit werk blijf je op dezelfde stap.".to_string()),
+        Some(st) => (format!("{} leidt naar trede {to}, lager dan de huidige trede {st}.", kind.label_nl()), "Dit werk is een stap terug.".to_string()),
+    };
+    out.push(f("ladder", lf, w.ladder, lt, lb1));
+
+    // 3. Distance
+    let (df, dt, db1) = match distance_km {
+        Some(d) if max_km > 0.0 => (1.0 - d / max_km, format!("{d:.1} km van de woonplaats (maximaal {max_km:.0} km)."), format!("Het werk is ongeveer {d:.0} km van je huis.")),
+        Some(d) => (if d < 1.0 { 1.0 } else { 0.0 }, format!("{d:.1} km; de kandidaat wil niet reizen."), format!("Het werk is ongeveer {d:.0} km van je huis.")),
+        None => (0.5, "Afstand onbekend (postcode niet in de tabel).".into(), "We weten niet hoe ver het werk is.".into()),
+    };
+    out.push(f("distance", df, w.distance, dt, db1));
+
+    // 4. Hours
+    let (hf, ht, hb1) = match hours {
+        Some(h) => {
+            let want = (c.hours_max - c.hours_min).max(0) as f64;
+            let lo = c.hours_min.max(p.hours_min) as f64;
+            let overlap = (h - lo).max(0.0);
+            let frac = if want == 0.0 { 1.0 } else { ((overlap + 1.0) / (want + 1.0)).min(1.0) };
+            if (p.hours_max as f64) < c.hours_max as f64 {
+                unmet.push(format!("Kandidaat wil tot {} uur werken; deze plaats biedt hoogstens {} uur.", c.hours_max, p.hours_max));
+            }
+            (frac, format!("{h:.0} uur per week past bij de wens van {}-{} uur.", c.hours_min, c.hours_max), format!("Je werkt ongeveer {h:.0} uur per week."))
+        }
+        None => (0.0, "Uren passen niet.".into(), "De uren passen niet bij jou.".into()),
+    };
+    out.push(f("hours", hf, w.hours, ht, hb1));
+
+    // 5. Language
+    let cr = c.language_level.as_deref().and_then(language::rank);
+    let rr = p.language_level_required.as_deref().and_then(language::rank);
+    let (lgf, lgt, lgb1) = match (rr, cr) {
+        (None, _) => (1.0, "Geen taaleis.".to_string(), "Je hoeft voor dit werk niet goed Nederlands te spreken.".to_string()),
+        (Some(r), Some(cv)) if cv > r => (1.0, format!("Taalniveau ruim voldoende ({} boven de eis {}).", c.language_level.as_deref().unwrap_or(""), p.language_level_required.as_deref().unwrap_or("")), "Je Nederlands is goed genoeg voor dit werk.".to_string()),
+        (Some(_), Some(_)) => (0.8, format!("Taalniveau voldoet precies aan de eis {}.", p.language_level_required.as_deref().unwrap_or("")), "Je Nederlands is goed genoeg voor dit werk.".to_string()),
+        (Some(_), None) => (0.0, "Taalniveau onbekend.".to_string(), "We weten niet hoe goed je Nederlands spreekt.".to_string()),
+    };
+    out.push(f("language", lgf, w.language, lgt, lgb1));
+
+    // 6. Support
+    let (sf, st, sb1) = if c.needs_job_coach {
+        if p.job_coach_welcome {
+            (1.0, "Kandidaat heeft een jobcoach nodig en de werkplek verwelkomt een jobcoach.".to_string(), "Je krijgt hulp van een jobcoach op je werk.".to_string())
+        } else if p.internal_supervisor {
+            (0.6, "Kandidaat heeft een jobcoach nodig; de werkplek biedt een interne begeleider.".to_string(), "Iemand van het bedrijf helpt je op je werk.".to_string())
+        } else {
+            unmet.push("Begeleiding: de kandidaat heeft een jobcoach nodig, de werkplek biedt geen begeleiding aan.".into());
+            (0.0, "Kandidaat heeft een jobcoach nodig; de werkplek biedt geen begeleiding.".to_string(), "Op deze plek is geen begeleider.".to_string())
+        }
+    } else {
+        let extra = p.job_coach_welcome || p.internal_supervisor || p.adapted_workplace;
+        (1.0, format!("Geen jobcoach nodig{}.", if extra { "; de werkplek biedt wel begeleiding" } else { "" }), if extra { "Op deze plek is begeleiding als je die nodig hebt.".to_string() } else { "Je werkt zelfstandig.".to_string() })
+    };
+    out.push(f("support", sf, w.support, st, sb1));
+
+    // 7. Start date
+    let (sdf, sdt, sdb1) = match (c.available_from, p.start_date) {
+        (Some(a), Some(st)) if a <= st => (1.0, format!("Kandidaat is beschikbaar vóór de start ({st})."), format!("Je kunt op tijd beginnen ({st}).")),
+        (Some(a), Some(st)) => {
+            let delay = (a - st).num_days() as f64;
+            unmet.push(format!("Kandidaat is pas beschikbaar vanaf {a}; de plaats begint {st}."));
+            ((1.0 - delay / 90.0).max(0.0), format!("Kandidaat is {delay:.0} dagen na de start beschikbaar."), "Je kunt pas later beginnen dan het bedrijf wil.".to_string())
+        }
+        (a, None) => {
+            let ready = a.is_none_or(|a| a <= today + chrono::Duration::days(30));
+            (if ready { 0.8 } else { 0.5 }, "Startdatum van de plaats niet opgegeven.".to_string(), "De begindatum is nog niet bekend.".to_string())
+        }
+        (None, Some(st)) => (0.7, format!("Beschikbaarheid van de kandidaat onbekend; start {st}."), format!("Het werk begint op {st}.")),
+    };
+    out.push(f("start_date", sdf, w.start_date, sdt, sdb1));
+
+    // 8. Under 27: education first (training and BBL)
+    let young = c.age.is_some_and(|a| a < s.youth_age);
+    let (uf, ut, ub1) = if young {
+        match kind {
+            PlacementKind::LeerwerkplekBbl => (1.0, format!("Jonger dan {}: leren en werken (BBL) gaat voor.", s.youth_age), "Je werkt en je haalt een diploma.".to_string()),
+            PlacementKind::Werkervaringsplaats | PlacementKind::Proefplaatsing => (0.5, format!("Jonger dan {}: werkervaring telt, maar een opleiding gaat voor.", s.youth_age), "Je doet werkervaring op.".to_string()),
+            _ => (0.0, format!("Jonger dan {}: een opleiding of BBL-plek heeft voorrang boven deze plaats.", s.youth_age), "Kijk ook naar werk waarbij je een diploma haalt.".to_string()),
+        }
+    } else {
+        (0.0, format!("Niet van toepassing ({} jaar of ouder).", s.youth_age), String::new())
+    };
+    out.push(f("under_27", uf, w.under_27, ut, ub1));
+
+    // 9. Statushouder: work combined with language learning
+    let (hf2, ht2, hb2) = if c.statushouder {
+        if p.language_learning {
+            (1.0, "Statushouder: deze plaats combineert werk met het leren van Nederlands.".to_string(), "Je werkt en je leert Nederlands.".to_string())
+        } else if matches!(kind, PlacementKind::LeerwerkplekBbl | PlacementKind::Werkervaringsplaats) {
+            (0.5, "Statushouder: leerplaats, maar zonder taalcomponent.".to_string(), "Je leert op de werkplek.".to_string())
+        } else {
+            (0.0, "Statushouder: deze plaats biedt geen taalcomponent.".to_string(), "Op deze plek leer je geen Nederlands.".to_string())
+        }
+    } else {
+        (0.0, "Niet van toepassing.".to_string(), String::new())
+    };
+    out.push(f("statushouder", hf2, w.statushouder, ht2, hb2));
+
+    // 10. Instrument value: the instruments that apply and are available here
+    let mut applicable = 0.0;
+    let mut available = 0.0;
+    let mut notes = Vec::new();
+    if inst.paid && (c.lks_target_group || c.loonwaarde.is_some_and(|l| l < 100)) {
+        applicable += 1.0;
+        if inst.employer_accepts_lks {
+            available += 1.0;
+            notes.push("loonkostensubsidie");
+        }
+    }
+    if inst.job_coach.applicable {
+        applicable += 1.0;
+        if p.job_coach_welcome {
+            available += 1.0;
+            notes.push("jobcoach");
+        }
+    }
+    if inst.paid && c.doelgroepregister {
+        applicable += 1.0;
+        if p.counts_banenafspraak {
+            available += 1.0;
+            notes.push("banenafspraak");
+        }
+    }
+    if let Some(sr) = &inst.sroi {
+        if sr.open_obligation_cents > 0 {
+            applicable += 1.0;
+            available += 1.0;
+            notes.push("social return");
+        }
+    }
+    let (inf, int) = if applicable == 0.0 {
+        (0.5, "Geen instrumenten van toepassing.".to_string())
+    } else {
+        (available / applicable, if notes.is_empty() { "Geen van de passende instrumenten is hier beschikbaar.".to_string() } else { format!("Beschikbaar: {}.", notes.join(", ")) })
+    };
+    out.push(f("instruments", inf, w.instruments, int, "De gemeente kan de werkgever helpen met geld of begeleiding.".into()));
+    let _ = today;
+    (out, unmet)
+}

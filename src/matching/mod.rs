@@ -1,0 +1,408 @@
+//! The matcher: hard rules, an explainable 0-100 score with a contribution per factor, and
+//! the instrument package. Pure: features in, proposals out (no actix, no diesel).
+//!
+//! Protected attributes (gender, nationality, religion, name, diagnosis) are not in the
+//! features at all; age is present only for the under-27 rule and the statutory youth wage.
+
+pub mod explain;
+
+use crate::domain::instruments::{self, LksInput, LksResult, SroiInput};
+use crate::domain::settings::Settings;
+use crate::domain::{geo, language, PlacementKind};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// What the matcher knows of a candidate.
+#[derive(Debug, Clone, Default)]
+pub struct CandidateFeatures {
+    pub id: String,
+    pub municipality_id: String,
+    pub status: String,
+    pub consent_matching: bool,
+    pub ladder_step: Option<i32>,
+    pub occupations: Vec<String>,
+    /// Explicit ESCO skills.
+    pub skills: Vec<String>,
+    /// Essential skills of the candidate's occupations (implied).
+    pub implied_skills: Vec<String>,
+    pub hours_min: i32,
+    pub hours_max: i32,
+    pub location: Option<(f64, f64)>,
+    pub max_travel_km: i32,
+    pub own_transport: bool,
+    pub language_level: Option<String>,
+    pub loonwaarde: Option<i32>,
+    pub doelgroepregister: bool,
+    pub beschut_werk_indicatie: bool,
+    pub lks_target_group: bool,
+    pub needs_job_coach: bool,
+    pub statushouder: bool,
+    /// Only for the under-27 rule and the youth minimum wage.
+    pub age: Option<i32>,
+    pub available_from: Option<NaiveDate>,
+    pub sector_preferences: Vec<String>,
+}
+
+/// An SROI contract's state, for the value of a placement to the employer.
+#[derive(Debug, Clone, Default)]
+pub struct SroiState {
+    pub contract_id: String,
+    pub reference: String,
+    pub obligation_cents: i64,
+    pub realised_cents: i64,
+}
+
+/// What the matcher knows of a placement.
+#[derive(Debug, Clone, Default)]
+pub struct PlacementFeatures {
+    pub id: String,
+    pub organisation_id: String,
+    pub organisation_sector: String,
+    pub kind: Option<PlacementKind>,
+    pub occupation_id: Option<String>,
+    /// Essential skills of the placement's occupation (for hidden matches).
+    pub occupation_skills: Vec<String>,
+    pub required_skills: Vec<String>,
+    pub desired_skills: Vec<String>,
+    pub hours_min: i32,
+    pub hours_max: i32,
+    pub location: Option<(f64, f64)>,
+    pub hourly_wage_cents: Option<i32>,
+    pub language_level_required: Option<String>,
+    pub ladder_steps: Vec<i32>,
+    pub internal_supervisor: bool,
+    pub job_coach_welcome: bool,
+    pub adapted_workplace: bool,
+    pub lks_accepted: bool,
+    pub counts_banenafspraak: bool,
+    pub language_learning: bool,
+    pub sroi: Option<SroiState>,
+    pub start_date: Option<NaiveDate>,
+    pub duration_months: Option<i32>,
+    pub published: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Factor {
+    /// skills | ladder | distance | hours | language | support | start_date | under_27 | statushouder | instruments
+    pub factor: String,
+    /// Points this factor adds to the score.
+    pub contribution: f64,
+    /// The most this factor can add (its weight).
+    pub max: f64,
+    /// For the klantmanager.
+    pub explanation: String,
+    /// In plain language (B1), for the candidate.
+    pub explanation_b1: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Exclusion {
+    /// open | beschut_werk | language | hours | distance | ladder_step | consent | status
+    pub rule: String,
+    pub reason: String,
+    pub reason_b1: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct JobCoachPackage {
+    /// The candidate is entitled to support at the workplace (LKS target group) or needs it.
+    pub applicable: bool,
+    pub workplace_welcomes_job_coach: bool,
+    pub internal_supervisor: bool,
+    pub year1_hours: f64,
+    pub year2_hours: f64,
+    pub later_hours_per_year: f64,
+    pub year1_external_cost_cents: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SroiPackage {
+    pub contract_id: String,
+    pub reference: String,
+    pub value_cents: i64,
+    pub category: String,
+    pub bonuses: Vec<String>,
+    pub open_obligation_cents: i64,
+    /// Share of the open obligation this placement would fill, percent (max 100).
+    pub share_of_open_obligation_pct: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct InstrumentPackage {
+    /// Hours per week this proposal assumes (the overlap of wishes and placement).
+    pub hours_per_week: f64,
+    pub paid: bool,
+    /// Loonkostensubsidie per month, when it applies (paid work, candidate below WML capacity).
+    pub loonkostensubsidie: Option<LksResult>,
+    /// Whether the employer said it accepts LKS.
+    pub employer_accepts_lks: bool,
+    pub job_coach: JobCoachPackage,
+    pub trial_placement_possible: bool,
+    /// Legal maximum of a trial placement: 2 + 4 months.
+    pub trial_placement_max_months: i32,
+    pub no_risk_polis: bool,
+    pub no_risk_polis_note: String,
+    pub lkv_per_year_cents: Option<i64>,
+    pub banenafspraak_jobs: Option<f64>,
+    pub sroi: Option<SroiPackage>,
+    pub gross_monthly_wage_costs_cents: Option<i64>,
+    /// Gross wage costs - LKS - LKV/12.
+    pub employer_net_monthly_cost_cents: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Evaluation {
+    /// 0..100; 0 when excluded.
+    pub score: f64,
+    pub excluded: Vec<Exclusion>,
+    pub factors: Vec<Factor>,
+    pub unmet_wishes: Vec<String>,
+    pub distance_km: Option<f64>,
+    pub instruments: InstrumentPackage,
+}
+
+impl Evaluation {
+    pub fn is_excluded(&self) -> bool {
+        !self.excluded.is_empty()
+    }
+}
+
+/// Effective maximum travel distance: without own transport it is capped by the setting.
+pub fn max_travel_km(c: &CandidateFeatures, s: &Settings) -> f64 {
+    let own = c.max_travel_km.max(0) as f64;
+    if c.own_transport {
+        own
+    } else {
+        own.min(s.no_transport_max_km)
+    }
+}
+
+/// Hours per week both sides can agree on, if any.
+pub fn agreed_hours(c: &CandidateFeatures, p: &PlacementFeatures) -> Option<f64> {
+    let lo = c.hours_min.max(p.hours_min);
+    let hi = c.hours_max.min(p.hours_max);
+    (lo <= hi && hi > 0).then_some(hi as f64)
+}
+
+fn set(v: &[String]) -> std::collections::HashSet<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+/// Occupation similarity 0..1: 1 for the same occupation, else the share of the placement
+/// occupation's essential skills the candidate's occupations also require ("hidden match").
+pub fn occupation_similarity(c: &CandidateFeatures, p: &PlacementFeatures) -> f64 {
+    let Some(po) = &p.occupation_id else { return 0.0 };
+    if c.occupations.iter().any(|o| o == po) {
+        return 1.0;
+    }
+    if p.occupation_skills.is_empty() {
+        return 0.0;
+    }
+    let mine = set(&c.implied_skills);
+    let shared = p.occupation_skills.iter().filter(|s| mine.contains(s.as_str())).count();
+    shared as f64 / p.occupation_skills.len() as f64
+}
+
+/// Skill coverage 0..1: required skills weigh twice as much as desired ones. Explicit skills
+/// count fully, skills implied by an occupation for 80%.
+pub fn skill_coverage(c: &CandidateFeatures, p: &PlacementFeatures) -> Option<(f64, usize, usize, usize, usize)> {
+    if p.required_skills.is_empty() && p.desired_skills.is_empty() {
+        return None;
+    }
+    let explicit = set(&c.skills);
+    let implied = set(&c.implied_skills);
+    let credit = |s: &str| {
+        if explicit.contains(s) {
+            1.0
+        } else if implied.contains(s) {
+            0.8
+        } else {
+            0.0
+        }
+    };
+    let req: f64 = p.required_skills.iter().map(|s| credit(s)).sum();
+    let des: f64 = p.desired_skills.iter().map(|s| credit(s)).sum();
+    let have_req = p.required_skills.iter().filter(|s| credit(s) > 0.0).count();
+    let have_des = p.desired_skills.iter().filter(|s| credit(s) > 0.0).count();
+    let total = 2.0 * p.required_skills.len() as f64 + p.desired_skills.len() as f64;
+    Some(((2.0 * req + des) / total, have_req, p.required_skills.len(), have_des, p.desired_skills.len()))
+}
+
+/// Evaluates one candidate-placement pair.
+pub fn evaluate(c: &CandidateFeatures, p: &PlacementFeatures, s: &Settings, today: NaiveDate) -> Evaluation {
+    let kind = p.kind.unwrap_or(PlacementKind::ReguliereBaan);
+    let distance_km = match (c.location, p.location) {
+        (Some(a), Some(b)) => Some((geo::haversine_km(a.0, a.1, b.0, b.1) * 10.0).round() / 10.0),
+        _ => None,
+    };
+    let max_km = max_travel_km(c, s);
+    let hours = agreed_hours(c, p);
+
+    // Hard rules
+    let mut excluded = Vec::new();
+    let mut ex = |rule: &str, reason: String, b1: String| excluded.push(Exclusion { rule: rule.into(), reason, reason_b1: b1 });
+    if !p.published {
+        ex("open", "De plaats staat niet open (concept, vervuld, gesloten of werkgever niet geverifieerd).".into(), "Deze plek is niet meer open.".into());
+    }
+    if c.status != "actief" {
+        ex("status", format!("De kandidaat is niet actief (status: {}).", c.status), "Je staat niet meer ingeschreven als werkzoekende.".into());
+    }
+    if !c.consent_matching {
+        ex("consent", "De kandidaat heeft geen toestemming gegeven voor matching.".into(), "Je hebt nog geen toestemming gegeven om plekken voor je te zoeken.".into());
+    }
+    if kind.requires_beschut_indication() && !c.beschut_werk_indicatie {
+        ex("beschut_werk", "Beschut werk is alleen voor kandidaten met een indicatie beschut werk (Pw art. 10b).".into(), "Voor beschut werk heb je een indicatie nodig.".into());
+    }
+    if !language::meets(c.language_level.as_deref(), p.language_level_required.as_deref()) {
+        ex(
+            "language",
+            format!(
+                "Vereist taalniveau Nederlands {}; kandidaat: {}.",
+                p.language_level_required.as_deref().unwrap_or("-"),
+                c.language_level.as_deref().unwrap_or("onbekend")
+            ),
+            format!("Voor dit werk moet je Nederlands op niveau {} spreken.", p.language_level_required.as_deref().unwrap_or("-")),
+        );
+    }
+    if hours.is_none() {
+        ex(
+            "hours",
+            format!("Uren passen niet: kandidaat {}-{} uur, plaats {}-{} uur per week.", c.hours_min, c.hours_max, p.hours_min, p.hours_max),
+            format!("Dit werk is {}-{} uur per week. Dat past niet bij de uren die jij wilt.", p.hours_min, p.hours_max),
+        );
+    }
+    if let Some(d) = distance_km {
+        if d > max_km + 1e-9 {
+            let why = if c.own_transport || max_km < s.no_transport_max_km {
+                format!("maximale reisafstand {max_km:.0} km")
+            } else {
+                format!("zonder eigen vervoer maximaal {max_km:.0} km")
+            };
+            ex("distance", format!("Afstand {d:.1} km is meer dan de {why}."), format!("Dit werk is {d:.0} km van je huis. Dat is te ver."));
+        }
+    }
+    if let Some(step) = c.ladder_step {
+        if !p.ladder_steps.is_empty() && !p.ladder_steps.contains(&step) {
+            ex(
+                "ladder_step",
+                format!(
+                    "{} past bij trede {}; kandidaat staat op trede {step}.",
+                    kind.label_nl(),
+                    p.ladder_steps.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ")
+                ),
+                "Deze plek past nu nog niet bij jouw stap.".into(),
+            );
+        }
+    }
+
+    let instruments = package(c, p, s, today, hours.unwrap_or(p.hours_max.min(c.hours_max).max(0) as f64));
+    let (factors, unmet_wishes) = explain::factors(c, p, s, today, distance_km, max_km, hours, &instruments);
+    let score = if excluded.is_empty() { (factors.iter().map(|f| f.contribution).sum::<f64>() * 10.0).round() / 10.0 } else { 0.0 };
+    Evaluation { score, excluded, factors, unmet_wishes, distance_km, instruments }
+}
+
+/// The instrument package of a candidate-placement pair.
+pub fn package(c: &CandidateFeatures, p: &PlacementFeatures, s: &Settings, today: NaiveDate, hours: f64) -> InstrumentPackage {
+    let kind = p.kind.unwrap_or(PlacementKind::ReguliereBaan);
+    let paid = kind.is_paid();
+    let lks_applies = paid && (c.lks_target_group || c.loonwaarde.is_some_and(|l| l < 100) || kind == PlacementKind::BeschutWerk);
+    let loonkostensubsidie = if lks_applies && hours > 0.0 {
+        instruments::loonkostensubsidie(
+            s,
+            &LksInput { loonwaarde: c.loonwaarde.map(f64::from), hours, fulltime_hours: s.fulltime_hours, date: today, age: c.age },
+        )
+        .ok()
+    } else {
+        None
+    };
+    let jc = instruments::job_coach_hours(s, hours);
+    let job_coach = JobCoachPackage {
+        applicable: c.needs_job_coach || c.lks_target_group,
+        workplace_welcomes_job_coach: p.job_coach_welcome,
+        internal_supervisor: p.internal_supervisor,
+        year1_hours: jc.year1_hours,
+        year2_hours: jc.year2_hours,
+        later_hours_per_year: jc.later_hours_per_year,
+        year1_external_cost_cents: jc.year1_external_cost_cents,
+    };
+    // A trial placement (Pw 8a) precedes a job: possible for the trial kind itself and for
+    // regular jobs, BBL and secondment.
+    let trial_placement_possible = matches!(
+        kind,
+        PlacementKind::Proefplaatsing | PlacementKind::ReguliereBaan | PlacementKind::LeerwerkplekBbl | PlacementKind::Detachering
+    );
+    let (no_risk_polis, no_risk_polis_note) = if !paid {
+        (false, "Niet van toepassing: onbetaalde plaats (geen loonrisico voor de werkgever).".to_string())
+    } else if c.doelgroepregister {
+        (true, "Doelgroepregister: de no-riskpolis (ZW 29b) dekt het loonrisico bij ziekte zolang de baan duurt.".to_string())
+    } else if c.lks_target_group || c.loonwaarde.is_some_and(|l| l < 100) {
+        (true, "Arbeidsbeperking: de no-riskpolis (ZW 29b) dekt het loonrisico bij ziekte, mits aangevraagd bij UWV.".to_string())
+    } else {
+        (false, "Niet van toepassing: geen doelgroepregister of arbeidsbeperking vastgelegd.".to_string())
+    };
+    let lkv_per_year_cents = (paid && c.doelgroepregister).then(|| instruments::lkv_per_year_cents(s, hours));
+    let banenafspraak_jobs = (paid && c.doelgroepregister && p.counts_banenafspraak).then(|| instruments::banenafspraak_jobs(s, hours));
+    let months = p.duration_months.map(f64::from).unwrap_or(12.0);
+    let sroi = p.sroi.as_ref().map(|st| {
+        let v = instruments::sroi_value(
+            s,
+            &SroiInput {
+                participatiewet: true,
+                doelgroepregister: c.doelgroepregister,
+                bbl: kind == PlacementKind::LeerwerkplekBbl,
+                age_50_plus: c.age.is_some_and(|a| a >= 50),
+                statushouder: c.statushouder,
+                permanent_contract: false,
+                hours_per_week: hours,
+                months,
+            },
+        );
+        let open = (st.obligation_cents - st.realised_cents).max(0);
+        SroiPackage {
+            contract_id: st.contract_id.clone(),
+            reference: st.reference.clone(),
+            value_cents: v.value_cents,
+            category: v.category,
+            bonuses: v.bonuses,
+            open_obligation_cents: open,
+            share_of_open_obligation_pct: if open > 0 { ((v.value_cents as f64 / open as f64 * 100.0).min(100.0) * 10.0).round() / 10.0 } else { 0.0 },
+        }
+    });
+    let hourly = if paid { p.hourly_wage_cents.map(i64::from).or_else(|| s.wml_on(today).map(|w| w.hour_cents)) } else { None };
+    let gross = hourly.map(|h| instruments::gross_monthly_wage_costs_cents(s, h, hours));
+    let lks_amount = loonkostensubsidie.as_ref().filter(|_| p.lks_accepted || kind == PlacementKind::BeschutWerk).map(|l| l.amount_cents).unwrap_or(0);
+    let net = gross.map(|g| g - lks_amount - lkv_per_year_cents.unwrap_or(0) / 12);
+    InstrumentPackage {
+        hours_per_week: hours,
+        paid,
+        loonkostensubsidie,
+        employer_accepts_lks: p.lks_accepted,
+        job_coach,
+        trial_placement_possible,
+        trial_placement_max_months: crate::domain::kinds::TRIAL_MAX_MONTHS + crate::domain::kinds::TRIAL_MAX_EXTENSION_MONTHS,
+        no_risk_polis,
+        no_risk_polis_note,
+        lkv_per_year_cents,
+        banenafspraak_jobs,
+        sroi,
+        gross_monthly_wage_costs_cents: gross,
+        employer_net_monthly_cost_cents: net,
+    }
+}
+
+/// Ranks evaluations: included first by score (then by id, for a stable order); excluded
+/// ones after, when asked for.
+pub fn rank<T>(mut items: Vec<(String, Evaluation, T)>, include_excluded: bool, limit: usize) -> Vec<(String, Evaluation, T)> {
+    if !include_excluded {
+        items.retain(|(_, e, _)| !e.is_excluded());
+    }
+    items.sort_by(|a, b| {
+        a.1.is_excluded()
+            .cmp(&b.1.is_excluded())
+            .then(b.1.score.partial_cmp(&a.1.score).unwrap_or(std::cmp::Ordering::Equal))
+            .then(a.0.cmp(&b.0))
+    });
+    items.truncate(limit);
+    items
+}

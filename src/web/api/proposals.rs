@@ -1,0 +1,493 @@
+//! Proposals in both directions, the LKS calculator and the municipality settings.
+
+use super::candidates::{authorize, Access};
+use super::LabelRef;
+use crate::auth::{CurrentUser, MaybeUser};
+use crate::db::queries::{candidate_full, placement_full};
+use crate::db::schema::municipalities;
+use crate::domain::instruments::{self, LksInput, LksResult};
+use crate::domain::settings::Settings;
+use crate::domain::{geo, FieldError, PlacementKind, Role};
+use crate::error::{AppError, AppResult, ErrorBody};
+use crate::matching::{Evaluation, Exclusion, Factor, InstrumentPackage};
+use crate::proposals::{self, Audience, Options};
+use crate::state::AppState;
+use crate::web::extract::JsonBody;
+use actix_web::{web, HttpResponse};
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/candidates/{id}/proposals", web::get().to(candidate_proposals))
+        .route("/placements/{id}/proposals", web::get().to(placement_proposals))
+        .route("/instruments/loonkostensubsidie", web::get().to(lks))
+        .route("/municipalities/{id}/settings", web::get().to(get_settings))
+        .route("/municipalities/{id}/settings", web::put().to(put_settings));
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ProposalParams {
+    /// 1..=100, default 20
+    pub limit: Option<usize>,
+    /// Also return excluded results, with the rule that excludes them
+    pub include_excluded: Option<bool>,
+}
+
+impl ProposalParams {
+    fn options(&self) -> Options {
+        Options { limit: self.limit.unwrap_or(20).clamp(1, 100), include_excluded: self.include_excluded.unwrap_or(false) }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PlacementSummary {
+    pub id: String,
+    pub title: String,
+    pub kind: String,
+    pub kind_label: String,
+    pub organisation_id: String,
+    pub organisation_name: String,
+    pub pc4: String,
+    pub place: Option<String>,
+    pub hours_min: i32,
+    pub hours_max: i32,
+    pub hourly_wage_cents: Option<i32>,
+    pub start_date: Option<NaiveDate>,
+    pub occupation: Option<LabelRef>,
+}
+
+/// A placement proposed for a candidate, for the klantmanager.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PlacementProposal {
+    pub placement: PlacementSummary,
+    pub score: f64,
+    pub factors: Vec<Factor>,
+    pub unmet_wishes: Vec<String>,
+    pub instruments: InstrumentPackage,
+    pub distance_km: Option<f64>,
+    /// Why it is excluded (only with include_excluded=true).
+    pub excluded: Vec<Exclusion>,
+}
+
+/// A placement proposed to the candidate, in plain words (B1).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PlainProposal {
+    pub placement: PlacementSummary,
+    pub score: f64,
+    /// "Past heel goed" / "Past goed" / "Past misschien"
+    pub fit: String,
+    /// Why it suits you, in plain words.
+    pub reasons: Vec<String>,
+    pub distance_km: Option<f64>,
+    /// Why it does not suit you now (only with include_excluded=true).
+    pub not_now: Vec<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CandidateProposals {
+    pub candidate_id: String,
+    pub settings_version: i32,
+    /// Proposals support a human decision: the klantmanager decides.
+    pub note: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proposals: Option<Vec<PlacementProposal>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plain: Option<Vec<PlainProposal>>,
+}
+
+fn summary(p: &crate::db::queries::PlacementFull, rd: &crate::refdata::RefData) -> PlacementSummary {
+    let pl = &p.placement;
+    PlacementSummary {
+        id: pl.id.clone(),
+        title: pl.title.clone(),
+        kind: pl.kind.clone(),
+        kind_label: PlacementKind::parse(&pl.kind).map(|k| k.label_nl().to_string()).unwrap_or_default(),
+        organisation_id: pl.organisation_id.clone(),
+        organisation_name: p.organisation.name.clone(),
+        pc4: pl.pc4.clone(),
+        place: rd.pc4.get(&pl.pc4).map(|x| x.place.clone()),
+        hours_min: pl.hours_min,
+        hours_max: pl.hours_max,
+        hourly_wage_cents: pl.hourly_wage_cents,
+        start_date: pl.start_date,
+        occupation: pl.occupation_id.as_deref().map(|o| super::occupation_ref(rd, o)),
+    }
+}
+
+fn plain(e: &Evaluation) -> (String, Vec<String>, Vec<String>) {
+    let fit = if e.score >= 70.0 {
+        "Past heel goed"
+    } else if e.score >= 50.0 {
+        "Past goed"
+    } else {
+        "Past misschien"
+    };
+    let mut f: Vec<&Factor> = e.factors.iter().filter(|f| !f.explanation_b1.is_empty() && f.contribution > 0.0).collect();
+    f.sort_by(|a, b| b.contribution.partial_cmp(&a.contribution).unwrap_or(std::cmp::Ordering::Equal));
+    (fit.into(), f.iter().take(4).map(|f| f.explanation_b1.clone()).collect(), e.excluded.iter().map(|x| x.reason_b1.clone()).collect())
+}
+
+#[utoipa::path(get, path = "/api/v1/candidates/{id}/proposals", tag = "matching", params(ProposalParams),
+    responses((status = 200, body = CandidateProposals), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn candidate_proposals(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>, q: web::Query<ProposalParams>) -> AppResult<HttpResponse> {
+    user.require(&[Role::Klantmanager, Role::Kandidaat])?;
+    let id = path.into_inner();
+    let opts = q.options();
+    let rd = state.refdata();
+    let search = state.search.clone();
+    let plain_words = user.role == Role::Kandidaat;
+    let out = state
+        .db(move |conn| {
+            authorize(conn, &user, &id, Access::Read)?;
+            let c = candidate_full(conn, &id)?.ok_or(AppError::NotFound)?;
+            let (settings, version) = proposals::load_settings(conn, &c.candidate.municipality_id)?;
+            let today = chrono::Utc::now().date_naive();
+            let res = proposals::for_candidate(conn, &search, &rd, &c, &settings, opts, today).map_err(AppError::Internal)?;
+            let logged: Vec<(String, &Evaluation)> = res.iter().map(|(p, e)| (p.placement.id.clone(), e)).collect();
+            proposals::log(conn, "candidate", &id, Some(&c.candidate.municipality_id), &user.id, user.role.as_str(), version, opts.include_excluded, &logged)?;
+            let note = "Dit zijn voorstellen van de matcher. De klantmanager beslist.".to_string();
+            Ok(if plain_words {
+                CandidateProposals {
+                    candidate_id: id,
+                    settings_version: version,
+                    note: "Dit zijn plekken die bij je kunnen passen. Bespreek ze met je klantmanager.".into(),
+                    proposals: None,
+                    plain: Some(
+                        res.iter()
+                            .map(|(p, e)| {
+                                let (fit, reasons, not_now) = plain(e);
+                                PlainProposal { placement: summary(p, &rd), score: e.score, fit, reasons, distance_km: e.distance_km, not_now }
+                            })
+                            .collect(),
+                    ),
+                }
+            } else {
+                CandidateProposals {
+                    candidate_id: id,
+                    settings_version: version,
+                    note,
+                    proposals: Some(
+                        res.into_iter()
+                            .map(|(p, e)| PlacementProposal {
+                                placement: summary(&p, &rd),
+                                score: e.score,
+                                factors: e.factors,
+                                unmet_wishes: e.unmet_wishes,
+                                instruments: e.instruments,
+                                distance_km: e.distance_km,
+                                excluded: e.excluded,
+                            })
+                            .collect(),
+                    ),
+                    plain: None,
+                }
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CandidateSummary {
+    pub id: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub ladder_step: Option<i32>,
+    pub pc4: String,
+    pub place: Option<String>,
+    pub klantmanager_id: String,
+}
+
+/// What an employer sees of a proposed candidate before disclosure: no name, contact data,
+/// address, birth date or id.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AnonymousProfile {
+    /// A pseudonym, stable for this placement only.
+    pub reference: String,
+    pub occupations: Vec<LabelRef>,
+    pub skills: Vec<LabelRef>,
+    pub ladder_step: Option<i32>,
+    pub hours_min: i32,
+    pub hours_max: i32,
+    pub distance_band: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CandidateProposal {
+    /// For klantmanagers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub candidate: Option<CandidateSummary>,
+    /// For the employer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<AnonymousProfile>,
+    pub score: f64,
+    pub factors: Vec<Factor>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unmet_wishes: Vec<String>,
+    pub instruments: InstrumentPackage,
+    pub distance_km: Option<f64>,
+    pub excluded: Vec<Exclusion>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PlacementProposals {
+    pub placement_id: String,
+    pub note: String,
+    pub proposals: Vec<CandidateProposal>,
+}
+
+/// Factors an employer may read: those about the work, not about the person's situation.
+const EMPLOYER_FACTORS: &[&str] = &["skills", "ladder", "distance", "hours", "start_date", "instruments"];
+
+#[utoipa::path(get, path = "/api/v1/placements/{id}/proposals", tag = "matching", params(ProposalParams),
+    responses((status = 200, body = PlacementProposals), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn placement_proposals(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>, q: web::Query<ProposalParams>) -> AppResult<HttpResponse> {
+    user.require(&[Role::Klantmanager, Role::Werkgever])?;
+    let id = path.into_inner();
+    let opts = q.options();
+    let rd = state.refdata();
+    let search = state.search.clone();
+    let st = state.get_ref().clone();
+    let out = state
+        .db(move |conn| {
+            let p = placement_full(conn, &id)?.ok_or(AppError::NotFound)?;
+            let audience = match user.role {
+                Role::Klantmanager => Audience::Klantmanager { municipality_id: user.municipality()?.to_string() },
+                _ => {
+                    if user.organisation_id.as_deref() != Some(p.placement.organisation_id.as_str()) {
+                        return Err(AppError::NotFound);
+                    }
+                    if !user.organisation_verified {
+                        return Err(AppError::Conflict {
+                            message: "Uw organisatie is nog niet geverifieerd; daarna ziet u voorgestelde kandidaten.".into(),
+                            fields: vec![],
+                        });
+                    }
+                    Audience::Werkgever
+                }
+            };
+            let today = chrono::Utc::now().date_naive();
+            let res = proposals::for_placement(conn, &search, &rd, &p, &audience, opts, today).map_err(AppError::Internal)?;
+            let municipality = match &audience {
+                Audience::Klantmanager { municipality_id } => Some(municipality_id.clone()),
+                Audience::Werkgever => None,
+            };
+            let version = match &municipality {
+                Some(m) => proposals::load_settings(conn, m)?.1,
+                None => 0,
+            };
+            let logged: Vec<(String, &Evaluation)> = res.iter().map(|(c, e)| (c.candidate.id.clone(), e)).collect();
+            proposals::log(conn, "placement", &id, municipality.as_deref(), &user.id, user.role.as_str(), version, opts.include_excluded, &logged)?;
+            let employer = user.role == Role::Werkgever;
+            let place_loc = rd.pc4.get(&p.placement.pc4).map(|x| (x.lat, x.lon));
+            let proposals = res
+                .into_iter()
+                .map(|(c, e)| {
+                    if employer {
+                        let cand_loc = rd.pc4.get(&c.candidate.pc4).map(|x| (x.lat, x.lon));
+                        let band = match (place_loc, cand_loc) {
+                            (Some(a), Some(b)) => Some(geo::distance_band(geo::haversine_km(a.0, a.1, b.0, b.1)).to_string()),
+                            _ => None,
+                        };
+                        let mut instruments = e.instruments;
+                        // The formula names the loonwaarde; the employer sees the amount only.
+                        if let Some(l) = instruments.loonkostensubsidie.as_mut() {
+                            l.formula = String::new();
+                        }
+                        CandidateProposal {
+                            candidate: None,
+                            profile: Some(AnonymousProfile {
+                                reference: st.pseudonym(&p.placement.id, &c.candidate.id),
+                                occupations: c.occupations.iter().map(|o| super::occupation_ref(&rd, &o.occupation_id)).collect(),
+                                skills: c.skills.iter().filter_map(|s| s.skill_id.as_deref()).map(|s| super::skill_ref(&rd, s)).collect(),
+                                ladder_step: c.ladder.as_ref().map(|l| l.step),
+                                hours_min: c.candidate.hours_min,
+                                hours_max: c.candidate.hours_max,
+                                distance_band: band,
+                            }),
+                            score: e.score,
+                            factors: e.factors.into_iter().filter(|f| EMPLOYER_FACTORS.contains(&f.factor.as_str())).collect(),
+                            unmet_wishes: vec![],
+                            instruments,
+                            distance_km: None,
+                            excluded: e.excluded.into_iter().map(|x| Exclusion { reason: x.rule.clone(), reason_b1: String::new(), rule: x.rule }).collect(),
+                        }
+                    } else {
+                        CandidateProposal {
+                            candidate: Some(CandidateSummary {
+                                id: c.candidate.id.clone(),
+                                first_name: c.candidate.first_name.clone(),
+                                last_name: c.candidate.last_name.clone(),
+                                ladder_step: c.ladder.as_ref().map(|l| l.step),
+                                pc4: c.candidate.pc4.clone(),
+                                place: rd.pc4.get(&c.candidate.pc4).map(|x| x.place.clone()),
+                                klantmanager_id: c.candidate.klantmanager_id.clone(),
+                            }),
+                            profile: None,
+                            score: e.score,
+                            factors: e.factors,
+                            unmet_wishes: e.unmet_wishes,
+                            instruments: e.instruments,
+                            distance_km: e.distance_km,
+                            excluded: e.excluded,
+                        }
+                    }
+                })
+                .collect();
+            Ok(PlacementProposals {
+                placement_id: id,
+                note: "Voorstellen van de matcher; de klantmanager beslist wie wordt voorgesteld.".into(),
+                proposals,
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct LksParams {
+    /// Loonwaarde in percent, 0..100; leave out when not measured (forfaitair 50%)
+    pub loonwaarde: Option<String>,
+    /// Contract hours per week, > 0 and <= 60
+    pub hours: Option<String>,
+    /// Sector full-time hours (default from the settings, 36)
+    pub fulltime_hours: Option<String>,
+    /// Date (YYYY-MM-DD) the WML is taken from; default today
+    pub date: Option<String>,
+    /// Age of the worker, for the youth minimum wage
+    pub age: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct LksView {
+    #[serde(flatten)]
+    pub result: LksResult,
+    /// The same amount in euros, for reading.
+    pub amount_eur: f64,
+    pub settings_version: i32,
+}
+
+fn num(field: &str, v: &Option<String>, errs: &mut Vec<FieldError>) -> Option<f64> {
+    let s = v.as_deref()?.trim();
+    if s.is_empty() {
+        return None;
+    }
+    match s.replace(',', ".").parse::<f64>() {
+        Ok(x) if x.is_finite() => Some(x),
+        _ => {
+            errs.push(FieldError::new(field, format!("'{s}' is geen getal.")));
+            None
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/instruments/loonkostensubsidie", tag = "matching", params(LksParams),
+    responses((status = 200, body = LksView), (status = 422, body = ErrorBody)))]
+pub async fn lks(state: web::Data<AppState>, user: MaybeUser, q: web::Query<LksParams>) -> AppResult<HttpResponse> {
+    let q = q.into_inner();
+    let mut errs = Vec::new();
+    let loonwaarde = num("loonwaarde", &q.loonwaarde, &mut errs);
+    let hours = num("hours", &q.hours, &mut errs);
+    let fulltime = num("fulltime_hours", &q.fulltime_hours, &mut errs);
+    let age = num("age", &q.age, &mut errs).map(|a| a as i32);
+    let date = match q.date.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => Some(chrono::Utc::now().date_naive()),
+        Some(s) => match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+            Ok(d) => Some(d),
+            Err(_) => {
+                errs.push(FieldError::new("date", "Gebruik een datum als JJJJ-MM-DD."));
+                None
+            }
+        },
+    };
+    if hours.is_none() && !errs.iter().any(|e| e.field == "hours") {
+        errs.push(FieldError::new("hours", "Geef het aantal uren per week op."));
+    }
+    AppError::check(errs)?;
+    let municipality = user.0.as_ref().and_then(|u| u.municipality_id.clone());
+    let (settings, version) = match municipality {
+        Some(m) => state.db(move |conn| Ok(proposals::load_settings(conn, &m)?)).await?,
+        None => (Settings::default(), 0),
+    };
+    let input = LksInput {
+        loonwaarde,
+        hours: hours.unwrap_or(0.0),
+        fulltime_hours: fulltime.unwrap_or(settings.fulltime_hours),
+        date: date.unwrap_or_default(),
+        age,
+    };
+    let result = instruments::loonkostensubsidie(&settings, &input).map_err(AppError::Validation)?;
+    Ok(HttpResponse::Ok().json(LksView { amount_eur: result.amount_cents as f64 / 100.0, result, settings_version: version }))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SettingsView {
+    pub municipality_id: String,
+    pub version: i32,
+    pub settings: Settings,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SettingsInput {
+    pub settings: Settings,
+    /// The version you read; a stale version gets 409.
+    pub version: Option<i32>,
+}
+
+fn own_municipality(user: &CurrentUser, id: &str) -> AppResult<()> {
+    user.require(&[Role::Beheerder, Role::Klantmanager])?;
+    if user.municipality_id.as_deref() != Some(id) {
+        return Err(AppError::NotFound);
+    }
+    Ok(())
+}
+
+#[utoipa::path(get, path = "/api/v1/municipalities/{id}/settings", tag = "matching",
+    responses((status = 200, body = SettingsView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn get_settings(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    own_municipality(&user, &id)?;
+    let (settings, version) = state.db({
+        let id = id.clone();
+        move |conn| Ok(proposals::load_settings(conn, &id)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(SettingsView { municipality_id: id, version, settings }))
+}
+
+#[utoipa::path(put, path = "/api/v1/municipalities/{id}/settings", tag = "matching", request_body = SettingsInput,
+    responses((status = 200, body = SettingsView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn put_settings(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>, body: JsonBody<SettingsInput>) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    own_municipality(&user, &id)?;
+    user.require(&[Role::Beheerder])?;
+    let input = body.0;
+    let errs: Vec<FieldError> = input.settings.check().into_iter().map(|e| FieldError::new(format!("settings.{}", e.field), e.message)).collect();
+    AppError::check(errs)?;
+    let json = serde_json::to_string(&input.settings).map_err(|e| AppError::Internal(e.into()))?;
+    let mid = id.clone();
+    let version = state
+        .tx(move |conn| {
+            let cur: i32 = municipalities::table.find(&mid).select(municipalities::settings_version).first(conn).optional()?.ok_or(AppError::NotFound)?;
+            if input.version.is_some_and(|v| v != cur) {
+                return Err(AppError::conflict(format!("De instellingen zijn intussen gewijzigd (versie {cur}). Laad ze opnieuw.")));
+            }
+            let n = diesel::update(municipalities::table.find(&mid).filter(municipalities::settings_version.eq(cur)))
+                .set((municipalities::settings.eq(&json), municipalities::settings_version.eq(cur + 1)))
+                .execute(conn)?;
+            if n == 0 {
+                return Err(AppError::conflict("De instellingen zijn intussen gewijzigd. Laad ze opnieuw."));
+            }
+            Ok(cur + 1)
+        })
+        .await?;
+    let (settings, _) = state.db({
+        let id = id.clone();
+        move |conn| Ok(proposals::load_settings(conn, &id)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(SettingsView { municipality_id: id, version, settings }))
+}

@@ -1,0 +1,429 @@
+//! The matcher: scenario orderings the rules demand, the instrument package, fairness, the
+//! proposal log, settings taking effect without a restart, and the employer's anonymous view.
+
+use crate::common;
+use actix_web::http::StatusCode;
+use diesel::prelude::*;
+use opstap::db::schema::proposal_logs;
+use serde_json::{json, Value};
+
+/// An organisation in Lochem owned by werkgever1 (Groenwerk, verified).
+async fn setup<S, B>(app: &common::TestApp<S>) -> (String, String, String)
+where
+    S: actix_web::dev::Service<actix_http::Request, Response = actix_web::dev::ServiceResponse<B>, Error = actix_web::Error>,
+    B: actix_web::body::MessageBody,
+{
+    let km = app.login("klantmanager1@lochem.demo").await;
+    let w = app.login("werkgever1@demo.nl").await;
+    let occ = app.get("/api/v1/esco/occupations?q=hovenier&limit=1", None).await.1["items"][0]["id"].as_str().unwrap().to_string();
+    (km, w, occ)
+}
+
+fn placement(kind: &str, title: &str, occ: &str, pc4: &str) -> Value {
+    let mut b = json!({
+        "kind": kind, "title": title, "description": "Groenonderhoud in de wijk.",
+        "occupation_id": occ, "hours_min": 16, "hours_max": 32, "pc4": pc4,
+        "job_coach_welcome": true, "lks_accepted": true, "start_date": "2026-12-01"
+    });
+    match kind {
+        "reguliere_baan" | "detachering" | "leerwerkplek_bbl" | "beschut_werk" => b["hourly_wage_cents"] = json!(1500),
+        "proefplaatsing" | "werkervaringsplaats" => b["duration_months"] = json!(2),
+        _ => {}
+    }
+    b
+}
+
+fn candidate(occ: &str, step: i32, pc4: &str) -> Value {
+    json!({
+        "first_name": "Sam", "last_name": "Scenario", "birth_date": "1985-03-01", "pc4": pc4,
+        "language_level": "2F", "hours_min": 16, "hours_max": 32, "max_travel_km": 25, "own_transport": true,
+        "consent_matching": true, "consent_anonymous_profile": true,
+        "occupations": [{"occupation_id": occ, "experience": "ervaren"}], "ladder_step": step
+    })
+}
+
+async fn proposals_for<S, B>(app: &common::TestApp<S>, tok: &str, cid: &str, extra: &str) -> Value
+where
+    S: actix_web::dev::Service<actix_http::Request, Response = actix_web::dev::ServiceResponse<B>, Error = actix_web::Error>,
+    B: actix_web::body::MessageBody,
+{
+    let limit = if extra.contains("limit=") { "" } else { "limit=100" };
+    let (s, v) = app.get(&format!("/api/v1/candidates/{cid}/proposals?{limit}{extra}"), Some(tok)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v
+}
+
+fn position(v: &Value, pid: &str) -> Option<usize> {
+    v["proposals"].as_array().unwrap().iter().position(|p| p["placement"]["id"] == pid)
+}
+
+fn find<'a>(v: &'a Value, pid: &str) -> &'a Value {
+    v["proposals"].as_array().unwrap().iter().find(|p| p["placement"]["id"] == pid).unwrap_or_else(|| panic!("{pid} not proposed: {v}"))
+}
+
+#[actix_web::test]
+async fn ladder_scenarios_rank_the_next_step_up_first() {
+    let app = common::app().await;
+    let (km, w, occ) = setup(&app).await;
+    let mut ids = std::collections::HashMap::new();
+    for kind in ["werkervaringsplaats", "vrijwilligerswerk", "reguliere_baan", "detachering"] {
+        let (s, p) = app.post("/api/v1/placements", Some(&w), placement(kind, &format!("Scenario {kind}"), &occ, "7241")).await;
+        assert_eq!(s, StatusCode::CREATED, "{p}");
+        ids.insert(kind, p["id"].as_str().unwrap().to_string());
+    }
+    app.flush_index().await;
+
+    // Trede 3: a werkervaringsplaats (towards 5) above an identical volunteering place (towards 4).
+    let (_, c3) = app.post("/api/v1/candidates", Some(&km), candidate(&occ, 3, "7241")).await;
+    app.flush_index().await;
+    let v = proposals_for(&app, &km, c3["id"].as_str().unwrap(), "").await;
+    let wep = position(&v, &ids["werkervaringsplaats"]).expect("werkervaringsplaats proposed");
+    let vol = position(&v, &ids["vrijwilligerswerk"]).expect("volunteering proposed");
+    assert!(wep < vol, "werkervaringsplaats must rank above volunteering for trede 3: {v}");
+    let fw = find(&v, &ids["werkervaringsplaats"]);
+    let fv = find(&v, &ids["vrijwilligerswerk"]);
+    assert!(fw["score"].as_f64().unwrap() > fv["score"].as_f64().unwrap());
+    let ladder = |p: &Value| p["factors"].as_array().unwrap().iter().find(|f| f["factor"] == "ladder").unwrap()["contribution"].as_f64().unwrap();
+    assert!(ladder(fw) > ladder(fv));
+    // A regular job does not suit trede 3 (by default it suits 4-6): not proposed, and with
+    // include_excluded it is shown with the reason.
+    assert!(position(&v, &ids["reguliere_baan"]).is_none());
+    let v = proposals_for(&app, &km, c3["id"].as_str().unwrap(), "&include_excluded=true").await;
+    let rb = find(&v, &ids["reguliere_baan"]);
+    assert_eq!(rb["excluded"][0]["rule"], "ladder_step", "{rb}");
+    assert_eq!(rb["score"], 0.0);
+
+    // Trede 5: a step up (regular job, towards 6) ranks above staying on 5 (secondment).
+    let (_, c5) = app.post("/api/v1/candidates", Some(&km), candidate(&occ, 5, "7241")).await;
+    app.flush_index().await;
+    let v = proposals_for(&app, &km, c5["id"].as_str().unwrap(), "").await;
+    assert!(position(&v, &ids["reguliere_baan"]).unwrap() < position(&v, &ids["detachering"]).unwrap(), "{v}");
+    // Every result explains itself factor by factor, and the contributions add up to the score.
+    for p in v["proposals"].as_array().unwrap() {
+        let sum: f64 = p["factors"].as_array().unwrap().iter().map(|f| f["contribution"].as_f64().unwrap()).sum();
+        assert!((sum - p["score"].as_f64().unwrap()).abs() < 0.25, "{p}");
+        assert!(p["factors"].as_array().unwrap().iter().all(|f| !f["explanation"].as_str().unwrap().is_empty()));
+        assert!(p["score"].as_f64().unwrap() <= 100.0);
+    }
+}
+
+#[actix_web::test]
+async fn hard_rules_distance_beschut_language_hours() {
+    let app = common::app().await;
+    let (km, w, occ) = setup(&app).await;
+    // From 7241 Lochem: 7411 Deventer is 20 km, 6813 Arnhem 40 km.
+    let far = app.post("/api/v1/placements", Some(&w), placement("werkervaringsplaats", "Ver weg", &occ, "6813")).await.1["id"].as_str().unwrap().to_string();
+    let mid = app.post("/api/v1/placements", Some(&w), placement("werkervaringsplaats", "Middelver", &occ, "7411")).await.1["id"].as_str().unwrap().to_string();
+    let near = app.post("/api/v1/placements", Some(&w), placement("werkervaringsplaats", "Dichtbij", &occ, "7241")).await.1["id"].as_str().unwrap().to_string();
+    let beschut = app.post("/api/v1/placements", Some(&w), placement("beschut_werk", "Beschut", &occ, "7241")).await.1["id"].as_str().unwrap().to_string();
+    let mut lang = placement("werkervaringsplaats", "Taaleis", &occ, "7241");
+    lang["language_level_required"] = json!("3F");
+    let lang = app.post("/api/v1/placements", Some(&w), lang).await.1["id"].as_str().unwrap().to_string();
+    let mut hours = placement("werkervaringsplaats", "Voltijd", &occ, "7241");
+    hours["hours_min"] = json!(38);
+    hours["hours_max"] = json!(40);
+    let hours = app.post("/api/v1/placements", Some(&w), hours).await.1["id"].as_str().unwrap().to_string();
+    let rd = app.state.refdata();
+    assert!(rd.distance_km("7241", "6813").unwrap() > 39.0);
+    assert!(rd.distance_km("7241", "7411").unwrap() > 15.0 && rd.distance_km("7241", "7411").unwrap() < 25.0);
+
+    // Without own transport, even with a max travel distance of 50 km, nothing 40 km away
+    // (and nothing beyond the 15 km limit without own transport).
+    let mut c = candidate(&occ, 4, "7241");
+    c["own_transport"] = json!(false);
+    c["max_travel_km"] = json!(50);
+    let (_, cv) = app.post("/api/v1/candidates", Some(&km), c).await;
+    let cid = cv["id"].as_str().unwrap().to_string();
+    app.flush_index().await;
+    let v = proposals_for(&app, &km, &cid, "").await;
+    assert!(position(&v, &far).is_none() && position(&v, &mid).is_none(), "too far for someone without own transport: {v}");
+    assert!(position(&v, &near).is_some());
+    for p in v["proposals"].as_array().unwrap() {
+        assert!(p["distance_km"].as_f64().unwrap() <= 15.0, "{p}");
+    }
+    let v = proposals_for(&app, &km, &cid, "&include_excluded=true").await;
+    let rule = |pid: &str| find(&v, pid)["excluded"].as_array().unwrap().iter().map(|e| e["rule"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    assert_eq!(rule(&far), vec!["distance"]);
+    assert_eq!(rule(&mid), vec!["distance"]);
+    assert_eq!(rule(&beschut), vec!["beschut_werk"]);
+    assert_eq!(rule(&lang), vec!["language"]);
+    assert_eq!(rule(&hours), vec!["hours"]);
+    assert!(rule(&near).is_empty());
+    // Excluded results come after included ones.
+    let arr = v["proposals"].as_array().unwrap();
+    let first_excluded = arr.iter().position(|p| !p["excluded"].as_array().unwrap().is_empty()).unwrap();
+    assert!(arr[first_excluded..].iter().all(|p| !p["excluded"].as_array().unwrap().is_empty()));
+
+    // With own transport the 20 km placement is fine (max 25), the 40 km one is not.
+    let mut c = candidate(&occ, 4, "7241");
+    c["beschut_werk_indicatie"] = json!(true);
+    let (_, cv2) = app.post("/api/v1/candidates", Some(&km), c).await;
+    app.flush_index().await;
+    let v = proposals_for(&app, &km, cv2["id"].as_str().unwrap(), "").await;
+    assert!(position(&v, &mid).is_some() && position(&v, &far).is_none());
+    assert!(position(&v, &beschut).is_some(), "with an indication, beschut werk is proposed");
+}
+
+#[actix_web::test]
+async fn instrument_package_follows_the_formulas() {
+    let app = common::app().await;
+    let (km, w, occ) = setup(&app).await;
+    let mut job = placement("reguliere_baan", "Hovenier met LKS", &occ, "7241");
+    job["hours_min"] = json!(24);
+    job["hours_max"] = json!(24);
+    job["hourly_wage_cents"] = json!(1471);
+    job["counts_banenafspraak"] = json!(true);
+    let (_, pj) = app.post("/api/v1/placements", Some(&w), job).await;
+    let pid = pj["id"].as_str().unwrap().to_string();
+    let mut c = candidate(&occ, 4, "7241");
+    c["loonwaarde"] = json!(50);
+    c["loonwaarde_date"] = json!("2026-10-01");
+    c["lks_target_group"] = json!(true);
+    c["doelgroepregister"] = json!(true);
+    c["needs_job_coach"] = json!(true);
+    c["hours_min"] = json!(20);
+    c["hours_max"] = json!(24);
+    let (_, cv) = app.post("/api/v1/candidates", Some(&km), c).await;
+    app.flush_index().await;
+    let v = proposals_for(&app, &km, cv["id"].as_str().unwrap(), "").await;
+    let p = find(&v, &pid);
+    let i = &p["instruments"];
+    // LW 50%, 24 h, WML 2026: EUR 1,020.09 (DOMAIN.md worked example).
+    assert_eq!(i["loonkostensubsidie"]["amount_cents"], 102009, "{i}");
+    assert_eq!(i["loonkostensubsidie"]["forfaitair"], false);
+    assert_eq!(i["hours_per_week"], 24.0);
+    // Job coach: 15% / 7.5% / 6% of 24 x 52 hours.
+    assert_eq!(i["job_coach"]["year1_hours"], 187.2);
+    assert_eq!(i["job_coach"]["year2_hours"], 93.6);
+    assert_eq!(i["job_coach"]["workplace_welcomes_job_coach"], true);
+    // LKV: 1.01 x 24 x 52 = 1,260.48 per year; banenafspraak 24/25.5 = 0.94 jobs.
+    assert_eq!(i["lkv_per_year_cents"], 126048);
+    assert_eq!(i["banenafspraak_jobs"], 0.94);
+    assert_eq!(i["no_risk_polis"], true);
+    assert_eq!(i["trial_placement_possible"], true);
+    assert_eq!(i["trial_placement_max_months"], 6);
+    // Net cost = gross wage costs - LKS - LKV/12.
+    let gross = (1471.0_f64 * 24.0 * 52.0 / 12.0 * 1.08 * 1.235).round() as i64;
+    assert_eq!(i["gross_monthly_wage_costs_cents"], gross);
+    assert_eq!(i["employer_net_monthly_cost_cents"], gross - 102009 - 126048 / 12);
+
+    // No loonwaarde measured: forfaitair, marked as such.
+    let mut c = candidate(&occ, 4, "7241");
+    c["lks_target_group"] = json!(true);
+    let (_, cv) = app.post("/api/v1/candidates", Some(&km), c).await;
+    app.flush_index().await;
+    let v = proposals_for(&app, &km, cv["id"].as_str().unwrap(), "").await;
+    let l = &find(&v, &pid)["instruments"]["loonkostensubsidie"];
+    assert_eq!(l["forfaitair"], true);
+    assert_eq!(l["amount_cents"], 102009, "forfaitair 50% at 24 h equals LW 50%");
+    assert!(l["formula"].as_str().unwrap().contains("forfaitair"));
+}
+
+#[actix_web::test]
+async fn protected_attributes_never_change_a_score() {
+    let app = common::app().await;
+    let (km, w, occ) = setup(&app).await;
+    let (_, p) = app.post("/api/v1/placements", Some(&w), placement("werkervaringsplaats", "Eerlijk", &occ, "7241")).await;
+    let pid = p["id"].as_str().unwrap().to_string();
+    let mut a = candidate(&occ, 3, "7242");
+    a["first_name"] = json!("Mohammed");
+    a["last_name"] = json!("El Idrissi");
+    a["email"] = json!("m@example.org");
+    a["phone"] = json!("06-11111111");
+    a["support_needs"] = json!("Diagnose: autisme; vaste structuur nodig");
+    a["work_capacity_limits"] = json!("Kan niet tillen (rugklachten)");
+    let mut b = a.clone();
+    b["first_name"] = json!("Jan");
+    b["last_name"] = json!("de Vries");
+    b["email"] = json!("j@example.org");
+    b["phone"] = json!("06-22222222");
+    b["support_needs"] = json!("");
+    b["work_capacity_limits"] = json!("");
+    let (_, ca) = app.post("/api/v1/candidates", Some(&km), a).await;
+    let (_, cb) = app.post("/api/v1/candidates", Some(&km), b).await;
+    app.flush_index().await;
+    let va = proposals_for(&app, &km, ca["id"].as_str().unwrap(), "").await;
+    let vb = proposals_for(&app, &km, cb["id"].as_str().unwrap(), "").await;
+    let scores = |v: &Value| v["proposals"].as_array().unwrap().iter().map(|p| (p["placement"]["id"].as_str().unwrap().to_string(), p["score"].as_f64().unwrap())).collect::<Vec<_>>();
+    assert!(!scores(&va).is_empty());
+    assert_eq!(scores(&va), scores(&vb), "name, contact data and health notes changed a score");
+    // And from the placement's side both get the same score.
+    let (_, pv) = app.get(&format!("/api/v1/placements/{pid}/proposals?limit=100"), Some(&km)).await;
+    let score_of = |id: &str| pv["proposals"].as_array().unwrap().iter().find(|p| p["candidate"]["id"] == id).unwrap()["score"].as_f64().unwrap();
+    assert_eq!(score_of(ca["id"].as_str().unwrap()), score_of(cb["id"].as_str().unwrap()));
+}
+
+#[actix_web::test]
+async fn calls_are_logged_and_settings_take_effect_without_restart() {
+    let app = common::app().await;
+    let (km, _, occ) = setup(&app).await;
+    let (_, c) = app.post("/api/v1/candidates", Some(&km), candidate(&occ, 4, "7241")).await;
+    let cid = c["id"].as_str().unwrap().to_string();
+    app.flush_index().await;
+    let before = proposals_for(&app, &km, &cid, "&limit=5").await;
+    assert_eq!(before["settings_version"], 1);
+    let top: Vec<Value> = before["proposals"].as_array().unwrap().iter().map(|p| p["placement"]["id"].clone()).collect();
+    let (n, last) = {
+        let cid = cid.clone();
+        app.db(move |conn| {
+            let n: i64 = proposal_logs::table.filter(proposal_logs::subject_id.eq(&cid)).count().get_result(conn).unwrap();
+            let last: (String, String, i32, String) = proposal_logs::table
+                .filter(proposal_logs::subject_id.eq(&cid))
+                .select((proposal_logs::requested_by, proposal_logs::role, proposal_logs::settings_version, proposal_logs::results))
+                .first(conn)
+                .unwrap();
+            (n, last)
+        })
+        .await
+    };
+    assert_eq!(n, 1);
+    let (_, me) = app.get("/api/v1/me", Some(&km)).await;
+    assert_eq!(last.0, me["id"].as_str().unwrap());
+    assert_eq!(last.1, "klantmanager");
+    assert_eq!(last.2, 1);
+    let logged: Vec<Value> = serde_json::from_str::<Vec<Value>>(&last.3).unwrap().into_iter().map(|r| r["id"].clone()).collect();
+    assert_eq!(logged, top);
+
+    // A beheerder sets the distance weight to 0: the next call uses it.
+    let beh = app.login("beheerder@lochem.demo").await;
+    let mid = me["municipality_id"].as_str().unwrap();
+    let (s, cur) = app.get(&format!("/api/v1/municipalities/{mid}/settings"), Some(&beh)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(cur["settings"]["weights"]["skills"], 35.0);
+    assert_eq!(cur["settings"]["wml"].as_array().unwrap().len(), 3);
+    let mut settings = cur["settings"].clone();
+    settings["weights"]["distance"] = json!(0.0);
+    let (s, v) = app.put(&format!("/api/v1/municipalities/{mid}/settings"), Some(&beh), json!({"settings": settings, "version": 1})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["version"], 2);
+    let after = proposals_for(&app, &km, &cid, "&limit=5").await;
+    assert_eq!(after["settings_version"], 2);
+    for p in after["proposals"].as_array().unwrap() {
+        let d = p["factors"].as_array().unwrap().iter().find(|f| f["factor"] == "distance").unwrap();
+        assert_eq!(d["max"], 0.0);
+        assert_eq!(d["contribution"], 0.0);
+    }
+    // Stale version: 409; invalid settings: 422 naming the field; klantmanager may not change them.
+    let (s, _) = app.put(&format!("/api/v1/municipalities/{mid}/settings"), Some(&beh), json!({"settings": settings, "version": 1})).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    let mut bad = settings.clone();
+    bad["weights"]["skills"] = json!(-5);
+    let (s, v) = app.put(&format!("/api/v1/municipalities/{mid}/settings"), Some(&beh), json!({"settings": bad})).await;
+    common::assert_field_error(s, &v, "settings.weights.skills");
+    assert_eq!(app.put(&format!("/api/v1/municipalities/{mid}/settings"), Some(&km), json!({"settings": settings})).await.0, StatusCode::FORBIDDEN);
+    // A beheerder of another municipality: 404.
+    let beh_z = app.login("beheerder@zutphen.demo").await;
+    assert_eq!(app.get(&format!("/api/v1/municipalities/{mid}/settings"), Some(&beh_z)).await.0, StatusCode::NOT_FOUND);
+}
+
+#[actix_web::test]
+async fn lks_calculator_endpoint() {
+    let app = common::app().await;
+    for (q, cents) in [
+        ("loonwaarde=60&hours=36&date=2026-03-01", 122411),
+        ("loonwaarde=20&hours=36&date=2026-03-01", 214219),
+        ("loonwaarde=50&hours=24&date=2026-03-01", 102009),
+        ("hours=32&date=2026-03-01", 136012),
+        ("loonwaarde=75&hours=40&fulltime_hours=38&date=2026-03-01", 80757),
+        ("loonwaarde=60&hours=36&date=2025-08-01", 119818),
+        ("loonwaarde=100&hours=36&date=2026-03-01", 0),
+    ] {
+        let (s, v) = app.get(&format!("/api/v1/instruments/loonkostensubsidie?{q}"), None).await;
+        assert_eq!(s, StatusCode::OK, "{q}: {v}");
+        assert_eq!(v["amount_cents"], cents, "{q}: {v}");
+    }
+    let (_, v) = app.get("/api/v1/instruments/loonkostensubsidie?hours=32&date=2026-03-01", None).await;
+    assert_eq!(v["forfaitair"], true);
+    for (q, field) in [
+        ("loonwaarde=120&hours=36", "loonwaarde"),
+        ("loonwaarde=-1&hours=36", "loonwaarde"),
+        ("loonwaarde=abc&hours=36", "loonwaarde"),
+        ("loonwaarde=50&hours=0", "hours"),
+        ("loonwaarde=50&hours=61", "hours"),
+        ("loonwaarde=50", "hours"),
+        ("loonwaarde=50&hours=36&date=2024-12-31", "date"),
+        ("loonwaarde=50&hours=36&date=31-12-2025", "date"),
+        ("loonwaarde=50&hours=36&fulltime_hours=0", "fulltime_hours"),
+    ] {
+        let (s, v) = app.get(&format!("/api/v1/instruments/loonkostensubsidie?{q}"), None).await;
+        common::assert_field_error(s, &v, field);
+    }
+}
+
+#[actix_web::test]
+async fn employer_sees_anonymous_profiles_only() {
+    let app = common::app().await;
+    let (km, w, occ) = setup(&app).await;
+    let (_, p) = app.post("/api/v1/placements", Some(&w), placement("werkervaringsplaats", "Anoniem", &occ, "7241")).await;
+    let pid = p["id"].as_str().unwrap().to_string();
+    let mut c = candidate(&occ, 3, "7241");
+    c["first_name"] = json!("Zichtbaarnietdoen");
+    c["email"] = json!("geheim@example.org");
+    c["phone"] = json!("06-98765432");
+    let (_, cv) = app.post("/api/v1/candidates", Some(&km), c).await;
+    let cid = cv["id"].as_str().unwrap().to_string();
+    app.flush_index().await;
+
+    let (s, v) = app.get(&format!("/api/v1/placements/{pid}/proposals?limit=100"), Some(&w)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let text = v.to_string();
+    assert!(!v["proposals"].as_array().unwrap().is_empty());
+    for banned in ["Zichtbaarnietdoen", "Scenario", "geheim@example.org", "06-98765432", "1985-03-01", cid.as_str(), "first_name", "birth_date", "klantmanager_id"] {
+        assert!(!text.contains(banned), "employer response contains {banned}");
+    }
+    let prof = &v["proposals"][0]["profile"];
+    assert!(prof["reference"].as_str().unwrap().starts_with("K-"));
+    assert!(prof["occupations"].is_array());
+    // Only candidates who allow an anonymous profile; none of another employer's placement.
+    let (_, all) = app.get(&format!("/api/v1/placements/{pid}/proposals?limit=100"), Some(&km)).await;
+    assert!(all["proposals"].as_array().unwrap().iter().any(|p| p["candidate"]["id"] == cid.as_str()));
+    let w3 = app.login("werkgever3@demo.nl").await;
+    assert_eq!(app.get(&format!("/api/v1/placements/{pid}/proposals"), Some(&w3)).await.0, StatusCode::NOT_FOUND);
+    let k = app.login("kandidaat1@lochem.demo").await;
+    assert_eq!(app.get(&format!("/api/v1/placements/{pid}/proposals"), Some(&k)).await.0, StatusCode::FORBIDDEN);
+    let beh = app.login("beheerder@lochem.demo").await;
+    assert_eq!(app.get(&format!("/api/v1/placements/{pid}/proposals"), Some(&beh)).await.0, StatusCode::FORBIDDEN);
+    // An unverified employer sees no candidates at all.
+    let w6 = app.login("werkgever6@demo.nl").await;
+    let (s, own) = app.post("/api/v1/placements", Some(&w6), placement("werkervaringsplaats", "Nog niet", &occ, "7241")).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, v) = app.get(&format!("/api/v1/placements/{}/proposals", own["id"].as_str().unwrap()), Some(&w6)).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert!(v.get("proposals").is_none());
+
+    // The candidate sees its own proposals in plain words; not someone else's.
+    let kt = app.login("kandidaat1@lochem.demo").await;
+    let (_, me) = app.get("/api/v1/me", Some(&kt)).await;
+    let own_id = me["candidate_id"].as_str().unwrap();
+    let (s, v) = app.get(&format!("/api/v1/candidates/{own_id}/proposals"), Some(&kt)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(v.get("proposals").is_none() && v["plain"].is_array());
+    if let Some(first) = v["plain"].as_array().unwrap().first() {
+        assert!(first["fit"].as_str().unwrap().starts_with("Past"));
+        assert!(first.get("instruments").is_none());
+    }
+    assert_eq!(app.get(&format!("/api/v1/candidates/{cid}/proposals"), Some(&kt)).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(app.get(&format!("/api/v1/candidates/{cid}/proposals"), Some(&w)).await.0, StatusCode::FORBIDDEN);
+}
+
+#[actix_web::test]
+async fn hidden_matches_find_work_under_another_occupation_name() {
+    let app = common::app().await;
+    let (km, w, _) = setup(&app).await;
+    let rd = app.state.refdata();
+    // Pick an occupation and its best hidden match from ESCO itself.
+    let a = rd.suggest_occupations("magazijnmedewerker", 1)[0].id.clone();
+    let (b, overlap) = rd.hidden_matches(std::slice::from_ref(&a), 1, 0.3)[0].clone();
+    assert!(overlap >= 0.3);
+    let mut p = placement("werkervaringsplaats", "Verborgen match", &b, "7241");
+    p["description"] = json!("Werk.");
+    let (_, pv) = app.post("/api/v1/placements", Some(&w), p).await;
+    let pid = pv["id"].as_str().unwrap().to_string();
+    let (_, c) = app.post("/api/v1/candidates", Some(&km), candidate(&a, 4, "7241")).await;
+    app.flush_index().await;
+    let v = proposals_for(&app, &km, c["id"].as_str().unwrap(), "").await;
+    let hit = find(&v, &pid);
+    let skills = hit["factors"].as_array().unwrap().iter().find(|f| f["factor"] == "skills").unwrap();
+    assert!(skills["explanation"].as_str().unwrap().contains("Verborgen match"), "{skills}");
+    assert!(skills["contribution"].as_f64().unwrap() > 0.0);
+}
