@@ -2,6 +2,7 @@
 //! further up the participation ladder. `app()` is shared by the binary and the tests.
 
 pub mod auth;
+pub mod bench;
 pub mod config;
 pub mod db;
 pub mod demo;

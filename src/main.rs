@@ -62,6 +62,32 @@ enum Command {
         #[arg(long = "from", env = "OPSTAP_REFDATA")]
         from: PathBuf,
     },
+    /// National-scale benchmark (fixed seed): indexing throughput, proposal latency in both
+    /// directions, an SQL-only baseline, peak memory. Uses its own database and index.
+    Bench {
+        #[arg(long, default_value_t = 200_000)]
+        placements: usize,
+        #[arg(long, default_value_t = 500_000)]
+        candidates: usize,
+        /// Proposal queries per direction
+        #[arg(long, default_value_t = 200)]
+        queries: usize,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// Working folder (emptied first)
+        #[arg(long, default_value = "target/bench")]
+        dir: PathBuf,
+        /// Database for the benchmark (default: SQLite in the working folder)
+        #[arg(long)]
+        bench_database_url: Option<String>,
+        /// Also write the report as JSON to this file
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Keep the database and index of a previous run in the working folder and only
+        /// measure queries (for profiling; no generation or indexing figures)
+        #[arg(long)]
+        reuse: bool,
+    },
     /// Manage accounts
     User {
         #[command(subcommand)]
@@ -171,6 +197,27 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 if r.missing_files.is_empty() { String::new() } else { format!(" (missing: {})", r.missing_files.join(", ")) }
             );
             println!("Restart a running server (or reindex) so that it uses the new reference data.");
+            Ok(())
+        }
+        Command::Bench { placements, candidates, queries, seed, dir, bench_database_url, json, reuse } => {
+            if dir.exists() && !reuse {
+                std::fs::remove_dir_all(&dir)?;
+            }
+            std::fs::create_dir_all(&dir)?;
+            let url = bench_database_url.unwrap_or_else(|| format!("sqlite://{}", dir.join("bench.sqlite").display()));
+            let pool = opstap::db::connect(&url, 4)?;
+            let mut conn = pool.get()?;
+            opstap::db::run_migrations(&mut conn)?;
+            opstap::refdata::import(&mut conn, &g.refdata, true)?;
+            let rd = opstap::refdata::RefData::load(&mut conn)?;
+            drop(conn);
+            let cfg = opstap::bench::BenchConfig { placements, candidates, queries, seed, reuse };
+            let report = opstap::bench::run(&pool, &rd, &dir.join("index"), &cfg)?;
+            println!("{report}");
+            if let Some(path) = json {
+                std::fs::write(&path, serde_json::to_string_pretty(&report)?)?;
+                println!("Report written to {}", path.display());
+            }
             Ok(())
         }
         Command::User { cmd: UserCmd::Create { email, password, role, name, organisation, candidate, municipality } } => {

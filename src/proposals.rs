@@ -2,13 +2,13 @@
 //! matcher, settings of the municipality, and the proposal log. No actix here.
 
 use crate::db::models::{Municipality, Placement, ProposalLog, SroiContract};
-use crate::db::queries::{candidates_full, placements_full, CandidateFull, PlacementFull};
+use crate::db::queries::{candidates_for_matching, placements_full, CandidateFull, PlacementFull};
 use crate::db::{new_id, now, schema::*, DbConnection};
 use crate::domain::settings::Settings;
 use crate::domain::{age_on, language, PlacementKind};
 use crate::matching::{self, CandidateFeatures, Evaluation, PlacementFeatures, SroiState};
 use crate::refdata::RefData;
-use crate::search::query::{CandidateRetrieval, GeoCircle, PlacementRetrieval};
+use crate::search::query::{CandidateRetrieval, PlacementRetrieval};
 use crate::search::SearchIndex;
 use chrono::NaiveDate;
 use diesel::prelude::*;
@@ -129,7 +129,7 @@ pub fn for_candidate(
     occupations.extend(hidden.iter().map(|(o, w)| (o.clone(), (2.0 * w) as f32)));
     let mut skills: Vec<(String, f32)> = cf.skills.iter().map(|s| (s.clone(), 1.5)).collect();
     skills.extend(cf.implied_skills.iter().filter(|s| !cf.skills.contains(s)).map(|s| (s.clone(), 0.5)));
-    let geo = cf.location.map(|(lat, lon)| GeoCircle { lat, lon, km: matching::max_travel_km(&cf, s) });
+    let pc4s = cf.location.map(|(lat, lon)| rd.pc4_within(lat, lon, matching::max_travel_km(&cf, s)));
     let r = PlacementRetrieval {
         occupations,
         skills,
@@ -139,7 +139,7 @@ pub fn for_candidate(
         language_rank: cf.language_level.as_deref().and_then(language::rank).unwrap_or(0) as u64,
         ladder_step: cf.ladder_step.map(|s| s as u64),
         beschut_indicatie: cf.beschut_werk_indicatie,
-        geo,
+        pc4s,
         k: s.retrieval_size,
     };
     let hits = search.retrieve_placements(&r)?;
@@ -201,7 +201,8 @@ pub fn for_placement(
         .map(|m| (m.id.clone(), parse_settings(&m.settings)))
         .collect();
     let default = Settings::default();
-    let k = municipality_id.as_ref().and_then(|m| all_settings.get(m)).unwrap_or(&default).retrieval_size;
+    let base = municipality_id.as_ref().and_then(|m| all_settings.get(m)).unwrap_or(&default);
+    let (k, radius) = (base.candidate_retrieval_size, base.candidate_search_radius_km);
     let r = CandidateRetrieval {
         occupations,
         skills,
@@ -213,8 +214,9 @@ pub fn for_placement(
         hours_max: pf.hours_max.max(0) as u64,
         language_rank: pf.language_level_required.as_deref().and_then(language::rank).unwrap_or(0) as u64,
         beschut_only: pf.kind == Some(PlacementKind::BeschutWerk),
-        // Candidates' travel limits differ: a generous circle here, the exact limit per candidate in the rules.
-        geo: pf.location.map(|(lat, lon)| GeoCircle { lat, lon, km: 200.0 }),
+        // Candidates' travel limits differ: the setting's radius here, each candidate's own
+        // limit in the rules.
+        pc4s: pf.location.map(|(lat, lon)| rd.pc4_within(lat, lon, radius)),
         k,
     };
     let hits = search.retrieve_candidates(&r)?;
@@ -225,7 +227,7 @@ pub fn for_placement(
         Audience::Werkgever => q = q.filter(candidates::consent_anonymous_profile.eq(true)),
     }
     let cs = q.select(crate::db::models::Candidate::as_select()).load(conn)?;
-    let full = candidates_full(conn, cs)?;
+    let full = candidates_for_matching(conn, cs)?;
     let evaluated: Vec<(String, Evaluation, CandidateFull)> = full
         .into_iter()
         .map(|c| {

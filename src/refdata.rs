@@ -266,6 +266,7 @@ pub struct Pc4Info {
 pub struct OccupationInfo {
     pub id: String,
     pub esco_code: String,
+    pub isco_group: String,
     pub label_nl: String,
     pub alt_labels: Vec<String>,
     pub label_en: String,
@@ -425,6 +426,7 @@ impl RefData {
                 folded_alts: alts.iter().map(|a| fold(a)).collect(),
                 id: o.id,
                 esco_code: o.esco_code,
+                isco_group: o.isco_group,
                 label_nl: o.label_nl,
                 alt_labels: alts,
                 label_en: o.label_en,
@@ -511,6 +513,18 @@ impl RefData {
     }
     pub fn skill(&self, id: &str) -> Option<&SkillInfo> {
         self.skill_index.get(id).map(|&i| &self.skills[i as usize])
+    }
+
+    /// The PC4 areas whose centroid lies within `km` of a point (sorted).
+    pub fn pc4_within(&self, lat: f64, lon: f64, km: f64) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .pc4
+            .iter()
+            .filter(|(_, p)| crate::domain::geo::haversine_km(lat, lon, p.lat, p.lon) <= km + 1e-9)
+            .map(|(k, _)| k.clone())
+            .collect();
+        v.sort();
+        v
     }
 
     /// Distance in km between two PC4 centroids, if both are known.

@@ -7,6 +7,7 @@ mod api_auth;
 mod api_authz;
 mod api_crud;
 mod api_validation;
+mod bench;
 mod cli;
 mod esco;
 mod matching;

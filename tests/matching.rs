@@ -262,6 +262,10 @@ async fn calls_are_logged_and_settings_take_effect_without_restart() {
     app.flush_index().await;
     let before = proposals_for(&app, &km, &cid, "&limit=5").await;
     assert_eq!(before["settings_version"], 1);
+    // The matcher proposes; it changes nothing.
+    let (_, again) = app.get(&format!("/api/v1/candidates/{cid}"), Some(&km)).await;
+    assert_eq!(again["version"], c["version"]);
+    assert_eq!(again["updated_at"], c["updated_at"]);
     let top: Vec<Value> = before["proposals"].as_array().unwrap().iter().map(|p| p["placement"]["id"].clone()).collect();
     let (n, last) = {
         let cid = cid.clone();

@@ -65,8 +65,12 @@ impl Manager {
     }
 }
 
+/// Per connection: foreign keys, WAL, wait for locks, and reads through a memory map with a
+/// 32 MB page cache (the default 2 MB cache turns every lookup into read() syscalls). The map
+/// is file-backed memory and counts in the resident size, so it is kept at 512 MB.
 const SQLITE_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; \
-     PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;";
+     PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL; \
+     PRAGMA mmap_size = 536870912; PRAGMA cache_size = -32000; PRAGMA temp_store = MEMORY;";
 
 impl ManageConnection for Manager {
     type Connection = DbConnection;

@@ -117,6 +117,15 @@ pub fn last_contacts(conn: &mut DbConnection, ids: &[&String]) -> QueryResult<Ha
 }
 
 pub fn candidates_full(conn: &mut DbConnection, cs: Vec<Candidate>) -> QueryResult<Vec<CandidateFull>> {
+    candidates_with(conn, cs, true)
+}
+
+/// Like `candidates_full` without the last contact date (the matcher does not use it).
+pub fn candidates_for_matching(conn: &mut DbConnection, cs: Vec<Candidate>) -> QueryResult<Vec<CandidateFull>> {
+    candidates_with(conn, cs, false)
+}
+
+fn candidates_with(conn: &mut DbConnection, cs: Vec<Candidate>, with_contacts: bool) -> QueryResult<Vec<CandidateFull>> {
     if cs.is_empty() {
         return Ok(vec![]);
     }
@@ -140,7 +149,7 @@ pub fn candidates_full(conn: &mut DbConnection, cs: Vec<Candidate>) -> QueryResu
         }
     }
     let mut ladder = latest_ladder(conn, &ids)?;
-    let mut contacts = last_contacts(conn, &ids)?;
+    let mut contacts = if with_contacts { last_contacts(conn, &ids)? } else { HashMap::new() };
     Ok(cs
         .into_iter()
         .map(|c| {

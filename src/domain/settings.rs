@@ -154,8 +154,14 @@ pub struct Settings {
     pub werkervaringsplaats_max_months: i32,
     /// Candidates younger than this get training and BBL first.
     pub youth_age: i32,
-    /// How many results the index hands to the re-ranker.
+    /// How many placements the index hands to the re-ranker (candidate -> placements).
     pub retrieval_size: usize,
+    /// How many candidates the index hands to the re-ranker (placement -> candidates); each is
+    /// loaded from the database, so this is kept smaller.
+    pub candidate_retrieval_size: usize,
+    /// Placement -> candidates: candidates living within this radius are considered (each
+    /// candidate's own maximum travel distance is then applied as a rule).
+    pub candidate_search_radius_km: f64,
 }
 
 impl Default for Settings {
@@ -184,6 +190,8 @@ impl Default for Settings {
             werkervaringsplaats_max_months: 12,
             youth_age: 27,
             retrieval_size: 300,
+            candidate_retrieval_size: 150,
+            candidate_search_radius_km: 60.0,
         }
     }
 }
@@ -256,6 +264,7 @@ impl Settings {
             ("job_coach.later_pct", self.job_coach.later_pct, 0.0, 100.0),
             ("banenafspraak_hours", self.banenafspraak_hours, 1.0, 60.0),
             ("no_transport_max_km", self.no_transport_max_km, 0.0, 500.0),
+            ("candidate_search_radius_km", self.candidate_search_radius_km, 1.0, 500.0),
             ("bouwblokken.default_pct", self.bouwblokken.default_pct, 0.0, 100.0),
         ] {
             if !(lo..=hi).contains(&v) || !v.is_finite() {
@@ -267,6 +276,9 @@ impl Settings {
         }
         if !(10..=5000).contains(&self.retrieval_size) {
             e.push(FieldError::new("retrieval_size", "Tussen 10 en 5000."));
+        }
+        if !(10..=5000).contains(&self.candidate_retrieval_size) {
+            e.push(FieldError::new("candidate_retrieval_size", "Tussen 10 en 5000."));
         }
         e
     }

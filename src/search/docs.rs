@@ -47,6 +47,7 @@ pub fn placement_doc(f: &PlacementFields, p: &PlacementFull, rd: &RefData) -> Ta
     }
     let rank = pl.language_level_required.as_deref().and_then(language::rank).unwrap_or(0);
     d.add_u64(f.language_rank, rank as u64);
+    d.add_text(f.pc4, &pl.pc4);
     if let Some(pc) = rd.pc4.get(&pl.pc4) {
         d.add_f64(f.lat, pc.lat);
         d.add_f64(f.lon, pc.lon);
@@ -124,6 +125,7 @@ pub fn candidate_doc(f: &CandidateFields, c: &CandidateFull, rd: &RefData, today
         Facet::from_path(["language", ca.language_level.as_deref().and_then(language::normalise).as_deref().unwrap_or("onbekend")]),
     );
     d.add_u64(f.max_travel_km, ca.max_travel_km.max(0) as u64);
+    d.add_text(f.pc4, &ca.pc4);
     if let Some(pc) = rd.pc4.get(&ca.pc4) {
         d.add_f64(f.lat, pc.lat);
         d.add_f64(f.lon, pc.lon);

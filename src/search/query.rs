@@ -334,7 +334,8 @@ pub struct PlacementRetrieval {
     pub language_rank: u64,
     pub ladder_step: Option<u64>,
     pub beschut_indicatie: bool,
-    pub geo: Option<GeoCircle>,
+    /// The PC4 areas within reach (None: no distance filter).
+    pub pc4s: Option<Vec<String>>,
     pub k: usize,
 }
 
@@ -353,8 +354,17 @@ pub struct CandidateRetrieval {
     pub hours_max: u64,
     pub language_rank: u64,
     pub beschut_only: bool,
-    pub geo: Option<GeoCircle>,
+    /// The PC4 areas from which candidates are considered (None: everywhere).
+    pub pc4s: Option<Vec<String>>,
     pub k: usize,
+}
+
+fn u64_terms(f: Field, vals: impl IntoIterator<Item = u64>) -> Box<dyn Query> {
+    Box::new(tantivy::query::TermSetQuery::new(vals.into_iter().map(|v| Term::from_field_u64(f, v))))
+}
+
+fn text_terms(f: Field, vals: &[String]) -> Box<dyn Query> {
+    Box::new(tantivy::query::TermSetQuery::new(vals.iter().map(|v| Term::from_field_text(f, v))))
 }
 
 fn top_ids(searcher: &Searcher, query: &dyn Query, id_field: Field, geo: Option<GeoCircle>, k: usize) -> tantivy::Result<Vec<(String, f32)>> {
@@ -379,28 +389,28 @@ impl SearchIndex {
         if !should.is_empty() {
             clauses.push((Occur::Should, Box::new(BooleanQuery::new(should))));
         }
-        let mut geo = None;
         if r.strict {
-            clauses.push(filter(u64_range(f.published, Bound::Included(1), Bound::Included(1))));
+            // Equality and small sets through postings; only the hours are ranges, and the
+            // intersection seeks them from the smallest clause (usually the PC4 set).
+            clauses.push(filter(u64_terms(f.published, [1])));
             clauses.push(filter(u64_range(f.hours_min, Bound::Unbounded, Bound::Included(r.hours_max))));
             clauses.push(filter(u64_range(f.hours_max, Bound::Included(r.hours_min.max(1)), Bound::Unbounded)));
-            clauses.push(filter(u64_range(f.language_rank, Bound::Unbounded, Bound::Included(r.language_rank))));
+            clauses.push(filter(u64_terms(f.language_rank, 0..=r.language_rank)));
             if let Some(s) = r.ladder_step {
-                clauses.push(filter(u64_range(f.ladder_steps, Bound::Included(s), Bound::Included(s))));
+                clauses.push(filter(u64_terms(f.ladder_steps, [s])));
             }
             if !r.beschut_indicatie {
                 clauses.push((Occur::MustNot, term(f.kind, "beschut_werk")));
             }
-            if let Some(g) = &r.geo {
-                bbox(&mut clauses, f.lat, f.lon, g);
-                geo = Some(*g);
+            if let Some(pc4s) = &r.pc4s {
+                clauses.push(filter(text_terms(f.pc4, pc4s)));
             }
         }
         if clauses.iter().all(|(o, _)| *o == Occur::MustNot) {
             clauses.push((Occur::Must, Box::new(AllQuery)));
         }
         let query = BooleanQuery::new(clauses);
-        Ok(top_ids(&part.reader.searcher(), &query, f.id, geo, r.k)?)
+        Ok(top_ids(&part.reader.searcher(), &query, f.id, None, r.k)?)
     }
 
     /// Placement -> candidates.
@@ -419,35 +429,28 @@ impl SearchIndex {
         for fl in &r.flags {
             clauses.push(filter(term(f.flags, fl)));
         }
-        let mut geo = None;
         if r.strict {
             clauses.push(filter(term(f.status, "actief")));
             clauses.push(filter(term(f.flags, "consent_matching")));
             if !r.ladder_steps.is_empty() {
-                let steps: Vec<(Occur, Box<dyn Query>)> = r
-                    .ladder_steps
-                    .iter()
-                    .map(|s| (Occur::Should, u64_range(f.ladder_step, Bound::Included(*s), Bound::Included(*s))))
-                    .collect();
-                clauses.push(filter(Box::new(BooleanQuery::new(steps))));
+                clauses.push(filter(u64_terms(f.ladder_step, r.ladder_steps.iter().copied())));
             }
             clauses.push(filter(u64_range(f.hours_min, Bound::Unbounded, Bound::Included(r.hours_max))));
             clauses.push(filter(u64_range(f.hours_max, Bound::Included(r.hours_min.max(1)), Bound::Unbounded)));
             if r.language_rank > 0 {
-                clauses.push(filter(u64_range(f.language_rank, Bound::Included(r.language_rank), Bound::Unbounded)));
+                clauses.push(filter(u64_terms(f.language_rank, r.language_rank..=6)));
             }
             if r.beschut_only {
                 clauses.push(filter(term(f.flags, "beschut_werk_indicatie")));
             }
-            if let Some(g) = &r.geo {
-                bbox(&mut clauses, f.lat, f.lon, g);
-                geo = Some(*g);
+            if let Some(pc4s) = &r.pc4s {
+                clauses.push(filter(text_terms(f.pc4, pc4s)));
             }
         }
         if clauses.iter().all(|(o, _)| *o == Occur::MustNot) {
             clauses.push((Occur::Must, Box::new(AllQuery)));
         }
         let query = BooleanQuery::new(clauses);
-        Ok(top_ids(&part.reader.searcher(), &query, f.id, geo, r.k)?)
+        Ok(top_ids(&part.reader.searcher(), &query, f.id, None, r.k)?)
     }
 }

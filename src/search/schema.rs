@@ -4,7 +4,7 @@
 use tantivy::schema::*;
 use tantivy::tokenizer::{AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer};
 
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 pub const NL_TOKENIZER: &str = "nl_stem";
 
 pub fn nl_analyzer() -> TextAnalyzer {
@@ -47,6 +47,7 @@ pub struct PlacementFields {
     pub language_rank: Field,
     pub lat: Field,
     pub lon: Field,
+    pub pc4: Field,
     pub flags: Field,
     pub created_ts: Field,
     pub facets: Field,
@@ -73,6 +74,7 @@ impl PlacementFields {
         let language_rank = b.add_u64_field("language_rank", num());
         let lat = b.add_f64_field("lat", num());
         let lon = b.add_f64_field("lon", num());
+        let pc4 = b.add_text_field("pc4", STRING);
         let flags = b.add_text_field("flags", STRING);
         let created_ts = b.add_u64_field("created_ts", NumericOptions::default().set_fast());
         let facets = b.add_facet_field("facets", FacetOptions::default());
@@ -96,6 +98,7 @@ impl PlacementFields {
             language_rank,
             lat,
             lon,
+            pc4,
             flags,
             created_ts,
             facets,
@@ -122,6 +125,7 @@ pub struct CandidateFields {
     pub max_travel_km: Field,
     pub lat: Field,
     pub lon: Field,
+    pub pc4: Field,
     pub flags: Field,
     pub created_ts: Field,
     pub facets: Field,
@@ -145,6 +149,7 @@ impl CandidateFields {
         let max_travel_km = b.add_u64_field("max_travel_km", num());
         let lat = b.add_f64_field("lat", num());
         let lon = b.add_f64_field("lon", num());
+        let pc4 = b.add_text_field("pc4", STRING);
         let flags = b.add_text_field("flags", STRING);
         let created_ts = b.add_u64_field("created_ts", NumericOptions::default().set_fast());
         let facets = b.add_facet_field("facets", FacetOptions::default());
@@ -165,6 +170,7 @@ impl CandidateFields {
             max_travel_km,
             lat,
             lon,
+            pc4,
             flags,
             created_ts,
             facets,
