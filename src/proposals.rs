@@ -194,14 +194,10 @@ pub fn for_placement(
         Audience::Klantmanager { municipality_id } => (Some(municipality_id.clone()), vec![]),
         Audience::Werkgever => (None, vec!["consent_anonymous_profile".to_string()]),
     };
-    let all_settings: HashMap<String, Settings> = municipalities::table
-        .select(Municipality::as_select())
-        .load(conn)?
-        .into_iter()
-        .map(|m| (m.id.clone(), parse_settings(&m.settings)))
-        .collect();
-    let default = Settings::default();
-    let base = municipality_id.as_ref().and_then(|m| all_settings.get(m)).unwrap_or(&default);
+    let base = match &municipality_id {
+        Some(m) => load_settings(conn, m)?.0,
+        None => Settings::default(),
+    };
     let (k, radius) = (base.candidate_retrieval_size, base.candidate_search_radius_km);
     let r = CandidateRetrieval {
         occupations,
@@ -228,6 +224,18 @@ pub fn for_placement(
     }
     let cs = q.select(crate::db::models::Candidate::as_select()).load(conn)?;
     let full = candidates_for_matching(conn, cs)?;
+    // Only the settings of the municipalities these candidates belong to.
+    let mut muni_ids: Vec<&String> = full.iter().map(|c| &c.candidate.municipality_id).collect();
+    muni_ids.sort();
+    muni_ids.dedup();
+    let all_settings: HashMap<String, Settings> = municipalities::table
+        .filter(municipalities::id.eq_any(&muni_ids))
+        .select(Municipality::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|m| (m.id.clone(), parse_settings(&m.settings)))
+        .collect();
+    let default = Settings::default();
     let evaluated: Vec<(String, Evaluation, CandidateFull)> = full
         .into_iter()
         .map(|c| {
