@@ -19,6 +19,12 @@ pub struct Config {
     pub public_url: String,
     /// Pool size of database connections.
     pub db_pool_size: u32,
+    /// How long audit-log entries are kept, in days (never less than 183: six months).
+    pub audit_retention_days: i64,
+    /// Anonymous candidate profiles an employer account may view per hour.
+    pub employer_profile_views_per_hour: u32,
+    /// How often the background worker looks for mail to send and jobs to run, in seconds.
+    pub worker_interval_secs: u64,
 }
 
 impl Config {
@@ -37,6 +43,9 @@ impl Config {
             token_ttl_minutes: 60,
             public_url: "http://127.0.0.1:8080".into(),
             db_pool_size: 4,
+            audit_retention_days: 365,
+            employer_profile_views_per_hour: 100,
+            worker_interval_secs: 5,
         }
     }
 }

@@ -20,6 +20,8 @@ pub enum AppError {
     NotFound,
     #[error("{message}")]
     Conflict { message: String, fields: Vec<FieldError> },
+    #[error("Dit kan niet vanuit de huidige status ({from}).")]
+    IllegalTransition { from: String, action: String, allowed: Vec<(String, String)> },
     #[error("Te veel verzoeken; probeer het over {retry_after} seconden opnieuw.")]
     TooManyRequests { retry_after: u64 },
     #[error("{0}")]
@@ -38,6 +40,18 @@ pub struct ErrorBody {
     /// Field errors, for `validation_failed` (and some conflicts).
     #[serde(default)]
     pub fields: Vec<FieldError>,
+    /// For `invalid_transition`: the current status and the actions allowed from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed: Vec<AllowedStep>,
+}
+
+/// An action allowed from the current status, and the status it leads to.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct AllowedStep {
+    pub action: String,
+    pub to: String,
 }
 
 impl AppError {
@@ -58,6 +72,7 @@ impl AppError {
             AppError::Forbidden => "forbidden",
             AppError::NotFound => "not_found",
             AppError::Conflict { .. } => "conflict",
+            AppError::IllegalTransition { .. } => "invalid_transition",
             AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal_error",
@@ -81,7 +96,7 @@ impl ResponseError for AppError {
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
-            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::Conflict { .. } | AppError::IllegalTransition { .. } => StatusCode::CONFLICT,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -108,7 +123,13 @@ impl ResponseError for AppError {
         if let AppError::Unauthorized(_) = self {
             resp.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
-        resp.json(ErrorBody { code: self.code().to_string(), message, fields })
+        let (status, allowed) = match self {
+            AppError::IllegalTransition { from, allowed, .. } => {
+                (Some(from.clone()), allowed.iter().map(|(a, t)| AllowedStep { action: a.clone(), to: t.clone() }).collect())
+            }
+            _ => (None, vec![]),
+        };
+        resp.json(ErrorBody { code: self.code().to_string(), message, fields, status, allowed })
     }
 }
 

@@ -1,6 +1,7 @@
 //! Opstap: a platform for bringing people on the Dutch Participatiewet into work, or one step
 //! further up the participation ladder. `app()` is shared by the binary and the tests.
 
+pub mod audit;
 pub mod auth;
 pub mod bench;
 pub mod config;
@@ -8,6 +9,9 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod jobs;
+pub mod mail;
+pub mod matches;
 pub mod matching;
 pub mod proposals;
 pub mod refdata;
@@ -77,7 +81,8 @@ pub fn build_state(config: Config, progress: bool) -> anyhow::Result<(AppState, 
         startup.index_rebuilt = Some(r);
     }
     let jwt = auth::JwtKeys::new(secret.as_bytes(), config.token_ttl_minutes);
-    let state = AppState::new(config, pool.clone(), backend, rd, index.clone(), jwt, secret);
+    let mailer = mail::Mailer::from_config(&config)?;
+    let state = AppState::new(config, pool.clone(), backend, rd, index.clone(), jwt, secret, mailer);
     index.start_writer(pool, state.refdata.clone())?;
     Ok((state, startup))
 }

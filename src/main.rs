@@ -46,6 +46,17 @@ struct Global {
     /// Database connections in the pool
     #[arg(long, env = "OPSTAP_DB_POOL_SIZE", default_value_t = 8, global = true)]
     db_pool_size: u32,
+    /// Days the audit log of access to personal data is kept (at least 183)
+    #[arg(long, env = "OPSTAP_AUDIT_RETENTION_DAYS", default_value_t = 365, global = true,
+          value_parser = clap::value_parser!(i64).range(183..))]
+    audit_retention_days: i64,
+    /// Anonymous candidate profiles one employer account may view per hour
+    #[arg(long, env = "OPSTAP_EMPLOYER_PROFILE_VIEWS_PER_HOUR", default_value_t = 100, global = true,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    employer_profile_views_per_hour: u32,
+    /// Seconds between runs of the background worker (mail outbox, reminders, digests)
+    #[arg(long, env = "OPSTAP_WORKER_INTERVAL_SECS", default_value_t = 5, global = true)]
+    worker_interval_secs: u64,
 }
 
 #[derive(Subcommand, Debug)]
@@ -144,6 +155,9 @@ fn config(g: &Global, serve: Option<&ServeArgs>) -> Config {
         token_ttl_minutes: g.token_ttl_minutes,
         public_url: g.public_url.clone(),
         db_pool_size: g.db_pool_size,
+        audit_retention_days: g.audit_retention_days,
+        employer_profile_views_per_hour: g.employer_profile_views_per_hour,
+        worker_interval_secs: g.worker_interval_secs.max(1),
     }
 }
 
@@ -288,8 +302,15 @@ fn serve(config: Config) -> anyhow::Result<()> {
     }
     println!("{}\n{}", opstap::ATTRIBUTION_ESCO, opstap::ATTRIBUTION_GEONAMES);
     println!("Open http://{bind}/ (API: http://{bind}/api/v1/openapi.json, health: http://{bind}/health)");
+    match &state.config.smtp_url {
+        Some(u) => println!("E-mail is sent through {} (outbox in the database, retried with backoff).", opstap::db::redact_url(u)),
+        None => println!("E-mail is written to the folder {} (set OPSTAP_SMTP_URL to send it).", state.config.mail_dir.display()),
+    }
     actix_web::rt::System::new().block_on(async move {
-        actix_web::HttpServer::new(move || opstap::app(state.clone())).bind(&bind)?.run().await
+        let worker = opstap::jobs::spawn(state.clone());
+        let r = actix_web::HttpServer::new(move || opstap::app(state.clone())).bind(&bind)?.run().await;
+        worker.abort();
+        r
     })?;
     Ok(())
 }

@@ -19,14 +19,21 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     /// Server secret for pseudonyms shown to employers (never sent to clients).
     pub secret: Arc<String>,
+    pub mailer: Arc<crate::mail::Mailer>,
+    /// Anonymous profile views per employer account (see `check_profile_views`).
+    profile_limiter: Arc<governor::DefaultKeyedRateLimiter<String>>,
     /// SQLite allows one writer: serialising write transactions in the process avoids
     /// SQLITE_BUSY on lock upgrades. PostgreSQL does not need it.
     write_lock: Arc<Mutex<()>>,
 }
 
 impl AppState {
-    pub fn new(config: Config, pool: DbPool, backend: Backend, refdata: RefData, search: SearchIndex, jwt: JwtKeys, secret: String) -> Self {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(config: Config, pool: DbPool, backend: Backend, refdata: RefData, search: SearchIndex, jwt: JwtKeys, secret: String, mailer: crate::mail::Mailer) -> Self {
+        let per_hour = std::num::NonZeroU32::new(config.employer_profile_views_per_hour.max(1)).unwrap_or(std::num::NonZeroU32::MIN);
         AppState {
+            mailer: Arc::new(mailer),
+            profile_limiter: Arc::new(governor::RateLimiter::keyed(governor::Quota::per_hour(per_hour))),
             config: Arc::new(config),
             pool,
             backend,
@@ -86,6 +93,24 @@ impl AppState {
 }
 
 impl AppState {
+    /// Counts `n` anonymous candidate profiles shown to an employer account against its hourly
+    /// allowance (GCRA: a burst of the hourly number, refilled evenly over the hour). Over the
+    /// limit: 429 with the seconds until enough allowance is back.
+    pub fn check_profile_views(&self, user_id: &str, n: usize) -> Result<(), AppError> {
+        use governor::clock::{Clock, DefaultClock};
+        let Some(n) = std::num::NonZeroU32::new(n.min(u32::MAX as usize) as u32) else { return Ok(()) };
+        let key = user_id.to_string();
+        match self.profile_limiter.check_key_n(&key, n) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(not_until)) => {
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                Err(AppError::TooManyRequests { retry_after: wait.as_secs().max(1) })
+            }
+            // More than the whole hourly allowance in one request.
+            Err(_) => Err(AppError::TooManyRequests { retry_after: 3600 }),
+        }
+    }
+
     /// A stable pseudonym for a candidate as seen from one placement: employers can tell
     /// proposals apart without learning an id that links the person across placements.
     pub fn pseudonym(&self, placement_id: &str, candidate_id: &str) -> String {

@@ -145,7 +145,7 @@ async fn every_endpoint_with_every_role() {
          vec![("werkgever1", NOTFOUND), ("werkgever3", OK), ("km1_l", NOTFOUND), ("km1_z", OK), ("kandidaat1_l", FORBID)]),
         ("reindex", Method::POST, "/api/v1/admin/reindex".into(), Some(json!({})),
          vec![("anon", UNAUTH), ("km1_l", FORBID), ("werkgever1", FORBID), ("beheerder_l", OK)]),
-        ("delete candidate", Method::DELETE, format!("/api/v1/candidates/{cand_a}"), None,
+        ("delete candidate", Method::DELETE, format!("/api/v1/candidates/{cand_a}?reason=verzoek%20van%20betrokkene"), None,
          vec![("anon", UNAUTH), ("werkgever1", FORBID), ("kandidaat1_l", FORBID), ("km1_z", NOTFOUND), ("km2_l", FORBID), ("km1_l", NOCONTENT)]),
     ];
     let mut failures = Vec::new();

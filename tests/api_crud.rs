@@ -76,7 +76,7 @@ async fn candidate_lifecycle_with_ladder_and_contacts() {
     assert_eq!(s, StatusCode::CONFLICT);
 
     // Delete removes the candidate (and its account).
-    assert_eq!(app.delete(&format!("/api/v1/candidates/{id}"), Some(&km)).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(app.delete(&format!("/api/v1/candidates/{id}?reason=test%20van%20verwijdering"), Some(&km)).await.0, StatusCode::NO_CONTENT);
     assert_eq!(app.get(&format!("/api/v1/candidates/{id}"), Some(&km)).await.0, StatusCode::NOT_FOUND);
     assert_eq!(app.get("/api/v1/me", Some(&kt)).await.0, StatusCode::UNAUTHORIZED);
 }

@@ -12,3 +12,4 @@ mod cli;
 mod esco;
 mod matching;
 mod search;
+mod workflow;

@@ -272,3 +272,145 @@ pub struct ProposalLog {
     pub results: String,
     pub created_at: NaiveDateTime,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = matches, treat_none_as_null = true)]
+pub struct Match {
+    pub id: String,
+    pub candidate_id: Option<String>,
+    pub erased_subject_id: Option<String>,
+    pub municipality_id: String,
+    pub klantmanager_id: Option<String>,
+    pub placement_id: Option<String>,
+    pub organisation_id: Option<String>,
+    pub placement_kind: String,
+    pub placement_title: String,
+    pub status: String,
+    pub version: i32,
+    pub instruments: String,
+    pub package: String,
+    pub employer_net_cost_cents: Option<i64>,
+    pub note: String,
+    pub proposed_at: NaiveDateTime,
+    pub candidate_decided_at: Option<NaiveDateTime>,
+    pub candidate_reason: Option<String>,
+    pub klantmanager_consent_at: Option<NaiveDateTime>,
+    pub employer_decided_at: Option<NaiveDateTime>,
+    pub employer_reason: Option<String>,
+    pub disclosed_at: Option<NaiveDateTime>,
+    pub consent_withdrawn_at: Option<NaiveDateTime>,
+    pub introduction_date: Option<NaiveDate>,
+    pub start_date: Option<NaiveDate>,
+    pub trial_end_date: Option<NaiveDate>,
+    pub contract_type: Option<String>,
+    pub hours_per_week: Option<f64>,
+    pub hourly_wage_cents: Option<i32>,
+    pub instruments_granted: Option<String>,
+    pub not_started_reason: Option<String>,
+    pub sroi_contract_id: Option<String>,
+    pub sroi_value_cents: Option<i64>,
+    pub retention_6: Option<String>,
+    pub retention_12: Option<String>,
+    pub closed_at: Option<NaiveDateTime>,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = match_events, treat_none_as_null = true)]
+pub struct MatchEvent {
+    pub id: String,
+    pub match_id: String,
+    pub action: String,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub actor_id: Option<String>,
+    pub actor_role: String,
+    pub detail: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = tasks, treat_none_as_null = true)]
+pub struct Task {
+    pub id: String,
+    pub municipality_id: String,
+    pub klantmanager_id: Option<String>,
+    pub candidate_id: Option<String>,
+    pub match_id: Option<String>,
+    pub kind: String,
+    pub due_on: NaiveDate,
+    pub done_at: Option<NaiveDateTime>,
+    pub done_by: Option<String>,
+    pub result: Option<String>,
+    pub reminded_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = outbox, treat_none_as_null = true)]
+pub struct OutboxMessage {
+    pub id: String,
+    pub kind: String,
+    pub to_address: String,
+    pub to_name: String,
+    pub recipient_role: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub candidate_id: Option<String>,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub claimed_until: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = audit_log, treat_none_as_null = true)]
+pub struct AuditEntry {
+    pub id: String,
+    pub actor_id: Option<String>,
+    pub actor_role: String,
+    pub organisation_id: Option<String>,
+    pub candidate_id: String,
+    pub municipality_id: Option<String>,
+    pub action: String,
+    pub what: String,
+    pub purpose: String,
+    pub channel: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = saved_searches, treat_none_as_null = true)]
+pub struct SavedSearch {
+    pub candidate_id: String,
+    pub query: String,
+    pub created_at: NaiveDateTime,
+    pub last_sent_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = job_runs, treat_none_as_null = true)]
+pub struct JobRun {
+    pub job: String,
+    pub period: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = erased_subjects, treat_none_as_null = true)]
+pub struct ErasedSubject {
+    pub id: String,
+    pub municipality_id: String,
+    pub klantmanager_id: Option<String>,
+    pub registered_on: NaiveDate,
+    pub erased_on: NaiveDate,
+    pub status: String,
+    pub outflow_reason: Option<String>,
+    pub outflow_date: Option<NaiveDate>,
+    pub ladder_history: String,
+    pub contact_dates: String,
+}

@@ -266,6 +266,148 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    matches (id) {
+        id -> Text,
+        candidate_id -> Nullable<Text>,
+        erased_subject_id -> Nullable<Text>,
+        municipality_id -> Text,
+        klantmanager_id -> Nullable<Text>,
+        placement_id -> Nullable<Text>,
+        organisation_id -> Nullable<Text>,
+        placement_kind -> Text,
+        placement_title -> Text,
+        status -> Text,
+        version -> Integer,
+        instruments -> Text,
+        package -> Text,
+        employer_net_cost_cents -> Nullable<BigInt>,
+        note -> Text,
+        proposed_at -> Timestamp,
+        candidate_decided_at -> Nullable<Timestamp>,
+        candidate_reason -> Nullable<Text>,
+        klantmanager_consent_at -> Nullable<Timestamp>,
+        employer_decided_at -> Nullable<Timestamp>,
+        employer_reason -> Nullable<Text>,
+        disclosed_at -> Nullable<Timestamp>,
+        consent_withdrawn_at -> Nullable<Timestamp>,
+        introduction_date -> Nullable<Date>,
+        start_date -> Nullable<Date>,
+        trial_end_date -> Nullable<Date>,
+        contract_type -> Nullable<Text>,
+        hours_per_week -> Nullable<Double>,
+        hourly_wage_cents -> Nullable<Integer>,
+        instruments_granted -> Nullable<Text>,
+        not_started_reason -> Nullable<Text>,
+        sroi_contract_id -> Nullable<Text>,
+        sroi_value_cents -> Nullable<BigInt>,
+        retention_6 -> Nullable<Text>,
+        retention_12 -> Nullable<Text>,
+        closed_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    match_events (id) {
+        id -> Text,
+        match_id -> Text,
+        action -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        actor_id -> Nullable<Text>,
+        actor_role -> Text,
+        detail -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tasks (id) {
+        id -> Text,
+        municipality_id -> Text,
+        klantmanager_id -> Nullable<Text>,
+        candidate_id -> Nullable<Text>,
+        match_id -> Nullable<Text>,
+        kind -> Text,
+        due_on -> Date,
+        done_at -> Nullable<Timestamp>,
+        done_by -> Nullable<Text>,
+        result -> Nullable<Text>,
+        reminded_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        kind -> Text,
+        to_address -> Text,
+        to_name -> Text,
+        recipient_role -> Text,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Text,
+        candidate_id -> Nullable<Text>,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        claimed_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Text,
+        actor_id -> Nullable<Text>,
+        actor_role -> Text,
+        organisation_id -> Nullable<Text>,
+        candidate_id -> Text,
+        municipality_id -> Nullable<Text>,
+        action -> Text,
+        what -> Text,
+        purpose -> Text,
+        channel -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    saved_searches (candidate_id) {
+        candidate_id -> Text,
+        query -> Text,
+        created_at -> Timestamp,
+        last_sent_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    job_runs (job, period) {
+        job -> Text,
+        period -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    erased_subjects (id) {
+        id -> Text,
+        municipality_id -> Text,
+        klantmanager_id -> Nullable<Text>,
+        registered_on -> Date,
+        erased_on -> Date,
+        status -> Text,
+        outflow_reason -> Nullable<Text>,
+        outflow_date -> Nullable<Date>,
+        ladder_history -> Text,
+        contact_dates -> Text,
+    }
+}
+
 diesel::joinable!(candidates -> municipalities (municipality_id));
 diesel::joinable!(candidate_occupations -> candidates (candidate_id));
 diesel::joinable!(candidate_skills -> candidates (candidate_id));
@@ -274,6 +416,9 @@ diesel::joinable!(contact_moments -> candidates (candidate_id));
 diesel::joinable!(placements -> organisations (organisation_id));
 diesel::joinable!(placement_skills -> placements (placement_id));
 diesel::joinable!(sroi_contracts -> organisations (organisation_id));
+diesel::joinable!(match_events -> matches (match_id));
+diesel::joinable!(saved_searches -> candidates (candidate_id));
+diesel::joinable!(matches -> placements (placement_id));
 diesel::joinable!(esco_occupation_skills -> esco_occupations (occupation_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -295,4 +440,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     placements,
     placement_skills,
     proposal_logs,
+    matches,
+    match_events,
+    tasks,
+    outbox,
+    audit_log,
+    saved_searches,
+    job_runs,
+    erased_subjects,
 );

@@ -13,6 +13,14 @@ pub struct ValidJson<T>(pub T);
 
 const MAX_BODY: usize = 1024 * 1024;
 
+/// The `validator` errors of a value, as field errors (empty when valid).
+pub fn validation_errors_of<T: validator::Validate>(v: &T) -> Vec<FieldError> {
+    match v.validate() {
+        Ok(()) => vec![],
+        Err(e) => validation_errors(&e),
+    }
+}
+
 pub fn validation_errors(e: &validator::ValidationErrors) -> Vec<FieldError> {
     fn walk(prefix: &str, e: &validator::ValidationErrors, out: &mut Vec<FieldError>) {
         for (field, kind) in e.errors() {

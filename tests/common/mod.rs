@@ -137,8 +137,14 @@ pub struct TestApp<S> {
 
 /// Starts the app on a fresh database.
 pub async fn app() -> TestApp<impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>> {
+    app_with(|_| {}).await
+}
+
+/// Starts the app on a fresh database with a changed configuration.
+pub async fn app_with(change: impl FnOnce(&mut Config)) -> TestApp<impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>> {
     let db = fresh_db();
-    let cfg = config_for(&db);
+    let mut cfg = config_for(&db);
+    change(&mut cfg);
     let (state, _) = actix_web::web::block(move || opstap::build_state(cfg, false)).await.expect("block").expect("build state");
     let svc = test::init_service(opstap::app(state.clone())).await;
     TestApp { svc, state, db }

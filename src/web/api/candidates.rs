@@ -446,9 +446,23 @@ pub enum Access {
     Write,
 }
 
-/// Loads a candidate row after checking the user may access it. The role check comes first
-/// (403); then a candidate outside the user's reach is 404, like one that does not exist.
-pub fn authorize(conn: &mut DbConnection, user: &CurrentUser, id: &str, access: Access) -> AppResult<Candidate> {
+/// Loads a candidate row after checking the user may access it, and writes the access to the
+/// audit log (`what` names the data). The role check comes first (403); then a candidate outside
+/// the user's reach is 404, like one that does not exist. Every endpoint that touches a
+/// candidate's personal data goes through here, so no access escapes the log.
+pub fn authorize(conn: &mut DbConnection, user: &CurrentUser, id: &str, access: Access, what: &str) -> AppResult<Candidate> {
+    let c = authorize_only(conn, user, id, access)?;
+    let (act, purpose) = match (access, user.role) {
+        (_, Role::Kandidaat) => (crate::audit::Act::View, crate::audit::purpose::EIGEN_GEGEVENS),
+        (Access::Read, Role::Beheerder) => (crate::audit::Act::View, crate::audit::purpose::BEHEER),
+        (Access::Read, _) => (crate::audit::Act::View, crate::audit::purpose::BEGELEIDING),
+        (Access::Write, _) => (crate::audit::Act::Update, crate::audit::purpose::BEGELEIDING),
+    };
+    crate::audit::one(conn, &crate::audit::Actor::from(user), &c.id, &c.municipality_id, crate::audit::api(act, "", purpose).with_what(what))?;
+    Ok(c)
+}
+
+fn authorize_only(conn: &mut DbConnection, user: &CurrentUser, id: &str, access: Access) -> AppResult<Candidate> {
     match (user.role, access) {
         (Role::Werkgever, _) => return Err(AppError::Forbidden),
         (Role::Kandidaat, Access::Write) => return Err(AppError::Forbidden),
@@ -522,6 +536,9 @@ pub async fn list(state: web::Data<AppState>, user: CurrentUser, q: web::Query<L
                 .offset(offset)
                 .select(Candidate::as_select())
                 .load(conn)?;
+            let subjects: Vec<(&str, Option<&str>)> = rows.iter().map(|c| (c.id.as_str(), Some(c.municipality_id.as_str()))).collect();
+            let purpose = if user.role == Role::Beheerder { crate::audit::purpose::BEHEER } else { crate::audit::purpose::BEGELEIDING };
+            crate::audit::record(conn, &crate::audit::Actor::from(&user), &subjects, crate::audit::api(crate::audit::Act::View, "profiel (lijst)", purpose))?;
             Ok((total, candidates_full(conn, rows)?))
         })
         .await?;
@@ -539,7 +556,7 @@ pub async fn get(state: web::Data<AppState>, user: CurrentUser, path: web::Path<
     let show_health = user.role == Role::Klantmanager;
     let c = state
         .db(move |conn| {
-            authorize(conn, &user, &id, Access::Read)?;
+            authorize(conn, &user, &id, Access::Read, "profiel")?;
             candidate_full(conn, &id)?.ok_or(AppError::NotFound)
         })
         .await?;
@@ -566,6 +583,7 @@ pub async fn create(state: web::Data<AppState>, user: CurrentUser, body: JsonBod
             diesel::insert_into(candidates::table).values(&row).execute(conn)?;
             let (occ, sk) = input.child_rows(&cid);
             write_children(conn, &cid, &occ, &sk)?;
+            crate::audit::one(conn, &crate::audit::Actor::from(&user), &cid, &row.municipality_id, crate::audit::api(crate::audit::Act::Create, "profiel", crate::audit::purpose::BEGELEIDING))?;
             if let Some(step) = input.ladder_step {
                 let lm = LadderMeasurement {
                     id: new_id(),
@@ -598,7 +616,7 @@ pub async fn update(state: web::Data<AppState>, user: CurrentUser, path: web::Pa
     let cid = id.clone();
     state
         .tx(move |conn| {
-            let cur = authorize(conn, &user, &cid, Access::Write)?;
+            let cur = authorize(conn, &user, &cid, Access::Write, "profiel")?;
             validate_with(&input, errs)?;
             if input.ladder_step.is_some() {
                 return Err(AppError::field("ladder_step", "Leg een nieuwe trede vast als laddermeting (/ladder-measurements)."));
@@ -630,21 +648,95 @@ pub async fn update(state: web::Data<AppState>, user: CurrentUser, path: web::Pa
     Ok(HttpResponse::Ok().json(view(&c, &state.refdata(), true)))
 }
 
-#[utoipa::path(delete, path = "/api/v1/candidates/{id}", tag = "candidates",
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn delete(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>) -> AppResult<HttpResponse> {
+#[derive(Debug, Default, Deserialize, Validate, ToSchema, utoipa::IntoParams)]
+pub struct ErasureInput {
+    /// Why the data is erased (e.g. "verzoek van betrokkene (AVG art. 17)"). Kept with the
+    /// anonymous remainder; write no personal details in it.
+    #[validate(length(min = 3, max = 500, message = "Geef een reden (3 tot 500 tekens)."))]
+    pub reason: Option<String>,
+}
+
+/// Erasure (AVG art. 17): removes the candidate's personal data from the database (profile,
+/// account, skills, ladder, contact moments, tasks, saved search, mail outbox), from the search
+/// index, and unlinks logs and matches from the id. What the quarterly monitor counts stays as an
+/// anonymous remainder (`erased_subjects`): municipality, klantmanager, dates, ladder steps.
+#[utoipa::path(delete, path = "/api/v1/candidates/{id}", tag = "candidates", params(ErasureInput), request_body(content = Option<ErasureInput>, description = "reason (or ?reason=)"),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn delete(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>, q: web::Query<ErasureInput>, body: Option<web::Json<ErasureInput>>) -> AppResult<HttpResponse> {
     user.require(&[Role::Klantmanager, Role::Beheerder])?;
     let id = path.into_inner();
+    let reason = body.and_then(|b| b.into_inner().reason).or(q.into_inner().reason).map(|r| r.trim().to_string()).unwrap_or_default();
+    let input = ErasureInput { reason: Some(reason.clone()) };
+    let errs = crate::web::extract::validation_errors_of(&input);
     let cid = id.clone();
     state
         .tx(move |conn| {
             // The candidate's own klantmanager, or a beheerder of the municipality.
             let access = if user.role == Role::Beheerder { Access::Read } else { Access::Write };
-            authorize(conn, &user, &cid, access)?;
-            diesel::delete(candidates::table.find(&cid)).execute(conn)?;
-            Ok(())
+            let c = authorize_only(conn, &user, &cid, access)?;
+            AppError::check(errs)?;
+            erase(conn, &user, &c, &reason)
         })
         .await?;
     state.search.candidate_changed(&id);
     Ok(HttpResponse::NoContent().finish())
+}
+
+diesel::define_sql_function! {
+    /// SQL replace(string, from, to): the same on SQLite and PostgreSQL.
+    fn replace(s: diesel::sql_types::Text, from: diesel::sql_types::Text, to: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+fn erase(conn: &mut DbConnection, user: &CurrentUser, c: &Candidate, reason: &str) -> AppResult<()> {
+    use crate::db::models::ErasedSubject;
+    let ladder: Vec<(NaiveDate, i32)> = ladder_measurements::table
+        .filter(ladder_measurements::candidate_id.eq(&c.id))
+        .order(ladder_measurements::measured_on)
+        .select((ladder_measurements::measured_on, ladder_measurements::step))
+        .load(conn)?;
+    let contacts: Vec<NaiveDate> = contact_moments::table
+        .filter(contact_moments::candidate_id.eq(&c.id))
+        .order(contact_moments::contact_date)
+        .select(contact_moments::contact_date)
+        .load(conn)?;
+    let anon = new_id();
+    let today = chrono::Utc::now().date_naive();
+    diesel::insert_into(erased_subjects::table)
+        .values(&ErasedSubject {
+            id: anon.clone(),
+            municipality_id: c.municipality_id.clone(),
+            klantmanager_id: Some(c.klantmanager_id.clone()),
+            registered_on: c.created_at.date(),
+            erased_on: today,
+            status: c.status.clone(),
+            outflow_reason: c.outflow_reason.clone(),
+            outflow_date: c.outflow_date,
+            ladder_history: serde_json::to_string(&ladder.iter().map(|(d, s)| (d.to_string(), *s)).collect::<Vec<_>>()).unwrap_or_else(|_| "[]".into()),
+            contact_dates: serde_json::to_string(&contacts.iter().map(|d| d.to_string()).collect::<Vec<_>>()).unwrap_or_else(|_| "[]".into()),
+        })
+        .execute(conn)?;
+    // Matches stay for the monitor, without the person: free text about the candidate goes.
+    let match_ids: Vec<String> = matches::table.filter(matches::candidate_id.eq(&c.id)).select(matches::id).load(conn)?;
+    diesel::update(matches::table.filter(matches::candidate_id.eq(&c.id)))
+        .set((matches::erased_subject_id.eq(Some(anon.clone())), matches::note.eq(""), matches::candidate_reason.eq(None::<String>)))
+        .execute(conn)?;
+    diesel::update(match_events::table.filter(match_events::match_id.eq_any(&match_ids))).set(match_events::detail.eq("{}")).execute(conn)?;
+    // Logs keep what happened, but no longer point at the person's id.
+    diesel::update(proposal_logs::table.filter(proposal_logs::subject_id.eq(&c.id))).set(proposal_logs::subject_id.eq(&anon)).execute(conn)?;
+    diesel::update(proposal_logs::table.filter(proposal_logs::results.like(format!("%{}%", c.id))))
+        .set(proposal_logs::results.eq(replace(proposal_logs::results, c.id.clone(), anon.clone())))
+        .execute(conn)?;
+    diesel::update(audit_log::table.filter(audit_log::candidate_id.eq(&c.id))).set(audit_log::candidate_id.eq(&anon)).execute(conn)?;
+    // Cascades: account, occupations, skills, ladder, contact moments, tasks, outbox, saved search;
+    // matches.candidate_id becomes NULL.
+    diesel::delete(users::table.filter(users::candidate_id.eq(&c.id))).execute(conn)?;
+    diesel::delete(candidates::table.find(&c.id)).execute(conn)?;
+    crate::audit::one(
+        conn,
+        &crate::audit::Actor::from(user),
+        &anon,
+        &c.municipality_id,
+        crate::audit::Access { act: crate::audit::Act::Erase, what: &format!("alle persoonsgegevens; reden: {reason}"), purpose: crate::audit::purpose::VERWIJDERING, channel: crate::audit::Channel::Api },
+    )?;
+    Ok(())
 }

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod candidates;
 pub mod esco;
 pub mod health;
+pub mod matches;
 pub mod organisations;
 pub mod placements;
 pub mod proposals;
@@ -26,7 +27,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(records::configure)
         .configure(sroi::configure)
         .configure(search::configure)
-        .configure(esco::configure);
+        .configure(esco::configure)
+        .configure(matches::configure);
 }
 
 /// A reference to an ESCO item with the label to show.

@@ -97,7 +97,7 @@ pub struct CandidateProposals {
     pub plain: Option<Vec<PlainProposal>>,
 }
 
-fn summary(p: &crate::db::queries::PlacementFull, rd: &crate::refdata::RefData) -> PlacementSummary {
+pub fn summary(p: &crate::db::queries::PlacementFull, rd: &crate::refdata::RefData) -> PlacementSummary {
     let pl = &p.placement;
     PlacementSummary {
         id: pl.id.clone(),
@@ -140,7 +140,7 @@ pub async fn candidate_proposals(state: web::Data<AppState>, user: CurrentUser, 
     let plain_words = user.role == Role::Kandidaat;
     let out = state
         .db(move |conn| {
-            authorize(conn, &user, &id, Access::Read)?;
+            authorize(conn, &user, &id, Access::Read, "profiel (passend werk zoeken)")?;
             let c = candidate_full(conn, &id)?.ok_or(AppError::NotFound)?;
             let (settings, version) = proposals::load_settings(conn, &c.candidate.municipality_id)?;
             let today = chrono::Utc::now().date_naive();
@@ -238,6 +238,25 @@ pub struct PlacementProposals {
     pub proposals: Vec<CandidateProposal>,
 }
 
+/// The anonymous profile of a candidate as the employer of `placement` may see it.
+pub fn anonymous_profile(st: &AppState, rd: &crate::refdata::RefData, placement: &crate::db::models::Placement, c: &crate::db::queries::CandidateFull) -> AnonymousProfile {
+    let place_loc = rd.pc4.get(&placement.pc4).map(|x| (x.lat, x.lon));
+    let cand_loc = rd.pc4.get(&c.candidate.pc4).map(|x| (x.lat, x.lon));
+    let band = match (place_loc, cand_loc) {
+        (Some(a), Some(b)) => Some(geo::distance_band(geo::haversine_km(a.0, a.1, b.0, b.1)).to_string()),
+        _ => None,
+    };
+    AnonymousProfile {
+        reference: st.pseudonym(&placement.id, &c.candidate.id),
+        occupations: c.occupations.iter().map(|o| super::occupation_ref(rd, &o.occupation_id)).collect(),
+        skills: c.skills.iter().filter_map(|s| s.skill_id.as_deref()).map(|s| super::skill_ref(rd, s)).collect(),
+        ladder_step: c.ladder.as_ref().map(|l| l.step),
+        hours_min: c.candidate.hours_min,
+        hours_max: c.candidate.hours_max,
+        distance_band: band,
+    }
+}
+
 /// Factors an employer may read: those about the work, not about the person's situation.
 const EMPLOYER_FACTORS: &[&str] = &["skills", "ladder", "distance", "hours", "start_date", "instruments"];
 
@@ -281,16 +300,17 @@ pub async fn placement_proposals(state: web::Data<AppState>, user: CurrentUser, 
             let logged: Vec<(String, &Evaluation)> = res.iter().map(|(c, e)| (c.candidate.id.clone(), e)).collect();
             proposals::log(conn, "placement", &id, municipality.as_deref(), &user.id, user.role.as_str(), version, opts.include_excluded, &logged)?;
             let employer = user.role == Role::Werkgever;
-            let place_loc = rd.pc4.get(&p.placement.pc4).map(|x| (x.lat, x.lon));
+            if employer {
+                // Anonymous profiles count against the employer's hourly allowance.
+                st.check_profile_views(&user.id, res.len())?;
+            }
+            let subjects: Vec<(&str, Option<&str>)> = res.iter().map(|(c, _)| (c.candidate.id.as_str(), Some(c.candidate.municipality_id.as_str()))).collect();
+            let (what, purpose) = if employer { ("anoniem profiel (voorstellen)", crate::audit::purpose::BEMIDDELING) } else { ("naam en match-score", crate::audit::purpose::MATCHING) };
+            crate::audit::record(conn, &crate::audit::Actor::from(&user), &subjects, crate::audit::api(crate::audit::Act::View, what, purpose))?;
             let proposals = res
                 .into_iter()
                 .map(|(c, e)| {
                     if employer {
-                        let cand_loc = rd.pc4.get(&c.candidate.pc4).map(|x| (x.lat, x.lon));
-                        let band = match (place_loc, cand_loc) {
-                            (Some(a), Some(b)) => Some(geo::distance_band(geo::haversine_km(a.0, a.1, b.0, b.1)).to_string()),
-                            _ => None,
-                        };
                         let mut instruments = e.instruments;
                         // The formula names the loonwaarde; the employer sees the amount only.
                         if let Some(l) = instruments.loonkostensubsidie.as_mut() {
@@ -298,15 +318,7 @@ pub async fn placement_proposals(state: web::Data<AppState>, user: CurrentUser, 
                         }
                         CandidateProposal {
                             candidate: None,
-                            profile: Some(AnonymousProfile {
-                                reference: st.pseudonym(&p.placement.id, &c.candidate.id),
-                                occupations: c.occupations.iter().map(|o| super::occupation_ref(&rd, &o.occupation_id)).collect(),
-                                skills: c.skills.iter().filter_map(|s| s.skill_id.as_deref()).map(|s| super::skill_ref(&rd, s)).collect(),
-                                ladder_step: c.ladder.as_ref().map(|l| l.step),
-                                hours_min: c.candidate.hours_min,
-                                hours_max: c.candidate.hours_max,
-                                distance_band: band,
-                            }),
+                            profile: Some(anonymous_profile(&st, &rd, &p.placement, &c)),
                             score: e.score,
                             factors: e.factors.into_iter().filter(|f| EMPLOYER_FACTORS.contains(&f.factor.as_str())).collect(),
                             unmet_wishes: vec![],

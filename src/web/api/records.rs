@@ -91,7 +91,7 @@ pub async fn list_ladder(state: web::Data<AppState>, user: CurrentUser, path: we
     let cid = path.into_inner();
     let rows = state
         .db(move |conn| {
-            authorize(conn, &user, &cid, Access::Read)?;
+            authorize(conn, &user, &cid, Access::Read, "laddermetingen")?;
             Ok(ladder_measurements::table
                 .filter(ladder_measurements::candidate_id.eq(&cid))
                 .order((ladder_measurements::measured_on.desc(), ladder_measurements::created_at.desc()))
@@ -112,7 +112,7 @@ pub async fn create_ladder(state: web::Data<AppState>, user: CurrentUser, path: 
     let c2 = cid.clone();
     let m = state
         .tx(move |conn| {
-            authorize(conn, &user, &c2, Access::Write)?;
+            authorize(conn, &user, &c2, Access::Write, "laddermetingen")?;
             AppError::check(errs)?;
             let m = LadderMeasurement {
                 id: new_id(),
@@ -125,6 +125,7 @@ pub async fn create_ladder(state: web::Data<AppState>, user: CurrentUser, path: 
                 created_at: now(),
             };
             diesel::insert_into(ladder_measurements::table).values(&m).execute(conn)?;
+            crate::matches::ladder_recorded(conn, &m.candidate_id, &user.id)?;
             Ok(m)
         })
         .await?;
@@ -142,7 +143,7 @@ pub async fn update_ladder(state: web::Data<AppState>, user: CurrentUser, path: 
     let c2 = cid.clone();
     let m = state
         .tx(move |conn| {
-            authorize(conn, &user, &c2, Access::Write)?;
+            authorize(conn, &user, &c2, Access::Write, "laddermetingen")?;
             let mut m: LadderMeasurement = ladder_measurements::table
                 .find(&id)
                 .filter(ladder_measurements::candidate_id.eq(&c2))
@@ -170,7 +171,7 @@ pub async fn delete_ladder(state: web::Data<AppState>, user: CurrentUser, path: 
     let c2 = cid.clone();
     state
         .tx(move |conn| {
-            authorize(conn, &user, &c2, Access::Write)?;
+            authorize(conn, &user, &c2, Access::Write, "laddermetingen")?;
             let n = diesel::delete(ladder_measurements::table.find(&id).filter(ladder_measurements::candidate_id.eq(&c2))).execute(conn)?;
             if n == 0 {
                 return Err(AppError::NotFound);
@@ -245,7 +246,7 @@ pub async fn list_contacts(state: web::Data<AppState>, user: CurrentUser, path: 
     let cid = path.into_inner();
     let rows = state
         .db(move |conn| {
-            authorize(conn, &user, &cid, Access::Read)?;
+            authorize(conn, &user, &cid, Access::Read, "contactmomenten")?;
             Ok(contact_moments::table
                 .filter(contact_moments::candidate_id.eq(&cid))
                 .order((contact_moments::contact_date.desc(), contact_moments::created_at.desc()))
@@ -266,7 +267,7 @@ pub async fn create_contact(state: web::Data<AppState>, user: CurrentUser, path:
     let errs = input.check(chrono::Utc::now().date_naive());
     let c = state
         .tx(move |conn| {
-            authorize(conn, &user, &cid, Access::Write)?;
+            authorize(conn, &user, &cid, Access::Write, "contactmomenten")?;
             AppError::check(errs)?;
             let c = ContactMoment {
                 id: new_id(),
@@ -294,7 +295,7 @@ pub async fn update_contact(state: web::Data<AppState>, user: CurrentUser, path:
     let errs = input.check(chrono::Utc::now().date_naive());
     let c = state
         .tx(move |conn| {
-            authorize(conn, &user, &cid, Access::Write)?;
+            authorize(conn, &user, &cid, Access::Write, "contactmomenten")?;
             let mut c: ContactMoment = contact_moments::table
                 .find(&id)
                 .filter(contact_moments::candidate_id.eq(&cid))
@@ -320,7 +321,7 @@ pub async fn delete_contact(state: web::Data<AppState>, user: CurrentUser, path:
     let (cid, id) = path.into_inner();
     state
         .tx(move |conn| {
-            authorize(conn, &user, &cid, Access::Write)?;
+            authorize(conn, &user, &cid, Access::Write, "contactmomenten")?;
             let n = diesel::delete(contact_moments::table.find(&id).filter(contact_moments::candidate_id.eq(&cid))).execute(conn)?;
             if n == 0 {
                 return Err(AppError::NotFound);

@@ -55,7 +55,7 @@ fn geo(state: &AppState, pc4: &Option<String>, max_km: Option<f64>, errs: &mut V
     }
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams, ToSchema)]
 pub struct PlacementSearchParams {
     /// Free text (Dutch stemming): title, occupation, skills, description
     pub q: Option<String>,
@@ -119,60 +119,9 @@ const FLAGS: &[&str] = &["support", "job_coach_welcome", "internal_supervisor", 
 pub async fn search_placements(state: web::Data<AppState>, user: MaybeUser, p: web::Query<PlacementSearchParams>) -> AppResult<HttpResponse> {
     let p = p.into_inner();
     let staff = user.0.as_ref().is_some_and(|u| matches!(u.role, Role::Klantmanager | Role::Beheerder));
-    let mut errs = Vec::new();
-    let kinds = split(&p.kind);
-    for k in &kinds {
-        if PlacementKind::parse(k).is_none() {
-            errs.push(FieldError::new("kind", format!("Onbekende soort plaats '{k}'.")));
-        }
-    }
-    let mut flags = split(&p.flags);
-    if p.with_support == Some(true) {
-        flags.push("support".into());
-    }
-    for f in &flags {
-        if !FLAGS.contains(&f.as_str()) {
-            errs.push(FieldError::new("flags", format!("Onbekend filter '{f}'. Kies uit: {}.", FLAGS.join(", "))));
-        }
-    }
-    let language_rank = match &p.language_level {
-        Some(l) => match language::rank(l) {
-            Some(r) => Some(r as u64),
-            None => {
-                errs.push(FieldError::new("language_level", "Kies een taalniveau: 1F, 2F, 3F, 4F of A1 t/m C2."));
-                None
-            }
-        },
-        None => None,
-    };
-    if p.hours.is_some_and(|h| h == 0 || h > 60) {
-        errs.push(FieldError::new("hours", "Uren per week liggen tussen 1 en 60."));
-    }
-    if p.ladder_step.is_some_and(|s| !(1..=6).contains(&s)) {
-        errs.push(FieldError::new("ladder_step", "Een trede van de participatieladder ligt tussen 1 en 6."));
-    }
-    let statuses = split(&p.status);
-    if !statuses.is_empty() && !staff {
-        errs.push(FieldError::new("status", "Alleen medewerkers van de gemeente kunnen op status zoeken."));
-    }
-    let g = geo(&state, &p.pc4, p.max_km, &mut errs);
-    AppError::check(errs)?;
-    let pq = PlacementQuery {
-        q: p.q.clone(),
-        kinds: kinds.iter().filter_map(|k| PlacementKind::parse(k)).map(|k| k.as_str().to_string()).collect(),
-        geo: g,
-        hours: p.hours,
-        ladder_step: p.ladder_step,
-        language_rank,
-        flags,
-        occupation_id: p.occupation_id.clone(),
-        skill_ids: split(&p.skill_id),
-        organisation_id: p.organisation_id.clone(),
-        published_only: statuses.is_empty(),
-        statuses,
-        limit: p.limit.unwrap_or(20).clamp(1, 100),
-        offset: p.offset.unwrap_or(0),
-    };
+    let pq = placement_query(&state, &p, staff)?;
+    let g = pq.geo;
+
     let search = state.search.clone();
     let res = web::block(move || search.search_placements(&pq)).await?.map_err(AppError::Internal)?;
     let ids: Vec<String> = res.hits.iter().map(|(id, _)| id.clone()).collect();
@@ -210,6 +159,65 @@ pub async fn search_placements(state: web::Data<AppState>, user: MaybeUser, p: w
         })
         .collect();
     Ok(HttpResponse::Ok().json(SearchResponse { total: res.total, hits, facets: res.facets }))
+}
+
+/// Checks the filters of a placement search and builds the index query (shared by the search
+/// endpoint, the pages and the saved-search digest).
+pub fn placement_query(state: &AppState, p: &PlacementSearchParams, staff: bool) -> AppResult<PlacementQuery> {
+    let mut errs = Vec::new();
+    let kinds = split(&p.kind);
+    for k in &kinds {
+        if PlacementKind::parse(k).is_none() {
+            errs.push(FieldError::new("kind", format!("Onbekende soort plaats '{k}'.")));
+        }
+    }
+    let mut flags = split(&p.flags);
+    if p.with_support == Some(true) {
+        flags.push("support".into());
+    }
+    for f in &flags {
+        if !FLAGS.contains(&f.as_str()) {
+            errs.push(FieldError::new("flags", format!("Onbekend filter '{f}'. Kies uit: {}.", FLAGS.join(", "))));
+        }
+    }
+    let language_rank = match &p.language_level {
+        Some(l) => match language::rank(l) {
+            Some(r) => Some(r as u64),
+            None => {
+                errs.push(FieldError::new("language_level", "Kies een taalniveau: 1F, 2F, 3F, 4F of A1 t/m C2."));
+                None
+            }
+        },
+        None => None,
+    };
+    if p.hours.is_some_and(|h| h == 0 || h > 60) {
+        errs.push(FieldError::new("hours", "Uren per week liggen tussen 1 en 60."));
+    }
+    if p.ladder_step.is_some_and(|s| !(1..=6).contains(&s)) {
+        errs.push(FieldError::new("ladder_step", "Een trede van de participatieladder ligt tussen 1 en 6."));
+    }
+    let statuses = split(&p.status);
+    if !statuses.is_empty() && !staff {
+        errs.push(FieldError::new("status", "Alleen medewerkers van de gemeente kunnen op status zoeken."));
+    }
+    let g = geo(state, &p.pc4, p.max_km, &mut errs);
+    AppError::check(errs)?;
+    Ok(PlacementQuery {
+        q: p.q.clone(),
+        kinds: kinds.iter().filter_map(|k| PlacementKind::parse(k)).map(|k| k.as_str().to_string()).collect(),
+        geo: g,
+        hours: p.hours,
+        ladder_step: p.ladder_step,
+        language_rank,
+        flags,
+        occupation_id: p.occupation_id.clone(),
+        skill_ids: split(&p.skill_id),
+        organisation_id: p.organisation_id.clone(),
+        published_only: statuses.is_empty(),
+        statuses,
+        limit: p.limit.unwrap_or(20).clamp(1, 100),
+        offset: p.offset.unwrap_or(0),
+    })
 }
 
 trait Distance {
@@ -334,6 +342,7 @@ pub async fn search_candidates(state: web::Data<AppState>, user: CurrentUser, p:
     let res = web::block(move || search.search_candidates(&cq)).await?.map_err(AppError::Internal)?;
     let ids: Vec<String> = res.hits.iter().map(|(id, _)| id.clone()).collect();
     let m = user.municipality()?.to_string();
+    let actor = crate::audit::Actor::from(&user);
     let rows = state
         .db(move |conn| {
             // Re-check the municipality against the database, not only the index.
@@ -342,6 +351,8 @@ pub async fn search_candidates(state: web::Data<AppState>, user: CurrentUser, p:
                 .filter(candidates::municipality_id.eq(&m))
                 .select(Candidate::as_select())
                 .load(conn)?;
+            let subjects: Vec<(&str, Option<&str>)> = cs.iter().map(|c| (c.id.as_str(), Some(c.municipality_id.as_str()))).collect();
+            crate::audit::record(conn, &actor, &subjects, crate::audit::api(crate::audit::Act::View, "profiel (zoekresultaat)", crate::audit::purpose::BEGELEIDING))?;
             Ok(candidates_full(conn, cs)?)
         })
         .await?;

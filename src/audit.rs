@@ -1,0 +1,145 @@
+//! The audit log of access to candidates' personal data: who (user, role, organisation), when,
+//! which candidate, what, for which purpose, through which channel. Written in the same
+//! transaction as the access where that is a change; a read writes its entry before the data
+//! leaves the server.
+
+use crate::auth::CurrentUser;
+use crate::db::models::AuditEntry;
+use crate::db::schema::audit_log;
+use crate::db::{new_id, now, DbConnection};
+use diesel::prelude::*;
+
+/// Who accessed the data.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub id: Option<String>,
+    pub role: String,
+    pub organisation_id: Option<String>,
+}
+
+impl Actor {
+    /// The platform itself (background jobs, e-mail).
+    pub fn system() -> Actor {
+        Actor { id: None, role: "systeem".into(), organisation_id: None }
+    }
+}
+
+impl From<&CurrentUser> for Actor {
+    fn from(u: &CurrentUser) -> Actor {
+        Actor { id: Some(u.id.clone()), role: u.role.as_str().into(), organisation_id: u.organisation_id.clone() }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Act {
+    View,
+    Create,
+    Update,
+    Delete,
+    Email,
+    Disclose,
+    Erase,
+    Export,
+}
+
+impl Act {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Act::View => "view",
+            Act::Create => "create",
+            Act::Update => "update",
+            Act::Delete => "delete",
+            Act::Email => "email",
+            Act::Disclose => "disclose",
+            Act::Erase => "erase",
+            Act::Export => "export",
+        }
+    }
+}
+
+/// Through which door the data went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Api,
+    Page,
+    Email,
+    Export,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Api => "api",
+            Channel::Page => "page",
+            Channel::Email => "email",
+            Channel::Export => "export",
+        }
+    }
+}
+
+/// One access to describe: what (e.g. "profiel", "anoniem profiel") and why (e.g. "begeleiding").
+#[derive(Debug, Clone, Copy)]
+pub struct Access<'a> {
+    pub act: Act,
+    pub what: &'a str,
+    pub purpose: &'a str,
+    pub channel: Channel,
+}
+
+/// Writes one entry per candidate. `subjects` are (candidate id, municipality id).
+pub fn record(conn: &mut DbConnection, actor: &Actor, subjects: &[(&str, Option<&str>)], a: Access<'_>) -> QueryResult<()> {
+    if subjects.is_empty() {
+        return Ok(());
+    }
+    let t = now();
+    let rows: Vec<AuditEntry> = subjects
+        .iter()
+        .map(|(cid, mid)| AuditEntry {
+            id: new_id(),
+            actor_id: actor.id.clone(),
+            actor_role: actor.role.clone(),
+            organisation_id: actor.organisation_id.clone(),
+            candidate_id: (*cid).to_string(),
+            municipality_id: mid.map(String::from),
+            action: a.act.as_str().into(),
+            what: a.what.into(),
+            purpose: a.purpose.into(),
+            channel: a.channel.as_str().into(),
+            created_at: t,
+        })
+        .collect();
+    crate::insert_all!(conn, audit_log::table, &rows)?;
+    Ok(())
+}
+
+/// Shorthand for one candidate.
+pub fn one(conn: &mut DbConnection, actor: &Actor, candidate_id: &str, municipality_id: &str, a: Access<'_>) -> QueryResult<()> {
+    record(conn, actor, &[(candidate_id, Some(municipality_id))], a)
+}
+
+/// Deletes entries older than the retention period (at least 6 months; see config).
+pub fn purge(conn: &mut DbConnection, retention_days: i64) -> QueryResult<usize> {
+    let cutoff = now() - chrono::Duration::days(retention_days.max(183));
+    diesel::delete(audit_log::table.filter(audit_log::created_at.lt(cutoff))).execute(conn)
+}
+
+impl<'a> Access<'a> {
+    pub fn with_what(self, what: &'a str) -> Access<'a> {
+        Access { what, ..self }
+    }
+}
+
+pub const fn api(act: Act, what: &'static str, purpose: &'static str) -> Access<'static> {
+    Access { act, what, purpose, channel: Channel::Api }
+}
+
+/// Purposes, in Dutch as the candidate reads them.
+pub mod purpose {
+    pub const BEGELEIDING: &str = "begeleiding naar werk";
+    pub const MATCHING: &str = "zoeken naar passend werk";
+    pub const BEMIDDELING: &str = "voorstel en kennismaking";
+    pub const EIGEN_GEGEVENS: &str = "inzage eigen gegevens";
+    pub const BERICHT: &str = "bericht over uw voorstel";
+    pub const BEHEER: &str = "beheer";
+    pub const VERWIJDERING: &str = "verwijdering op verzoek";
+}

@@ -1,0 +1,288 @@
+//! The lifecycle of a match: which action may move a match from which status to which, and who
+//! may take it. Pure rules; the API (and the pages) call `transition` and nothing else decides.
+//!
+//! ```text
+//! proposed --accept--> accepted --interested--> interested --introduce--> introduced
+//!    |                    |                         |                        |--start--> started
+//!    |--decline--> declined  |--not_interested--> not_interested            |--start_trial--> trial --start / not_started / extend_trial
+//!                                                                            |--not_started--> not_started
+//! withdraw (klantmanager) from proposed/accepted/interested/introduced --> withdrawn
+//! withdraw_consent (candidate) from accepted/interested/introduced --> withdrawn;
+//!     from trial/started the status stays, but nothing personal reaches the employer any more.
+//! ```
+
+use super::Role;
+use chrono::{Months, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchStatus {
+    Proposed,
+    Declined,
+    Accepted,
+    NotInterested,
+    Interested,
+    Introduced,
+    Trial,
+    Started,
+    NotStarted,
+    Withdrawn,
+}
+
+impl MatchStatus {
+    pub const ALL: [MatchStatus; 10] = [
+        MatchStatus::Proposed,
+        MatchStatus::Declined,
+        MatchStatus::Accepted,
+        MatchStatus::NotInterested,
+        MatchStatus::Interested,
+        MatchStatus::Introduced,
+        MatchStatus::Trial,
+        MatchStatus::Started,
+        MatchStatus::NotStarted,
+        MatchStatus::Withdrawn,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MatchStatus::Proposed => "proposed",
+            MatchStatus::Declined => "declined",
+            MatchStatus::Accepted => "accepted",
+            MatchStatus::NotInterested => "not_interested",
+            MatchStatus::Interested => "interested",
+            MatchStatus::Introduced => "introduced",
+            MatchStatus::Trial => "trial",
+            MatchStatus::Started => "started",
+            MatchStatus::NotStarted => "not_started",
+            MatchStatus::Withdrawn => "withdrawn",
+        }
+    }
+    pub fn parse(s: &str) -> Option<MatchStatus> {
+        MatchStatus::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+    /// Dutch label for pages and e-mails.
+    pub fn label_nl(self) -> &'static str {
+        match self {
+            MatchStatus::Proposed => "Voorgesteld",
+            MatchStatus::Declined => "Afgewezen door kandidaat",
+            MatchStatus::Accepted => "Kandidaat akkoord",
+            MatchStatus::NotInterested => "Werkgever niet geïnteresseerd",
+            MatchStatus::Interested => "Werkgever geïnteresseerd",
+            MatchStatus::Introduced => "Kennismaking",
+            MatchStatus::Trial => "Proefplaatsing",
+            MatchStatus::Started => "Gestart",
+            MatchStatus::NotStarted => "Niet gestart",
+            MatchStatus::Withdrawn => "Ingetrokken",
+        }
+    }
+    /// No further transition of the process (a withdrawal of consent is still possible after start).
+    pub fn is_closed(self) -> bool {
+        matches!(self, MatchStatus::Declined | MatchStatus::NotInterested | MatchStatus::NotStarted | MatchStatus::Withdrawn | MatchStatus::Started)
+    }
+    /// The employer may know of the match once the candidate has consented to an introduction.
+    pub fn visible_to_employer(self) -> bool {
+        !matches!(self, MatchStatus::Proposed | MatchStatus::Declined)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Accept,
+    Decline,
+    Interested,
+    NotInterested,
+    Introduce,
+    Start,
+    StartTrial,
+    ExtendTrial,
+    NotStarted,
+    Withdraw,
+    WithdrawConsent,
+}
+
+impl Action {
+    pub const ALL: [Action; 11] = [
+        Action::Accept,
+        Action::Decline,
+        Action::Interested,
+        Action::NotInterested,
+        Action::Introduce,
+        Action::Start,
+        Action::StartTrial,
+        Action::ExtendTrial,
+        Action::NotStarted,
+        Action::Withdraw,
+        Action::WithdrawConsent,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Accept => "accept",
+            Action::Decline => "decline",
+            Action::Interested => "interested",
+            Action::NotInterested => "not_interested",
+            Action::Introduce => "introduce",
+            Action::Start => "start",
+            Action::StartTrial => "start_trial",
+            Action::ExtendTrial => "extend_trial",
+            Action::NotStarted => "not_started",
+            Action::Withdraw => "withdraw",
+            Action::WithdrawConsent => "withdraw_consent",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// Who may take the action. The candidate's decisions may also be recorded by its
+    /// klantmanager (many candidates give consent in a conversation, not in the app); the
+    /// employer's answer only by the employer; the introduction (the klantmanager's consent to
+    /// disclosure) and the outcome only by the klantmanager.
+    pub fn allowed_for(self, role: Role) -> bool {
+        match self {
+            Action::Accept | Action::Decline | Action::WithdrawConsent => matches!(role, Role::Kandidaat | Role::Klantmanager),
+            Action::Interested | Action::NotInterested => role == Role::Werkgever,
+            Action::Introduce | Action::Start | Action::StartTrial | Action::ExtendTrial | Action::NotStarted | Action::Withdraw => {
+                role == Role::Klantmanager
+            }
+        }
+    }
+}
+
+/// The status an action leads to from `from`, or None when the action is not allowed there.
+pub fn next(from: MatchStatus, action: Action) -> Option<MatchStatus> {
+    use Action as A;
+    use MatchStatus as S;
+    Some(match (from, action) {
+        (S::Proposed, A::Accept) => S::Accepted,
+        (S::Proposed, A::Decline) => S::Declined,
+        (S::Accepted, A::Interested) => S::Interested,
+        (S::Accepted, A::NotInterested) => S::NotInterested,
+        (S::Interested, A::Introduce) => S::Introduced,
+        (S::Introduced, A::Start) | (S::Trial, A::Start) => S::Started,
+        (S::Introduced, A::StartTrial) => S::Trial,
+        (S::Trial, A::ExtendTrial) => S::Trial,
+        (S::Introduced, A::NotStarted) | (S::Trial, A::NotStarted) => S::NotStarted,
+        (S::Proposed | S::Accepted | S::Interested | S::Introduced, A::Withdraw) => S::Withdrawn,
+        (S::Accepted | S::Interested | S::Introduced, A::WithdrawConsent) => S::Withdrawn,
+        // After the start the match stays as it is; the consent flag closes the employer's view.
+        (S::Trial, A::WithdrawConsent) => S::Trial,
+        (S::Started, A::WithdrawConsent) => S::Started,
+        _ => return None,
+    })
+}
+
+/// The actions possible from a status, with where they lead.
+pub fn allowed(from: MatchStatus) -> Vec<(Action, MatchStatus)> {
+    Action::ALL.into_iter().filter_map(|a| next(from, a).map(|s| (a, s))).collect()
+}
+
+/// Whether the employer may see the candidate's name and contact details: both consents and the
+/// employer's interest were given (disclosure happened at the introduction), and the candidate has
+/// not withdrawn consent since.
+pub fn disclosed(disclosed_at_set: bool, consent_withdrawn: bool) -> bool {
+    disclosed_at_set && !consent_withdrawn
+}
+
+/// Reasons a match did not start (fixed list, for the monitor).
+pub const NOT_STARTED_REASONS: &[(&str, &str)] = &[
+    ("kandidaat_ziet_af", "Kandidaat ziet af"),
+    ("werkgever_ziet_af", "Werkgever ziet af"),
+    ("niet_passend", "Werk past niet bij de kandidaat"),
+    ("gezondheid", "Gezondheid of persoonlijke omstandigheden"),
+    ("vacature_vervuld", "Vacature al vervuld"),
+    ("proefplaatsing_niet_geslaagd", "Proefplaatsing niet geslaagd"),
+    ("geen_reactie", "Geen reactie"),
+    ("anders", "Andere reden"),
+];
+
+/// Contract types of a started match.
+pub const CONTRACT_TYPES: &[(&str, &str)] = &[
+    ("onbepaalde_tijd", "Vast contract (onbepaalde tijd)"),
+    ("bepaalde_tijd", "Tijdelijk contract (bepaalde tijd)"),
+    ("detachering", "Detachering"),
+    ("leerwerk", "Leerwerkovereenkomst (BBL)"),
+    ("beschut_werk", "Dienstverband beschut werk"),
+    ("onbetaald", "Onbetaalde plaatsing (behoud van uitkering)"),
+];
+
+/// Instruments that can be granted at the start.
+pub const INSTRUMENTS: &[&str] = &["loonkostensubsidie", "job_coach", "no_risk_polis", "lkv", "proefplaatsing"];
+
+pub fn label_of(list: &[(&'static str, &'static str)], code: &str) -> Option<&'static str> {
+    list.iter().find(|(c, _)| *c == code).map(|(_, l)| *l)
+}
+
+/// Trial placement (Pw 8a(2)(d)): at most 2 months, extendable once or more to at most 2 + 4 months
+/// in all. Returns the message for `trial_end_date` when `end` is beyond the maximum.
+pub fn check_trial_end(start: NaiveDate, end: NaiveDate, extension: bool) -> Result<(), String> {
+    if end <= start {
+        return Err("De einddatum moet na de startdatum liggen.".into());
+    }
+    let months = if extension { 6 } else { 2 };
+    let max = start.checked_add_months(Months::new(months)).unwrap_or(start);
+    if end > max {
+        return Err(if extension {
+            format!("Een proefplaatsing duurt met verlenging ten hoogste 6 maanden: uiterlijk {}.", max.format("%d-%m-%Y"))
+        } else {
+            format!("Een proefplaatsing duurt eerst ten hoogste 2 maanden (daarna verlengen tot 6): uiterlijk {}.", max.format("%d-%m-%Y"))
+        });
+    }
+    Ok(())
+}
+
+/// Due dates of the retention checks after a start: 6 and 12 months.
+pub fn retention_checks(start: NaiveDate) -> [(&'static str, NaiveDate); 2] {
+    [
+        ("retention_6", start.checked_add_months(Months::new(6)).unwrap_or(start)),
+        ("retention_12", start.checked_add_months(Months::new(12)).unwrap_or(start)),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_happy_path_and_its_alternatives() {
+        use Action as A;
+        use MatchStatus as S;
+        let path = [(A::Accept, S::Accepted), (A::Interested, S::Interested), (A::Introduce, S::Introduced), (A::Start, S::Started)];
+        let mut s = S::Proposed;
+        for (a, want) in path {
+            s = next(s, a).unwrap_or_else(|| panic!("{a:?} from {s:?}"));
+            assert_eq!(s, want);
+        }
+        assert_eq!(next(S::Proposed, A::Interested), None, "employer cannot answer before the candidate consented");
+        assert_eq!(next(S::Accepted, A::Introduce), None, "no disclosure without the employer's interest");
+        assert_eq!(next(S::Started, A::Withdraw), None);
+        assert_eq!(next(S::Started, A::WithdrawConsent), Some(S::Started));
+        assert_eq!(next(S::Introduced, A::StartTrial), Some(S::Trial));
+        assert_eq!(next(S::Trial, A::ExtendTrial), Some(S::Trial));
+        assert_eq!(next(S::Declined, A::Accept), None);
+        let from_proposed: Vec<_> = allowed(S::Proposed).into_iter().map(|(_, s)| s).collect();
+        assert_eq!(from_proposed, vec![S::Accepted, S::Declined, S::Withdrawn]);
+        assert!(allowed(S::NotStarted).is_empty());
+    }
+
+    #[test]
+    fn roles() {
+        assert!(Action::Accept.allowed_for(Role::Kandidaat));
+        assert!(Action::Accept.allowed_for(Role::Klantmanager));
+        assert!(!Action::Accept.allowed_for(Role::Werkgever));
+        assert!(!Action::Interested.allowed_for(Role::Klantmanager));
+        assert!(!Action::Introduce.allowed_for(Role::Werkgever));
+        assert!(!Action::Start.allowed_for(Role::Beheerder));
+    }
+
+    #[test]
+    fn trial_maximum() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert!(check_trial_end(d("2026-01-15"), d("2026-03-15"), false).is_ok());
+        assert!(check_trial_end(d("2026-01-15"), d("2026-03-16"), false).is_err());
+        assert!(check_trial_end(d("2026-01-15"), d("2026-07-15"), true).is_ok());
+        assert!(check_trial_end(d("2026-01-15"), d("2026-07-16"), true).is_err());
+        assert!(check_trial_end(d("2026-01-15"), d("2026-01-15"), false).is_err());
+        assert_eq!(retention_checks(d("2026-08-31"))[0].1, d("2027-02-28"));
+    }
+}

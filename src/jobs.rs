@@ -1,0 +1,253 @@
+//! The background worker: sends the mail outbox, writes reminders and digests, purges what is
+//! kept no longer than needed. Each periodic job records its period in `job_runs`, so that it
+//! runs once per period even with several workers or after a restart.
+
+use crate::audit::{self, Act, Actor, Channel};
+use crate::db::models::{Candidate, JobRun, Organisation, Placement, SavedSearch, Task, User};
+use crate::db::schema::{candidates, contact_moments, job_runs, matches, organisations, placements, saved_searches, tasks, users};
+use crate::db::{now, DbConnection};
+use crate::domain::PlacementKind;
+use crate::error::AppError;
+use crate::mail::{self, templates as mt, Recipient};
+use crate::state::AppState;
+use crate::web::api::search::{placement_query, PlacementSearchParams};
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use std::collections::HashMap;
+
+/// Starts the worker on the current runtime.
+pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
+    let every = std::time::Duration::from_secs(state.config.worker_interval_secs.max(1));
+    actix_web::rt::spawn(async move {
+        let mut last_periodic: Option<std::time::Instant> = None;
+        loop {
+            if let Err(e) = mail::deliver_due(&state, now()).await {
+                log::error!("mail worker: {e:#}");
+            }
+            // Reminders and digests: every 10 minutes is plenty (each runs once per period).
+            if last_periodic.map(|t| t.elapsed().as_secs() >= 600).unwrap_or(true) {
+                last_periodic = Some(std::time::Instant::now());
+                match run_periodic(&state, chrono::Utc::now().date_naive()).await {
+                    Ok(r) if r != Periodic::default() => log::info!("jobs: {r:?}"),
+                    Ok(_) => {}
+                    Err(e) => log::error!("jobs: {e:#}"),
+                }
+            }
+            tokio::time::sleep(every).await;
+        }
+    })
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Periodic {
+    pub retention_reminders: usize,
+    pub contact_digests: usize,
+    pub placement_digests: usize,
+    pub audit_purged: usize,
+    pub mail_purged: usize,
+}
+
+/// Claims a job for a period; false when it already ran.
+fn claim(conn: &mut DbConnection, job: &str, period: &str) -> Result<bool, AppError> {
+    let done: i64 = job_runs::table.filter(job_runs::job.eq(job)).filter(job_runs::period.eq(period)).count().get_result(conn)?;
+    if done > 0 {
+        return Ok(false);
+    }
+    match diesel::insert_into(job_runs::table).values(&JobRun { job: job.into(), period: period.into(), created_at: now() }).execute(conn) {
+        Ok(_) => Ok(true),
+        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn url(st: &AppState, path: &str) -> String {
+    format!("{}{}", st.config.public_url.trim_end_matches('/'), path)
+}
+
+/// Runs the periodic jobs for `today`.
+pub async fn run_periodic(st: &AppState, today: NaiveDate) -> anyhow::Result<Periodic> {
+    let mut r = Periodic::default();
+    let s = st.clone();
+    r.retention_reminders = st.tx(move |conn| retention_reminders(conn, &s, today)).await?;
+    let s = st.clone();
+    r.contact_digests = st.tx(move |conn| contact_digests(conn, &s, today)).await?;
+    r.placement_digests = placement_digests(st, today).await?;
+    let days = st.config.audit_retention_days;
+    let (a, m) = st
+        .tx(move |conn| {
+            if !claim(conn, "purge", &today.to_string())? {
+                return Ok((0, 0));
+            }
+            Ok((audit::purge(conn, days)?, mail::purge_sent(conn, 90)?))
+        })
+        .await?;
+    r.audit_purged = a;
+    r.mail_purged = m;
+    Ok(r)
+}
+
+/// Reminds the klantmanager of each retention check that has come due (once per task).
+fn retention_reminders(conn: &mut DbConnection, st: &AppState, today: NaiveDate) -> Result<usize, AppError> {
+    let due: Vec<Task> = tasks::table
+        .filter(tasks::kind.eq_any(["retention_6", "retention_12"]))
+        .filter(tasks::done_at.is_null())
+        .filter(tasks::reminded_at.is_null())
+        .filter(tasks::due_on.le(today))
+        .select(Task::as_select())
+        .load(conn)?;
+    let mut n = 0;
+    for t in due {
+        diesel::update(tasks::table.find(&t.id)).set(tasks::reminded_at.eq(Some(now()))).execute(conn)?;
+        let (Some(km), Some(cid)) = (&t.klantmanager_id, &t.candidate_id) else { continue };
+        let u: Option<User> = users::table.find(km).select(User::as_select()).first(conn).optional()?;
+        let c: Option<Candidate> = candidates::table.find(cid).select(Candidate::as_select()).first(conn).optional()?;
+        let (Some(u), Some(c)) = (u.filter(|u| u.active), c) else { continue };
+        let (title, org): (String, Option<String>) = match &t.match_id {
+            Some(m) => matches::table.find(m).select((matches::placement_title, matches::organisation_id)).first(conn).optional()?.unwrap_or_default(),
+            None => Default::default(),
+        };
+        let employer = match org {
+            Some(o) => organisations::table.find(o).select(Organisation::as_select()).first(conn).optional()?.map(|o| o.name).unwrap_or_default(),
+            None => String::new(),
+        };
+        let mail = mt::RetentionReminder {
+            name: u.name.clone(),
+            candidate_name: format!("{} {}", c.first_name, c.last_name),
+            placement_title: title,
+            employer,
+            check: if t.kind == "retention_6" { "de controle na 6 maanden".into() } else { "de controle na 12 maanden".into() },
+            due: t.due_on.format("%d-%m-%Y").to_string(),
+            link: url(st, "/api/v1/tasks"),
+        };
+        mail::enqueue(conn, &Recipient { address: u.email.clone(), name: u.name.clone(), role: "klantmanager" }, &mail, Some(&c.id))?;
+        audit::one(conn, &Actor::system(), &c.id, &c.municipality_id, audit::Access { act: Act::Email, what: "nazorgherinnering aan klantmanager", purpose: audit::purpose::BEGELEIDING, channel: Channel::Email })?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Once a week, to every klantmanager with overdue candidates: who had no personal contact in
+/// the last 12 months (contact norm: once a year).
+fn contact_digests(conn: &mut DbConnection, st: &AppState, today: NaiveDate) -> Result<usize, AppError> {
+    let iso = today.iso_week();
+    let week = format!("{}-W{:02}", iso.year(), iso.week());
+    let cutoff = today - chrono::Duration::days(365);
+    let kms: Vec<User> = users::table.filter(users::role.eq("klantmanager")).filter(users::active.eq(true)).select(User::as_select()).load(conn)?;
+    let mut n = 0;
+    for u in kms {
+        let caseload: Vec<Candidate> = candidates::table
+            .filter(candidates::klantmanager_id.eq(&u.id))
+            .filter(candidates::status.eq("actief"))
+            .order((candidates::last_name, candidates::first_name))
+            .select(Candidate::as_select())
+            .load(conn)?;
+        if caseload.is_empty() {
+            continue;
+        }
+        let ids: Vec<&String> = caseload.iter().map(|c| &c.id).collect();
+        let last: HashMap<String, Option<NaiveDate>> = contact_moments::table
+            .filter(contact_moments::candidate_id.eq_any(&ids))
+            .group_by(contact_moments::candidate_id)
+            .select((contact_moments::candidate_id, diesel::dsl::max(contact_moments::contact_date)))
+            .load::<(String, Option<NaiveDate>)>(conn)?
+            .into_iter()
+            .collect();
+        let overdue: Vec<&Candidate> = caseload.iter().filter(|c| last.get(&c.id).copied().flatten().map(|d| d < cutoff).unwrap_or(true)).collect();
+        if overdue.is_empty() || !claim(conn, &format!("contact_digest:{}", u.id), &week)? {
+            continue;
+        }
+        let mail = mt::ContactDigest {
+            name: u.name.clone(),
+            rows: overdue
+                .iter()
+                .map(|c| {
+                    (
+                        format!("{} {}", c.first_name, c.last_name),
+                        last.get(&c.id).copied().flatten().map(|d| d.format("%d-%m-%Y").to_string()).unwrap_or_else(|| "nooit".into()),
+                        url(st, &format!("/api/v1/candidates/{}", c.id)),
+                    )
+                })
+                .collect(),
+            week: week.clone(),
+            link: url(st, "/api/v1/candidates?mine=true"),
+        };
+        mail::enqueue(conn, &Recipient { address: u.email.clone(), name: u.name.clone(), role: "klantmanager" }, &mail, None)?;
+        let subjects: Vec<(&str, Option<&str>)> = overdue.iter().map(|c| (c.id.as_str(), Some(c.municipality_id.as_str()))).collect();
+        audit::record(conn, &Actor::system(), &subjects, audit::Access { act: Act::Email, what: "naam in overzicht contactnorm", purpose: audit::purpose::BEGELEIDING, channel: Channel::Email })?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Once a day, to each candidate with a saved search who allows e-mail: the placements published
+/// since the last message that fit the search.
+async fn placement_digests(st: &AppState, today: NaiveDate) -> anyhow::Result<usize> {
+    let rows: Vec<(SavedSearch, Candidate)> = st
+        .db(|conn| {
+            Ok(saved_searches::table
+                .inner_join(candidates::table)
+                .filter(candidates::consent_email.eq(true))
+                .filter(candidates::status.eq("actief"))
+                .select((SavedSearch::as_select(), Candidate::as_select()))
+                .load(conn)?)
+        })
+        .await?;
+    let mut n = 0;
+    for (s, c) in rows {
+        let Some(email) = c.email.clone().filter(|e| !e.trim().is_empty()) else { continue };
+        let mut q: PlacementSearchParams = serde_json::from_str(&s.query).unwrap_or_default();
+        q.limit = Some(100);
+        q.offset = None;
+        let Ok(pq) = placement_query(st, &q, false) else { continue };
+        let search = st.search.clone();
+        let hits = actix_web::web::block(move || search.search_placements(&pq)).await??;
+        let ids: Vec<String> = hits.hits.into_iter().map(|(id, _)| id).collect();
+        let since: NaiveDateTime = s.last_sent_at;
+        let st2 = st.clone();
+        let cid = c.id.clone();
+        let sent = st
+            .tx(move |conn| {
+                if !claim(conn, &format!("placement_digest:{cid}"), &today.to_string())? {
+                    return Ok(false);
+                }
+                let fresh: Vec<(Placement, Organisation)> = placements::table
+                    .inner_join(organisations::table)
+                    .filter(placements::id.eq_any(&ids))
+                    .filter(placements::created_at.gt(since))
+                    .order(placements::created_at.desc())
+                    .limit(20)
+                    .select((Placement::as_select(), Organisation::as_select()))
+                    .load(conn)?;
+                if fresh.is_empty() {
+                    return Ok(false);
+                }
+                let rd = st2.refdata();
+                let mail = mt::PlacementDigest {
+                    name: c.first_name.clone(),
+                    rows: fresh
+                        .iter()
+                        .map(|(p, o)| mt::PlacementLine {
+                            title: p.title.clone(),
+                            kind: PlacementKind::parse(&p.kind).map(|k| k.label_nl().to_string()).unwrap_or_default(),
+                            employer: o.name.clone(),
+                            place: rd.pc4.get(&p.pc4).map(|x| x.place.clone()).unwrap_or_else(|| p.pc4.clone()),
+                            hours: format!("{} tot {}", p.hours_min, p.hours_max),
+                            link: url(&st2, &format!("/api/v1/placements/{}", p.id)),
+                        })
+                        .collect(),
+                    link: url(&st2, "/"),
+                    stop_link: url(&st2, "/api/v1/me/saved-search"),
+                };
+                let to = Recipient { address: email.clone(), name: format!("{} {}", c.first_name, c.last_name), role: "kandidaat" };
+                mail::enqueue(conn, &to, &mail, Some(&c.id))?;
+                audit::one(conn, &Actor::system(), &c.id, &c.municipality_id, audit::Access { act: Act::Email, what: "nieuwe plekken (bewaarde zoekopdracht)", purpose: audit::purpose::BERICHT, channel: Channel::Email })?;
+                diesel::update(saved_searches::table.find(&c.id)).set(saved_searches::last_sent_at.eq(now())).execute(conn)?;
+                Ok(true)
+            })
+            .await?;
+        if sent {
+            n += 1;
+        }
+    }
+    Ok(n)
+}

@@ -1,0 +1,690 @@
+//! The match workflow end to end: lifecycle with staged disclosure, consent withdrawal, e-mail
+//! through a real SMTP server (aiosmtpd) including an outage, audit completeness, the employer
+//! rate limit, erasure, and the reminder and digest jobs.
+
+use crate::common::{self, PW};
+use actix_web::http::StatusCode;
+use diesel::prelude::*;
+use opstap::db::schema::*;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+
+const FIRST: &str = "Zwaantje";
+const LAST: &str = "Quirijnsen";
+const EMAIL: &str = "zwaantje.q@example.org";
+const PHONE: &str = "06-98765432";
+
+/// The people and records of one workflow test.
+struct Setup {
+    km: String,
+    cand: String,
+    emp: String,
+    candidate_id: String,
+    placement_id: String,
+    org_email: String,
+}
+
+/// kandidaat1@lochem.demo with distinctive personal data, its klantmanager, and a fresh
+/// placement of a verified employer nearby.
+async fn setup<S, B>(app: &common::TestApp<S>) -> Setup
+where
+    S: actix_web::dev::Service<actix_http::Request, Response = actix_web::dev::ServiceResponse<B>, Error = actix_web::Error>,
+    B: actix_web::body::MessageBody,
+{
+    let cand = app.login("kandidaat1@lochem.demo").await;
+    let (_, me) = app.get("/api/v1/me", Some(&cand)).await;
+    let candidate_id = me["candidate_id"].as_str().expect("candidate id").to_string();
+    let cid = candidate_id.clone();
+    let (km_email, pc4) = app
+        .db(move |conn| {
+            diesel::update(candidates::table.find(&cid))
+                .set((
+                    candidates::first_name.eq(FIRST),
+                    candidates::last_name.eq(LAST),
+                    candidates::email.eq(Some(EMAIL)),
+                    candidates::phone.eq(Some(PHONE)),
+                    candidates::birth_date.eq(chrono::NaiveDate::from_ymd_opt(1984, 2, 29).unwrap()),
+                    candidates::consent_email.eq(true),
+                    candidates::consent_anonymous_profile.eq(true),
+                    candidates::consent_matching.eq(true),
+                    candidates::status.eq("actief"),
+                    candidates::beschut_werk_indicatie.eq(false),
+                ))
+                .execute(conn)
+                .unwrap();
+            candidates::table
+                .inner_join(users::table.on(users::id.eq(candidates::klantmanager_id)))
+                .filter(candidates::id.eq(&cid))
+                .select((users::email, candidates::pc4))
+                .first::<(String, String)>(conn)
+                .unwrap()
+        })
+        .await;
+    let km = app.login(&km_email).await;
+    let emp = app.login("werkgever1@demo.nl").await;
+    let mut body = common::placement_body(None);
+    body["pc4"] = json!(pc4);
+    body["title"] = json!("Werkervaringsplaats groenonderhoud (workflowtest)");
+    let (s, p) = app.post("/api/v1/placements", Some(&emp), body).await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let placement_id = p["id"].as_str().unwrap().to_string();
+    let pid = placement_id.clone();
+    let org_email = app
+        .db(move |conn| {
+            placements::table
+                .inner_join(organisations::table)
+                .filter(placements::id.eq(&pid))
+                .select(organisations::contact_email)
+                .first::<String>(conn)
+                .unwrap()
+        })
+        .await;
+    Setup { km, cand, emp, candidate_id, placement_id, org_email }
+}
+
+fn has_personal_data(v: &str) -> Vec<&'static str> {
+    let mut found = vec![];
+    for (what, needle) in [("first name", FIRST), ("last name", LAST), ("email", EMAIL), ("phone", PHONE), ("birth date", "1984-02-29"), ("birth date", "29-02-1984")] {
+        if v.contains(needle) {
+            found.push(what);
+        }
+    }
+    found
+}
+
+async fn act<S, B>(app: &common::TestApp<S>, token: &str, id: &str, body: Value) -> (StatusCode, Value)
+where
+    S: actix_web::dev::Service<actix_http::Request, Response = actix_web::dev::ServiceResponse<B>, Error = actix_web::Error>,
+    B: actix_web::body::MessageBody,
+{
+    app.post(&format!("/api/v1/matches/{id}/actions"), Some(token), body).await
+}
+
+/// Proposes, lets the candidate accept and the employer show interest; returns (match id, version).
+async fn to_interested<S, B>(app: &common::TestApp<S>, s: &Setup) -> (String, i64)
+where
+    S: actix_web::dev::Service<actix_http::Request, Response = actix_web::dev::ServiceResponse<B>, Error = actix_web::Error>,
+    B: actix_web::body::MessageBody,
+{
+    let (st, m) = app
+        .post(
+            "/api/v1/matches",
+            Some(&s.km),
+            json!({"candidate_id": s.candidate_id, "placement_id": s.placement_id, "instruments": {"job_coach": true}, "note": "Ik denk dat dit goed bij je past."}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{m}");
+    let id = m["id"].as_str().unwrap().to_string();
+    assert_eq!(m["status"], "proposed");
+    let (st, m) = act(app, &s.cand, &id, json!({"action": "accept", "version": 1})).await;
+    assert_eq!(st, StatusCode::OK, "{m}");
+    let (st, m) = act(app, &s.emp, &id, json!({"action": "interested", "version": m["version"]})).await;
+    assert_eq!(st, StatusCode::OK, "{m}");
+    (id, m["version"].as_i64().unwrap())
+}
+
+#[actix_web::test]
+async fn lifecycle_with_staged_disclosure_checked_transitions_and_follow_up() {
+    let app = common::app().await;
+    let s = setup(&app).await;
+    let (st, m) = app
+        .post("/api/v1/matches", Some(&s.km), json!({"candidate_id": s.candidate_id, "placement_id": s.placement_id, "instruments": {"job_coach": true}, "note": "Past goed."}))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{m}");
+    let id = m["id"].as_str().unwrap().to_string();
+    // The same pair twice: 409.
+    let (st, _) = app.post("/api/v1/matches", Some(&s.km), json!({"candidate_id": s.candidate_id, "placement_id": s.placement_id})).await;
+    assert_eq!(st, StatusCode::CONFLICT);
+    // Before the candidate consents the employer does not even see the match.
+    let (st, _) = app.get(&format!("/api/v1/matches/{id}"), Some(&s.emp)).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (_, list) = app.get("/api/v1/matches", Some(&s.emp)).await;
+    assert_eq!(list["total"], 0, "{list}");
+    // The employer cannot answer yet; the candidate sees its proposal with the next steps.
+    let (st, _) = act(&app, &s.emp, &id, json!({"action": "interested", "version": 1})).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (st, mine) = app.get(&format!("/api/v1/matches/{id}"), Some(&s.cand)).await;
+    assert_eq!(st, StatusCode::OK);
+    let next: Vec<&str> = mine["next"].as_array().unwrap().iter().map(|n| n["action"].as_str().unwrap()).collect();
+    assert_eq!(next, vec!["accept", "decline"], "{mine}");
+    // An illegal transition: 409 with the allowed ones.
+    let (st, e) = act(&app, &s.km, &id, json!({"action": "introduce", "version": 1, "introduction_date": "2099-01-01"})).await;
+    assert_eq!(st, StatusCode::CONFLICT, "{e}");
+    assert_eq!(e["code"], "invalid_transition");
+    assert_eq!(e["status"], "proposed");
+    let allowed: Vec<&str> = e["allowed"].as_array().unwrap().iter().map(|a| a["to"].as_str().unwrap()).collect();
+    assert_eq!(allowed, vec!["accepted", "declined", "withdrawn"]);
+    // The employer may not take the candidate's decision.
+    let (st, _) = act(&app, &s.cand, &id, json!({"action": "interested", "version": 1})).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    // Candidate consents.
+    let (st, m) = act(&app, &s.cand, &id, json!({"action": "accept", "version": 1})).await;
+    assert_eq!(st, StatusCode::OK, "{m}");
+    assert_eq!(m["status"], "accepted");
+    // A stale version: 409, nothing changes.
+    let (st, e) = act(&app, &s.cand, &id, json!({"action": "withdraw_consent", "version": 1})).await;
+    assert_eq!(st, StatusCode::CONFLICT, "{e}");
+    assert_eq!(e["code"], "conflict");
+    // The employer now sees the anonymous profile, package and net cost, and nothing personal.
+    let (st, em) = app.get(&format!("/api/v1/matches/{id}"), Some(&s.emp)).await;
+    assert_eq!(st, StatusCode::OK, "{em}");
+    assert!(em["candidate"].is_null(), "{em}");
+    assert!(em["profile"]["reference"].as_str().unwrap().starts_with("K-"));
+    assert!(em["package"].is_object());
+    assert!(em["note"].is_null());
+    assert_eq!(has_personal_data(&em.to_string()), Vec::<&str>::new(), "{em}");
+    assert!(!em.to_string().contains(&s.candidate_id), "the employer learns no candidate id");
+    let (_, el) = app.get("/api/v1/matches", Some(&s.emp)).await;
+    assert_eq!(el["total"], 1);
+    assert_eq!(has_personal_data(&el.to_string()), Vec::<&str>::new());
+    // Employer interested: still no disclosure (the klantmanager has not consented yet).
+    let (st, m) = act(&app, &s.emp, &id, json!({"action": "interested", "version": em["version"]})).await;
+    assert_eq!(st, StatusCode::OK, "{m}");
+    assert!(m["candidate"].is_null());
+    // Introduce: date required and not in the past.
+    let v = m["version"].clone();
+    let (st, e) = act(&app, &s.km, &id, json!({"action": "introduce", "version": v})).await;
+    common::assert_field_error(st, &e, "introduction_date");
+    let (st, e) = act(&app, &s.km, &id, json!({"action": "introduce", "version": v, "introduction_date": "2001-01-01"})).await;
+    common::assert_field_error(st, &e, "introduction_date");
+    let (st, m) = act(&app, &s.km, &id, json!({"action": "introduce", "version": v, "introduction_date": "2099-03-01"})).await;
+    assert_eq!(st, StatusCode::OK, "{m}");
+    assert_eq!(m["status"], "introduced");
+    // Disclosed: the employer sees name and contact details.
+    let (_, em) = app.get(&format!("/api/v1/matches/{id}"), Some(&s.emp)).await;
+    assert_eq!(em["candidate"]["first_name"], FIRST, "{em}");
+    assert_eq!(em["candidate"]["email"], EMAIL);
+    assert!(em["disclosed"].as_bool().unwrap());
+    // Outcome: a trial placement beyond 2 months is refused, within it accepted.
+    let v = m["version"].clone();
+    let (st, e) = act(&app, &s.km, &id, json!({"action": "start_trial", "version": v, "start_date": "2099-03-10", "trial_end_date": "2099-06-10"})).await;
+    common::assert_field_error(st, &e, "trial_end_date");
+    let (st, m) = act(&app, &s.km, &id, json!({"action": "start_trial", "version": v, "start_date": "2099-03-10", "trial_end_date": "2099-05-10"})).await;
+    assert_eq!(st, StatusCode::OK, "{m}");
+    let (st, e) = act(&app, &s.km, &id, json!({"action": "extend_trial", "version": m["version"], "trial_end_date": "2099-09-11"})).await;
+    common::assert_field_error(st, &e, "trial_end_date");
+    let (st, m) = act(&app, &s.km, &id, json!({"action": "extend_trial", "version": m["version"], "trial_end_date": "2099-09-10"})).await;
+    assert_eq!(st, StatusCode::OK, "{m}");
+    // Start: contract type from the list, hours, tasks for the klantmanager.
+    let (st, e) = act(&app, &s.km, &id, json!({"action": "start", "version": m["version"], "start_date": "2099-09-11", "contract_type": "freelance", "hours_per_week": 24})).await;
+    common::assert_field_error(st, &e, "contract_type");
+    let (st, m) = act(
+        &app,
+        &s.km,
+        &id,
+        json!({"action": "start", "version": m["version"], "start_date": "2099-09-11", "contract_type": "onbetaald", "hours_per_week": 24, "instruments_granted": ["job_coach"]}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{m}");
+    assert_eq!(m["status"], "started");
+    let next: Vec<&str> = m["next"].as_array().unwrap().iter().map(|n| n["action"].as_str().unwrap()).collect();
+    assert_eq!(next, vec!["withdraw_consent"], "after the start only a withdrawal of consent (recorded for the candidate) remains");
+    let (_, tasks) = app.get("/api/v1/tasks", Some(&s.km)).await;
+    let kinds: Vec<(&str, &str)> = tasks.as_array().unwrap().iter().filter(|t| t["match_id"] == id.as_str()).map(|t| (t["kind"].as_str().unwrap(), t["due_on"].as_str().unwrap())).collect();
+    assert!(kinds.contains(&("retention_6", "2100-03-11")), "{kinds:?}");
+    assert!(kinds.contains(&("retention_12", "2100-09-11")), "{kinds:?}");
+    assert!(kinds.iter().any(|(k, _)| *k == "ladder_update"));
+    // Recording the new ladder step closes the ladder task.
+    let (st, _) = app.post(&format!("/api/v1/candidates/{}/ladder-measurements", s.candidate_id), Some(&s.km), json!({"measured_on": chrono::Utc::now().date_naive().to_string(), "step": 4, "note": "Gestart met werkervaring"})).await;
+    assert_eq!(st, StatusCode::CREATED);
+    let (_, tasks) = app.get("/api/v1/tasks", Some(&s.km)).await;
+    assert!(!tasks.as_array().unwrap().iter().any(|t| t["kind"] == "ladder_update" && t["match_id"] == id.as_str()));
+    // Retention check recorded on the match.
+    let t6 = tasks.as_array().unwrap().iter().find(|t| t["kind"] == "retention_6" && t["match_id"] == id.as_str()).unwrap()["id"].as_str().unwrap().to_string();
+    let (st, e) = app.post(&format!("/api/v1/tasks/{t6}/complete"), Some(&s.km), json!({"result": "misschien"})).await;
+    common::assert_field_error(st, &e, "result");
+    let (st, _) = app.post(&format!("/api/v1/tasks/{t6}/complete"), Some(&s.km), json!({"result": "in_dienst"})).await;
+    assert_eq!(st, StatusCode::OK);
+    let mid = id.clone();
+    let r6: Option<String> = app.db(move |c| matches::table.find(&mid).select(matches::retention_6).first(c).unwrap()).await;
+    assert_eq!(r6.as_deref(), Some("in_dienst"));
+    // The history names who did what.
+    let (_, full) = app.get(&format!("/api/v1/matches/{id}"), Some(&s.km)).await;
+    let ev: Vec<(&str, &str)> = full["events"].as_array().unwrap().iter().map(|e| (e["action"].as_str().unwrap(), e["actor_role"].as_str().unwrap())).collect();
+    assert_eq!(
+        ev,
+        vec![
+            ("propose", "klantmanager"),
+            ("accept", "kandidaat"),
+            ("interested", "werkgever"),
+            ("introduce", "klantmanager"),
+            ("start_trial", "klantmanager"),
+            ("extend_trial", "klantmanager"),
+            ("start", "klantmanager")
+        ]
+    );
+    // Another klantmanager of the municipality may read but not act.
+    let other = if app.state.config.public_url.is_empty() { unreachable!() } else { "klantmanager2@lochem.demo" };
+    let other_tok = app.login(other).await;
+    let (_, me) = app.get("/api/v1/me", Some(&other_tok)).await;
+    if me["id"] != full["klantmanager_id"] {
+        let (st, _) = act(&app, &other_tok, &id, json!({"action": "withdraw", "version": full["version"]})).await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+    }
+}
+
+#[actix_web::test]
+async fn withdrawn_consent_closes_the_employers_view_everywhere() {
+    let app = common::app().await;
+    let s = setup(&app).await;
+    let (id, v) = to_interested(&app, &s).await;
+    let (st, m) = act(&app, &s.km, &id, json!({"action": "introduce", "version": v, "introduction_date": "2099-01-05"})).await;
+    assert_eq!(st, StatusCode::OK, "{m}");
+    let (_, em) = app.get(&format!("/api/v1/matches/{id}"), Some(&s.emp)).await;
+    assert_eq!(em["candidate"]["last_name"], LAST);
+    let (st, m) = act(&app, &s.cand, &id, json!({"action": "withdraw_consent", "version": m["version"]})).await;
+    assert_eq!(st, StatusCode::OK, "{m}");
+    assert_eq!(m["status"], "withdrawn");
+    let (st, em) = app.get(&format!("/api/v1/matches/{id}"), Some(&s.emp)).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(em["candidate"].is_null(), "{em}");
+    assert_eq!(has_personal_data(&em.to_string()), Vec::<&str>::new(), "{em}");
+    let (_, el) = app.get("/api/v1/matches", Some(&s.emp)).await;
+    assert_eq!(has_personal_data(&el.to_string()), Vec::<&str>::new(), "{el}");
+    let (_, pp) = app.get(&format!("/api/v1/placements/{}/proposals?include_excluded=true", s.placement_id), Some(&s.emp)).await;
+    assert_eq!(has_personal_data(&pp.to_string()), Vec::<&str>::new(), "{pp}");
+    // The employer's e-mail after the withdrawal names no one.
+    let pid = s.org_email.clone();
+    let bodies: Vec<(String, String)> = app
+        .db(move |c| {
+            outbox::table
+                .filter(outbox::to_address.eq(&pid))
+                .filter(outbox::kind.eq("outcome"))
+                .select((outbox::body_text, outbox::body_html))
+                .load(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(bodies.len(), 1);
+    assert_eq!(has_personal_data(&format!("{:?}", bodies[0])), Vec::<&str>::new());
+    // Withdrawing twice is refused; nothing further is possible.
+    let (st, _) = act(&app, &s.cand, &id, json!({"action": "withdraw_consent", "version": m["version"]})).await;
+    assert_eq!(st, StatusCode::CONFLICT);
+}
+
+// ------------------------------------------------------------------ SMTP
+
+/// A real SMTP server (aiosmtpd) writing what it receives into a Maildir.
+struct Smtp {
+    child: Option<std::process::Child>,
+    port: u16,
+    dir: PathBuf,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl Smtp {
+    fn start(dir: &Path, port: u16) -> Smtp {
+        // A folder that does not exist yet: aiosmtpd creates the Maildir structure in it.
+        let mut s = Smtp { child: None, port, dir: dir.join("maildir") };
+        s.restart();
+        s
+    }
+    fn restart(&mut self) {
+        let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+        let child = std::process::Command::new(python)
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{}", self.port), "-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(&self.dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start aiosmtpd (pip install aiosmtpd)");
+        self.child = Some(child);
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("aiosmtpd did not start on port {}", self.port);
+    }
+    fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        for _ in 0..50 {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+    /// (To header, decoded message)
+    fn messages(&self) -> Vec<(String, String)> {
+        let mut out = vec![];
+        let Ok(rd) = std::fs::read_dir(self.dir.join("new")) else { return out };
+        for e in rd.flatten() {
+            let raw = std::fs::read_to_string(e.path()).unwrap();
+            let text = decode_qp(&raw);
+            let to = raw.lines().find(|l| l.to_ascii_lowercase().starts_with("to:")).unwrap_or("").to_string();
+            out.push((to, text));
+        }
+        out
+    }
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Decodes quoted-printable (the transfer encoding the platform uses for both parts).
+fn decode_qp(s: &str) -> String {
+    let s = s.replace("=\r\n", "").replace("=\n", "");
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'=' && i + 2 < b.len() {
+            if let Ok(v) = u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[actix_web::test]
+async fn mail_goes_through_a_real_smtp_server_survives_an_outage_and_never_leaks_before_disclosure() {
+    let maildir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut smtp = Smtp::start(maildir.path(), port);
+    let app = common::app_with(|c| c.smtp_url = Some(format!("smtp://127.0.0.1:{port}"))).await;
+    let s = setup(&app).await;
+    let (id, v) = to_interested(&app, &s).await;
+    let now = || opstap::db::now();
+    let d = opstap::mail::deliver_due(&app.state, now()).await.unwrap();
+    let errors: Vec<Option<String>> = app.db(|c| outbox::table.select(outbox::last_error).load(c).unwrap()).await;
+    assert!(d.sent >= 2, "{errors:?}");
+    assert!(d.sent >= 2, "proposal to candidate and employer at least: {d:?}");
+    // Everything the employer got before disclosure is free of personal data.
+    let before = smtp.messages();
+    let to_employer: Vec<&(String, String)> = before.iter().filter(|(to, _)| to.contains(&s.org_email)).collect();
+    assert_eq!(to_employer.len(), 1, "one proposal e-mail to the employer: {:?}", before.iter().map(|m| &m.0).collect::<Vec<_>>());
+    assert!(to_employer[0].1.contains("Kandidaat K-"), "{}", to_employer[0].1);
+    assert_eq!(has_personal_data(&to_employer[0].1), Vec::<&str>::new(), "{}", to_employer[0].1);
+    let to_candidate: Vec<&(String, String)> = before.iter().filter(|(to, _)| to.contains(EMAIL)).collect();
+    assert_eq!(to_candidate.len(), 1);
+    assert!(to_candidate[0].1.contains("Voorstel voor u"), "{}", to_candidate[0].1);
+
+    // The server goes down; the introduction happens meanwhile.
+    smtp.stop();
+    let (st, m) = act(&app, &s.km, &id, json!({"action": "introduce", "version": v, "introduction_date": "2099-02-02"})).await;
+    assert_eq!(st, StatusCode::OK, "{m}");
+    let d = opstap::mail::deliver_due(&app.state, now()).await.unwrap();
+    assert_eq!(d.sent, 0);
+    assert!(d.retried >= 1, "{d:?}");
+    let pending: i64 = app.db(|c| outbox::table.filter(outbox::status.eq("pending")).count().get_result(c).unwrap()).await;
+    assert_eq!(pending, 2, "introduction to employer and candidate wait in the outbox");
+    // Each round tries one message while the server is down; then all wait for their backoff.
+    let d = opstap::mail::deliver_due(&app.state, now()).await.unwrap();
+    assert_eq!((d.sent, d.retried), (0, 1), "{d:?}");
+    let d = opstap::mail::deliver_due(&app.state, now()).await.unwrap();
+    assert_eq!(d, opstap::mail::Delivery::default(), "nothing due during the backoff");
+    let attempts: Vec<i32> = app.db(|c| outbox::table.filter(outbox::status.eq("pending")).select(outbox::attempts).load(c).unwrap()).await;
+    assert_eq!(attempts, vec![1, 1]);
+    // Back up; the retry sends them, once.
+    smtp.restart();
+    let later = now() + chrono::Duration::hours(2);
+    let d = opstap::mail::deliver_due(&app.state, later).await.unwrap();
+    assert_eq!(d.sent, 2, "{d:?}");
+    // A restart of the platform (a new state on the same database) sends nothing again.
+    let mut cfg = app.state.config.as_ref().clone();
+    let other_index = tempfile::tempdir().unwrap();
+    cfg.index_dir = other_index.path().join("index"); // the first process still holds its index lock
+    let (restarted, _) = actix_web::web::block(move || opstap::build_state(cfg, false)).await.unwrap().unwrap();
+    let d = opstap::mail::deliver_due(&restarted, later + chrono::Duration::days(1)).await.unwrap();
+    assert_eq!(d, opstap::mail::Delivery::default());
+    let all = smtp.messages();
+    let sent: i64 = app.db(|c| outbox::table.filter(outbox::status.eq("sent")).count().get_result(c).unwrap()).await;
+    assert_eq!(all.len() as i64, sent, "each sent message arrived exactly once");
+    let mut ids: Vec<String> = all.iter().filter_map(|(_, m)| m.lines().find(|l| l.to_ascii_lowercase().starts_with("message-id:")).map(String::from)).collect();
+    let n = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "no message twice");
+    // After disclosure the employer's introduction names the candidate.
+    let intro: Vec<&(String, String)> = all.iter().filter(|(to, m)| to.contains(&s.org_email) && m.contains("Kennismaking")).collect();
+    assert_eq!(intro.len(), 1);
+    assert!(intro[0].1.contains(FIRST) && intro[0].1.contains(EMAIL) && intro[0].1.contains(PHONE), "{}", intro[0].1);
+    drop(smtp);
+}
+
+// ------------------------------------------------------------------ audit, limits, erasure
+
+async fn audit_count<S, B>(app: &common::TestApp<S>, candidate: &str) -> i64
+where
+    S: actix_web::dev::Service<actix_http::Request, Response = actix_web::dev::ServiceResponse<B>, Error = actix_web::Error>,
+    B: actix_web::body::MessageBody,
+{
+    let c = candidate.to_string();
+    app.db(move |conn| audit_log::table.filter(audit_log::candidate_id.eq(&c)).count().get_result(conn).unwrap()).await
+}
+
+#[actix_web::test]
+async fn every_access_to_personal_data_is_in_the_audit_log_and_the_candidate_sees_who() {
+    let app = common::app().await;
+    let s = setup(&app).await;
+    let c = s.candidate_id.clone();
+    let steps: Vec<(&str, &str, &str, Option<Value>)> = vec![
+        ("klantmanager reads the profile", "GET", "km", None),
+        ("klantmanager lists the caseload", "GET_LIST", "km", None),
+        ("klantmanager reads ladder", "GET_LADDER", "km", None),
+        ("klantmanager reads contacts", "GET_CONTACTS", "km", None),
+        ("klantmanager asks for proposals", "GET_PROPOSALS", "km", None),
+        ("candidate reads itself", "GET", "cand", None),
+        ("klantmanager adds a contact", "POST_CONTACT", "km", Some(json!({"contact_date": chrono::Utc::now().date_naive().to_string(), "channel": "gesprek", "note": "Kennismaking"}))),
+    ];
+    for (what, kind, who, body) in steps {
+        let tok = if who == "km" { &s.km } else { &s.cand };
+        let before = audit_count(&app, &c).await;
+        let (st, v) = match kind {
+            "GET" => app.get(&format!("/api/v1/candidates/{c}"), Some(tok)).await,
+            "GET_LIST" => app.get("/api/v1/candidates?mine=true&limit=500", Some(tok)).await,
+            "GET_LADDER" => app.get(&format!("/api/v1/candidates/{c}/ladder-measurements"), Some(tok)).await,
+            "GET_CONTACTS" => app.get(&format!("/api/v1/candidates/{c}/contact-moments"), Some(tok)).await,
+            "GET_PROPOSALS" => app.get(&format!("/api/v1/candidates/{c}/proposals"), Some(tok)).await,
+            "POST_CONTACT" => app.post(&format!("/api/v1/candidates/{c}/contact-moments"), Some(tok), body.unwrap()).await,
+            _ => unreachable!(),
+        };
+        assert!(st.is_success(), "{what}: {st} {v}");
+        let after = audit_count(&app, &c).await;
+        assert!(after > before, "{what}: no audit entry");
+    }
+    // The match workflow: proposal, e-mails, the employer's anonymous view, disclosure.
+    let before = audit_count(&app, &c).await;
+    let (id, v) = to_interested(&app, &s).await;
+    let (_, _) = app.get(&format!("/api/v1/matches/{id}"), Some(&s.emp)).await;
+    let (st, _) = act(&app, &s.km, &id, json!({"action": "introduce", "version": v, "introduction_date": "2099-01-05"})).await;
+    assert_eq!(st, StatusCode::OK);
+    let cc = c.clone();
+    let rows: Vec<(String, String, String, String)> = app
+        .db(move |conn| {
+            audit_log::table
+                .filter(audit_log::candidate_id.eq(&cc))
+                .order(audit_log::created_at)
+                .select((audit_log::actor_role, audit_log::action, audit_log::what, audit_log::channel))
+                .load(conn)
+                .unwrap()
+        })
+        .await;
+    assert!(rows.len() as i64 > before);
+    let has = |role: &str, action: &str, channel: &str| rows.iter().any(|r| r.0 == role && r.1 == action && r.3 == channel);
+    assert!(has("klantmanager", "create", "api"), "proposal: {rows:?}");
+    assert!(has("klantmanager", "email", "email"), "e-mail to the candidate: {rows:?}");
+    assert!(has("kandidaat", "email", "email"), "e-mail to employer and klantmanager on consent: {rows:?}");
+    assert!(has("werkgever", "view", "api"), "employer's anonymous view: {rows:?}");
+    assert!(has("klantmanager", "disclose", "api"), "disclosure: {rows:?}");
+    // The candidate sees who viewed its data, by name or organisation.
+    let (st, log) = app.get("/api/v1/me/access-log", Some(&s.cand)).await;
+    assert_eq!(st, StatusCode::OK);
+    let who: Vec<&str> = log.as_array().unwrap().iter().map(|e| e["who"].as_str().unwrap()).collect();
+    assert!(who.contains(&"Groenwerk Achterhoek B.V."), "{who:?}");
+    assert!(who.iter().any(|w| w.contains("Klantmanager") || (!w.contains("B.V.") && *w != "Uzelf" && *w != "Opstap")), "{who:?}");
+    // Only the candidate itself has an access log; the beheerder queries the whole log.
+    let (st, _) = app.get("/api/v1/me/access-log", Some(&s.km)).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, _) = app.get("/api/v1/audit-log", Some(&s.km)).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let adm = app.login("beheerder@lochem.demo").await;
+    let (st, page) = app.get(&format!("/api/v1/audit-log?candidate_id={c}&action=disclose"), Some(&adm)).await;
+    assert_eq!(st, StatusCode::OK, "{page}");
+    assert_eq!(page["total"], 1, "{page}");
+    let zut = app.login("beheerder@zutphen.demo").await;
+    let (_, page) = app.get(&format!("/api/v1/audit-log?candidate_id={c}"), Some(&zut)).await;
+    assert_eq!(page["total"], 0, "another municipality's beheerder sees nothing");
+    // Entries are kept at least six months, even if configured shorter.
+    let cc = c.clone();
+    let purged = app
+        .db(move |conn| {
+            diesel::update(audit_log::table.filter(audit_log::candidate_id.eq(&cc)))
+                .set(audit_log::created_at.eq(opstap::db::now() - chrono::Duration::days(170)))
+                .execute(conn)
+                .unwrap();
+            opstap::audit::purge(conn, 30).unwrap()
+        })
+        .await;
+    assert_eq!(purged, 0);
+}
+
+#[actix_web::test]
+async fn employer_profile_views_are_rate_limited() {
+    let app = common::app_with(|c| c.employer_profile_views_per_hour = 3).await;
+    let s = setup(&app).await;
+    let (id, _) = to_interested(&app, &s).await;
+    for i in 0..3 {
+        let (st, _) = app.get(&format!("/api/v1/matches/{id}"), Some(&s.emp)).await;
+        assert_eq!(st, StatusCode::OK, "view {i}");
+    }
+    let req = actix_web::test::TestRequest::get().uri(&format!("/api/v1/matches/{id}")).insert_header(("Authorization", format!("Bearer {}", s.emp)));
+    let (st, headers, body) = app.raw(req).await;
+    assert_eq!(st, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(body["code"], "too_many_requests");
+    let retry: u64 = headers.iter().find(|(k, _)| k == "retry-after").map(|(_, v)| v.parse().unwrap()).expect("Retry-After");
+    assert!((1..=3600).contains(&retry), "{retry}");
+    // Another employer account is not affected; klantmanagers are not limited.
+    let other = app.login("werkgever2@demo.nl").await;
+    let (st, _) = app.get("/api/v1/matches", Some(&other)).await;
+    assert_eq!(st, StatusCode::OK);
+    for _ in 0..5 {
+        let (st, _) = app.get(&format!("/api/v1/matches/{id}"), Some(&s.km)).await;
+        assert_eq!(st, StatusCode::OK);
+    }
+}
+
+#[actix_web::test]
+async fn erasure_removes_the_person_everywhere_and_keeps_anonymous_counts() {
+    let app = common::app().await;
+    let s = setup(&app).await;
+    let (id, v) = to_interested(&app, &s).await;
+    let (st, _) = act(&app, &s.km, &id, json!({"action": "introduce", "version": v, "introduction_date": "2099-01-05"})).await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, _) = app.put("/api/v1/me/saved-search", Some(&s.cand), json!({"kind": "werkervaringsplaats"})).await;
+    assert_eq!(st, StatusCode::OK);
+    let c = s.candidate_id.clone();
+    app.flush_index().await;
+    // A reason is required; the employer and the candidate itself cannot erase.
+    let (st, e) = app.delete(&format!("/api/v1/candidates/{c}"), Some(&s.km)).await;
+    common::assert_field_error(st, &e, "reason");
+    let (st, _) = app.call(actix_web::http::Method::DELETE, &format!("/api/v1/candidates/{c}"), Some(&s.emp), Some(json!({"reason": "verzoek"}))).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, _) = app.call(actix_web::http::Method::DELETE, &format!("/api/v1/candidates/{c}"), Some(&s.cand), Some(json!({"reason": "verzoek"}))).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let ladder_before: i64 = {
+        let c = c.clone();
+        app.db(move |conn| ladder_measurements::table.filter(ladder_measurements::candidate_id.eq(&c)).count().get_result(conn).unwrap()).await
+    };
+    assert!(ladder_before > 0);
+    let (st, e) = app.call(actix_web::http::Method::DELETE, &format!("/api/v1/candidates/{c}"), Some(&s.km), Some(json!({"reason": "Verzoek van betrokkene (AVG art. 17)"}))).await;
+    assert_eq!(st, StatusCode::NO_CONTENT, "{e}");
+    app.flush_index().await;
+    let (st, _) = app.get(&format!("/api/v1/candidates/{c}"), Some(&s.km)).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    // The candidate's own session is gone with the account.
+    let (st, _) = app.get("/api/v1/me", Some(&s.cand)).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    let cc = c.clone();
+    let (cands, outbox_rows, users_rows, audit_rows, saved, logs_with_id, match_row, erased) = app
+        .db(move |conn| {
+            let cands: i64 = candidates::table.filter(candidates::id.eq(&cc)).count().get_result(conn).unwrap();
+            let ob: i64 = outbox::table.filter(outbox::candidate_id.eq(&cc)).count().get_result(conn).unwrap();
+            let us: i64 = users::table.filter(users::candidate_id.eq(&cc)).count().get_result(conn).unwrap();
+            let au: i64 = audit_log::table.filter(audit_log::candidate_id.eq(&cc)).count().get_result(conn).unwrap();
+            let sv: i64 = saved_searches::table.filter(saved_searches::candidate_id.eq(&cc)).count().get_result(conn).unwrap();
+            let pl: i64 = proposal_logs::table.filter(proposal_logs::results.like(format!("%{cc}%")).or(proposal_logs::subject_id.eq(&cc))).count().get_result(conn).unwrap();
+            let m: (Option<String>, Option<String>, String) = matches::table.select((matches::candidate_id, matches::erased_subject_id, matches::status)).first(conn).unwrap();
+            let er: Vec<(String, String)> = erased_subjects::table.select((erased_subjects::id, erased_subjects::ladder_history)).load(conn).unwrap();
+            (cands, ob, us, au, sv, pl, m, er)
+        })
+        .await;
+    assert_eq!((cands, outbox_rows, users_rows, audit_rows, saved, logs_with_id), (0, 0, 0, 0, 0, 0));
+    assert_eq!(match_row.0, None);
+    assert_eq!(match_row.2, "introduced", "the match stays for the monitor");
+    assert_eq!(erased.len(), 1);
+    assert_eq!(match_row.1.as_deref(), Some(erased[0].0.as_str()));
+    let history: Vec<(String, i32)> = serde_json::from_str(&erased[0].1).unwrap();
+    assert_eq!(history.len() as i64, ladder_before);
+    // Not findable in the index.
+    let (_, hits) = app.get("/api/v1/search/candidates?limit=500", Some(&s.km)).await;
+    assert!(!hits.to_string().contains(&c), "still in the index");
+    // The employer's view of the match names no one any more.
+    let (_, em) = app.get("/api/v1/matches", Some(&s.emp)).await;
+    assert_eq!(has_personal_data(&em.to_string()), Vec::<&str>::new(), "{em}");
+    // The erasure itself is logged for the beheerder, under the anonymous id.
+    let adm = app.login("beheerder@lochem.demo").await;
+    let (_, page) = app.get("/api/v1/audit-log?action=erase", Some(&adm)).await;
+    assert_eq!(page["total"], 1, "{page}");
+    assert!(page["items"][0]["what"].as_str().unwrap().contains("AVG art. 17"));
+}
+
+#[actix_web::test]
+async fn reminders_and_digests_are_written_once_per_period() {
+    let app = common::app().await;
+    let s = setup(&app).await;
+    let (id, v) = to_interested(&app, &s).await;
+    let (_, m) = act(&app, &s.km, &id, json!({"action": "introduce", "version": v, "introduction_date": "2099-01-05"})).await;
+    let start = chrono::Utc::now().date_naive();
+    let (st, m) = act(&app, &s.km, &id, json!({"action": "start", "version": m["version"], "start_date": start.to_string(), "contract_type": "onbetaald", "hours_per_week": 20})).await;
+    assert_eq!(st, StatusCode::OK, "{m}");
+    // A saved search, then a new matching placement.
+    let (st, e) = app.put("/api/v1/me/saved-search", Some(&s.cand), json!({"kind": "ruimtevaart"})).await;
+    common::assert_field_error(st, &e, "kind");
+    let (st, ss) = app.put("/api/v1/me/saved-search", Some(&s.cand), json!({"kind": "vrijwilligerswerk"})).await;
+    assert_eq!(st, StatusCode::OK, "{ss}");
+    let mut body = common::placement_body(None);
+    body["kind"] = json!("vrijwilligerswerk");
+    body["title"] = json!("Vrijwilliger buurthuis (digesttest)");
+    body.as_object_mut().unwrap().remove("duration_months");
+    let (st, p) = app.post("/api/v1/placements", Some(&s.emp), body).await;
+    assert_eq!(st, StatusCode::CREATED, "{p}");
+    app.flush_index().await;
+    let in_7_months = start + chrono::Months::new(7);
+    let r = opstap::jobs::run_periodic(&app.state, in_7_months).await.unwrap();
+    assert_eq!(r.retention_reminders, 1, "{r:?}");
+    assert_eq!(r.placement_digests, 1, "{r:?}");
+    assert!(r.contact_digests >= 1, "the demo caseloads have candidates without contact: {r:?}");
+    // Again in the same period: nothing new.
+    let r2 = opstap::jobs::run_periodic(&app.state, in_7_months).await.unwrap();
+    assert_eq!((r2.retention_reminders, r2.contact_digests, r2.placement_digests), (0, 0, 0), "{r2:?}");
+    let kinds: Vec<(String, String, String)> = app.db(|c| outbox::table.select((outbox::kind, outbox::to_address, outbox::body_text)).load(c).unwrap()).await;
+    let digest = kinds.iter().find(|k| k.0 == "placement_digest").expect("placement digest");
+    assert_eq!(digest.1, EMAIL);
+    assert!(digest.2.contains("Vrijwilliger buurthuis (digesttest)"), "{}", digest.2);
+    assert!(!digest.2.contains("workflowtest"), "only placements new since the search was saved: {}", digest.2);
+    let reminder = kinds.iter().find(|k| k.0 == "retention_reminder").expect("reminder");
+    assert!(reminder.2.contains("6 maanden"), "{}", reminder.2);
+    let contact = kinds.iter().find(|k| k.0 == "contact_digest").expect("contact digest");
+    assert!(contact.2.contains("geen persoonlijk contact"), "{}", contact.2);
+    // The next week brings a new contact digest.
+    let r3 = opstap::jobs::run_periodic(&app.state, in_7_months + chrono::Duration::days(7)).await.unwrap();
+    assert!(r3.contact_digests >= 1, "{r3:?}");
+    let _ = PW;
+}
