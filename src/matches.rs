@@ -378,7 +378,7 @@ pub fn load_for(conn: &mut DbConnection, user: &CurrentUser, id: &str) -> AppRes
             user.organisation_verified
                 && user.organisation_id.is_some()
                 && user.organisation_id == m.organisation_id
-                && parse_status(&m)?.visible_to_employer()
+                && parse_status(&m)?.visible_to_employer(m.candidate_decided_at.is_some())
         }
     };
     if ok {
@@ -583,7 +583,7 @@ pub fn act(conn: &mut DbConnection, st: &AppState, user: &CurrentUser, id: &str,
     event(conn, &m.id, action.as_str(), Some(from), to, user, detail)?;
     let actor = Actor::from(user);
     audit::one(conn, &actor, &cand.id, &cand.municipality_id, audit::api(Act::Update, "voorstel (match)", audit::purpose::BEMIDDELING))?;
-    side_effects(conn, st, user, &actor, &u, &cand, action, today)?;
+    side_effects(conn, st, user, &actor, &u, &cand, from, action, today)?;
     Ok(u)
 }
 
@@ -596,7 +596,7 @@ fn months_between(a: NaiveDate, b: NaiveDate) -> f64 {
 
 /// E-mail and tasks caused by an action (inside the same transaction).
 #[allow(clippy::too_many_arguments)]
-fn side_effects(conn: &mut DbConnection, st: &AppState, user: &CurrentUser, actor: &Actor, m: &Match, cand: &Candidate, action: Action, today: NaiveDate) -> AppResult<()> {
+fn side_effects(conn: &mut DbConnection, st: &AppState, user: &CurrentUser, actor: &Actor, m: &Match, cand: &Candidate, from: MatchStatus, action: Action, today: NaiveDate) -> AppResult<()> {
     let org: Option<Organisation> = match &m.organisation_id {
         Some(o) => organisations::table.find(o).select(Organisation::as_select()).first(conn).optional()?,
         None => None,
@@ -734,7 +734,7 @@ fn side_effects(conn: &mut DbConnection, st: &AppState, user: &CurrentUser, acto
                 }
             }
             // To the employer, when it knows of the match; the name only while disclosed.
-            let from_visible = m.employer_decided_at.is_some() || MatchStatus::parse(&m.status).map(|s| s.visible_to_employer()).unwrap_or(false);
+            let from_visible = from.visible_to_employer(m.candidate_decided_at.is_some());
             if let (Some(o), true) = (&org, from_visible) {
                 let about = if disclosed { full_name(cand) } else { format!("kandidaat {reference}") };
                 let mail = mt::Outcome {
@@ -810,8 +810,9 @@ pub fn view(conn: &mut DbConnection, st: &AppState, user: &CurrentUser, m: &Matc
         email: c.candidate.email.clone(),
         phone: c.candidate.phone.clone(),
     });
+    // After a withdrawal of consent the employer keeps only the fact of the match.
     let profile = match (&c, &pl) {
-        (Some(c), Some(p)) if employer || staff => Some(anonymous_profile(st, &rd, &p.placement, c)),
+        (Some(c), Some(p)) if (employer && m.consent_withdrawn_at.is_none()) || staff => Some(anonymous_profile(st, &rd, &p.placement, c)),
         _ => None,
     };
     let chosen: Chosen = serde_json::from_str(&m.instruments).unwrap_or_default();

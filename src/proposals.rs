@@ -90,19 +90,21 @@ pub fn placement_features(p: &PlacementFull, rd: &RefData, sroi: Option<SroiStat
     }
 }
 
-/// SROI state of the contracts these placements are linked to. Realised value counts
-/// placements that actually started; until the match workflow records starts it is 0.
+/// SROI state of the contracts these placements are linked to. Realised value counts the
+/// matches that started (their bouwblok value, recorded at the start).
 pub fn sroi_states(conn: &mut DbConnection, ps: &[PlacementFull]) -> QueryResult<HashMap<String, SroiState>> {
     let ids: Vec<&String> = ps.iter().filter_map(|p| p.placement.sroi_contract_id.as_ref()).collect();
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
     let cs: Vec<SroiContract> = sroi_contracts::table.filter(sroi_contracts::id.eq_any(&ids)).select(SroiContract::as_select()).load(conn)?;
+    let realised = crate::db::queries::sroi_realised(conn, &ids)?;
     Ok(cs
         .into_iter()
         .map(|c| {
             let obligation = (c.contract_value_cents as f64 * c.percentage / 100.0).round() as i64;
-            (c.id.clone(), SroiState { contract_id: c.id, reference: c.reference, obligation_cents: obligation, realised_cents: 0 })
+            let realised_cents = realised.get(&c.id).copied().unwrap_or(0);
+            (c.id.clone(), SroiState { contract_id: c.id, reference: c.reference, obligation_cents: obligation, realised_cents })
         })
         .collect())
 }

@@ -688,3 +688,82 @@ async fn reminders_and_digests_are_written_once_per_period() {
     assert!(r3.contact_digests >= 1, "{r3:?}");
     let _ = PW;
 }
+
+#[actix_web::test]
+async fn turning_off_the_anonymous_profile_withdraws_every_standing_consent() {
+    // The employer looks at up to 100 profiles twice here: more than the default hourly limit.
+    let app = common::app_with(|c| c.employer_profile_views_per_hour = 1000).await;
+    let s = setup(&app).await;
+    let (id, v) = to_interested(&app, &s).await;
+    let (st, _) = act(&app, &s.km, &id, json!({"action": "introduce", "version": v, "introduction_date": "2099-01-05"})).await;
+    assert_eq!(st, StatusCode::OK);
+    // A second proposal the klantmanager withdraws before the candidate answered: the employer
+    // never learns of it, not even by e-mail.
+    let mut body = common::placement_body(None);
+    body["title"] = json!("Tweede plek (nooit gezien)");
+    let (_, p2) = app.post("/api/v1/placements", Some(&s.emp), body).await;
+    let (st, m2) = app.post("/api/v1/matches", Some(&s.km), json!({"candidate_id": s.candidate_id, "placement_id": p2["id"]})).await;
+    assert_eq!(st, StatusCode::CREATED, "{m2}");
+    let id2 = m2["id"].as_str().unwrap().to_string();
+    let (st, _) = act(&app, &s.km, &id2, json!({"action": "withdraw", "version": 1, "reason": "Toch niet passend"})).await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, _) = app.get(&format!("/api/v1/matches/{id2}"), Some(&s.emp)).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let org = s.org_email.clone();
+    let n: i64 = app.db(move |c| outbox::table.filter(outbox::to_address.eq(&org)).filter(outbox::body_text.like("%Tweede plek%")).count().get_result(c).unwrap()).await;
+    assert_eq!(n, 0, "no mail to the employer about a match it never saw");
+    let (_, before) = app.get(&format!("/api/v1/matches/{id}"), Some(&s.emp)).await;
+    let reference = before["profile"]["reference"].as_str().expect("reference").to_string();
+    app.flush_index().await;
+    let url = format!("/api/v1/placements/{}/proposals?include_excluded=true&limit=100", s.placement_id);
+    let (_, pp) = app.get(&url, Some(&s.emp)).await;
+    let refs: Vec<&str> = pp["proposals"].as_array().unwrap().iter().filter_map(|p| p["profile"]["reference"].as_str()).collect();
+    assert!(refs.contains(&reference.as_str()), "proposed to the employer before: {refs:?}");
+    // The candidate turns off its anonymous profile.
+    let (st, e) = app.put("/api/v1/me/consents", Some(&s.cand), json!({"consent_anonymous_profile": "nee"})).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    let (st, c) = app.put("/api/v1/me/consents", Some(&s.cand), json!({"consent_anonymous_profile": false})).await;
+    assert_eq!(st, StatusCode::OK, "{c}");
+    assert_eq!(c["withdrawn_matches"], json!([id]));
+    assert_eq!(c["consent_email"], true, "left out = kept");
+    let (_, em) = app.get(&format!("/api/v1/matches/{id}"), Some(&s.emp)).await;
+    assert!(em["candidate"].is_null() && em["profile"].is_null() && em["consent_withdrawn"] == true, "{em}");
+    app.flush_index().await;
+    let (_, pp) = app.get(&format!("/api/v1/placements/{}/proposals?include_excluded=true&limit=100", s.placement_id), Some(&s.emp)).await;
+    let refs: Vec<&str> = pp["proposals"].as_array().unwrap().iter().filter_map(|p| p["profile"]["reference"].as_str()).collect();
+    assert!(!refs.is_empty(), "others are still proposed: {pp}");
+    assert!(!refs.contains(&reference.as_str()), "no longer proposed to the employer");
+    // Only the candidate changes its own consents.
+    let (st, _) = app.put("/api/v1/me/consents", Some(&s.km), json!({"consent_email": false})).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+}
+
+#[actix_web::test]
+async fn a_start_under_an_sroi_contract_adds_its_bouwblok_value() {
+    let app = common::app().await;
+    let mut s = setup(&app).await;
+    // The logistics employer has the demo SROI contract (obligation 5% of € 450.000 = € 22.500).
+    s.emp = app.login("werkgever3@demo.nl").await;
+    let (_, contracts) = app.get("/api/v1/sroi-contracts", Some(&s.emp)).await;
+    let contract = contracts[0].clone();
+    assert_eq!(contract["obligation_cents"], 2_250_000);
+    assert_eq!(contract["realised_cents"], 0);
+    let mut body = common::placement_body(None);
+    body["title"] = json!("Magazijnmedewerker (SROI-test)");
+    body["sroi_contract_id"] = contract["id"].clone();
+    body["hours_max"] = json!(36);
+    let (st, p) = app.post("/api/v1/placements", Some(&s.emp), body).await;
+    assert_eq!(st, StatusCode::CREATED, "{p}");
+    s.placement_id = p["id"].as_str().unwrap().to_string();
+    let (id, v) = to_interested(&app, &s).await;
+    let (_, m) = act(&app, &s.km, &id, json!({"action": "introduce", "version": v, "introduction_date": chrono::Utc::now().date_naive().to_string()})).await;
+    let start = chrono::NaiveDate::parse_from_str(contract["period_start"].as_str().unwrap(), "%Y-%m-%d").unwrap().max(chrono::Utc::now().date_naive());
+    let (st, m) = act(&app, &s.km, &id, json!({"action": "start", "version": m["version"], "start_date": start.to_string(), "contract_type": "onbepaalde_tijd", "hours_per_week": 36})).await;
+    assert_eq!(st, StatusCode::OK, "{m}");
+    // Participatiewet € 40.000 + permanent contract € 10.000, 36 of 36 hours, 12 months (the
+    // contract runs two more years); the candidate is 42: no 50+ bonus.
+    assert_eq!(m["sroi_value_cents"], 5_000_000, "{m}");
+    let (_, c) = app.get(&format!("/api/v1/sroi-contracts/{}", contract["id"].as_str().unwrap()), Some(&s.emp)).await;
+    assert_eq!(c["realised_cents"], 5_000_000, "{c}");
+    assert_eq!(c["met_pct"], 222.2);
+}

@@ -176,6 +176,26 @@ pub fn candidate_full(conn: &mut DbConnection, id: &str) -> QueryResult<Option<C
     })
 }
 
+/// Realised SROI value per contract: the bouwblok values recorded on started matches.
+pub fn sroi_realised(conn: &mut DbConnection, contract_ids: &[&String]) -> QueryResult<HashMap<String, i64>> {
+    use crate::db::schema::matches;
+    if contract_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(Option<String>, Option<i64>)> = matches::table
+        .filter(matches::sroi_contract_id.eq_any(contract_ids))
+        .filter(matches::status.eq("started"))
+        .select((matches::sroi_contract_id, matches::sroi_value_cents))
+        .load(conn)?;
+    let mut out = HashMap::new();
+    for (c, v) in rows {
+        if let (Some(c), Some(v)) = (c, v) {
+            *out.entry(c).or_insert(0) += v;
+        }
+    }
+    Ok(out)
+}
+
 pub fn get_setting(conn: &mut DbConnection, key: &str) -> QueryResult<Option<String>> {
     app_settings::table.find(key).select(app_settings::value).first(conn).optional()
 }

@@ -79,9 +79,11 @@ impl MatchStatus {
     pub fn is_closed(self) -> bool {
         matches!(self, MatchStatus::Declined | MatchStatus::NotInterested | MatchStatus::NotStarted | MatchStatus::Withdrawn | MatchStatus::Started)
     }
-    /// The employer may know of the match once the candidate has consented to an introduction.
-    pub fn visible_to_employer(self) -> bool {
-        !matches!(self, MatchStatus::Proposed | MatchStatus::Declined)
+    /// The employer may know of the match once the candidate has consented to an introduction
+    /// (`candidate_consented`: the match went through `accepted`; a match withdrawn before that
+    /// stays unknown to the employer).
+    pub fn visible_to_employer(self, candidate_consented: bool) -> bool {
+        candidate_consented && !matches!(self, MatchStatus::Proposed | MatchStatus::Declined)
     }
 }
 

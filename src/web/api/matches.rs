@@ -28,6 +28,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/tasks", web::get().to(list_tasks))
         .route("/tasks/{id}/complete", web::post().to(complete_task))
         .route("/me/access-log", web::get().to(my_access_log))
+        .route("/me/consents", web::put().to(put_consents))
         .route("/me/saved-search", web::get().to(get_saved_search))
         .route("/me/saved-search", web::put().to(put_saved_search))
         .route("/me/saved-search", web::delete().to(delete_saved_search))
@@ -98,7 +99,11 @@ pub async fn list(state: web::Data<AppState>, user: CurrentUser, q: web::Query<M
                     Role::Kandidaat => b = b.filter(matches::candidate_id.eq(user.candidate_id.clone().unwrap_or_else(|| "-".into()))),
                     Role::Werkgever => {
                         let org = if user.organisation_verified { user.organisation_id.clone().unwrap_or_else(|| "-".into()) } else { "-".into() };
-                        b = b.filter(matches::organisation_id.eq(org)).filter(matches::status.ne_all(["proposed", "declined"]));
+                        // Only matches the candidate consented to (see `MatchStatus::visible_to_employer`).
+                        b = b
+                            .filter(matches::organisation_id.eq(org))
+                            .filter(matches::candidate_decided_at.is_not_null())
+                            .filter(matches::status.ne_all(["proposed", "declined"]));
                     }
                 }
                 if !statuses.is_empty() {
@@ -531,4 +536,77 @@ pub async fn delete_saved_search(state: web::Data<AppState>, user: CurrentUser) 
     let cid = user.candidate_id.clone().ok_or(AppError::Forbidden)?;
     state.tx(move |conn| Ok(diesel::delete(saved_searches::table.find(&cid)).execute(conn)?)).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+// ---------------------------------------------------------------- the candidate's consents
+
+/// The candidate's own consents. Leave a field out to keep it.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentsInput {
+    /// May the matcher look for work for me?
+    pub consent_matching: Option<bool>,
+    /// May employers see my anonymous profile in proposals?
+    pub consent_anonymous_profile: Option<bool>,
+    /// May Opstap send me e-mail?
+    pub consent_email: Option<bool>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ConsentsView {
+    pub consent_matching: bool,
+    pub consent_anonymous_profile: bool,
+    pub consent_email: bool,
+    /// Matches whose consent to an introduction was withdrawn by this change.
+    pub withdrawn_matches: Vec<String>,
+}
+
+/// Changes the candidate's consents. Turning off matching or the anonymous profile also
+/// withdraws the consent to every introduction still standing: from then on no employer gets
+/// personal data of the candidate.
+#[utoipa::path(put, path = "/api/v1/me/consents", tag = "me", request_body = ConsentsInput,
+    responses((status = 200, body = ConsentsView), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn put_consents(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<ConsentsInput>) -> AppResult<HttpResponse> {
+    user.require(&[Role::Kandidaat])?;
+    let cid = user.candidate_id.clone().ok_or(AppError::Forbidden)?;
+    let input = body.0;
+    let st = state.get_ref().clone();
+    let c2 = cid.clone();
+    let v = state
+        .tx(move |conn| {
+            use crate::db::schema::candidates;
+            let cur: crate::db::models::Candidate = crate::web::api::candidates::authorize(conn, &user, &c2, crate::web::api::candidates::Access::Read, "toestemmingen")?;
+            let matching = input.consent_matching.unwrap_or(cur.consent_matching);
+            let anonymous = input.consent_anonymous_profile.unwrap_or(cur.consent_anonymous_profile);
+            let email = input.consent_email.unwrap_or(cur.consent_email);
+            diesel::update(candidates::table.find(&c2))
+                .set((
+                    candidates::consent_matching.eq(matching),
+                    candidates::consent_anonymous_profile.eq(anonymous),
+                    candidates::consent_email.eq(email),
+                    candidates::version.eq(cur.version + 1),
+                    candidates::updated_at.eq(now()),
+                ))
+                .execute(conn)?;
+            audit::one(conn, &Actor::from(&user), &c2, &cur.municipality_id, audit::api(Act::Update, "toestemmingen", audit::purpose::EIGEN_GEGEVENS))?;
+            let mut withdrawn = vec![];
+            if !matching || !anonymous {
+                let open: Vec<Match> = matches::table
+                    .filter(matches::candidate_id.eq(&c2))
+                    .filter(matches::consent_withdrawn_at.is_null())
+                    .filter(matches::candidate_decided_at.is_not_null())
+                    .filter(matches::status.eq_any(["accepted", "interested", "introduced", "trial", "started"]))
+                    .select(Match::as_select())
+                    .load(conn)?;
+                for m in open {
+                    let input = ActionInput { action: "withdraw_consent".into(), version: Some(m.version), ..Default::default() };
+                    svc::act(conn, &st, &user, &m.id, &input, today())?;
+                    withdrawn.push(m.id);
+                }
+            }
+            Ok(ConsentsView { consent_matching: matching, consent_anonymous_profile: anonymous, consent_email: email, withdrawn_matches: withdrawn })
+        })
+        .await?;
+    state.search.candidate_changed(&cid);
+    Ok(HttpResponse::Ok().json(v))
 }

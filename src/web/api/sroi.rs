@@ -52,6 +52,10 @@ pub struct SroiView {
     pub percentage: f64,
     /// contract value x percentage, in cents
     pub obligation_cents: i64,
+    /// Bouwblok value of the placements that started under this contract, in cents.
+    pub realised_cents: i64,
+    /// realised / obligation, percent.
+    pub met_pct: f64,
     pub period_start: NaiveDate,
     pub period_end: NaiveDate,
     pub created_at: chrono::NaiveDateTime,
@@ -62,6 +66,8 @@ impl From<SroiContract> for SroiView {
     fn from(c: SroiContract) -> Self {
         SroiView {
             obligation_cents: (c.contract_value_cents as f64 * c.percentage / 100.0).round() as i64,
+            realised_cents: 0,
+            met_pct: 0.0,
             id: c.id,
             organisation_id: c.organisation_id,
             municipality_id: c.municipality_id,
@@ -113,18 +119,38 @@ pub async fn list(state: web::Data<AppState>, user: CurrentUser) -> AppResult<Ht
                 Role::Werkgever => q.filter(sroi_contracts::organisation_id.eq(user.organisation_id.clone().unwrap_or_default())),
                 _ => q.filter(sroi_contracts::municipality_id.eq(user.municipality_id.clone().unwrap_or_default())),
             };
-            Ok(q.load(conn)?)
+            let rows: Vec<SroiContract> = q.load(conn)?;
+            with_realised(conn, rows)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(rows.into_iter().map(SroiView::from).collect::<Vec<_>>()))
+    Ok(HttpResponse::Ok().json(rows))
 }
 
 #[utoipa::path(get, path = "/api/v1/sroi-contracts/{id}", tag = "sroi",
     responses((status = 200, body = SroiView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let c = state.db(move |conn| load(conn, &user, &id)).await?;
-    Ok(HttpResponse::Ok().json(SroiView::from(c)))
+    let c = state.db(move |conn| {
+        let row = load(conn, &user, &id)?;
+        with_realised(conn, vec![row])
+    }).await?;
+    Ok(HttpResponse::Ok().json(&c[0]))
+}
+
+/// Views with the realised value of each contract.
+fn with_realised(conn: &mut crate::db::DbConnection, rows: Vec<SroiContract>) -> AppResult<Vec<SroiView>> {
+    let ids: Vec<String> = rows.iter().map(|c| c.id.clone()).collect();
+    let refs: Vec<&String> = ids.iter().collect();
+    let realised = crate::db::queries::sroi_realised(conn, &refs)?;
+    Ok(rows
+        .into_iter()
+        .map(|c| {
+            let mut v = SroiView::from(c);
+            v.realised_cents = realised.get(&v.id).copied().unwrap_or(0);
+            v.met_pct = if v.obligation_cents > 0 { (v.realised_cents as f64 * 1000.0 / v.obligation_cents as f64).round() / 10.0 } else { 0.0 };
+            v
+        })
+        .collect())
 }
 
 #[utoipa::path(post, path = "/api/v1/sroi-contracts", tag = "sroi", request_body = SroiInput,

@@ -182,11 +182,11 @@ pub async fn list_users(state: web::Data<AppState>, user: CurrentUser) -> AppRes
     let m = user.municipality()?.to_string();
     let list = state
         .db(move |conn| {
-            Ok(users::table
-                .filter(users::municipality_id.eq(&m))
-                .order(users::email_normalized)
-                .select(User::as_select())
-                .load(conn)?)
+            let list: Vec<User> = users::table.filter(users::municipality_id.eq(&m)).order(users::email_normalized).select(User::as_select()).load(conn)?;
+            // Candidates' accounts carry their name and e-mail address.
+            let subjects: Vec<(&str, Option<&str>)> = list.iter().filter_map(|u| u.candidate_id.as_deref()).map(|c| (c, Some(m.as_str()))).collect();
+            crate::audit::record(conn, &crate::audit::Actor::from(&user), &subjects, crate::audit::api(crate::audit::Act::View, "account (naam, e-mail)", crate::audit::purpose::BEHEER))?;
+            Ok(list)
         })
         .await?;
     Ok(HttpResponse::Ok().json(list.into_iter().map(UserView::from).collect::<Vec<_>>()))
