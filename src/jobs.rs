@@ -147,6 +147,8 @@ fn contact_digests(conn: &mut DbConnection, st: &AppState, today: NaiveDate) -> 
         let ids: Vec<&String> = caseload.iter().map(|c| &c.id).collect();
         let last: HashMap<String, Option<NaiveDate>> = contact_moments::table
             .filter(contact_moments::candidate_id.eq_any(&ids))
+            // Only personal contact counts for the norm (not a letter or an e-mail).
+            .filter(contact_moments::channel.eq_any(crate::domain::PERSONAL_CHANNELS))
             .group_by(contact_moments::candidate_id)
             .select((contact_moments::candidate_id, diesel::dsl::max(contact_moments::contact_date)))
             .load::<(String, Option<NaiveDate>)>(conn)?

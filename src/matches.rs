@@ -785,6 +785,7 @@ fn new_task(municipality: &str, km: Option<String>, candidate: &str, m: Option<&
         result: None,
         reminded_at: None,
         created_at: now(),
+        placement_id: None,
     }
 }
 

@@ -11,5 +11,6 @@ mod bench;
 mod cli;
 mod esco;
 mod matching;
+mod browser;
 mod search;
 mod workflow;

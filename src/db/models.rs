@@ -344,6 +344,7 @@ pub struct Task {
     pub result: Option<String>,
     pub reminded_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    pub placement_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]

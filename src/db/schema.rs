@@ -336,6 +336,7 @@ diesel::table! {
         result -> Nullable<Text>,
         reminded_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        placement_id -> Nullable<Text>,
     }
 }
 

@@ -232,3 +232,20 @@ pub fn factors(
     let _ = today;
     (out, unmet)
 }
+
+/// The Dutch name of a factor, for pages.
+pub fn factor_label(factor: &str) -> &'static str {
+    match factor {
+        "skills" => "Beroep en vaardigheden",
+        "ladder" => "Trede participatieladder",
+        "distance" => "Afstand",
+        "hours" => "Uren",
+        "language" => "Taal",
+        "support" => "Begeleiding",
+        "start_date" => "Startdatum",
+        "under_27" => "Jonger dan 27",
+        "statushouder" => "Werken en taal leren",
+        "instruments" => "Regelingen",
+        _ => "Overig",
+    }
+}

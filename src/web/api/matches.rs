@@ -368,6 +368,25 @@ fn describe(conn: &mut DbConnection, rows: Vec<AuditEntry>) -> QueryResult<Vec<(
 
 use crate::db::DbConnection;
 
+/// The newest entries about one candidate, described for the candidate.
+pub fn access_log_of(conn: &mut DbConnection, cid: &str, limit: i64) -> QueryResult<Vec<AccessEntry>> {
+    access_log_page(conn, cid, limit, 0)
+}
+
+fn access_log_page(conn: &mut DbConnection, cid: &str, limit: i64, offset: i64) -> QueryResult<Vec<AccessEntry>> {
+    let rows: Vec<AuditEntry> = audit_log::table
+        .filter(audit_log::candidate_id.eq(cid))
+        .order((audit_log::created_at.desc(), audit_log::id.desc()))
+        .limit(limit)
+        .offset(offset)
+        .select(AuditEntry::as_select())
+        .load(conn)?;
+    Ok(describe(conn, rows)?
+        .into_iter()
+        .map(|(r, who)| AccessEntry { at: r.created_at, who, role: r.actor_role, action: r.action, what: r.what, purpose: r.purpose, channel: r.channel })
+        .collect())
+}
+
 #[utoipa::path(get, path = "/api/v1/me/access-log", tag = "me", params(AccessLogParams),
     responses((status = 200, body = Vec<AccessEntry>), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn my_access_log(state: web::Data<AppState>, user: CurrentUser, q: web::Query<AccessLogParams>) -> AppResult<HttpResponse> {
@@ -375,21 +394,7 @@ pub async fn my_access_log(state: web::Data<AppState>, user: CurrentUser, q: web
     let cid = user.candidate_id.clone().ok_or(AppError::Forbidden)?;
     let limit = q.limit.unwrap_or(100).clamp(1, 500);
     let offset = q.offset.unwrap_or(0).max(0);
-    let out = state
-        .db(move |conn| {
-            let rows: Vec<AuditEntry> = audit_log::table
-                .filter(audit_log::candidate_id.eq(&cid))
-                .order((audit_log::created_at.desc(), audit_log::id.desc()))
-                .limit(limit)
-                .offset(offset)
-                .select(AuditEntry::as_select())
-                .load(conn)?;
-            Ok(describe(conn, rows)?
-                .into_iter()
-                .map(|(r, who)| AccessEntry { at: r.created_at, who, role: r.actor_role, action: r.action, what: r.what, purpose: r.purpose, channel: r.channel })
-                .collect::<Vec<_>>())
-        })
-        .await?;
+    let out = state.db(move |conn| Ok(access_log_page(conn, &cid, limit, offset)?)).await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -508,15 +513,21 @@ pub async fn get_saved_search(state: web::Data<AppState>, user: CurrentUser) -> 
 pub async fn put_saved_search(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<PlacementSearchParams>) -> AppResult<HttpResponse> {
     user.require(&[Role::Kandidaat])?;
     let cid = user.candidate_id.clone().ok_or(AppError::Forbidden)?;
-    let mut q = body.0;
+    let v = save_search_for(&state, &cid, body.0).await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Checks and stores a candidate's saved search (API and pages).
+pub async fn save_search_for(state: &AppState, cid: &str, mut q: PlacementSearchParams) -> AppResult<SavedSearchView> {
     if q.status.is_some() {
         return Err(AppError::Validation(vec![FieldError::new("status", "Een bewaarde zoekopdracht zoekt altijd in open plekken.")]));
     }
     q.limit = None;
     q.offset = None;
-    placement_query(&state, &q, false)?;
+    placement_query(state, &q, false)?;
     let json = serde_json::to_string(&q).map_err(|e| AppError::Internal(e.into()))?;
-    let v = state
+    let cid = cid.to_string();
+    state
         .tx(move |conn| {
             let t = now();
             let existing: Option<SavedSearch> = saved_searches::table.find(&cid).select(SavedSearch::as_select()).first(conn).optional()?;
@@ -526,8 +537,7 @@ pub async fn put_saved_search(state: web::Data<AppState>, user: CurrentUser, bod
             let email_allowed: bool = crate::db::schema::candidates::table.find(&cid).select(crate::db::schema::candidates::consent_email).first(conn)?;
             Ok(SavedSearchView { query: serde_json::from_str(&row.query).unwrap_or_default(), created_at: row.created_at, last_sent_at: row.last_sent_at, email_allowed })
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(v))
+        .await
 }
 
 #[utoipa::path(delete, path = "/api/v1/me/saved-search", tag = "me", responses((status = 204)), security(("bearer" = [])))]
@@ -567,11 +577,17 @@ pub struct ConsentsView {
 #[utoipa::path(put, path = "/api/v1/me/consents", tag = "me", request_body = ConsentsInput,
     responses((status = 200, body = ConsentsView), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn put_consents(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<ConsentsInput>) -> AppResult<HttpResponse> {
+    let v = change_consents(&state, &user, body.0).await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Changes a candidate's own consents (API and pages).
+pub async fn change_consents(state: &AppState, user: &CurrentUser, input: ConsentsInput) -> AppResult<ConsentsView> {
     user.require(&[Role::Kandidaat])?;
     let cid = user.candidate_id.clone().ok_or(AppError::Forbidden)?;
-    let input = body.0;
-    let st = state.get_ref().clone();
+    let st = state.clone();
     let c2 = cid.clone();
+    let user = user.clone();
     let v = state
         .tx(move |conn| {
             use crate::db::schema::candidates;
@@ -608,5 +624,5 @@ pub async fn put_consents(state: web::Data<AppState>, user: CurrentUser, body: J
         })
         .await?;
     state.search.candidate_changed(&cid);
-    Ok(HttpResponse::Ok().json(v))
+    Ok(v)
 }

@@ -385,8 +385,14 @@ pub async fn get(state: web::Data<AppState>, user: MaybeUser, path: web::Path<St
 #[utoipa::path(post, path = "/api/v1/placements", tag = "placements", request_body = PlacementInput,
     responses((status = 201, body = PlacementView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn create(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<PlacementInput>) -> AppResult<HttpResponse> {
+    let id = create_placement(&state, &user, body.0).await?;
+    let p = state.db(move |conn| Ok(placement_full(conn, &id)?)).await?.ok_or(AppError::NotFound)?;
+    Ok(HttpResponse::Created().json(view(&p, &state.refdata())))
+}
+
+/// Creates a placement (shared by the API and the pages); returns its id.
+pub async fn create_placement(state: &AppState, user: &CurrentUser, input: PlacementInput) -> AppResult<String> {
     user.require(&[Role::Werkgever, Role::Klantmanager, Role::Beheerder])?;
-    let input = body.0;
     let mut errs = input.check(&state.refdata());
     let org = match user.role {
         Role::Werkgever => {
@@ -421,8 +427,7 @@ pub async fn create(state: web::Data<AppState>, user: CurrentUser, body: JsonBod
         })
         .await?;
     state.search.placement_changed(&id);
-    let p = state.db(move |conn| Ok(placement_full(conn, &id)?)).await?.ok_or(AppError::NotFound)?;
-    Ok(HttpResponse::Created().json(view(&p, &state.refdata())))
+    Ok(id)
 }
 
 #[utoipa::path(put, path = "/api/v1/placements/{id}", tag = "placements", request_body = PlacementInput,

@@ -38,8 +38,44 @@ pub struct LadderInput {
     pub note: String,
 }
 
+/// Records a ladder measurement (API and pages); closes the klantmanager's ladder-update task.
+pub fn insert_ladder(conn: &mut crate::db::DbConnection, user: &CurrentUser, cid: &str, input: LadderInput, errs: Vec<FieldError>) -> AppResult<LadderMeasurement> {
+    authorize(conn, user, cid, Access::Write, "laddermetingen")?;
+    AppError::check(errs)?;
+    let m = LadderMeasurement {
+        id: new_id(),
+        candidate_id: cid.to_string(),
+        measured_on: input.measured_on,
+        step: input.step,
+        target_step: input.target_step,
+        measured_by: Some(user.id.clone()),
+        note: input.note,
+        created_at: now(),
+    };
+    diesel::insert_into(ladder_measurements::table).values(&m).execute(conn)?;
+    crate::matches::ladder_recorded(conn, &m.candidate_id, &user.id)?;
+    Ok(m)
+}
+
+/// Records a contact moment (API and pages).
+pub fn insert_contact(conn: &mut crate::db::DbConnection, user: &CurrentUser, cid: &str, input: ContactInput, errs: Vec<FieldError>) -> AppResult<ContactMoment> {
+    authorize(conn, user, cid, Access::Write, "contactmomenten")?;
+    AppError::check(errs)?;
+    let c = ContactMoment {
+        id: new_id(),
+        candidate_id: cid.to_string(),
+        contact_date: input.contact_date,
+        channel: input.channel,
+        by_user_id: Some(user.id.clone()),
+        note: input.note,
+        created_at: now(),
+    };
+    diesel::insert_into(contact_moments::table).values(&c).execute(conn)?;
+    Ok(c)
+}
+
 impl LadderInput {
-    fn check(&self, today: NaiveDate) -> Vec<FieldError> {
+    pub fn check(&self, today: NaiveDate) -> Vec<FieldError> {
         let mut errs = Vec::new();
         if !ladder::is_valid_step(self.step) {
             errs.push(FieldError::new("step", "Een trede van de participatieladder ligt tussen 1 en 6."));
@@ -110,25 +146,7 @@ pub async fn create_ladder(state: web::Data<AppState>, user: CurrentUser, path: 
     let input = body.0;
     let errs = input.check(chrono::Utc::now().date_naive());
     let c2 = cid.clone();
-    let m = state
-        .tx(move |conn| {
-            authorize(conn, &user, &c2, Access::Write, "laddermetingen")?;
-            AppError::check(errs)?;
-            let m = LadderMeasurement {
-                id: new_id(),
-                candidate_id: c2,
-                measured_on: input.measured_on,
-                step: input.step,
-                target_step: input.target_step,
-                measured_by: Some(user.id.clone()),
-                note: input.note,
-                created_at: now(),
-            };
-            diesel::insert_into(ladder_measurements::table).values(&m).execute(conn)?;
-            crate::matches::ladder_recorded(conn, &m.candidate_id, &user.id)?;
-            Ok(m)
-        })
-        .await?;
+    let m = state.tx(move |conn| insert_ladder(conn, &user, &c2, input, errs)).await?;
     state.search.candidate_changed(&cid);
     Ok(HttpResponse::Created().json(LadderView::from(m)))
 }
@@ -194,7 +212,7 @@ pub struct ContactInput {
 }
 
 impl ContactInput {
-    fn check(&self, today: NaiveDate) -> Vec<FieldError> {
+    pub fn check(&self, today: NaiveDate) -> Vec<FieldError> {
         let mut errs = Vec::new();
         if let Some(e) = one_of("channel", &self.channel, CONTACT_CHANNELS) {
             errs.push(e);
@@ -265,23 +283,7 @@ pub async fn create_contact(state: web::Data<AppState>, user: CurrentUser, path:
     let cid = path.into_inner();
     let input = body.0;
     let errs = input.check(chrono::Utc::now().date_naive());
-    let c = state
-        .tx(move |conn| {
-            authorize(conn, &user, &cid, Access::Write, "contactmomenten")?;
-            AppError::check(errs)?;
-            let c = ContactMoment {
-                id: new_id(),
-                candidate_id: cid,
-                contact_date: input.contact_date,
-                channel: input.channel,
-                by_user_id: Some(user.id.clone()),
-                note: input.note,
-                created_at: now(),
-            };
-            diesel::insert_into(contact_moments::table).values(&c).execute(conn)?;
-            Ok(c)
-        })
-        .await?;
+    let c = state.tx(move |conn| insert_contact(conn, &user, &cid, input, errs)).await?;
     Ok(HttpResponse::Created().json(ContactView::from(c)))
 }
 

@@ -1,31 +1,306 @@
-//! Server-rendered pages (askama). Dutch, plain language.
+//! Server-rendered pages (askama), in Dutch; pages for candidates in plain language (B1).
+//! They work without JavaScript (forms post and redirect); `/static/app.js` only adds
+//! suggestions as you type. Pages call the same services as the API, so no rule exists twice.
+//!
+//! Session: the JWT in an HttpOnly, SameSite=Strict cookie (Secure when the public URL is https).
+//! CSRF: a random token in its own HttpOnly SameSite=Strict cookie, repeated in a hidden field of
+//! every form and compared on every POST (double submit).
 
+pub mod candidate;
+pub mod employer;
+pub mod forms;
+pub mod klantmanager;
+pub mod matches;
+
+use crate::auth::{CurrentUser, SESSION_COOKIE};
 use crate::db::schema::{municipalities, organisations, placements};
+use crate::domain::Role;
 use crate::error::AppError;
 use crate::state::AppState;
-use actix_web::{web, HttpResponse};
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::{header, StatusCode};
+use actix_web::{dev::Payload, web, FromRequest, HttpRequest, HttpResponse, ResponseError};
 use askama::Template;
 use diesel::prelude::*;
+use std::future::Future;
+use std::pin::Pin;
+
+pub const CSRF_COOKIE: &str = "opstap_csrf";
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(index)).route("/static/app.css", web::get().to(css));
+    cfg.route("/", web::get().to(index))
+        .route("/static/app.css", web::get().to(css))
+        .route("/static/app.js", web::get().to(js))
+        .route("/inloggen", web::get().to(login_form))
+        .route("/inloggen", web::post().to(login))
+        .route("/uitloggen", web::post().to(logout))
+        .route("/start", web::get().to(home))
+        .configure(matches::configure)
+        .configure(candidate::configure)
+        .configure(employer::configure)
+        .configure(klantmanager::configure);
 }
+
+/// What every page shows around its content.
+pub struct Ctx {
+    pub user: Option<UserBar>,
+    pub csrf: String,
+    new_csrf: bool,
+    pub secure: bool,
+    pub attribution_esco: &'static str,
+    pub attribution_geonames: &'static str,
+}
+
+pub struct UserBar {
+    pub name: String,
+    pub role: Role,
+    pub role_label: &'static str,
+    pub home: &'static str,
+}
+
+impl Ctx {
+    pub fn new(req: &HttpRequest, user: Option<&CurrentUser>) -> Ctx {
+        let existing = req.cookie(CSRF_COOKIE).map(|c| c.value().to_string()).filter(|v| v.len() >= 32);
+        let new_csrf = existing.is_none();
+        let csrf = existing.unwrap_or_else(|| format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple()));
+        let secure = req.app_data::<web::Data<AppState>>().map(|s| s.config.public_url.starts_with("https://")).unwrap_or(false);
+        Ctx {
+            user: user.map(|u| UserBar { name: u.name.clone(), role: u.role, role_label: role_label(u.role), home: home_of(u.role) }),
+            csrf,
+            new_csrf,
+            secure,
+            attribution_esco: crate::ATTRIBUTION_ESCO,
+            attribution_geonames: crate::ATTRIBUTION_GEONAMES,
+        }
+    }
+    pub fn is(&self, role: &str) -> bool {
+        self.user.as_ref().map(|u| u.role.as_str() == role).unwrap_or(false)
+    }
+}
+
+fn role_label(r: Role) -> &'static str {
+    match r {
+        Role::Beheerder => "beheerder",
+        Role::Klantmanager => "klantmanager",
+        Role::Werkgever => "werkgever",
+        Role::Kandidaat => "inwoner",
+    }
+}
+
+pub fn home_of(r: Role) -> &'static str {
+    match r {
+        Role::Beheerder => "/beheer",
+        Role::Klantmanager => "/klantmanager",
+        Role::Werkgever => "/werkgever",
+        Role::Kandidaat => "/kandidaat",
+    }
+}
+
+fn cookie<'a>(name: &'a str, value: String, secure: bool, max_age: Option<i64>) -> Cookie<'a> {
+    let mut c = Cookie::build(name, value).path("/").http_only(true).same_site(SameSite::Strict).secure(secure).finish();
+    if let Some(s) = max_age {
+        c.set_max_age(actix_web::cookie::time::Duration::seconds(s));
+    }
+    c
+}
+
+/// A page template: it carries the `Ctx` it is rendered with.
+pub trait Page: Template {
+    fn ctx(&self) -> &Ctx;
+}
+
+/// Implements `Page` for templates with a `ctx` field.
+#[macro_export]
+macro_rules! page {
+    ($($t:ty),* $(,)?) => {
+        $(impl $crate::web::pages::Page for $t {
+            fn ctx(&self) -> &$crate::web::pages::Ctx {
+                &self.ctx
+            }
+        })*
+    };
+}
+
+/// Renders a page (status 200 unless given), setting the CSRF cookie when it is new.
+pub fn render_status(status: StatusCode, t: &impl Page) -> Result<HttpResponse, PageError> {
+    let ctx = t.ctx();
+    let body = t.render().map_err(|e| PageError(AppError::Internal(anyhow::anyhow!("template: {e}"))))?;
+    let mut r = HttpResponse::build(status);
+    r.content_type("text/html; charset=utf-8").insert_header((header::CACHE_CONTROL, "no-store"));
+    if ctx.new_csrf {
+        r.cookie(cookie(CSRF_COOKIE, ctx.csrf.clone(), ctx.secure, None));
+    }
+    Ok(r.body(body))
+}
+
+pub fn render(t: &impl Page) -> Result<HttpResponse, PageError> {
+    render_status(StatusCode::OK, t)
+}
+
+/// 303 to `to` (after a successful POST).
+pub fn see_other(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((header::LOCATION, to.to_string())).finish()
+}
+
+/// Compares the form's CSRF token with the cookie.
+pub fn check_csrf(req: &HttpRequest, form_token: &str) -> Result<(), PageError> {
+    let cookie = req.cookie(CSRF_COOKIE).map(|c| c.value().to_string()).unwrap_or_default();
+    let ok = !cookie.is_empty() && cookie.len() == form_token.len() && cookie.bytes().zip(form_token.bytes()).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0;
+    if ok {
+        Ok(())
+    } else {
+        Err(PageError(AppError::BadRequest("Dit formulier is verlopen. Ga terug, laad de pagina opnieuw en probeer het nog eens.".into())))
+    }
+}
+
+/// An error shown as a page.
+#[derive(Debug)]
+pub struct PageError(pub AppError);
+
+impl From<AppError> for PageError {
+    fn from(e: AppError) -> Self {
+        PageError(e)
+    }
+}
+
+impl From<diesel::result::Error> for PageError {
+    fn from(e: diesel::result::Error) -> Self {
+        PageError(e.into())
+    }
+}
+
+impl std::fmt::Display for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/error.html")]
+struct ErrorPage<'a> {
+    ctx: Ctx,
+    title: &'a str,
+    message: String,
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        self.0.status_code()
+    }
+    fn error_response(&self) -> HttpResponse {
+        let title = match &self.0 {
+            AppError::NotFound => "Niet gevonden",
+            AppError::Forbidden => "Geen toegang",
+            AppError::TooManyRequests { .. } => "Even wachten",
+            AppError::Internal(_) | AppError::Unavailable(_) => "Er ging iets mis",
+            _ => "Dat lukte niet",
+        };
+        let message = match &self.0 {
+            AppError::Internal(e) => {
+                log::error!("page: {e:#}");
+                "Er ging iets mis aan onze kant. Probeer het later opnieuw.".to_string()
+            }
+            AppError::Validation(f) => f.iter().map(|f| f.message.clone()).collect::<Vec<_>>().join(" "),
+            other => other.to_string(),
+        };
+        let ctx = Ctx {
+            user: None,
+            csrf: String::new(),
+            new_csrf: false,
+            secure: false,
+            attribution_esco: crate::ATTRIBUTION_ESCO,
+            attribution_geonames: crate::ATTRIBUTION_GEONAMES,
+        };
+        let body = ErrorPage { ctx, title, message }.render().unwrap_or_else(|_| title.to_string());
+        let mut r = HttpResponse::build(self.status_code());
+        if let AppError::TooManyRequests { retry_after } = &self.0 {
+            r.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+        }
+        r.content_type("text/html; charset=utf-8").body(body)
+    }
+}
+
+/// The logged-in user of a page; without a valid session the browser is sent to the login page,
+/// and back here after logging in.
+pub struct PageUser(pub CurrentUser);
+
+pub struct LoginRedirect(String);
+
+impl std::fmt::Debug for LoginRedirect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "login redirect to {}", self.0)
+    }
+}
+impl std::fmt::Display for LoginRedirect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Log in om verder te gaan.")
+    }
+}
+impl ResponseError for LoginRedirect {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::SEE_OTHER
+    }
+    fn error_response(&self) -> HttpResponse {
+        let loc = format!("/inloggen?terug={}", urlencode(&self.0));
+        let mut expired = Cookie::build(SESSION_COOKIE, "").path("/").finish();
+        expired.make_removal();
+        HttpResponse::SeeOther().insert_header((header::LOCATION, loc)).cookie(expired).finish()
+    }
+}
+
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+impl FromRequest for PageUser {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, p: &mut Payload) -> Self::Future {
+        let back = if req.method() == actix_web::http::Method::GET {
+            req.uri().path_and_query().map(|x| x.to_string()).unwrap_or_else(|| "/".into())
+        } else {
+            req.headers().get(header::REFERER).and_then(|r| r.to_str().ok()).and_then(local_path).unwrap_or_else(|| req.path().to_string())
+        };
+        let fut = CurrentUser::from_request(req, p);
+        Box::pin(async move {
+            match fut.await {
+                Ok(u) => Ok(PageUser(u)),
+                Err(AppError::Unauthorized(_)) => Err(LoginRedirect(back).into()),
+                Err(e) => Err(PageError(e).into()),
+            }
+        })
+    }
+}
+
+/// The path of a URL on this site, or None.
+fn local_path(url: &str) -> Option<String> {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    let path = rest.find('/').map(|i| &rest[i..])?;
+    Some(path.to_string())
+}
+
+/// Only paths on this site may be a "back" target (no open redirect).
+fn safe_back(t: &str) -> Option<&str> {
+    (t.starts_with('/') && !t.starts_with("//") && !t.contains('\\')).then_some(t)
+}
+
+// ---------------------------------------------------------------- public pages
 
 #[derive(Template)]
 #[template(path = "pages/index.html")]
 struct IndexPage {
+    ctx: Ctx,
     placements: i64,
     municipalities: i64,
-    attribution_esco: &'static str,
-    attribution_geonames: &'static str,
 }
 
-fn html(t: impl Template) -> Result<HttpResponse, AppError> {
-    let body = t.render().map_err(|e| AppError::Internal(anyhow::anyhow!("template: {e}")))?;
-    Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(body))
-}
-
-async fn index(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+async fn index(req: HttpRequest, state: web::Data<AppState>, user: crate::auth::MaybeUser) -> Result<HttpResponse, PageError> {
     let (p, m) = state
         .db(|conn| {
             let p: i64 = placements::table
@@ -38,7 +313,7 @@ async fn index(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
             Ok((p, m))
         })
         .await?;
-    html(IndexPage { placements: p, municipalities: m, attribution_esco: crate::ATTRIBUTION_ESCO, attribution_geonames: crate::ATTRIBUTION_GEONAMES })
+    render(&IndexPage { ctx: Ctx::new(&req, user.0.as_ref()), placements: p, municipalities: m })
 }
 
 async fn css() -> HttpResponse {
@@ -46,4 +321,81 @@ async fn css() -> HttpResponse {
         .content_type("text/css; charset=utf-8")
         .insert_header(("Cache-Control", "public, max-age=3600"))
         .body(include_str!("../../../templates/static/app.css"))
+}
+
+async fn js() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .body(include_str!("../../../templates/static/app.js"))
+}
+
+async fn home(user: PageUser) -> HttpResponse {
+    see_other(home_of(user.0.role))
+}
+
+#[derive(Template)]
+#[template(path = "pages/login.html")]
+struct LoginPage {
+    ctx: Ctx,
+    email: String,
+    back: String,
+    error: Option<String>,
+}
+
+page!(IndexPage, LoginPage);
+
+#[derive(serde::Deserialize)]
+struct BackQuery {
+    terug: Option<String>,
+}
+
+async fn login_form(req: HttpRequest, q: web::Query<BackQuery>) -> Result<HttpResponse, PageError> {
+    let back = q.terug.as_deref().and_then(safe_back).unwrap_or("").to_string();
+    render(&LoginPage { ctx: Ctx::new(&req, None), email: String::new(), back, error: None })
+}
+
+#[derive(serde::Deserialize)]
+struct LoginForm {
+    csrf: String,
+    email: String,
+    password: String,
+    #[serde(default)]
+    terug: String,
+}
+
+async fn login(req: HttpRequest, state: web::Data<AppState>, form: web::Form<LoginForm>) -> Result<HttpResponse, PageError> {
+    let f = form.into_inner();
+    check_csrf(&req, &f.csrf)?;
+    match crate::web::api::auth::check_credentials(&state, &f.email, &f.password).await {
+        Ok((id, role)) => {
+            let (token, _) = state.jwt.issue(&id, &role).map_err(AppError::Internal)?;
+            let role = Role::parse(&role).unwrap_or(Role::Kandidaat);
+            let to = safe_back(&f.terug).filter(|t| !t.starts_with("/inloggen")).unwrap_or(home_of(role)).to_string();
+            let secure = state.config.public_url.starts_with("https://");
+            Ok(HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, to))
+                .cookie(cookie(SESSION_COOKIE, token, secure, Some(state.config.token_ttl_minutes * 60)))
+                .finish())
+        }
+        Err(AppError::Unauthorized(_)) | Err(AppError::Validation(_)) => {
+            render_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &LoginPage { ctx: Ctx::new(&req, None), email: f.email.clone(), back: f.terug.clone(), error: Some("Het e-mailadres of het wachtwoord klopt niet.".into()) },
+            )
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn logout(req: HttpRequest, form: web::Form<CsrfForm>) -> Result<HttpResponse, PageError> {
+    check_csrf(&req, &form.csrf)?;
+    let mut gone = Cookie::build(SESSION_COOKIE, "").path("/").finish();
+    gone.make_removal();
+    Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, "/inloggen")).cookie(gone).finish())
 }

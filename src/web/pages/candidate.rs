@@ -1,0 +1,429 @@
+//! Pages for candidates (plain language, B1) and the public placement pages: search with
+//! filters, a placement page (with schema.org JobPosting for regular jobs), "I am interested",
+//! my proposals, my data and who viewed it, my consents and saved search.
+
+use super::forms::FormState;
+use super::{check_csrf, render, see_other, Ctx, PageError, PageUser};
+use crate::auth::MaybeUser;
+use crate::db::models::{Candidate, Match, Placement, SavedSearch, Task};
+use crate::db::queries::{placement_full, placements_full, PlacementFull};
+use crate::db::schema::{candidates, matches, placements, saved_searches, tasks};
+use crate::db::{new_id, now};
+use crate::domain::workflow::MatchStatus;
+use crate::domain::{PlacementKind, Role};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::web::api::search::{placement_query, PlacementSearchParams};
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use diesel::prelude::*;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/plekken", web::get().to(search))
+        .route("/plekken/{id}", web::get().to(placement))
+        .route("/plekken/{id}/interesse", web::post().to(interest))
+        .route("/kandidaat", web::get().to(mine))
+        .route("/kandidaat/gegevens", web::get().to(my_data))
+        .route("/kandidaat/toestemming", web::post().to(consents))
+        .route("/kandidaat/zoekopdracht", web::post().to(save_search));
+}
+
+pub struct Hit {
+    pub id: String,
+    pub title: String,
+    pub kind: String,
+    pub employer: String,
+    pub place: String,
+    pub hours: String,
+    pub distance_km: Option<f64>,
+    pub support: Vec<&'static str>,
+}
+
+fn support_of(p: &Placement) -> Vec<&'static str> {
+    let mut v = vec![];
+    if p.internal_supervisor {
+        v.push("vaste begeleider");
+    }
+    if p.job_coach_welcome {
+        v.push("jobcoach welkom");
+    }
+    if p.adapted_workplace {
+        v.push("aangepaste werkplek");
+    }
+    if p.language_learning {
+        v.push("Nederlands leren op het werk");
+    }
+    v
+}
+
+fn hit(st: &AppState, p: &PlacementFull, from: Option<(f64, f64)>) -> Hit {
+    let rd = st.refdata();
+    let loc = rd.pc4.get(&p.placement.pc4);
+    Hit {
+        id: p.placement.id.clone(),
+        title: p.placement.title.clone(),
+        kind: PlacementKind::parse(&p.placement.kind).map(|k| k.label_nl()).unwrap_or("").into(),
+        employer: p.organisation.name.clone(),
+        place: loc.map(|x| x.place.clone()).unwrap_or_else(|| p.placement.pc4.clone()),
+        hours: format!("{} tot {}", p.placement.hours_min, p.placement.hours_max),
+        distance_km: match (from, loc) {
+            (Some((a, b)), Some(l)) => Some((crate::domain::geo::haversine_km(a, b, l.lat, l.lon)).round()),
+            _ => None,
+        },
+        support: support_of(&p.placement),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/search.html")]
+struct SearchPage {
+    ctx: Ctx,
+    form: FormState,
+    hits: Vec<Hit>,
+    total: usize,
+    kinds: Vec<(&'static str, &'static str)>,
+    searched: bool,
+    is_candidate: bool,
+    saved: bool,
+}
+
+#[derive(Template)]
+#[template(path = "pages/placement.html")]
+struct PlacementPage {
+    ctx: Ctx,
+    p: Hit,
+    description: String,
+    start_date: Option<chrono::NaiveDate>,
+    language: Option<String>,
+    json_ld: Option<String>,
+    is_candidate: bool,
+    interested: bool,
+}
+
+pub struct MineRow {
+    pub id: String,
+    pub title: String,
+    pub status: &'static str,
+    pub todo: bool,
+}
+
+#[derive(Template)]
+#[template(path = "pages/candidate_home.html")]
+struct MinePage {
+    ctx: Ctx,
+    first_name: String,
+    rows: Vec<MineRow>,
+}
+
+pub struct AccessRow {
+    pub at: String,
+    pub who: String,
+    pub what: String,
+    pub purpose: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/candidate_data.html")]
+struct DataPage {
+    ctx: Ctx,
+    c: Candidate,
+    place: String,
+    log: Vec<AccessRow>,
+    saved: Option<String>,
+}
+crate::page!(SearchPage, PlacementPage, MinePage, DataPage);
+
+fn kinds() -> Vec<(&'static str, &'static str)> {
+    PlacementKind::ALL.iter().map(|k| (k.as_str(), k.label_nl())).collect()
+}
+
+/// The candidate's own row (home postcode for distances).
+async fn me(state: &AppState, u: &crate::auth::CurrentUser) -> Result<Option<Candidate>, AppError> {
+    let Some(cid) = u.candidate_id.clone() else { return Ok(None) };
+    state.db(move |conn| Ok(candidates::table.find(&cid).select(Candidate::as_select()).first(conn).optional()?)).await
+}
+
+#[derive(serde::Deserialize, Default)]
+struct SearchForm {
+    q: Option<String>,
+    soort: Option<String>,
+    afstand: Option<String>,
+    uren: Option<String>,
+    steun: Option<String>,
+    bewaard: Option<String>,
+}
+
+async fn search(req: HttpRequest, state: web::Data<AppState>, user: MaybeUser, q: web::Query<Vec<(String, String)>>) -> Result<HttpResponse, PageError> {
+    let u = user.0;
+    let pairs = q.into_inner();
+    let mut form = FormState::from_pairs(&pairs);
+    let sf: SearchForm = serde_json::from_value(serde_json::to_value(pairs.iter().cloned().collect::<std::collections::HashMap<_, _>>()).unwrap_or_default()).unwrap_or_default();
+    let cand = match &u {
+        Some(u) if u.role == Role::Kandidaat => me(&state, u).await?,
+        _ => None,
+    };
+    let params = PlacementSearchParams {
+        q: sf.q.clone().filter(|s| !s.trim().is_empty()),
+        kind: sf.soort.clone().filter(|s| !s.is_empty()),
+        pc4: cand.as_ref().map(|c| c.pc4.clone()).filter(|_| sf.afstand.as_deref().is_some_and(|a| !a.is_empty())),
+        max_km: sf.afstand.as_deref().and_then(|a| a.parse().ok()),
+        hours: sf.uren.as_deref().and_then(|h| h.parse().ok()),
+        with_support: sf.steun.as_deref().map(|s| s == "on"),
+        limit: Some(50),
+        ..Default::default()
+    };
+    let searched = !pairs.is_empty();
+    let from = cand.as_ref().and_then(|c| state.refdata().pc4.get(&c.pc4).map(|l| (l.lat, l.lon)));
+    let (hits, total) = match placement_query(&state, &params, false) {
+        Ok(pq) => {
+            let search = state.search.clone();
+            let res = web::block(move || search.search_placements(&pq)).await.map_err(AppError::from)?.map_err(AppError::Internal)?;
+            let ids: Vec<String> = res.hits.iter().map(|(id, _)| id.clone()).collect();
+            let rows = state
+                .db(move |conn| {
+                    let ps: Vec<Placement> = placements::table.filter(placements::id.eq_any(&ids)).select(Placement::as_select()).load(conn)?;
+                    Ok(placements_full(conn, ps)?)
+                })
+                .await?;
+            let order: Vec<String> = res.hits.iter().map(|(id, _)| id.clone()).collect();
+            let mut hits: Vec<Hit> = rows.iter().map(|p| hit(&state, p, from)).collect();
+            hits.sort_by_key(|h| order.iter().position(|o| *o == h.id).unwrap_or(usize::MAX));
+            (hits, res.total)
+        }
+        Err(AppError::Validation(errs)) => {
+            form.errors = errs;
+            (vec![], 0)
+        }
+        Err(e) => return Err(e.into()),
+    };
+    render(&SearchPage {
+        ctx: Ctx::new(&req, u.as_ref()),
+        form,
+        hits,
+        total,
+        kinds: kinds(),
+        searched,
+        is_candidate: cand.is_some(),
+        saved: sf.bewaard.is_some(),
+    })
+}
+
+fn json_ld(p: &PlacementFull, place: &str, public_url: &str) -> Option<String> {
+    if p.placement.kind != "reguliere_baan" || !p.is_published() {
+        return None;
+    }
+    let mut v = serde_json::json!({
+        "@context": "https://schema.org/",
+        "@type": "JobPosting",
+        "title": p.placement.title,
+        "description": p.placement.description,
+        "datePosted": p.placement.created_at.date().to_string(),
+        "employmentType": if p.placement.hours_max >= 32 { "FULL_TIME" } else { "PART_TIME" },
+        "hiringOrganization": {"@type": "Organization", "name": p.organisation.name},
+        "jobLocation": {"@type": "Place", "address": {"@type": "PostalAddress", "postalCode": p.placement.pc4, "addressLocality": place, "addressCountry": "NL"}},
+        "url": format!("{}/plekken/{}", public_url.trim_end_matches('/'), p.placement.id),
+        "directApply": false,
+    });
+    if let Some(w) = p.placement.hourly_wage_cents {
+        v["baseSalary"] = serde_json::json!({"@type": "MonetaryAmount", "currency": "EUR", "value": {"@type": "QuantitativeValue", "value": w as f64 / 100.0, "unitText": "HOUR"}});
+    }
+    if let Some(d) = p.placement.start_date {
+        v["jobStartDate"] = serde_json::json!(d.to_string());
+    }
+    // Inside <script type="application/ld+json">: keep "</" out of the text.
+    Some(v.to_string().replace("</", "<\\/"))
+}
+
+async fn placement(req: HttpRequest, state: web::Data<AppState>, user: MaybeUser, path: web::Path<String>) -> Result<HttpResponse, PageError> {
+    let u = user.0;
+    let id = path.into_inner();
+    let pid = id.clone();
+    let p = state.db(move |conn| Ok(placement_full(conn, &pid)?)).await?.ok_or(AppError::NotFound)?;
+    // Unpublished placements: only their own employer and municipal staff.
+    let staff = u.as_ref().is_some_and(|u| matches!(u.role, Role::Klantmanager | Role::Beheerder));
+    let own = u.as_ref().is_some_and(|u| u.organisation_id.as_deref() == Some(p.organisation.id.as_str()));
+    if !p.is_published() && !staff && !own {
+        return Err(AppError::NotFound.into());
+    }
+    let cand = match &u {
+        Some(u) if u.role == Role::Kandidaat => me(&state, u).await?,
+        _ => None,
+    };
+    let interested = match &cand {
+        Some(c) => {
+            let (cid, pid) = (c.id.clone(), id.clone());
+            state.db(move |conn| Ok(tasks::table.filter(tasks::candidate_id.eq(cid)).filter(tasks::placement_id.eq(pid)).count().get_result::<i64>(conn)? > 0)).await?
+        }
+        None => false,
+    };
+    let from = cand.as_ref().and_then(|c| state.refdata().pc4.get(&c.pc4).map(|l| (l.lat, l.lon)));
+    let h = hit(&state, &p, from);
+    let ld = json_ld(&p, &h.place, &state.config.public_url);
+    render(&PlacementPage {
+        ctx: Ctx::new(&req, u.as_ref()),
+        description: p.placement.description.clone(),
+        start_date: p.placement.start_date,
+        language: p.placement.language_level_required.clone(),
+        json_ld: ld,
+        is_candidate: cand.is_some(),
+        interested,
+        p: h,
+    })
+}
+
+#[derive(serde::Deserialize)]
+struct CsrfOnly {
+    csrf: String,
+}
+
+/// "I am interested": a task for the candidate's klantmanager (once per placement).
+async fn interest(req: HttpRequest, state: web::Data<AppState>, user: PageUser, path: web::Path<String>, form: web::Form<CsrfOnly>) -> Result<HttpResponse, PageError> {
+    let u = user.0;
+    check_csrf(&req, &form.csrf)?;
+    u.require(&[Role::Kandidaat])?;
+    let id = path.into_inner();
+    let c = me(&state, &u).await?.ok_or(AppError::Forbidden)?;
+    let pid = id.clone();
+    let actor = crate::audit::Actor::from(&u);
+    state
+        .tx(move |conn| {
+            let p = placement_full(conn, &pid)?.ok_or(AppError::NotFound)?;
+            if !p.is_published() {
+                return Err(AppError::NotFound);
+            }
+            let exists: i64 = tasks::table.filter(tasks::candidate_id.eq(&c.id)).filter(tasks::placement_id.eq(&pid)).count().get_result(conn)?;
+            if exists == 0 {
+                diesel::insert_into(tasks::table)
+                    .values(&Task {
+                        id: new_id(),
+                        municipality_id: c.municipality_id.clone(),
+                        klantmanager_id: Some(c.klantmanager_id.clone()),
+                        candidate_id: Some(c.id.clone()),
+                        match_id: None,
+                        kind: "interest".into(),
+                        due_on: chrono::Utc::now().date_naive() + chrono::Duration::days(7),
+                        done_at: None,
+                        done_by: None,
+                        result: None,
+                        reminded_at: None,
+                        created_at: now(),
+                        placement_id: Some(pid.clone()),
+                    })
+                    .execute(conn)?;
+                crate::audit::one(conn, &actor, &c.id, &c.municipality_id, crate::audit::Access { act: crate::audit::Act::Create, what: "interesse in een plek", purpose: crate::audit::purpose::EIGEN_GEGEVENS, channel: crate::audit::Channel::Page })?;
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(see_other(&format!("/plekken/{id}#interesse")))
+}
+
+async fn mine(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -> Result<HttpResponse, PageError> {
+    let u = user.0;
+    u.require(&[Role::Kandidaat])?;
+    let c = me(&state, &u).await?.ok_or(AppError::Forbidden)?;
+    let cid = c.id.clone();
+    let actor = crate::audit::Actor::from(&u);
+    let mid = c.municipality_id.clone();
+    let ms: Vec<Match> = state
+        .db(move |conn| {
+            crate::audit::one(conn, &actor, &cid, &mid, crate::audit::Access { act: crate::audit::Act::View, what: "eigen voorstellen", purpose: crate::audit::purpose::EIGEN_GEGEVENS, channel: crate::audit::Channel::Page })?;
+            Ok(matches::table.filter(matches::candidate_id.eq(&cid)).order(matches::updated_at.desc()).select(Match::as_select()).load(conn)?)
+        })
+        .await?;
+    let rows = ms
+        .into_iter()
+        .map(|m| {
+            let s = MatchStatus::parse(&m.status).unwrap_or(MatchStatus::Proposed);
+            MineRow {
+                todo: s == MatchStatus::Proposed,
+                status: match s {
+                    MatchStatus::Proposed => "Wacht op uw antwoord",
+                    MatchStatus::Accepted => "U zei ja. De werkgever kijkt ernaar",
+                    MatchStatus::Interested => "De werkgever wil kennismaken",
+                    MatchStatus::Introduced => "Kennismaking gepland",
+                    other => other.label_nl(),
+                },
+                id: m.id,
+                title: m.placement_title,
+            }
+        })
+        .collect();
+    render(&MinePage { ctx: Ctx::new(&req, Some(&u)), first_name: c.first_name, rows })
+}
+
+async fn my_data(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -> Result<HttpResponse, PageError> {
+    let u = user.0;
+    u.require(&[Role::Kandidaat])?;
+    let c = me(&state, &u).await?.ok_or(AppError::Forbidden)?;
+    let cid = c.id.clone();
+    let actor = crate::audit::Actor::from(&u);
+    let mid = c.municipality_id.clone();
+    let (log, saved) = state
+        .db(move |conn| {
+            crate::audit::one(conn, &actor, &cid, &mid, crate::audit::Access { act: crate::audit::Act::View, what: "eigen gegevens", purpose: crate::audit::purpose::EIGEN_GEGEVENS, channel: crate::audit::Channel::Page })?;
+            let log = crate::web::api::matches::access_log_of(conn, &cid, 100)?;
+            let saved: Option<SavedSearch> = saved_searches::table.find(&cid).select(SavedSearch::as_select()).first(conn).optional()?;
+            Ok((log, saved))
+        })
+        .await?;
+    let log = log
+        .into_iter()
+        .filter(|e| e.role != "kandidaat")
+        .map(|e| AccessRow { at: e.at.format("%d-%m-%Y %H:%M").to_string(), who: e.who, what: e.what, purpose: e.purpose })
+        .collect();
+    let saved = saved.map(|s| {
+        let q: PlacementSearchParams = serde_json::from_str(&s.query).unwrap_or_default();
+        let mut parts = vec![];
+        if let Some(k) = q.kind.as_deref().and_then(PlacementKind::parse) {
+            parts.push(k.label_nl().to_string());
+        }
+        if let Some(t) = q.q {
+            parts.push(format!("\"{t}\""));
+        }
+        if let Some(km) = q.max_km {
+            parts.push(format!("tot {km} km"));
+        }
+        if parts.is_empty() {
+            "alle plekken".into()
+        } else {
+            parts.join(", ")
+        }
+    });
+    let place = state.refdata().pc4.get(&c.pc4).map(|p| p.place.clone()).unwrap_or_default();
+    render(&DataPage { ctx: Ctx::new(&req, Some(&u)), c, place, log, saved })
+}
+
+async fn consents(req: HttpRequest, state: web::Data<AppState>, user: PageUser, form: web::Form<Vec<(String, String)>>) -> Result<HttpResponse, PageError> {
+    let u = user.0;
+    let fs = FormState::from_pairs(&form.into_inner());
+    check_csrf(&req, fs.v("csrf"))?;
+    u.require(&[Role::Kandidaat])?;
+    let input = crate::web::api::matches::ConsentsInput {
+        consent_matching: Some(fs.checked("consent_matching")),
+        consent_anonymous_profile: Some(fs.checked("consent_anonymous_profile")),
+        consent_email: Some(fs.checked("consent_email")),
+    };
+    crate::web::api::matches::change_consents(&state, &u, input).await?;
+    Ok(see_other("/kandidaat/gegevens?opgeslagen=1#toestemming"))
+}
+
+async fn save_search(req: HttpRequest, state: web::Data<AppState>, user: PageUser, form: web::Form<Vec<(String, String)>>) -> Result<HttpResponse, PageError> {
+    let u = user.0;
+    let fs = FormState::from_pairs(&form.into_inner());
+    check_csrf(&req, fs.v("csrf"))?;
+    u.require(&[Role::Kandidaat])?;
+    let c = me(&state, &u).await?.ok_or(AppError::Forbidden)?;
+    let q = PlacementSearchParams {
+        q: Some(fs.v("q").to_string()).filter(|s| !s.trim().is_empty()),
+        kind: Some(fs.v("soort").to_string()).filter(|s| !s.is_empty()),
+        pc4: Some(c.pc4.clone()).filter(|_| !fs.v("afstand").is_empty()),
+        max_km: fs.v("afstand").parse().ok(),
+        hours: fs.v("uren").parse().ok(),
+        with_support: Some(fs.v("steun") == "on").filter(|b| *b),
+        ..Default::default()
+    };
+    crate::web::api::matches::save_search_for(&state, &c.id, q).await?;
+    let back = format!("/plekken?q={}&soort={}&afstand={}&uren={}{}&bewaard=1", super::urlencode(fs.v("q")), fs.v("soort"), fs.v("afstand"), fs.v("uren"), if fs.v("steun") == "on" { "&steun=on" } else { "" });
+    Ok(see_other(&back))
+}

@@ -1,0 +1,242 @@
+//! Employer pages: overview (organisation, placements, proposals received, SROI contracts) and
+//! posting a placement with ESCO suggestions.
+
+use super::forms::{self, FormState, Kind};
+use super::{check_csrf, render, render_status, see_other, Ctx, PageError, PageUser};
+use crate::db::models::{Match, Organisation, Placement, SroiContract};
+use crate::db::schema::{matches, organisations, placements, sroi_contracts};
+use crate::domain::workflow::MatchStatus;
+use crate::domain::{PlacementKind, Role};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::web::api::placements::{create_placement, PlacementInput};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use diesel::prelude::*;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/werkgever", web::get().to(dashboard))
+        .route("/werkgever/plekken/nieuw", web::get().to(new_form))
+        .route("/werkgever/plekken/nieuw", web::post().to(create));
+}
+
+/// "€ 1.234,56"
+pub fn euros(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let c = cents.abs();
+    let whole = (c / 100).to_string();
+    let mut grouped = String::new();
+    for (i, ch) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
+            grouped.push('.');
+        }
+        grouped.push(ch);
+    }
+    format!("{sign}€ {grouped},{:02}", c % 100)
+}
+
+pub struct PlacementRow {
+    pub id: String,
+    pub title: String,
+    pub kind: String,
+    pub status: String,
+}
+
+pub struct MatchRow {
+    pub id: String,
+    pub reference: String,
+    pub placement_title: String,
+    pub status: String,
+    pub name: Option<String>,
+}
+
+pub struct SroiRow {
+    pub reference: String,
+    pub obligation: String,
+    pub realised: String,
+    pub pct: f64,
+}
+
+#[derive(Template)]
+#[template(path = "pages/employer_dashboard.html")]
+struct Dashboard {
+    ctx: Ctx,
+    org: Organisation,
+    placements: Vec<PlacementRow>,
+    matches: Vec<MatchRow>,
+    sroi: Vec<SroiRow>,
+}
+
+#[derive(Template)]
+#[template(path = "pages/placement_form.html")]
+struct PlacementForm {
+    ctx: Ctx,
+    form: FormState,
+    kinds: Vec<(&'static str, &'static str)>,
+    verified: bool,
+}
+crate::page!(Dashboard, PlacementForm);
+
+async fn dashboard(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -> Result<HttpResponse, PageError> {
+    let u = user.0;
+    u.require(&[Role::Werkgever])?;
+    let org_id = u.organisation_id.clone().ok_or(AppError::Forbidden)?;
+    let st = state.get_ref().clone();
+    let actor = crate::audit::Actor::from(&u);
+    let (org, ps, ms, sroi) = state
+        .db(move |conn| {
+            let org: Organisation = organisations::table.find(&org_id).select(Organisation::as_select()).first(conn)?;
+            let ps: Vec<Placement> = placements::table.filter(placements::organisation_id.eq(&org_id)).order(placements::created_at.desc()).select(Placement::as_select()).load(conn)?;
+            let ms: Vec<Match> = if org.verified {
+                matches::table
+                    .filter(matches::organisation_id.eq(&org_id))
+                    .filter(matches::candidate_decided_at.is_not_null())
+                    .filter(matches::status.ne_all(["proposed", "declined"]))
+                    .order(matches::updated_at.desc())
+                    .limit(100)
+                    .select(Match::as_select())
+                    .load(conn)?
+            } else {
+                vec![]
+            };
+            // Names only where disclosed and consent stands.
+            let mut rows = Vec::new();
+            for m in &ms {
+                let disclosed = crate::domain::workflow::disclosed(m.disclosed_at.is_some(), m.consent_withdrawn_at.is_some());
+                let name = match (&m.candidate_id, disclosed) {
+                    (Some(c), true) => {
+                        let (f, l): (String, String) = crate::db::schema::candidates::table.find(c).select((crate::db::schema::candidates::first_name, crate::db::schema::candidates::last_name)).first(conn)?;
+                        crate::audit::one(conn, &actor, c, &m.municipality_id, crate::audit::Access { act: crate::audit::Act::View, what: "naam (overzicht)", purpose: crate::audit::purpose::BEMIDDELING, channel: crate::audit::Channel::Page })?;
+                        Some(format!("{f} {l}"))
+                    }
+                    _ => None,
+                };
+                rows.push(MatchRow {
+                    id: m.id.clone(),
+                    reference: m.candidate_id.as_deref().map(|c| st.pseudonym(m.placement_id.as_deref().unwrap_or(""), c)).unwrap_or_else(|| "verwijderd".into()),
+                    placement_title: m.placement_title.clone(),
+                    status: MatchStatus::parse(&m.status).map(|s| s.label_nl()).unwrap_or("").to_string(),
+                    name,
+                });
+            }
+            let cs: Vec<SroiContract> = sroi_contracts::table.filter(sroi_contracts::organisation_id.eq(&org_id)).select(SroiContract::as_select()).load(conn)?;
+            let ids: Vec<String> = cs.iter().map(|c| c.id.clone()).collect();
+            let refs: Vec<&String> = ids.iter().collect();
+            let realised = crate::db::queries::sroi_realised(conn, &refs)?;
+            let sroi = cs
+                .into_iter()
+                .map(|c| {
+                    let obligation = (c.contract_value_cents as f64 * c.percentage / 100.0).round() as i64;
+                    let r = realised.get(&c.id).copied().unwrap_or(0);
+                    SroiRow {
+                        reference: c.reference,
+                        obligation: euros(obligation),
+                        realised: euros(r),
+                        pct: if obligation > 0 { (r as f64 * 1000.0 / obligation as f64).round() / 10.0 } else { 0.0 },
+                    }
+                })
+                .collect();
+            Ok((org, ps, rows, sroi))
+        })
+        .await?;
+    let placements = ps
+        .into_iter()
+        .map(|p| PlacementRow {
+            kind: PlacementKind::parse(&p.kind).map(|k| k.label_nl()).unwrap_or("").to_string(),
+            status: match p.status.as_str() {
+                "open" => "open",
+                "draft" => "concept",
+                "filled" => "vervuld",
+                _ => "gesloten",
+            }
+            .to_string(),
+            id: p.id,
+            title: p.title,
+        })
+        .collect();
+    render(&Dashboard { ctx: Ctx::new(&req, Some(&u)), org, placements, matches: ms, sroi })
+}
+
+fn kinds() -> Vec<(&'static str, &'static str)> {
+    PlacementKind::ALL.iter().map(|k| (k.as_str(), k.label_nl())).collect()
+}
+
+async fn new_form(req: HttpRequest, user: PageUser) -> Result<HttpResponse, PageError> {
+    let u = user.0;
+    u.require(&[Role::Werkgever])?;
+    let mut form = FormState::default();
+    form.set("hours_min", "16");
+    form.set("hours_max", "32");
+    form.set("positions", "1");
+    form.set("status", "open");
+    render(&PlacementForm { ctx: Ctx::new(&req, Some(&u)), form, kinds: kinds(), verified: u.organisation_verified })
+}
+
+const PLACEMENT_FIELDS: &[(&str, Kind)] = &[
+    ("kind", Kind::ReqText),
+    ("title", Kind::ReqText),
+    ("description", Kind::Text),
+    ("occupation_id", Kind::Text),
+    ("hours_min", Kind::ReqInt),
+    ("hours_max", Kind::ReqInt),
+    ("pc4", Kind::ReqText),
+    ("hourly_wage_cents", Kind::EuroCents),
+    ("language_level_required", Kind::Text),
+    ("internal_supervisor", Kind::Bool),
+    ("job_coach_welcome", Kind::Bool),
+    ("adapted_workplace", Kind::Bool),
+    ("lks_accepted", Kind::Bool),
+    ("counts_banenafspraak", Kind::Bool),
+    ("language_learning", Kind::Bool),
+    ("positions", Kind::Int),
+    ("start_date", Kind::Text),
+    ("duration_months", Kind::Int),
+    ("status", Kind::Text),
+];
+
+async fn create(req: HttpRequest, state: web::Data<AppState>, user: PageUser, form: web::Form<Vec<(String, String)>>) -> Result<HttpResponse, PageError> {
+    let u = user.0;
+    u.require(&[Role::Werkgever])?;
+    let mut fs = FormState::from_pairs(&form.into_inner());
+    check_csrf(&req, fs.v("csrf"))?;
+    // Without JavaScript the occupation is typed as text: take the best ESCO match.
+    let mut extra = vec![];
+    if fs.v("occupation_id").is_empty() && !fs.v("occupation").trim().is_empty() {
+        match state.refdata().suggest_occupations(fs.v("occupation"), 1).into_iter().next() {
+            Some(s) => {
+                fs.set("occupation_id", s.id);
+                fs.set("occupation", s.label);
+            }
+            None => extra.push(crate::domain::FieldError::new("occupation", "Dit beroep kennen we niet. Kies een beroep uit de lijst.")),
+        }
+    }
+    let (mut json, type_errs) = forms::to_json(&fs, PLACEMENT_FIELDS);
+    extra.extend(type_errs);
+    // An unknown kind would stop the parse at the first field: report it and check the rest.
+    if PlacementKind::parse(fs.v("kind")).is_none() {
+        extra.push(crate::domain::FieldError::new("kind", "Kies de soort plek."));
+        json["kind"] = serde_json::json!(PlacementKind::ReguliereBaan.as_str());
+    }
+    let result = match forms::parse::<PlacementInput>(json) {
+        Ok(input) if extra.is_empty() => create_placement(&state, &u, input).await.map_err(forms::field_errors),
+        // Report everything at once: the fields that were not numbers, and the API's own checks.
+        Ok(input) => {
+            extra.extend(crate::web::extract::validation_errors_of(&input));
+            extra.extend(input.check(&state.refdata()));
+            Err(Ok(forms::merge(extra)))
+        }
+        Err(errs) => {
+            extra.extend(errs);
+            Err(Ok(forms::merge(extra)))
+        }
+    };
+    match result {
+        Ok(_) => Ok(see_other("/werkgever?geplaatst=1")),
+        Err(Ok(errs)) => {
+            fs.errors = errs;
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &PlacementForm { ctx: Ctx::new(&req, Some(&u)), form: fs, kinds: kinds(), verified: u.organisation_verified })
+        }
+        Err(Err(e)) => Err(e.into()),
+    }
+}

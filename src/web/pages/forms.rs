@@ -1,0 +1,180 @@
+//! Form handling for pages: the posted fields are turned into the same input types the JSON API
+//! takes and checked by the same code, so a rule lives in one place. A rejected form comes back
+//! with the input kept, an error summary, and a message beside each wrong field.
+
+use crate::domain::FieldError;
+use crate::error::AppError;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+
+/// What a form shows: the values typed and the errors found.
+#[derive(Debug, Default, Clone)]
+pub struct FormState {
+    pub values: HashMap<String, Vec<String>>,
+    pub errors: Vec<FieldError>,
+}
+
+impl FormState {
+    pub fn from_pairs(pairs: &[(String, String)]) -> FormState {
+        let mut values: HashMap<String, Vec<String>> = HashMap::new();
+        for (k, v) in pairs {
+            values.entry(k.clone()).or_default().push(v.clone());
+        }
+        FormState { values, errors: vec![] }
+    }
+    /// The value of a field as typed ("" if none).
+    pub fn v(&self, name: &str) -> &str {
+        self.values.get(name).and_then(|v| v.first()).map(String::as_str).unwrap_or("")
+    }
+    pub fn set(&mut self, name: &str, value: impl Into<String>) {
+        self.values.insert(name.to_string(), vec![value.into()]);
+    }
+    /// Whether a checkbox is ticked (or a multi-value field holds `value`).
+    pub fn has(&self, name: &str, value: &str) -> bool {
+        self.values.get(name).map(|v| v.iter().any(|x| x == value)).unwrap_or(false)
+    }
+    pub fn checked(&self, name: &str) -> bool {
+        self.values.get(name).map(|v| v.iter().any(|x| x == "on" || x == "true" || x == "1")).unwrap_or(false)
+    }
+    pub fn selected(&self, name: &str, value: &str) -> bool {
+        self.v(name) == value
+    }
+    /// The message for a field, or "".
+    pub fn e(&self, name: &str) -> &str {
+        self.errors.iter().find(|f| f.field == name || f.field.starts_with(&format!("{name}."))).map(|f| f.message.as_str()).unwrap_or("")
+    }
+    pub fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+    /// `aria-describedby`/`aria-invalid` attributes for a field.
+    pub fn aria(&self, name: &str) -> String {
+        if self.e(name).is_empty() {
+            String::new()
+        } else {
+            format!("aria-invalid=\"true\" aria-describedby=\"{name}-fout\"")
+        }
+    }
+}
+
+/// How to read a field into JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Left out when empty (an optional field).
+    Text,
+    /// Sent as "" when empty, so the API's own check names it.
+    ReqText,
+    Int,
+    /// Required number: empty or not a number is reported here, and a placeholder 0 lets the
+    /// other fields be checked too (the first message per field wins, see `merge`).
+    ReqInt,
+    /// A decimal in euros, given to the API in cents.
+    EuroCents,
+    Bool,
+    /// Several values, or one value split on commas.
+    List,
+    IntList,
+}
+
+/// Builds the JSON the API would receive, and the errors of fields that are not numbers.
+/// Empty optional fields are left out (None).
+pub fn to_json(f: &FormState, fields: &[(&str, Kind)]) -> (Value, Vec<FieldError>) {
+    let mut m = Map::new();
+    let mut errs = Vec::new();
+    let not_a_number = |name: &str, errs: &mut Vec<FieldError>| errs.push(FieldError::new(name, "Vul hier een heel getal in."));
+    for (name, kind) in fields {
+        let raw: Vec<&str> = f.values.get(*name).map(|v| v.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).collect()).unwrap_or_default();
+        let first = raw.first().copied();
+        let v = match kind {
+            Kind::Bool => Some(Value::Bool(f.checked(name))),
+            Kind::Text => first.map(|s| Value::String(s.to_string())),
+            Kind::ReqText => Some(Value::String(first.unwrap_or("").to_string())),
+            Kind::Int => first.and_then(|s| match s.parse::<i64>() {
+                Ok(n) => Some(Value::from(n)),
+                Err(_) => {
+                    not_a_number(name, &mut errs);
+                    None
+                }
+            }),
+            Kind::ReqInt => Some(match first.map(|s| s.parse::<i64>()) {
+                Some(Ok(n)) => Value::from(n),
+                Some(Err(_)) => {
+                    not_a_number(name, &mut errs);
+                    Value::from(0)
+                }
+                None => {
+                    errs.push(FieldError::new(*name, "Vul dit veld in."));
+                    Value::from(0)
+                }
+            }),
+            Kind::EuroCents => first.and_then(|s| {
+                let norm = s.replace('€', "").replace('.', "").replace(',', ".").trim().to_string();
+                match norm.parse::<f64>() {
+                    Ok(e) if e.is_finite() && e.abs() < 1e9 => Some(Value::from((e * 100.0).round() as i64)),
+                    _ => {
+                        errs.push(FieldError::new(*name, "Vul een bedrag in euro in, bijvoorbeeld 14,40."));
+                        None
+                    }
+                }
+            }),
+            Kind::List | Kind::IntList => {
+                let items: Vec<&str> = raw.iter().flat_map(|s| s.split(',')).map(str::trim).filter(|s| !s.is_empty()).collect();
+                if items.is_empty() {
+                    None
+                } else if *kind == Kind::IntList {
+                    let mut out = vec![];
+                    for s in &items {
+                        match s.parse::<i64>() {
+                            Ok(n) => out.push(Value::from(n)),
+                            Err(_) => not_a_number(name, &mut errs),
+                        }
+                    }
+                    Some(Value::Array(out))
+                } else {
+                    Some(Value::Array(items.iter().map(|s| Value::String(s.to_string())).collect()))
+                }
+            }
+        };
+        if let Some(v) = v {
+            m.insert(name.to_string(), v);
+        }
+    }
+    (Value::Object(m), errs)
+}
+
+/// Keeps the first message per field, in order.
+pub fn merge(errs: Vec<FieldError>) -> Vec<FieldError> {
+    let mut seen = std::collections::HashSet::new();
+    errs.into_iter().filter(|e| seen.insert(e.field.clone())).collect()
+}
+
+/// Parses the JSON into the API's input type; type errors come back as field errors in Dutch.
+pub fn parse<T: DeserializeOwned>(v: Value) -> Result<T, Vec<FieldError>> {
+    let s = v.to_string();
+    let mut de = serde_json::Deserializer::from_str(&s);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| match crate::web::extract::json_error(e) {
+        AppError::Validation(mut f) => {
+            for x in f.iter_mut() {
+                if x.message.starts_with("Ongeldige waarde") {
+                    x.message = if x.field.contains("date") || x.field.ends_with("_on") {
+                        "Vul een geldige datum in.".into()
+                    } else {
+                        "Kies of vul hier een geldige waarde in.".into()
+                    };
+                }
+            }
+            f
+        }
+        other => vec![FieldError::new("form", other.to_string())],
+    })
+}
+
+/// Field errors of an `AppError` (for showing beside the fields), or the error itself.
+pub fn field_errors(e: AppError) -> Result<Vec<FieldError>, AppError> {
+    match e {
+        AppError::Validation(f) => Ok(f),
+        AppError::Conflict { message, fields } if fields.is_empty() => Ok(vec![FieldError::new("form", message)]),
+        AppError::Conflict { fields, .. } => Ok(fields),
+        other => Err(other),
+    }
+}

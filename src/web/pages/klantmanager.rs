@@ -1,0 +1,422 @@
+//! Klantmanager pages: the caseload dashboard, a candidate's page (ladder measurements and
+//! contact moments), and "find placements for this candidate" with the explanation and the
+//! instrument package per result and a button to propose.
+
+use super::forms::{self, FormState, Kind};
+use super::{check_csrf, render, render_status, see_other, Ctx, PageError, PageUser};
+use crate::db::models::{Candidate, ContactMoment, LadderMeasurement, Match, Task};
+use crate::db::queries::{candidate_full, last_contacts, latest_ladder};
+use crate::db::schema::{candidates, contact_moments, ladder_measurements, matches, tasks};
+use crate::domain::workflow::MatchStatus;
+use crate::domain::{ladder, Role, CONTACT_CHANNELS, PERSONAL_CHANNELS};
+use crate::error::AppError;
+use crate::matches::{self as svc, Chosen, ProposeInput};
+use crate::matching::{Evaluation, Factor};
+use crate::proposals::{self, Options};
+use crate::state::AppState;
+use crate::web::api::candidates::{authorize, Access};
+use crate::web::api::records::{insert_contact, insert_ladder, ContactInput, LadderInput};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use std::collections::BTreeMap;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/klantmanager", web::get().to(dashboard))
+        .route("/klantmanager/kandidaten/{id}", web::get().to(candidate_page))
+        .route("/klantmanager/kandidaten/{id}/trede", web::post().to(add_ladder))
+        .route("/klantmanager/kandidaten/{id}/contact", web::post().to(add_contact))
+        .route("/klantmanager/kandidaten/{id}/plekken", web::get().to(find_placements))
+        .route("/klantmanager/kandidaten/{id}/voorstellen", web::post().to(propose));
+}
+
+pub struct CaseRow {
+    pub id: String,
+    pub name: String,
+    pub step: Option<i32>,
+    pub last_contact: Option<NaiveDate>,
+    pub overdue: bool,
+}
+
+pub struct TaskRow {
+    pub label: &'static str,
+    pub candidate: String,
+    pub candidate_id: Option<String>,
+    pub due: NaiveDate,
+    pub overdue: bool,
+}
+
+#[derive(Template)]
+#[template(path = "pages/km_dashboard.html")]
+struct Dashboard {
+    ctx: Ctx,
+    rows: Vec<CaseRow>,
+    overdue: usize,
+    by_status: Vec<(&'static str, i64)>,
+    tasks: Vec<TaskRow>,
+}
+
+pub struct MatchLine {
+    pub id: String,
+    pub title: String,
+    pub status: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "pages/km_candidate.html")]
+struct CandidatePage {
+    ctx: Ctx,
+    c: Candidate,
+    place: String,
+    ladder: Vec<LadderMeasurement>,
+    contacts: Vec<ContactMoment>,
+    matches: Vec<MatchLine>,
+    form: FormState,
+    channels: &'static [&'static str],
+    step_names: Vec<(i32, &'static str)>,
+}
+
+pub struct ProposalCard {
+    pub placement_id: String,
+    pub title: String,
+    pub kind: String,
+    pub employer: String,
+    pub place: String,
+    pub hours: String,
+    pub score: f64,
+    pub distance_km: Option<f64>,
+    pub factors: Vec<Factor>,
+    pub unmet: Vec<String>,
+    pub excluded: Vec<String>,
+    pub instruments: Vec<String>,
+    pub net_cost: Option<String>,
+    pub lks_possible: bool,
+    pub job_coach_possible: bool,
+    pub trial_possible: bool,
+    pub no_risk_possible: bool,
+    pub already: bool,
+}
+
+#[derive(Template)]
+#[template(path = "pages/km_proposals.html")]
+struct ProposalsPage {
+    ctx: Ctx,
+    c: Candidate,
+    cards: Vec<ProposalCard>,
+    form: FormState,
+    failed_for: String,
+}
+crate::page!(Dashboard, CandidatePage, ProposalsPage);
+
+impl ProposalsPage {
+    pub fn label(&self, factor: &str) -> &'static str {
+        crate::matching::explain::factor_label(factor)
+    }
+}
+
+fn require_km(u: &crate::auth::CurrentUser) -> Result<(), PageError> {
+    Ok(u.require(&[Role::Klantmanager])?)
+}
+
+async fn dashboard(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -> Result<HttpResponse, PageError> {
+    let u = user.0;
+    require_km(&u)?;
+    let uid = u.id.clone();
+    let actor = crate::audit::Actor::from(&u);
+    let today = chrono::Utc::now().date_naive();
+    let (rows, by_status, tasks) = state
+        .db(move |conn| {
+            let cs: Vec<Candidate> = candidates::table
+                .filter(candidates::klantmanager_id.eq(&uid))
+                .filter(candidates::status.eq("actief"))
+                .order((candidates::last_name, candidates::first_name))
+                .select(Candidate::as_select())
+                .load(conn)?;
+            let ids: Vec<&String> = cs.iter().map(|c| &c.id).collect();
+            let ladder = latest_ladder(conn, &ids)?;
+            let personal: Vec<(String, NaiveDate)> = contact_moments::table
+                .filter(contact_moments::candidate_id.eq_any(&ids))
+                .filter(contact_moments::channel.eq_any(PERSONAL_CHANNELS))
+                .select((contact_moments::candidate_id, contact_moments::contact_date))
+                .load(conn)?;
+            let mut last: BTreeMap<String, NaiveDate> = BTreeMap::new();
+            for (c, d) in personal {
+                let e = last.entry(c).or_insert(d);
+                if d > *e {
+                    *e = d;
+                }
+            }
+            let _ = last_contacts;
+            let subjects: Vec<(&str, Option<&str>)> = cs.iter().map(|c| (c.id.as_str(), Some(c.municipality_id.as_str()))).collect();
+            crate::audit::record(conn, &actor, &subjects, crate::audit::Access { act: crate::audit::Act::View, what: "naam en trede (caseload)", purpose: crate::audit::purpose::BEGELEIDING, channel: crate::audit::Channel::Page })?;
+            let cutoff = today - chrono::Duration::days(365);
+            let rows: Vec<CaseRow> = cs
+                .iter()
+                .map(|c| {
+                    let lc = last.get(&c.id).copied();
+                    CaseRow {
+                        id: c.id.clone(),
+                        name: format!("{} {}", c.first_name, c.last_name),
+                        step: ladder.get(&c.id).map(|l| l.step),
+                        last_contact: lc,
+                        overdue: lc.map(|d| d < cutoff).unwrap_or(true),
+                    }
+                })
+                .collect();
+            let ms: Vec<Match> = matches::table.filter(matches::klantmanager_id.eq(&uid)).select(Match::as_select()).load(conn)?;
+            let mut counts: BTreeMap<usize, (&'static str, i64)> = BTreeMap::new();
+            for m in &ms {
+                if let Some(s) = MatchStatus::parse(&m.status) {
+                    let i = MatchStatus::ALL.iter().position(|x| *x == s).unwrap_or(0);
+                    counts.entry(i).or_insert((s.label_nl(), 0)).1 += 1;
+                }
+            }
+            let ts: Vec<Task> = tasks::table
+                .filter(tasks::klantmanager_id.eq(&uid))
+                .filter(tasks::done_at.is_null())
+                .filter(tasks::due_on.le(today + chrono::Duration::days(30)))
+                .order(tasks::due_on)
+                .select(Task::as_select())
+                .load(conn)?;
+            let names: BTreeMap<String, String> = cs.iter().map(|c| (c.id.clone(), format!("{} {}", c.first_name, c.last_name))).collect();
+            let tasks = ts
+                .into_iter()
+                .map(|t| TaskRow {
+                    label: match t.kind.as_str() {
+                        "retention_6" => "Nazorg na 6 maanden",
+                        "retention_12" => "Nazorg na 12 maanden",
+                        "ladder_update" => "Nieuwe trede vastleggen",
+                        _ => "Taak",
+                    },
+                    candidate: t.candidate_id.as_ref().and_then(|c| names.get(c).cloned()).unwrap_or_default(),
+                    candidate_id: t.candidate_id,
+                    due: t.due_on,
+                    overdue: t.due_on < today,
+                })
+                .collect();
+            Ok((rows, counts.into_values().collect::<Vec<_>>(), tasks))
+        })
+        .await?;
+    let overdue = rows.iter().filter(|r| r.overdue).count();
+    render(&Dashboard { ctx: Ctx::new(&req, Some(&u)), rows, overdue, by_status, tasks })
+}
+
+async fn candidate_view(req: &HttpRequest, state: &AppState, u: &crate::auth::CurrentUser, id: String, form: FormState, status: StatusCode) -> Result<HttpResponse, PageError> {
+    let user = u.clone();
+    let (c, ladder, contacts, ms) = state
+        .db(move |conn| {
+            let c = authorize(conn, &user, &id, Access::Read, "profiel, trede en contactmomenten")?;
+            let ladder: Vec<LadderMeasurement> = ladder_measurements::table
+                .filter(ladder_measurements::candidate_id.eq(&id))
+                .order(ladder_measurements::measured_on.desc())
+                .select(LadderMeasurement::as_select())
+                .load(conn)?;
+            let contacts: Vec<ContactMoment> = contact_moments::table
+                .filter(contact_moments::candidate_id.eq(&id))
+                .order(contact_moments::contact_date.desc())
+                .select(ContactMoment::as_select())
+                .load(conn)?;
+            let ms: Vec<Match> = matches::table.filter(matches::candidate_id.eq(&id)).order(matches::updated_at.desc()).select(Match::as_select()).load(conn)?;
+            Ok((c, ladder, contacts, ms))
+        })
+        .await?;
+    let place = state.refdata().pc4.get(&c.pc4).map(|p| p.place.clone()).unwrap_or_default();
+    let matches = ms
+        .into_iter()
+        .map(|m| MatchLine { status: MatchStatus::parse(&m.status).map(|s| s.label_nl()).unwrap_or(""), id: m.id, title: m.placement_title })
+        .collect();
+    render_status(
+        status,
+        &CandidatePage {
+            ctx: Ctx::new(req, Some(u)),
+            c,
+            place,
+            ladder,
+            contacts,
+            matches,
+            form,
+            channels: CONTACT_CHANNELS,
+            step_names: (1..=6).map(|s| (s, ladder::step_name(s))).collect(),
+        },
+    )
+}
+
+async fn candidate_page(req: HttpRequest, state: web::Data<AppState>, user: PageUser, path: web::Path<String>) -> Result<HttpResponse, PageError> {
+    let u = user.0;
+    require_km(&u)?;
+    let mut form = FormState::default();
+    let today = chrono::Utc::now().date_naive().to_string();
+    form.set("measured_on", today.clone());
+    form.set("contact_date", today);
+    candidate_view(&req, &state, &u, path.into_inner(), form, StatusCode::OK).await
+}
+
+async fn add_ladder(req: HttpRequest, state: web::Data<AppState>, user: PageUser, path: web::Path<String>, form: web::Form<Vec<(String, String)>>) -> Result<HttpResponse, PageError> {
+    let u = user.0;
+    require_km(&u)?;
+    let id = path.into_inner();
+    let mut fs = FormState::from_pairs(&form.into_inner());
+    check_csrf(&req, fs.v("csrf"))?;
+    let (json, type_errs) = forms::to_json(&fs, &[("measured_on", Kind::ReqText), ("step", Kind::ReqInt), ("target_step", Kind::Int), ("note", Kind::Text)]);
+    let result = match forms::parse::<LadderInput>(json) {
+        Ok(_) if !type_errs.is_empty() => Err(Ok(type_errs)),
+        Ok(input) => {
+            let errs = input.check(chrono::Utc::now().date_naive());
+            let (u2, id2) = (u.clone(), id.clone());
+            state.tx(move |conn| insert_ladder(conn, &u2, &id2, input, errs).map(|_| ())).await.map_err(forms::field_errors)
+        }
+        Err(e) => Err(Ok(e)),
+    };
+    match result {
+        Ok(()) => {
+            state.search.candidate_changed(&id);
+            Ok(see_other(&format!("/klantmanager/kandidaten/{id}#trede")))
+        }
+        Err(Ok(errs)) => {
+            fs.errors = errs;
+            candidate_view(&req, &state, &u, id, fs, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(Err(e)) => Err(e.into()),
+    }
+}
+
+async fn add_contact(req: HttpRequest, state: web::Data<AppState>, user: PageUser, path: web::Path<String>, form: web::Form<Vec<(String, String)>>) -> Result<HttpResponse, PageError> {
+    let u = user.0;
+    require_km(&u)?;
+    let id = path.into_inner();
+    let mut fs = FormState::from_pairs(&form.into_inner());
+    check_csrf(&req, fs.v("csrf"))?;
+    let (json, type_errs) = forms::to_json(&fs, &[("contact_date", Kind::ReqText), ("channel", Kind::ReqText), ("note", Kind::Text)]);
+    let result = match forms::parse::<ContactInput>(json) {
+        Ok(_) if !type_errs.is_empty() => Err(Ok(type_errs)),
+        Ok(input) => {
+            let errs = input.check(chrono::Utc::now().date_naive());
+            let (u2, id2) = (u.clone(), id.clone());
+            state.tx(move |conn| insert_contact(conn, &u2, &id2, input, errs).map(|_| ())).await.map_err(forms::field_errors)
+        }
+        Err(e) => Err(Ok(e)),
+    };
+    match result {
+        Ok(()) => Ok(see_other(&format!("/klantmanager/kandidaten/{id}#contact"))),
+        Err(Ok(errs)) => {
+            fs.errors = errs;
+            candidate_view(&req, &state, &u, id, fs, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(Err(e)) => Err(e.into()),
+    }
+}
+
+fn cards(st: &AppState, res: Vec<(crate::db::queries::PlacementFull, Evaluation)>, proposed: &[String]) -> Vec<ProposalCard> {
+    let rd = st.refdata();
+    res.into_iter()
+        .map(|(p, e)| {
+            let pkg = &e.instruments;
+            let mut instruments = vec![];
+            if let Some(l) = &pkg.loonkostensubsidie {
+                if !l.not_in_target_group && l.amount_cents > 0 {
+                    instruments.push(format!("Loonkostensubsidie {} per maand", super::employer::euros(l.amount_cents)));
+                }
+            }
+            if pkg.job_coach.workplace_welcomes_job_coach {
+                instruments.push(format!("Jobcoach: ongeveer {:.0} uur in jaar 1", pkg.job_coach.year1_hours));
+            }
+            if pkg.trial_placement_possible {
+                instruments.push("Proefplaatsing mogelijk".into());
+            }
+            if pkg.no_risk_polis {
+                instruments.push("No-riskpolis".into());
+            }
+            if let Some(s) = &pkg.sroi {
+                instruments.push(format!("Social return: {} voor contract {}", super::employer::euros(s.value_cents), s.reference));
+            }
+            ProposalCard {
+                placement_id: p.placement.id.clone(),
+                title: p.placement.title.clone(),
+                kind: crate::domain::PlacementKind::parse(&p.placement.kind).map(|k| k.label_nl()).unwrap_or("").into(),
+                employer: p.organisation.name.clone(),
+                place: rd.pc4.get(&p.placement.pc4).map(|x| x.place.clone()).unwrap_or_else(|| p.placement.pc4.clone()),
+                hours: format!("{} tot {}", p.placement.hours_min, p.placement.hours_max),
+                score: (e.score * 10.0).round() / 10.0,
+                distance_km: e.distance_km.map(|d| (d * 10.0).round() / 10.0),
+                unmet: e.unmet_wishes.clone(),
+                excluded: e.excluded.iter().map(|x| x.reason.clone()).collect(),
+                instruments,
+                net_cost: pkg.employer_net_monthly_cost_cents.map(super::employer::euros),
+                lks_possible: pkg.loonkostensubsidie.as_ref().map(|l| !l.not_in_target_group && l.amount_cents > 0).unwrap_or(false) && pkg.employer_accepts_lks,
+                job_coach_possible: pkg.job_coach.workplace_welcomes_job_coach,
+                trial_possible: pkg.trial_placement_possible,
+                no_risk_possible: pkg.no_risk_polis,
+                already: proposed.contains(&p.placement.id),
+                factors: e.factors,
+            }
+        })
+        .collect()
+}
+
+async fn proposals_view(req: &HttpRequest, state: &AppState, u: &crate::auth::CurrentUser, id: String, form: FormState, failed_for: String, status: StatusCode) -> Result<HttpResponse, PageError> {
+    let user = u.clone();
+    let st = state.clone();
+    let (c, res, proposed) = state
+        .db(move |conn| {
+            authorize(conn, &user, &id, Access::Read, "profiel (passend werk zoeken)")?;
+            let full = candidate_full(conn, &id)?.ok_or(AppError::NotFound)?;
+            let (settings, version) = proposals::load_settings(conn, &full.candidate.municipality_id)?;
+            let today = chrono::Utc::now().date_naive();
+            let opts = Options { limit: 20, include_excluded: false };
+            let res = proposals::for_candidate(conn, &st.search, &st.refdata(), &full, &settings, opts, today).map_err(AppError::Internal)?;
+            let logged: Vec<(String, &Evaluation)> = res.iter().map(|(p, e)| (p.placement.id.clone(), e)).collect();
+            proposals::log(conn, "candidate", &id, Some(&full.candidate.municipality_id), &user.id, user.role.as_str(), version, false, &logged)?;
+            let proposed: Vec<String> = matches::table
+                .filter(matches::candidate_id.eq(&id))
+                .filter(matches::status.ne_all(["declined", "not_interested", "not_started", "withdrawn"]))
+                .select(matches::placement_id)
+                .load::<Option<String>>(conn)?
+                .into_iter()
+                .flatten()
+                .collect();
+            Ok((full.candidate, res, proposed))
+        })
+        .await?;
+    let cards = cards(state, res, &proposed);
+    render_status(status, &ProposalsPage { ctx: Ctx::new(req, Some(u)), c, cards, form, failed_for })
+}
+
+async fn find_placements(req: HttpRequest, state: web::Data<AppState>, user: PageUser, path: web::Path<String>) -> Result<HttpResponse, PageError> {
+    let u = user.0;
+    require_km(&u)?;
+    proposals_view(&req, &state, &u, path.into_inner(), FormState::default(), String::new(), StatusCode::OK).await
+}
+
+async fn propose(req: HttpRequest, state: web::Data<AppState>, user: PageUser, path: web::Path<String>, form: web::Form<Vec<(String, String)>>) -> Result<HttpResponse, PageError> {
+    let u = user.0;
+    require_km(&u)?;
+    let id = path.into_inner();
+    let mut fs = FormState::from_pairs(&form.into_inner());
+    check_csrf(&req, fs.v("csrf"))?;
+    let input = ProposeInput {
+        candidate_id: id.clone(),
+        placement_id: fs.v("placement_id").to_string(),
+        instruments: Chosen {
+            loonkostensubsidie: fs.checked("loonkostensubsidie"),
+            job_coach: fs.checked("job_coach"),
+            proefplaatsing: fs.checked("proefplaatsing"),
+            no_risk_polis: fs.checked("no_risk_polis"),
+        },
+        note: fs.v("note").to_string(),
+    };
+    let st = state.get_ref().clone();
+    let u2 = u.clone();
+    match state.tx(move |conn| svc::propose(conn, &st, &u2, &input, chrono::Utc::now().date_naive())).await {
+        Ok(mid) => Ok(see_other(&format!("/matches/{mid}"))),
+        Err(e) => match forms::field_errors(e) {
+            Ok(errs) => {
+                fs.errors = errs;
+                let failed = fs.v("placement_id").to_string();
+                proposals_view(&req, &state, &u, id, fs, failed, StatusCode::UNPROCESSABLE_ENTITY).await
+            }
+            Err(e) => Err(e.into()),
+        },
+    }
+}

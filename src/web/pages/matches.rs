@@ -1,0 +1,124 @@
+//! The match page, for every role: what this user may see of the match (staged disclosure is done
+//! by `matches::view`, the same as the API) and a form per action this user may take.
+
+use super::forms::{self, FormState, Kind};
+use super::{check_csrf, render_status, see_other, Ctx, PageError, PageUser};
+use crate::audit::Channel;
+use crate::domain::workflow;
+use crate::domain::Role;
+use crate::error::AppError;
+use crate::matches::{self as svc, ActionInput, MatchView};
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/matches/{id}", web::get().to(show)).route("/matches/{id}", web::post().to(act));
+}
+
+#[derive(Template)]
+#[template(path = "pages/match.html")]
+pub struct MatchPage {
+    pub ctx: Ctx,
+    pub m: MatchView,
+    pub form: FormState,
+    pub message: Option<String>,
+    pub role: String,
+    pub not_started_reasons: &'static [(&'static str, &'static str)],
+    pub contract_types: &'static [(&'static str, &'static str)],
+}
+crate::page!(MatchPage);
+
+impl MatchPage {
+    pub fn can(&self, action: &str) -> bool {
+        self.m.next.iter().any(|n| n.action.as_str() == action)
+    }
+    pub fn euros(&self, cents: &i64) -> String {
+        crate::web::pages::employer::euros(*cents)
+    }
+}
+
+async fn load(state: &AppState, user: crate::auth::CurrentUser, id: String) -> Result<MatchView, AppError> {
+    let st = state.clone();
+    state
+        .db(move |conn| {
+            let m = svc::load_for(conn, &user, &id)?;
+            if user.role == Role::Werkgever {
+                st.check_profile_views(&user.id, 1)?;
+            }
+            let v = svc::view(conn, &st, &user, &m)?;
+            svc::audit_views(conn, &user, &[(&m, &v)], Channel::Page)?;
+            Ok(v)
+        })
+        .await
+}
+
+async fn show(req: HttpRequest, state: web::Data<AppState>, user: PageUser, path: web::Path<String>) -> Result<HttpResponse, PageError> {
+    let u = user.0;
+    let m = load(&state, u.clone(), path.into_inner()).await?;
+    let page = MatchPage {
+        ctx: Ctx::new(&req, Some(&u)),
+        m,
+        form: FormState::default(),
+        message: None,
+        role: u.role.as_str().into(),
+        not_started_reasons: workflow::NOT_STARTED_REASONS,
+        contract_types: workflow::CONTRACT_TYPES,
+    };
+    render_status(StatusCode::OK, &page)
+}
+
+async fn act(req: HttpRequest, state: web::Data<AppState>, user: PageUser, path: web::Path<String>, form: web::Form<Vec<(String, String)>>) -> Result<HttpResponse, PageError> {
+    let u = user.0;
+    let id = path.into_inner();
+    let mut fs = FormState::from_pairs(&form.into_inner());
+    check_csrf(&req, fs.v("csrf"))?;
+    let json = forms::to_json(
+        &fs,
+        &[
+            ("action", Kind::ReqText),
+            ("version", Kind::Int),
+            ("reason", Kind::Text),
+            ("introduction_date", Kind::Text),
+            ("start_date", Kind::Text),
+            ("trial_end_date", Kind::Text),
+            ("contract_type", Kind::Text),
+            ("hours_per_week", Kind::Int),
+            ("hourly_wage_cents", Kind::EuroCents),
+            ("instruments_granted", Kind::List),
+        ],
+    );
+    let (json, type_errs) = json;
+    let outcome = match forms::parse::<ActionInput>(json) {
+        Err(errs) => Err(AppError::Validation(forms::merge(type_errs.into_iter().chain(errs).collect()))),
+        Ok(_) if !type_errs.is_empty() => Err(AppError::Validation(type_errs)),
+        Ok(input) => {
+            let st = state.get_ref().clone();
+            let (u2, id2) = (u.clone(), id.clone());
+            state.tx(move |conn| svc::act(conn, &st, &u2, &id2, &input, chrono::Utc::now().date_naive()).map(|_| ())).await
+        }
+    };
+    let message = match outcome {
+        Ok(()) => return Ok(see_other(&format!("/matches/{id}"))),
+        Err(AppError::Validation(errs)) => {
+            fs.errors = errs;
+            None
+        }
+        Err(AppError::IllegalTransition { .. }) | Err(AppError::Conflict { .. }) => {
+            Some("Deze match is intussen veranderd. Hieronder ziet u hoe hij er nu voor staat.".to_string())
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let m = load(&state, u.clone(), id).await?;
+    let page = MatchPage {
+        ctx: Ctx::new(&req, Some(&u)),
+        m,
+        form: fs,
+        message,
+        role: u.role.as_str().into(),
+        not_started_reasons: workflow::NOT_STARTED_REASONS,
+        contract_types: workflow::CONTRACT_TYPES,
+    };
+    render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+}

@@ -1,0 +1,226 @@
+// One journey per role in a real browser (Debian's Chromium through playwright-core), with an
+// axe-core check of every page visited. Started by the Rust test `browser::journeys`, which runs
+// the server and prepares the data; arguments come as JSON in OPSTAP_JOURNEY.
+//
+// employer posts a placement -> klantmanager finds it for a candidate and proposes it ->
+// the candidate consents -> the employer sees an anonymous profile, shows interest ->
+// the klantmanager confirms the introduction -> only now the employer sees the name.
+
+import { chromium } from "playwright-core";
+import { createRequire } from "node:module";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+
+const require = createRequire(import.meta.url);
+const AXE = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+const cfg = JSON.parse(process.env.OPSTAP_JOURNEY);
+const { base, shots, password, employer, klantmanager, candidate, candidateId, firstName, lastName, occupation, pc4 } = cfg;
+fs.mkdirSync(shots, { recursive: true });
+
+const browser = await chromium.launch({ executablePath: cfg.chromium || "/usr/bin/chromium", args: ["--no-sandbox"] });
+const problems = [];
+const checked = new Set();
+
+// axe on the page as it is now; serious and critical violations fail the run.
+async function axe(page, name) {
+  const key = name;
+  if (checked.has(key)) return;
+  checked.add(key);
+  await page.addScriptTag({ content: AXE });
+  const res = await page.evaluate(async () => await window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } }));
+  for (const v of res.violations) {
+    if (v.impact === "serious" || v.impact === "critical") {
+      problems.push(`${name}: ${v.id} (${v.impact}) ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`);
+    }
+  }
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
+}
+
+async function newPage(opts = {}) {
+  // bypassCSP only so that axe can be injected; the app's own pages run no inline script.
+  const ctx = await browser.newContext({ bypassCSP: true, locale: "nl-NL", ...opts });
+  return ctx.newPage();
+}
+
+async function login(page, email, expectPath) {
+  await page.goto(`${base}/inloggen`);
+  await axe(page, "inloggen");
+  await page.getByLabel("E-mailadres").fill(email);
+  await page.getByLabel("Wachtwoord").fill(password);
+  await page.getByRole("button", { name: "Inloggen" }).click();
+  await page.waitForURL((u) => u.pathname === expectPath);
+}
+
+const today = new Date();
+const inAWeek = new Date(today.getTime() + 7 * 86400000).toISOString().slice(0, 10);
+const title = `Medewerker ${occupation} (browsertest)`;
+
+// ---------------------------------------------------------------- the public
+{
+  const page = await newPage();
+  await page.goto(`${base}/`);
+  await axe(page, "start");
+  const footer = await page.locator("footer").innerText();
+  assert.match(footer, /ESCO classification of the European Commission/);
+  assert.match(footer, /GeoNames/);
+  await shot(page, "01-startpagina");
+  await page.goto(`${base}/plekken`);
+  await axe(page, "plekken");
+  await page.context().close();
+}
+
+// ---------------------------------------------------------------- 1. employer posts a placement
+{
+  const page = await newPage();
+  await login(page, employer, "/werkgever");
+  await axe(page, "werkgever-overzicht");
+  await page.getByRole("link", { name: "Nieuwe plek plaatsen" }).click();
+  await axe(page, "plek-formulier");
+  // A rejected form comes back with the input kept and a message beside each wrong field.
+  await page.getByLabel("Titel").fill(title);
+  await page.getByLabel("Minimaal aantal uren per week").fill("veel");
+  await page.getByRole("button", { name: "Plek opslaan" }).click();
+  assert.equal(await page.getByLabel("Titel").inputValue(), title, "input kept");
+  const summary = await page.locator(".error-summary").innerText();
+  assert.match(summary, /heel getal/);
+  assert.match(summary, /soort plek/i);
+  await axe(page, "plek-formulier-fouten");
+  await shot(page, "02-werkgever-formulier-met-fouten");
+  await page.getByLabel("Soort plek").selectOption("werkervaringsplaats");
+  await page.getByLabel("Wat is het werk?").fill("Samen met het team het werk leren. Een vaste begeleider helpt u.");
+  await page.getByLabel("Beroep (ESCO)").fill(occupation);
+  await page.getByLabel("Minimaal aantal uren per week").fill("16");
+  await page.getByLabel("Maximaal aantal uren per week").fill("24");
+  await page.getByLabel("Postcode (4 cijfers) van de werkplek").fill(pc4);
+  await page.getByLabel("Vaste begeleider op de werkvloer").check();
+  await page.getByLabel("Jobcoach welkom").check();
+  await page.getByLabel("Duur in maanden (werkervaringsplaats, proefplaatsing)").fill("6");
+  await page.getByRole("button", { name: "Plek opslaan" }).click();
+  await page.waitForURL((u) => u.pathname === "/werkgever");
+  await assert.doesNotReject(page.getByRole("link", { name: title }).waitFor());
+  await shot(page, "03-werkgever-overzicht");
+  await page.context().close();
+}
+
+// ---------------------------------------------------------------- 2. klantmanager finds and proposes
+let matchUrl;
+{
+  const page = await newPage();
+  // An expired session sends you to the login page and back.
+  await page.context().addCookies([{ name: "opstap_session", value: "verlopen.token.x", url: base }]);
+  await page.goto(`${base}/klantmanager/kandidaten/${candidateId}`);
+  assert.equal(new URL(page.url()).pathname, "/inloggen");
+  assert.equal(new URL(page.url()).searchParams.get("terug"), `/klantmanager/kandidaten/${candidateId}`);
+  await page.getByLabel("E-mailadres").fill(klantmanager);
+  await page.getByLabel("Wachtwoord").fill(password);
+  await page.getByRole("button", { name: "Inloggen" }).click();
+  await page.waitForURL((u) => u.pathname === `/klantmanager/kandidaten/${candidateId}`);
+  await axe(page, "kandidaat-pagina");
+  await page.goto(`${base}/klantmanager`);
+  await axe(page, "caseload");
+  await shot(page, "04-klantmanager-caseload");
+  await page.goto(`${base}/klantmanager/kandidaten/${candidateId}`);
+  await page.getByRole("link", { name: "Zoek passende plekken" }).click();
+  await axe(page, "passende-plekken");
+  const card = page.locator("li.card", { has: page.getByRole("heading", { name: title }) });
+  await card.waitFor();
+  await card.locator("summary").click();
+  assert.match(await card.innerText(), /Score/);
+  await shot(page, "05-klantmanager-voorstellen");
+  await card.getByLabel("Jobcoach").check();
+  await card.getByLabel("Bericht aan de kandidaat").fill("Dit lijkt me een mooie stap.");
+  await card.getByRole("button", { name: /Voorstellen aan/ }).click();
+  await page.waitForURL((u) => u.pathname.startsWith("/matches/"));
+  matchUrl = page.url();
+  await axe(page, "match-klantmanager");
+  await page.context().close();
+}
+
+// ---------------------------------------------------------------- 3. the candidate consents
+{
+  const page = await newPage({ viewport: { width: 390, height: 844 }, isMobile: true });
+  await login(page, candidate, "/kandidaat");
+  await axe(page, "kandidaat-overzicht");
+  await shot(page, "06-kandidaat-telefoon");
+  await page.getByRole("link", { name: title }).click();
+  await axe(page, "voorstel-kandidaat");
+  await shot(page, "07-kandidaat-voorstel-telefoon");
+  await page.getByRole("button", { name: "Ja, ik wil kennismaken" }).click();
+  await page.waitForURL(matchUrl);
+  assert.match(await page.locator(".status").innerText(), /Kandidaat akkoord/);
+  await page.goto(`${base}/kandidaat/gegevens`);
+  await axe(page, "mijn-gegevens");
+  assert.match(await page.locator("body").innerText(), /Wie heeft uw gegevens bekeken/);
+  // Logout works: afterwards the pages ask for a login again.
+  await page.getByRole("button", { name: "Uitloggen" }).click();
+  await page.waitForURL((u) => u.pathname === "/inloggen");
+  await page.goto(`${base}/kandidaat`);
+  assert.equal(new URL(page.url()).pathname, "/inloggen");
+  await page.context().close();
+}
+
+// ---------------------------------------------------------------- 4. employer: anonymous, then interested
+{
+  const page = await newPage();
+  await login(page, employer, "/werkgever");
+  await page.getByRole("link", { name: /^Kandidaat K-/ }).first().click();
+  await axe(page, "match-werkgever-anoniem");
+  const body = await page.locator("main").innerText();
+  assert.ok(!body.includes(firstName) && !body.includes(lastName), "no name before disclosure");
+  assert.match(body, /Anoniem profiel/);
+  assert.match(body, /Nettokosten/);
+  await shot(page, "08-werkgever-anoniem-profiel");
+  await page.getByRole("button", { name: "Ja, ik heb interesse" }).click();
+  await page.waitForURL(matchUrl);
+  const after = await page.locator("main").innerText();
+  assert.ok(!after.includes(firstName) && !after.includes(lastName), "interest alone discloses nothing");
+  await page.context().close();
+}
+
+// ---------------------------------------------------------------- 5. klantmanager confirms the introduction
+{
+  const page = await newPage();
+  await login(page, klantmanager, "/klantmanager");
+  await page.goto(matchUrl);
+  await page.getByLabel("Datum kennismaking").fill(inAWeek);
+  await page.getByRole("button", { name: "Kennismaking bevestigen" }).click();
+  await page.waitForURL(matchUrl);
+  assert.match(await page.locator(".status").innerText(), /Kennismaking/);
+  await axe(page, "match-klantmanager-kennismaking");
+  await shot(page, "09-klantmanager-match");
+  await page.context().close();
+}
+
+// ---------------------------------------------------------------- 6. only now the employer sees the name
+{
+  const page = await newPage();
+  await login(page, employer, "/werkgever");
+  await page.goto(matchUrl);
+  assert.equal((await page.locator("#kandidaat-naam").innerText()).trim(), `${firstName} ${lastName}`);
+  await axe(page, "match-werkgever-bekend");
+  await shot(page, "10-werkgever-na-toestemming");
+  await page.context().close();
+}
+
+// ---------------------------------------------------------------- without JavaScript
+{
+  const page = await newPage({ javaScriptEnabled: false });
+  await page.goto(`${base}/plekken?q=${encodeURIComponent(occupation)}`);
+  assert.match(await page.locator("main").innerText(), /gevonden/);
+  await page.goto(`${base}/inloggen`);
+  await page.getByLabel("E-mailadres").fill(employer);
+  await page.getByLabel("Wachtwoord").fill(password);
+  await page.getByRole("button", { name: "Inloggen" }).click();
+  await page.waitForURL((u) => u.pathname === "/werkgever");
+  await page.context().close();
+}
+
+await browser.close();
+if (problems.length) {
+  console.error(`axe found ${problems.length} serious or critical violation(s):\n` + problems.join("\n"));
+  process.exit(1);
+}
+console.log(`journeys passed; axe checked ${checked.size} pages; screenshots in ${shots}`);
