@@ -78,6 +78,14 @@ fn journeys() {
         })
         .execute(&mut conn)
         .expect("ladder");
+    let regular: String = placements::table
+        .inner_join(organisations::table)
+        .filter(placements::kind.eq("reguliere_baan"))
+        .filter(placements::status.eq("open"))
+        .filter(organisations::verified.eq(true))
+        .select(placements::id)
+        .first(&mut conn)
+        .expect("a published regular job in the demo");
     drop(conn);
     state.search.candidate_changed(&cid);
     state.search.flush();
@@ -90,6 +98,8 @@ fn journeys() {
         "password": common::PW,
         "employer": "werkgever1@demo.nl",
         "klantmanager": km_email,
+        "beheerder": "beheerder@lochem.demo",
+        "regularJob": regular,
         "candidate": "kandidaat1@lochem.demo",
         "candidateId": cid,
         "firstName": "Wubbina",

@@ -12,5 +12,6 @@ mod cli;
 mod esco;
 mod matching;
 mod browser;
+mod pages;
 mod search;
 mod workflow;

@@ -14,7 +14,7 @@ import fs from "node:fs";
 const require = createRequire(import.meta.url);
 const AXE = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 const cfg = JSON.parse(process.env.OPSTAP_JOURNEY);
-const { base, shots, password, employer, klantmanager, candidate, candidateId, firstName, lastName, occupation, pc4 } = cfg;
+const { base, shots, password, employer, klantmanager, beheerder, candidate, candidateId, firstName, lastName, occupation, pc4, regularJob } = cfg;
 fs.mkdirSync(shots, { recursive: true });
 
 const browser = await chromium.launch({ executablePath: cfg.chromium || "/usr/bin/chromium", args: ["--no-sandbox"] });
@@ -69,9 +69,17 @@ const title = `Medewerker ${occupation} (browsertest)`;
   await shot(page, "01-startpagina");
   await page.goto(`${base}/plekken`);
   await axe(page, "plekken");
+  // A public regular vacancy carries schema.org JobPosting JSON-LD.
+  await page.goto(`${base}/plekken/${regularJob}`);
+  await axe(page, "plek-publiek");
+  const ld = JSON.parse(await page.locator('script[type="application/ld+json"]').textContent());
+  assert.equal(ld["@type"], "JobPosting");
+  assert.equal(ld.title, await page.locator("h1").innerText());
+  assert.equal(ld.hiringOrganization["@type"], "Organization");
   await page.context().close();
 }
 
+let placementPath;
 // ---------------------------------------------------------------- 1. employer posts a placement
 {
   const page = await newPage();
@@ -101,7 +109,19 @@ const title = `Medewerker ${occupation} (browsertest)`;
   await page.getByRole("button", { name: "Plek opslaan" }).click();
   await page.waitForURL((u) => u.pathname === "/werkgever");
   await assert.doesNotReject(page.getByRole("link", { name: title }).waitFor());
+  placementPath = await page.getByRole("link", { name: title }).getAttribute("href");
   await shot(page, "03-werkgever-overzicht");
+  await page.getByRole("link", { name: "Gegevens van uw organisatie" }).click();
+  await axe(page, "organisatie");
+  const email = page.getByLabel("E-mailadres contactpersoon");
+  const before = await email.inputValue();
+  await email.fill("geen-adres");
+  await page.getByRole("button", { name: "Opslaan" }).click();
+  assert.match(await page.locator(".error-summary").innerText(), /e-mailadres/i);
+  assert.equal(await email.inputValue(), "geen-adres", "input kept");
+  await email.fill(before);
+  await page.getByRole("button", { name: "Opslaan" }).click();
+  await page.waitForURL((u) => u.searchParams.has("opgeslagen"));
   await page.context().close();
 }
 
@@ -136,6 +156,12 @@ let matchUrl;
   await page.waitForURL((u) => u.pathname.startsWith("/matches/"));
   matchUrl = page.url();
   await axe(page, "match-klantmanager");
+  // The placement with ranked candidates of the municipality.
+  await page.goto(`${base}${placementPath}`);
+  await page.getByRole("link", { name: "Passende kandidaten voor deze plek" }).click();
+  await axe(page, "kandidaten-voor-plek");
+  assert.match(await page.locator("main").innerText(), new RegExp(`${firstName} ${lastName}`));
+  assert.match(await page.locator("main").innerText(), /Al voorgesteld/);
   await page.context().close();
 }
 
@@ -202,6 +228,29 @@ let matchUrl;
   assert.equal((await page.locator("#kandidaat-naam").innerText()).trim(), `${firstName} ${lastName}`);
   await axe(page, "match-werkgever-bekend");
   await shot(page, "10-werkgever-na-toestemming");
+  await page.context().close();
+}
+
+// ---------------------------------------------------------------- beheerder
+{
+  const page = await newPage();
+  await login(page, beheerder, "/beheer");
+  await axe(page, "beheer");
+  await page.getByRole("link", { name: "Instellingen van de gemeente" }).click();
+  await axe(page, "instellingen");
+  const skills = page.getByLabel("Beroep en vaardigheden");
+  await skills.fill("veel");
+  await page.getByRole("button", { name: "Instellingen opslaan" }).click();
+  assert.match(await page.locator(".error-summary").innerText(), /getal/);
+  assert.equal(await skills.inputValue(), "veel", "input kept");
+  await skills.fill("40");
+  await page.getByRole("button", { name: "Instellingen opslaan" }).click();
+  await page.waitForURL((u) => u.searchParams.has("opgeslagen"));
+  assert.equal(await page.getByLabel("Beroep en vaardigheden").inputValue(), "40");
+  await shot(page, "11-beheer-instellingen");
+  await page.goto(`${base}/beheer/audit?actie=disclose`);
+  await axe(page, "logboek");
+  assert.match(await page.locator("tbody").innerText(), /naam en contactgegevens aan werkgever/);
   await page.context().close();
 }
 

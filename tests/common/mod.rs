@@ -179,6 +179,13 @@ where
         (status, headers, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
     }
 
+    /// GET a page; returns the status and the body as text.
+    pub async fn html(&self, path: &str) -> (StatusCode, String) {
+        let resp = test::call_service(&self.svc, test::TestRequest::get().uri(path).to_request()).await;
+        let status = resp.status();
+        (status, String::from_utf8_lossy(&test::read_body(resp).await).into_owned())
+    }
+
     pub async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
         self.call(Method::GET, path, token, None).await
     }

@@ -440,47 +440,68 @@ pub async fn audit_log_query(state: web::Data<AppState>, user: CurrentUser, q: w
     let offset = q.offset.unwrap_or(0).max(0);
     let out = state
         .db(move |conn| {
-            let build = || {
-                let mut b = audit_log::table.filter(audit_log::municipality_id.eq(m.clone())).into_boxed();
-                if let Some(c) = &q.candidate_id {
-                    b = b.filter(audit_log::candidate_id.eq(c.clone()));
-                }
-                if let Some(a) = &q.actor_id {
-                    b = b.filter(audit_log::actor_id.eq(a.clone()));
-                }
-                if let Some(a) = &q.action {
-                    b = b.filter(audit_log::action.eq(a.clone()));
-                }
-                if let Some(f) = q.from {
-                    b = b.filter(audit_log::created_at.ge(f.and_hms_opt(0, 0, 0).unwrap_or_default()));
-                }
-                if let Some(t) = q.to {
-                    b = b.filter(audit_log::created_at.lt(t.succ_opt().unwrap_or(t).and_hms_opt(0, 0, 0).unwrap_or_default()));
-                }
-                b
-            };
-            let total: i64 = build().count().get_result(conn)?;
-            let rows: Vec<AuditEntry> = build().order((audit_log::created_at.desc(), audit_log::id.desc())).limit(limit).offset(offset).select(AuditEntry::as_select()).load(conn)?;
-            let items = describe(conn, rows)?
-                .into_iter()
-                .map(|(r, who)| AuditView {
-                    id: r.id,
-                    at: r.created_at,
-                    actor_id: r.actor_id,
-                    actor: who,
-                    actor_role: r.actor_role,
-                    organisation_id: r.organisation_id,
-                    candidate_id: r.candidate_id,
-                    action: r.action,
-                    what: r.what,
-                    purpose: r.purpose,
-                    channel: r.channel,
-                })
-                .collect();
+            let (total, items) = audit_entries_between(conn, &m, q.candidate_id, q.actor_id, q.action, q.from, q.to, limit, offset)?;
             Ok(AuditPage { total, items })
         })
         .await?;
     Ok(HttpResponse::Ok().json(out))
+}
+
+/// Audit entries of a municipality, newest first (API and pages).
+pub fn audit_entries(conn: &mut DbConnection, m: &str, candidate: Option<String>, actor: Option<String>, action: Option<String>, limit: i64, offset: i64) -> QueryResult<(i64, Vec<AuditView>)> {
+    audit_entries_between(conn, m, candidate, actor, action, None, None, limit, offset)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn audit_entries_between(
+    conn: &mut DbConnection,
+    m: &str,
+    candidate: Option<String>,
+    actor: Option<String>,
+    action: Option<String>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<(i64, Vec<AuditView>)> {
+    let build = || {
+        let mut b = audit_log::table.filter(audit_log::municipality_id.eq(m.to_string())).into_boxed();
+        if let Some(c) = &candidate {
+            b = b.filter(audit_log::candidate_id.eq(c.clone()));
+        }
+        if let Some(a) = &actor {
+            b = b.filter(audit_log::actor_id.eq(a.clone()));
+        }
+        if let Some(a) = &action {
+            b = b.filter(audit_log::action.eq(a.clone()));
+        }
+        if let Some(f) = from {
+            b = b.filter(audit_log::created_at.ge(f.and_hms_opt(0, 0, 0).unwrap_or_default()));
+        }
+        if let Some(t) = to {
+            b = b.filter(audit_log::created_at.lt(t.succ_opt().unwrap_or(t).and_hms_opt(0, 0, 0).unwrap_or_default()));
+        }
+        b
+    };
+    let total: i64 = build().count().get_result(conn)?;
+    let rows: Vec<AuditEntry> = build().order((audit_log::created_at.desc(), audit_log::id.desc())).limit(limit).offset(offset).select(AuditEntry::as_select()).load(conn)?;
+    let items = describe(conn, rows)?
+        .into_iter()
+        .map(|(r, who)| AuditView {
+            id: r.id,
+            at: r.created_at,
+            actor_id: r.actor_id,
+            actor: who,
+            actor_role: r.actor_role,
+            organisation_id: r.organisation_id,
+            candidate_id: r.candidate_id,
+            action: r.action,
+            what: r.what,
+            purpose: r.purpose,
+            channel: r.channel,
+        })
+        .collect();
+    Ok((total, items))
 }
 
 // ---------------------------------------------------------------- saved search

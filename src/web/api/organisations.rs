@@ -174,10 +174,15 @@ pub async fn create(state: web::Data<AppState>, user: CurrentUser, body: JsonBod
     responses((status = 200, body = OrganisationView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn update(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>, body: JsonBody<OrganisationInput>) -> AppResult<HttpResponse> {
-    let id = path.into_inner();
-    let input = body.0;
+    let org = update_organisation(&state, &user, path.into_inner(), body.0).await?;
+    Ok(HttpResponse::Ok().json(OrganisationView::from(&org)))
+}
+
+/// Updates an organisation the user may edit (API and pages).
+pub async fn update_organisation(state: &AppState, user: &CurrentUser, id: String, input: OrganisationInput) -> AppResult<Organisation> {
     let errs = input.check_top(&state.refdata());
-    let org = state
+    let user = user.clone();
+    state
         .tx(move |conn| {
             let cur = load_visible(conn, &user, &id)?;
             validate_with(&input, errs)?;
@@ -189,8 +194,7 @@ pub async fn update(state: web::Data<AppState>, user: CurrentUser, path: web::Pa
             diesel::update(organisations::table.find(&id)).set(&o).execute(conn)?;
             Ok(o)
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(OrganisationView::from(&org)))
+        .await
 }
 
 #[utoipa::path(post, path = "/api/v1/organisations/{id}/verify", tag = "organisations",

@@ -479,12 +479,24 @@ pub async fn put_settings(state: web::Data<AppState>, user: CurrentUser, path: w
     let input = body.0;
     let errs: Vec<FieldError> = input.settings.check().into_iter().map(|e| FieldError::new(format!("settings.{}", e.field), e.message)).collect();
     AppError::check(errs)?;
-    let json = serde_json::to_string(&input.settings).map_err(|e| AppError::Internal(e.into()))?;
-    let mid = id.clone();
-    let version = state
+    let version = save_settings(&state, &id, &input.settings, input.version).await?;
+    let (settings, _) = state.db({
+        let id = id.clone();
+        move |conn| Ok(proposals::load_settings(conn, &id)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(SettingsView { municipality_id: id, version, settings }))
+}
+
+/// Stores checked settings with an optimistic version; returns the new version (API and pages).
+pub async fn save_settings(state: &AppState, id: &str, settings: &crate::domain::settings::Settings, version: Option<i32>) -> AppResult<i32> {
+    let input_version = version;
+    let json = serde_json::to_string(settings).map_err(|e| AppError::Internal(e.into()))?;
+    let mid = id.to_string();
+    state
         .tx(move |conn| {
             let cur: i32 = municipalities::table.find(&mid).select(municipalities::settings_version).first(conn).optional()?.ok_or(AppError::NotFound)?;
-            if input.version.is_some_and(|v| v != cur) {
+            if input_version.is_some_and(|v| v != cur) {
                 return Err(AppError::conflict(format!("De instellingen zijn intussen gewijzigd (versie {cur}). Laad ze opnieuw.")));
             }
             let n = diesel::update(municipalities::table.find(&mid).filter(municipalities::settings_version.eq(cur)))
@@ -495,11 +507,5 @@ pub async fn put_settings(state: web::Data<AppState>, user: CurrentUser, path: w
             }
             Ok(cur + 1)
         })
-        .await?;
-    let (settings, _) = state.db({
-        let id = id.clone();
-        move |conn| Ok(proposals::load_settings(conn, &id)?)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(SettingsView { municipality_id: id, version, settings }))
+        .await
 }

@@ -18,7 +18,9 @@ use diesel::prelude::*;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/werkgever", web::get().to(dashboard))
         .route("/werkgever/plekken/nieuw", web::get().to(new_form))
-        .route("/werkgever/plekken/nieuw", web::post().to(create));
+        .route("/werkgever/plekken/nieuw", web::post().to(create))
+        .route("/werkgever/organisatie", web::get().to(org_form))
+        .route("/werkgever/organisatie", web::post().to(org_save));
 }
 
 /// "€ 1.234,56"
@@ -236,6 +238,59 @@ async fn create(req: HttpRequest, state: web::Data<AppState>, user: PageUser, fo
         Err(Ok(errs)) => {
             fs.errors = errs;
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &PlacementForm { ctx: Ctx::new(&req, Some(&u)), form: fs, kinds: kinds(), verified: u.organisation_verified })
+        }
+        Err(Err(e)) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/organisation_form.html")]
+struct OrgForm {
+    ctx: Ctx,
+    form: FormState,
+    verified: bool,
+    saved: bool,
+}
+crate::page!(OrgForm);
+
+const ORG_FIELDS: &[(&str, Kind)] = &[
+    ("name", Kind::ReqText),
+    ("kvk_number", Kind::ReqText),
+    ("sector", Kind::ReqText),
+    ("pc4", Kind::ReqText),
+    ("contact_name", Kind::ReqText),
+    ("contact_email", Kind::ReqText),
+    ("contact_phone", Kind::Text),
+];
+
+async fn org_form(req: HttpRequest, state: web::Data<AppState>, user: PageUser, q: web::Query<std::collections::HashMap<String, String>>) -> Result<HttpResponse, PageError> {
+    let u = user.0;
+    u.require(&[Role::Werkgever])?;
+    let org_id = u.organisation_id.clone().ok_or(AppError::Forbidden)?;
+    let o: Organisation = state.db(move |conn| Ok(organisations::table.find(&org_id).select(Organisation::as_select()).first(conn)?)).await?;
+    let mut form = FormState::default();
+    for (k, v) in [("name", &o.name), ("kvk_number", &o.kvk_number), ("sector", &o.sector), ("pc4", &o.pc4), ("contact_name", &o.contact_name), ("contact_email", &o.contact_email), ("contact_phone", &o.contact_phone)] {
+        form.set(k, v.clone());
+    }
+    render(&OrgForm { ctx: Ctx::new(&req, Some(&u)), form, verified: o.verified, saved: q.contains_key("opgeslagen") })
+}
+
+async fn org_save(req: HttpRequest, state: web::Data<AppState>, user: PageUser, form: web::Form<Vec<(String, String)>>) -> Result<HttpResponse, PageError> {
+    let u = user.0;
+    u.require(&[Role::Werkgever])?;
+    let org_id = u.organisation_id.clone().ok_or(AppError::Forbidden)?;
+    let mut fs = FormState::from_pairs(&form.into_inner());
+    check_csrf(&req, fs.v("csrf"))?;
+    let (json, _) = forms::to_json(&fs, ORG_FIELDS);
+    let result = match forms::parse::<crate::web::api::organisations::OrganisationInput>(json) {
+        Ok(input) => crate::web::api::organisations::update_organisation(&state, &u, org_id, input).await.map(|_| ()).map_err(forms::field_errors),
+        Err(e) => Err(Ok(e)),
+    };
+    match result {
+        Ok(()) => Ok(see_other("/werkgever/organisatie?opgeslagen=1")),
+        Err(Ok(errs)) => {
+            fs.errors = errs;
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &OrgForm { ctx: Ctx::new(&req, Some(&u)), form: fs, verified: u.organisation_verified, saved: false })
         }
         Err(Err(e)) => Err(e.into()),
     }

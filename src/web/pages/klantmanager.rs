@@ -29,7 +29,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/klantmanager/kandidaten/{id}/trede", web::post().to(add_ladder))
         .route("/klantmanager/kandidaten/{id}/contact", web::post().to(add_contact))
         .route("/klantmanager/kandidaten/{id}/plekken", web::get().to(find_placements))
-        .route("/klantmanager/kandidaten/{id}/voorstellen", web::post().to(propose));
+        .route("/klantmanager/kandidaten/{id}/voorstellen", web::post().to(propose))
+        .route("/klantmanager/plekken/{id}", web::get().to(placement_candidates));
 }
 
 pub struct CaseRow {
@@ -419,4 +420,81 @@ async fn propose(req: HttpRequest, state: web::Data<AppState>, user: PageUser, p
             Err(e) => Err(e.into()),
         },
     }
+}
+
+pub struct CandidateCard {
+    pub id: String,
+    pub name: String,
+    pub step: Option<i32>,
+    pub place: String,
+    pub score: f64,
+    pub distance_km: Option<f64>,
+    pub factors: Vec<Factor>,
+    pub mine: bool,
+    pub already: bool,
+}
+
+#[derive(Template)]
+#[template(path = "pages/km_placement.html")]
+struct PlacementCandidatesPage {
+    ctx: Ctx,
+    placement_id: String,
+    title: String,
+    employer: String,
+    cards: Vec<CandidateCard>,
+}
+crate::page!(PlacementCandidatesPage);
+
+impl PlacementCandidatesPage {
+    pub fn label(&self, factor: &str) -> &'static str {
+        crate::matching::explain::factor_label(factor)
+    }
+}
+
+/// A placement with the ranked candidates of the klantmanager's municipality.
+pub async fn placement_candidates(req: HttpRequest, state: web::Data<AppState>, user: PageUser, path: web::Path<String>) -> Result<HttpResponse, PageError> {
+    let u = user.0;
+    require_km(&u)?;
+    let id = path.into_inner();
+    let st = state.get_ref().clone();
+    let user = u.clone();
+    let (p, res, proposed) = state
+        .db(move |conn| {
+            let p = crate::db::queries::placement_full(conn, &id)?.ok_or(AppError::NotFound)?;
+            let municipality_id = user.municipality()?.to_string();
+            let audience = proposals::Audience::Klantmanager { municipality_id: municipality_id.clone() };
+            let today = chrono::Utc::now().date_naive();
+            let res = proposals::for_placement(conn, &st.search, &st.refdata(), &p, &audience, Options { limit: 20, include_excluded: false }, today).map_err(AppError::Internal)?;
+            let version = proposals::load_settings(conn, &municipality_id)?.1;
+            let logged: Vec<(String, &Evaluation)> = res.iter().map(|(c, e)| (c.candidate.id.clone(), e)).collect();
+            proposals::log(conn, "placement", &id, Some(&municipality_id), &user.id, user.role.as_str(), version, false, &logged)?;
+            let subjects: Vec<(&str, Option<&str>)> = res.iter().map(|(c, _)| (c.candidate.id.as_str(), Some(c.candidate.municipality_id.as_str()))).collect();
+            crate::audit::record(conn, &crate::audit::Actor::from(&user), &subjects, crate::audit::Access { act: crate::audit::Act::View, what: "naam en match-score", purpose: crate::audit::purpose::MATCHING, channel: crate::audit::Channel::Page })?;
+            let proposed: Vec<String> = matches::table
+                .filter(matches::placement_id.eq(&id))
+                .filter(matches::status.ne_all(["declined", "not_interested", "not_started", "withdrawn"]))
+                .select(matches::candidate_id)
+                .load::<Option<String>>(conn)?
+                .into_iter()
+                .flatten()
+                .collect();
+            Ok((p, res, proposed))
+        })
+        .await?;
+    let rd = state.refdata();
+    let cards = res
+        .into_iter()
+        .map(|(c, e)| CandidateCard {
+            id: c.candidate.id.clone(),
+            name: format!("{} {}", c.candidate.first_name, c.candidate.last_name),
+            step: c.ladder.as_ref().map(|l| l.step),
+            place: rd.pc4.get(&c.candidate.pc4).map(|x| x.place.clone()).unwrap_or_default(),
+            score: (e.score * 10.0).round() / 10.0,
+            distance_km: e.distance_km.map(|d| (d * 10.0).round() / 10.0),
+            factors: e.factors,
+            mine: c.candidate.klantmanager_id == u.id,
+            already: proposed.contains(&c.candidate.id),
+        })
+        .collect();
+    render(&PlacementCandidatesPage { ctx: Ctx::new(&req, Some(&u)), placement_id: p.placement.id.clone(), title: p.placement.title.clone(), employer: p.organisation.name.clone(), cards })
 }

@@ -6,6 +6,7 @@
 //! CSRF: a random token in its own HttpOnly SameSite=Strict cookie, repeated in a hidden field of
 //! every form and compared on every POST (double submit).
 
+pub mod admin;
 pub mod candidate;
 pub mod employer;
 pub mod forms;
@@ -36,6 +37,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/uitloggen", web::post().to(logout))
         .route("/start", web::get().to(home))
         .configure(matches::configure)
+        .configure(admin::configure)
         .configure(candidate::configure)
         .configure(employer::configure)
         .configure(klantmanager::configure);

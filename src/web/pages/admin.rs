@@ -1,0 +1,343 @@
+//! Beheerder pages: users of the municipality, municipality settings (matcher weights, the WML
+//! table, SROI bouwblokken, job-coach norms and the other numbers), and the audit log.
+
+use super::forms::FormState;
+use super::{check_csrf, render, render_status, see_other, Ctx, PageError, PageUser};
+use crate::db::models::User;
+use crate::db::schema::{municipalities, users};
+use crate::domain::settings::Settings;
+use crate::domain::{FieldError, Role};
+use crate::error::AppError;
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use diesel::prelude::*;
+use serde_json::{Map, Value};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/beheer", web::get().to(overview))
+        .route("/beheer/instellingen", web::get().to(settings_form))
+        .route("/beheer/instellingen", web::post().to(save))
+        .route("/beheer/audit", web::get().to(audit));
+}
+
+fn admin(u: &crate::auth::CurrentUser) -> Result<String, PageError> {
+    u.require(&[Role::Beheerder])?;
+    Ok(u.municipality()?.to_string())
+}
+
+#[derive(Template)]
+#[template(path = "pages/admin_users.html")]
+struct UsersPage {
+    ctx: Ctx,
+    municipality: String,
+    users: Vec<User>,
+}
+
+/// One number of the settings form.
+pub struct SettingField {
+    pub key: String,
+    pub label: &'static str,
+    pub value: String,
+}
+
+pub struct Section {
+    pub title: &'static str,
+    pub fields: Vec<SettingField>,
+}
+
+/// A table of dated rows (WML) or age rows (youth rates).
+pub struct RowTable {
+    pub title: &'static str,
+    pub name: &'static str,
+    pub columns: Vec<(&'static str, &'static str)>,
+    pub rows: Vec<Vec<String>>,
+}
+
+#[derive(Template)]
+#[template(path = "pages/admin_settings.html")]
+struct SettingsPage {
+    ctx: Ctx,
+    version: i32,
+    sections: Vec<Section>,
+    tables: Vec<RowTable>,
+    form: FormState,
+    saved: bool,
+}
+
+pub struct AuditRow {
+    pub at: String,
+    pub who: String,
+    pub role: String,
+    pub candidate: String,
+    pub action: String,
+    pub what: String,
+    pub purpose: String,
+    pub channel: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/admin_audit.html")]
+struct AuditPage {
+    ctx: Ctx,
+    rows: Vec<AuditRow>,
+    total: i64,
+    form: FormState,
+}
+crate::page!(UsersPage, SettingsPage, AuditPage);
+
+async fn overview(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -> Result<HttpResponse, PageError> {
+    let u = user.0;
+    let m = admin(&u)?;
+    let actor = crate::audit::Actor::from(&u);
+    let (name, list) = state
+        .db(move |conn| {
+            let name: String = municipalities::table.find(&m).select(municipalities::name).first(conn)?;
+            let list: Vec<User> = users::table.filter(users::municipality_id.eq(&m)).order((users::role, users::email_normalized)).select(User::as_select()).load(conn)?;
+            let subjects: Vec<(&str, Option<&str>)> = list.iter().filter_map(|u| u.candidate_id.as_deref()).map(|c| (c, Some(m.as_str()))).collect();
+            crate::audit::record(conn, &actor, &subjects, crate::audit::Access { act: crate::audit::Act::View, what: "account (naam, e-mail)", purpose: crate::audit::purpose::BEHEER, channel: crate::audit::Channel::Page })?;
+            Ok((name, list))
+        })
+        .await?;
+    render(&UsersPage { ctx: Ctx::new(&req, Some(&u)), municipality: name, users: list })
+}
+
+const LABELS: &[(&str, &str)] = &[
+    ("weights.skills", "Beroep en vaardigheden"),
+    ("weights.ladder", "Trede participatieladder"),
+    ("weights.distance", "Afstand"),
+    ("weights.hours", "Uren"),
+    ("weights.language", "Taal"),
+    ("weights.support", "Begeleiding"),
+    ("weights.start_date", "Startdatum"),
+    ("weights.under_27", "Jonger dan 27"),
+    ("weights.statushouder", "Statushouder: werken en taal leren"),
+    ("weights.instruments", "Regelingen"),
+    ("bouwblokken.participatiewet", "Participatiewet (cent per persoonsjaar)"),
+    ("bouwblokken.doelgroepregister", "Doelgroepregister (cent)"),
+    ("bouwblokken.wia_wao", "WIA/WAO (cent)"),
+    ("bouwblokken.ww", "WW (cent)"),
+    ("bouwblokken.bbl", "BBL (cent)"),
+    ("bouwblokken.nug", "NUG (cent)"),
+    ("bouwblokken.bonus", "Bonus 50+, statushouder, vast contract (cent)"),
+    ("bouwblokken.threshold_cents", "Drempel contractwaarde (cent)"),
+    ("bouwblokken.default_pct", "Standaard SROI-percentage"),
+    ("job_coach.year1_pct", "Jobcoach jaar 1 (% van de uren)"),
+    ("job_coach.year2_pct", "Jobcoach jaar 2 (%)"),
+    ("job_coach.later_pct", "Jobcoach daarna (%)"),
+    ("job_coach.external_hour_cents", "Tarief externe jobcoach (cent per uur)"),
+    ("job_coach.internal_hour_cents", "Tarief interne jobcoach (cent per uur)"),
+    ("holiday_allowance_pct", "Vakantiegeld (%)"),
+    ("employer_costs_pct", "Werkgeverslasten (%)"),
+    ("lks_cap_pct", "Maximum loonkostensubsidie (% van WML + vakantiegeld)"),
+    ("lks_forfaitair_pct", "Forfaitaire loonwaarde (%)"),
+    ("lks_forfaitair_months", "Forfaitaire loonwaarde: maanden"),
+    ("fulltime_hours", "Voltijd uren per week"),
+    ("lkv_hour_cents", "LKV banenafspraak (cent per uur)"),
+    ("lkv_max_year_cents", "LKV maximum per jaar (cent)"),
+    ("banenafspraak_hours", "Uren per baan banenafspraak"),
+    ("no_transport_max_km", "Maximale afstand zonder eigen vervoer (km)"),
+    ("werkervaringsplaats_max_months", "Werkervaringsplaats: maximaal maanden"),
+    ("youth_age", "Leeftijdsgrens jongeren"),
+    ("retrieval_size", "Aantal plekken dat de matcher bekijkt"),
+    ("candidate_retrieval_size", "Aantal kandidaten dat de matcher bekijkt"),
+    ("candidate_search_radius_km", "Zoekstraal kandidaten (km)"),
+];
+
+fn label(key: &str) -> &'static str {
+    LABELS.iter().find(|(k, _)| *k == key).map(|(_, l)| *l).unwrap_or("")
+}
+
+fn scalar(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", f as i64),
+            _ => n.to_string(),
+        },
+        Value::Bool(b) => b.to_string(),
+        _ => String::new(),
+    }
+}
+
+fn build(settings: &Settings, form: Option<&FormState>) -> (Vec<Section>, Vec<RowTable>) {
+    let v = serde_json::to_value(settings).unwrap_or(Value::Null);
+    let value_of = |key: &str, current: String| form.map(|f| f.v(key).to_string()).unwrap_or(current);
+    let section = |title: &'static str, prefix: &str| Section {
+        title,
+        fields: v[prefix]
+            .as_object()
+            .map(|o| {
+                o.iter()
+                    .map(|(k, x)| {
+                        let key = format!("{prefix}.{k}");
+                        SettingField { label: label(&key), value: value_of(&key, scalar(x)), key }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    let mut sections = vec![section("Gewichten van de matcher", "weights"), section("Social return: bouwblokken", "bouwblokken"), section("Jobcoach", "job_coach")];
+    let other = v
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .filter(|(_, x)| !x.is_object() && !x.is_array())
+                .map(|(k, x)| SettingField { label: label(k), value: value_of(k, scalar(x)), key: k.clone() })
+                .collect()
+        })
+        .unwrap_or_default();
+    sections.push(Section { title: "Overige regels en getallen", fields: other });
+    let table = |title, name: &'static str, columns: Vec<(&'static str, &'static str)>| {
+        let mut rows: Vec<Vec<String>> = v[name].as_array().map(|a| a.iter().map(|r| columns.iter().map(|(c, _)| scalar(&r[*c])).collect()).collect()).unwrap_or_default();
+        rows.push(vec![String::new(); columns.len()]);
+        if let Some(f) = form {
+            // Show what was typed.
+            let n = f.values.keys().filter(|k| k.starts_with(&format!("{name}."))).filter_map(|k| k.split('.').nth(1)?.parse::<usize>().ok()).max().map(|m| m + 1).unwrap_or(0);
+            rows = (0..n).map(|i| columns.iter().map(|(c, _)| f.v(&format!("{name}.{i}.{c}")).to_string()).collect()).collect();
+            rows.push(vec![String::new(); columns.len()]);
+        }
+        RowTable { title, name, columns, rows }
+    };
+    let tables = vec![
+        table("Wettelijk minimumloon (WML), per ingangsdatum", "wml", vec![("from", "Vanaf (jjjj-mm-dd)"), ("month_cents", "Per maand (cent)"), ("hour_cents", "Per uur (cent)")]),
+        table("Jeugdlonen (% van het WML)", "youth_rates", vec![("age", "Leeftijd"), ("pct", "Percentage")]),
+    ];
+    (sections, tables)
+}
+
+async fn load(state: &AppState, m: String) -> Result<(Settings, i32), AppError> {
+    state.db(move |conn| Ok(crate::proposals::load_settings(conn, &m)?)).await
+}
+
+async fn settings_form(req: HttpRequest, state: web::Data<AppState>, user: PageUser, q: web::Query<std::collections::HashMap<String, String>>) -> Result<HttpResponse, PageError> {
+    let u = user.0;
+    let m = admin(&u)?;
+    let (s, version) = load(&state, m).await?;
+    let (sections, tables) = build(&s, None);
+    render(&SettingsPage { ctx: Ctx::new(&req, Some(&u)), version, sections, tables, form: FormState::default(), saved: q.contains_key("opgeslagen") })
+}
+
+/// Rebuilds the settings from the form: each field keeps the JSON type of the current value;
+/// table rows that are entirely empty are dropped.
+fn from_form(current: &Settings, f: &FormState) -> (Value, Vec<FieldError>) {
+    let mut v = serde_json::to_value(current).unwrap_or(Value::Null);
+    let mut errs = vec![];
+    let typed = |old: &Value, s: &str, key: &str, errs: &mut Vec<FieldError>| -> Value {
+        match old {
+            Value::Number(_) => match s.trim().replace(',', ".").parse::<f64>() {
+                Ok(n) if old.is_i64() || old.is_u64() => {
+                    if n.fract() != 0.0 {
+                        errs.push(FieldError::new(key, "Vul een heel getal in."));
+                    }
+                    Value::from(n as i64)
+                }
+                Ok(n) => Value::from(n),
+                Err(_) => {
+                    errs.push(FieldError::new(key, "Vul een getal in."));
+                    old.clone()
+                }
+            },
+            _ => Value::String(s.trim().to_string()),
+        }
+    };
+    if let Some(obj) = v.as_object_mut() {
+        let keys: Vec<String> = obj.keys().cloned().collect();
+        for k in keys {
+            let old = obj[&k].clone();
+            match &old {
+                Value::Object(inner) => {
+                    let mut m = Map::new();
+                    for (ik, iv) in inner {
+                        let key = format!("{k}.{ik}");
+                        let nv = if f.values.contains_key(&key) { typed(iv, f.v(&key), &key, &mut errs) } else { iv.clone() };
+                        m.insert(ik.clone(), nv);
+                    }
+                    obj.insert(k, Value::Object(m));
+                }
+                Value::Array(rows) => {
+                    let template = rows.first().cloned().unwrap_or(Value::Null);
+                    let Some(cols) = template.as_object().map(|o| o.iter().map(|(c, x)| (c.clone(), x.clone())).collect::<Vec<_>>()) else { continue };
+                    let mut out = vec![];
+                    for i in 0.. {
+                        let present = cols.iter().any(|(c, _)| f.values.contains_key(&format!("{k}.{i}.{c}")));
+                        if !present {
+                            break;
+                        }
+                        if cols.iter().all(|(c, _)| f.v(&format!("{k}.{i}.{c}")).trim().is_empty()) {
+                            continue;
+                        }
+                        let mut row = Map::new();
+                        for (c, example) in &cols {
+                            let key = format!("{k}.{i}.{c}");
+                            row.insert(c.clone(), typed(example, f.v(&key), &key, &mut errs));
+                        }
+                        out.push(Value::Object(row));
+                    }
+                    obj.insert(k, Value::Array(out));
+                }
+                _ => {
+                    if f.values.contains_key(&k) {
+                        let nv = typed(&old, f.v(&k), &k, &mut errs);
+                        obj.insert(k, nv);
+                    }
+                }
+            }
+        }
+    }
+    (v, errs)
+}
+
+async fn save(req: HttpRequest, state: web::Data<AppState>, user: PageUser, form: web::Form<Vec<(String, String)>>) -> Result<HttpResponse, PageError> {
+    let u = user.0;
+    let m = admin(&u)?;
+    let mut fs = FormState::from_pairs(&form.into_inner());
+    check_csrf(&req, fs.v("csrf"))?;
+    let (current, cur_version) = load(&state, m.clone()).await?;
+    let (json, mut errs) = from_form(&current, &fs);
+    let parsed: Result<Settings, Vec<FieldError>> = super::forms::parse(json);
+    let version: Option<i32> = fs.v("version").parse().ok();
+    match parsed {
+        Ok(s) if errs.is_empty() => {
+            let check = s.check();
+            if check.is_empty() {
+                match crate::web::api::proposals::save_settings(&state, &m, &s, version).await {
+                    Ok(_) => return Ok(see_other("/beheer/instellingen?opgeslagen=1")),
+                    Err(AppError::Conflict { message, .. }) => errs.push(FieldError::new("version", message)),
+                    Err(e) => return Err(e.into()),
+                }
+            } else {
+                errs.extend(check);
+            }
+        }
+        Ok(_) => {}
+        Err(e) => errs.extend(e),
+    }
+    fs.errors = super::forms::merge(errs);
+    let (sections, tables) = build(&current, Some(&fs));
+    render_status(StatusCode::UNPROCESSABLE_ENTITY, &SettingsPage { ctx: Ctx::new(&req, Some(&u)), version: cur_version, sections, tables, form: fs, saved: false })
+}
+
+async fn audit(req: HttpRequest, state: web::Data<AppState>, user: PageUser, q: web::Query<Vec<(String, String)>>) -> Result<HttpResponse, PageError> {
+    let u = user.0;
+    let m = admin(&u)?;
+    let fs = FormState::from_pairs(&q.into_inner());
+    let candidate = Some(fs.v("kandidaat").trim().to_string()).filter(|s| !s.is_empty());
+    let action = Some(fs.v("actie").trim().to_string()).filter(|s| !s.is_empty());
+    let (total, rows) = state.db(move |conn| Ok(crate::web::api::matches::audit_entries(conn, &m, candidate, None, action, 200, 0)?)).await?;
+    let rows = rows
+        .into_iter()
+        .map(|r| AuditRow {
+            at: r.at.format("%d-%m-%Y %H:%M:%S").to_string(),
+            who: r.actor,
+            role: r.actor_role,
+            candidate: r.candidate_id,
+            action: r.action,
+            what: r.what,
+            purpose: r.purpose,
+            channel: r.channel,
+        })
+        .collect();
+    render(&AuditPage { ctx: Ctx::new(&req, Some(&u)), rows, total, form: fs })
+}

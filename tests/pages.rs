@@ -1,0 +1,143 @@
+//! Page behaviour that does not need a browser: session cookie flags, CSRF, login redirects,
+//! role checks, security headers, JSON-LD only on published regular vacancies.
+
+use crate::common;
+use actix_web::http::StatusCode;
+use actix_web::test::TestRequest;
+use diesel::prelude::*;
+use opstap::db::schema::*;
+
+fn header<'a>(h: &'a [(String, String)], name: &str) -> Vec<&'a str> {
+    h.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect()
+}
+
+/// (csrf cookie value) from a GET of the login page.
+async fn csrf<S, B>(app: &common::TestApp<S>) -> String
+where
+    S: actix_web::dev::Service<actix_http::Request, Response = actix_web::dev::ServiceResponse<B>, Error = actix_web::Error>,
+    B: actix_web::body::MessageBody,
+{
+    let (_, h, _) = app.raw(TestRequest::get().uri("/inloggen")).await;
+    let c = header(&h, "set-cookie").into_iter().find(|c| c.starts_with("opstap_csrf=")).expect("csrf cookie").to_string();
+    c.trim_start_matches("opstap_csrf=").split(';').next().unwrap().to_string()
+}
+
+async fn login<S, B>(app: &common::TestApp<S>, email: &str, back: &str) -> (StatusCode, Vec<(String, String)>, String)
+where
+    S: actix_web::dev::Service<actix_http::Request, Response = actix_web::dev::ServiceResponse<B>, Error = actix_web::Error>,
+    B: actix_web::body::MessageBody,
+{
+    let token = csrf(app).await;
+    let req = TestRequest::post()
+        .uri("/inloggen")
+        .insert_header(("Cookie", format!("opstap_csrf={token}")))
+        .set_form([("csrf", token.as_str()), ("email", email), ("password", common::PW), ("terug", back)]);
+    let (s, h, _) = app.raw(req).await;
+    (s, h, token)
+}
+
+#[actix_web::test]
+async fn session_cookie_csrf_redirects_and_headers() {
+    let app = common::app().await;
+    // Without a session a page sends you to the login page, with the way back.
+    let (s, h, _) = app.raw(TestRequest::get().uri("/klantmanager?x=1")).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(header(&h, "location"), vec!["/inloggen?terug=/klantmanager%3Fx%3D1"]);
+    // Login: HttpOnly, SameSite=Strict, not Secure over plain http; back to where you were.
+    let (s, h, _) = login(&app, "klantmanager1@lochem.demo", "/klantmanager").await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(header(&h, "location"), vec!["/klantmanager"]);
+    let session = header(&h, "set-cookie").into_iter().find(|c| c.starts_with("opstap_session=")).expect("session cookie").to_string();
+    assert!(session.contains("HttpOnly") && session.contains("SameSite=Strict") && !session.contains("Secure"), "{session}");
+    // No open redirect.
+    let (_, h, _) = login(&app, "klantmanager1@lochem.demo", "//evil.example/").await;
+    assert_eq!(header(&h, "location"), vec!["/klantmanager"]);
+    // A wrong password: the form again, 422, no cookie.
+    let token = csrf(&app).await;
+    let req = TestRequest::post()
+        .uri("/inloggen")
+        .insert_header(("Cookie", format!("opstap_csrf={token}")))
+        .set_form([("csrf", token.as_str()), ("email", "klantmanager1@lochem.demo"), ("password", "fout")]);
+    let (s, h, _) = app.raw(req).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(header(&h, "set-cookie").iter().all(|c| !c.starts_with("opstap_session=")));
+    // Security headers on pages and on the API.
+    for uri in ["/", "/plekken", "/api/v1/search/placements"] {
+        let (_, h, _) = app.raw(TestRequest::get().uri(uri)).await;
+        let csp = header(&h, "content-security-policy").join("");
+        assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"), "{uri}: {csp}");
+        assert_eq!(header(&h, "x-content-type-options"), vec!["nosniff"]);
+        assert_eq!(header(&h, "x-frame-options"), vec!["DENY"]);
+    }
+}
+
+#[actix_web::test]
+async fn session_cookie_is_secure_behind_tls() {
+    let app = common::app_with(|c| c.public_url = "https://opstap.example.nl".into()).await;
+    let (_, h, _) = login(&app, "werkgever1@demo.nl", "").await;
+    let session = header(&h, "set-cookie").into_iter().find(|c| c.starts_with("opstap_session=")).unwrap().to_string();
+    assert!(session.contains("Secure"), "{session}");
+}
+
+#[actix_web::test]
+async fn forms_without_the_csrf_token_change_nothing() {
+    let app = common::app().await;
+    let token = app.login("werkgever1@demo.nl").await;
+    let count = || app.db(|c| placements::table.count().get_result::<i64>(c).unwrap());
+    let before = count().await;
+    let fields = [("kind", "vrijwilligerswerk"), ("title", "CSRF-poging"), ("hours_min", "4"), ("hours_max", "8"), ("pc4", "7241"), ("status", "open")];
+    // No token, and a token that does not match the cookie.
+    for (cookie, form_token) in [(String::new(), ""), ("opstap_csrf=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".to_string(), "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb")] {
+        let mut form: Vec<(&str, &str)> = fields.to_vec();
+        form.push(("csrf", form_token));
+        let req = TestRequest::post()
+            .uri("/werkgever/plekken/nieuw")
+            .insert_header(("Cookie", format!("opstap_session={token}; {cookie}")))
+            .set_form(form);
+        let (s, h, _) = app.raw(req).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert!(header(&h, "content-type").join("").starts_with("text/html"));
+    }
+    assert_eq!(count().await, before);
+    // With the token it works.
+    let t = "cccccccccccccccccccccccccccccccccccccccc";
+    let mut form: Vec<(&str, &str)> = fields.to_vec();
+    form.push(("csrf", t));
+    let req = TestRequest::post().uri("/werkgever/plekken/nieuw").insert_header(("Cookie", format!("opstap_session={token}; opstap_csrf={t}"))).set_form(form);
+    let (s, _, _) = app.raw(req).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(count().await, before + 1);
+}
+
+#[actix_web::test]
+async fn roles_json_ld_and_unpublished_placements() {
+    let app = common::app().await;
+    let cand = app.login("kandidaat1@lochem.demo").await;
+    let req = TestRequest::get().uri("/werkgever").insert_header(("Cookie", format!("opstap_session={cand}")));
+    let (s, h, _) = app.raw(req).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(header(&h, "content-type").join("").starts_with("text/html"));
+    let ids: Vec<(String, String, String)> = app
+        .db(|c| {
+            placements::table
+                .inner_join(organisations::table)
+                .filter(organisations::verified.eq(true))
+                .select((placements::id, placements::kind, placements::status))
+                .load(c)
+                .unwrap()
+        })
+        .await;
+    let regular = ids.iter().find(|(_, k, s)| k == "reguliere_baan" && s == "open").expect("open regular job");
+    let (s, html) = app.html(&format!("/plekken/{}", regular.0)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains(r#"<script type="application/ld+json">"#) && html.contains(r#""@type":"JobPosting""#), "JSON-LD on a regular job");
+    let other = ids.iter().find(|(_, k, s)| k == "werkervaringsplaats" && s == "open").expect("open werkervaringsplaats");
+    let (s, html) = app.html(&format!("/plekken/{}", other.0)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(!html.contains("application/ld+json"), "no JobPosting for a placement that is not a vacancy");
+    // A draft is not public.
+    let id = regular.0.clone();
+    app.db(move |c| diesel::update(placements::table.find(&id)).set(placements::status.eq("draft")).execute(c).unwrap()).await;
+    let (s, _) = app.html(&format!("/plekken/{}", regular.0)).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
