@@ -141,3 +141,61 @@ async fn roles_json_ld_and_unpublished_placements() {
     let (s, _) = app.html(&format!("/plekken/{}", regular.0)).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
+
+#[actix_web::test]
+async fn klantmanager_edits_a_profile_through_the_form_and_keeps_what_the_form_does_not_show() {
+    let app = common::app().await;
+    let km = app.login("klantmanager1@lochem.demo").await;
+    let (_, list) = app.get("/api/v1/candidates?mine=true&limit=1", Some(&km)).await;
+    let c = list["items"][0].clone();
+    let id = c["id"].as_str().unwrap().to_string();
+    let skills_before = c["skills"].as_array().unwrap().len();
+    assert!(skills_before > 0);
+    let t = "dddddddddddddddddddddddddddddddddddddddd";
+    let cookie = format!("opstap_session={km}; opstap_csrf={t}");
+    let occ: Vec<String> = c["occupations"].as_array().unwrap().iter().map(|o| o["occupation"]["id"].as_str().or(o["occupation_id"].as_str()).unwrap().to_string()).collect();
+    let version = c["version"].to_string();
+    let mut form: Vec<(String, String)> = vec![
+        ("csrf", t),
+        ("version", &version),
+        ("first_name", "Geertje"),
+        ("last_name", c["last_name"].as_str().unwrap()),
+        ("birth_date", c["birth_date"].as_str().unwrap()),
+        ("pc4", c["pc4"].as_str().unwrap()),
+        ("education_level", c["education_level"].as_str().unwrap()),
+        ("hours_min", "40"),
+        ("hours_max", "12"),
+        ("max_travel_km", "veel"),
+    ]
+    .into_iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    for o in &occ {
+        form.push(("occupation_keep".into(), o.clone()));
+    }
+    let req = TestRequest::post().uri(&format!("/klantmanager/kandidaten/{id}/bewerken")).insert_header(("Cookie", cookie.clone())).set_form(&form);
+    let resp = actix_web::test::call_service(&app.svc, req.to_request()).await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = String::from_utf8_lossy(&actix_web::test::read_body(resp).await).to_string();
+    assert!(html.contains(r##"href="#max_travel_km""##) && html.contains(r##"href="#hours_min""##), "every wrong field in the summary");
+    assert!(html.contains(r#"value="Geertje""#), "input kept");
+    let (_, still) = app.get(&format!("/api/v1/candidates/{id}"), Some(&km)).await;
+    assert_eq!(still["first_name"], c["first_name"], "nothing stored");
+    // Fixed: saved, and skills and occupations stay.
+    for (k, v) in form.iter_mut() {
+        match k.as_str() {
+            "hours_min" => *v = "12".into(),
+            "hours_max" => *v = "24".into(),
+            "max_travel_km" => *v = "20".into(),
+            _ => {}
+        }
+    }
+    let req = TestRequest::post().uri(&format!("/klantmanager/kandidaten/{id}/bewerken")).insert_header(("Cookie", cookie)).set_form(&form);
+    let (s, h, _) = app.raw(req).await;
+    assert_eq!(s, StatusCode::SEE_OTHER, "{h:?}");
+    let (_, after) = app.get(&format!("/api/v1/candidates/{id}"), Some(&km)).await;
+    assert_eq!(after["first_name"], "Geertje");
+    assert_eq!(after["hours_max"], 24);
+    assert_eq!(after["skills"].as_array().unwrap().len(), skills_before);
+    assert_eq!(after["occupations"].as_array().unwrap().len(), occ.len());
+}

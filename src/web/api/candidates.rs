@@ -610,7 +610,15 @@ pub async fn create(state: web::Data<AppState>, user: CurrentUser, body: JsonBod
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn update(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>, body: JsonBody<CandidateInput>) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let input = body.0;
+    update_candidate(&state, &user, &id, body.0).await?;
+    let c = state.db(move |conn| candidate_full(conn, &id)?.ok_or(AppError::NotFound)).await?;
+    Ok(HttpResponse::Ok().json(view(&c, &state.refdata(), true)))
+}
+
+/// Updates a candidate of the user's own caseload (API and pages).
+pub async fn update_candidate(state: &AppState, user: &CurrentUser, id: &str, input: CandidateInput) -> AppResult<()> {
+    let id = id.to_string();
+    let user = user.clone();
     let today = chrono::Utc::now().date_naive();
     let errs = input.check(&state.refdata(), today);
     let cid = id.clone();
@@ -644,8 +652,7 @@ pub async fn update(state: web::Data<AppState>, user: CurrentUser, path: web::Pa
         })
         .await?;
     state.search.candidate_changed(&id);
-    let c = state.db(move |conn| candidate_full(conn, &id)?.ok_or(AppError::NotFound)).await?;
-    Ok(HttpResponse::Ok().json(view(&c, &state.refdata(), true)))
+    Ok(())
 }
 
 #[derive(Debug, Default, Deserialize, Validate, ToSchema, utoipa::IntoParams)]

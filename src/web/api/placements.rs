@@ -434,9 +434,17 @@ pub async fn create_placement(state: &AppState, user: &CurrentUser, input: Place
     responses((status = 200, body = PlacementView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn update(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>, body: JsonBody<PlacementInput>) -> AppResult<HttpResponse> {
-    user.require(&[Role::Werkgever, Role::Klantmanager, Role::Beheerder])?;
     let id = path.into_inner();
-    let input = body.0;
+    update_placement(&state, &user, &id, body.0).await?;
+    let p = state.db(move |conn| Ok(placement_full(conn, &id)?)).await?.ok_or(AppError::NotFound)?;
+    Ok(HttpResponse::Ok().json(view(&p, &state.refdata())))
+}
+
+/// Updates a placement the user may edit (API and pages).
+pub async fn update_placement(state: &AppState, user: &CurrentUser, id: &str, input: PlacementInput) -> AppResult<()> {
+    user.require(&[Role::Werkgever, Role::Klantmanager, Role::Beheerder])?;
+    let id = id.to_string();
+    let user = user.clone();
     let errs = input.check(&state.refdata());
     let pid = id.clone();
     state
@@ -478,8 +486,7 @@ pub async fn update(state: web::Data<AppState>, user: CurrentUser, path: web::Pa
         })
         .await?;
     state.search.placement_changed(&id);
-    let p = state.db(move |conn| Ok(placement_full(conn, &id)?)).await?.ok_or(AppError::NotFound)?;
-    Ok(HttpResponse::Ok().json(view(&p, &state.refdata())))
+    Ok(())
 }
 
 #[utoipa::path(delete, path = "/api/v1/placements/{id}", tag = "placements",

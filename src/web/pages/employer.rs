@@ -19,6 +19,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/werkgever", web::get().to(dashboard))
         .route("/werkgever/plekken/nieuw", web::get().to(new_form))
         .route("/werkgever/plekken/nieuw", web::post().to(create))
+        .route("/werkgever/plekken/{id}/bewerken", web::get().to(edit_form))
+        .route("/werkgever/plekken/{id}/bewerken", web::post().to(edit_save))
         .route("/werkgever/organisatie", web::get().to(org_form))
         .route("/werkgever/organisatie", web::post().to(org_save));
 }
@@ -74,6 +76,8 @@ struct Dashboard {
 #[template(path = "pages/placement_form.html")]
 struct PlacementForm {
     ctx: Ctx,
+    /// Where the form posts; an edit when it is not the "new" address.
+    action: String,
     form: FormState,
     kinds: Vec<(&'static str, &'static str)>,
     verified: bool,
@@ -172,7 +176,7 @@ async fn new_form(req: HttpRequest, user: PageUser) -> Result<HttpResponse, Page
     form.set("hours_max", "32");
     form.set("positions", "1");
     form.set("status", "open");
-    render(&PlacementForm { ctx: Ctx::new(&req, Some(&u)), form, kinds: kinds(), verified: u.organisation_verified })
+    render(&PlacementForm { ctx: Ctx::new(&req, Some(&u)), action: "/werkgever/plekken/nieuw".into(), form, kinds: kinds(), verified: u.organisation_verified })
 }
 
 const PLACEMENT_FIELDS: &[(&str, Kind)] = &[
@@ -195,14 +199,11 @@ const PLACEMENT_FIELDS: &[(&str, Kind)] = &[
     ("start_date", Kind::Text),
     ("duration_months", Kind::Int),
     ("status", Kind::Text),
+    ("version", Kind::Int),
 ];
 
-async fn create(req: HttpRequest, state: web::Data<AppState>, user: PageUser, form: web::Form<Vec<(String, String)>>) -> Result<HttpResponse, PageError> {
-    let u = user.0;
-    u.require(&[Role::Werkgever])?;
-    let mut fs = FormState::from_pairs(&form.into_inner());
-    check_csrf(&req, fs.v("csrf"))?;
-    // Without JavaScript the occupation is typed as text: take the best ESCO match.
+/// The placement input of a posted form, or every field error at once.
+fn placement_input(state: &AppState, fs: &mut FormState) -> Result<PlacementInput, Vec<crate::domain::FieldError>> {
     let mut extra = vec![];
     if fs.v("occupation_id").is_empty() && !fs.v("occupation").trim().is_empty() {
         match state.refdata().suggest_occupations(fs.v("occupation"), 1).into_iter().next() {
@@ -213,31 +214,115 @@ async fn create(req: HttpRequest, state: web::Data<AppState>, user: PageUser, fo
             None => extra.push(crate::domain::FieldError::new("occupation", "Dit beroep kennen we niet. Kies een beroep uit de lijst.")),
         }
     }
-    let (mut json, type_errs) = forms::to_json(&fs, PLACEMENT_FIELDS);
+    let (mut json, type_errs) = forms::to_json(fs, PLACEMENT_FIELDS);
     extra.extend(type_errs);
-    // An unknown kind would stop the parse at the first field: report it and check the rest.
     if PlacementKind::parse(fs.v("kind")).is_none() {
         extra.push(crate::domain::FieldError::new("kind", "Kies de soort plek."));
         json["kind"] = serde_json::json!(PlacementKind::ReguliereBaan.as_str());
     }
-    let result = match forms::parse::<PlacementInput>(json) {
-        Ok(input) if extra.is_empty() => create_placement(&state, &u, input).await.map_err(forms::field_errors),
-        // Report everything at once: the fields that were not numbers, and the API's own checks.
+    match forms::parse::<PlacementInput>(json) {
+        Ok(input) if extra.is_empty() => Ok(input),
         Ok(input) => {
             extra.extend(crate::web::extract::validation_errors_of(&input));
             extra.extend(input.check(&state.refdata()));
-            Err(Ok(forms::merge(extra)))
+            Err(forms::merge(extra))
         }
         Err(errs) => {
             extra.extend(errs);
-            Err(Ok(forms::merge(extra)))
+            Err(forms::merge(extra))
         }
+    }
+}
+
+async fn edit_form(req: HttpRequest, state: web::Data<AppState>, user: PageUser, path: web::Path<String>) -> Result<HttpResponse, PageError> {
+    let u = user.0;
+    u.require(&[Role::Werkgever])?;
+    let id = path.into_inner();
+    let pid = id.clone();
+    let p = state.db(move |conn| Ok(crate::db::queries::placement_full(conn, &pid)?)).await?.ok_or(AppError::NotFound)?;
+    if u.organisation_id.as_deref() != Some(p.organisation.id.as_str()) {
+        return Err(AppError::NotFound.into());
+    }
+    let pl = &p.placement;
+    let mut f = FormState::default();
+    let rd = state.refdata();
+    for (k, v) in [
+        ("kind", pl.kind.clone()),
+        ("title", pl.title.clone()),
+        ("description", pl.description.clone()),
+        ("occupation_id", pl.occupation_id.clone().unwrap_or_default()),
+        ("occupation", pl.occupation_id.as_deref().and_then(|o| rd.occupation(o)).map(|o| o.label_nl.clone()).unwrap_or_default()),
+        ("hours_min", pl.hours_min.to_string()),
+        ("hours_max", pl.hours_max.to_string()),
+        ("pc4", pl.pc4.clone()),
+        ("hourly_wage_cents", pl.hourly_wage_cents.map(|c| format!("{},{:02}", c / 100, c % 100)).unwrap_or_default()),
+        ("language_level_required", pl.language_level_required.clone().unwrap_or_default()),
+        ("positions", pl.positions.to_string()),
+        ("start_date", pl.start_date.map(|d| d.to_string()).unwrap_or_default()),
+        ("duration_months", pl.duration_months.map(|d| d.to_string()).unwrap_or_default()),
+        ("status", pl.status.clone()),
+        ("version", pl.version.to_string()),
+    ] {
+        f.set(k, v);
+    }
+    for (k, on) in [
+        ("internal_supervisor", pl.internal_supervisor),
+        ("job_coach_welcome", pl.job_coach_welcome),
+        ("adapted_workplace", pl.adapted_workplace),
+        ("lks_accepted", pl.lks_accepted),
+        ("counts_banenafspraak", pl.counts_banenafspraak),
+        ("language_learning", pl.language_learning),
+    ] {
+        if on {
+            f.set(k, "on");
+        }
+    }
+    render(&PlacementForm { ctx: Ctx::new(&req, Some(&u)), action: format!("/werkgever/plekken/{id}/bewerken"), form: f, kinds: kinds(), verified: u.organisation_verified })
+}
+
+async fn edit_save(req: HttpRequest, state: web::Data<AppState>, user: PageUser, path: web::Path<String>, form: web::Form<Vec<(String, String)>>) -> Result<HttpResponse, PageError> {
+    let u = user.0;
+    u.require(&[Role::Werkgever])?;
+    let id = path.into_inner();
+    let mut fs = FormState::from_pairs(&form.into_inner());
+    check_csrf(&req, fs.v("csrf"))?;
+    let result = match placement_input(&state, &mut fs) {
+        Ok(mut input) => {
+            // Skills are not on this form: keep them.
+            let pid = id.clone();
+            let skills: Vec<(String, bool)> = state
+                .db(move |conn| Ok(crate::db::schema::placement_skills::table.filter(crate::db::schema::placement_skills::placement_id.eq(&pid)).select((crate::db::schema::placement_skills::skill_id, crate::db::schema::placement_skills::required)).load(conn)?))
+                .await?;
+            input.required_skills = skills.iter().filter(|(_, r)| *r).map(|(s, _)| s.clone()).collect();
+            input.desired_skills = skills.iter().filter(|(_, r)| !*r).map(|(s, _)| s.clone()).collect();
+            crate::web::api::placements::update_placement(&state, &u, &id, input).await.map_err(forms::field_errors)
+        }
+        Err(e) => Err(Ok(e)),
+    };
+    match result {
+        Ok(()) => Ok(see_other("/werkgever?bewaard=1")),
+        Err(Ok(errs)) => {
+            fs.errors = errs;
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &PlacementForm { ctx: Ctx::new(&req, Some(&u)), action: format!("/werkgever/plekken/{id}/bewerken"), form: fs, kinds: kinds(), verified: u.organisation_verified })
+        }
+        Err(Err(e)) => Err(e.into()),
+    }
+}
+
+async fn create(req: HttpRequest, state: web::Data<AppState>, user: PageUser, form: web::Form<Vec<(String, String)>>) -> Result<HttpResponse, PageError> {
+    let u = user.0;
+    u.require(&[Role::Werkgever])?;
+    let mut fs = FormState::from_pairs(&form.into_inner());
+    check_csrf(&req, fs.v("csrf"))?;
+    let result = match placement_input(&state, &mut fs) {
+        Ok(input) => create_placement(&state, &u, input).await.map_err(forms::field_errors),
+        Err(e) => Err(Ok(e)),
     };
     match result {
         Ok(_) => Ok(see_other("/werkgever?geplaatst=1")),
         Err(Ok(errs)) => {
             fs.errors = errs;
-            render_status(StatusCode::UNPROCESSABLE_ENTITY, &PlacementForm { ctx: Ctx::new(&req, Some(&u)), form: fs, kinds: kinds(), verified: u.organisation_verified })
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &PlacementForm { ctx: Ctx::new(&req, Some(&u)), action: "/werkgever/plekken/nieuw".into(), form: fs, kinds: kinds(), verified: u.organisation_verified })
         }
         Err(Err(e)) => Err(e.into()),
     }

@@ -30,7 +30,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/klantmanager/kandidaten/{id}/contact", web::post().to(add_contact))
         .route("/klantmanager/kandidaten/{id}/plekken", web::get().to(find_placements))
         .route("/klantmanager/kandidaten/{id}/voorstellen", web::post().to(propose))
-        .route("/klantmanager/plekken/{id}", web::get().to(placement_candidates));
+        .route("/klantmanager/plekken/{id}", web::get().to(placement_candidates))
+        .route("/klantmanager/kandidaten/{id}/bewerken", web::get().to(edit_form))
+        .route("/klantmanager/kandidaten/{id}/bewerken", web::post().to(edit_save));
 }
 
 pub struct CaseRow {
@@ -497,4 +499,198 @@ pub async fn placement_candidates(req: HttpRequest, state: web::Data<AppState>, 
         })
         .collect();
     render(&PlacementCandidatesPage { ctx: Ctx::new(&req, Some(&u)), placement_id: p.placement.id.clone(), title: p.placement.title.clone(), employer: p.organisation.name.clone(), cards })
+}
+
+pub struct OccRow {
+    pub id: String,
+    pub label: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/km_candidate_form.html")]
+struct EditPage {
+    ctx: Ctx,
+    id: String,
+    name: String,
+    form: FormState,
+    occupations: Vec<OccRow>,
+    educations: &'static [&'static str],
+}
+crate::page!(EditPage);
+
+const EDIT_FIELDS: &[(&str, Kind)] = &[
+    ("first_name", Kind::ReqText),
+    ("last_name", Kind::ReqText),
+    ("email", Kind::Text),
+    ("phone", Kind::Text),
+    ("birth_date", Kind::ReqText),
+    ("pc4", Kind::ReqText),
+    ("education_level", Kind::ReqText),
+    ("startkwalificatie", Kind::Bool),
+    ("language_level", Kind::Text),
+    ("hours_min", Kind::ReqInt),
+    ("hours_max", Kind::ReqInt),
+    ("max_travel_km", Kind::ReqInt),
+    ("driving_licence", Kind::Bool),
+    ("own_transport", Kind::Bool),
+    ("loonwaarde", Kind::Int),
+    ("loonwaarde_date", Kind::Text),
+    ("doelgroepregister", Kind::Bool),
+    ("beschut_werk_indicatie", Kind::Bool),
+    ("lks_target_group", Kind::Bool),
+    ("needs_job_coach", Kind::Bool),
+    ("statushouder", Kind::Bool),
+    ("work_capacity_limits", Kind::Text),
+    ("support_needs", Kind::Text),
+    ("available_from", Kind::Text),
+    ("version", Kind::Int),
+];
+
+fn occ_rows(st: &AppState, ids: &[String]) -> Vec<OccRow> {
+    let rd = st.refdata();
+    ids.iter().map(|o| OccRow { id: o.clone(), label: rd.occupation(o).map(|x| x.label_nl.clone()).unwrap_or_else(|| o.clone()) }).collect()
+}
+
+async fn load_full(state: &AppState, u: &crate::auth::CurrentUser, id: String) -> Result<crate::db::queries::CandidateFull, AppError> {
+    let user = u.clone();
+    state
+        .db(move |conn| {
+            authorize(conn, &user, &id, Access::Write, "profiel (bewerken)")?;
+            candidate_full(conn, &id)?.ok_or(AppError::NotFound)
+        })
+        .await
+}
+
+async fn edit_form(req: HttpRequest, state: web::Data<AppState>, user: PageUser, path: web::Path<String>) -> Result<HttpResponse, PageError> {
+    let u = user.0;
+    require_km(&u)?;
+    let id = path.into_inner();
+    let full = load_full(&state, &u, id.clone()).await?;
+    let c = &full.candidate;
+    let mut f = FormState::default();
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    for (k, v) in [
+        ("first_name", c.first_name.clone()),
+        ("last_name", c.last_name.clone()),
+        ("email", opt(&c.email)),
+        ("phone", opt(&c.phone)),
+        ("birth_date", c.birth_date.to_string()),
+        ("pc4", c.pc4.clone()),
+        ("education_level", c.education_level.clone()),
+        ("language_level", opt(&c.language_level)),
+        ("hours_min", c.hours_min.to_string()),
+        ("hours_max", c.hours_max.to_string()),
+        ("max_travel_km", c.max_travel_km.to_string()),
+        ("loonwaarde", c.loonwaarde.map(|l| l.to_string()).unwrap_or_default()),
+        ("loonwaarde_date", c.loonwaarde_date.map(|d| d.to_string()).unwrap_or_default()),
+        ("work_capacity_limits", c.work_capacity_limits.clone()),
+        ("support_needs", c.support_needs.clone()),
+        ("available_from", c.available_from.map(|d| d.to_string()).unwrap_or_default()),
+        ("version", c.version.to_string()),
+    ] {
+        f.set(k, v);
+    }
+    for (k, on) in [
+        ("startkwalificatie", c.startkwalificatie),
+        ("driving_licence", c.driving_licence),
+        ("own_transport", c.own_transport),
+        ("doelgroepregister", c.doelgroepregister),
+        ("beschut_werk_indicatie", c.beschut_werk_indicatie),
+        ("lks_target_group", c.lks_target_group),
+        ("needs_job_coach", c.needs_job_coach),
+        ("statushouder", c.statushouder),
+    ] {
+        if on {
+            f.set(k, "on");
+        }
+    }
+    let occ: Vec<String> = full.occupations.iter().map(|o| o.occupation_id.clone()).collect();
+    render(&EditPage {
+        ctx: Ctx::new(&req, Some(&u)),
+        name: format!("{} {}", c.first_name, c.last_name),
+        id,
+        form: f,
+        occupations: occ_rows(&state, &occ),
+        educations: crate::domain::EDUCATION_LEVELS,
+    })
+}
+
+async fn edit_save(req: HttpRequest, state: web::Data<AppState>, user: PageUser, path: web::Path<String>, form: web::Form<Vec<(String, String)>>) -> Result<HttpResponse, PageError> {
+    let u = user.0;
+    require_km(&u)?;
+    let id = path.into_inner();
+    let mut fs = FormState::from_pairs(&form.into_inner());
+    check_csrf(&req, fs.v("csrf"))?;
+    let full = load_full(&state, &u, id.clone()).await?;
+    let c = &full.candidate;
+    // What the form does not show stays as it is: skills, ZRM, preferences, consents, status.
+    let mut base = serde_json::json!({
+        "zrm_scores": serde_json::from_str::<serde_json::Value>(&c.zrm_scores).unwrap_or(serde_json::json!({})),
+        "sector_preferences": serde_json::from_str::<serde_json::Value>(&c.sector_preferences).unwrap_or(serde_json::json!([])),
+        "consent_matching": c.consent_matching,
+        "consent_anonymous_profile": c.consent_anonymous_profile,
+        "consent_email": c.consent_email,
+        "status": c.status,
+        "outflow_reason": c.outflow_reason,
+        "outflow_date": c.outflow_date,
+        "skills": full.skills.iter().map(|s| serde_json::json!({"skill_id": s.skill_id, "free_text": s.free_text, "level": s.level})).collect::<Vec<_>>(),
+    });
+    // Occupations: the ones kept, plus one typed (the best ESCO match).
+    let mut occ: Vec<String> = fs.values.get("occupation_keep").cloned().unwrap_or_default();
+    let mut errs = vec![];
+    let added = fs.v("occupation_add").trim().to_string();
+    if !added.is_empty() {
+        match state.refdata().suggest_occupations(&added, 1).into_iter().next() {
+            Some(s) if !occ.contains(&s.id) => occ.push(s.id),
+            Some(_) => {}
+            None => errs.push(crate::domain::FieldError::new("occupation_add", "Dit beroep kennen we niet. Kies een beroep uit de lijst.")),
+        }
+    }
+    base["occupations"] = serde_json::Value::Array(
+        occ.iter()
+            .map(|o| {
+                let exp = full.occupations.iter().find(|x| &x.occupation_id == o).map(|x| x.experience.clone()).unwrap_or_else(|| "geen".into());
+                serde_json::json!({"occupation_id": o, "experience": exp})
+            })
+            .collect(),
+    );
+    let (overlay, type_errs) = forms::to_json(&fs, EDIT_FIELDS);
+    errs.extend(type_errs);
+    if let (Some(b), Some(o)) = (base.as_object_mut(), overlay.as_object()) {
+        for (k, v) in o {
+            b.insert(k.clone(), v.clone());
+        }
+    }
+    let result = match forms::parse::<crate::web::api::candidates::CandidateInput>(base) {
+        Ok(input) if errs.is_empty() => crate::web::api::candidates::update_candidate(&state, &u, &id, input).await.map_err(forms::field_errors),
+        // Report everything at once: the fields that were not numbers, and the API's own checks.
+        Ok(input) => {
+            errs.extend(crate::web::extract::validation_errors_of(&input));
+            errs.extend(input.check(&state.refdata(), chrono::Utc::now().date_naive()));
+            Err(Ok(errs))
+        }
+        Err(e) => {
+            errs.extend(e);
+            Err(Ok(errs))
+        }
+    };
+    match result {
+        Ok(()) => Ok(see_other(&format!("/klantmanager/kandidaten/{id}"))),
+        Err(Ok(errs)) => {
+            fs.errors = forms::merge(errs);
+            let keep: Vec<String> = fs.values.get("occupation_keep").cloned().unwrap_or_default();
+            render_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &EditPage {
+                    ctx: Ctx::new(&req, Some(&u)),
+                    name: format!("{} {}", c.first_name, c.last_name),
+                    id,
+                    occupations: occ_rows(&state, &keep),
+                    form: fs,
+                    educations: crate::domain::EDUCATION_LEVELS,
+                },
+            )
+        }
+        Err(Err(e)) => Err(e.into()),
+    }
 }
