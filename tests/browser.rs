@@ -51,6 +51,14 @@ fn journeys() {
     let km_email: String = users::table.find(&km_id).select(users::email).first(&mut conn).expect("klantmanager");
     let occupation_id: String = candidate_occupations::table.filter(candidate_occupations::candidate_id.eq(&cid)).select(candidate_occupations::occupation_id).first(&mut conn).expect("occupation");
     let occupation = state.refdata().occupation(&occupation_id).map(|o| o.label_nl.clone()).expect("occupation label");
+    // A skill with a Dutch label, to type into the placement form.
+    let skill_ids: Vec<Option<String>> = candidate_skills::table.filter(candidate_skills::candidate_id.eq(&cid)).select(candidate_skills::skill_id).load(&mut conn).expect("skills");
+    let skill = skill_ids
+        .into_iter()
+        .flatten()
+        .filter_map(|s| state.refdata().skill(&s).filter(|x| x.label_language() == "nl").map(|x| x.label().to_string()))
+        .next()
+        .unwrap_or_else(|| "afval verwijderen".into());
     diesel::update(candidates::table.find(&cid))
         .set((
             candidates::first_name.eq("Wubbina"),
@@ -105,6 +113,7 @@ fn journeys() {
         "firstName": "Wubbina",
         "lastName": "Scholten-Olthof",
         "occupation": occupation,
+        "skill": skill,
         "pc4": pc4,
         "chromium": chromium,
     });

@@ -98,6 +98,7 @@ struct PlacementPage {
     json_ld: Option<String>,
     is_candidate: bool,
     interested: bool,
+    skills: Vec<String>,
 }
 
 pub struct MineRow {
@@ -259,7 +260,10 @@ async fn placement(req: HttpRequest, state: web::Data<AppState>, user: MaybeUser
     let from = cand.as_ref().and_then(|c| state.refdata().pc4.get(&c.pc4).map(|l| (l.lat, l.lon)));
     let h = hit(&state, &p, from);
     let ld = json_ld(&p, &h.place, &state.config.public_url);
+    let rd = state.refdata();
+    let skills = p.skills.iter().map(|s| crate::web::api::skill_ref(&rd, &s.skill_id).label).collect();
     render(&PlacementPage {
+        skills,
         ctx: Ctx::new(&req, u.as_ref()),
         description: p.placement.description.clone(),
         start_date: p.placement.start_date,

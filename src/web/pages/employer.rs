@@ -179,6 +179,9 @@ async fn new_form(req: HttpRequest, user: PageUser) -> Result<HttpResponse, Page
     render(&PlacementForm { ctx: Ctx::new(&req, Some(&u)), action: "/werkgever/plekken/nieuw".into(), form, kinds: kinds(), verified: u.organisation_verified })
 }
 
+/// How many skill fields the placement form shows.
+pub const SKILL_FIELDS: usize = 5;
+
 const PLACEMENT_FIELDS: &[(&str, Kind)] = &[
     ("kind", Kind::ReqText),
     ("title", Kind::ReqText),
@@ -214,7 +217,28 @@ fn placement_input(state: &AppState, fs: &mut FormState) -> Result<PlacementInpu
             None => extra.push(crate::domain::FieldError::new("occupation", "Dit beroep kennen we niet. Kies een beroep uit de lijst.")),
         }
     }
+    // Required skills: typed labels (or ids from the suggestions) to ESCO skill ids.
+    let mut skills = vec![];
+    for i in 1..=SKILL_FIELDS {
+        let key = format!("skill_{i}");
+        let typed = fs.v(&key).trim().to_string();
+        if typed.is_empty() {
+            continue;
+        }
+        let rd = state.refdata();
+        let found = rd.skill(&typed).map(|_| typed.clone()).or_else(|| rd.suggest_skills(&typed, 1).into_iter().next().map(|s| s.id));
+        match found {
+            Some(id) => {
+                fs.set(&key, crate::web::api::skill_ref(&rd, &id).label);
+                if !skills.contains(&id) {
+                    skills.push(id);
+                }
+            }
+            None => extra.push(crate::domain::FieldError::new(key, "Deze vaardigheid kennen we niet. Kies er een uit de lijst.")),
+        }
+    }
     let (mut json, type_errs) = forms::to_json(fs, PLACEMENT_FIELDS);
+    json["required_skills"] = serde_json::json!(skills);
     extra.extend(type_errs);
     if PlacementKind::parse(fs.v("kind")).is_none() {
         extra.push(crate::domain::FieldError::new("kind", "Kies de soort plek."));
@@ -265,6 +289,9 @@ async fn edit_form(req: HttpRequest, state: web::Data<AppState>, user: PageUser,
     ] {
         f.set(k, v);
     }
+    for (i, sk) in p.skills.iter().filter(|s| s.required).take(SKILL_FIELDS).enumerate() {
+        f.set(&format!("skill_{}", i + 1), crate::web::api::skill_ref(&rd, &sk.skill_id).label);
+    }
     for (k, on) in [
         ("internal_supervisor", pl.internal_supervisor),
         ("job_coach_welcome", pl.job_coach_welcome),
@@ -293,8 +320,8 @@ async fn edit_save(req: HttpRequest, state: web::Data<AppState>, user: PageUser,
             let skills: Vec<(String, bool)> = state
                 .db(move |conn| Ok(crate::db::schema::placement_skills::table.filter(crate::db::schema::placement_skills::placement_id.eq(&pid)).select((crate::db::schema::placement_skills::skill_id, crate::db::schema::placement_skills::required)).load(conn)?))
                 .await?;
-            input.required_skills = skills.iter().filter(|(_, r)| *r).map(|(s, _)| s.clone()).collect();
-            input.desired_skills = skills.iter().filter(|(_, r)| !*r).map(|(s, _)| s.clone()).collect();
+            // The form edits the required skills; the desired ones (set through the API) stay.
+            input.desired_skills = skills.iter().filter(|(_, r)| !*r).map(|(s, _)| s.clone()).filter(|s| !input.required_skills.contains(s)).collect();
             crate::web::api::placements::update_placement(&state, &u, &id, input).await.map_err(forms::field_errors)
         }
         Err(e) => Err(Ok(e)),
