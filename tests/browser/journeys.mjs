@@ -248,6 +248,22 @@ let matchUrl;
   const page = await newPage();
   await login(page, beheerder, "/beheer");
   await axe(page, "beheer");
+  // Verify the employer that waits for it.
+  await page.getByRole("button", { name: /Gecontroleerd.*Fietsenwinkel Het Spaakje/ }).click();
+  await page.waitForURL((u) => u.searchParams.has("geverifieerd"));
+  assert.equal(await page.getByRole("button", { name: /Gecontroleerd.*Fietsenwinkel Het Spaakje/ }).count(), 0);
+  // Add a colleague: a short password is refused with the rest kept.
+  await page.getByLabel("Naam", { exact: true }).fill("Nieuwe Klantmanager");
+  await page.getByLabel("E-mailadres").fill("nieuw.km@lochem.demo");
+  await page.getByLabel("Eerste wachtwoord").fill("kort");
+  await page.getByRole("button", { name: "Toevoegen" }).click();
+  assert.match(await page.locator(".error-summary").innerText(), /10 tekens/);
+  assert.equal(await page.getByLabel("E-mailadres").inputValue(), "nieuw.km@lochem.demo");
+  await axe(page, "beheer-fout");
+  await page.getByLabel("Eerste wachtwoord").fill("een-lang-genoeg-wachtwoord");
+  await page.getByRole("button", { name: "Toevoegen" }).click();
+  await page.waitForURL((u) => u.searchParams.has("aangemaakt"));
+  assert.match(await page.locator("main").innerText(), /nieuw\.km@lochem\.demo/);
   await page.getByRole("link", { name: "Instellingen van de gemeente" }).click();
   await axe(page, "instellingen");
   const skills = page.getByLabel("Beroep en vaardigheden");

@@ -200,9 +200,15 @@ pub async fn update_organisation(state: &AppState, user: &CurrentUser, id: Strin
 #[utoipa::path(post, path = "/api/v1/organisations/{id}/verify", tag = "organisations",
     responses((status = 200, body = OrganisationView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn verify(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>) -> AppResult<HttpResponse> {
+    let org = verify_organisation(&state, &user, path.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(OrganisationView::from(&org)))
+}
+
+/// Marks an organisation verified: its placements are published (API and pages).
+pub async fn verify_organisation(state: &AppState, user: &CurrentUser, id: String) -> AppResult<Organisation> {
     user.require(&[Role::Beheerder, Role::Klantmanager])?;
-    let id = path.into_inner();
     let uid = user.id.clone();
+    let user = user.clone();
     let org = state
         .tx(move |conn| {
             let mut o = load_visible(conn, &user, &id)?;
@@ -218,7 +224,7 @@ pub async fn verify(state: web::Data<AppState>, user: CurrentUser, path: web::Pa
         })
         .await?;
     state.search.organisation_changed(&org.id);
-    Ok(HttpResponse::Ok().json(OrganisationView::from(&org)))
+    Ok(org)
 }
 
 #[utoipa::path(delete, path = "/api/v1/organisations/{id}", tag = "organisations",

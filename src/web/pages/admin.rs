@@ -19,7 +19,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/beheer", web::get().to(overview))
         .route("/beheer/instellingen", web::get().to(settings_form))
         .route("/beheer/instellingen", web::post().to(save))
-        .route("/beheer/audit", web::get().to(audit));
+        .route("/beheer/audit", web::get().to(audit))
+        .route("/beheer/gebruikers", web::post().to(create_user))
+        .route("/beheer/organisaties/{id}/verifieren", web::post().to(verify));
 }
 
 fn admin(u: &crate::auth::CurrentUser) -> Result<String, PageError> {
@@ -33,6 +35,8 @@ struct UsersPage {
     ctx: Ctx,
     municipality: String,
     users: Vec<User>,
+    unverified: Vec<crate::db::models::Organisation>,
+    form: FormState,
 }
 
 /// One number of the settings form.
@@ -88,19 +92,75 @@ struct AuditPage {
 crate::page!(UsersPage, SettingsPage, AuditPage);
 
 async fn overview(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -> Result<HttpResponse, PageError> {
-    let u = user.0;
+    overview_with(req, state, user.0, FormState::default(), StatusCode::OK).await
+}
+
+async fn overview_with(req: HttpRequest, state: web::Data<AppState>, u: crate::auth::CurrentUser, form: FormState, status: StatusCode) -> Result<HttpResponse, PageError> {
     let m = admin(&u)?;
     let actor = crate::audit::Actor::from(&u);
     let (name, list) = state
-        .db(move |conn| {
+        .db(move |conn| -> Result<(String, (Vec<User>, Vec<crate::db::models::Organisation>)), AppError> {
             let name: String = municipalities::table.find(&m).select(municipalities::name).first(conn)?;
             let list: Vec<User> = users::table.filter(users::municipality_id.eq(&m)).order((users::role, users::email_normalized)).select(User::as_select()).load(conn)?;
             let subjects: Vec<(&str, Option<&str>)> = list.iter().filter_map(|u| u.candidate_id.as_deref()).map(|c| (c, Some(m.as_str()))).collect();
             crate::audit::record(conn, &actor, &subjects, crate::audit::Access { act: crate::audit::Act::View, what: "account (naam, e-mail)", purpose: crate::audit::purpose::BEHEER, channel: crate::audit::Channel::Page })?;
-            Ok((name, list))
+            let unverified: Vec<crate::db::models::Organisation> = crate::db::schema::organisations::table
+                .filter(crate::db::schema::organisations::verified.eq(false))
+                .order(crate::db::schema::organisations::created_at)
+                .select(crate::db::models::Organisation::as_select())
+                .load(conn)?;
+            Ok((name, (list, unverified)))
         })
         .await?;
-    render(&UsersPage { ctx: Ctx::new(&req, Some(&u)), municipality: name, users: list })
+    let (list, unverified) = list;
+    render_status(status, &UsersPage { ctx: Ctx::new(&req, Some(&u)), municipality: name, users: list, unverified, form })
+}
+
+async fn create_user(req: HttpRequest, state: web::Data<AppState>, user: PageUser, form: web::Form<Vec<(String, String)>>) -> Result<HttpResponse, PageError> {
+    let u = user.0;
+    admin(&u)?;
+    let mut fs = FormState::from_pairs(&form.into_inner());
+    check_csrf(&req, fs.v("csrf"))?;
+    let input = crate::web::api::users::UserInput {
+        email: fs.v("email").trim().to_string(),
+        password: fs.v("password").to_string(),
+        role: fs.v("role").to_string(),
+        name: fs.v("name").trim().to_string(),
+        organisation_id: None,
+        candidate_id: None,
+    };
+    let mut errs = crate::web::extract::validation_errors_of(&input);
+    if !matches!(input.role.as_str(), "klantmanager" | "beheerder") {
+        errs.push(FieldError::new("role", "Kies klantmanager of beheerder."));
+    }
+    let result = if errs.is_empty() {
+        let u2 = u.clone();
+        state.tx(move |conn| crate::web::api::users::create_user_in(conn, &input, Some(&u2), None).map(|_| ())).await.map_err(super::forms::field_errors)
+    } else {
+        Err(Ok(errs))
+    };
+    match result {
+        Ok(()) => Ok(see_other("/beheer?aangemaakt=1")),
+        Err(Ok(errs)) => {
+            fs.errors = errs;
+            fs.set("password", "");
+            overview_with(req, state, u, fs, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(Err(e)) => Err(e.into()),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct CsrfOnly {
+    csrf: String,
+}
+
+async fn verify(req: HttpRequest, state: web::Data<AppState>, user: PageUser, path: web::Path<String>, form: web::Form<CsrfOnly>) -> Result<HttpResponse, PageError> {
+    let u = user.0;
+    admin(&u)?;
+    check_csrf(&req, &form.csrf)?;
+    crate::web::api::organisations::verify_organisation(&state, &u, path.into_inner()).await?;
+    Ok(see_other("/beheer?geverifieerd=1#organisaties"))
 }
 
 const LABELS: &[(&str, &str)] = &[
