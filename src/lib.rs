@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod mail;
 pub mod matches;
 pub mod matching;
+pub mod monitor;
 pub mod proposals;
 pub mod refdata;
 pub mod search;

@@ -11,6 +11,7 @@ mod bench;
 mod cli;
 mod esco;
 mod matching;
+mod monitor;
 mod browser;
 mod pages;
 mod search;

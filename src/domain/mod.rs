@@ -4,6 +4,7 @@ pub mod geo;
 pub mod instruments;
 pub mod kinds;
 pub mod ladder;
+pub mod monitor;
 pub mod language;
 pub mod settings;
 pub mod workflow;

@@ -5,6 +5,7 @@
 //! features at all; age is present only for the under-27 rule and the statutory youth wage.
 
 pub mod explain;
+pub mod register;
 
 use crate::domain::instruments::{self, LksInput, LksResult, SroiInput};
 use crate::domain::settings::Settings;

@@ -701,8 +701,10 @@ fn erase(conn: &mut DbConnection, user: &CurrentUser, c: &Candidate, reason: &st
         .order(ladder_measurements::measured_on)
         .select((ladder_measurements::measured_on, ladder_measurements::step))
         .load(conn)?;
+    // Only personal contacts: what the contact norm counts.
     let contacts: Vec<NaiveDate> = contact_moments::table
         .filter(contact_moments::candidate_id.eq(&c.id))
+        .filter(contact_moments::channel.eq_any(crate::domain::PERSONAL_CHANNELS))
         .order(contact_moments::contact_date)
         .select(contact_moments::contact_date)
         .load(conn)?;

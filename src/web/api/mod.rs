@@ -5,6 +5,7 @@ pub mod candidates;
 pub mod esco;
 pub mod health;
 pub mod matches;
+pub mod monitor;
 pub mod organisations;
 pub mod placements;
 pub mod proposals;
@@ -28,7 +29,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(sroi::configure)
         .configure(search::configure)
         .configure(esco::configure)
-        .configure(matches::configure);
+        .configure(matches::configure)
+        .configure(monitor::configure);
 }
 
 /// A reference to an ESCO item with the label to show.

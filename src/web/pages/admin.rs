@@ -95,11 +95,13 @@ async fn overview(req: HttpRequest, state: web::Data<AppState>, user: PageUser) 
     overview_with(req, state, user.0, FormState::default(), StatusCode::OK).await
 }
 
+type UsersAndOrgs = (Vec<User>, Vec<crate::db::models::Organisation>);
+
 async fn overview_with(req: HttpRequest, state: web::Data<AppState>, u: crate::auth::CurrentUser, form: FormState, status: StatusCode) -> Result<HttpResponse, PageError> {
     let m = admin(&u)?;
     let actor = crate::audit::Actor::from(&u);
     let (name, list) = state
-        .db(move |conn| -> Result<(String, (Vec<User>, Vec<crate::db::models::Organisation>)), AppError> {
+        .db(move |conn| -> Result<(String, UsersAndOrgs), AppError> {
             let name: String = municipalities::table.find(&m).select(municipalities::name).first(conn)?;
             let list: Vec<User> = users::table.filter(users::municipality_id.eq(&m)).order((users::role, users::email_normalized)).select(User::as_select()).load(conn)?;
             let subjects: Vec<(&str, Option<&str>)> = list.iter().filter_map(|u| u.candidate_id.as_deref()).map(|c| (c, Some(m.as_str()))).collect();

@@ -108,7 +108,7 @@ pub fn to_json(f: &FormState, fields: &[(&str, Kind)]) -> (Value, Vec<FieldError
                 }
             }),
             Kind::EuroCents => first.and_then(|s| {
-                let norm = s.replace('€', "").replace('.', "").replace(',', ".").trim().to_string();
+                let norm = s.replace(['€', '.'], "").replace(',', ".").trim().to_string();
                 match norm.parse::<f64>() {
                     Ok(e) if e.is_finite() && e.abs() < 1e9 => Some(Value::from((e * 100.0).round() as i64)),
                     _ => {

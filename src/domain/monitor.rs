@@ -1,0 +1,440 @@
+//! The quarterly monitor: indicators computed from plain facts (no I/O). Definitions:
+//!
+//! - **Caseload at a date**: registered on or before it, not flowed out on or before it, not
+//!   erased on or before it.
+//! - **In view**: in the caseload at quarter end with a ladder measurement in the 12 months up to
+//!   quarter end.
+//! - **Ladder**: a person's step at a date is that of the latest measurement on or before it.
+//!   Movement compares quarter end with the previous quarter end for those in the caseload at both
+//!   with a step at both; **doorstroom** is the number that moved up.
+//! - **Instroom**: registered within the quarter. **Uitstroom**: flowed out within the quarter, by
+//!   reason; "to work without support" is `betaald_werk`.
+//! - **Funnel**: the matches proposed within the quarter, and how many of them reached each stage
+//!   (a stage once reached stays counted); median days from proposal to start for those started.
+//! - **Started by kind** and **instruments committed**: matches that started within the quarter.
+//!   **Retention**: matches whose 6 (12) month point falls within the quarter, and how many of those
+//!   were recorded as still working.
+//! - **Contact norm**: in the caseload at quarter end with a personal contact (conversation, home
+//!   visit, phone, video) in the 12 months up to quarter end.
+
+use chrono::{Datelike, Months, NaiveDate};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quarter {
+    pub year: i32,
+    pub q: u32,
+}
+
+impl Quarter {
+    /// "2026-Q1"
+    pub fn parse(s: &str) -> Option<Quarter> {
+        let (y, q) = s.trim().split_once("-Q").or_else(|| s.trim().split_once("-q"))?;
+        let year: i32 = y.parse().ok()?;
+        let q: u32 = q.parse().ok()?;
+        ((1..=4).contains(&q) && (2000..=2100).contains(&year)).then_some(Quarter { year, q })
+    }
+    pub fn of(d: NaiveDate) -> Quarter {
+        Quarter { year: d.year(), q: (d.month() - 1) / 3 + 1 }
+    }
+    pub fn start(self) -> NaiveDate {
+        NaiveDate::from_ymd_opt(self.year, (self.q - 1) * 3 + 1, 1).expect("valid quarter start")
+    }
+    pub fn end(self) -> NaiveDate {
+        self.next().start().pred_opt().expect("valid date")
+    }
+    pub fn next(self) -> Quarter {
+        if self.q == 4 {
+            Quarter { year: self.year + 1, q: 1 }
+        } else {
+            Quarter { year: self.year, q: self.q + 1 }
+        }
+    }
+    pub fn prev(self) -> Quarter {
+        if self.q == 1 {
+            Quarter { year: self.year - 1, q: 4 }
+        } else {
+            Quarter { year: self.year, q: self.q - 1 }
+        }
+    }
+    pub fn contains(self, d: NaiveDate) -> bool {
+        d >= self.start() && d <= self.end()
+    }
+    pub fn label(self) -> String {
+        format!("{}-Q{}", self.year, self.q)
+    }
+}
+
+/// One person of the caseload (a candidate, or the anonymous remainder of an erased one).
+#[derive(Debug, Clone, Default)]
+pub struct Subject {
+    pub klantmanager: Option<String>,
+    pub registered_on: NaiveDate,
+    pub outflow: Option<(NaiveDate, String)>,
+    pub erased_on: Option<NaiveDate>,
+    /// (date, step), any order.
+    pub ladder: Vec<(NaiveDate, i32)>,
+    /// Dates of personal contacts.
+    pub contacts: Vec<NaiveDate>,
+}
+
+impl Subject {
+    pub fn in_caseload(&self, d: NaiveDate) -> bool {
+        self.registered_on <= d && self.outflow.as_ref().map(|(o, _)| *o > d).unwrap_or(true) && self.erased_on.map(|e| e > d).unwrap_or(true)
+    }
+    pub fn step_on(&self, d: NaiveDate) -> Option<i32> {
+        self.ladder.iter().filter(|(m, _)| *m <= d).max_by_key(|(m, _)| *m).map(|(_, s)| *s)
+    }
+    fn within_year(dates: impl Iterator<Item = NaiveDate>, end: NaiveDate) -> bool {
+        let from = end.checked_sub_months(Months::new(12)).unwrap_or(end);
+        dates.into_iter().any(|d| d > from && d <= end)
+    }
+    pub fn in_view(&self, end: NaiveDate) -> bool {
+        Self::within_year(self.ladder.iter().map(|(d, _)| *d), end)
+    }
+    pub fn contact_ok(&self, end: NaiveDate) -> bool {
+        Self::within_year(self.contacts.iter().copied(), end)
+    }
+}
+
+/// One match, reduced to what the monitor counts.
+#[derive(Debug, Clone, Default)]
+pub struct MatchFact {
+    pub kind: String,
+    pub klantmanager: Option<String>,
+    pub proposed_on: NaiveDate,
+    pub consented: bool,
+    pub interested: bool,
+    pub introduced: bool,
+    pub started: bool,
+    pub start_date: Option<NaiveDate>,
+    pub retention_6: Option<String>,
+    pub retention_12: Option<String>,
+    pub hours_per_week: Option<f64>,
+    /// Granted at the start, from the package computed at the proposal.
+    pub lks_month_cents: Option<i64>,
+    pub job_coach_hours_year1: Option<f64>,
+    pub lkv_year_cents: Option<i64>,
+    pub counts_banenafspraak: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SroiFact {
+    pub reference: String,
+    pub obligation_cents: i64,
+    pub realised_cents: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct InView {
+    pub caseload: u64,
+    pub in_view: u64,
+    pub share_pct: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Ladder {
+    /// Steps 1..6 at quarter end.
+    pub distribution: [u64; 6],
+    /// In the caseload without any measurement.
+    pub unknown: u64,
+    pub up: u64,
+    pub same: u64,
+    pub down: u64,
+    /// transitions[from - 1][to - 1]: previous quarter end -> this quarter end.
+    pub transitions: [[u64; 6]; 6],
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Flow {
+    pub instroom: u64,
+    pub doorstroom: u64,
+    pub uitstroom: u64,
+    /// To paid work without support.
+    pub uitstroom_work: u64,
+    pub uitstroom_by_reason: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Funnel {
+    pub proposed: u64,
+    pub consented: u64,
+    pub interested: u64,
+    pub introduced: u64,
+    pub started: u64,
+    pub median_days_to_start: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Retention {
+    pub due_6: u64,
+    pub working_6: u64,
+    pub due_12: u64,
+    pub working_12: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Contact {
+    pub caseload: u64,
+    pub with_contact: u64,
+    pub share_pct: Option<f64>,
+    pub overdue: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Instruments {
+    pub lks_starts: u64,
+    pub lks_month_cents: i64,
+    pub lks_year_cents: i64,
+    pub job_coach_starts: u64,
+    pub job_coach_hours_year1: f64,
+    pub lkv_year_cents: i64,
+    /// Counted jobs (25.5 hours a week = 1).
+    pub banenafspraak_jobs: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SroiLine {
+    pub reference: String,
+    pub obligation_cents: i64,
+    pub realised_cents: i64,
+    pub met_pct: Option<f64>,
+}
+
+/// The caseload indicators of one group (the municipality or one klantmanager).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Group {
+    pub in_view: InView,
+    pub ladder: Ladder,
+    pub flow: Flow,
+    pub contact: Contact,
+    pub funnel: Funnel,
+    pub started: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct KindLine {
+    pub kind: String,
+    pub funnel: Funnel,
+    pub started_in_quarter: u64,
+    pub retention: Retention,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Monitor {
+    pub quarter: String,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    pub total: Group,
+    pub started_by_kind: BTreeMap<String, u64>,
+    pub retention: Retention,
+    pub instruments: Instruments,
+    pub sroi: Vec<SroiLine>,
+    /// klantmanager id -> the caseload indicators of its candidates.
+    pub per_klantmanager: BTreeMap<String, Group>,
+    pub per_kind: Vec<KindLine>,
+}
+
+fn pct(n: u64, d: u64) -> Option<f64> {
+    (d > 0).then(|| (n as f64 * 1000.0 / d as f64).round() / 10.0)
+}
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    let n = v.len();
+    Some(if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 })
+}
+
+fn funnel<'a>(q: Quarter, ms: impl Iterator<Item = &'a MatchFact>) -> Funnel {
+    let mut f = Funnel::default();
+    let mut days = vec![];
+    for m in ms.filter(|m| q.contains(m.proposed_on)) {
+        f.proposed += 1;
+        f.consented += m.consented as u64;
+        f.interested += m.interested as u64;
+        f.introduced += m.introduced as u64;
+        if m.started {
+            f.started += 1;
+            if let Some(s) = m.start_date {
+                days.push((s - m.proposed_on).num_days() as f64);
+            }
+        }
+    }
+    f.median_days_to_start = median(days);
+    f
+}
+
+fn retention<'a>(q: Quarter, ms: impl Iterator<Item = &'a MatchFact>) -> Retention {
+    let mut r = Retention::default();
+    for m in ms.filter(|m| m.started) {
+        let Some(s) = m.start_date else { continue };
+        if s.checked_add_months(Months::new(6)).is_some_and(|d| q.contains(d)) {
+            r.due_6 += 1;
+            r.working_6 += (m.retention_6.as_deref() == Some("in_dienst")) as u64;
+        }
+        if s.checked_add_months(Months::new(12)).is_some_and(|d| q.contains(d)) {
+            r.due_12 += 1;
+            r.working_12 += (m.retention_12.as_deref() == Some("in_dienst")) as u64;
+        }
+    }
+    r
+}
+
+fn group<'a>(q: Quarter, subjects: &[&Subject], ms: impl Iterator<Item = &'a MatchFact> + Clone) -> Group {
+    let (end, prev_end) = (q.end(), q.prev().end());
+    let mut g = Group::default();
+    for s in subjects {
+        if q.contains(s.registered_on) {
+            g.flow.instroom += 1;
+        }
+        if let Some((d, reason)) = &s.outflow {
+            if q.contains(*d) {
+                g.flow.uitstroom += 1;
+                g.flow.uitstroom_work += (reason == "betaald_werk") as u64;
+                *g.flow.uitstroom_by_reason.entry(reason.clone()).or_insert(0) += 1;
+            }
+        }
+        if !s.in_caseload(end) {
+            continue;
+        }
+        g.in_view.caseload += 1;
+        g.in_view.in_view += s.in_view(end) as u64;
+        g.contact.caseload += 1;
+        if s.contact_ok(end) {
+            g.contact.with_contact += 1;
+        } else {
+            g.contact.overdue += 1;
+        }
+        let now = s.step_on(end);
+        match now {
+            Some(st) if (1..=6).contains(&st) => g.ladder.distribution[(st - 1) as usize] += 1,
+            _ => g.ladder.unknown += 1,
+        }
+        if let (true, Some(before), Some(now)) = (s.in_caseload(prev_end), s.step_on(prev_end), now) {
+            if (1..=6).contains(&before) && (1..=6).contains(&now) {
+                g.ladder.transitions[(before - 1) as usize][(now - 1) as usize] += 1;
+                match now.cmp(&before) {
+                    std::cmp::Ordering::Greater => g.ladder.up += 1,
+                    std::cmp::Ordering::Equal => g.ladder.same += 1,
+                    std::cmp::Ordering::Less => g.ladder.down += 1,
+                }
+            }
+        }
+    }
+    g.flow.doorstroom = g.ladder.up;
+    g.in_view.share_pct = pct(g.in_view.in_view, g.in_view.caseload);
+    g.contact.share_pct = pct(g.contact.with_contact, g.contact.caseload);
+    g.funnel = funnel(q, ms.clone());
+    g.started = ms.filter(|m| m.started && m.start_date.is_some_and(|d| q.contains(d))).count() as u64;
+    g
+}
+
+pub fn compute(q: Quarter, subjects: &[Subject], matches: &[MatchFact], sroi: &[SroiFact], banenafspraak_hours: f64) -> Monitor {
+    let all: Vec<&Subject> = subjects.iter().collect();
+    let total = group(q, &all, matches.iter());
+    let mut kms: Vec<String> = subjects.iter().filter_map(|s| s.klantmanager.clone()).chain(matches.iter().filter_map(|m| m.klantmanager.clone())).collect();
+    kms.sort();
+    kms.dedup();
+    let per_klantmanager = kms
+        .into_iter()
+        .map(|k| {
+            let ss: Vec<&Subject> = subjects.iter().filter(|s| s.klantmanager.as_deref() == Some(k.as_str())).collect();
+            let g = group(q, &ss, matches.iter().filter(|m| m.klantmanager.as_deref() == Some(k.as_str())));
+            (k, g)
+        })
+        .collect();
+    let started_in_q: Vec<&MatchFact> = matches.iter().filter(|m| m.started && m.start_date.is_some_and(|d| q.contains(d))).collect();
+    let mut started_by_kind = BTreeMap::new();
+    let mut ins = Instruments::default();
+    for m in &started_in_q {
+        *started_by_kind.entry(m.kind.clone()).or_insert(0) += 1;
+        if let Some(l) = m.lks_month_cents {
+            ins.lks_starts += 1;
+            ins.lks_month_cents += l;
+        }
+        if let Some(h) = m.job_coach_hours_year1 {
+            ins.job_coach_starts += 1;
+            ins.job_coach_hours_year1 += h;
+        }
+        ins.lkv_year_cents += m.lkv_year_cents.unwrap_or(0);
+        if m.counts_banenafspraak && banenafspraak_hours > 0.0 {
+            ins.banenafspraak_jobs += m.hours_per_week.unwrap_or(0.0) / banenafspraak_hours;
+        }
+    }
+    ins.lks_year_cents = ins.lks_month_cents * 12;
+    ins.job_coach_hours_year1 = (ins.job_coach_hours_year1 * 10.0).round() / 10.0;
+    ins.banenafspraak_jobs = (ins.banenafspraak_jobs * 100.0).round() / 100.0;
+    let mut kinds: Vec<String> = matches.iter().map(|m| m.kind.clone()).collect();
+    kinds.sort();
+    kinds.dedup();
+    let per_kind = kinds
+        .into_iter()
+        .map(|k| {
+            let of = || matches.iter().filter(|m| m.kind == k);
+            KindLine {
+                funnel: funnel(q, of()),
+                started_in_quarter: of().filter(|m| m.started && m.start_date.is_some_and(|d| q.contains(d))).count() as u64,
+                retention: retention(q, of()),
+                kind: k.clone(),
+            }
+        })
+        .collect();
+    Monitor {
+        quarter: q.label(),
+        start: q.start(),
+        end: q.end(),
+        total,
+        started_by_kind,
+        retention: retention(q, matches.iter()),
+        instruments: ins,
+        sroi: sroi
+            .iter()
+            .map(|s| SroiLine {
+                reference: s.reference.clone(),
+                obligation_cents: s.obligation_cents,
+                realised_cents: s.realised_cents,
+                met_pct: (s.obligation_cents > 0).then(|| (s.realised_cents as f64 * 1000.0 / s.obligation_cents as f64).round() / 10.0),
+            })
+            .collect(),
+        per_klantmanager,
+        per_kind,
+    }
+}
+
+/// A count as published in an aggregate export: below 5 is shown as "<5" so that nobody can be
+/// recognised.
+pub fn published(n: u64) -> String {
+    if n < 5 {
+        "<5".into()
+    } else {
+        n.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn quarters() {
+        let q = Quarter::parse("2026-Q1").unwrap();
+        assert_eq!((q.start(), q.end()), (d("2026-01-01"), d("2026-03-31")));
+        assert_eq!(q.prev().label(), "2025-Q4");
+        assert_eq!(q.prev().end(), d("2025-12-31"));
+        assert_eq!(Quarter::parse("2026-Q4").unwrap().end(), d("2026-12-31"));
+        assert!(Quarter::parse("2026-Q5").is_none());
+        assert!(Quarter::parse("2026").is_none());
+        assert_eq!(Quarter::of(d("2026-08-15")).label(), "2026-Q3");
+        assert_eq!(published(4), "<5");
+        assert_eq!(published(0), "<5");
+        assert_eq!(published(5), "5");
+    }
+}
