@@ -151,9 +151,10 @@ pub fn rows(m: &Monitor, km_names: &HashMap<String, String>) -> Vec<[String; 4]>
         count("voorstellen", "gestart", who, g.funnel.started);
     }
     group_rows(&mut count, "gemeente", &m.total);
-    for (k, g) in &m.per_klantmanager {
-        let who = format!("klantmanager {}", km_names.get(k).cloned().unwrap_or_else(|| k.clone()));
-        group_rows(&mut count, &who, g);
+    // Staff are numbered, not named: an aggregate export holds no personal data at all.
+    let _ = km_names;
+    for (i, g) in m.per_klantmanager.values().enumerate() {
+        group_rows(&mut count, &format!("klantmanager {}", i + 1), g);
     }
     for (kind, n) in &m.started_by_kind {
         count("plaatsingen", "gestart", &format!("soort {kind}"), *n);
@@ -201,4 +202,33 @@ pub fn csv(m: &Monitor, km_names: &HashMap<String, String>) -> anyhow::Result<Ve
         w.write_record(&r)?;
     }
     Ok(w.into_inner()?)
+}
+
+/// The same rows as the CSV, as an Excel workbook (sheet "Monitor"); numbers as numbers.
+pub fn xlsx(m: &Monitor, km_names: &HashMap<String, String>) -> anyhow::Result<Vec<u8>> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    let ws = wb.add_worksheet();
+    ws.set_name("Monitor")?;
+    for (c, h) in ["onderdeel", "indicator", "uitsplitsing", "waarde"].iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, *h, &bold)?;
+    }
+    for (r, row) in rows(m, km_names).iter().enumerate() {
+        let r = r as u32 + 1;
+        for (c, v) in row.iter().enumerate() {
+            match v.parse::<f64>() {
+                Ok(n) if c == 3 => {
+                    ws.write_number(r, c as u16, n)?;
+                }
+                _ => {
+                    ws.write_string(r, c as u16, v)?;
+                }
+            }
+        }
+    }
+    ws.set_column_width(0, 18)?;
+    ws.set_column_width(1, 44)?;
+    ws.set_column_width(2, 30)?;
+    Ok(wb.save_to_buffer()?)
 }

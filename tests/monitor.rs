@@ -277,7 +277,22 @@ async fn indicators_equal_hand_computed_values_and_exports_suppress_small_counts
     assert_eq!(value("instroom", "gemeente"), "<5");
     assert_eq!(value("aandeel in beeld (%)", "gemeente"), "80.0");
     assert_eq!(value("percentage gehaald", "contract DEV-1"), "50.0");
-    assert!(rows.iter().all(|x| !x.iter().any(|c| ["FixtureA", "FixtureB", "FixtureC", "Zoekmij"].iter().any(|n| c.contains(n)))), "no candidate names in the export");
+    assert!(rows.iter().all(|x| !x.iter().any(|c| ["FixtureA", "FixtureB", "FixtureC", "Zoekmij", "Fixture klantmanager"].iter().any(|n| c.contains(n)))), "no names in the export");
+    assert_eq!(value("caseload", "klantmanager 1"), "5");
+    // The XLSX export opens and holds the same rows.
+    let req = actix_web::test::TestRequest::get().uri("/api/v1/monitor/export.xlsx?quarter=2026-Q1").insert_header(("Authorization", format!("Bearer {adm}")));
+    let resp = actix_web::test::call_service(&app.svc, req.to_request()).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let bytes = actix_web::test::read_body(resp).await.to_vec();
+    use calamine::Reader;
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("a valid xlsx");
+    let range = wb.worksheet_range("Monitor").expect("sheet Monitor");
+    let xrows: Vec<Vec<String>> = range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
+    assert_eq!(xrows[0], vec!["onderdeel", "indicator", "uitsplitsing", "waarde"]);
+    assert_eq!(xrows.len(), rows.len() + 1, "same rows as the CSV");
+    let xvalue = |ind: &str| xrows.iter().find(|x| x[1] == ind && x[2] == "gemeente").map(|x| x[3].clone()).unwrap();
+    assert_eq!(xvalue("caseload"), "5");
+    assert_eq!(xvalue("instroom"), "<5");
     let _ = Value::Null;
 }
 

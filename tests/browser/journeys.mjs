@@ -276,9 +276,34 @@ let matchUrl;
   await page.waitForURL((u) => u.searchParams.has("opgeslagen"));
   assert.equal(await page.getByLabel("Beroep en vaardigheden").inputValue(), "40");
   await shot(page, "11-beheer-instellingen");
+  // The monitor (Lochem has no SROI contract: three charts).
+  await page.getByRole("link", { name: "Monitor" }).click();
+  await axe(page, "monitor");
+  assert.equal(await page.locator("figure svg[role=img]").count(), 3);
   await page.goto(`${base}/beheer/audit?actie=disclose`);
   await axe(page, "logboek");
   assert.match(await page.locator("tbody").innerText(), /naam en contactgegevens aan werkgever/);
+  await page.context().close();
+}
+
+// ---------------------------------------------------------------- the monitor of Zutphen (with its SROI contract)
+{
+  const page = await newPage();
+  await login(page, "beheerder@zutphen.demo", "/beheer");
+  await page.goto(`${base}/monitor`);
+  await axe(page, "monitor-zutphen");
+  assert.equal(await page.locator("figure svg[role=img]").count(), 4);
+  for (const id of ["ladder", "beweging", "trechter", "sroi"]) {
+    const label = await page.locator(`#svg-${id} svg`).getAttribute("aria-label");
+    assert.ok(label && label.length > 10, `chart ${id} has a text alternative`);
+    assert.ok((await page.locator(`#grafiek-${id}`).locator("xpath=..").locator("table tbody tr").count()) > 0, `chart ${id} has a data table`);
+    const box = await page.locator(`#svg-${id} svg`).boundingBox();
+    assert.ok(box && box.width > 200 && box.height > 80, `chart ${id} is drawn`);
+  }
+  await page.getByLabel("Kwartaal", { exact: true }).selectOption({ index: 1 });
+  await page.getByRole("button", { name: "Toon" }).click();
+  await page.waitForURL((u) => u.searchParams.has("quarter"));
+  await shot(page, "12-monitor");
   await page.context().close();
 }
 

@@ -18,6 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/monitor", web::get().to(monitor))
         .route("/monitor/export.csv", web::get().to(export_csv))
+        .route("/monitor/export.xlsx", web::get().to(export_xlsx))
         .route("/monitor/algorithm-register", web::get().to(algorithm_register));
 }
 
@@ -127,6 +128,21 @@ pub async fn export_csv(state: web::Data<AppState>, user: CurrentUser, q: web::Q
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header(("Content-Disposition", format!("attachment; filename=\"monitor-{}.csv\"", quarter.label())))
+        .body(body))
+}
+
+#[utoipa::path(get, path = "/api/v1/monitor/export.xlsx", tag = "monitor", params(MonitorParams),
+    responses((status = 200, description = "The CSV rows as an Excel workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn export_xlsx(state: web::Data<AppState>, user: CurrentUser, q: web::Query<MonitorParams>) -> AppResult<HttpResponse> {
+    user.require(&[Role::Klantmanager, Role::Beheerder])?;
+    let quarter = quarter_of(&q)?;
+    let m = user.municipality()?.to_string();
+    let (monitor, names) = state.db(move |conn| Ok((crate::monitor::compute(conn, &m, quarter)?, km_names(conn, &m)?))).await?;
+    let body = crate::monitor::xlsx(&monitor, &names).map_err(AppError::Internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        .insert_header(("Content-Disposition", format!("attachment; filename=\"monitor-{}.xlsx\"", quarter.label())))
         .body(body))
 }
 

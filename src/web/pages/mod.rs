@@ -12,6 +12,7 @@ pub mod employer;
 pub mod forms;
 pub mod klantmanager;
 pub mod matches;
+pub mod monitor;
 
 use crate::auth::{CurrentUser, SESSION_COOKIE};
 use crate::db::schema::{municipalities, organisations, placements};
@@ -38,6 +39,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/start", web::get().to(home))
         .configure(matches::configure)
         .configure(admin::configure)
+        .configure(monitor::configure)
         .configure(candidate::configure)
         .configure(employer::configure)
         .configure(klantmanager::configure);
