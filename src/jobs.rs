@@ -117,7 +117,7 @@ fn retention_reminders(conn: &mut DbConnection, st: &AppState, today: NaiveDate)
             employer,
             check: if t.kind == "retention_6" { "de controle na 6 maanden".into() } else { "de controle na 12 maanden".into() },
             due: t.due_on.format("%d-%m-%Y").to_string(),
-            link: url(st, "/api/v1/tasks"),
+            link: url(st, "/klantmanager"),
         };
         mail::enqueue(conn, &Recipient { address: u.email.clone(), name: u.name.clone(), role: "klantmanager" }, &mail, Some(&c.id))?;
         audit::one(conn, &Actor::system(), &c.id, &c.municipality_id, audit::Access { act: Act::Email, what: "nazorgherinnering aan klantmanager", purpose: audit::purpose::BEGELEIDING, channel: Channel::Email })?;
@@ -166,12 +166,12 @@ fn contact_digests(conn: &mut DbConnection, st: &AppState, today: NaiveDate) -> 
                     (
                         format!("{} {}", c.first_name, c.last_name),
                         last.get(&c.id).copied().flatten().map(|d| d.format("%d-%m-%Y").to_string()).unwrap_or_else(|| "nooit".into()),
-                        url(st, &format!("/api/v1/candidates/{}", c.id)),
+                        url(st, &format!("/klantmanager/kandidaten/{}", c.id)),
                     )
                 })
                 .collect(),
             week: week.clone(),
-            link: url(st, "/api/v1/candidates?mine=true"),
+            link: url(st, "/klantmanager"),
         };
         mail::enqueue(conn, &Recipient { address: u.email.clone(), name: u.name.clone(), role: "klantmanager" }, &mail, None)?;
         let subjects: Vec<(&str, Option<&str>)> = overdue.iter().map(|c| (c.id.as_str(), Some(c.municipality_id.as_str()))).collect();
@@ -234,11 +234,11 @@ async fn placement_digests(st: &AppState, today: NaiveDate) -> anyhow::Result<us
                             employer: o.name.clone(),
                             place: rd.pc4.get(&p.pc4).map(|x| x.place.clone()).unwrap_or_else(|| p.pc4.clone()),
                             hours: format!("{} tot {}", p.hours_min, p.hours_max),
-                            link: url(&st2, &format!("/api/v1/placements/{}", p.id)),
+                            link: url(&st2, &format!("/plekken/{}", p.id)),
                         })
                         .collect(),
-                    link: url(&st2, "/"),
-                    stop_link: url(&st2, "/api/v1/me/saved-search"),
+                    link: url(&st2, "/plekken"),
+                    stop_link: url(&st2, "/kandidaat/gegevens"),
                 };
                 let to = Recipient { address: email.clone(), name: format!("{} {}", c.first_name, c.last_name), role: "kandidaat" };
                 mail::enqueue(conn, &to, &mail, Some(&c.id))?;

@@ -199,3 +199,25 @@ async fn klantmanager_edits_a_profile_through_the_form_and_keeps_what_the_form_d
     assert_eq!(after["skills"].as_array().unwrap().len(), skills_before);
     assert_eq!(after["occupations"].as_array().unwrap().len(), occ.len());
 }
+
+#[actix_web::test]
+async fn a_candidate_stops_the_e_mail_alerts_from_its_page() {
+    let app = common::app().await;
+    let cand = app.login("kandidaat1@lochem.demo").await;
+    let (s, _) = app.put("/api/v1/me/saved-search", Some(&cand), serde_json::json!({"kind": "vrijwilligerswerk"})).await;
+    assert_eq!(s, StatusCode::OK);
+    let t = "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee";
+    let cookie = format!("opstap_session={cand}; opstap_csrf={t}");
+    let (s, html) = {
+        let req = TestRequest::get().uri("/kandidaat/gegevens").insert_header(("Cookie", cookie.clone()));
+        let resp = actix_web::test::call_service(&app.svc, req.to_request()).await;
+        (resp.status(), String::from_utf8_lossy(&actix_web::test::read_body(resp).await).to_string())
+    };
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("Stop deze e-mails") && html.contains("Vrijwilligerswerk"), "the saved search is shown with a way to stop it");
+    let req = TestRequest::post().uri("/kandidaat/zoekopdracht/stoppen").insert_header(("Cookie", cookie)).set_form([("csrf", t)]);
+    let (s, _, _) = app.raw(req).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (s, _) = app.get("/api/v1/me/saved-search", Some(&cand)).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}

@@ -25,7 +25,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/kandidaat", web::get().to(mine))
         .route("/kandidaat/gegevens", web::get().to(my_data))
         .route("/kandidaat/toestemming", web::post().to(consents))
-        .route("/kandidaat/zoekopdracht", web::post().to(save_search));
+        .route("/kandidaat/zoekopdracht", web::post().to(save_search))
+        .route("/kandidaat/zoekopdracht/stoppen", web::post().to(stop_search));
 }
 
 pub struct Hit {
@@ -430,4 +431,14 @@ async fn save_search(req: HttpRequest, state: web::Data<AppState>, user: PageUse
     crate::web::api::matches::save_search_for(&state, &c.id, q).await?;
     let back = format!("/plekken?q={}&soort={}&afstand={}&uren={}{}&bewaard=1", super::urlencode(fs.v("q")), fs.v("soort"), fs.v("afstand"), fs.v("uren"), if fs.v("steun") == "on" { "&steun=on" } else { "" });
     Ok(see_other(&back))
+}
+
+/// Stops the e-mail alerts: the saved search is deleted.
+async fn stop_search(req: HttpRequest, state: web::Data<AppState>, user: PageUser, form: web::Form<CsrfOnly>) -> Result<HttpResponse, PageError> {
+    let u = user.0;
+    check_csrf(&req, &form.csrf)?;
+    u.require(&[Role::Kandidaat])?;
+    let cid = u.candidate_id.clone().ok_or(AppError::Forbidden)?;
+    state.tx(move |conn| Ok(diesel::delete(saved_searches::table.find(&cid)).execute(conn)?)).await?;
+    Ok(see_other("/kandidaat/gegevens?gestopt=1#toestemming"))
 }
