@@ -9,7 +9,7 @@ use crate::db::queries::{candidate_full, placement_full, CandidateFull, Placemen
 use crate::db::schema::{candidates, match_events, matches, organisations, placements, sroi_contracts, tasks, users};
 use crate::db::{new_id, now, DbConnection};
 use crate::domain::workflow::{self, Action, MatchStatus};
-use crate::domain::{FieldError, PlacementKind, Role};
+use crate::domain::{euros, FieldError, PlacementKind, Role};
 use crate::error::{AppError, AppResult};
 use crate::mail::{self, templates as mt, Recipient};
 use crate::matching::{self, InstrumentPackage};
@@ -146,19 +146,6 @@ fn field(errs: &mut Vec<FieldError>, f: &str, msg: impl Into<String>) {
     errs.push(FieldError::new(f, msg));
 }
 
-fn euros(cents: i64) -> String {
-    let sign = if cents < 0 { "-" } else { "" };
-    let c = cents.abs();
-    let whole = (c / 100).to_string();
-    let mut grouped = String::new();
-    for (i, ch) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i).is_multiple_of(3) {
-            grouped.push('.');
-        }
-        grouped.push(ch);
-    }
-    format!("{sign}€ {grouped},{:02}", c % 100)
-}
 
 fn date_nl(d: NaiveDate) -> String {
     d.format("%d-%m-%Y").to_string()

@@ -91,6 +91,21 @@ pub fn age_on(birth: chrono::NaiveDate, on: chrono::NaiveDate) -> i32 {
     age
 }
 
+/// An amount in cents as Dutch money: "€ 1.234,56".
+pub fn euros(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let c = cents.abs();
+    let whole = (c / 100).to_string();
+    let mut grouped = String::new();
+    for (i, ch) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
+            grouped.push('.');
+        }
+        grouped.push(ch);
+    }
+    format!("{sign}€ {grouped},{:02}", c % 100)
+}
+
 /// Candidate status values.
 pub const CANDIDATE_STATUSES: &[&str] = &["actief", "uitgestroomd"];
 /// Reasons for uitstroom (outflow), for the quarterly monitor.
@@ -175,5 +190,15 @@ mod tests {
         let b = chrono::NaiveDate::from_ymd_opt(2000, 6, 15).unwrap();
         assert_eq!(age_on(b, chrono::NaiveDate::from_ymd_opt(2026, 6, 14).unwrap()), 25);
         assert_eq!(age_on(b, chrono::NaiveDate::from_ymd_opt(2026, 6, 15).unwrap()), 26);
+    }
+}
+
+#[cfg(test)]
+mod money_tests {
+    #[test]
+    fn euros() {
+        assert_eq!(super::euros(123456), "€ 1.234,56");
+        assert_eq!(super::euros(5), "€ 0,05");
+        assert_eq!(super::euros(-100_000_00), "-€ 100.000,00");
     }
 }

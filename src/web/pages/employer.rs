@@ -25,20 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/werkgever/organisatie", web::post().to(org_save));
 }
 
-/// "€ 1.234,56"
-pub fn euros(cents: i64) -> String {
-    let sign = if cents < 0 { "-" } else { "" };
-    let c = cents.abs();
-    let whole = (c / 100).to_string();
-    let mut grouped = String::new();
-    for (i, ch) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i).is_multiple_of(3) {
-            grouped.push('.');
-        }
-        grouped.push(ch);
-    }
-    format!("{sign}€ {grouped},{:02}", c % 100)
-}
+pub use crate::domain::euros;
 
 pub struct PlacementRow {
     pub id: String,
