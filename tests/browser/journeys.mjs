@@ -80,6 +80,32 @@ const title = `Medewerker ${occupation} (browsertest)`;
 }
 
 let placementPath;
+// ---------------------------------------------------------------- 0. a new employer registers
+{
+  const page = await newPage();
+  await page.goto(`${base}/inloggen`);
+  await page.getByRole("link", { name: "Meld uw organisatie aan" }).click();
+  await axe(page, "registreren");
+  await page.getByLabel("Naam van de organisatie").fill("Kwekerij De Berkelstroom");
+  await page.getByLabel("KvK-nummer").fill("1234");
+  await page.getByRole("button", { name: "Aanmelden" }).click();
+  const summary = await page.locator(".error-summary").innerText();
+  assert.match(summary, /8 cijfers/);
+  assert.match(summary, /wachtwoord/i);
+  assert.equal(await page.getByLabel("Naam van de organisatie").inputValue(), "Kwekerij De Berkelstroom", "input kept");
+  await axe(page, "registreren-fouten");
+  await page.getByLabel("KvK-nummer").fill("55501234");
+  await page.getByLabel("Sector", { exact: true }).fill("Groen");
+  await page.getByLabel("Postcode (4 cijfers)").fill(pc4);
+  await page.getByLabel("Uw naam").fill("Berend Kwekerij");
+  await page.getByLabel("Uw e-mailadres").fill("berend@kwekerij.test");
+  await page.getByLabel("Wachtwoord").fill("kwekerij-wachtwoord-1");
+  await page.getByRole("button", { name: "Aanmelden" }).click();
+  await page.waitForURL((u) => u.pathname === "/werkgever");
+  assert.match(await page.locator("main").innerText(), /nog niet gecontroleerd/);
+  await page.context().close();
+}
+
 // ---------------------------------------------------------------- 1. employer posts a placement
 {
   const page = await newPage();
@@ -154,6 +180,24 @@ let matchUrl;
   await page.goto(`${base}/klantmanager`);
   await axe(page, "caseload");
   await shot(page, "04-klantmanager-caseload");
+  // Register a new candidate: first with missing fields, then complete.
+  await page.getByRole("link", { name: "Nieuwe kandidaat aanmelden" }).click();
+  await axe(page, "nieuwe-kandidaat");
+  await page.getByLabel("Voornaam").fill("Jantine");
+  await page.getByRole("button", { name: "Kandidaat aanmelden" }).click();
+  assert.match(await page.locator(".error-summary").innerText(), /./);
+  assert.equal(await page.getByLabel("Voornaam").inputValue(), "Jantine");
+  await page.getByLabel("Achternaam").fill("Nieuwenhuis");
+  await page.getByLabel("Geboortedatum").fill("1991-04-12");
+  await page.getByLabel("Postcode (4 cijfers)").fill(pc4);
+  await page.getByLabel("Minimaal uren per week").fill("12");
+  await page.getByLabel("Maximaal uren per week").fill("24");
+  await page.getByLabel("Maximale reisafstand (km)").fill("10");
+  await page.getByLabel("Beroep toevoegen").fill(occupation);
+  await page.getByLabel("Trede op de participatieladder (eerste meting, vandaag)").selectOption("3");
+  await page.getByRole("button", { name: "Kandidaat aanmelden" }).click();
+  await page.waitForURL((u) => /^\/klantmanager\/kandidaten\/[0-9a-f-]{36}$/.test(u.pathname));
+  assert.match(await page.locator("h1").innerText(), /Jantine Nieuwenhuis/);
   await page.goto(`${base}/klantmanager/kandidaten/${candidateId}`);
   await page.getByRole("link", { name: "Zoek passende plekken" }).click();
   await axe(page, "passende-plekken");

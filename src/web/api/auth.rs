@@ -120,7 +120,14 @@ pub struct RegisteredView {
 #[utoipa::path(post, path = "/api/v1/auth/register-employer", tag = "auth", request_body = RegisterEmployerInput,
     responses((status = 201, body = RegisteredView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn register_employer(state: web::Data<AppState>, body: JsonBody<RegisterEmployerInput>) -> AppResult<HttpResponse> {
-    let input = body.0;
+    let (org, user) = register(&state, body.0).await?;
+    let (token, exp) = state.jwt.issue(&user.id, &user.role)?;
+    let me = auth::load_current(&state, user.id).await?;
+    Ok(HttpResponse::Created().json(RegisteredView { organisation: OrganisationView::from(&org), token, expires_at: exp, user: MeView::from(&me) }))
+}
+
+/// Registers an employer organisation with its first account, unverified (API and pages).
+pub async fn register(state: &AppState, input: RegisterEmployerInput) -> AppResult<(crate::db::models::Organisation, User)> {
     let mut errs = input.organisation.check(&state.refdata());
     if let Err(m) = auth::check_password_policy(&input.password) {
         errs.push(crate::domain::FieldError::new("password", m));
@@ -143,7 +150,7 @@ pub async fn register_employer(state: web::Data<AppState>, body: JsonBody<Regist
         created_at: t,
         last_login_at: None,
     };
-    let (org, user) = state
+    state
         .tx(move |conn| {
             ensure_email_free(conn, &user.email_normalized)?;
             ensure_kvk_free(conn, &org.kvk_number, None)?;
@@ -151,10 +158,7 @@ pub async fn register_employer(state: web::Data<AppState>, body: JsonBody<Regist
             diesel::insert_into(users::table).values(&user).execute(conn)?;
             Ok((org, user))
         })
-        .await?;
-    let (token, exp) = state.jwt.issue(&user.id, &user.role)?;
-    let me = auth::load_current(&state, user.id).await?;
-    Ok(HttpResponse::Created().json(RegisteredView { organisation: OrganisationView::from(&org), token, expires_at: exp, user: MeView::from(&me) }))
+        .await
 }
 
 pub fn ensure_email_free(conn: &mut crate::db::DbConnection, norm: &str) -> AppResult<()> {

@@ -566,8 +566,15 @@ pub async fn get(state: web::Data<AppState>, user: CurrentUser, path: web::Path<
 #[utoipa::path(post, path = "/api/v1/candidates", tag = "candidates", request_body = CandidateInput,
     responses((status = 201, body = CandidateView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn create(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<CandidateInput>) -> AppResult<HttpResponse> {
+    let id = create_candidate(&state, &user, body.0).await?;
+    let c = state.db(move |conn| candidate_full(conn, &id)?.ok_or(AppError::NotFound)).await?;
+    Ok(HttpResponse::Created().json(view(&c, &state.refdata(), true)))
+}
+
+/// Registers a candidate in the klantmanager's municipality (API and pages); returns the id.
+pub async fn create_candidate(state: &AppState, user: &CurrentUser, input: CandidateInput) -> AppResult<String> {
     user.require(&[Role::Klantmanager])?;
-    let input = body.0;
+    let user = user.clone();
     let today = chrono::Utc::now().date_naive();
     validate_with(&input, input.check(&state.refdata(), today))?;
     let m = user.municipality()?.to_string();
@@ -601,8 +608,7 @@ pub async fn create(state: web::Data<AppState>, user: CurrentUser, body: JsonBod
         })
         .await?;
     state.search.candidate_changed(&id);
-    let c = state.db(move |conn| candidate_full(conn, &id)?.ok_or(AppError::NotFound)).await?;
-    Ok(HttpResponse::Created().json(view(&c, &state.refdata(), true)))
+    Ok(id)
 }
 
 #[utoipa::path(put, path = "/api/v1/candidates/{id}", tag = "candidates", request_body = CandidateInput,

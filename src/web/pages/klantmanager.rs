@@ -25,6 +25,9 @@ use std::collections::BTreeMap;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/klantmanager", web::get().to(dashboard))
+        // Before "/klantmanager/kandidaten/{id}", which would take "nieuw" for an id.
+        .route("/klantmanager/kandidaten/nieuw", web::get().to(new_form))
+        .route("/klantmanager/kandidaten/nieuw", web::post().to(new_save))
         .route("/klantmanager/kandidaten/{id}", web::get().to(candidate_page))
         .route("/klantmanager/kandidaten/{id}/trede", web::post().to(add_ladder))
         .route("/klantmanager/kandidaten/{id}/contact", web::post().to(add_contact))
@@ -510,6 +513,9 @@ pub struct OccRow {
 #[template(path = "pages/km_candidate_form.html")]
 struct EditPage {
     ctx: Ctx,
+    /// Where the form posts; a new candidate when `new`.
+    action: String,
+    new: bool,
     id: String,
     name: String,
     form: FormState,
@@ -607,6 +613,8 @@ async fn edit_form(req: HttpRequest, state: web::Data<AppState>, user: PageUser,
     let occ: Vec<String> = full.occupations.iter().map(|o| o.occupation_id.clone()).collect();
     render(&EditPage {
         ctx: Ctx::new(&req, Some(&u)),
+        action: format!("/klantmanager/kandidaten/{id}/bewerken"),
+        new: false,
         name: format!("{} {}", c.first_name, c.last_name),
         id,
         form: f,
@@ -683,9 +691,83 @@ async fn edit_save(req: HttpRequest, state: web::Data<AppState>, user: PageUser,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &EditPage {
                     ctx: Ctx::new(&req, Some(&u)),
+                    action: format!("/klantmanager/kandidaten/{id}/bewerken"),
+                    new: false,
                     name: format!("{} {}", c.first_name, c.last_name),
                     id,
                     occupations: occ_rows(&state, &keep),
+                    form: fs,
+                    educations: crate::domain::EDUCATION_LEVELS,
+                },
+            )
+        }
+        Err(Err(e)) => Err(e.into()),
+    }
+}
+
+async fn new_form(req: HttpRequest, user: PageUser) -> Result<HttpResponse, PageError> {
+    let u = user.0;
+    require_km(&u)?;
+    let mut f = FormState::default();
+    f.set("education_level", "geen");
+    f.set("consent_matching", "on");
+    render(&EditPage {
+        ctx: Ctx::new(&req, Some(&u)),
+        action: "/klantmanager/kandidaten/nieuw".into(),
+        new: true,
+        id: String::new(),
+        name: "Nieuwe kandidaat".into(),
+        form: f,
+        occupations: vec![],
+        educations: crate::domain::EDUCATION_LEVELS,
+    })
+}
+
+/// Registers a new candidate in the klantmanager's own caseload.
+async fn new_save(req: HttpRequest, state: web::Data<AppState>, user: PageUser, form: web::Form<Vec<(String, String)>>) -> Result<HttpResponse, PageError> {
+    let u = user.0;
+    require_km(&u)?;
+    let mut fs = FormState::from_pairs(&form.into_inner());
+    check_csrf(&req, fs.v("csrf"))?;
+    let mut errs = vec![];
+    let mut occ: Vec<String> = vec![];
+    let added = fs.v("occupation_add").trim().to_string();
+    if !added.is_empty() {
+        match state.refdata().suggest_occupations(&added, 1).into_iter().next() {
+            Some(s) => occ.push(s.id),
+            None => errs.push(crate::domain::FieldError::new("occupation_add", "Dit beroep kennen we niet. Kies een beroep uit de lijst.")),
+        }
+    }
+    let mut fields: Vec<(&str, Kind)> = EDIT_FIELDS.iter().copied().filter(|(k, _)| *k != "version").collect();
+    fields.extend([("ladder_step", Kind::Int), ("consent_matching", Kind::Bool), ("consent_anonymous_profile", Kind::Bool), ("consent_email", Kind::Bool)]);
+    let (mut json, type_errs) = forms::to_json(&fs, &fields);
+    errs.extend(type_errs);
+    json["occupations"] = serde_json::Value::Array(occ.iter().map(|o| serde_json::json!({"occupation_id": o})).collect());
+    let result = match forms::parse::<crate::web::api::candidates::CandidateInput>(json) {
+        Ok(input) if errs.is_empty() => crate::web::api::candidates::create_candidate(&state, &u, input).await.map_err(forms::field_errors),
+        Ok(input) => {
+            errs.extend(crate::web::extract::validation_errors_of(&input));
+            errs.extend(input.check(&state.refdata(), chrono::Utc::now().date_naive()));
+            Err(Ok(errs))
+        }
+        Err(e) => {
+            errs.extend(e);
+            Err(Ok(errs))
+        }
+    };
+    match result {
+        Ok(id) => Ok(see_other(&format!("/klantmanager/kandidaten/{id}"))),
+        Err(Ok(errs)) => {
+            fs.errors = forms::merge(errs);
+            render_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &EditPage {
+                    ctx: Ctx::new(&req, Some(&u)),
+                    action: "/klantmanager/kandidaten/nieuw".into(),
+                    new: true,
+                    id: String::new(),
+                    name: "Nieuwe kandidaat".into(),
+                    occupations: occ_rows(&state, &occ),
                     form: fs,
                     educations: crate::domain::EDUCATION_LEVELS,
                 },

@@ -36,6 +36,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/inloggen", web::get().to(login_form))
         .route("/inloggen", web::post().to(login))
         .route("/uitloggen", web::post().to(logout))
+        .route("/registreren", web::get().to(register_form))
+        .route("/registreren", web::post().to(register))
         .route("/start", web::get().to(home))
         .configure(matches::configure)
         .configure(admin::configure)
@@ -402,4 +404,67 @@ async fn logout(req: HttpRequest, form: web::Form<CsrfForm>) -> Result<HttpRespo
     let mut gone = Cookie::build(SESSION_COOKIE, "").path("/").finish();
     gone.make_removal();
     Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, "/inloggen")).cookie(gone).finish())
+}
+
+// ---------------------------------------------------------------- employer registration
+
+#[derive(Template)]
+#[template(path = "pages/register.html")]
+struct RegisterPage {
+    ctx: Ctx,
+    form: forms::FormState,
+}
+page!(RegisterPage);
+
+async fn register_form(req: HttpRequest) -> Result<HttpResponse, PageError> {
+    render(&RegisterPage { ctx: Ctx::new(&req, None), form: forms::FormState::default() })
+}
+
+/// A new employer registers its organisation and its first account; it may prepare placements
+/// at once, which are published after the municipality verified the organisation.
+async fn register(req: HttpRequest, state: web::Data<AppState>, form: web::Form<Vec<(String, String)>>) -> Result<HttpResponse, PageError> {
+    let mut fs = forms::FormState::from_pairs(&form.into_inner());
+    check_csrf(&req, fs.v("csrf"))?;
+    let v = |k: &str| fs.v(k).trim().to_string();
+    let input = crate::web::api::auth::RegisterEmployerInput {
+        organisation: crate::web::api::organisations::OrganisationInput {
+            name: v("organisation.name"),
+            kvk_number: v("organisation.kvk_number"),
+            sector: v("organisation.sector"),
+            pc4: v("organisation.pc4"),
+            contact_name: v("name"),
+            contact_email: v("email"),
+            contact_phone: v("organisation.contact_phone"),
+        },
+        name: v("name"),
+        email: v("email"),
+        password: fs.v("password").to_string(),
+    };
+    match crate::web::api::auth::register(&state, input).await {
+        Ok((_, user)) => {
+            let (token, _) = state.jwt.issue(&user.id, &user.role).map_err(AppError::Internal)?;
+            let secure = state.config.public_url.starts_with("https://");
+            Ok(HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, "/werkgever"))
+                .cookie(cookie(SESSION_COOKIE, token, secure, Some(state.config.token_ttl_minutes * 60)))
+                .finish())
+        }
+        Err(e) => match forms::field_errors(e) {
+            Ok(errs) => {
+                // The contact person is the one who registers.
+                fs.errors = errs
+                    .into_iter()
+                    .map(|f| match f.field.as_str() {
+                        "organisation.contact_email" => crate::domain::FieldError::new("email", f.message),
+                        "organisation.contact_name" => crate::domain::FieldError::new("name", f.message),
+                        _ => f,
+                    })
+                    .collect();
+                fs.errors = forms::merge(std::mem::take(&mut fs.errors));
+                fs.set("password", "");
+                render_status(StatusCode::UNPROCESSABLE_ENTITY, &RegisterPage { ctx: Ctx::new(&req, None), form: fs })
+            }
+            Err(e) => Err(e.into()),
+        },
+    }
 }
