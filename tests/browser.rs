@@ -12,17 +12,21 @@ fn manifest() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Starts the app on 127.0.0.1 on a free port, in its own thread and runtime.
-fn serve(state: opstap::state::AppState) -> std::net::SocketAddr {
+/// Starts the app on 127.0.0.1 on a free port, in its own thread and runtime; returns the
+/// address, the handle to stop it and the thread.
+fn serve(state: opstap::state::AppState) -> (std::net::SocketAddr, actix_web::dev::ServerHandle, std::thread::JoinHandle<std::io::Result<()>>) {
     let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
+    let thread = std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            let srv = actix_web::HttpServer::new(move || opstap::app(state.clone())).workers(2).bind("127.0.0.1:0").expect("bind");
-            tx.send(srv.addrs()[0]).expect("send address");
-            srv.run().await
+            let srv = actix_web::HttpServer::new(move || opstap::app(state.clone())).workers(2).disable_signals().bind("127.0.0.1:0").expect("bind");
+            let addr = srv.addrs()[0];
+            let server = srv.run();
+            tx.send((addr, server.handle())).expect("send address");
+            server.await
         })
     });
-    rx.recv().expect("server address")
+    let (addr, handle) = rx.recv().expect("server address");
+    (addr, handle, thread)
 }
 
 #[test]
@@ -98,7 +102,7 @@ fn journeys() {
     state.search.candidate_changed(&cid);
     state.search.flush();
 
-    let addr = serve(state);
+    let (addr, server, thread) = serve(state);
     let shots = manifest().join("target/screenshots");
     let journey = serde_json::json!({
         "base": format!("http://{addr}"),
@@ -123,6 +127,9 @@ fn journeys() {
         .env("OPSTAP_JOURNEY", journey.to_string())
         .output()
         .expect("run node (is Node.js installed?)");
+    // Stop the server before asserting, so that no connection outlives the test.
+    actix_web::rt::System::new().block_on(server.stop(true));
+    let _ = thread.join();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "browser journeys failed:\n{stdout}\n{stderr}");

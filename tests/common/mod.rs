@@ -30,9 +30,17 @@ fn pg_url() -> Option<String> {
     std::env::var("TEST_DATABASE_URL").ok().filter(|u| u.starts_with("postgres"))
 }
 
+/// The same server and options (e.g. `?sslmode=disable`), another database.
 fn with_db(url: &str, db: &str) -> String {
-    let (base, _) = url.rsplit_once('/').expect("database url has a path");
-    format!("{base}/{db}")
+    let (u, query) = match url.split_once('?') {
+        Some((u, q)) => (u, Some(q)),
+        None => (url, None),
+    };
+    let (base, _) = u.rsplit_once('/').expect("database url has a path");
+    match query {
+        Some(q) => format!("{base}/{db}?{q}"),
+        None => format!("{base}/{db}"),
+    }
 }
 
 fn pg_exec(url: &str, sql: &str) {
