@@ -552,6 +552,36 @@ const EDIT_FIELDS: &[(&str, Kind)] = &[
     ("version", Kind::Int),
 ];
 
+/// The occupation typed in "occupation_add" (the best ESCO match), added once.
+fn add_occupation(state: &AppState, fs: &FormState, occ: &mut Vec<String>, errs: &mut Vec<crate::domain::FieldError>) {
+    let added = fs.v("occupation_add").trim();
+    if added.is_empty() {
+        return;
+    }
+    match state.refdata().suggest_occupations(added, 1).into_iter().next() {
+        Some(s) if !occ.contains(&s.id) => occ.push(s.id),
+        Some(_) => {}
+        None => errs.push(crate::domain::FieldError::new("occupation_add", "Dit beroep kennen we niet. Kies een beroep uit de lijst.")),
+    }
+}
+
+/// The candidate input of a posted form, or every field error at once: the fields that were
+/// not numbers (`errs`) together with the API's own checks.
+fn candidate_input(state: &AppState, json: serde_json::Value, mut errs: Vec<crate::domain::FieldError>) -> Result<crate::web::api::candidates::CandidateInput, Vec<crate::domain::FieldError>> {
+    match forms::parse::<crate::web::api::candidates::CandidateInput>(json) {
+        Ok(input) if errs.is_empty() => Ok(input),
+        Ok(input) => {
+            errs.extend(crate::web::extract::validation_errors_of(&input));
+            errs.extend(input.check(&state.refdata(), chrono::Utc::now().date_naive()));
+            Err(errs)
+        }
+        Err(e) => {
+            errs.extend(e);
+            Err(errs)
+        }
+    }
+}
+
 fn occ_rows(st: &AppState, ids: &[String]) -> Vec<OccRow> {
     let rd = st.refdata();
     ids.iter().map(|o| OccRow { id: o.clone(), label: rd.occupation(o).map(|x| x.label_nl.clone()).unwrap_or_else(|| o.clone()) }).collect()
@@ -646,14 +676,7 @@ async fn edit_save(req: HttpRequest, state: web::Data<AppState>, user: PageUser,
     // Occupations: the ones kept, plus one typed (the best ESCO match).
     let mut occ: Vec<String> = fs.values.get("occupation_keep").cloned().unwrap_or_default();
     let mut errs = vec![];
-    let added = fs.v("occupation_add").trim().to_string();
-    if !added.is_empty() {
-        match state.refdata().suggest_occupations(&added, 1).into_iter().next() {
-            Some(s) if !occ.contains(&s.id) => occ.push(s.id),
-            Some(_) => {}
-            None => errs.push(crate::domain::FieldError::new("occupation_add", "Dit beroep kennen we niet. Kies een beroep uit de lijst.")),
-        }
-    }
+    add_occupation(&state, &fs, &mut occ, &mut errs);
     base["occupations"] = serde_json::Value::Array(
         occ.iter()
             .map(|o| {
@@ -669,18 +692,9 @@ async fn edit_save(req: HttpRequest, state: web::Data<AppState>, user: PageUser,
             b.insert(k.clone(), v.clone());
         }
     }
-    let result = match forms::parse::<crate::web::api::candidates::CandidateInput>(base) {
-        Ok(input) if errs.is_empty() => crate::web::api::candidates::update_candidate(&state, &u, &id, input).await.map_err(forms::field_errors),
-        // Report everything at once: the fields that were not numbers, and the API's own checks.
-        Ok(input) => {
-            errs.extend(crate::web::extract::validation_errors_of(&input));
-            errs.extend(input.check(&state.refdata(), chrono::Utc::now().date_naive()));
-            Err(Ok(errs))
-        }
-        Err(e) => {
-            errs.extend(e);
-            Err(Ok(errs))
-        }
+    let result = match candidate_input(&state, base, errs) {
+        Ok(input) => crate::web::api::candidates::update_candidate(&state, &u, &id, input).await.map_err(forms::field_errors),
+        Err(errs) => Err(Ok(errs)),
     };
     match result {
         Ok(()) => Ok(see_other(&format!("/klantmanager/kandidaten/{id}"))),
@@ -731,29 +745,15 @@ async fn new_save(req: HttpRequest, state: web::Data<AppState>, user: PageUser, 
     check_csrf(&req, fs.v("csrf"))?;
     let mut errs = vec![];
     let mut occ: Vec<String> = vec![];
-    let added = fs.v("occupation_add").trim().to_string();
-    if !added.is_empty() {
-        match state.refdata().suggest_occupations(&added, 1).into_iter().next() {
-            Some(s) => occ.push(s.id),
-            None => errs.push(crate::domain::FieldError::new("occupation_add", "Dit beroep kennen we niet. Kies een beroep uit de lijst.")),
-        }
-    }
+    add_occupation(&state, &fs, &mut occ, &mut errs);
     let mut fields: Vec<(&str, Kind)> = EDIT_FIELDS.iter().copied().filter(|(k, _)| *k != "version").collect();
     fields.extend([("ladder_step", Kind::Int), ("consent_matching", Kind::Bool), ("consent_anonymous_profile", Kind::Bool), ("consent_email", Kind::Bool)]);
     let (mut json, type_errs) = forms::to_json(&fs, &fields);
     errs.extend(type_errs);
     json["occupations"] = serde_json::Value::Array(occ.iter().map(|o| serde_json::json!({"occupation_id": o})).collect());
-    let result = match forms::parse::<crate::web::api::candidates::CandidateInput>(json) {
-        Ok(input) if errs.is_empty() => crate::web::api::candidates::create_candidate(&state, &u, input).await.map_err(forms::field_errors),
-        Ok(input) => {
-            errs.extend(crate::web::extract::validation_errors_of(&input));
-            errs.extend(input.check(&state.refdata(), chrono::Utc::now().date_naive()));
-            Err(Ok(errs))
-        }
-        Err(e) => {
-            errs.extend(e);
-            Err(Ok(errs))
-        }
+    let result = match candidate_input(&state, json, errs) {
+        Ok(input) => crate::web::api::candidates::create_candidate(&state, &u, input).await.map_err(forms::field_errors),
+        Err(errs) => Err(Ok(errs)),
     };
     match result {
         Ok(id) => Ok(see_other(&format!("/klantmanager/kandidaten/{id}"))),
