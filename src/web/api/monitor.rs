@@ -82,18 +82,24 @@ pub async fn load(state: &AppState, user: &CurrentUser, q: Quarter) -> AppResult
                     .filter(candidates::klantmanager_id.eq(&user.id))
                     .select(crate::db::models::Candidate::as_select())
                     .load(conn)?;
+                // The last personal contact up to the quarter end, for the whole caseload at once.
+                let ids: Vec<&String> = mine.iter().map(|c| &c.id).collect();
+                let lasts: HashMap<String, Option<NaiveDate>> = contact_moments::table
+                    .filter(contact_moments::candidate_id.eq_any(&ids))
+                    .filter(contact_moments::channel.eq_any(PERSONAL_CHANNELS))
+                    .filter(contact_moments::contact_date.le(end))
+                    .group_by(contact_moments::candidate_id)
+                    .select((contact_moments::candidate_id, diesel::dsl::max(contact_moments::contact_date)))
+                    .load::<(String, Option<NaiveDate>)>(conn)?
+                    .into_iter()
+                    .collect();
                 let mut out = vec![];
                 for c in mine {
                     let in_caseload = c.created_at.date() <= end && !(c.status == "uitgestroomd" && c.outflow_date.is_some_and(|d| d <= end));
                     if !in_caseload {
                         continue;
                     }
-                    let last: Option<NaiveDate> = contact_moments::table
-                        .filter(contact_moments::candidate_id.eq(&c.id))
-                        .filter(contact_moments::channel.eq_any(PERSONAL_CHANNELS))
-                        .filter(contact_moments::contact_date.le(end))
-                        .select(diesel::dsl::max(contact_moments::contact_date))
-                        .first(conn)?;
+                    let last = lasts.get(&c.id).copied().flatten();
                     if last.map(|d| d <= from).unwrap_or(true) {
                         crate::audit::one(conn, &crate::audit::Actor::from(&user), &c.id, &c.municipality_id, crate::audit::api(crate::audit::Act::View, "naam (contactnorm, monitor)", crate::audit::purpose::BEGELEIDING))?;
                         out.push(OverdueCandidate { candidate_id: c.id, name: format!("{} {}", c.first_name, c.last_name), last_personal_contact: last });
