@@ -119,7 +119,14 @@ pub fn generate(conn: &mut DbConnection, rd: &RefData, cfg: &BenchConfig) -> any
         for (code, name) in &codes {
             let id = new_id();
             diesel::insert_into(municipalities::table)
-                .values(&Municipality { id: id.clone(), name: name.clone(), cbs_code: code.clone(), settings: "{}".into(), settings_version: 1, created_at: t })
+                .values(&Municipality {
+                    id: id.clone(),
+                    name: name.clone(),
+                    cbs_code: code.clone(),
+                    settings: "{}".into(),
+                    settings_version: 1,
+                    created_at: t,
+                })
                 .execute(conn)?;
             let uid = new_id();
             diesel::insert_into(users::table)
@@ -291,14 +298,24 @@ pub fn generate(conn: &mut DbConnection, rd: &RefData, cfg: &BenchConfig) -> any
                 let o = pool[rng.usize(..pool.len())];
                 if !mine.contains(&o) {
                     mine.push(o);
-                    occs.push(CandidateOccupation { candidate_id: id.clone(), occupation_id: rd.occupations[o as usize].id.clone(), experience: "beginner".into() });
+                    occs.push(CandidateOccupation {
+                        candidate_id: id.clone(),
+                        occupation_id: rd.occupations[o as usize].id.clone(),
+                        experience: "beginner".into(),
+                    });
                 }
             }
             let mut ess: Vec<u32> = mine.iter().flat_map(|&o| rd.occupations[o as usize].essential.iter().copied()).collect();
             rng.shuffle(&mut ess);
             ess.dedup();
             for &si in ess.iter().take(2 + rng.usize(..4)) {
-                skills.push(CandidateSkill { id: new_id(), candidate_id: id.clone(), skill_id: Some(rd.skills[si as usize].id.clone()), free_text: None, level: "basis".into() });
+                skills.push(CandidateSkill {
+                    id: new_id(),
+                    candidate_id: id.clone(),
+                    skill_id: Some(rd.skills[si as usize].id.clone()),
+                    free_text: None,
+                    level: "basis".into(),
+                });
             }
             let step = [1, 2, 2, 3, 3, 3, 4, 4, 4, 5, 5, 6][rng.usize(..12)];
             ladder.push(LadderMeasurement {
@@ -441,14 +458,19 @@ fn sql_for_candidate(conn: &mut DbConnection, rd: &RefData, c: &crate::db::queri
     let ids = sql_ids(conn, &sql)?;
     let ps: Vec<Placement> = placements::table.filter(placements::id.eq_any(&ids)).select(Placement::as_select()).load(conn)?;
     let full = crate::db::queries::placements_full(conn, ps)?;
-    let ev: Vec<(String, matching::Evaluation, ())> = full
-        .iter()
-        .map(|p| (p.placement.id.clone(), matching::evaluate(&cf, &proposals::placement_features(p, rd, None), s, today), ()))
-        .collect();
+    let ev: Vec<(String, matching::Evaluation, ())> =
+        full.iter().map(|p| (p.placement.id.clone(), matching::evaluate(&cf, &proposals::placement_features(p, rd, None), s, today), ())).collect();
     Ok(matching::rank(ev, false, 20).len())
 }
 
-fn sql_for_placement(conn: &mut DbConnection, rd: &RefData, p: &crate::db::queries::PlacementFull, municipality_id: &str, s: &Settings, k: usize) -> anyhow::Result<usize> {
+fn sql_for_placement(
+    conn: &mut DbConnection,
+    rd: &RefData,
+    p: &crate::db::queries::PlacementFull,
+    municipality_id: &str,
+    s: &Settings,
+    k: usize,
+) -> anyhow::Result<usize> {
     let today = now().date();
     let pf = proposals::placement_features(p, rd, None);
     let mut occs: Vec<String> = pf.occupation_id.iter().cloned().collect();
@@ -481,10 +503,8 @@ fn sql_for_placement(conn: &mut DbConnection, rd: &RefData, p: &crate::db::queri
     let ids = sql_ids(conn, &sql)?;
     let cs: Vec<Candidate> = candidates::table.filter(candidates::id.eq_any(&ids)).select(Candidate::as_select()).load(conn)?;
     let full = crate::db::queries::candidates_full(conn, cs)?;
-    let ev: Vec<(String, matching::Evaluation, ())> = full
-        .iter()
-        .map(|c| (c.candidate.id.clone(), matching::evaluate(&proposals::candidate_features(c, rd, today), &pf, s, today), ()))
-        .collect();
+    let ev: Vec<(String, matching::Evaluation, ())> =
+        full.iter().map(|c| (c.candidate.id.clone(), matching::evaluate(&proposals::candidate_features(c, rd, today), &pf, s, today), ())).collect();
     Ok(matching::rank(ev, false, 20).len())
 }
 
@@ -519,26 +539,28 @@ pub fn run(pool: &DbPool, rd: &RefData, index_dir: &std::path::Path, cfg: &Bench
     let pl_ids: Vec<String> = placements::table.select(placements::id).order(placements::id).load(&mut *conn)?;
     let qc: Vec<String> = (0..cfg.queries).map(|_| cand_ids[rng.usize(..cand_ids.len())].clone()).collect();
     let qp: Vec<String> = (0..cfg.queries).map(|_| pl_ids[rng.usize(..pl_ids.len())].clone()).collect();
-    let munis: HashMap<String, String> = municipalities::table.select((municipalities::cbs_code, municipalities::id)).load::<(String, String)>(&mut *conn)?.into_iter().collect();
+    let munis: HashMap<String, String> =
+        municipalities::table.select((municipalities::cbs_code, municipalities::id)).load::<(String, String)>(&mut *conn)?.into_iter().collect();
     let today = now().date();
     let s = Settings::default();
     let opts = Options { limit: 20, include_excluded: false };
 
-    let measure = |name: &str, f: &mut dyn FnMut(&mut DbConnection, usize) -> anyhow::Result<usize>, conn: &mut DbConnection| -> anyhow::Result<Latency> {
-        // Warm-up: one query per direction is not measured.
-        f(conn, 0)?;
-        let pb = bar(cfg.queries, name);
-        let mut ms = Vec::with_capacity(cfg.queries);
-        let mut results = 0;
-        for i in 0..cfg.queries {
-            let t = Instant::now();
-            results += f(conn, i)?;
-            ms.push(t.elapsed().as_secs_f64() * 1000.0);
-            pb.inc(1);
-        }
-        pb.finish();
-        Ok(latency(ms, results))
-    };
+    let measure =
+        |name: &str, f: &mut dyn FnMut(&mut DbConnection, usize) -> anyhow::Result<usize>, conn: &mut DbConnection| -> anyhow::Result<Latency> {
+            // Warm-up: one query per direction is not measured.
+            f(conn, 0)?;
+            let pb = bar(cfg.queries, name);
+            let mut ms = Vec::with_capacity(cfg.queries);
+            let mut results = 0;
+            for i in 0..cfg.queries {
+                let t = Instant::now();
+                results += f(conn, i)?;
+                ms.push(t.elapsed().as_secs_f64() * 1000.0);
+                pb.inc(1);
+            }
+            pb.finish();
+            Ok(latency(ms, results))
+        };
 
     let c2p = measure(
         "kandidaat -> plaatsen",
@@ -548,7 +570,9 @@ pub fn run(pool: &DbPool, rd: &RefData, index_dir: &std::path::Path, cfg: &Bench
         },
         &mut conn,
     )?;
-    let municipality_of = |p: &crate::db::queries::PlacementFull| rd.pc4.get(&p.placement.pc4).and_then(|x| munis.get(&x.municipality_code)).cloned().unwrap_or_default();
+    let municipality_of = |p: &crate::db::queries::PlacementFull| {
+        rd.pc4.get(&p.placement.pc4).and_then(|x| munis.get(&x.municipality_code)).cloned().unwrap_or_default()
+    };
     let p2c = measure(
         "plaats -> kandidaten",
         &mut |conn, i| {
@@ -614,7 +638,11 @@ fn dir_size(p: &std::path::Path) -> u64 {
 impl std::fmt::Display for BenchReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(f, "Opstap benchmark: {} placements, {} candidates (generated in {:.0} s)", self.placements, self.candidates, self.generate_s)?;
-        writeln!(f, "Indexing: {} documents in {:.1} s = {:.0} docs/s (index {:.0} MB)", self.index_docs, self.index_s, self.index_docs_per_s, self.index_size_mb)?;
+        writeln!(
+            f,
+            "Indexing: {} documents in {:.1} s = {:.0} docs/s (index {:.0} MB)",
+            self.index_docs, self.index_s, self.index_docs_per_s, self.index_size_mb
+        )?;
         writeln!(f, "{:<44} {:>6} {:>9} {:>9} {:>8}", "top-20 proposals", "n", "p50 ms", "p99 ms", "results")?;
         for (name, l) in [
             ("candidate -> placements (index)", &self.candidate_to_placements),

@@ -31,14 +31,40 @@ impl std::fmt::Display for DemoReport {
 }
 
 const FIRST: &[&str] = &[
-    "Anna", "Mohammed", "Sanne", "Daan", "Fatima", "Jeroen", "Priya", "Kees", "Yasmin", "Thomas", "Ilse", "Ahmed", "Marloes", "Bram",
-    "Noura", "Henk", "Esra", "Ruud", "Lotte", "Tesfaye", "Mirjam", "Sven", "Aylin", "Gerrit", "Saskia", "Omar", "Wendy", "Dirk", "Hiba",
-    "Martijn",
+    "Anna", "Mohammed", "Sanne", "Daan", "Fatima", "Jeroen", "Priya", "Kees", "Yasmin", "Thomas", "Ilse", "Ahmed", "Marloes", "Bram", "Noura",
+    "Henk", "Esra", "Ruud", "Lotte", "Tesfaye", "Mirjam", "Sven", "Aylin", "Gerrit", "Saskia", "Omar", "Wendy", "Dirk", "Hiba", "Martijn",
 ];
 const LAST: &[&str] = &[
-    "de Vries", "Jansen", "Bakker", "Visser", "Smit", "Meijer", "de Boer", "Mulder", "de Groot", "Bos", "Vos", "Peters", "Hendriks",
-    "van Leeuwen", "Dekker", "Brouwer", "de Wit", "Dijkstra", "Smits", "de Graaf", "van der Meer", "Kok", "Jacobs", "Haddou", "Yilmaz",
-    "Tesfay", "Wolters", "Hulshof", "Nijhof", "Eggink",
+    "de Vries",
+    "Jansen",
+    "Bakker",
+    "Visser",
+    "Smit",
+    "Meijer",
+    "de Boer",
+    "Mulder",
+    "de Groot",
+    "Bos",
+    "Vos",
+    "Peters",
+    "Hendriks",
+    "van Leeuwen",
+    "Dekker",
+    "Brouwer",
+    "de Wit",
+    "Dijkstra",
+    "Smits",
+    "de Graaf",
+    "van der Meer",
+    "Kok",
+    "Jacobs",
+    "Haddou",
+    "Yilmaz",
+    "Tesfay",
+    "Wolters",
+    "Hulshof",
+    "Nijhof",
+    "Eggink",
 ];
 
 /// Occupation labels typical for this target group, looked up in ESCO by label.
@@ -72,12 +98,60 @@ struct Employer {
 }
 
 const EMPLOYERS: &[Employer] = &[
-    Employer { name: "Groenwerk Achterhoek B.V.", kvk: "08123456", sector: "Groen en hoveniers", municipality_code: "0262", contact: "Gerda Nijenhuis", occupations: &[4, 0, 11], verified: true },
-    Employer { name: "Zorgcentrum De Berkel", kvk: "41234567", sector: "Zorg en welzijn", municipality_code: "0301", contact: "Peter Ribbers", occupations: &[8, 3, 0, 9], verified: true },
-    Employer { name: "Logistiek Centrum IJsselpoort", kvk: "62345678", sector: "Logistiek", municipality_code: "0301", contact: "Sandra Oosterink", occupations: &[1, 10, 5], verified: true },
-    Employer { name: "Bakkerij en Lunchroom Van Lochem", kvk: "73456789", sector: "Voedingsmiddelen en horeca", municipality_code: "0262", contact: "Jan Lubbers", occupations: &[7, 3, 15, 6], verified: true },
-    Employer { name: "Werkpunt Zutphen (sociale onderneming)", kvk: "84567890", sector: "Sociaal ondernemen", municipality_code: "0301", contact: "Ingrid Wesselink", occupations: &[5, 14, 2, 12, 13], verified: true },
-    Employer { name: "Fietsenwinkel Het Spaakje", kvk: "95678901", sector: "Detailhandel", municipality_code: "0262", contact: "Rob Harbers", occupations: &[14, 6], verified: false },
+    Employer {
+        name: "Groenwerk Achterhoek B.V.",
+        kvk: "08123456",
+        sector: "Groen en hoveniers",
+        municipality_code: "0262",
+        contact: "Gerda Nijenhuis",
+        occupations: &[4, 0, 11],
+        verified: true,
+    },
+    Employer {
+        name: "Zorgcentrum De Berkel",
+        kvk: "41234567",
+        sector: "Zorg en welzijn",
+        municipality_code: "0301",
+        contact: "Peter Ribbers",
+        occupations: &[8, 3, 0, 9],
+        verified: true,
+    },
+    Employer {
+        name: "Logistiek Centrum IJsselpoort",
+        kvk: "62345678",
+        sector: "Logistiek",
+        municipality_code: "0301",
+        contact: "Sandra Oosterink",
+        occupations: &[1, 10, 5],
+        verified: true,
+    },
+    Employer {
+        name: "Bakkerij en Lunchroom Van Lochem",
+        kvk: "73456789",
+        sector: "Voedingsmiddelen en horeca",
+        municipality_code: "0262",
+        contact: "Jan Lubbers",
+        occupations: &[7, 3, 15, 6],
+        verified: true,
+    },
+    Employer {
+        name: "Werkpunt Zutphen (sociale onderneming)",
+        kvk: "84567890",
+        sector: "Sociaal ondernemen",
+        municipality_code: "0301",
+        contact: "Ingrid Wesselink",
+        occupations: &[5, 14, 2, 12, 13],
+        verified: true,
+    },
+    Employer {
+        name: "Fietsenwinkel Het Spaakje",
+        kvk: "95678901",
+        sector: "Detailhandel",
+        municipality_code: "0262",
+        contact: "Rob Harbers",
+        occupations: &[14, 6],
+        verified: false,
+    },
 ];
 
 fn pick<'a, T>(rng: &mut fastrand::Rng, xs: &'a [T]) -> &'a T {
@@ -109,7 +183,15 @@ fn seed(conn: &mut DbConnection, rd: &RefData) -> anyhow::Result<DemoReport> {
     let t = now();
     let today = t.date();
     let pw = hash_password(DEMO_PASSWORD)?;
-    let mut add_user = |conn: &mut DbConnection, email: &str, role: &str, name: &str, m: Option<&str>, org: Option<&str>, cand: Option<&str>, what: String| -> anyhow::Result<String> {
+    let mut add_user = |conn: &mut DbConnection,
+                        email: &str,
+                        role: &str,
+                        name: &str,
+                        m: Option<&str>,
+                        org: Option<&str>,
+                        cand: Option<&str>,
+                        what: String|
+     -> anyhow::Result<String> {
         let u = User {
             id: new_id(),
             email: email.into(),
@@ -142,10 +224,19 @@ fn seed(conn: &mut DbConnection, rd: &RefData) -> anyhow::Result<DemoReport> {
         .collect();
 
     let mut muni_ids = Vec::new();
-    for (code, name, fallback) in [("0262", "Lochem", &["7241", "7242", "7244", "7245"][..]), ("0301", "Zutphen", &["7201", "7202", "7203", "7204"][..])] {
+    for (code, name, fallback) in
+        [("0262", "Lochem", &["7241", "7242", "7244", "7245"][..]), ("0301", "Zutphen", &["7201", "7202", "7203", "7204"][..])]
+    {
         let id = new_id();
         diesel::insert_into(municipalities::table)
-            .values(&Municipality { id: id.clone(), name: name.into(), cbs_code: code.into(), settings: "{}".into(), settings_version: 1, created_at: t })
+            .values(&Municipality {
+                id: id.clone(),
+                name: name.into(),
+                cbs_code: code.into(),
+                settings: "{}".into(),
+                settings_version: 1,
+                created_at: t,
+            })
             .execute(conn)?;
         muni_ids.push((id, name, code, pc4s_of(rd, code, fallback)));
     }
@@ -154,10 +245,28 @@ fn seed(conn: &mut DbConnection, rd: &RefData) -> anyhow::Result<DemoReport> {
     let mut kms: Vec<Vec<String>> = Vec::new();
     for (mid, name, _, _) in &muni_ids {
         let lower = name.to_lowercase();
-        add_user(conn, &format!("beheerder@{lower}.demo"), "beheerder", &format!("Beheerder {name}"), Some(mid), None, None, format!("beheerder, gemeente {name}"))?;
+        add_user(
+            conn,
+            &format!("beheerder@{lower}.demo"),
+            "beheerder",
+            &format!("Beheerder {name}"),
+            Some(mid),
+            None,
+            None,
+            format!("beheerder, gemeente {name}"),
+        )?;
         let mut ks = Vec::new();
         for (i, kname) in [(1, "Karin Groot Wassink"), (2, "Hamid El Amrani")] {
-            let id = add_user(conn, &format!("klantmanager{i}@{lower}.demo"), "klantmanager", kname, Some(mid), None, None, format!("klantmanager Werk, gemeente {name}"))?;
+            let id = add_user(
+                conn,
+                &format!("klantmanager{i}@{lower}.demo"),
+                "klantmanager",
+                kname,
+                Some(mid),
+                None,
+                None,
+                format!("klantmanager Werk, gemeente {name}"),
+            )?;
             ks.push(id);
         }
         kms.push(ks);
@@ -366,13 +475,23 @@ fn seed(conn: &mut DbConnection, rd: &RefData) -> anyhow::Result<DemoReport> {
             for (k, o) in occs.iter().enumerate() {
                 if let Some((oid, skills)) = &occ[*o] {
                     diesel::insert_into(candidate_occupations::table)
-                        .values(&CandidateOccupation { candidate_id: c.id.clone(), occupation_id: oid.clone(), experience: ["beginner", "ervaren"][k % 2].into() })
+                        .values(&CandidateOccupation {
+                            candidate_id: c.id.clone(),
+                            occupation_id: oid.clone(),
+                            experience: ["beginner", "ervaren"][k % 2].into(),
+                        })
                         .execute(conn)?;
                     let rows: Vec<CandidateSkill> = skills
                         .iter()
                         .skip(k)
                         .take(3)
-                        .map(|s| CandidateSkill { id: new_id(), candidate_id: c.id.clone(), skill_id: Some(s.clone()), free_text: None, level: "basis".into() })
+                        .map(|s| CandidateSkill {
+                            id: new_id(),
+                            candidate_id: c.id.clone(),
+                            skill_id: Some(s.clone()),
+                            free_text: None,
+                            level: "basis".into(),
+                        })
                         .collect();
                     if !rows.is_empty() {
                         crate::insert_all!(conn, candidate_skills::table, &rows)?;
@@ -381,7 +500,13 @@ fn seed(conn: &mut DbConnection, rd: &RefData) -> anyhow::Result<DemoReport> {
             }
             if i % 4 == 2 {
                 diesel::insert_into(candidate_skills::table)
-                    .values(&CandidateSkill { id: new_id(), candidate_id: c.id.clone(), skill_id: None, free_text: Some("heftruckcertificaat".into()), level: "gevorderd".into() })
+                    .values(&CandidateSkill {
+                        id: new_id(),
+                        candidate_id: c.id.clone(),
+                        skill_id: None,
+                        free_text: Some("heftruckcertificaat".into()),
+                        level: "gevorderd".into(),
+                    })
                     .execute(conn)?;
             }
             // Two ladder measurements: half a year ago and recently (some moved up).
@@ -415,7 +540,16 @@ fn seed(conn: &mut DbConnection, rd: &RefData) -> anyhow::Result<DemoReport> {
                 .execute(conn)?;
             if i < 2 {
                 let lower = name.to_lowercase();
-                add_user(conn, &format!("kandidaat{}@{lower}.demo", i + 1), "kandidaat", &format!("{first} {last}"), Some(mid), None, Some(&c.id), format!("kandidaat, trede {step}, gemeente {name}"))?;
+                add_user(
+                    conn,
+                    &format!("kandidaat{}@{lower}.demo", i + 1),
+                    "kandidaat",
+                    &format!("{first} {last}"),
+                    Some(mid),
+                    None,
+                    Some(&c.id),
+                    format!("kandidaat, trede {step}, gemeente {name}"),
+                )?;
             }
             report.candidates += 1;
         }

@@ -138,9 +138,7 @@ impl From<diesel::result::Error> for AppError {
         use diesel::result::{DatabaseErrorKind, Error};
         match e {
             Error::NotFound => AppError::NotFound,
-            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
-                AppError::conflict(format!("Dit bestaat al ({}).", info.message()))
-            }
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => AppError::conflict(format!("Dit bestaat al ({}).", info.message())),
             Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
                 AppError::conflict("Dit gegeven wordt nog gebruikt of verwijst naar iets dat niet bestaat.")
             }

@@ -103,7 +103,9 @@ fn retention_reminders(conn: &mut DbConnection, st: &AppState, today: NaiveDate)
         let c: Option<Candidate> = candidates::table.find(cid).select(Candidate::as_select()).first(conn).optional()?;
         let (Some(u), Some(c)) = (u.filter(|u| u.active), c) else { continue };
         let (title, org): (String, Option<String>) = match &t.match_id {
-            Some(m) => matches::table.find(m).select((matches::placement_title, matches::organisation_id)).first(conn).optional()?.unwrap_or_default(),
+            Some(m) => {
+                matches::table.find(m).select((matches::placement_title, matches::organisation_id)).first(conn).optional()?.unwrap_or_default()
+            }
             None => Default::default(),
         };
         let employer = match org {
@@ -120,7 +122,18 @@ fn retention_reminders(conn: &mut DbConnection, st: &AppState, today: NaiveDate)
             link: url(st, "/klantmanager"),
         };
         mail::enqueue(conn, &Recipient { address: u.email.clone(), name: u.name.clone(), role: "klantmanager" }, &mail, Some(&c.id))?;
-        audit::one(conn, &Actor::system(), &c.id, &c.municipality_id, audit::Access { act: Act::Email, what: "nazorgherinnering aan klantmanager", purpose: audit::purpose::BEGELEIDING, channel: Channel::Email })?;
+        audit::one(
+            conn,
+            &Actor::system(),
+            &c.id,
+            &c.municipality_id,
+            audit::Access {
+                act: Act::Email,
+                what: "nazorgherinnering aan klantmanager",
+                purpose: audit::purpose::BEGELEIDING,
+                channel: Channel::Email,
+            },
+        )?;
         n += 1;
     }
     Ok(n)
@@ -175,7 +188,12 @@ fn contact_digests(conn: &mut DbConnection, st: &AppState, today: NaiveDate) -> 
         };
         mail::enqueue(conn, &Recipient { address: u.email.clone(), name: u.name.clone(), role: "klantmanager" }, &mail, None)?;
         let subjects: Vec<(&str, Option<&str>)> = overdue.iter().map(|c| (c.id.as_str(), Some(c.municipality_id.as_str()))).collect();
-        audit::record(conn, &Actor::system(), &subjects, audit::Access { act: Act::Email, what: "naam in overzicht contactnorm", purpose: audit::purpose::BEGELEIDING, channel: Channel::Email })?;
+        audit::record(
+            conn,
+            &Actor::system(),
+            &subjects,
+            audit::Access { act: Act::Email, what: "naam in overzicht contactnorm", purpose: audit::purpose::BEGELEIDING, channel: Channel::Email },
+        )?;
         n += 1;
     }
     Ok(n)
@@ -242,7 +260,18 @@ async fn placement_digests(st: &AppState, today: NaiveDate) -> anyhow::Result<us
                 };
                 let to = Recipient { address: email.clone(), name: format!("{} {}", c.first_name, c.last_name), role: "kandidaat" };
                 mail::enqueue(conn, &to, &mail, Some(&c.id))?;
-                audit::one(conn, &Actor::system(), &c.id, &c.municipality_id, audit::Access { act: Act::Email, what: "nieuwe plekken (bewaarde zoekopdracht)", purpose: audit::purpose::BERICHT, channel: Channel::Email })?;
+                audit::one(
+                    conn,
+                    &Actor::system(),
+                    &c.id,
+                    &c.municipality_id,
+                    audit::Access {
+                        act: Act::Email,
+                        what: "nieuwe plekken (bewaarde zoekopdracht)",
+                        purpose: audit::purpose::BERICHT,
+                        channel: Channel::Email,
+                    },
+                )?;
                 diesel::update(saved_searches::table.find(&c.id)).set(saved_searches::last_sent_at.eq(now())).execute(conn)?;
                 Ok(true)
             })

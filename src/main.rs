@@ -172,7 +172,10 @@ fn main() {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     let g = cli.global;
-    match cli.command.unwrap_or(Command::Serve(ServeArgs { bind: std::env::var("OPSTAP_BIND").unwrap_or_else(|_| "127.0.0.1:8080".into()), demo: demo_env() })) {
+    match cli
+        .command
+        .unwrap_or(Command::Serve(ServeArgs { bind: std::env::var("OPSTAP_BIND").unwrap_or_else(|_| "127.0.0.1:8080".into()), demo: demo_env() }))
+    {
         Command::Serve(s) => serve(config(&g, Some(&s))),
         Command::Migrate => {
             let pool = opstap::db::connect(&g.database_url, 1)?;

@@ -146,7 +146,6 @@ fn field(errs: &mut Vec<FieldError>, f: &str, msg: impl Into<String>) {
     errs.push(FieldError::new(f, msg));
 }
 
-
 fn date_nl(d: NaiveDate) -> String {
     d.format("%d-%m-%Y").to_string()
 }
@@ -193,7 +192,9 @@ fn org_recipient(o: &Organisation) -> Recipient {
 
 fn candidate_recipient(c: &Candidate) -> Option<Recipient> {
     match (&c.email, c.consent_email) {
-        (Some(e), true) if !e.trim().is_empty() => Some(Recipient { address: e.clone(), name: format!("{} {}", c.first_name, c.last_name), role: "kandidaat" }),
+        (Some(e), true) if !e.trim().is_empty() => {
+            Some(Recipient { address: e.clone(), name: format!("{} {}", c.first_name, c.last_name), role: "kandidaat" })
+        }
         _ => None,
     }
 }
@@ -249,7 +250,11 @@ pub fn propose(conn: &mut DbConnection, st: &AppState, user: &CurrentUser, input
     let p = &eval.instruments;
     let ch = input.instruments;
     if ch.loonkostensubsidie && p.loonkostensubsidie.as_ref().map(|l| l.not_in_target_group || l.amount_cents <= 0).unwrap_or(true) {
-        field(&mut errs, "instruments.loonkostensubsidie", "Loonkostensubsidie is hier niet mogelijk (alleen bij betaald werk, voor de doelgroep, met een loonwaarde onder 100%).");
+        field(
+            &mut errs,
+            "instruments.loonkostensubsidie",
+            "Loonkostensubsidie is hier niet mogelijk (alleen bij betaald werk, voor de doelgroep, met een loonwaarde onder 100%).",
+        );
     }
     if ch.loonkostensubsidie && !p.employer_accepts_lks {
         field(&mut errs, "instruments.loonkostensubsidie", "De werkgever heeft aangegeven geen loonkostensubsidie te gebruiken.");
@@ -261,7 +266,11 @@ pub fn propose(conn: &mut DbConnection, st: &AppState, user: &CurrentUser, input
         field(&mut errs, "instruments.proefplaatsing", "Een proefplaatsing kan alleen bij betaald werk met uitzicht op een dienstverband.");
     }
     if ch.no_risk_polis && !p.no_risk_polis {
-        field(&mut errs, "instruments.no_risk_polis", "De no-riskpolis geldt hier niet (alleen voor de doelgroep van de no-riskpolis bij betaald werk).");
+        field(
+            &mut errs,
+            "instruments.no_risk_polis",
+            "De no-riskpolis geldt hier niet (alleen voor de doelgroep van de no-riskpolis bij betaald werk).",
+        );
     }
     AppError::check(errs)?;
     let open: i64 = matches::table
@@ -333,12 +342,26 @@ pub fn propose(conn: &mut DbConnection, st: &AppState, user: &CurrentUser, input
             link: link(st, &id),
         };
         mail::enqueue(conn, &to, &mail, Some(&cand.id))?;
-        audit::one(conn, &actor, &cand.id, &cand.municipality_id, audit::Access { act: Act::Email, what: "voorstel aan kandidaat", purpose: audit::purpose::BERICHT, channel: Channel::Email })?;
+        audit::one(
+            conn,
+            &actor,
+            &cand.id,
+            &cand.municipality_id,
+            audit::Access { act: Act::Email, what: "voorstel aan kandidaat", purpose: audit::purpose::BERICHT, channel: Channel::Email },
+        )?;
     }
     Ok(id)
 }
 
-fn event(conn: &mut DbConnection, match_id: &str, action: &str, from: Option<MatchStatus>, to: MatchStatus, user: &CurrentUser, detail: serde_json::Value) -> QueryResult<()> {
+fn event(
+    conn: &mut DbConnection,
+    match_id: &str,
+    action: &str,
+    from: Option<MatchStatus>,
+    to: MatchStatus,
+    user: &CurrentUser,
+    detail: serde_json::Value,
+) -> QueryResult<()> {
     diesel::insert_into(match_events::table)
         .values(&MatchEvent {
             id: new_id(),
@@ -448,7 +471,9 @@ pub fn act(conn: &mut DbConnection, st: &AppState, user: &CurrentUser, id: &str,
             let min_start = if from == MatchStatus::Trial { m.start_date } else { None };
             match input.start_date {
                 None => field(&mut errs, "start_date", "Vul de startdatum in."),
-                Some(d) if min_start.map(|s| d < s).unwrap_or(false) => field(&mut errs, "start_date", "De start kan niet vóór het begin van de proefplaatsing liggen."),
+                Some(d) if min_start.map(|s| d < s).unwrap_or(false) => {
+                    field(&mut errs, "start_date", "De start kan niet vóór het begin van de proefplaatsing liggen.")
+                }
                 Some(d) => u.start_date = Some(d),
             }
             match input.contract_type.as_deref() {
@@ -583,7 +608,17 @@ fn months_between(a: NaiveDate, b: NaiveDate) -> f64 {
 
 /// E-mail and tasks caused by an action (inside the same transaction).
 #[allow(clippy::too_many_arguments)]
-fn side_effects(conn: &mut DbConnection, st: &AppState, user: &CurrentUser, actor: &Actor, m: &Match, cand: &Candidate, from: MatchStatus, action: Action, today: NaiveDate) -> AppResult<()> {
+fn side_effects(
+    conn: &mut DbConnection,
+    st: &AppState,
+    user: &CurrentUser,
+    actor: &Actor,
+    m: &Match,
+    cand: &Candidate,
+    from: MatchStatus,
+    action: Action,
+    today: NaiveDate,
+) -> AppResult<()> {
     let org: Option<Organisation> = match &m.organisation_id {
         Some(o) => organisations::table.find(o).select(Organisation::as_select()).first(conn).optional()?,
         None => None,
@@ -666,7 +701,13 @@ fn side_effects(conn: &mut DbConnection, st: &AppState, user: &CurrentUser, acto
                     link: url.clone(),
                 };
                 enqueue(conn, &org_recipient(o), &mail, "naam en contactgegevens aan werkgever")?;
-                audit::one(conn, actor, &cand.id, &cand.municipality_id, audit::api(Act::Disclose, "naam en contactgegevens aan werkgever", audit::purpose::BEMIDDELING))?;
+                audit::one(
+                    conn,
+                    actor,
+                    &cand.id,
+                    &cand.municipality_id,
+                    audit::api(Act::Disclose, "naam en contactgegevens aan werkgever", audit::purpose::BEMIDDELING),
+                )?;
             }
             if let Some(to) = candidate_recipient(cand) {
                 let mail = mt::IntroductionCandidate {
@@ -700,10 +741,16 @@ fn side_effects(conn: &mut DbConnection, st: &AppState, user: &CurrentUser, acto
                 ),
                 Action::NotStarted => (
                     "niet gestart".into(),
-                    vec![format!("Reden: {}", m.not_started_reason.as_deref().and_then(|r| workflow::label_of(workflow::NOT_STARTED_REASONS, r)).unwrap_or(""))],
+                    vec![format!(
+                        "Reden: {}",
+                        m.not_started_reason.as_deref().and_then(|r| workflow::label_of(workflow::NOT_STARTED_REASONS, r)).unwrap_or("")
+                    )],
                 ),
                 Action::Withdraw => ("voorstel ingetrokken door de klantmanager".into(), vec![]),
-                _ => ("de kandidaat heeft de toestemming ingetrokken".into(), vec!["Gebruik de gegevens van de kandidaat niet meer en verwijder ze.".into()]),
+                _ => (
+                    "de kandidaat heeft de toestemming ingetrokken".into(),
+                    vec!["Gebruik de gegevens van de kandidaat niet meer en verwijder ze.".into()],
+                ),
             };
             // To the candidate (not about its own withdrawal, which it just did itself).
             if action != Action::WithdrawConsent {

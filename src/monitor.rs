@@ -47,7 +47,8 @@ pub fn facts(conn: &mut DbConnection, municipality_id: &str) -> QueryResult<(Vec
             contacts: contacts.remove(&c.id).unwrap_or_default(),
         })
         .collect();
-    let erased: Vec<ErasedSubject> = erased_subjects::table.filter(erased_subjects::municipality_id.eq(municipality_id)).select(ErasedSubject::as_select()).load(conn)?;
+    let erased: Vec<ErasedSubject> =
+        erased_subjects::table.filter(erased_subjects::municipality_id.eq(municipality_id)).select(ErasedSubject::as_select()).load(conn)?;
     for e in erased {
         let ladder: Vec<(String, i32)> = serde_json::from_str(&e.ladder_history).unwrap_or_default();
         let contacts: Vec<String> = serde_json::from_str(&e.contact_dates).unwrap_or_default();
@@ -87,14 +88,22 @@ pub fn facts(conn: &mut DbConnection, municipality_id: &str) -> QueryResult<(Vec
                 retention_6: m.retention_6.clone(),
                 retention_12: m.retention_12.clone(),
                 hours_per_week: m.hours_per_week,
-                lks_month_cents: if has("loonkostensubsidie") { pkg.as_ref().and_then(|p| p.loonkostensubsidie.as_ref()).map(|l| l.amount_cents) } else { None },
+                lks_month_cents: if has("loonkostensubsidie") {
+                    pkg.as_ref().and_then(|p| p.loonkostensubsidie.as_ref()).map(|l| l.amount_cents)
+                } else {
+                    None
+                },
                 job_coach_hours_year1: if has("job_coach") { pkg.as_ref().map(|p| p.job_coach.year1_hours) } else { None },
                 lkv_year_cents: if has("lkv") { pkg.as_ref().and_then(|p| p.lkv_per_year_cents) } else { None },
                 counts_banenafspraak: banen.unwrap_or(false),
             }
         })
         .collect();
-    let contracts: Vec<SroiContract> = sroi_contracts::table.filter(sroi_contracts::municipality_id.eq(municipality_id)).order(sroi_contracts::reference).select(SroiContract::as_select()).load(conn)?;
+    let contracts: Vec<SroiContract> = sroi_contracts::table
+        .filter(sroi_contracts::municipality_id.eq(municipality_id))
+        .order(sroi_contracts::reference)
+        .select(SroiContract::as_select())
+        .load(conn)?;
     let ids: Vec<String> = contracts.iter().map(|c| c.id.clone()).collect();
     let refs: Vec<&String> = ids.iter().collect();
     let realised = crate::db::queries::sroi_realised(conn, &refs)?;
@@ -119,7 +128,8 @@ pub fn compute(conn: &mut DbConnection, municipality_id: &str, q: Quarter) -> Qu
 /// "<5", and a share is left out when its denominator is below 5; no personal data.
 pub fn rows(m: &Monitor, km_names: &HashMap<String, String>) -> Vec<[String; 4]> {
     let mut out: Vec<[String; 4]> = vec![];
-    let mut count = |section: &str, indicator: &str, breakdown: &str, n: u64| out.push([section.into(), indicator.into(), breakdown.into(), published(n)]);
+    let mut count =
+        |section: &str, indicator: &str, breakdown: &str, n: u64| out.push([section.into(), indicator.into(), breakdown.into(), published(n)]);
     fn group_rows(count: &mut dyn FnMut(&str, &str, &str, u64), who: &str, g: &crate::domain::monitor::Group) {
         count("in beeld", "caseload", who, g.in_view.caseload);
         count("in beeld", "in beeld (laddermeting < 12 maanden)", who, g.in_view.in_view);
@@ -176,21 +186,61 @@ pub fn rows(m: &Monitor, km_names: &HashMap<String, String>) -> Vec<[String; 4]>
     count("regelingen", "starts met jobcoach", "gemeente", m.instruments.job_coach_starts);
     let share = |n: u64, d: u64| if d < 5 { "<5".to_string() } else { format!("{:.1}", n as f64 * 100.0 / d as f64) };
     out.push(["in beeld".into(), "aandeel in beeld (%)".into(), "gemeente".into(), share(m.total.in_view.in_view, m.total.in_view.caseload)]);
-    out.push(["contactnorm".into(), "aandeel met contact (%)".into(), "gemeente".into(), share(m.total.contact.with_contact, m.total.contact.caseload)]);
+    out.push([
+        "contactnorm".into(),
+        "aandeel met contact (%)".into(),
+        "gemeente".into(),
+        share(m.total.contact.with_contact, m.total.contact.caseload),
+    ]);
     // Money and hours are sums, not counts of people: shown unless they rest on fewer than 5 starts.
     let money = |n: u64, v: String| if n < 5 { "<5 starts".to_string() } else { v };
-    out.push(["regelingen".into(), "loonkostensubsidie per maand (euro)".into(), "gemeente".into(), money(m.instruments.lks_starts, format!("{:.2}", m.instruments.lks_month_cents as f64 / 100.0))]);
-    out.push(["regelingen".into(), "loonkostensubsidie per jaar (euro)".into(), "gemeente".into(), money(m.instruments.lks_starts, format!("{:.2}", m.instruments.lks_year_cents as f64 / 100.0))]);
-    out.push(["regelingen".into(), "jobcoachuren jaar 1".into(), "gemeente".into(), money(m.instruments.job_coach_starts, format!("{:.1}", m.instruments.job_coach_hours_year1))]);
+    out.push([
+        "regelingen".into(),
+        "loonkostensubsidie per maand (euro)".into(),
+        "gemeente".into(),
+        money(m.instruments.lks_starts, format!("{:.2}", m.instruments.lks_month_cents as f64 / 100.0)),
+    ]);
+    out.push([
+        "regelingen".into(),
+        "loonkostensubsidie per jaar (euro)".into(),
+        "gemeente".into(),
+        money(m.instruments.lks_starts, format!("{:.2}", m.instruments.lks_year_cents as f64 / 100.0)),
+    ]);
+    out.push([
+        "regelingen".into(),
+        "jobcoachuren jaar 1".into(),
+        "gemeente".into(),
+        money(m.instruments.job_coach_starts, format!("{:.1}", m.instruments.job_coach_hours_year1)),
+    ]);
     out.push(["regelingen".into(), "LKV per jaar (euro)".into(), "gemeente".into(), format!("{:.2}", m.instruments.lkv_year_cents as f64 / 100.0)]);
     out.push(["regelingen".into(), "banenafspraak: getelde banen".into(), "gemeente".into(), format!("{:.2}", m.instruments.banenafspraak_jobs)]);
     if let Some(d) = m.total.funnel.median_days_to_start {
-        out.push(["voorstellen".into(), "mediaan dagen voorstel tot start".into(), "gemeente".into(), if m.total.funnel.started < 5 { "<5 starts".into() } else { format!("{d:.1}") }]);
+        out.push([
+            "voorstellen".into(),
+            "mediaan dagen voorstel tot start".into(),
+            "gemeente".into(),
+            if m.total.funnel.started < 5 { "<5 starts".into() } else { format!("{d:.1}") },
+        ]);
     }
     for s in &m.sroi {
-        out.push(["social return".into(), "verplichting (euro)".into(), format!("contract {}", s.reference), format!("{:.2}", s.obligation_cents as f64 / 100.0)]);
-        out.push(["social return".into(), "gerealiseerd (euro)".into(), format!("contract {}", s.reference), format!("{:.2}", s.realised_cents as f64 / 100.0)]);
-        out.push(["social return".into(), "percentage gehaald".into(), format!("contract {}", s.reference), s.met_pct.map(|p| format!("{p:.1}")).unwrap_or_default()]);
+        out.push([
+            "social return".into(),
+            "verplichting (euro)".into(),
+            format!("contract {}", s.reference),
+            format!("{:.2}", s.obligation_cents as f64 / 100.0),
+        ]);
+        out.push([
+            "social return".into(),
+            "gerealiseerd (euro)".into(),
+            format!("contract {}", s.reference),
+            format!("{:.2}", s.realised_cents as f64 / 100.0),
+        ]);
+        out.push([
+            "social return".into(),
+            "percentage gehaald".into(),
+            format!("contract {}", s.reference),
+            s.met_pct.map(|p| format!("{p:.1}")).unwrap_or_default(),
+        ]);
     }
     out
 }

@@ -435,8 +435,7 @@ impl RefData {
                 optional: vec![],
             });
         }
-        let links: Vec<EscoOccupationSkill> =
-            schema::esco_occupation_skills::table.select(EscoOccupationSkill::as_select()).load(conn)?;
+        let links: Vec<EscoOccupationSkill> = schema::esco_occupation_skills::table.select(EscoOccupationSkill::as_select()).load(conn)?;
         for l in links {
             if let (Some(&oi), Some(&si)) = (rd.occupation_index.get(&l.occupation_id), rd.skill_index.get(&l.skill_id)) {
                 let o = &mut rd.occupations[oi as usize];
@@ -474,11 +473,8 @@ impl RefData {
     /// weighted by overlap (shared essential skills / that occupation's essential skills).
     /// Best first; at most `limit`, overlap at least `min_overlap`.
     pub fn hidden_matches(&self, occupation_ids: &[String], limit: usize, min_overlap: f64) -> Vec<(String, f64)> {
-        let mine: std::collections::HashSet<u32> = occupation_ids
-            .iter()
-            .filter_map(|o| self.occupation(o))
-            .flat_map(|o| o.essential.iter().copied())
-            .collect();
+        let mine: std::collections::HashSet<u32> =
+            occupation_ids.iter().filter_map(|o| self.occupation(o)).flat_map(|o| o.essential.iter().copied()).collect();
         let own: std::collections::HashSet<u32> = occupation_ids.iter().filter_map(|o| self.occupation_index.get(o).copied()).collect();
         let mut shared: HashMap<u32, u32> = HashMap::new();
         for &si in &mine {
@@ -517,12 +513,8 @@ impl RefData {
 
     /// The PC4 areas whose centroid lies within `km` of a point (sorted).
     pub fn pc4_within(&self, lat: f64, lon: f64, km: f64) -> Vec<String> {
-        let mut v: Vec<String> = self
-            .pc4
-            .iter()
-            .filter(|(_, p)| crate::domain::geo::haversine_km(lat, lon, p.lat, p.lon) <= km + 1e-9)
-            .map(|(k, _)| k.clone())
-            .collect();
+        let mut v: Vec<String> =
+            self.pc4.iter().filter(|(_, p)| crate::domain::geo::haversine_km(lat, lon, p.lat, p.lon) <= km + 1e-9).map(|(k, _)| k.clone()).collect();
         v.sort();
         v
     }

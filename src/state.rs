@@ -29,7 +29,16 @@ pub struct AppState {
 
 impl AppState {
     #[allow(clippy::too_many_arguments)]
-    pub fn new(config: Config, pool: DbPool, backend: Backend, refdata: RefData, search: SearchIndex, jwt: JwtKeys, secret: String, mailer: crate::mail::Mailer) -> Self {
+    pub fn new(
+        config: Config,
+        pool: DbPool,
+        backend: Backend,
+        refdata: RefData,
+        search: SearchIndex,
+        jwt: JwtKeys,
+        secret: String,
+        mailer: crate::mail::Mailer,
+    ) -> Self {
         let per_hour = std::num::NonZeroU32::new(config.employer_profile_views_per_hour.max(1)).unwrap_or(std::num::NonZeroU32::MIN);
         AppState {
             mailer: Arc::new(mailer),

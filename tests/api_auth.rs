@@ -30,8 +30,7 @@ async fn login_me_and_rejected_tokens() {
 
     // Tampered payload (role changed, signature kept).
     let parts: Vec<&str> = tok.split('.').collect();
-    let claims: serde_json::Value =
-        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    let claims: serde_json::Value = serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
     let mut forged = claims.clone();
     forged["role"] = json!("beheerder");
     let tampered = format!("{}.{}.{}", parts[0], b64(&forged), parts[2]);

@@ -24,7 +24,13 @@ async fn candidate_lifecycle_with_ladder_and_contacts() {
     assert_eq!(c["klantmanager_id"], me["id"]);
 
     // A new ladder measurement becomes the current step.
-    let (s, m) = app.post(&format!("/api/v1/candidates/{id}/ladder-measurements"), Some(&km), json!({"measured_on": chrono::Utc::now().date_naive(), "step": 4, "target_step": 5})).await;
+    let (s, m) = app
+        .post(
+            &format!("/api/v1/candidates/{id}/ladder-measurements"),
+            Some(&km),
+            json!({"measured_on": chrono::Utc::now().date_naive(), "step": 4, "target_step": 5}),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{m}");
     assert_eq!(m["step_name"], "Onbetaald werk");
     let (_, c2) = app.get(&format!("/api/v1/candidates/{id}"), Some(&km)).await;
@@ -61,7 +67,11 @@ async fn candidate_lifecycle_with_ladder_and_contacts() {
 
     // The klantmanager creates the candidate's account; the candidate sees itself.
     let (s, acc) = app
-        .post("/api/v1/users", Some(&km), json!({"email": "testje@example.org", "password": "mijn-wachtwoord", "role": "kandidaat", "name": "Testje", "candidate_id": id}))
+        .post(
+            "/api/v1/users",
+            Some(&km),
+            json!({"email": "testje@example.org", "password": "mijn-wachtwoord", "role": "kandidaat", "name": "Testje", "candidate_id": id}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{acc}");
     let kt = app.login_pw("testje@example.org", "mijn-wachtwoord").await;
@@ -71,7 +81,11 @@ async fn candidate_lifecycle_with_ladder_and_contacts() {
     assert!(selfv.get("support_needs").is_none());
     // A second account for the same candidate: 409.
     let (s, _) = app
-        .post("/api/v1/users", Some(&km), json!({"email": "ander@example.org", "password": "mijn-wachtwoord", "role": "kandidaat", "name": "X", "candidate_id": id}))
+        .post(
+            "/api/v1/users",
+            Some(&km),
+            json!({"email": "ander@example.org", "password": "mijn-wachtwoord", "role": "kandidaat", "name": "X", "candidate_id": id}),
+        )
         .await;
     assert_eq!(s, StatusCode::CONFLICT);
 

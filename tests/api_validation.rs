@@ -64,13 +64,18 @@ async fn placement_rules_give_field_errors_and_store_nothing() {
 
     // Malformed JSON: 400; not JSON at all: 400.
     let (s, _, v) = app
-        .raw(TestRequest::post().uri("/api/v1/placements").insert_header(("Authorization", format!("Bearer {tok}"))).insert_header(("content-type", "application/json")).set_payload("{\"kind\": "))
+        .raw(
+            TestRequest::post()
+                .uri("/api/v1/placements")
+                .insert_header(("Authorization", format!("Bearer {tok}")))
+                .insert_header(("content-type", "application/json"))
+                .set_payload("{\"kind\": "),
+        )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     assert_eq!(v["code"], "bad_request");
-    let (s, _, _) = app
-        .raw(TestRequest::post().uri("/api/v1/placements").insert_header(("Authorization", format!("Bearer {tok}"))).set_payload("kind=x"))
-        .await;
+    let (s, _, _) =
+        app.raw(TestRequest::post().uri("/api/v1/placements").insert_header(("Authorization", format!("Bearer {tok}"))).set_payload("kind=x")).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
 
     assert_eq!(count_placements(&app).await, before, "a rejected request stored something");
@@ -178,6 +183,7 @@ async fn organisation_candidate_and_ladder_rules() {
     assert_field_error(s, &v, "target_step");
     let (_, list) = app.get(&path, Some(&km)).await;
     assert_eq!(list.as_array().unwrap().len(), 1, "rejected measurements were stored: {list}");
-    let (s, v) = app.post(&format!("/api/v1/candidates/{cid}/contact-moments"), Some(&km), json!({"contact_date": "2026-01-10", "channel": "postduif"})).await;
+    let (s, v) =
+        app.post(&format!("/api/v1/candidates/{cid}/contact-moments"), Some(&km), json!({"contact_date": "2026-01-10", "channel": "postduif"})).await;
     assert_field_error(s, &v, "channel");
 }

@@ -51,12 +51,18 @@ fn journeys() {
         .first::<Option<String>>(&mut conn)
         .expect("demo candidate")
         .expect("candidate account");
-    let (km_id, pc4): (String, String) = candidates::table.find(&cid).select((candidates::klantmanager_id, candidates::pc4)).first(&mut conn).expect("candidate");
+    let (km_id, pc4): (String, String) =
+        candidates::table.find(&cid).select((candidates::klantmanager_id, candidates::pc4)).first(&mut conn).expect("candidate");
     let km_email: String = users::table.find(&km_id).select(users::email).first(&mut conn).expect("klantmanager");
-    let occupation_id: String = candidate_occupations::table.filter(candidate_occupations::candidate_id.eq(&cid)).select(candidate_occupations::occupation_id).first(&mut conn).expect("occupation");
+    let occupation_id: String = candidate_occupations::table
+        .filter(candidate_occupations::candidate_id.eq(&cid))
+        .select(candidate_occupations::occupation_id)
+        .first(&mut conn)
+        .expect("occupation");
     let occupation = state.refdata().occupation(&occupation_id).map(|o| o.label_nl.clone()).expect("occupation label");
     // A skill with a Dutch label, to type into the placement form.
-    let skill_ids: Vec<Option<String>> = candidate_skills::table.filter(candidate_skills::candidate_id.eq(&cid)).select(candidate_skills::skill_id).load(&mut conn).expect("skills");
+    let skill_ids: Vec<Option<String>> =
+        candidate_skills::table.filter(candidate_skills::candidate_id.eq(&cid)).select(candidate_skills::skill_id).load(&mut conn).expect("skills");
     let skill = skill_ids
         .into_iter()
         .flatten()

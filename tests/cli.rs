@@ -30,7 +30,18 @@ async fn commands_work_against_the_database() {
 
     let (ok, out) = run({
         let mut c = opstap(&db);
-        c.args(["user", "create", "--email", "Nieuwe.KM@Lochem.nl", "--password", "een-lang-wachtwoord", "--role", "klantmanager", "--municipality", "0262"]);
+        c.args([
+            "user",
+            "create",
+            "--email",
+            "Nieuwe.KM@Lochem.nl",
+            "--password",
+            "een-lang-wachtwoord",
+            "--role",
+            "klantmanager",
+            "--municipality",
+            "0262",
+        ]);
         c
     });
     assert!(ok, "{out}");
@@ -52,7 +63,18 @@ async fn commands_work_against_the_database() {
     // A new municipality is created from the PC4 table when a beheerder needs one.
     let (ok, out) = run({
         let mut c = opstap(&db);
-        c.args(["user", "create", "--email", "beheer@deventer.nl", "--password", "een-lang-wachtwoord", "--role", "beheerder", "--municipality", "0150"]);
+        c.args([
+            "user",
+            "create",
+            "--email",
+            "beheer@deventer.nl",
+            "--password",
+            "een-lang-wachtwoord",
+            "--role",
+            "beheerder",
+            "--municipality",
+            "0150",
+        ]);
         c
     });
     assert!(ok, "{out}");

@@ -112,10 +112,20 @@ async fn hard_rules_distance_beschut_language_hours() {
     let app = common::app().await;
     let (km, w, occ) = setup(&app).await;
     // From 7241 Lochem: 7411 Deventer is 20 km, 6813 Arnhem 40 km.
-    let far = app.post("/api/v1/placements", Some(&w), placement("werkervaringsplaats", "Ver weg", &occ, "6813")).await.1["id"].as_str().unwrap().to_string();
-    let mid = app.post("/api/v1/placements", Some(&w), placement("werkervaringsplaats", "Middelver", &occ, "7411")).await.1["id"].as_str().unwrap().to_string();
-    let near = app.post("/api/v1/placements", Some(&w), placement("werkervaringsplaats", "Dichtbij", &occ, "7241")).await.1["id"].as_str().unwrap().to_string();
-    let beschut = app.post("/api/v1/placements", Some(&w), placement("beschut_werk", "Beschut", &occ, "7241")).await.1["id"].as_str().unwrap().to_string();
+    let far = app.post("/api/v1/placements", Some(&w), placement("werkervaringsplaats", "Ver weg", &occ, "6813")).await.1["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mid = app.post("/api/v1/placements", Some(&w), placement("werkervaringsplaats", "Middelver", &occ, "7411")).await.1["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let near = app.post("/api/v1/placements", Some(&w), placement("werkervaringsplaats", "Dichtbij", &occ, "7241")).await.1["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let beschut =
+        app.post("/api/v1/placements", Some(&w), placement("beschut_werk", "Beschut", &occ, "7241")).await.1["id"].as_str().unwrap().to_string();
     let mut lang = placement("werkervaringsplaats", "Taaleis", &occ, "7241");
     lang["language_level_required"] = json!("3F");
     let lang = app.post("/api/v1/placements", Some(&w), lang).await.1["id"].as_str().unwrap().to_string();
@@ -244,7 +254,14 @@ async fn protected_attributes_never_change_a_score() {
     app.flush_index().await;
     let va = proposals_for(&app, &km, ca["id"].as_str().unwrap(), "").await;
     let vb = proposals_for(&app, &km, cb["id"].as_str().unwrap(), "").await;
-    let scores = |v: &Value| v["proposals"].as_array().unwrap().iter().map(|p| (p["placement"]["id"].as_str().unwrap().to_string(), p["score"].as_f64().unwrap())).collect::<Vec<_>>();
+    let scores = |v: &Value| {
+        v["proposals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p["placement"]["id"].as_str().unwrap().to_string(), p["score"].as_f64().unwrap()))
+            .collect::<Vec<_>>()
+    };
     assert!(!scores(&va).is_empty());
     assert_eq!(scores(&va), scores(&vb), "name, contact data and health notes changed a score");
     // And from the placement's side both get the same score.
@@ -372,7 +389,17 @@ async fn employer_sees_anonymous_profiles_only() {
     assert_eq!(s, StatusCode::OK, "{v}");
     let text = v.to_string();
     assert!(!v["proposals"].as_array().unwrap().is_empty());
-    for banned in ["Zichtbaarnietdoen", "Scenario", "geheim@example.org", "06-98765432", "1985-03-01", cid.as_str(), "first_name", "birth_date", "klantmanager_id"] {
+    for banned in [
+        "Zichtbaarnietdoen",
+        "Scenario",
+        "geheim@example.org",
+        "06-98765432",
+        "1985-03-01",
+        cid.as_str(),
+        "first_name",
+        "birth_date",
+        "klantmanager_id",
+    ] {
         assert!(!text.contains(banned), "employer response contains {banned}");
     }
     let prof = &v["proposals"][0]["profile"];

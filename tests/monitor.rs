@@ -93,7 +93,14 @@ async fn indicators_equal_hand_computed_values_and_exports_suppress_small_counts
         .db(|conn| {
             let mid = opstap::demo::find_or_create_municipality(conn, "Deventer").unwrap();
             let mk = |conn: &mut opstap::db::DbConnection, email: &str, role: &str| {
-                let input = opstap::web::api::users::UserInput { email: email.into(), password: common::PW.into(), role: role.into(), name: format!("Fixture {role}"), organisation_id: None, candidate_id: None };
+                let input = opstap::web::api::users::UserInput {
+                    email: email.into(),
+                    password: common::PW.into(),
+                    role: role.into(),
+                    name: format!("Fixture {role}"),
+                    organisation_id: None,
+                    candidate_id: None,
+                };
                 opstap::web::api::users::create_user_in(conn, &input, None, Some(mid.clone())).unwrap().id
             };
             let km = mk(conn, "km@deventer.test", "klantmanager");
@@ -123,7 +130,8 @@ async fn indicators_equal_hand_computed_values_and_exports_suppress_small_counts
     let (s, p1) = app.post("/api/v1/placements", Some(&emp), pb).await;
     assert_eq!(s, StatusCode::CREATED, "{p1}");
     let (_, p2) = app.post("/api/v1/placements", Some(&emp), common::placement_body(None)).await;
-    let (p_banen, p_other, org) = (p1["id"].as_str().unwrap().to_string(), p2["id"].as_str().unwrap().to_string(), p1["organisation_id"].as_str().unwrap().to_string());
+    let (p_banen, p_other, org) =
+        (p1["id"].as_str().unwrap().to_string(), p2["id"].as_str().unwrap().to_string(), p1["organisation_id"].as_str().unwrap().to_string());
     let ids2 = ids.clone();
     let (mid2, km2) = (mid.clone(), km_id.clone());
     app.db(move |conn| {
@@ -138,12 +146,25 @@ async fn indicators_equal_hand_computed_values_and_exports_suppress_small_counts
         set(conn, "E", "2024-05-01");
         set(conn, "F", "2026-04-10");
         diesel::update(candidates::table.find(id("D")))
-            .set((candidates::status.eq("uitgestroomd"), candidates::outflow_reason.eq(Some("betaald_werk")), candidates::outflow_date.eq(Some(d("2026-03-01")))))
+            .set((
+                candidates::status.eq("uitgestroomd"),
+                candidates::outflow_reason.eq(Some("betaald_werk")),
+                candidates::outflow_date.eq(Some(d("2026-03-01"))),
+            ))
             .execute(conn)
             .unwrap();
         let ladder = |conn: &mut opstap::db::DbConnection, n: &str, on: &str, step: i32| {
             diesel::insert_into(ladder_measurements::table)
-                .values(&LadderMeasurement { id: new_id(), candidate_id: id(n), measured_on: d(on), step, target_step: None, measured_by: None, note: String::new(), created_at: now() })
+                .values(&LadderMeasurement {
+                    id: new_id(),
+                    candidate_id: id(n),
+                    measured_on: d(on),
+                    step,
+                    target_step: None,
+                    measured_by: None,
+                    note: String::new(),
+                    created_at: now(),
+                })
                 .execute(conn)
                 .unwrap();
         };
@@ -156,7 +177,15 @@ async fn indicators_equal_hand_computed_values_and_exports_suppress_small_counts
         ladder(conn, "E", "2026-03-15", 3);
         let contact = |conn: &mut opstap::db::DbConnection, n: &str, on: &str, channel: &str| {
             diesel::insert_into(contact_moments::table)
-                .values(&ContactMoment { id: new_id(), candidate_id: id(n), contact_date: d(on), channel: channel.into(), by_user_id: None, note: String::new(), created_at: now() })
+                .values(&ContactMoment {
+                    id: new_id(),
+                    candidate_id: id(n),
+                    contact_date: d(on),
+                    channel: channel.into(),
+                    by_user_id: None,
+                    note: String::new(),
+                    created_at: now(),
+                })
                 .execute(conn)
                 .unwrap();
         };
@@ -200,12 +229,96 @@ async fn indicators_equal_hand_computed_values_and_exports_suppress_small_counts
             .unwrap();
         let none: &[&str] = &[];
         let ms = [
-            M { kind: "reguliere_baan", placement: &p_banen, candidate: &id("A"), proposed: "2026-01-05", status: "started", consented: true, interested: true, introduced: true, start: Some("2026-02-04"), granted: &["loonkostensubsidie", "job_coach"], hours: Some(32.0), retention_6: None, sroi: None },
-            M { kind: "werkervaringsplaats", placement: &p_other, candidate: &id("B"), proposed: "2026-02-01", status: "interested", consented: true, interested: true, introduced: false, start: None, granted: none, hours: None, retention_6: None, sroi: None },
-            M { kind: "vrijwilligerswerk", placement: &p_other, candidate: &id("C"), proposed: "2026-03-01", status: "declined", consented: false, interested: false, introduced: false, start: None, granted: none, hours: None, retention_6: None, sroi: None },
-            M { kind: "reguliere_baan", placement: &p_other, candidate: &id("E"), proposed: "2025-11-01", status: "started", consented: true, interested: true, introduced: true, start: Some("2026-01-10"), granted: none, hours: Some(20.0), retention_6: None, sroi: Some((&sroi_id, 250_000)) },
-            M { kind: "reguliere_baan", placement: &p_other, candidate: &id("B"), proposed: "2025-05-01", status: "started", consented: true, interested: true, introduced: true, start: Some("2025-08-15"), granted: none, hours: Some(24.0), retention_6: Some("in_dienst"), sroi: None },
-            M { kind: "werkervaringsplaats", placement: &p_other, candidate: &id("E"), proposed: "2026-03-10", status: "proposed", consented: false, interested: false, introduced: false, start: None, granted: none, hours: None, retention_6: None, sroi: None },
+            M {
+                kind: "reguliere_baan",
+                placement: &p_banen,
+                candidate: &id("A"),
+                proposed: "2026-01-05",
+                status: "started",
+                consented: true,
+                interested: true,
+                introduced: true,
+                start: Some("2026-02-04"),
+                granted: &["loonkostensubsidie", "job_coach"],
+                hours: Some(32.0),
+                retention_6: None,
+                sroi: None,
+            },
+            M {
+                kind: "werkervaringsplaats",
+                placement: &p_other,
+                candidate: &id("B"),
+                proposed: "2026-02-01",
+                status: "interested",
+                consented: true,
+                interested: true,
+                introduced: false,
+                start: None,
+                granted: none,
+                hours: None,
+                retention_6: None,
+                sroi: None,
+            },
+            M {
+                kind: "vrijwilligerswerk",
+                placement: &p_other,
+                candidate: &id("C"),
+                proposed: "2026-03-01",
+                status: "declined",
+                consented: false,
+                interested: false,
+                introduced: false,
+                start: None,
+                granted: none,
+                hours: None,
+                retention_6: None,
+                sroi: None,
+            },
+            M {
+                kind: "reguliere_baan",
+                placement: &p_other,
+                candidate: &id("E"),
+                proposed: "2025-11-01",
+                status: "started",
+                consented: true,
+                interested: true,
+                introduced: true,
+                start: Some("2026-01-10"),
+                granted: none,
+                hours: Some(20.0),
+                retention_6: None,
+                sroi: Some((&sroi_id, 250_000)),
+            },
+            M {
+                kind: "reguliere_baan",
+                placement: &p_other,
+                candidate: &id("B"),
+                proposed: "2025-05-01",
+                status: "started",
+                consented: true,
+                interested: true,
+                introduced: true,
+                start: Some("2025-08-15"),
+                granted: none,
+                hours: Some(24.0),
+                retention_6: Some("in_dienst"),
+                sroi: None,
+            },
+            M {
+                kind: "werkervaringsplaats",
+                placement: &p_other,
+                candidate: &id("E"),
+                proposed: "2026-03-10",
+                status: "proposed",
+                consented: false,
+                interested: false,
+                introduced: false,
+                start: None,
+                granted: none,
+                hours: None,
+                retention_6: None,
+                sroi: None,
+            },
         ];
         let rows: Vec<Match> = ms.iter().map(|m| row(&mid2, &km2, &org, m)).collect();
         opstap::insert_all!(conn, matches::table, &rows).unwrap();
@@ -238,14 +351,22 @@ async fn indicators_equal_hand_computed_values_and_exports_suppress_small_counts
     assert_eq!(m["retention"], json!({"due_6": 1, "working_6": 1, "due_12": 0, "working_12": 0}));
     // Instruments of the starts: M1 with LKS € 1.000 a month and a job coach (187.2 h), 32 hours at a
     // placement that counts for the banenafspraak: 32 / 25.5 = 1.25 jobs.
-    assert_eq!(m["instruments"], json!({"lks_starts": 1, "lks_month_cents": 100000, "lks_year_cents": 1200000, "job_coach_starts": 1, "job_coach_hours_year1": 187.2, "lkv_year_cents": 0, "banenafspraak_jobs": 1.25}));
+    assert_eq!(
+        m["instruments"],
+        json!({"lks_starts": 1, "lks_month_cents": 100000, "lks_year_cents": 1200000, "job_coach_starts": 1, "job_coach_hours_year1": 187.2, "lkv_year_cents": 0, "banenafspraak_jobs": 1.25})
+    );
     // SROI: € 2.500 of € 5.000.
     assert_eq!(m["sroi"], json!([{"reference": "DEV-1", "obligation_cents": 500000, "realised_cents": 250000, "met_pct": 50.0}]));
     // Per klantmanager: all of it is this klantmanager's.
     assert_eq!(m["per_klantmanager"][&km_id]["in_view"], t["in_view"]);
     assert_eq!(m["klantmanagers"][&km_id], "Fixture klantmanager");
     // Per kind of placement.
-    let kinds: Vec<(String, u64)> = m["per_kind"].as_array().unwrap().iter().map(|k| (k["kind"].as_str().unwrap().to_string(), k["funnel"]["proposed"].as_u64().unwrap())).collect();
+    let kinds: Vec<(String, u64)> = m["per_kind"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| (k["kind"].as_str().unwrap().to_string(), k["funnel"]["proposed"].as_u64().unwrap()))
+        .collect();
     assert_eq!(kinds, vec![("reguliere_baan".into(), 1), ("vrijwilligerswerk".into(), 1), ("werkervaringsplaats".into(), 2)]);
     // The klantmanager gets its overdue list (B and C); the beheerder gets no names.
     let overdue: Vec<&str> = m["overdue"].as_array().unwrap().iter().map(|o| o["name"].as_str().unwrap()).collect();
@@ -263,7 +384,9 @@ async fn indicators_equal_hand_computed_values_and_exports_suppress_small_counts
     assert_eq!(s, StatusCode::FORBIDDEN);
 
     // The CSV export parses back, holds no names, and shows small counts as "<5".
-    let req = actix_web::test::TestRequest::get().uri("/api/v1/monitor/export.csv?quarter=2026-Q1").insert_header(("Authorization", format!("Bearer {adm}")));
+    let req = actix_web::test::TestRequest::get()
+        .uri("/api/v1/monitor/export.csv?quarter=2026-Q1")
+        .insert_header(("Authorization", format!("Bearer {adm}")));
     let resp = actix_web::test::call_service(&app.svc, req.to_request()).await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert!(resp.headers().get("content-type").unwrap().to_str().unwrap().starts_with("text/csv"));
@@ -271,16 +394,23 @@ async fn indicators_equal_hand_computed_values_and_exports_suppress_small_counts
     let mut r = csv::Reader::from_reader(body.as_ref());
     assert_eq!(r.headers().unwrap().iter().collect::<Vec<_>>(), vec!["onderdeel", "indicator", "uitsplitsing", "waarde"]);
     let rows: Vec<Vec<String>> = r.records().map(|x| x.unwrap().iter().map(String::from).collect()).collect();
-    let value = |ind: &str, who: &str| rows.iter().find(|x| x[1] == ind && x[2] == who).map(|x| x[3].clone()).unwrap_or_else(|| panic!("{ind} / {who} missing"));
+    let value = |ind: &str, who: &str| {
+        rows.iter().find(|x| x[1] == ind && x[2] == who).map(|x| x[3].clone()).unwrap_or_else(|| panic!("{ind} / {who} missing"))
+    };
     assert_eq!(value("caseload", "gemeente"), "5");
     assert_eq!(value("in beeld (laddermeting < 12 maanden)", "gemeente"), "<5");
     assert_eq!(value("instroom", "gemeente"), "<5");
     assert_eq!(value("aandeel in beeld (%)", "gemeente"), "80.0");
     assert_eq!(value("percentage gehaald", "contract DEV-1"), "50.0");
-    assert!(rows.iter().all(|x| !x.iter().any(|c| ["FixtureA", "FixtureB", "FixtureC", "Zoekmij", "Fixture klantmanager"].iter().any(|n| c.contains(n)))), "no names in the export");
+    assert!(
+        rows.iter().all(|x| !x.iter().any(|c| ["FixtureA", "FixtureB", "FixtureC", "Zoekmij", "Fixture klantmanager"].iter().any(|n| c.contains(n)))),
+        "no names in the export"
+    );
     assert_eq!(value("caseload", "klantmanager 1"), "5");
     // The XLSX export opens and holds the same rows.
-    let req = actix_web::test::TestRequest::get().uri("/api/v1/monitor/export.xlsx?quarter=2026-Q1").insert_header(("Authorization", format!("Bearer {adm}")));
+    let req = actix_web::test::TestRequest::get()
+        .uri("/api/v1/monitor/export.xlsx?quarter=2026-Q1")
+        .insert_header(("Authorization", format!("Bearer {adm}")));
     let resp = actix_web::test::call_service(&app.svc, req.to_request()).await;
     assert_eq!(resp.status(), StatusCode::OK);
     let bytes = actix_web::test::read_body(resp).await.to_vec();
@@ -314,7 +444,8 @@ async fn algorithm_register_describes_the_weights_in_force() {
     let (_, cur) = app.get(&format!("/api/v1/municipalities/{mid}/settings"), Some(&adm)).await;
     let mut settings = cur["settings"].clone();
     settings["weights"]["skills"] = json!(40.0);
-    let (s, e) = app.put(&format!("/api/v1/municipalities/{mid}/settings"), Some(&adm), json!({"settings": settings, "version": cur["version"]})).await;
+    let (s, e) =
+        app.put(&format!("/api/v1/municipalities/{mid}/settings"), Some(&adm), json!({"settings": settings, "version": cur["version"]})).await;
     assert_eq!(s, StatusCode::OK, "{e}");
     let (_, r) = app.get("/api/v1/monitor/algorithm-register", Some(&adm)).await;
     assert_eq!(r["factors"].as_array().unwrap().iter().find(|x| x["factor"] == "skills").unwrap()["weight"], 40.0);

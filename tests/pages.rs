@@ -28,10 +28,12 @@ where
     B: actix_web::body::MessageBody,
 {
     let token = csrf(app).await;
-    let req = TestRequest::post()
-        .uri("/inloggen")
-        .insert_header(("Cookie", format!("opstap_csrf={token}")))
-        .set_form([("csrf", token.as_str()), ("email", email), ("password", common::PW), ("terug", back)]);
+    let req = TestRequest::post().uri("/inloggen").insert_header(("Cookie", format!("opstap_csrf={token}"))).set_form([
+        ("csrf", token.as_str()),
+        ("email", email),
+        ("password", common::PW),
+        ("terug", back),
+    ]);
     let (s, h, _) = app.raw(req).await;
     (s, h, token)
 }
@@ -54,10 +56,11 @@ async fn session_cookie_csrf_redirects_and_headers() {
     assert_eq!(header(&h, "location"), vec!["/klantmanager"]);
     // A wrong password: the form again, 422, no cookie.
     let token = csrf(&app).await;
-    let req = TestRequest::post()
-        .uri("/inloggen")
-        .insert_header(("Cookie", format!("opstap_csrf={token}")))
-        .set_form([("csrf", token.as_str()), ("email", "klantmanager1@lochem.demo"), ("password", "fout")]);
+    let req = TestRequest::post().uri("/inloggen").insert_header(("Cookie", format!("opstap_csrf={token}"))).set_form([
+        ("csrf", token.as_str()),
+        ("email", "klantmanager1@lochem.demo"),
+        ("password", "fout"),
+    ]);
     let (s, h, _) = app.raw(req).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(header(&h, "set-cookie").iter().all(|c| !c.starts_with("opstap_session=")));
@@ -85,15 +88,16 @@ async fn forms_without_the_csrf_token_change_nothing() {
     let token = app.login("werkgever1@demo.nl").await;
     let count = || app.db(|c| placements::table.count().get_result::<i64>(c).unwrap());
     let before = count().await;
-    let fields = [("kind", "vrijwilligerswerk"), ("title", "CSRF-poging"), ("hours_min", "4"), ("hours_max", "8"), ("pc4", "7241"), ("status", "open")];
+    let fields =
+        [("kind", "vrijwilligerswerk"), ("title", "CSRF-poging"), ("hours_min", "4"), ("hours_max", "8"), ("pc4", "7241"), ("status", "open")];
     // No token, and a token that does not match the cookie.
-    for (cookie, form_token) in [(String::new(), ""), ("opstap_csrf=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".to_string(), "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb")] {
+    for (cookie, form_token) in
+        [(String::new(), ""), ("opstap_csrf=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".to_string(), "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb")]
+    {
         let mut form: Vec<(&str, &str)> = fields.to_vec();
         form.push(("csrf", form_token));
-        let req = TestRequest::post()
-            .uri("/werkgever/plekken/nieuw")
-            .insert_header(("Cookie", format!("opstap_session={token}; {cookie}")))
-            .set_form(form);
+        let req =
+            TestRequest::post().uri("/werkgever/plekken/nieuw").insert_header(("Cookie", format!("opstap_session={token}; {cookie}"))).set_form(form);
         let (s, h, _) = app.raw(req).await;
         assert_eq!(s, StatusCode::BAD_REQUEST);
         assert!(header(&h, "content-type").join("").starts_with("text/html"));
@@ -103,7 +107,10 @@ async fn forms_without_the_csrf_token_change_nothing() {
     let t = "cccccccccccccccccccccccccccccccccccccccc";
     let mut form: Vec<(&str, &str)> = fields.to_vec();
     form.push(("csrf", t));
-    let req = TestRequest::post().uri("/werkgever/plekken/nieuw").insert_header(("Cookie", format!("opstap_session={token}; opstap_csrf={t}"))).set_form(form);
+    let req = TestRequest::post()
+        .uri("/werkgever/plekken/nieuw")
+        .insert_header(("Cookie", format!("opstap_session={token}; opstap_csrf={t}")))
+        .set_form(form);
     let (s, _, _) = app.raw(req).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert_eq!(count().await, before + 1);
@@ -153,7 +160,12 @@ async fn klantmanager_edits_a_profile_through_the_form_and_keeps_what_the_form_d
     assert!(skills_before > 0);
     let t = "dddddddddddddddddddddddddddddddddddddddd";
     let cookie = format!("opstap_session={km}; opstap_csrf={t}");
-    let occ: Vec<String> = c["occupations"].as_array().unwrap().iter().map(|o| o["occupation"]["id"].as_str().or(o["occupation_id"].as_str()).unwrap().to_string()).collect();
+    let occ: Vec<String> = c["occupations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["occupation"]["id"].as_str().or(o["occupation_id"].as_str()).unwrap().to_string())
+        .collect();
     let version = c["version"].to_string();
     let mut form: Vec<(String, String)> = vec![
         ("csrf", t),

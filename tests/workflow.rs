@@ -84,7 +84,9 @@ where
 
 fn has_personal_data(v: &str) -> Vec<&'static str> {
     let mut found = vec![];
-    for (what, needle) in [("first name", FIRST), ("last name", LAST), ("email", EMAIL), ("phone", PHONE), ("birth date", "1984-02-29"), ("birth date", "29-02-1984")] {
+    for (what, needle) in
+        [("first name", FIRST), ("last name", LAST), ("email", EMAIL), ("phone", PHONE), ("birth date", "1984-02-29"), ("birth date", "29-02-1984")]
+    {
         if v.contains(needle) {
             found.push(what);
         }
@@ -128,7 +130,11 @@ async fn lifecycle_with_staged_disclosure_checked_transitions_and_follow_up() {
     let app = common::app().await;
     let s = setup(&app).await;
     let (st, m) = app
-        .post("/api/v1/matches", Some(&s.km), json!({"candidate_id": s.candidate_id, "placement_id": s.placement_id, "instruments": {"job_coach": true}, "note": "Past goed."}))
+        .post(
+            "/api/v1/matches",
+            Some(&s.km),
+            json!({"candidate_id": s.candidate_id, "placement_id": s.placement_id, "instruments": {"job_coach": true}, "note": "Past goed."}),
+        )
         .await;
     assert_eq!(st, StatusCode::CREATED, "{m}");
     let id = m["id"].as_str().unwrap().to_string();
@@ -197,16 +203,24 @@ async fn lifecycle_with_staged_disclosure_checked_transitions_and_follow_up() {
     assert!(em["disclosed"].as_bool().unwrap());
     // Outcome: a trial placement beyond 2 months is refused, within it accepted.
     let v = m["version"].clone();
-    let (st, e) = act(&app, &s.km, &id, json!({"action": "start_trial", "version": v, "start_date": "2099-03-10", "trial_end_date": "2099-06-10"})).await;
+    let (st, e) =
+        act(&app, &s.km, &id, json!({"action": "start_trial", "version": v, "start_date": "2099-03-10", "trial_end_date": "2099-06-10"})).await;
     common::assert_field_error(st, &e, "trial_end_date");
-    let (st, m) = act(&app, &s.km, &id, json!({"action": "start_trial", "version": v, "start_date": "2099-03-10", "trial_end_date": "2099-05-10"})).await;
+    let (st, m) =
+        act(&app, &s.km, &id, json!({"action": "start_trial", "version": v, "start_date": "2099-03-10", "trial_end_date": "2099-05-10"})).await;
     assert_eq!(st, StatusCode::OK, "{m}");
     let (st, e) = act(&app, &s.km, &id, json!({"action": "extend_trial", "version": m["version"], "trial_end_date": "2099-09-11"})).await;
     common::assert_field_error(st, &e, "trial_end_date");
     let (st, m) = act(&app, &s.km, &id, json!({"action": "extend_trial", "version": m["version"], "trial_end_date": "2099-09-10"})).await;
     assert_eq!(st, StatusCode::OK, "{m}");
     // Start: contract type from the list, hours, tasks for the klantmanager.
-    let (st, e) = act(&app, &s.km, &id, json!({"action": "start", "version": m["version"], "start_date": "2099-09-11", "contract_type": "freelance", "hours_per_week": 24})).await;
+    let (st, e) = act(
+        &app,
+        &s.km,
+        &id,
+        json!({"action": "start", "version": m["version"], "start_date": "2099-09-11", "contract_type": "freelance", "hours_per_week": 24}),
+    )
+    .await;
     common::assert_field_error(st, &e, "contract_type");
     let (st, m) = act(
         &app,
@@ -220,17 +234,32 @@ async fn lifecycle_with_staged_disclosure_checked_transitions_and_follow_up() {
     let next: Vec<&str> = m["next"].as_array().unwrap().iter().map(|n| n["action"].as_str().unwrap()).collect();
     assert_eq!(next, vec!["withdraw_consent"], "after the start only a withdrawal of consent (recorded for the candidate) remains");
     let (_, tasks) = app.get("/api/v1/tasks", Some(&s.km)).await;
-    let kinds: Vec<(&str, &str)> = tasks.as_array().unwrap().iter().filter(|t| t["match_id"] == id.as_str()).map(|t| (t["kind"].as_str().unwrap(), t["due_on"].as_str().unwrap())).collect();
+    let kinds: Vec<(&str, &str)> = tasks
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["match_id"] == id.as_str())
+        .map(|t| (t["kind"].as_str().unwrap(), t["due_on"].as_str().unwrap()))
+        .collect();
     assert!(kinds.contains(&("retention_6", "2100-03-11")), "{kinds:?}");
     assert!(kinds.contains(&("retention_12", "2100-09-11")), "{kinds:?}");
     assert!(kinds.iter().any(|(k, _)| *k == "ladder_update"));
     // Recording the new ladder step closes the ladder task.
-    let (st, _) = app.post(&format!("/api/v1/candidates/{}/ladder-measurements", s.candidate_id), Some(&s.km), json!({"measured_on": chrono::Utc::now().date_naive().to_string(), "step": 4, "note": "Gestart met werkervaring"})).await;
+    let (st, _) = app
+        .post(
+            &format!("/api/v1/candidates/{}/ladder-measurements", s.candidate_id),
+            Some(&s.km),
+            json!({"measured_on": chrono::Utc::now().date_naive().to_string(), "step": 4, "note": "Gestart met werkervaring"}),
+        )
+        .await;
     assert_eq!(st, StatusCode::CREATED);
     let (_, tasks) = app.get("/api/v1/tasks", Some(&s.km)).await;
     assert!(!tasks.as_array().unwrap().iter().any(|t| t["kind"] == "ladder_update" && t["match_id"] == id.as_str()));
     // Retention check recorded on the match.
-    let t6 = tasks.as_array().unwrap().iter().find(|t| t["kind"] == "retention_6" && t["match_id"] == id.as_str()).unwrap()["id"].as_str().unwrap().to_string();
+    let t6 = tasks.as_array().unwrap().iter().find(|t| t["kind"] == "retention_6" && t["match_id"] == id.as_str()).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let (st, e) = app.post(&format!("/api/v1/tasks/{t6}/complete"), Some(&s.km), json!({"result": "misschien"})).await;
     common::assert_field_error(st, &e, "result");
     let (st, _) = app.post(&format!("/api/v1/tasks/{t6}/complete"), Some(&s.km), json!({"result": "in_dienst"})).await;
@@ -240,7 +269,8 @@ async fn lifecycle_with_staged_disclosure_checked_transitions_and_follow_up() {
     assert_eq!(r6.as_deref(), Some("in_dienst"));
     // The history names who did what.
     let (_, full) = app.get(&format!("/api/v1/matches/{id}"), Some(&s.km)).await;
-    let ev: Vec<(&str, &str)> = full["events"].as_array().unwrap().iter().map(|e| (e["action"].as_str().unwrap(), e["actor_role"].as_str().unwrap())).collect();
+    let ev: Vec<(&str, &str)> =
+        full["events"].as_array().unwrap().iter().map(|e| (e["action"].as_str().unwrap(), e["actor_role"].as_str().unwrap())).collect();
     assert_eq!(
         ev,
         vec![
@@ -446,7 +476,8 @@ async fn mail_goes_through_a_real_smtp_server_survives_an_outage_and_never_leaks
     let all = smtp.messages();
     let sent: i64 = app.db(|c| outbox::table.filter(outbox::status.eq("sent")).count().get_result(c).unwrap()).await;
     assert_eq!(all.len() as i64, sent, "each sent message arrived exactly once");
-    let mut ids: Vec<String> = all.iter().filter_map(|(_, m)| m.lines().find(|l| l.to_ascii_lowercase().starts_with("message-id:")).map(String::from)).collect();
+    let mut ids: Vec<String> =
+        all.iter().filter_map(|(_, m)| m.lines().find(|l| l.to_ascii_lowercase().starts_with("message-id:")).map(String::from)).collect();
     let n = ids.len();
     ids.sort();
     ids.dedup();
@@ -481,7 +512,12 @@ async fn every_access_to_personal_data_is_in_the_audit_log_and_the_candidate_see
         ("klantmanager reads contacts", "GET_CONTACTS", "km", None),
         ("klantmanager asks for proposals", "GET_PROPOSALS", "km", None),
         ("candidate reads itself", "GET", "cand", None),
-        ("klantmanager adds a contact", "POST_CONTACT", "km", Some(json!({"contact_date": chrono::Utc::now().date_naive().to_string(), "channel": "gesprek", "note": "Kennismaking"}))),
+        (
+            "klantmanager adds a contact",
+            "POST_CONTACT",
+            "km",
+            Some(json!({"contact_date": chrono::Utc::now().date_naive().to_string(), "channel": "gesprek", "note": "Kennismaking"})),
+        ),
     ];
     for (what, kind, who, body) in steps {
         let tok = if who == "km" { &s.km } else { &s.cand };
@@ -594,16 +630,25 @@ async fn erasure_removes_the_person_everywhere_and_keeps_anonymous_counts() {
     // A reason is required; the employer and the candidate itself cannot erase.
     let (st, e) = app.delete(&format!("/api/v1/candidates/{c}"), Some(&s.km)).await;
     common::assert_field_error(st, &e, "reason");
-    let (st, _) = app.call(actix_web::http::Method::DELETE, &format!("/api/v1/candidates/{c}"), Some(&s.emp), Some(json!({"reason": "verzoek"}))).await;
+    let (st, _) =
+        app.call(actix_web::http::Method::DELETE, &format!("/api/v1/candidates/{c}"), Some(&s.emp), Some(json!({"reason": "verzoek"}))).await;
     assert_eq!(st, StatusCode::FORBIDDEN);
-    let (st, _) = app.call(actix_web::http::Method::DELETE, &format!("/api/v1/candidates/{c}"), Some(&s.cand), Some(json!({"reason": "verzoek"}))).await;
+    let (st, _) =
+        app.call(actix_web::http::Method::DELETE, &format!("/api/v1/candidates/{c}"), Some(&s.cand), Some(json!({"reason": "verzoek"}))).await;
     assert_eq!(st, StatusCode::FORBIDDEN);
     let ladder_before: i64 = {
         let c = c.clone();
         app.db(move |conn| ladder_measurements::table.filter(ladder_measurements::candidate_id.eq(&c)).count().get_result(conn).unwrap()).await
     };
     assert!(ladder_before > 0);
-    let (st, e) = app.call(actix_web::http::Method::DELETE, &format!("/api/v1/candidates/{c}"), Some(&s.km), Some(json!({"reason": "Verzoek van betrokkene (AVG art. 17)"}))).await;
+    let (st, e) = app
+        .call(
+            actix_web::http::Method::DELETE,
+            &format!("/api/v1/candidates/{c}"),
+            Some(&s.km),
+            Some(json!({"reason": "Verzoek van betrokkene (AVG art. 17)"})),
+        )
+        .await;
     assert_eq!(st, StatusCode::NO_CONTENT, "{e}");
     app.flush_index().await;
     let (st, _) = app.get(&format!("/api/v1/candidates/{c}"), Some(&s.km)).await;
@@ -619,8 +664,13 @@ async fn erasure_removes_the_person_everywhere_and_keeps_anonymous_counts() {
             let us: i64 = users::table.filter(users::candidate_id.eq(&cc)).count().get_result(conn).unwrap();
             let au: i64 = audit_log::table.filter(audit_log::candidate_id.eq(&cc)).count().get_result(conn).unwrap();
             let sv: i64 = saved_searches::table.filter(saved_searches::candidate_id.eq(&cc)).count().get_result(conn).unwrap();
-            let pl: i64 = proposal_logs::table.filter(proposal_logs::results.like(format!("%{cc}%")).or(proposal_logs::subject_id.eq(&cc))).count().get_result(conn).unwrap();
-            let m: (Option<String>, Option<String>, String) = matches::table.select((matches::candidate_id, matches::erased_subject_id, matches::status)).first(conn).unwrap();
+            let pl: i64 = proposal_logs::table
+                .filter(proposal_logs::results.like(format!("%{cc}%")).or(proposal_logs::subject_id.eq(&cc)))
+                .count()
+                .get_result(conn)
+                .unwrap();
+            let m: (Option<String>, Option<String>, String) =
+                matches::table.select((matches::candidate_id, matches::erased_subject_id, matches::status)).first(conn).unwrap();
             let er: Vec<(String, String)> = erased_subjects::table.select((erased_subjects::id, erased_subjects::ladder_history)).load(conn).unwrap();
             (cands, ob, us, au, sv, pl, m, er)
         })
@@ -652,7 +702,13 @@ async fn reminders_and_digests_are_written_once_per_period() {
     let (id, v) = to_interested(&app, &s).await;
     let (_, m) = act(&app, &s.km, &id, json!({"action": "introduce", "version": v, "introduction_date": "2099-01-05"})).await;
     let start = chrono::Utc::now().date_naive();
-    let (st, m) = act(&app, &s.km, &id, json!({"action": "start", "version": m["version"], "start_date": start.to_string(), "contract_type": "onbetaald", "hours_per_week": 20})).await;
+    let (st, m) = act(
+        &app,
+        &s.km,
+        &id,
+        json!({"action": "start", "version": m["version"], "start_date": start.to_string(), "contract_type": "onbetaald", "hours_per_week": 20}),
+    )
+    .await;
     assert_eq!(st, StatusCode::OK, "{m}");
     // A saved search, then a new matching placement.
     let (st, e) = app.put("/api/v1/me/saved-search", Some(&s.cand), json!({"kind": "ruimtevaart"})).await;
@@ -674,7 +730,8 @@ async fn reminders_and_digests_are_written_once_per_period() {
     // Again in the same period: nothing new.
     let r2 = opstap::jobs::run_periodic(&app.state, in_7_months).await.unwrap();
     assert_eq!((r2.retention_reminders, r2.contact_digests, r2.placement_digests), (0, 0, 0), "{r2:?}");
-    let kinds: Vec<(String, String, String)> = app.db(|c| outbox::table.select((outbox::kind, outbox::to_address, outbox::body_text)).load(c).unwrap()).await;
+    let kinds: Vec<(String, String, String)> =
+        app.db(|c| outbox::table.select((outbox::kind, outbox::to_address, outbox::body_text)).load(c).unwrap()).await;
     let digest = kinds.iter().find(|k| k.0 == "placement_digest").expect("placement digest");
     assert_eq!(digest.1, EMAIL);
     assert!(digest.2.contains("Vrijwilliger buurthuis (digesttest)"), "{}", digest.2);
@@ -710,7 +767,9 @@ async fn turning_off_the_anonymous_profile_withdraws_every_standing_consent() {
     let (st, _) = app.get(&format!("/api/v1/matches/{id2}"), Some(&s.emp)).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
     let org = s.org_email.clone();
-    let n: i64 = app.db(move |c| outbox::table.filter(outbox::to_address.eq(&org)).filter(outbox::body_text.like("%Tweede plek%")).count().get_result(c).unwrap()).await;
+    let n: i64 = app
+        .db(move |c| outbox::table.filter(outbox::to_address.eq(&org)).filter(outbox::body_text.like("%Tweede plek%")).count().get_result(c).unwrap())
+        .await;
     assert_eq!(n, 0, "no mail to the employer about a match it never saw");
     let (_, before) = app.get(&format!("/api/v1/matches/{id}"), Some(&s.emp)).await;
     let reference = before["profile"]["reference"].as_str().expect("reference").to_string();
@@ -756,8 +815,10 @@ async fn a_start_under_an_sroi_contract_adds_its_bouwblok_value() {
     assert_eq!(st, StatusCode::CREATED, "{p}");
     s.placement_id = p["id"].as_str().unwrap().to_string();
     let (id, v) = to_interested(&app, &s).await;
-    let (_, m) = act(&app, &s.km, &id, json!({"action": "introduce", "version": v, "introduction_date": chrono::Utc::now().date_naive().to_string()})).await;
-    let start = chrono::NaiveDate::parse_from_str(contract["period_start"].as_str().unwrap(), "%Y-%m-%d").unwrap().max(chrono::Utc::now().date_naive());
+    let (_, m) =
+        act(&app, &s.km, &id, json!({"action": "introduce", "version": v, "introduction_date": chrono::Utc::now().date_naive().to_string()})).await;
+    let start =
+        chrono::NaiveDate::parse_from_str(contract["period_start"].as_str().unwrap(), "%Y-%m-%d").unwrap().max(chrono::Utc::now().date_naive());
     let (st, m) = act(&app, &s.km, &id, json!({"action": "start", "version": m["version"], "start_date": start.to_string(), "contract_type": "onbepaalde_tijd", "hours_per_week": 36})).await;
     assert_eq!(st, StatusCode::OK, "{m}");
     // Participatiewet € 40.000 + permanent contract € 10.000, 36 of 36 hours, 12 months (the

@@ -85,9 +85,7 @@ impl ManageConnection for Manager {
                 Ok(DbConnection::Sqlite(c))
             }
             #[cfg(feature = "postgres")]
-            Backend::Postgres => diesel::PgConnection::establish(&self.url)
-                .map(DbConnection::Pg)
-                .map_err(r2d2::Error::ConnectionError),
+            Backend::Postgres => diesel::PgConnection::establish(&self.url).map(DbConnection::Pg).map_err(r2d2::Error::ConnectionError),
             #[cfg(not(feature = "postgres"))]
             Backend::Postgres => Err(r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(
                 "this binary was built without PostgreSQL support: rebuild with `--features postgres`".into(),

@@ -44,10 +44,7 @@ pub fn placements_full(conn: &mut DbConnection, ps: Vec<Placement>) -> QueryResu
         return Ok(vec![]);
     }
     let ids: Vec<&String> = ps.iter().map(|p| &p.id).collect();
-    let skills = placement_skills::table
-        .filter(placement_skills::placement_id.eq_any(&ids))
-        .select(PlacementSkill::as_select())
-        .load(conn)?;
+    let skills = placement_skills::table.filter(placement_skills::placement_id.eq_any(&ids)).select(PlacementSkill::as_select()).load(conn)?;
     let mut skills = group(skills, |s| s.placement_id.clone());
     let mut org_ids: Vec<&String> = ps.iter().map(|p| &p.organisation_id).collect();
     org_ids.sort();
@@ -81,10 +78,8 @@ pub fn placement_full(conn: &mut DbConnection, id: &str) -> QueryResult<Option<P
 pub fn latest_ladder(conn: &mut DbConnection, ids: &[&String]) -> QueryResult<HashMap<String, LadderMeasurement>> {
     let mut out: HashMap<String, LadderMeasurement> = HashMap::new();
     for chunk in ids.chunks(5000) {
-        let rows = ladder_measurements::table
-            .filter(ladder_measurements::candidate_id.eq_any(chunk))
-            .select(LadderMeasurement::as_select())
-            .load(conn)?;
+        let rows =
+            ladder_measurements::table.filter(ladder_measurements::candidate_id.eq_any(chunk)).select(LadderMeasurement::as_select()).load(conn)?;
         for m in rows {
             let newer = match out.get(&m.candidate_id) {
                 None => true,
@@ -140,10 +135,7 @@ fn candidates_with(conn: &mut DbConnection, cs: Vec<Candidate>, with_contacts: b
         for (k, v) in group(o, |r| r.candidate_id.clone()) {
             occ.insert(k, v);
         }
-        let s = candidate_skills::table
-            .filter(candidate_skills::candidate_id.eq_any(chunk))
-            .select(CandidateSkill::as_select())
-            .load(conn)?;
+        let s = candidate_skills::table.filter(candidate_skills::candidate_id.eq_any(chunk)).select(CandidateSkill::as_select()).load(conn)?;
         for (k, v) in group(s, |r| r.candidate_id.clone()) {
             sk.insert(k, v);
         }
@@ -157,13 +149,7 @@ fn candidates_with(conn: &mut DbConnection, cs: Vec<Candidate>, with_contacts: b
             occupations.sort_by(|a, b| a.occupation_id.cmp(&b.occupation_id));
             let mut skills: Vec<CandidateSkill> = sk.remove(&c.id).unwrap_or_default();
             skills.sort_by(|a, b| a.id.cmp(&b.id));
-            CandidateFull {
-                ladder: ladder.remove(&c.id),
-                last_contact: contacts.remove(&c.id),
-                occupations,
-                skills,
-                candidate: c,
-            }
+            CandidateFull { ladder: ladder.remove(&c.id), last_contact: contacts.remove(&c.id), occupations, skills, candidate: c }
         })
         .collect())
 }
@@ -203,9 +189,7 @@ pub fn get_setting(conn: &mut DbConnection, key: &str) -> QueryResult<Option<Str
 pub fn put_setting(conn: &mut DbConnection, key: &str, value: &str) -> QueryResult<()> {
     let n = diesel::update(app_settings::table.find(key)).set(app_settings::value.eq(value)).execute(conn)?;
     if n == 0 {
-        diesel::insert_into(app_settings::table)
-            .values((app_settings::key.eq(key), app_settings::value.eq(value)))
-            .execute(conn)?;
+        diesel::insert_into(app_settings::table).values((app_settings::key.eq(key), app_settings::value.eq(value))).execute(conn)?;
     }
     Ok(())
 }

@@ -228,9 +228,12 @@ mod tests {
 
     fn lks(lw: Option<f64>, h: f64, f: f64, date: (i32, u32, u32)) -> i64 {
         let s = Settings::default();
-        loonkostensubsidie(&s, &LksInput { loonwaarde: lw, hours: h, fulltime_hours: f, date: NaiveDate::from_ymd_opt(date.0, date.1, date.2).unwrap(), age: None })
-            .unwrap()
-            .amount_cents
+        loonkostensubsidie(
+            &s,
+            &LksInput { loonwaarde: lw, hours: h, fulltime_hours: f, date: NaiveDate::from_ymd_opt(date.0, date.1, date.2).unwrap(), age: None },
+        )
+        .unwrap()
+        .amount_cents
     }
 
     #[test]
@@ -247,13 +250,31 @@ mod tests {
     fn edges() {
         assert_eq!(lks(Some(100.0), 36.0, 36.0, (2026, 3, 1)), 0);
         let s = Settings::default();
-        let r = loonkostensubsidie(&s, &LksInput { loonwaarde: None, hours: 36.0, fulltime_hours: 36.0, date: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(), age: None }).unwrap();
+        let r = loonkostensubsidie(
+            &s,
+            &LksInput { loonwaarde: None, hours: 36.0, fulltime_hours: 36.0, date: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(), age: None },
+        )
+        .unwrap();
         assert!(r.forfaitair);
-        let e = loonkostensubsidie(&s, &LksInput { loonwaarde: Some(101.0), hours: 0.0, fulltime_hours: 36.0, date: NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(), age: None }).unwrap_err();
+        let e = loonkostensubsidie(
+            &s,
+            &LksInput { loonwaarde: Some(101.0), hours: 0.0, fulltime_hours: 36.0, date: NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(), age: None },
+        )
+        .unwrap_err();
         let fields: Vec<&str> = e.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(fields, vec!["loonwaarde", "hours", "date"]);
         // Youth: a 19-year-old's WML is 60%.
-        let y = loonkostensubsidie(&s, &LksInput { loonwaarde: Some(60.0), hours: 36.0, fulltime_hours: 36.0, date: NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(), age: Some(19) }).unwrap();
+        let y = loonkostensubsidie(
+            &s,
+            &LksInput {
+                loonwaarde: Some(60.0),
+                hours: 36.0,
+                fulltime_hours: 36.0,
+                date: NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+                age: Some(19),
+            },
+        )
+        .unwrap();
         // 2294.40 x 60% x 1.08 x 40% x 1.235 = 734.4648: rounded once, at the end.
         assert_eq!(y.amount_cents, 73_446);
     }
@@ -267,7 +288,17 @@ mod tests {
         assert_eq!(lkv_per_year_cents(&s, 40.0), 200_000);
         assert_eq!(banenafspraak_jobs(&s, 25.5), 1.0);
         assert_eq!(banenafspraak_jobs(&s, 12.75), 0.5);
-        let v = sroi_value(&s, &SroiInput { participatiewet: true, doelgroepregister: true, statushouder: true, hours_per_week: 18.0, months: 6.0, ..Default::default() });
+        let v = sroi_value(
+            &s,
+            &SroiInput {
+                participatiewet: true,
+                doelgroepregister: true,
+                statushouder: true,
+                hours_per_week: 18.0,
+                months: 6.0,
+                ..Default::default()
+            },
+        );
         assert_eq!(v.category, "doelgroepregister");
         assert_eq!(v.value_cents, 1_500_000); // (50k + 10k) x 0.5 x 0.5
     }

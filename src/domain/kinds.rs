@@ -72,13 +72,7 @@ impl PlacementKind {
 
     /// Whether the worker is paid a wage by the employer.
     pub fn is_paid(self) -> bool {
-        matches!(
-            self,
-            PlacementKind::ReguliereBaan
-                | PlacementKind::LeerwerkplekBbl
-                | PlacementKind::Detachering
-                | PlacementKind::BeschutWerk
-        )
+        matches!(self, PlacementKind::ReguliereBaan | PlacementKind::LeerwerkplekBbl | PlacementKind::Detachering | PlacementKind::BeschutWerk)
     }
 
     /// The ladder step this kind typically leads to.
@@ -124,11 +118,7 @@ impl std::fmt::Display for PlacementKind {
 /// Checks the duration of a placement. For a trial placement `duration_months` is the whole
 /// planned duration (at most 2 + 4 = 6 months) and `extension_months`, if given, the part of it
 /// that is extension (at most 4, leaving at most 2 for the first period).
-pub fn check_duration(
-    kind: PlacementKind,
-    duration_months: Option<i32>,
-    extension_months: Option<i32>,
-) -> Vec<crate::domain::FieldError> {
+pub fn check_duration(kind: PlacementKind, duration_months: Option<i32>, extension_months: Option<i32>) -> Vec<crate::domain::FieldError> {
     use crate::domain::FieldError;
     let mut errs = Vec::new();
     if let Some(d) = duration_months {

@@ -4,8 +4,8 @@ pub mod geo;
 pub mod instruments;
 pub mod kinds;
 pub mod ladder;
-pub mod monitor;
 pub mod language;
+pub mod monitor;
 pub mod settings;
 pub mod workflow;
 
@@ -109,15 +109,8 @@ pub fn euros(cents: i64) -> String {
 /// Candidate status values.
 pub const CANDIDATE_STATUSES: &[&str] = &["actief", "uitgestroomd"];
 /// Reasons for uitstroom (outflow), for the quarterly monitor.
-pub const OUTFLOW_REASONS: &[&str] = &[
-    "betaald_werk",
-    "betaald_werk_met_ondersteuning",
-    "opleiding",
-    "verhuizing",
-    "andere_uitkering",
-    "overlijden",
-    "overig",
-];
+pub const OUTFLOW_REASONS: &[&str] =
+    &["betaald_werk", "betaald_werk_met_ondersteuning", "opleiding", "verhuizing", "andere_uitkering", "overlijden", "overig"];
 /// Placement statuses.
 pub const PLACEMENT_STATUSES: &[&str] = &["draft", "open", "filled", "closed"];
 /// Contact channels.
@@ -125,9 +118,7 @@ pub const CONTACT_CHANNELS: &[&str] = &["gesprek", "huisbezoek", "telefoon", "vi
 /// Channels that count as a personal contact for the contact norm.
 pub const PERSONAL_CHANNELS: &[&str] = &["gesprek", "huisbezoek", "telefoon", "video"];
 /// Education levels (Dutch system).
-pub const EDUCATION_LEVELS: &[&str] = &[
-    "geen", "basisonderwijs", "vmbo", "mbo1", "mbo2", "mbo3", "mbo4", "havo", "vwo", "hbo", "wo", "buitenlands",
-];
+pub const EDUCATION_LEVELS: &[&str] = &["geen", "basisonderwijs", "vmbo", "mbo1", "mbo2", "mbo3", "mbo4", "havo", "vwo", "hbo", "wo", "buitenlands"];
 /// Experience levels for an occupation.
 pub const EXPERIENCE_LEVELS: &[&str] = &["geen", "beginner", "ervaren", "zeer_ervaren"];
 /// Skill levels.
@@ -154,10 +145,7 @@ pub fn validate_zrm(scores: &std::collections::BTreeMap<String, i32>) -> Vec<Fie
     let mut errs = Vec::new();
     for (k, v) in scores {
         if !ZRM_DOMAINS.contains(&k.as_str()) {
-            errs.push(FieldError::new(
-                format!("zrm_scores.{k}"),
-                format!("Onbekend ZRM-domein. Kies uit: {}.", ZRM_DOMAINS.join(", ")),
-            ));
+            errs.push(FieldError::new(format!("zrm_scores.{k}"), format!("Onbekend ZRM-domein. Kies uit: {}.", ZRM_DOMAINS.join(", "))));
         } else if !(1..=5).contains(v) {
             errs.push(FieldError::new(format!("zrm_scores.{k}"), "Een ZRM-score ligt tussen 1 en 5."));
         }

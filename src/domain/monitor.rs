@@ -336,7 +336,8 @@ fn group<'a>(q: Quarter, subjects: &[&Subject], ms: impl Iterator<Item = &'a Mat
 pub fn compute(q: Quarter, subjects: &[Subject], matches: &[MatchFact], sroi: &[SroiFact], banenafspraak_hours: f64) -> Monitor {
     let all: Vec<&Subject> = subjects.iter().collect();
     let total = group(q, &all, matches.iter());
-    let mut kms: Vec<String> = subjects.iter().filter_map(|s| s.klantmanager.clone()).chain(matches.iter().filter_map(|m| m.klantmanager.clone())).collect();
+    let mut kms: Vec<String> =
+        subjects.iter().filter_map(|s| s.klantmanager.clone()).chain(matches.iter().filter_map(|m| m.klantmanager.clone())).collect();
     kms.sort();
     kms.dedup();
     let per_klantmanager = kms

@@ -43,8 +43,7 @@ impl Mailer {
                     .build(),
             ),
             None => {
-                std::fs::create_dir_all(&c.mail_dir)
-                    .map_err(|e| anyhow::anyhow!("mail folder {}: {e}", c.mail_dir.display()))?;
+                std::fs::create_dir_all(&c.mail_dir).map_err(|e| anyhow::anyhow!("mail folder {}: {e}", c.mail_dir.display()))?;
                 Transport::Folder(AsyncFileTransport::new(&c.mail_dir))
             }
         };
@@ -184,7 +183,12 @@ pub async fn deliver_due(state: &AppState, at: NaiveDateTime) -> anyhow::Result<
                     let q = outbox::table.find(&id);
                     match outcome {
                         None => diesel::update(q)
-                            .set((outbox::status.eq("sent"), outbox::sent_at.eq(Some(now())), outbox::attempts.eq(attempts), outbox::claimed_until.eq(None::<NaiveDateTime>)))
+                            .set((
+                                outbox::status.eq("sent"),
+                                outbox::sent_at.eq(Some(now())),
+                                outbox::attempts.eq(attempts),
+                                outbox::claimed_until.eq(None::<NaiveDateTime>),
+                            ))
                             .execute(conn)?,
                         Some((status, err, next)) => diesel::update(q)
                             .set((

@@ -54,10 +54,7 @@ struct ProposalCandidateText<'a> {
 struct ProposalCandidateHtml<'a> {
     m: &'a ProposalCandidate,
 }
-mail!(ProposalCandidate, "proposal_candidate", ProposalCandidateText, ProposalCandidateHtml, |m| format!(
-    "Voorstel voor u: {}",
-    m.placement_title
-));
+mail!(ProposalCandidate, "proposal_candidate", ProposalCandidateText, ProposalCandidateHtml, |m| format!("Voorstel voor u: {}", m.placement_title));
 
 /// 2. To the klantmanager: the candidate consented (or declined).
 #[derive(Debug, Clone)]
@@ -218,10 +215,7 @@ struct RetentionReminderText<'a> {
 struct RetentionReminderHtml<'a> {
     m: &'a RetentionReminder,
 }
-mail!(RetentionReminder, "retention_reminder", RetentionReminderText, RetentionReminderHtml, |m| format!(
-    "Nazorg: {} bij {}",
-    m.check, m.employer
-));
+mail!(RetentionReminder, "retention_reminder", RetentionReminderText, RetentionReminderHtml, |m| format!("Nazorg: {} bij {}", m.check, m.employer));
 
 /// 7. Weekly, to the klantmanager: candidates without a personal contact in the last 12 months.
 #[derive(Debug, Clone)]

@@ -3,18 +3,12 @@
 
 use super::{occupation_similarity, skill_coverage, CandidateFeatures, Factor, InstrumentPackage, PlacementFeatures};
 use crate::domain::settings::Settings;
-use crate::domain::{language, ladder, PlacementKind};
+use crate::domain::{ladder, language, PlacementKind};
 use chrono::NaiveDate;
 
 fn f(factor: &str, fraction: f64, weight: f64, explanation: String, b1: String) -> Factor {
     let fraction = fraction.clamp(0.0, 1.0);
-    Factor {
-        factor: factor.into(),
-        contribution: (fraction * weight * 10.0).round() / 10.0,
-        max: weight,
-        explanation,
-        explanation_b1: b1,
-    }
+    Factor { factor: factor.into(), contribution: (fraction * weight * 10.0).round() / 10.0, max: weight, explanation, explanation_b1: b1 }
 }
 
 /// Ladder fit: every step up counts; a bigger step up ranks above the next step, which ranks
@@ -88,19 +82,36 @@ pub fn factors(
     let (lt, lb1) = match c.ladder_step {
         None => ("Trede onbekend: leg eerst een laddermeting vast.".to_string(), "We weten nog niet welke stap bij je past.".to_string()),
         Some(st) if to > st => (
-            format!("{} leidt naar trede {to} ({}); kandidaat staat op trede {st}: {} omhoog.", kind.label_nl(), ladder::step_name(to), if to - st == 1 { "één trede".to_string() } else { format!("{} treden", to - st) }),
+            format!(
+                "{} leidt naar trede {to} ({}); kandidaat staat op trede {st}: {} omhoog.",
+                kind.label_nl(),
+                ladder::step_name(to),
+                if to - st == 1 { "één trede".to_string() } else { format!("{} treden", to - st) }
+            ),
             "Met dit werk zet je een stap vooruit.".to_string(),
         ),
         Some(6) => ("Kandidaat werkt al zonder ondersteuning (trede 6); dit houdt dat vast.".to_string(), "Dit werk past bij jouw stap.".to_string()),
-        Some(st) if to == st => (format!("{} houdt de kandidaat op trede {st}.", kind.label_nl()), "Met dit werk blijf je op dezelfde stap.".to_string()),
-        Some(st) => (format!("{} leidt naar trede {to}, lager dan de huidige trede {st}.", kind.label_nl()), "Dit werk is een stap terug.".to_string()),
+        Some(st) if to == st => {
+            (format!("{} houdt de kandidaat op trede {st}.", kind.label_nl()), "Met dit werk blijf je op dezelfde stap.".to_string())
+        }
+        Some(st) => {
+            (format!("{} leidt naar trede {to}, lager dan de huidige trede {st}.", kind.label_nl()), "Dit werk is een stap terug.".to_string())
+        }
     };
     out.push(f("ladder", lf, w.ladder, lt, lb1));
 
     // 3. Distance
     let (df, dt, db1) = match distance_km {
-        Some(d) if max_km > 0.0 => (1.0 - d / max_km, format!("{d:.1} km van de woonplaats (maximaal {max_km:.0} km)."), format!("Het werk is ongeveer {d:.0} km van je huis.")),
-        Some(d) => (if d < 1.0 { 1.0 } else { 0.0 }, format!("{d:.1} km; de kandidaat wil niet reizen."), format!("Het werk is ongeveer {d:.0} km van je huis.")),
+        Some(d) if max_km > 0.0 => (
+            1.0 - d / max_km,
+            format!("{d:.1} km van de woonplaats (maximaal {max_km:.0} km)."),
+            format!("Het werk is ongeveer {d:.0} km van je huis."),
+        ),
+        Some(d) => (
+            if d < 1.0 { 1.0 } else { 0.0 },
+            format!("{d:.1} km; de kandidaat wil niet reizen."),
+            format!("Het werk is ongeveer {d:.0} km van je huis."),
+        ),
         None => (0.5, "Afstand onbekend (postcode niet in de tabel).".into(), "We weten niet hoe ver het werk is.".into()),
     };
     out.push(f("distance", df, w.distance, dt, db1));
@@ -115,7 +126,11 @@ pub fn factors(
             if (p.hours_max as f64) < c.hours_max as f64 {
                 unmet.push(format!("Kandidaat wil tot {} uur werken; deze plaats biedt hoogstens {} uur.", c.hours_max, p.hours_max));
             }
-            (frac, format!("{h:.0} uur per week past bij de wens van {}-{} uur.", c.hours_min, c.hours_max), format!("Je werkt ongeveer {h:.0} uur per week."))
+            (
+                frac,
+                format!("{h:.0} uur per week past bij de wens van {}-{} uur.", c.hours_min, c.hours_max),
+                format!("Je werkt ongeveer {h:.0} uur per week."),
+            )
         }
         None => (0.0, "Uren passen niet.".into(), "De uren passen niet bij jou.".into()),
     };
@@ -126,8 +141,20 @@ pub fn factors(
     let rr = p.language_level_required.as_deref().and_then(language::rank);
     let (lgf, lgt, lgb1) = match (rr, cr) {
         (None, _) => (1.0, "Geen taaleis.".to_string(), "Je hoeft voor dit werk niet goed Nederlands te spreken.".to_string()),
-        (Some(r), Some(cv)) if cv > r => (1.0, format!("Taalniveau ruim voldoende ({} boven de eis {}).", c.language_level.as_deref().unwrap_or(""), p.language_level_required.as_deref().unwrap_or("")), "Je Nederlands is goed genoeg voor dit werk.".to_string()),
-        (Some(_), Some(_)) => (0.8, format!("Taalniveau voldoet precies aan de eis {}.", p.language_level_required.as_deref().unwrap_or("")), "Je Nederlands is goed genoeg voor dit werk.".to_string()),
+        (Some(r), Some(cv)) if cv > r => (
+            1.0,
+            format!(
+                "Taalniveau ruim voldoende ({} boven de eis {}).",
+                c.language_level.as_deref().unwrap_or(""),
+                p.language_level_required.as_deref().unwrap_or("")
+            ),
+            "Je Nederlands is goed genoeg voor dit werk.".to_string(),
+        ),
+        (Some(_), Some(_)) => (
+            0.8,
+            format!("Taalniveau voldoet precies aan de eis {}.", p.language_level_required.as_deref().unwrap_or("")),
+            "Je Nederlands is goed genoeg voor dit werk.".to_string(),
+        ),
         (Some(_), None) => (0.0, "Taalniveau onbekend.".to_string(), "We weten niet hoe goed je Nederlands spreekt.".to_string()),
     };
     out.push(f("language", lgf, w.language, lgt, lgb1));
@@ -135,26 +162,48 @@ pub fn factors(
     // 6. Support
     let (sf, st, sb1) = if c.needs_job_coach {
         if p.job_coach_welcome {
-            (1.0, "Kandidaat heeft een jobcoach nodig en de werkplek verwelkomt een jobcoach.".to_string(), "Je krijgt hulp van een jobcoach op je werk.".to_string())
+            (
+                1.0,
+                "Kandidaat heeft een jobcoach nodig en de werkplek verwelkomt een jobcoach.".to_string(),
+                "Je krijgt hulp van een jobcoach op je werk.".to_string(),
+            )
         } else if p.internal_supervisor {
-            (0.6, "Kandidaat heeft een jobcoach nodig; de werkplek biedt een interne begeleider.".to_string(), "Iemand van het bedrijf helpt je op je werk.".to_string())
+            (
+                0.6,
+                "Kandidaat heeft een jobcoach nodig; de werkplek biedt een interne begeleider.".to_string(),
+                "Iemand van het bedrijf helpt je op je werk.".to_string(),
+            )
         } else {
             unmet.push("Begeleiding: de kandidaat heeft een jobcoach nodig, de werkplek biedt geen begeleiding aan.".into());
-            (0.0, "Kandidaat heeft een jobcoach nodig; de werkplek biedt geen begeleiding.".to_string(), "Op deze plek is geen begeleider.".to_string())
+            (
+                0.0,
+                "Kandidaat heeft een jobcoach nodig; de werkplek biedt geen begeleiding.".to_string(),
+                "Op deze plek is geen begeleider.".to_string(),
+            )
         }
     } else {
         let extra = p.job_coach_welcome || p.internal_supervisor || p.adapted_workplace;
-        (1.0, format!("Geen jobcoach nodig{}.", if extra { "; de werkplek biedt wel begeleiding" } else { "" }), if extra { "Op deze plek is begeleiding als je die nodig hebt.".to_string() } else { "Je werkt zelfstandig.".to_string() })
+        (
+            1.0,
+            format!("Geen jobcoach nodig{}.", if extra { "; de werkplek biedt wel begeleiding" } else { "" }),
+            if extra { "Op deze plek is begeleiding als je die nodig hebt.".to_string() } else { "Je werkt zelfstandig.".to_string() },
+        )
     };
     out.push(f("support", sf, w.support, st, sb1));
 
     // 7. Start date
     let (sdf, sdt, sdb1) = match (c.available_from, p.start_date) {
-        (Some(a), Some(st)) if a <= st => (1.0, format!("Kandidaat is beschikbaar vóór de start ({st})."), format!("Je kunt op tijd beginnen ({st}).")),
+        (Some(a), Some(st)) if a <= st => {
+            (1.0, format!("Kandidaat is beschikbaar vóór de start ({st})."), format!("Je kunt op tijd beginnen ({st})."))
+        }
         (Some(a), Some(st)) => {
             let delay = (a - st).num_days() as f64;
             unmet.push(format!("Kandidaat is pas beschikbaar vanaf {a}; de plaats begint {st}."));
-            ((1.0 - delay / 90.0).max(0.0), format!("Kandidaat is {delay:.0} dagen na de start beschikbaar."), "Je kunt pas later beginnen dan het bedrijf wil.".to_string())
+            (
+                (1.0 - delay / 90.0).max(0.0),
+                format!("Kandidaat is {delay:.0} dagen na de start beschikbaar."),
+                "Je kunt pas later beginnen dan het bedrijf wil.".to_string(),
+            )
         }
         (a, None) => {
             let ready = a.is_none_or(|a| a <= today + chrono::Duration::days(30));
@@ -168,9 +217,17 @@ pub fn factors(
     let young = c.age.is_some_and(|a| a < s.youth_age);
     let (uf, ut, ub1) = if young {
         match kind {
-            PlacementKind::LeerwerkplekBbl => (1.0, format!("Jonger dan {}: leren en werken (BBL) gaat voor.", s.youth_age), "Je werkt en je haalt een diploma.".to_string()),
-            PlacementKind::Werkervaringsplaats | PlacementKind::Proefplaatsing => (0.5, format!("Jonger dan {}: werkervaring telt, maar een opleiding gaat voor.", s.youth_age), "Je doet werkervaring op.".to_string()),
-            _ => (0.0, format!("Jonger dan {}: een opleiding of BBL-plek heeft voorrang boven deze plaats.", s.youth_age), "Kijk ook naar werk waarbij je een diploma haalt.".to_string()),
+            PlacementKind::LeerwerkplekBbl => {
+                (1.0, format!("Jonger dan {}: leren en werken (BBL) gaat voor.", s.youth_age), "Je werkt en je haalt een diploma.".to_string())
+            }
+            PlacementKind::Werkervaringsplaats | PlacementKind::Proefplaatsing => {
+                (0.5, format!("Jonger dan {}: werkervaring telt, maar een opleiding gaat voor.", s.youth_age), "Je doet werkervaring op.".to_string())
+            }
+            _ => (
+                0.0,
+                format!("Jonger dan {}: een opleiding of BBL-plek heeft voorrang boven deze plaats.", s.youth_age),
+                "Kijk ook naar werk waarbij je een diploma haalt.".to_string(),
+            ),
         }
     } else {
         (0.0, format!("Niet van toepassing ({} jaar of ouder).", s.youth_age), String::new())
@@ -180,7 +237,11 @@ pub fn factors(
     // 9. Statushouder: work combined with language learning
     let (hf2, ht2, hb2) = if c.statushouder {
         if p.language_learning {
-            (1.0, "Statushouder: deze plaats combineert werk met het leren van Nederlands.".to_string(), "Je werkt en je leert Nederlands.".to_string())
+            (
+                1.0,
+                "Statushouder: deze plaats combineert werk met het leren van Nederlands.".to_string(),
+                "Je werkt en je leert Nederlands.".to_string(),
+            )
         } else if matches!(kind, PlacementKind::LeerwerkplekBbl | PlacementKind::Werkervaringsplaats) {
             (0.5, "Statushouder: leerplaats, maar zonder taalcomponent.".to_string(), "Je leert op de werkplek.".to_string())
         } else {
@@ -226,7 +287,14 @@ pub fn factors(
     let (inf, int) = if applicable == 0.0 {
         (0.5, "Geen instrumenten van toepassing.".to_string())
     } else {
-        (available / applicable, if notes.is_empty() { "Geen van de passende instrumenten is hier beschikbaar.".to_string() } else { format!("Beschikbaar: {}.", notes.join(", ")) })
+        (
+            available / applicable,
+            if notes.is_empty() {
+                "Geen van de passende instrumenten is hier beschikbaar.".to_string()
+            } else {
+                format!("Beschikbaar: {}.", notes.join(", "))
+            },
+        )
     };
     out.push(f("instruments", inf, w.instruments, int, "De gemeente kan de werkgever helpen met geld of begeleiding.".into()));
     let _ = today;

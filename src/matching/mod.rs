@@ -244,16 +244,28 @@ pub fn evaluate(c: &CandidateFeatures, p: &PlacementFeatures, s: &Settings, toda
     let mut excluded = Vec::new();
     let mut ex = |rule: &str, reason: String, b1: String| excluded.push(Exclusion { rule: rule.into(), reason, reason_b1: b1 });
     if !p.published {
-        ex("open", "De plaats staat niet open (concept, vervuld, gesloten of werkgever niet geverifieerd).".into(), "Deze plek is niet meer open.".into());
+        ex(
+            "open",
+            "De plaats staat niet open (concept, vervuld, gesloten of werkgever niet geverifieerd).".into(),
+            "Deze plek is niet meer open.".into(),
+        );
     }
     if c.status != "actief" {
         ex("status", format!("De kandidaat is niet actief (status: {}).", c.status), "Je staat niet meer ingeschreven als werkzoekende.".into());
     }
     if !c.consent_matching {
-        ex("consent", "De kandidaat heeft geen toestemming gegeven voor matching.".into(), "Je hebt nog geen toestemming gegeven om plekken voor je te zoeken.".into());
+        ex(
+            "consent",
+            "De kandidaat heeft geen toestemming gegeven voor matching.".into(),
+            "Je hebt nog geen toestemming gegeven om plekken voor je te zoeken.".into(),
+        );
     }
     if kind.requires_beschut_indication() && !c.beschut_werk_indicatie {
-        ex("beschut_werk", "Beschut werk is alleen voor kandidaten met een indicatie beschut werk (Pw art. 10b).".into(), "Voor beschut werk heb je een indicatie nodig.".into());
+        ex(
+            "beschut_werk",
+            "Beschut werk is alleen voor kandidaten met een indicatie beschut werk (Pw art. 10b).".into(),
+            "Voor beschut werk heb je een indicatie nodig.".into(),
+        );
     }
     if !language::meets(c.language_level.as_deref(), p.language_level_required.as_deref()) {
         ex(
@@ -329,10 +341,8 @@ pub fn package(c: &CandidateFeatures, p: &PlacementFeatures, s: &Settings, today
     };
     // A trial placement (Pw 8a) precedes a job: possible for the trial kind itself and for
     // regular jobs, BBL and secondment.
-    let trial_placement_possible = matches!(
-        kind,
-        PlacementKind::Proefplaatsing | PlacementKind::ReguliereBaan | PlacementKind::LeerwerkplekBbl | PlacementKind::Detachering
-    );
+    let trial_placement_possible =
+        matches!(kind, PlacementKind::Proefplaatsing | PlacementKind::ReguliereBaan | PlacementKind::LeerwerkplekBbl | PlacementKind::Detachering);
     let (no_risk_polis, no_risk_polis_note) = if !paid {
         (false, "Niet van toepassing: onbetaalde plaats (geen loonrisico voor de werkgever).".to_string())
     } else if c.doelgroepregister {
@@ -367,12 +377,17 @@ pub fn package(c: &CandidateFeatures, p: &PlacementFeatures, s: &Settings, today
             category: v.category,
             bonuses: v.bonuses,
             open_obligation_cents: open,
-            share_of_open_obligation_pct: if open > 0 { ((v.value_cents as f64 / open as f64 * 100.0).min(100.0) * 10.0).round() / 10.0 } else { 0.0 },
+            share_of_open_obligation_pct: if open > 0 {
+                ((v.value_cents as f64 / open as f64 * 100.0).min(100.0) * 10.0).round() / 10.0
+            } else {
+                0.0
+            },
         }
     });
     let hourly = if paid { p.hourly_wage_cents.map(i64::from).or_else(|| s.wml_on(today).map(|w| w.hour_cents)) } else { None };
     let gross = hourly.map(|h| instruments::gross_monthly_wage_costs_cents(s, h, hours));
-    let lks_amount = loonkostensubsidie.as_ref().filter(|_| p.lks_accepted || kind == PlacementKind::BeschutWerk).map(|l| l.amount_cents).unwrap_or(0);
+    let lks_amount =
+        loonkostensubsidie.as_ref().filter(|_| p.lks_accepted || kind == PlacementKind::BeschutWerk).map(|l| l.amount_cents).unwrap_or(0);
     let net = gross.map(|g| g - lks_amount - lkv_per_year_cents.unwrap_or(0) / 12);
     InstrumentPackage {
         hours_per_week: hours,
@@ -399,10 +414,7 @@ pub fn rank<T>(mut items: Vec<(String, Evaluation, T)>, include_excluded: bool, 
         items.retain(|(_, e, _)| !e.is_excluded());
     }
     items.sort_by(|a, b| {
-        a.1.is_excluded()
-            .cmp(&b.1.is_excluded())
-            .then(b.1.score.partial_cmp(&a.1.score).unwrap_or(std::cmp::Ordering::Equal))
-            .then(a.0.cmp(&b.0))
+        a.1.is_excluded().cmp(&b.1.is_excluded()).then(b.1.score.partial_cmp(&a.1.score).unwrap_or(std::cmp::Ordering::Equal)).then(a.0.cmp(&b.0))
     });
     items.truncate(limit);
     items

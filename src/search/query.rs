@@ -222,9 +222,7 @@ impl SearchIndex {
         let part = &self.placements;
         let f = &part.fields;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let text = pq.q.as_deref().and_then(|q| {
-            text_clause(&part.index, vec![f.title, f.occupation, f.skills_text, f.description], q)
-        });
+        let text = pq.q.as_deref().and_then(|q| text_clause(&part.index, vec![f.title, f.occupation, f.skills_text, f.description], q));
         let by_relevance = text.is_some();
         if let Some(tq) = text {
             clauses.push((Occur::Must, tq));
@@ -316,10 +314,7 @@ impl SearchIndex {
 
 /// Weighted terms for retrieval: (term, boost).
 fn boosted(f: Field, terms: &[(String, f32)]) -> Vec<(Occur, Box<dyn Query>)> {
-    terms
-        .iter()
-        .map(|(t, b)| (Occur::Should, Box::new(tantivy::query::BoostQuery::new(term(f, t), *b)) as Box<dyn Query>))
-        .collect()
+    terms.iter().map(|(t, b)| (Occur::Should, Box::new(tantivy::query::BoostQuery::new(term(f, t), *b)) as Box<dyn Query>)).collect()
 }
 
 /// What the matcher asks of the index for one candidate.

@@ -17,9 +17,8 @@ pub fn nl_analyzer() -> TextAnalyzer {
 }
 
 fn nl_text() -> TextOptions {
-    TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default().set_tokenizer(NL_TOKENIZER).set_index_option(IndexRecordOption::WithFreqsAndPositions),
-    )
+    TextOptions::default()
+        .set_indexing_options(TextFieldIndexing::default().set_tokenizer(NL_TOKENIZER).set_index_option(IndexRecordOption::WithFreqsAndPositions))
 }
 
 fn num() -> NumericOptions {

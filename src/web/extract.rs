@@ -73,9 +73,7 @@ pub fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> AppError 
     let inner = e.into_inner();
     use serde_json::error::Category;
     match inner.classify() {
-        Category::Syntax | Category::Eof | Category::Io => {
-            AppError::BadRequest(format!("Ongeldige JSON: {inner}"))
-        }
+        Category::Syntax | Category::Eof | Category::Io => AppError::BadRequest(format!("Ongeldige JSON: {inner}")),
         Category::Data => {
             let msg = inner.to_string();
             // "missing field `x`" sits at the parent path: name the field itself.
@@ -152,9 +150,7 @@ impl<T: DeserializeOwned + validator::Validate + 'static> FromRequest for ValidJ
 }
 
 pub fn json_config() -> web::JsonConfig {
-    web::JsonConfig::default().limit(MAX_BODY).error_handler(|err, _| {
-        AppError::BadRequest(format!("Ongeldige JSON: {err}")).into()
-    })
+    web::JsonConfig::default().limit(MAX_BODY).error_handler(|err, _| AppError::BadRequest(format!("Ongeldige JSON: {err}")).into())
 }
 
 pub fn query_config() -> web::QueryConfig {

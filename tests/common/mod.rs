@@ -149,7 +149,9 @@ pub async fn app() -> TestApp<impl Service<Request, Response = ServiceResponse<i
 }
 
 /// Starts the app on a fresh database with a changed configuration.
-pub async fn app_with(change: impl FnOnce(&mut Config)) -> TestApp<impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>> {
+pub async fn app_with(
+    change: impl FnOnce(&mut Config),
+) -> TestApp<impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>> {
     let db = fresh_db();
     let mut cfg = config_for(&db);
     change(&mut cfg);

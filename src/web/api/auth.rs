@@ -190,4 +190,3 @@ pub fn ensure_kvk_free(conn: &mut crate::db::DbConnection, kvk: &str, except: Op
 pub async fn me(user: CurrentUser) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(MeView::from(&user)))
 }
-

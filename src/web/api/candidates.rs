@@ -174,9 +174,7 @@ impl CandidateInput {
         match (self.loonwaarde, self.loonwaarde_date) {
             (Some(_), None) => errs.push(FieldError::new("loonwaarde_date", "Geef de datum van de loonwaardemeting op.")),
             (None, Some(_)) => errs.push(FieldError::new("loonwaarde", "Geef de gemeten loonwaarde op, of laat de datum leeg.")),
-            (Some(_), Some(d)) if d > today => {
-                errs.push(FieldError::new("loonwaarde_date", "De meetdatum ligt in de toekomst."))
-            }
+            (Some(_), Some(d)) if d > today => errs.push(FieldError::new("loonwaarde_date", "De meetdatum ligt in de toekomst.")),
             _ => {}
         }
         errs.extend(domain::validate_zrm(&self.zrm_scores));
@@ -538,15 +536,17 @@ pub async fn list(state: web::Data<AppState>, user: CurrentUser, q: web::Query<L
                 .load(conn)?;
             let subjects: Vec<(&str, Option<&str>)> = rows.iter().map(|c| (c.id.as_str(), Some(c.municipality_id.as_str()))).collect();
             let purpose = if user.role == Role::Beheerder { crate::audit::purpose::BEHEER } else { crate::audit::purpose::BEGELEIDING };
-            crate::audit::record(conn, &crate::audit::Actor::from(&user), &subjects, crate::audit::api(crate::audit::Act::View, "profiel (lijst)", purpose))?;
+            crate::audit::record(
+                conn,
+                &crate::audit::Actor::from(&user),
+                &subjects,
+                crate::audit::api(crate::audit::Act::View, "profiel (lijst)", purpose),
+            )?;
             Ok((total, candidates_full(conn, rows)?))
         })
         .await?;
     let rd = state.refdata();
-    Ok(HttpResponse::Ok().json(super::Page {
-        total: total as usize,
-        items: items.iter().map(|c| view(c, &rd, show_health)).collect(),
-    }))
+    Ok(HttpResponse::Ok().json(super::Page { total: total as usize, items: items.iter().map(|c| view(c, &rd, show_health)).collect() }))
 }
 
 #[utoipa::path(get, path = "/api/v1/candidates/{id}", tag = "candidates",
@@ -590,7 +590,13 @@ pub async fn create_candidate(state: &AppState, user: &CurrentUser, input: Candi
             diesel::insert_into(candidates::table).values(&row).execute(conn)?;
             let (occ, sk) = input.child_rows(&cid);
             write_children(conn, &cid, &occ, &sk)?;
-            crate::audit::one(conn, &crate::audit::Actor::from(&user), &cid, &row.municipality_id, crate::audit::api(crate::audit::Act::Create, "profiel", crate::audit::purpose::BEGELEIDING))?;
+            crate::audit::one(
+                conn,
+                &crate::audit::Actor::from(&user),
+                &cid,
+                &row.municipality_id,
+                crate::audit::api(crate::audit::Act::Create, "profiel", crate::audit::purpose::BEGELEIDING),
+            )?;
             if let Some(step) = input.ladder_step {
                 let lm = LadderMeasurement {
                     id: new_id(),
@@ -614,7 +620,12 @@ pub async fn create_candidate(state: &AppState, user: &CurrentUser, input: Candi
 #[utoipa::path(put, path = "/api/v1/candidates/{id}", tag = "candidates", request_body = CandidateInput,
     responses((status = 200, body = CandidateView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn update(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>, body: JsonBody<CandidateInput>) -> AppResult<HttpResponse> {
+pub async fn update(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+    body: JsonBody<CandidateInput>,
+) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     update_candidate(&state, &user, &id, body.0).await?;
     let c = state.db(move |conn| candidate_full(conn, &id)?.ok_or(AppError::NotFound)).await?;
@@ -675,7 +686,13 @@ pub struct ErasureInput {
 /// anonymous remainder (`erased_subjects`): municipality, klantmanager, dates, ladder steps.
 #[utoipa::path(delete, path = "/api/v1/candidates/{id}", tag = "candidates", params(ErasureInput), request_body(content = Option<ErasureInput>, description = "reason (or ?reason=)"),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn delete(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>, q: web::Query<ErasureInput>, body: Option<web::Json<ErasureInput>>) -> AppResult<HttpResponse> {
+pub async fn delete(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+    q: web::Query<ErasureInput>,
+    body: Option<web::Json<ErasureInput>>,
+) -> AppResult<HttpResponse> {
     user.require(&[Role::Klantmanager, Role::Beheerder])?;
     let id = path.into_inner();
     let reason = body.and_then(|b| b.into_inner().reason).or(q.into_inner().reason).map(|r| r.trim().to_string()).unwrap_or_default();
@@ -726,7 +743,8 @@ fn erase(conn: &mut DbConnection, user: &CurrentUser, c: &Candidate, reason: &st
             status: c.status.clone(),
             outflow_reason: c.outflow_reason.clone(),
             outflow_date: c.outflow_date,
-            ladder_history: serde_json::to_string(&ladder.iter().map(|(d, s)| (d.to_string(), *s)).collect::<Vec<_>>()).unwrap_or_else(|_| "[]".into()),
+            ladder_history: serde_json::to_string(&ladder.iter().map(|(d, s)| (d.to_string(), *s)).collect::<Vec<_>>())
+                .unwrap_or_else(|_| "[]".into()),
             contact_dates: serde_json::to_string(&contacts.iter().map(|d| d.to_string()).collect::<Vec<_>>()).unwrap_or_else(|_| "[]".into()),
         })
         .execute(conn)?;
@@ -751,7 +769,12 @@ fn erase(conn: &mut DbConnection, user: &CurrentUser, c: &Candidate, reason: &st
         &crate::audit::Actor::from(user),
         &anon,
         &c.municipality_id,
-        crate::audit::Access { act: crate::audit::Act::Erase, what: &format!("alle persoonsgegevens; reden: {reason}"), purpose: crate::audit::purpose::VERWIJDERING, channel: crate::audit::Channel::Api },
+        crate::audit::Access {
+            act: crate::audit::Act::Erase,
+            what: &format!("alle persoonsgegevens; reden: {reason}"),
+            purpose: crate::audit::purpose::VERWIJDERING,
+            channel: crate::audit::Channel::Api,
+        },
     )?;
     Ok(())
 }

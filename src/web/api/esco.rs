@@ -127,7 +127,12 @@ impl From<EscoSkill> for SkillView {
 
 #[utoipa::path(put, path = "/api/v1/esco/skills/{id}", tag = "esco", request_body = SkillLabelInput,
     responses((status = 200, body = SkillView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn label_skill(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>, body: ValidJson<SkillLabelInput>) -> AppResult<HttpResponse> {
+pub async fn label_skill(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+    body: ValidJson<SkillLabelInput>,
+) -> AppResult<HttpResponse> {
     user.require(&[Role::Beheerder])?;
     let id = path.into_inner();
     let input = body.0;

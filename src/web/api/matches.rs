@@ -5,8 +5,8 @@
 use crate::audit::{self, Act, Actor, Channel};
 use crate::auth::CurrentUser;
 use crate::db::models::{AuditEntry, Match, Organisation, SavedSearch, Task, User};
-use crate::db::schema::{audit_log, matches, organisations, saved_searches, tasks, users};
 use crate::db::now;
+use crate::db::schema::{audit_log, matches, organisations, saved_searches, tasks, users};
 use crate::domain::{FieldError, Role};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::matches::{self as svc, ActionInput, MatchView, ProposeInput};
@@ -120,7 +120,8 @@ pub async fn list(state: web::Data<AppState>, user: CurrentUser, q: web::Query<M
                 b
             };
             let total: i64 = build().count().get_result(conn)?;
-            let rows: Vec<Match> = build().order((matches::updated_at.desc(), matches::id)).limit(limit).offset(offset).select(Match::as_select()).load(conn)?;
+            let rows: Vec<Match> =
+                build().order((matches::updated_at.desc(), matches::id)).limit(limit).offset(offset).select(Match::as_select()).load(conn)?;
             if user.role == Role::Werkgever {
                 st.check_profile_views(&user.id, rows.len())?;
             }
@@ -269,7 +270,12 @@ pub struct CompleteTask {
 #[utoipa::path(post, path = "/api/v1/tasks/{id}/complete", tag = "matches", request_body = CompleteTask,
     responses((status = 200, body = TaskView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn complete_task(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>, body: JsonBody<CompleteTask>) -> AppResult<HttpResponse> {
+pub async fn complete_task(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+    body: JsonBody<CompleteTask>,
+) -> AppResult<HttpResponse> {
     user.require(&[Role::Klantmanager])?;
     let id = path.into_inner();
     let result = body.0.result.trim().to_string();
@@ -348,9 +354,15 @@ pub struct AccessLogParams {
 fn describe(conn: &mut DbConnection, rows: Vec<AuditEntry>) -> QueryResult<Vec<(AuditEntry, String)>> {
     let uids: Vec<String> = rows.iter().filter_map(|r| r.actor_id.clone()).collect();
     let oids: Vec<String> = rows.iter().filter_map(|r| r.organisation_id.clone()).collect();
-    let unames: HashMap<String, String> = users::table.filter(users::id.eq_any(&uids)).select(User::as_select()).load(conn)?.into_iter().map(|u| (u.id, u.name)).collect();
-    let onames: HashMap<String, String> =
-        organisations::table.filter(organisations::id.eq_any(&oids)).select(Organisation::as_select()).load(conn)?.into_iter().map(|o| (o.id, o.name)).collect();
+    let unames: HashMap<String, String> =
+        users::table.filter(users::id.eq_any(&uids)).select(User::as_select()).load(conn)?.into_iter().map(|u| (u.id, u.name)).collect();
+    let onames: HashMap<String, String> = organisations::table
+        .filter(organisations::id.eq_any(&oids))
+        .select(Organisation::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
     Ok(rows
         .into_iter()
         .map(|r| {
@@ -383,7 +395,15 @@ fn access_log_page(conn: &mut DbConnection, cid: &str, limit: i64, offset: i64) 
         .load(conn)?;
     Ok(describe(conn, rows)?
         .into_iter()
-        .map(|(r, who)| AccessEntry { at: r.created_at, who, role: r.actor_role, action: r.action, what: r.what, purpose: r.purpose, channel: r.channel })
+        .map(|(r, who)| AccessEntry {
+            at: r.created_at,
+            who,
+            role: r.actor_role,
+            action: r.action,
+            what: r.what,
+            purpose: r.purpose,
+            channel: r.channel,
+        })
         .collect())
 }
 
@@ -448,7 +468,15 @@ pub async fn audit_log_query(state: web::Data<AppState>, user: CurrentUser, q: w
 }
 
 /// Audit entries of a municipality, newest first (API and pages).
-pub fn audit_entries(conn: &mut DbConnection, m: &str, candidate: Option<String>, actor: Option<String>, action: Option<String>, limit: i64, offset: i64) -> QueryResult<(i64, Vec<AuditView>)> {
+pub fn audit_entries(
+    conn: &mut DbConnection,
+    m: &str,
+    candidate: Option<String>,
+    actor: Option<String>,
+    action: Option<String>,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<(i64, Vec<AuditView>)> {
     audit_entries_between(conn, m, candidate, actor, action, None, None, limit, offset)
 }
 
@@ -484,7 +512,8 @@ fn audit_entries_between(
         b
     };
     let total: i64 = build().count().get_result(conn)?;
-    let rows: Vec<AuditEntry> = build().order((audit_log::created_at.desc(), audit_log::id.desc())).limit(limit).offset(offset).select(AuditEntry::as_select()).load(conn)?;
+    let rows: Vec<AuditEntry> =
+        build().order((audit_log::created_at.desc(), audit_log::id.desc())).limit(limit).offset(offset).select(AuditEntry::as_select()).load(conn)?;
     let items = describe(conn, rows)?
         .into_iter()
         .map(|(r, who)| AuditView {
@@ -521,9 +550,16 @@ pub async fn get_saved_search(state: web::Data<AppState>, user: CurrentUser) -> 
     let cid = user.candidate_id.clone().ok_or(AppError::Forbidden)?;
     let v = state
         .db(move |conn| {
-            let s: SavedSearch = saved_searches::table.find(&cid).select(SavedSearch::as_select()).first(conn).optional()?.ok_or(AppError::NotFound)?;
-            let email_allowed: bool = crate::db::schema::candidates::table.find(&cid).select(crate::db::schema::candidates::consent_email).first(conn)?;
-            Ok(SavedSearchView { query: serde_json::from_str(&s.query).unwrap_or_default(), created_at: s.created_at, last_sent_at: s.last_sent_at, email_allowed })
+            let s: SavedSearch =
+                saved_searches::table.find(&cid).select(SavedSearch::as_select()).first(conn).optional()?.ok_or(AppError::NotFound)?;
+            let email_allowed: bool =
+                crate::db::schema::candidates::table.find(&cid).select(crate::db::schema::candidates::consent_email).first(conn)?;
+            Ok(SavedSearchView {
+                query: serde_json::from_str(&s.query).unwrap_or_default(),
+                created_at: s.created_at,
+                last_sent_at: s.last_sent_at,
+                email_allowed,
+            })
         })
         .await?;
     Ok(HttpResponse::Ok().json(v))
@@ -552,11 +588,22 @@ pub async fn save_search_for(state: &AppState, cid: &str, mut q: PlacementSearch
         .tx(move |conn| {
             let t = now();
             let existing: Option<SavedSearch> = saved_searches::table.find(&cid).select(SavedSearch::as_select()).first(conn).optional()?;
-            let row = SavedSearch { candidate_id: cid.clone(), query: json, created_at: existing.as_ref().map(|e| e.created_at).unwrap_or(t), last_sent_at: existing.map(|e| e.last_sent_at).unwrap_or(t) };
+            let row = SavedSearch {
+                candidate_id: cid.clone(),
+                query: json,
+                created_at: existing.as_ref().map(|e| e.created_at).unwrap_or(t),
+                last_sent_at: existing.map(|e| e.last_sent_at).unwrap_or(t),
+            };
             diesel::delete(saved_searches::table.find(&cid)).execute(conn)?;
             diesel::insert_into(saved_searches::table).values(&row).execute(conn)?;
-            let email_allowed: bool = crate::db::schema::candidates::table.find(&cid).select(crate::db::schema::candidates::consent_email).first(conn)?;
-            Ok(SavedSearchView { query: serde_json::from_str(&row.query).unwrap_or_default(), created_at: row.created_at, last_sent_at: row.last_sent_at, email_allowed })
+            let email_allowed: bool =
+                crate::db::schema::candidates::table.find(&cid).select(crate::db::schema::candidates::consent_email).first(conn)?;
+            Ok(SavedSearchView {
+                query: serde_json::from_str(&row.query).unwrap_or_default(),
+                created_at: row.created_at,
+                last_sent_at: row.last_sent_at,
+                email_allowed,
+            })
         })
         .await
 }
@@ -612,7 +659,8 @@ pub async fn change_consents(state: &AppState, user: &CurrentUser, input: Consen
     let v = state
         .tx(move |conn| {
             use crate::db::schema::candidates;
-            let cur: crate::db::models::Candidate = crate::web::api::candidates::authorize(conn, &user, &c2, crate::web::api::candidates::Access::Read, "toestemmingen")?;
+            let cur: crate::db::models::Candidate =
+                crate::web::api::candidates::authorize(conn, &user, &c2, crate::web::api::candidates::Access::Read, "toestemmingen")?;
             let matching = input.consent_matching.unwrap_or(cur.consent_matching);
             let anonymous = input.consent_anonymous_profile.unwrap_or(cur.consent_anonymous_profile);
             let email = input.consent_email.unwrap_or(cur.consent_email);
@@ -625,7 +673,13 @@ pub async fn change_consents(state: &AppState, user: &CurrentUser, input: Consen
                     candidates::updated_at.eq(now()),
                 ))
                 .execute(conn)?;
-            audit::one(conn, &Actor::from(&user), &c2, &cur.municipality_id, audit::api(Act::Update, "toestemmingen", audit::purpose::EIGEN_GEGEVENS))?;
+            audit::one(
+                conn,
+                &Actor::from(&user),
+                &c2,
+                &cur.municipality_id,
+                audit::api(Act::Update, "toestemmingen", audit::purpose::EIGEN_GEGEVENS),
+            )?;
             let mut withdrawn = vec![];
             if !matching || !anonymous {
                 let open: Vec<Match> = matches::table

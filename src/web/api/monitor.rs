@@ -101,8 +101,18 @@ pub async fn load(state: &AppState, user: &CurrentUser, q: Quarter) -> AppResult
                     }
                     let last = lasts.get(&c.id).copied().flatten();
                     if last.map(|d| d <= from).unwrap_or(true) {
-                        crate::audit::one(conn, &crate::audit::Actor::from(&user), &c.id, &c.municipality_id, crate::audit::api(crate::audit::Act::View, "naam (contactnorm, monitor)", crate::audit::purpose::BEGELEIDING))?;
-                        out.push(OverdueCandidate { candidate_id: c.id, name: format!("{} {}", c.first_name, c.last_name), last_personal_contact: last });
+                        crate::audit::one(
+                            conn,
+                            &crate::audit::Actor::from(&user),
+                            &c.id,
+                            &c.municipality_id,
+                            crate::audit::api(crate::audit::Act::View, "naam (contactnorm, monitor)", crate::audit::purpose::BEGELEIDING),
+                        )?;
+                        out.push(OverdueCandidate {
+                            candidate_id: c.id,
+                            name: format!("{} {}", c.first_name, c.last_name),
+                            last_personal_contact: last,
+                        });
                     }
                 }
                 out.sort_by(|a, b| a.last_personal_contact.cmp(&b.last_personal_contact).then(a.name.cmp(&b.name)));

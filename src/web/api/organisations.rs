@@ -56,10 +56,7 @@ impl OrganisationInput {
     }
     /// Same checks with top-level field names (for the organisations endpoints).
     pub fn check_top(&self, rd: &RefData) -> Vec<FieldError> {
-        self.check(rd)
-            .into_iter()
-            .map(|e| FieldError::new(e.field.trim_start_matches("organisation.").to_string(), e.message))
-            .collect()
+        self.check(rd).into_iter().map(|e| FieldError::new(e.field.trim_start_matches("organisation.").to_string(), e.message)).collect()
     }
     pub fn into_new(self, id: String, verified: bool, t: chrono::NaiveDateTime) -> Organisation {
         Organisation {
@@ -173,7 +170,12 @@ pub async fn create(state: web::Data<AppState>, user: CurrentUser, body: JsonBod
 #[utoipa::path(put, path = "/api/v1/organisations/{id}", tag = "organisations", request_body = OrganisationInput,
     responses((status = 200, body = OrganisationView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn update(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>, body: JsonBody<OrganisationInput>) -> AppResult<HttpResponse> {
+pub async fn update(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+    body: JsonBody<OrganisationInput>,
+) -> AppResult<HttpResponse> {
     let org = update_organisation(&state, &user, path.into_inner(), body.0).await?;
     Ok(HttpResponse::Ok().json(OrganisationView::from(&org)))
 }

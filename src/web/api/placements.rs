@@ -433,7 +433,12 @@ pub async fn create_placement(state: &AppState, user: &CurrentUser, input: Place
 #[utoipa::path(put, path = "/api/v1/placements/{id}", tag = "placements", request_body = PlacementInput,
     responses((status = 200, body = PlacementView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn update(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>, body: JsonBody<PlacementInput>) -> AppResult<HttpResponse> {
+pub async fn update(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+    body: JsonBody<PlacementInput>,
+) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     update_placement(&state, &user, &id, body.0).await?;
     let p = state.db(move |conn| Ok(placement_full(conn, &id)?)).await?.ok_or(AppError::NotFound)?;
@@ -471,9 +476,7 @@ pub async fn update_placement(state: &AppState, user: &CurrentUser, id: &str, in
             check_sroi(conn, &input, &cur.placement.organisation_id)?;
             let row = input.to_row(pid.clone(), cur.placement.organisation_id.clone(), cur.placement.version + 1, cur.placement.created_at);
             // Compare-and-set on the version: a concurrent writer makes this update miss.
-            let n = diesel::update(placements::table.find(&pid).filter(placements::version.eq(cur.placement.version)))
-                .set(&row)
-                .execute(conn)?;
+            let n = diesel::update(placements::table.find(&pid).filter(placements::version.eq(cur.placement.version))).set(&row).execute(conn)?;
             if n == 0 {
                 return Err(AppError::conflict("Deze plaats is intussen gewijzigd. Laad haar opnieuw."));
             }

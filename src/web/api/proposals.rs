@@ -131,7 +131,12 @@ fn plain(e: &Evaluation) -> (String, Vec<String>, Vec<String>) {
 
 #[utoipa::path(get, path = "/api/v1/candidates/{id}/proposals", tag = "matching", params(ProposalParams),
     responses((status = 200, body = CandidateProposals), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn candidate_proposals(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>, q: web::Query<ProposalParams>) -> AppResult<HttpResponse> {
+pub async fn candidate_proposals(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+    q: web::Query<ProposalParams>,
+) -> AppResult<HttpResponse> {
     user.require(&[Role::Klantmanager, Role::Kandidaat])?;
     let id = path.into_inner();
     let opts = q.options();
@@ -146,7 +151,17 @@ pub async fn candidate_proposals(state: web::Data<AppState>, user: CurrentUser, 
             let today = chrono::Utc::now().date_naive();
             let res = proposals::for_candidate(conn, &search, &rd, &c, &settings, opts, today).map_err(AppError::Internal)?;
             let logged: Vec<(String, &Evaluation)> = res.iter().map(|(p, e)| (p.placement.id.clone(), e)).collect();
-            proposals::log(conn, "candidate", &id, Some(&c.candidate.municipality_id), &user.id, user.role.as_str(), version, opts.include_excluded, &logged)?;
+            proposals::log(
+                conn,
+                "candidate",
+                &id,
+                Some(&c.candidate.municipality_id),
+                &user.id,
+                user.role.as_str(),
+                version,
+                opts.include_excluded,
+                &logged,
+            )?;
             let note = "Dit zijn voorstellen van de matcher. De klantmanager beslist.".to_string();
             Ok(if plain_words {
                 CandidateProposals {
@@ -239,7 +254,12 @@ pub struct PlacementProposals {
 }
 
 /// The anonymous profile of a candidate as the employer of `placement` may see it.
-pub fn anonymous_profile(st: &AppState, rd: &crate::refdata::RefData, placement: &crate::db::models::Placement, c: &crate::db::queries::CandidateFull) -> AnonymousProfile {
+pub fn anonymous_profile(
+    st: &AppState,
+    rd: &crate::refdata::RefData,
+    placement: &crate::db::models::Placement,
+    c: &crate::db::queries::CandidateFull,
+) -> AnonymousProfile {
     let place_loc = rd.pc4.get(&placement.pc4).map(|x| (x.lat, x.lon));
     let cand_loc = rd.pc4.get(&c.candidate.pc4).map(|x| (x.lat, x.lon));
     let band = match (place_loc, cand_loc) {
@@ -262,7 +282,12 @@ const EMPLOYER_FACTORS: &[&str] = &["skills", "ladder", "distance", "hours", "st
 
 #[utoipa::path(get, path = "/api/v1/placements/{id}/proposals", tag = "matching", params(ProposalParams),
     responses((status = 200, body = PlacementProposals), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn placement_proposals(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>, q: web::Query<ProposalParams>) -> AppResult<HttpResponse> {
+pub async fn placement_proposals(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+    q: web::Query<ProposalParams>,
+) -> AppResult<HttpResponse> {
     user.require(&[Role::Klantmanager, Role::Werkgever])?;
     let id = path.into_inner();
     let opts = q.options();
@@ -304,8 +329,13 @@ pub async fn placement_proposals(state: web::Data<AppState>, user: CurrentUser, 
                 // Anonymous profiles count against the employer's hourly allowance.
                 st.check_profile_views(&user.id, res.len())?;
             }
-            let subjects: Vec<(&str, Option<&str>)> = res.iter().map(|(c, _)| (c.candidate.id.as_str(), Some(c.candidate.municipality_id.as_str()))).collect();
-            let (what, purpose) = if employer { ("anoniem profiel (voorstellen)", crate::audit::purpose::BEMIDDELING) } else { ("naam en match-score", crate::audit::purpose::MATCHING) };
+            let subjects: Vec<(&str, Option<&str>)> =
+                res.iter().map(|(c, _)| (c.candidate.id.as_str(), Some(c.candidate.municipality_id.as_str()))).collect();
+            let (what, purpose) = if employer {
+                ("anoniem profiel (voorstellen)", crate::audit::purpose::BEMIDDELING)
+            } else {
+                ("naam en match-score", crate::audit::purpose::MATCHING)
+            };
             crate::audit::record(conn, &crate::audit::Actor::from(&user), &subjects, crate::audit::api(crate::audit::Act::View, what, purpose))?;
             let proposals = res
                 .into_iter()
@@ -324,7 +354,11 @@ pub async fn placement_proposals(state: web::Data<AppState>, user: CurrentUser, 
                             unmet_wishes: vec![],
                             instruments,
                             distance_km: None,
-                            excluded: e.excluded.into_iter().map(|x| Exclusion { reason: x.rule.clone(), reason_b1: String::new(), rule: x.rule }).collect(),
+                            excluded: e
+                                .excluded
+                                .into_iter()
+                                .map(|x| Exclusion { reason: x.rule.clone(), reason_b1: String::new(), rule: x.rule })
+                                .collect(),
                         }
                     } else {
                         CandidateProposal {
@@ -461,18 +495,24 @@ fn own_municipality(user: &CurrentUser, id: &str) -> AppResult<()> {
 pub async fn get_settings(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     own_municipality(&user, &id)?;
-    let (settings, version) = state.db({
-        let id = id.clone();
-        move |conn| Ok(proposals::load_settings(conn, &id)?)
-    })
-    .await?;
+    let (settings, version) = state
+        .db({
+            let id = id.clone();
+            move |conn| Ok(proposals::load_settings(conn, &id)?)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(SettingsView { municipality_id: id, version, settings }))
 }
 
 #[utoipa::path(put, path = "/api/v1/municipalities/{id}/settings", tag = "matching", request_body = SettingsInput,
     responses((status = 200, body = SettingsView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn put_settings(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>, body: JsonBody<SettingsInput>) -> AppResult<HttpResponse> {
+pub async fn put_settings(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+    body: JsonBody<SettingsInput>,
+) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     own_municipality(&user, &id)?;
     user.require(&[Role::Beheerder])?;
@@ -480,11 +520,12 @@ pub async fn put_settings(state: web::Data<AppState>, user: CurrentUser, path: w
     let errs: Vec<FieldError> = input.settings.check().into_iter().map(|e| FieldError::new(format!("settings.{}", e.field), e.message)).collect();
     AppError::check(errs)?;
     let version = save_settings(&state, &id, &input.settings, input.version).await?;
-    let (settings, _) = state.db({
-        let id = id.clone();
-        move |conn| Ok(proposals::load_settings(conn, &id)?)
-    })
-    .await?;
+    let (settings, _) = state
+        .db({
+            let id = id.clone();
+            move |conn| Ok(proposals::load_settings(conn, &id)?)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(SettingsView { municipality_id: id, version, settings }))
 }
 
@@ -495,7 +536,8 @@ pub async fn save_settings(state: &AppState, id: &str, settings: &crate::domain:
     let mid = id.to_string();
     state
         .tx(move |conn| {
-            let cur: i32 = municipalities::table.find(&mid).select(municipalities::settings_version).first(conn).optional()?.ok_or(AppError::NotFound)?;
+            let cur: i32 =
+                municipalities::table.find(&mid).select(municipalities::settings_version).first(conn).optional()?.ok_or(AppError::NotFound)?;
             if input_version.is_some_and(|v| v != cur) {
                 return Err(AppError::conflict(format!("De instellingen zijn intussen gewijzigd (versie {cur}). Laad ze opnieuw.")));
             }

@@ -39,7 +39,13 @@ pub struct LadderInput {
 }
 
 /// Records a ladder measurement (API and pages); closes the klantmanager's ladder-update task.
-pub fn insert_ladder(conn: &mut crate::db::DbConnection, user: &CurrentUser, cid: &str, input: LadderInput, errs: Vec<FieldError>) -> AppResult<LadderMeasurement> {
+pub fn insert_ladder(
+    conn: &mut crate::db::DbConnection,
+    user: &CurrentUser,
+    cid: &str,
+    input: LadderInput,
+    errs: Vec<FieldError>,
+) -> AppResult<LadderMeasurement> {
     authorize(conn, user, cid, Access::Write, "laddermetingen")?;
     AppError::check(errs)?;
     let m = LadderMeasurement {
@@ -58,7 +64,13 @@ pub fn insert_ladder(conn: &mut crate::db::DbConnection, user: &CurrentUser, cid
 }
 
 /// Records a contact moment (API and pages).
-pub fn insert_contact(conn: &mut crate::db::DbConnection, user: &CurrentUser, cid: &str, input: ContactInput, errs: Vec<FieldError>) -> AppResult<ContactMoment> {
+pub fn insert_contact(
+    conn: &mut crate::db::DbConnection,
+    user: &CurrentUser,
+    cid: &str,
+    input: ContactInput,
+    errs: Vec<FieldError>,
+) -> AppResult<ContactMoment> {
     authorize(conn, user, cid, Access::Write, "contactmomenten")?;
     AppError::check(errs)?;
     let c = ContactMoment {
@@ -141,7 +153,12 @@ pub async fn list_ladder(state: web::Data<AppState>, user: CurrentUser, path: we
 #[utoipa::path(post, path = "/api/v1/candidates/{cid}/ladder-measurements", tag = "candidates", request_body = LadderInput,
     responses((status = 201, body = LadderView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn create_ladder(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>, body: ValidJson<LadderInput>) -> AppResult<HttpResponse> {
+pub async fn create_ladder(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+    body: ValidJson<LadderInput>,
+) -> AppResult<HttpResponse> {
     let cid = path.into_inner();
     let input = body.0;
     let errs = input.check(chrono::Utc::now().date_naive());
@@ -154,7 +171,12 @@ pub async fn create_ladder(state: web::Data<AppState>, user: CurrentUser, path: 
 #[utoipa::path(put, path = "/api/v1/candidates/{cid}/ladder-measurements/{id}", tag = "candidates", request_body = LadderInput,
     responses((status = 200, body = LadderView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn update_ladder(state: web::Data<AppState>, user: CurrentUser, path: web::Path<(String, String)>, body: ValidJson<LadderInput>) -> AppResult<HttpResponse> {
+pub async fn update_ladder(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(String, String)>,
+    body: ValidJson<LadderInput>,
+) -> AppResult<HttpResponse> {
     let (cid, id) = path.into_inner();
     let input = body.0;
     let errs = input.check(chrono::Utc::now().date_naive());
@@ -278,7 +300,12 @@ pub async fn list_contacts(state: web::Data<AppState>, user: CurrentUser, path: 
 #[utoipa::path(post, path = "/api/v1/candidates/{cid}/contact-moments", tag = "candidates", request_body = ContactInput,
     responses((status = 201, body = ContactView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn create_contact(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>, body: ValidJson<ContactInput>) -> AppResult<HttpResponse> {
+pub async fn create_contact(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+    body: ValidJson<ContactInput>,
+) -> AppResult<HttpResponse> {
     staff(&user)?;
     let cid = path.into_inner();
     let input = body.0;
@@ -290,7 +317,12 @@ pub async fn create_contact(state: web::Data<AppState>, user: CurrentUser, path:
 #[utoipa::path(put, path = "/api/v1/candidates/{cid}/contact-moments/{id}", tag = "candidates", request_body = ContactInput,
     responses((status = 200, body = ContactView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn update_contact(state: web::Data<AppState>, user: CurrentUser, path: web::Path<(String, String)>, body: ValidJson<ContactInput>) -> AppResult<HttpResponse> {
+pub async fn update_contact(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(String, String)>,
+    body: ValidJson<ContactInput>,
+) -> AppResult<HttpResponse> {
     staff(&user)?;
     let (cid, id) = path.into_inner();
     let input = body.0;

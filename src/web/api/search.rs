@@ -352,7 +352,12 @@ pub async fn search_candidates(state: web::Data<AppState>, user: CurrentUser, p:
                 .select(Candidate::as_select())
                 .load(conn)?;
             let subjects: Vec<(&str, Option<&str>)> = cs.iter().map(|c| (c.id.as_str(), Some(c.municipality_id.as_str()))).collect();
-            crate::audit::record(conn, &actor, &subjects, crate::audit::api(crate::audit::Act::View, "profiel (zoekresultaat)", crate::audit::purpose::BEGELEIDING))?;
+            crate::audit::record(
+                conn,
+                &actor,
+                &subjects,
+                crate::audit::api(crate::audit::Act::View, "profiel (zoekresultaat)", crate::audit::purpose::BEGELEIDING),
+            )?;
             Ok(candidates_full(conn, cs)?)
         })
         .await?;
@@ -372,9 +377,8 @@ pub async fn search_candidates(state: web::Data<AppState>, user: CurrentUser, p:
                 klantmanager_id: ca.klantmanager_id.clone(),
                 pc4: ca.pc4.clone(),
                 place: rd.pc4.get(&ca.pc4).map(|x| x.place.clone()),
-                distance_km: g.and_then(|g| {
-                    rd.pc4.get(&ca.pc4).map(|p| (crate::domain::geo::haversine_km(g.lat, g.lon, p.lat, p.lon) * 10.0).round() / 10.0)
-                }),
+                distance_km: g
+                    .and_then(|g| rd.pc4.get(&ca.pc4).map(|p| (crate::domain::geo::haversine_km(g.lat, g.lon, p.lat, p.lon) * 10.0).round() / 10.0)),
                 ladder_step: c.ladder.as_ref().map(|l| l.step),
                 hours_min: ca.hours_min,
                 hours_max: ca.hours_max,

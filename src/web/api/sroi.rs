@@ -130,10 +130,12 @@ pub async fn list(state: web::Data<AppState>, user: CurrentUser) -> AppResult<Ht
     responses((status = 200, body = SroiView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let c = state.db(move |conn| {
-        let row = load(conn, &user, &id)?;
-        with_realised(conn, vec![row])
-    }).await?;
+    let c = state
+        .db(move |conn| {
+            let row = load(conn, &user, &id)?;
+            with_realised(conn, vec![row])
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(&c[0]))
 }
 

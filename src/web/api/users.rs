@@ -182,10 +182,16 @@ pub async fn list_users(state: web::Data<AppState>, user: CurrentUser) -> AppRes
     let m = user.municipality()?.to_string();
     let list = state
         .db(move |conn| {
-            let list: Vec<User> = users::table.filter(users::municipality_id.eq(&m)).order(users::email_normalized).select(User::as_select()).load(conn)?;
+            let list: Vec<User> =
+                users::table.filter(users::municipality_id.eq(&m)).order(users::email_normalized).select(User::as_select()).load(conn)?;
             // Candidates' accounts carry their name and e-mail address.
             let subjects: Vec<(&str, Option<&str>)> = list.iter().filter_map(|u| u.candidate_id.as_deref()).map(|c| (c, Some(m.as_str()))).collect();
-            crate::audit::record(conn, &crate::audit::Actor::from(&user), &subjects, crate::audit::api(crate::audit::Act::View, "account (naam, e-mail)", crate::audit::purpose::BEHEER))?;
+            crate::audit::record(
+                conn,
+                &crate::audit::Actor::from(&user),
+                &subjects,
+                crate::audit::api(crate::audit::Act::View, "account (naam, e-mail)", crate::audit::purpose::BEHEER),
+            )?;
             Ok(list)
         })
         .await?;
@@ -202,7 +208,12 @@ pub struct UserPatch {
 
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", request_body = UserPatch,
     responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn update_user(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>, body: ValidJson<UserPatch>) -> AppResult<HttpResponse> {
+pub async fn update_user(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+    body: ValidJson<UserPatch>,
+) -> AppResult<HttpResponse> {
     user.require(&[Role::Beheerder])?;
     let id = path.into_inner();
     let patch = body.0;
@@ -247,7 +258,5 @@ pub struct MunicipalityView {
 #[utoipa::path(get, path = "/api/v1/municipalities", tag = "users", responses((status = 200, body = Vec<MunicipalityView>)))]
 pub async fn list_municipalities(state: web::Data<AppState>) -> AppResult<HttpResponse> {
     let list = state.db(|conn| Ok(municipalities::table.order(municipalities::name).select(Municipality::as_select()).load(conn)?)).await?;
-    Ok(HttpResponse::Ok().json(
-        list.into_iter().map(|m| MunicipalityView { id: m.id, name: m.name, cbs_code: m.cbs_code }).collect::<Vec<_>>(),
-    ))
+    Ok(HttpResponse::Ok().json(list.into_iter().map(|m| MunicipalityView { id: m.id, name: m.name, cbs_code: m.cbs_code }).collect::<Vec<_>>()))
 }

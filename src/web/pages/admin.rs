@@ -97,15 +97,35 @@ async fn overview(req: HttpRequest, state: web::Data<AppState>, user: PageUser) 
 
 type UsersAndOrgs = (Vec<User>, Vec<crate::db::models::Organisation>);
 
-async fn overview_with(req: HttpRequest, state: web::Data<AppState>, u: crate::auth::CurrentUser, form: FormState, status: StatusCode) -> Result<HttpResponse, PageError> {
+async fn overview_with(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    u: crate::auth::CurrentUser,
+    form: FormState,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
     let m = admin(&u)?;
     let actor = crate::audit::Actor::from(&u);
     let (name, list) = state
         .db(move |conn| -> Result<(String, UsersAndOrgs), AppError> {
             let name: String = municipalities::table.find(&m).select(municipalities::name).first(conn)?;
-            let list: Vec<User> = users::table.filter(users::municipality_id.eq(&m)).order((users::role, users::email_normalized)).select(User::as_select()).load(conn)?;
+            let list: Vec<User> = users::table
+                .filter(users::municipality_id.eq(&m))
+                .order((users::role, users::email_normalized))
+                .select(User::as_select())
+                .load(conn)?;
             let subjects: Vec<(&str, Option<&str>)> = list.iter().filter_map(|u| u.candidate_id.as_deref()).map(|c| (c, Some(m.as_str()))).collect();
-            crate::audit::record(conn, &actor, &subjects, crate::audit::Access { act: crate::audit::Act::View, what: "account (naam, e-mail)", purpose: crate::audit::purpose::BEHEER, channel: crate::audit::Channel::Page })?;
+            crate::audit::record(
+                conn,
+                &actor,
+                &subjects,
+                crate::audit::Access {
+                    act: crate::audit::Act::View,
+                    what: "account (naam, e-mail)",
+                    purpose: crate::audit::purpose::BEHEER,
+                    channel: crate::audit::Channel::Page,
+                },
+            )?;
             let unverified: Vec<crate::db::models::Organisation> = crate::db::schema::organisations::table
                 .filter(crate::db::schema::organisations::verified.eq(false))
                 .order(crate::db::schema::organisations::created_at)
@@ -118,7 +138,12 @@ async fn overview_with(req: HttpRequest, state: web::Data<AppState>, u: crate::a
     render_status(status, &UsersPage { ctx: Ctx::new(&req, Some(&u)), municipality: name, users: list, unverified, form })
 }
 
-async fn create_user(req: HttpRequest, state: web::Data<AppState>, user: PageUser, form: web::Form<Vec<(String, String)>>) -> Result<HttpResponse, PageError> {
+async fn create_user(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: PageUser,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
     let u = user.0;
     admin(&u)?;
     let mut fs = FormState::from_pairs(&form.into_inner());
@@ -137,7 +162,10 @@ async fn create_user(req: HttpRequest, state: web::Data<AppState>, user: PageUse
     }
     let result = if errs.is_empty() {
         let u2 = u.clone();
-        state.tx(move |conn| crate::web::api::users::create_user_in(conn, &input, Some(&u2), None).map(|_| ())).await.map_err(super::forms::field_errors)
+        state
+            .tx(move |conn| crate::web::api::users::create_user_in(conn, &input, Some(&u2), None).map(|_| ()))
+            .await
+            .map_err(super::forms::field_errors)
     } else {
         Err(Ok(errs))
     };
@@ -157,7 +185,13 @@ struct CsrfOnly {
     csrf: String,
 }
 
-async fn verify(req: HttpRequest, state: web::Data<AppState>, user: PageUser, path: web::Path<String>, form: web::Form<CsrfOnly>) -> Result<HttpResponse, PageError> {
+async fn verify(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<String>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, PageError> {
     let u = user.0;
     admin(&u)?;
     check_csrf(&req, &form.csrf)?;
@@ -240,7 +274,8 @@ fn build(settings: &Settings, form: Option<&FormState>) -> (Vec<Section>, Vec<Ro
             })
             .unwrap_or_default(),
     };
-    let mut sections = vec![section("Gewichten van de matcher", "weights"), section("Social return: bouwblokken", "bouwblokken"), section("Jobcoach", "job_coach")];
+    let mut sections =
+        vec![section("Gewichten van de matcher", "weights"), section("Social return: bouwblokken", "bouwblokken"), section("Jobcoach", "job_coach")];
     let other = v
         .as_object()
         .map(|o| {
@@ -252,18 +287,30 @@ fn build(settings: &Settings, form: Option<&FormState>) -> (Vec<Section>, Vec<Ro
         .unwrap_or_default();
     sections.push(Section { title: "Overige regels en getallen", fields: other });
     let table = |title, name: &'static str, columns: Vec<(&'static str, &'static str)>| {
-        let mut rows: Vec<Vec<String>> = v[name].as_array().map(|a| a.iter().map(|r| columns.iter().map(|(c, _)| scalar(&r[*c])).collect()).collect()).unwrap_or_default();
+        let mut rows: Vec<Vec<String>> =
+            v[name].as_array().map(|a| a.iter().map(|r| columns.iter().map(|(c, _)| scalar(&r[*c])).collect()).collect()).unwrap_or_default();
         rows.push(vec![String::new(); columns.len()]);
         if let Some(f) = form {
             // Show what was typed.
-            let n = f.values.keys().filter(|k| k.starts_with(&format!("{name}."))).filter_map(|k| k.split('.').nth(1)?.parse::<usize>().ok()).max().map(|m| m + 1).unwrap_or(0);
+            let n = f
+                .values
+                .keys()
+                .filter(|k| k.starts_with(&format!("{name}.")))
+                .filter_map(|k| k.split('.').nth(1)?.parse::<usize>().ok())
+                .max()
+                .map(|m| m + 1)
+                .unwrap_or(0);
             rows = (0..n).map(|i| columns.iter().map(|(c, _)| f.v(&format!("{name}.{i}.{c}")).to_string()).collect()).collect();
             rows.push(vec![String::new(); columns.len()]);
         }
         RowTable { title, name, columns, rows }
     };
     let tables = vec![
-        table("Wettelijk minimumloon (WML), per ingangsdatum", "wml", vec![("from", "Vanaf (jjjj-mm-dd)"), ("month_cents", "Per maand (cent)"), ("hour_cents", "Per uur (cent)")]),
+        table(
+            "Wettelijk minimumloon (WML), per ingangsdatum",
+            "wml",
+            vec![("from", "Vanaf (jjjj-mm-dd)"), ("month_cents", "Per maand (cent)"), ("hour_cents", "Per uur (cent)")],
+        ),
         table("Jeugdlonen (% van het WML)", "youth_rates", vec![("age", "Leeftijd"), ("pct", "Percentage")]),
     ];
     (sections, tables)
@@ -273,12 +320,24 @@ async fn load(state: &AppState, m: String) -> Result<(Settings, i32), AppError> 
     state.db(move |conn| Ok(crate::proposals::load_settings(conn, &m)?)).await
 }
 
-async fn settings_form(req: HttpRequest, state: web::Data<AppState>, user: PageUser, q: web::Query<std::collections::HashMap<String, String>>) -> Result<HttpResponse, PageError> {
+async fn settings_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: PageUser,
+    q: web::Query<std::collections::HashMap<String, String>>,
+) -> Result<HttpResponse, PageError> {
     let u = user.0;
     let m = admin(&u)?;
     let (s, version) = load(&state, m).await?;
     let (sections, tables) = build(&s, None);
-    render(&SettingsPage { ctx: Ctx::new(&req, Some(&u)), version, sections, tables, form: FormState::default(), saved: q.contains_key("opgeslagen") })
+    render(&SettingsPage {
+        ctx: Ctx::new(&req, Some(&u)),
+        version,
+        sections,
+        tables,
+        form: FormState::default(),
+        saved: q.contains_key("opgeslagen"),
+    })
 }
 
 /// Rebuilds the settings from the form: each field keeps the JSON type of the current value;
@@ -320,7 +379,9 @@ fn from_form(current: &Settings, f: &FormState) -> (Value, Vec<FieldError>) {
                 }
                 Value::Array(rows) => {
                     let template = rows.first().cloned().unwrap_or(Value::Null);
-                    let Some(cols) = template.as_object().map(|o| o.iter().map(|(c, x)| (c.clone(), x.clone())).collect::<Vec<_>>()) else { continue };
+                    let Some(cols) = template.as_object().map(|o| o.iter().map(|(c, x)| (c.clone(), x.clone())).collect::<Vec<_>>()) else {
+                        continue;
+                    };
                     let mut out = vec![];
                     for i in 0.. {
                         let present = cols.iter().any(|(c, _)| f.values.contains_key(&format!("{k}.{i}.{c}")));
@@ -351,7 +412,12 @@ fn from_form(current: &Settings, f: &FormState) -> (Value, Vec<FieldError>) {
     (v, errs)
 }
 
-async fn save(req: HttpRequest, state: web::Data<AppState>, user: PageUser, form: web::Form<Vec<(String, String)>>) -> Result<HttpResponse, PageError> {
+async fn save(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: PageUser,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
     let u = user.0;
     let m = admin(&u)?;
     let mut fs = FormState::from_pairs(&form.into_inner());
@@ -378,10 +444,18 @@ async fn save(req: HttpRequest, state: web::Data<AppState>, user: PageUser, form
     }
     fs.errors = super::forms::merge(errs);
     let (sections, tables) = build(&current, Some(&fs));
-    render_status(StatusCode::UNPROCESSABLE_ENTITY, &SettingsPage { ctx: Ctx::new(&req, Some(&u)), version: cur_version, sections, tables, form: fs, saved: false })
+    render_status(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &SettingsPage { ctx: Ctx::new(&req, Some(&u)), version: cur_version, sections, tables, form: fs, saved: false },
+    )
 }
 
-async fn audit(req: HttpRequest, state: web::Data<AppState>, user: PageUser, q: web::Query<Vec<(String, String)>>) -> Result<HttpResponse, PageError> {
+async fn audit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: PageUser,
+    q: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
     let u = user.0;
     let m = admin(&u)?;
     let fs = FormState::from_pairs(&q.into_inner());

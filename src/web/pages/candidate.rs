@@ -155,11 +155,18 @@ struct SearchForm {
     bewaard: Option<String>,
 }
 
-async fn search(req: HttpRequest, state: web::Data<AppState>, user: MaybeUser, q: web::Query<Vec<(String, String)>>) -> Result<HttpResponse, PageError> {
+async fn search(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: MaybeUser,
+    q: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
     let u = user.0;
     let pairs = q.into_inner();
     let mut form = FormState::from_pairs(&pairs);
-    let sf: SearchForm = serde_json::from_value(serde_json::to_value(pairs.iter().cloned().collect::<std::collections::HashMap<_, _>>()).unwrap_or_default()).unwrap_or_default();
+    let sf: SearchForm =
+        serde_json::from_value(serde_json::to_value(pairs.iter().cloned().collect::<std::collections::HashMap<_, _>>()).unwrap_or_default())
+            .unwrap_or_default();
     let cand = match &u {
         Some(u) if u.role == Role::Kandidaat => me(&state, u).await?,
         _ => None,
@@ -254,7 +261,11 @@ async fn placement(req: HttpRequest, state: web::Data<AppState>, user: MaybeUser
     let interested = match &cand {
         Some(c) => {
             let (cid, pid) = (c.id.clone(), id.clone());
-            state.db(move |conn| Ok(tasks::table.filter(tasks::candidate_id.eq(cid)).filter(tasks::placement_id.eq(pid)).count().get_result::<i64>(conn)? > 0)).await?
+            state
+                .db(move |conn| {
+                    Ok(tasks::table.filter(tasks::candidate_id.eq(cid)).filter(tasks::placement_id.eq(pid)).count().get_result::<i64>(conn)? > 0)
+                })
+                .await?
         }
         None => false,
     };
@@ -282,7 +293,13 @@ struct CsrfOnly {
 }
 
 /// "I am interested": a task for the candidate's klantmanager (once per placement).
-async fn interest(req: HttpRequest, state: web::Data<AppState>, user: PageUser, path: web::Path<String>, form: web::Form<CsrfOnly>) -> Result<HttpResponse, PageError> {
+async fn interest(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<String>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, PageError> {
     let u = user.0;
     check_csrf(&req, &form.csrf)?;
     u.require(&[Role::Kandidaat])?;
@@ -315,7 +332,18 @@ async fn interest(req: HttpRequest, state: web::Data<AppState>, user: PageUser, 
                         placement_id: Some(pid.clone()),
                     })
                     .execute(conn)?;
-                crate::audit::one(conn, &actor, &c.id, &c.municipality_id, crate::audit::Access { act: crate::audit::Act::Create, what: "interesse in een plek", purpose: crate::audit::purpose::EIGEN_GEGEVENS, channel: crate::audit::Channel::Page })?;
+                crate::audit::one(
+                    conn,
+                    &actor,
+                    &c.id,
+                    &c.municipality_id,
+                    crate::audit::Access {
+                        act: crate::audit::Act::Create,
+                        what: "interesse in een plek",
+                        purpose: crate::audit::purpose::EIGEN_GEGEVENS,
+                        channel: crate::audit::Channel::Page,
+                    },
+                )?;
             }
             Ok(())
         })
@@ -332,7 +360,18 @@ async fn mine(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -> R
     let mid = c.municipality_id.clone();
     let ms: Vec<Match> = state
         .db(move |conn| {
-            crate::audit::one(conn, &actor, &cid, &mid, crate::audit::Access { act: crate::audit::Act::View, what: "eigen voorstellen", purpose: crate::audit::purpose::EIGEN_GEGEVENS, channel: crate::audit::Channel::Page })?;
+            crate::audit::one(
+                conn,
+                &actor,
+                &cid,
+                &mid,
+                crate::audit::Access {
+                    act: crate::audit::Act::View,
+                    what: "eigen voorstellen",
+                    purpose: crate::audit::purpose::EIGEN_GEGEVENS,
+                    channel: crate::audit::Channel::Page,
+                },
+            )?;
             Ok(matches::table.filter(matches::candidate_id.eq(&cid)).order(matches::updated_at.desc()).select(Match::as_select()).load(conn)?)
         })
         .await?;
@@ -366,7 +405,18 @@ async fn my_data(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -
     let mid = c.municipality_id.clone();
     let (log, saved) = state
         .db(move |conn| {
-            crate::audit::one(conn, &actor, &cid, &mid, crate::audit::Access { act: crate::audit::Act::View, what: "eigen gegevens", purpose: crate::audit::purpose::EIGEN_GEGEVENS, channel: crate::audit::Channel::Page })?;
+            crate::audit::one(
+                conn,
+                &actor,
+                &cid,
+                &mid,
+                crate::audit::Access {
+                    act: crate::audit::Act::View,
+                    what: "eigen gegevens",
+                    purpose: crate::audit::purpose::EIGEN_GEGEVENS,
+                    channel: crate::audit::Channel::Page,
+                },
+            )?;
             let log = crate::web::api::matches::access_log_of(conn, &cid, 100)?;
             let saved: Option<SavedSearch> = saved_searches::table.find(&cid).select(SavedSearch::as_select()).first(conn).optional()?;
             Ok((log, saved))
@@ -399,7 +449,12 @@ async fn my_data(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -
     render(&DataPage { ctx: Ctx::new(&req, Some(&u)), c, place, log, saved })
 }
 
-async fn consents(req: HttpRequest, state: web::Data<AppState>, user: PageUser, form: web::Form<Vec<(String, String)>>) -> Result<HttpResponse, PageError> {
+async fn consents(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: PageUser,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
     let u = user.0;
     let fs = FormState::from_pairs(&form.into_inner());
     check_csrf(&req, fs.v("csrf"))?;
@@ -413,7 +468,12 @@ async fn consents(req: HttpRequest, state: web::Data<AppState>, user: PageUser, 
     Ok(see_other("/kandidaat/gegevens?opgeslagen=1#toestemming"))
 }
 
-async fn save_search(req: HttpRequest, state: web::Data<AppState>, user: PageUser, form: web::Form<Vec<(String, String)>>) -> Result<HttpResponse, PageError> {
+async fn save_search(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: PageUser,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
     let u = user.0;
     let fs = FormState::from_pairs(&form.into_inner());
     check_csrf(&req, fs.v("csrf"))?;
@@ -429,7 +489,14 @@ async fn save_search(req: HttpRequest, state: web::Data<AppState>, user: PageUse
         ..Default::default()
     };
     crate::web::api::matches::save_search_for(&state, &c.id, q).await?;
-    let back = format!("/plekken?q={}&soort={}&afstand={}&uren={}{}&bewaard=1", super::urlencode(fs.v("q")), fs.v("soort"), fs.v("afstand"), fs.v("uren"), if fs.v("steun") == "on" { "&steun=on" } else { "" });
+    let back = format!(
+        "/plekken?q={}&soort={}&afstand={}&uren={}{}&bewaard=1",
+        super::urlencode(fs.v("q")),
+        fs.v("soort"),
+        fs.v("afstand"),
+        fs.v("uren"),
+        if fs.v("steun") == "on" { "&steun=on" } else { "" }
+    );
     Ok(see_other(&back))
 }
 

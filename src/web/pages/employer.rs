@@ -80,7 +80,11 @@ async fn dashboard(req: HttpRequest, state: web::Data<AppState>, user: PageUser)
     let (org, ps, ms, sroi) = state
         .db(move |conn| {
             let org: Organisation = organisations::table.find(&org_id).select(Organisation::as_select()).first(conn)?;
-            let ps: Vec<Placement> = placements::table.filter(placements::organisation_id.eq(&org_id)).order(placements::created_at.desc()).select(Placement::as_select()).load(conn)?;
+            let ps: Vec<Placement> = placements::table
+                .filter(placements::organisation_id.eq(&org_id))
+                .order(placements::created_at.desc())
+                .select(Placement::as_select())
+                .load(conn)?;
             let ms: Vec<Match> = if org.verified {
                 matches::table
                     .filter(matches::organisation_id.eq(&org_id))
@@ -99,21 +103,40 @@ async fn dashboard(req: HttpRequest, state: web::Data<AppState>, user: PageUser)
                 let disclosed = crate::domain::workflow::disclosed(m.disclosed_at.is_some(), m.consent_withdrawn_at.is_some());
                 let name = match (&m.candidate_id, disclosed) {
                     (Some(c), true) => {
-                        let (f, l): (String, String) = crate::db::schema::candidates::table.find(c).select((crate::db::schema::candidates::first_name, crate::db::schema::candidates::last_name)).first(conn)?;
-                        crate::audit::one(conn, &actor, c, &m.municipality_id, crate::audit::Access { act: crate::audit::Act::View, what: "naam (overzicht)", purpose: crate::audit::purpose::BEMIDDELING, channel: crate::audit::Channel::Page })?;
+                        let (f, l): (String, String) = crate::db::schema::candidates::table
+                            .find(c)
+                            .select((crate::db::schema::candidates::first_name, crate::db::schema::candidates::last_name))
+                            .first(conn)?;
+                        crate::audit::one(
+                            conn,
+                            &actor,
+                            c,
+                            &m.municipality_id,
+                            crate::audit::Access {
+                                act: crate::audit::Act::View,
+                                what: "naam (overzicht)",
+                                purpose: crate::audit::purpose::BEMIDDELING,
+                                channel: crate::audit::Channel::Page,
+                            },
+                        )?;
                         Some(format!("{f} {l}"))
                     }
                     _ => None,
                 };
                 rows.push(MatchRow {
                     id: m.id.clone(),
-                    reference: m.candidate_id.as_deref().map(|c| st.pseudonym(m.placement_id.as_deref().unwrap_or(""), c)).unwrap_or_else(|| "verwijderd".into()),
+                    reference: m
+                        .candidate_id
+                        .as_deref()
+                        .map(|c| st.pseudonym(m.placement_id.as_deref().unwrap_or(""), c))
+                        .unwrap_or_else(|| "verwijderd".into()),
                     placement_title: m.placement_title.clone(),
                     status: MatchStatus::parse(&m.status).map(|s| s.label_nl()).unwrap_or("").to_string(),
                     name,
                 });
             }
-            let cs: Vec<SroiContract> = sroi_contracts::table.filter(sroi_contracts::organisation_id.eq(&org_id)).select(SroiContract::as_select()).load(conn)?;
+            let cs: Vec<SroiContract> =
+                sroi_contracts::table.filter(sroi_contracts::organisation_id.eq(&org_id)).select(SroiContract::as_select()).load(conn)?;
             let ids: Vec<String> = cs.iter().map(|c| c.id.clone()).collect();
             let refs: Vec<&String> = ids.iter().collect();
             let realised = crate::db::queries::sroi_realised(conn, &refs)?;
@@ -163,7 +186,13 @@ async fn new_form(req: HttpRequest, user: PageUser) -> Result<HttpResponse, Page
     form.set("hours_max", "32");
     form.set("positions", "1");
     form.set("status", "open");
-    render(&PlacementForm { ctx: Ctx::new(&req, Some(&u)), action: "/werkgever/plekken/nieuw".into(), form, kinds: kinds(), verified: u.organisation_verified })
+    render(&PlacementForm {
+        ctx: Ctx::new(&req, Some(&u)),
+        action: "/werkgever/plekken/nieuw".into(),
+        form,
+        kinds: kinds(),
+        verified: u.organisation_verified,
+    })
 }
 
 /// How many skill fields the placement form shows.
@@ -291,10 +320,22 @@ async fn edit_form(req: HttpRequest, state: web::Data<AppState>, user: PageUser,
             f.set(k, "on");
         }
     }
-    render(&PlacementForm { ctx: Ctx::new(&req, Some(&u)), action: format!("/werkgever/plekken/{id}/bewerken"), form: f, kinds: kinds(), verified: u.organisation_verified })
+    render(&PlacementForm {
+        ctx: Ctx::new(&req, Some(&u)),
+        action: format!("/werkgever/plekken/{id}/bewerken"),
+        form: f,
+        kinds: kinds(),
+        verified: u.organisation_verified,
+    })
 }
 
-async fn edit_save(req: HttpRequest, state: web::Data<AppState>, user: PageUser, path: web::Path<String>, form: web::Form<Vec<(String, String)>>) -> Result<HttpResponse, PageError> {
+async fn edit_save(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
     let u = user.0;
     u.require(&[Role::Werkgever])?;
     let id = path.into_inner();
@@ -305,10 +346,16 @@ async fn edit_save(req: HttpRequest, state: web::Data<AppState>, user: PageUser,
             // Skills are not on this form: keep them.
             let pid = id.clone();
             let skills: Vec<(String, bool)> = state
-                .db(move |conn| Ok(crate::db::schema::placement_skills::table.filter(crate::db::schema::placement_skills::placement_id.eq(&pid)).select((crate::db::schema::placement_skills::skill_id, crate::db::schema::placement_skills::required)).load(conn)?))
+                .db(move |conn| {
+                    Ok(crate::db::schema::placement_skills::table
+                        .filter(crate::db::schema::placement_skills::placement_id.eq(&pid))
+                        .select((crate::db::schema::placement_skills::skill_id, crate::db::schema::placement_skills::required))
+                        .load(conn)?)
+                })
                 .await?;
             // The form edits the required skills; the desired ones (set through the API) stay.
-            input.desired_skills = skills.iter().filter(|(_, r)| !*r).map(|(s, _)| s.clone()).filter(|s| !input.required_skills.contains(s)).collect();
+            input.desired_skills =
+                skills.iter().filter(|(_, r)| !*r).map(|(s, _)| s.clone()).filter(|s| !input.required_skills.contains(s)).collect();
             crate::web::api::placements::update_placement(&state, &u, &id, input).await.map_err(forms::field_errors)
         }
         Err(e) => Err(Ok(e)),
@@ -317,13 +364,27 @@ async fn edit_save(req: HttpRequest, state: web::Data<AppState>, user: PageUser,
         Ok(()) => Ok(see_other("/werkgever?bewaard=1")),
         Err(Ok(errs)) => {
             fs.errors = errs;
-            render_status(StatusCode::UNPROCESSABLE_ENTITY, &PlacementForm { ctx: Ctx::new(&req, Some(&u)), action: format!("/werkgever/plekken/{id}/bewerken"), form: fs, kinds: kinds(), verified: u.organisation_verified })
+            render_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &PlacementForm {
+                    ctx: Ctx::new(&req, Some(&u)),
+                    action: format!("/werkgever/plekken/{id}/bewerken"),
+                    form: fs,
+                    kinds: kinds(),
+                    verified: u.organisation_verified,
+                },
+            )
         }
         Err(Err(e)) => Err(e.into()),
     }
 }
 
-async fn create(req: HttpRequest, state: web::Data<AppState>, user: PageUser, form: web::Form<Vec<(String, String)>>) -> Result<HttpResponse, PageError> {
+async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: PageUser,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
     let u = user.0;
     u.require(&[Role::Werkgever])?;
     let mut fs = FormState::from_pairs(&form.into_inner());
@@ -336,7 +397,16 @@ async fn create(req: HttpRequest, state: web::Data<AppState>, user: PageUser, fo
         Ok(_) => Ok(see_other("/werkgever?geplaatst=1")),
         Err(Ok(errs)) => {
             fs.errors = errs;
-            render_status(StatusCode::UNPROCESSABLE_ENTITY, &PlacementForm { ctx: Ctx::new(&req, Some(&u)), action: "/werkgever/plekken/nieuw".into(), form: fs, kinds: kinds(), verified: u.organisation_verified })
+            render_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &PlacementForm {
+                    ctx: Ctx::new(&req, Some(&u)),
+                    action: "/werkgever/plekken/nieuw".into(),
+                    form: fs,
+                    kinds: kinds(),
+                    verified: u.organisation_verified,
+                },
+            )
         }
         Err(Err(e)) => Err(e.into()),
     }
@@ -362,19 +432,37 @@ const ORG_FIELDS: &[(&str, Kind)] = &[
     ("contact_phone", Kind::Text),
 ];
 
-async fn org_form(req: HttpRequest, state: web::Data<AppState>, user: PageUser, q: web::Query<std::collections::HashMap<String, String>>) -> Result<HttpResponse, PageError> {
+async fn org_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: PageUser,
+    q: web::Query<std::collections::HashMap<String, String>>,
+) -> Result<HttpResponse, PageError> {
     let u = user.0;
     u.require(&[Role::Werkgever])?;
     let org_id = u.organisation_id.clone().ok_or(AppError::Forbidden)?;
     let o: Organisation = state.db(move |conn| Ok(organisations::table.find(&org_id).select(Organisation::as_select()).first(conn)?)).await?;
     let mut form = FormState::default();
-    for (k, v) in [("name", &o.name), ("kvk_number", &o.kvk_number), ("sector", &o.sector), ("pc4", &o.pc4), ("contact_name", &o.contact_name), ("contact_email", &o.contact_email), ("contact_phone", &o.contact_phone)] {
+    for (k, v) in [
+        ("name", &o.name),
+        ("kvk_number", &o.kvk_number),
+        ("sector", &o.sector),
+        ("pc4", &o.pc4),
+        ("contact_name", &o.contact_name),
+        ("contact_email", &o.contact_email),
+        ("contact_phone", &o.contact_phone),
+    ] {
         form.set(k, v.clone());
     }
     render(&OrgForm { ctx: Ctx::new(&req, Some(&u)), form, verified: o.verified, saved: q.contains_key("opgeslagen") })
 }
 
-async fn org_save(req: HttpRequest, state: web::Data<AppState>, user: PageUser, form: web::Form<Vec<(String, String)>>) -> Result<HttpResponse, PageError> {
+async fn org_save(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: PageUser,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
     let u = user.0;
     u.require(&[Role::Werkgever])?;
     let org_id = u.organisation_id.clone().ok_or(AppError::Forbidden)?;
@@ -389,7 +477,10 @@ async fn org_save(req: HttpRequest, state: web::Data<AppState>, user: PageUser, 
         Ok(()) => Ok(see_other("/werkgever/organisatie?opgeslagen=1")),
         Err(Ok(errs)) => {
             fs.errors = errs;
-            render_status(StatusCode::UNPROCESSABLE_ENTITY, &OrgForm { ctx: Ctx::new(&req, Some(&u)), form: fs, verified: u.organisation_verified, saved: false })
+            render_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &OrgForm { ctx: Ctx::new(&req, Some(&u)), form: fs, verified: u.organisation_verified, saved: false },
+            )
         }
         Err(Err(e)) => Err(e.into()),
     }

@@ -156,7 +156,17 @@ async fn dashboard(req: HttpRequest, state: web::Data<AppState>, user: PageUser)
             }
             let _ = last_contacts;
             let subjects: Vec<(&str, Option<&str>)> = cs.iter().map(|c| (c.id.as_str(), Some(c.municipality_id.as_str()))).collect();
-            crate::audit::record(conn, &actor, &subjects, crate::audit::Access { act: crate::audit::Act::View, what: "naam en trede (caseload)", purpose: crate::audit::purpose::BEGELEIDING, channel: crate::audit::Channel::Page })?;
+            crate::audit::record(
+                conn,
+                &actor,
+                &subjects,
+                crate::audit::Access {
+                    act: crate::audit::Act::View,
+                    what: "naam en trede (caseload)",
+                    purpose: crate::audit::purpose::BEGELEIDING,
+                    channel: crate::audit::Channel::Page,
+                },
+            )?;
             let cutoff = today - chrono::Duration::days(365);
             let rows: Vec<CaseRow> = cs
                 .iter()
@@ -209,7 +219,14 @@ async fn dashboard(req: HttpRequest, state: web::Data<AppState>, user: PageUser)
     render(&Dashboard { ctx: Ctx::new(&req, Some(&u)), rows, overdue, by_status, tasks })
 }
 
-async fn candidate_view(req: &HttpRequest, state: &AppState, u: &crate::auth::CurrentUser, id: String, form: FormState, status: StatusCode) -> Result<HttpResponse, PageError> {
+async fn candidate_view(
+    req: &HttpRequest,
+    state: &AppState,
+    u: &crate::auth::CurrentUser,
+    id: String,
+    form: FormState,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
     let user = u.clone();
     let (c, ladder, contacts, ms) = state
         .db(move |conn| {
@@ -224,7 +241,8 @@ async fn candidate_view(req: &HttpRequest, state: &AppState, u: &crate::auth::Cu
                 .order(contact_moments::contact_date.desc())
                 .select(ContactMoment::as_select())
                 .load(conn)?;
-            let ms: Vec<Match> = matches::table.filter(matches::candidate_id.eq(&id)).order(matches::updated_at.desc()).select(Match::as_select()).load(conn)?;
+            let ms: Vec<Match> =
+                matches::table.filter(matches::candidate_id.eq(&id)).order(matches::updated_at.desc()).select(Match::as_select()).load(conn)?;
             Ok((c, ladder, contacts, ms))
         })
         .await?;
@@ -259,13 +277,20 @@ async fn candidate_page(req: HttpRequest, state: web::Data<AppState>, user: Page
     candidate_view(&req, &state, &u, path.into_inner(), form, StatusCode::OK).await
 }
 
-async fn add_ladder(req: HttpRequest, state: web::Data<AppState>, user: PageUser, path: web::Path<String>, form: web::Form<Vec<(String, String)>>) -> Result<HttpResponse, PageError> {
+async fn add_ladder(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
     let u = user.0;
     require_km(&u)?;
     let id = path.into_inner();
     let mut fs = FormState::from_pairs(&form.into_inner());
     check_csrf(&req, fs.v("csrf"))?;
-    let (json, type_errs) = forms::to_json(&fs, &[("measured_on", Kind::ReqText), ("step", Kind::ReqInt), ("target_step", Kind::Int), ("note", Kind::Text)]);
+    let (json, type_errs) =
+        forms::to_json(&fs, &[("measured_on", Kind::ReqText), ("step", Kind::ReqInt), ("target_step", Kind::Int), ("note", Kind::Text)]);
     let result = match forms::parse::<LadderInput>(json) {
         Ok(_) if !type_errs.is_empty() => Err(Ok(type_errs)),
         Ok(input) => {
@@ -288,7 +313,13 @@ async fn add_ladder(req: HttpRequest, state: web::Data<AppState>, user: PageUser
     }
 }
 
-async fn add_contact(req: HttpRequest, state: web::Data<AppState>, user: PageUser, path: web::Path<String>, form: web::Form<Vec<(String, String)>>) -> Result<HttpResponse, PageError> {
+async fn add_contact(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
     let u = user.0;
     require_km(&u)?;
     let id = path.into_inner();
@@ -350,7 +381,8 @@ fn cards(st: &AppState, res: Vec<(crate::db::queries::PlacementFull, Evaluation)
                 excluded: e.excluded.iter().map(|x| x.reason.clone()).collect(),
                 instruments,
                 net_cost: pkg.employer_net_monthly_cost_cents.map(super::employer::euros),
-                lks_possible: pkg.loonkostensubsidie.as_ref().map(|l| !l.not_in_target_group && l.amount_cents > 0).unwrap_or(false) && pkg.employer_accepts_lks,
+                lks_possible: pkg.loonkostensubsidie.as_ref().map(|l| !l.not_in_target_group && l.amount_cents > 0).unwrap_or(false)
+                    && pkg.employer_accepts_lks,
                 job_coach_possible: pkg.job_coach.workplace_welcomes_job_coach,
                 trial_possible: pkg.trial_placement_possible,
                 no_risk_possible: pkg.no_risk_polis,
@@ -361,7 +393,15 @@ fn cards(st: &AppState, res: Vec<(crate::db::queries::PlacementFull, Evaluation)
         .collect()
 }
 
-async fn proposals_view(req: &HttpRequest, state: &AppState, u: &crate::auth::CurrentUser, id: String, form: FormState, failed_for: String, status: StatusCode) -> Result<HttpResponse, PageError> {
+async fn proposals_view(
+    req: &HttpRequest,
+    state: &AppState,
+    u: &crate::auth::CurrentUser,
+    id: String,
+    form: FormState,
+    failed_for: String,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
     let user = u.clone();
     let st = state.clone();
     let (c, res, proposed) = state
@@ -395,7 +435,13 @@ async fn find_placements(req: HttpRequest, state: web::Data<AppState>, user: Pag
     proposals_view(&req, &state, &u, path.into_inner(), FormState::default(), String::new(), StatusCode::OK).await
 }
 
-async fn propose(req: HttpRequest, state: web::Data<AppState>, user: PageUser, path: web::Path<String>, form: web::Form<Vec<(String, String)>>) -> Result<HttpResponse, PageError> {
+async fn propose(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
     let u = user.0;
     require_km(&u)?;
     let id = path.into_inner();
@@ -457,7 +503,12 @@ impl PlacementCandidatesPage {
 }
 
 /// A placement with the ranked candidates of the klantmanager's municipality.
-pub async fn placement_candidates(req: HttpRequest, state: web::Data<AppState>, user: PageUser, path: web::Path<String>) -> Result<HttpResponse, PageError> {
+pub async fn placement_candidates(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
     let u = user.0;
     require_km(&u)?;
     let id = path.into_inner();
@@ -469,12 +520,24 @@ pub async fn placement_candidates(req: HttpRequest, state: web::Data<AppState>, 
             let municipality_id = user.municipality()?.to_string();
             let audience = proposals::Audience::Klantmanager { municipality_id: municipality_id.clone() };
             let today = chrono::Utc::now().date_naive();
-            let res = proposals::for_placement(conn, &st.search, &st.refdata(), &p, &audience, Options { limit: 20, include_excluded: false }, today).map_err(AppError::Internal)?;
+            let res = proposals::for_placement(conn, &st.search, &st.refdata(), &p, &audience, Options { limit: 20, include_excluded: false }, today)
+                .map_err(AppError::Internal)?;
             let version = proposals::load_settings(conn, &municipality_id)?.1;
             let logged: Vec<(String, &Evaluation)> = res.iter().map(|(c, e)| (c.candidate.id.clone(), e)).collect();
             proposals::log(conn, "placement", &id, Some(&municipality_id), &user.id, user.role.as_str(), version, false, &logged)?;
-            let subjects: Vec<(&str, Option<&str>)> = res.iter().map(|(c, _)| (c.candidate.id.as_str(), Some(c.candidate.municipality_id.as_str()))).collect();
-            crate::audit::record(conn, &crate::audit::Actor::from(&user), &subjects, crate::audit::Access { act: crate::audit::Act::View, what: "naam en match-score", purpose: crate::audit::purpose::MATCHING, channel: crate::audit::Channel::Page })?;
+            let subjects: Vec<(&str, Option<&str>)> =
+                res.iter().map(|(c, _)| (c.candidate.id.as_str(), Some(c.candidate.municipality_id.as_str()))).collect();
+            crate::audit::record(
+                conn,
+                &crate::audit::Actor::from(&user),
+                &subjects,
+                crate::audit::Access {
+                    act: crate::audit::Act::View,
+                    what: "naam en match-score",
+                    purpose: crate::audit::purpose::MATCHING,
+                    channel: crate::audit::Channel::Page,
+                },
+            )?;
             let proposed: Vec<String> = matches::table
                 .filter(matches::placement_id.eq(&id))
                 .filter(matches::status.ne_all(["declined", "not_interested", "not_started", "withdrawn"]))
@@ -501,7 +564,13 @@ pub async fn placement_candidates(req: HttpRequest, state: web::Data<AppState>, 
             already: proposed.contains(&c.candidate.id),
         })
         .collect();
-    render(&PlacementCandidatesPage { ctx: Ctx::new(&req, Some(&u)), placement_id: p.placement.id.clone(), title: p.placement.title.clone(), employer: p.organisation.name.clone(), cards })
+    render(&PlacementCandidatesPage {
+        ctx: Ctx::new(&req, Some(&u)),
+        placement_id: p.placement.id.clone(),
+        title: p.placement.title.clone(),
+        employer: p.organisation.name.clone(),
+        cards,
+    })
 }
 
 pub struct OccRow {
@@ -567,7 +636,11 @@ fn add_occupation(state: &AppState, fs: &FormState, occ: &mut Vec<String>, errs:
 
 /// The candidate input of a posted form, or every field error at once: the fields that were
 /// not numbers (`errs`) together with the API's own checks.
-fn candidate_input(state: &AppState, json: serde_json::Value, mut errs: Vec<crate::domain::FieldError>) -> Result<crate::web::api::candidates::CandidateInput, Vec<crate::domain::FieldError>> {
+fn candidate_input(
+    state: &AppState,
+    json: serde_json::Value,
+    mut errs: Vec<crate::domain::FieldError>,
+) -> Result<crate::web::api::candidates::CandidateInput, Vec<crate::domain::FieldError>> {
     match forms::parse::<crate::web::api::candidates::CandidateInput>(json) {
         Ok(input) if errs.is_empty() => Ok(input),
         Ok(input) => {
@@ -653,7 +726,13 @@ async fn edit_form(req: HttpRequest, state: web::Data<AppState>, user: PageUser,
     })
 }
 
-async fn edit_save(req: HttpRequest, state: web::Data<AppState>, user: PageUser, path: web::Path<String>, form: web::Form<Vec<(String, String)>>) -> Result<HttpResponse, PageError> {
+async fn edit_save(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
     let u = user.0;
     require_km(&u)?;
     let id = path.into_inner();
@@ -738,7 +817,12 @@ async fn new_form(req: HttpRequest, user: PageUser) -> Result<HttpResponse, Page
 }
 
 /// Registers a new candidate in the klantmanager's own caseload.
-async fn new_save(req: HttpRequest, state: web::Data<AppState>, user: PageUser, form: web::Form<Vec<(String, String)>>) -> Result<HttpResponse, PageError> {
+async fn new_save(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: PageUser,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
     let u = user.0;
     require_km(&u)?;
     let mut fs = FormState::from_pairs(&form.into_inner());
@@ -747,7 +831,12 @@ async fn new_save(req: HttpRequest, state: web::Data<AppState>, user: PageUser, 
     let mut occ: Vec<String> = vec![];
     add_occupation(&state, &fs, &mut occ, &mut errs);
     let mut fields: Vec<(&str, Kind)> = EDIT_FIELDS.iter().copied().filter(|(k, _)| *k != "version").collect();
-    fields.extend([("ladder_step", Kind::Int), ("consent_matching", Kind::Bool), ("consent_anonymous_profile", Kind::Bool), ("consent_email", Kind::Bool)]);
+    fields.extend([
+        ("ladder_step", Kind::Int),
+        ("consent_matching", Kind::Bool),
+        ("consent_anonymous_profile", Kind::Bool),
+        ("consent_email", Kind::Bool),
+    ]);
     let (mut json, type_errs) = forms::to_json(&fs, &fields);
     errs.extend(type_errs);
     json["occupations"] = serde_json::Value::Array(occ.iter().map(|o| serde_json::json!({"occupation_id": o})).collect());

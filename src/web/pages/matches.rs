@@ -69,7 +69,13 @@ async fn show(req: HttpRequest, state: web::Data<AppState>, user: PageUser, path
     render_status(StatusCode::OK, &page)
 }
 
-async fn act(req: HttpRequest, state: web::Data<AppState>, user: PageUser, path: web::Path<String>, form: web::Form<Vec<(String, String)>>) -> Result<HttpResponse, PageError> {
+async fn act(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
     let u = user.0;
     let id = path.into_inner();
     let mut fs = FormState::from_pairs(&form.into_inner());

@@ -384,12 +384,15 @@ async fn login(req: HttpRequest, state: web::Data<AppState>, form: web::Form<Log
                 .cookie(cookie(SESSION_COOKIE, token, secure, Some(state.config.token_ttl_minutes * 60)))
                 .finish())
         }
-        Err(AppError::Unauthorized(_)) | Err(AppError::Validation(_)) => {
-            render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &LoginPage { ctx: Ctx::new(&req, None), email: f.email.clone(), back: f.terug.clone(), error: Some("Het e-mailadres of het wachtwoord klopt niet.".into()) },
-            )
-        }
+        Err(AppError::Unauthorized(_)) | Err(AppError::Validation(_)) => render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &LoginPage {
+                ctx: Ctx::new(&req, None),
+                email: f.email.clone(),
+                back: f.terug.clone(),
+                error: Some("Het e-mailadres of het wachtwoord klopt niet.".into()),
+            },
+        ),
         Err(e) => Err(e.into()),
     }
 }

@@ -46,7 +46,15 @@ impl MonitorPage {
     }
 }
 
-fn chart(id: &'static str, title: &'static str, labels: Vec<String>, values: Vec<f64>, y: &str, value_header: &'static str, fmt: impl Fn(f64) -> String) -> Result<Chart, PageError> {
+fn chart(
+    id: &'static str,
+    title: &'static str,
+    labels: Vec<String>,
+    values: Vec<f64>,
+    y: &str,
+    value_header: &'static str,
+    fmt: impl Fn(f64) -> String,
+) -> Result<Chart, PageError> {
     let svg = crate::charts::bars(title, &labels, &values, y).map_err(|e| crate::error::AppError::Internal(anyhow::anyhow!("chart {id}: {e}")))?;
     let alt = format!("{title}: {}", labels.iter().zip(&values).map(|(l, v)| format!("{l} {}", fmt(*v))).collect::<Vec<_>>().join(", "));
     Ok(Chart { id, title, svg: crate::charts::inline(&svg, &alt), rows: labels.into_iter().zip(values.into_iter().map(fmt)).collect(), value_header })
@@ -60,13 +68,35 @@ async fn page(req: HttpRequest, state: web::Data<AppState>, user: PageUser, q: w
     let t = &m.monitor.total;
     let count = |v: f64| format!("{v:.0}");
     let mut charts = vec![
-        chart("ladder", "Trede op de participatieladder aan het einde van het kwartaal", (1..=6).map(|s| format!("trede {s}")).chain(["onbekend".to_string()]).collect(), t.ladder.distribution.iter().map(|v| *v as f64).chain([t.ladder.unknown as f64]).collect(), "kandidaten", "Kandidaten", count)?,
-        chart("beweging", "Beweging op de ladder ten opzichte van het vorige kwartaal", vec!["omhoog".into(), "gelijk".into(), "omlaag".into()], vec![t.ladder.up as f64, t.ladder.same as f64, t.ladder.down as f64], "kandidaten", "Kandidaten", count)?,
+        chart(
+            "ladder",
+            "Trede op de participatieladder aan het einde van het kwartaal",
+            (1..=6).map(|s| format!("trede {s}")).chain(["onbekend".to_string()]).collect(),
+            t.ladder.distribution.iter().map(|v| *v as f64).chain([t.ladder.unknown as f64]).collect(),
+            "kandidaten",
+            "Kandidaten",
+            count,
+        )?,
+        chart(
+            "beweging",
+            "Beweging op de ladder ten opzichte van het vorige kwartaal",
+            vec!["omhoog".into(), "gelijk".into(), "omlaag".into()],
+            vec![t.ladder.up as f64, t.ladder.same as f64, t.ladder.down as f64],
+            "kandidaten",
+            "Kandidaten",
+            count,
+        )?,
         chart(
             "trechter",
             "Voorstellen van dit kwartaal: hoe ver kwamen ze?",
             vec!["voorgesteld".into(), "toestemming".into(), "interesse".into(), "kennismaking".into(), "gestart".into()],
-            vec![t.funnel.proposed as f64, t.funnel.consented as f64, t.funnel.interested as f64, t.funnel.introduced as f64, t.funnel.started as f64],
+            vec![
+                t.funnel.proposed as f64,
+                t.funnel.consented as f64,
+                t.funnel.interested as f64,
+                t.funnel.introduced as f64,
+                t.funnel.started as f64,
+            ],
             "voorstellen",
             "Voorstellen",
             count,
@@ -93,5 +123,12 @@ async fn page(req: HttpRequest, state: web::Data<AppState>, user: PageUser, q: w
     if !quarters.contains(&quarter.label()) {
         quarters.push(quarter.label());
     }
-    render(&MonitorPage { ctx: Ctx::new(&req, Some(&u)), quarter: quarter.label(), quarters, charts, is_klantmanager: u.role == Role::Klantmanager, m })
+    render(&MonitorPage {
+        ctx: Ctx::new(&req, Some(&u)),
+        quarter: quarter.label(),
+        quarters,
+        charts,
+        is_klantmanager: u.role == Role::Klantmanager,
+        m,
+    })
 }
