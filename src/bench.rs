@@ -521,14 +521,15 @@ pub fn run(pool: &DbPool, rd: &RefData, index_dir: &std::path::Path, cfg: &Bench
     let generate_s = started.elapsed().as_secs_f64();
     drop(conn);
 
-    let (idx, _) = crate::search::open(index_dir)?;
     let t0 = Instant::now();
-    let (np, nc) = if cfg.reuse {
+    if !cfg.reuse {
+        eprintln!("Indexing...");
+        crate::search::reindex(index_dir, pool, true)?;
+    }
+    let (idx, _) = crate::search::open(index_dir, false)?;
+    let (np, nc) = {
         let (p, c) = idx.num_docs();
         (p as usize, c as usize)
-    } else {
-        eprintln!("Indexing...");
-        crate::search::rebuild_offline(&idx, pool, rd, true)?
     };
     let index_s = if cfg.reuse { f64::NAN } else { t0.elapsed().as_secs_f64() };
     let index_size_mb = dir_size(index_dir) as f64 / 1_048_576.0;
@@ -653,7 +654,13 @@ impl std::fmt::Display for BenchReport {
         ] {
             writeln!(f, "{:<44} {:>6} {:>9.1} {:>9.1} {:>8.1}", name, l.n, l.p50_ms, l.p99_ms, l.mean_results)?;
         }
-        let ratio = |a: &Latency, b: &Latency| if a.p50_ms > 0.0 { b.p50_ms / a.p50_ms } else { 0.0 };
+        let ratio = |a: &Latency, b: &Latency| {
+            if a.p50_ms > 0.0 {
+                b.p50_ms / a.p50_ms
+            } else {
+                0.0
+            }
+        };
         writeln!(
             f,
             "SQL/index p50 ratio: candidate -> placements {:.1}x, placement -> candidates {:.1}x",

@@ -34,7 +34,13 @@ pub fn bars(caption: &str, labels: &[String], values: &[f64], y_label: &str) -> 
                 SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
                 _ => String::new(),
             })
-            .y_label_formatter(&|v| if integer { format!("{v:.0}") } else { format!("{v:.1}") })
+            .y_label_formatter(&|v| {
+                if integer {
+                    format!("{v:.0}")
+                } else {
+                    format!("{v:.1}")
+                }
+            })
             .label_style(("sans-serif", 13))
             .draw()
             .map_err(|e| e.to_string())?;
@@ -64,7 +70,7 @@ mod tests {
         let svg = super::bars("Trede", &["1".into(), "2".into(), "3".into()], &[3.0, 0.0, 7.0], "aantal").unwrap();
         assert!(svg.contains("<svg"));
         assert!(svg.contains("Trede"));
-        assert_eq!(svg.matches("<rect").count() >= 3, true);
+        assert!(svg.matches("<rect").count() >= 3);
         let inl = super::inline(&svg, "Trede \"x\"");
         assert!(inl.starts_with("<svg role=\"img\" aria-label=\"Trede &quot;x&quot;\""));
     }

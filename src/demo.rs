@@ -311,7 +311,7 @@ fn seed(conn: &mut DbConnection, rd: &RefData) -> anyhow::Result<DemoReport> {
         municipality_id: muni_ids[1].0.clone(),
         reference: "ZUT-2026-017".into(),
         description: "Raamovereenkomst logistieke dienstverlening".into(),
-        contract_value_cents: 450_000_00,
+        contract_value_cents: 45_000_000,
         percentage: 5.0,
         period_start: NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today),
         period_end: NaiveDate::from_ymd_opt(today.year() + 2, 12, 31).unwrap_or(today),
@@ -344,7 +344,9 @@ fn seed(conn: &mut DbConnection, rd: &RefData) -> anyhow::Result<DemoReport> {
             PlacementKind::Detachering => format!("Detachering als {label}"),
             PlacementKind::BeschutWerk => format!("Beschut werk: {label}"),
             PlacementKind::Vrijwilligerswerk => format!("Vrijwilliger {label}"),
-            PlacementKind::ArbeidsmatigeDagbesteding => format!("Dagbesteding: meehelpen als {label}"),
+            PlacementKind::ArbeidsmatigeDagbesteding => {
+                format!("Dagbesteding: meehelpen als {label}")
+            }
         };
         let hmin = [8, 12, 16, 20, 24][rng.usize(..5)];
         let hmax = (hmin + [0, 4, 8, 12, 16][rng.usize(..5)]).min(38);

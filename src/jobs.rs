@@ -3,8 +3,8 @@
 //! runs once per period even with several workers or after a restart.
 
 use crate::audit::{self, Act, Actor, Channel};
-use crate::db::models::{Candidate, JobRun, Organisation, Placement, SavedSearch, Task, User};
-use crate::db::schema::{candidates, contact_moments, job_runs, matches, organisations, placements, saved_searches, tasks, users};
+use crate::db::models::{Candidate, Organisation, Placement, SavedSearch, Task, User};
+use crate::db::schema::{candidates, contact_moments, matches, organisations, placements, saved_searches, tasks, users};
 use crate::db::{now, DbConnection};
 use crate::domain::PlacementKind;
 use crate::error::AppError;
@@ -27,7 +27,7 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
             // Reminders and digests: every 10 minutes is plenty (each runs once per period).
             if last_periodic.map(|t| t.elapsed().as_secs() >= 600).unwrap_or(true) {
                 last_periodic = Some(std::time::Instant::now());
-                match run_periodic(&state, chrono::Utc::now().date_naive()).await {
+                match run_periodic(&state, crate::clock::today()).await {
                     Ok(r) if r != Periodic::default() => log::info!("jobs: {r:?}"),
                     Ok(_) => {}
                     Err(e) => log::error!("jobs: {e:#}"),
@@ -38,6 +38,9 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     })
 }
 
+/// Days the change feed is kept: an instance that was down longer rebuilds its index at start.
+pub const CHANGE_FEED_KEEP_DAYS: i64 = 7;
+
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Periodic {
     pub retention_reminders: usize,
@@ -47,17 +50,26 @@ pub struct Periodic {
     pub mail_purged: usize,
 }
 
-/// Claims a job for a period; false when it already ran.
+/// Claims a job for a period; false when it already ran. One statement that inserts or does
+/// nothing, so two instances racing for the same period cannot both win, and a lost race does
+/// not abort the caller's transaction (as a unique violation would on PostgreSQL).
 fn claim(conn: &mut DbConnection, job: &str, period: &str) -> Result<bool, AppError> {
-    let done: i64 = job_runs::table.filter(job_runs::job.eq(job)).filter(job_runs::period.eq(period)).count().get_result(conn)?;
-    if done > 0 {
-        return Ok(false);
-    }
-    match diesel::insert_into(job_runs::table).values(&JobRun { job: job.into(), period: period.into(), created_at: now() }).execute(conn) {
-        Ok(_) => Ok(true),
-        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => Ok(false),
-        Err(e) => Err(e.into()),
-    }
+    use diesel::sql_types::{Text, Timestamp};
+    let t = now();
+    let n = match conn {
+        DbConnection::Sqlite(c) => diesel::sql_query("INSERT INTO job_runs (job, period, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+            .bind::<Text, _>(job)
+            .bind::<Text, _>(period)
+            .bind::<Timestamp, _>(t)
+            .execute(c)?,
+        #[cfg(feature = "postgres")]
+        DbConnection::Pg(c) => diesel::sql_query("INSERT INTO job_runs (job, period, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+            .bind::<Text, _>(job)
+            .bind::<Text, _>(period)
+            .bind::<Timestamp, _>(t)
+            .execute(c)?,
+    };
+    Ok(n == 1)
 }
 
 fn url(st: &AppState, path: &str) -> String {
@@ -78,6 +90,8 @@ pub async fn run_periodic(st: &AppState, today: NaiveDate) -> anyhow::Result<Per
             if !claim(conn, "purge", &today.to_string())? {
                 return Ok((0, 0));
             }
+            crate::db::changes::prune(conn, CHANGE_FEED_KEEP_DAYS)?;
+            crate::service::profile_views::purge(conn)?;
             Ok((audit::purge(conn, days)?, mail::purge_sent(conn, 90)?))
         })
         .await?;
@@ -97,11 +111,20 @@ fn retention_reminders(conn: &mut DbConnection, st: &AppState, today: NaiveDate)
         .load(conn)?;
     let mut n = 0;
     for t in due {
-        diesel::update(tasks::table.find(&t.id)).set(tasks::reminded_at.eq(Some(now()))).execute(conn)?;
-        let (Some(km), Some(cid)) = (&t.klantmanager_id, &t.candidate_id) else { continue };
+        // Conditional: another instance that reminded first makes this a no-op.
+        let claimed =
+            diesel::update(tasks::table.find(&t.id).filter(tasks::reminded_at.is_null())).set(tasks::reminded_at.eq(Some(now()))).execute(conn)?;
+        if claimed == 0 {
+            continue;
+        }
+        let (Some(km), Some(cid)) = (&t.klantmanager_id, &t.candidate_id) else {
+            continue;
+        };
         let u: Option<User> = users::table.find(km).select(User::as_select()).first(conn).optional()?;
         let c: Option<Candidate> = candidates::table.find(cid).select(Candidate::as_select()).first(conn).optional()?;
-        let (Some(u), Some(c)) = (u.filter(|u| u.active), c) else { continue };
+        let (Some(u), Some(c)) = (u.filter(|u| u.active), c) else {
+            continue;
+        };
         let (title, org): (String, Option<String>) = match &t.match_id {
             Some(m) => {
                 matches::table.find(m).select((matches::placement_title, matches::organisation_id)).first(conn).optional()?.unwrap_or_default()
@@ -214,11 +237,15 @@ async fn placement_digests(st: &AppState, today: NaiveDate) -> anyhow::Result<us
         .await?;
     let mut n = 0;
     for (s, c) in rows {
-        let Some(email) = c.email.clone().filter(|e| !e.trim().is_empty()) else { continue };
+        let Some(email) = c.email.clone().filter(|e| !e.trim().is_empty()) else {
+            continue;
+        };
         let mut q: PlacementSearchParams = serde_json::from_str(&s.query).unwrap_or_default();
         q.limit = Some(100);
         q.offset = None;
-        let Ok(pq) = placement_query(st, &q, false) else { continue };
+        let Ok(pq) = placement_query(st, &q, false) else {
+            continue;
+        };
         let search = st.search.clone();
         let hits = actix_web::web::block(move || search.search_placements(&pq)).await??;
         let ids: Vec<String> = hits.hits.into_iter().map(|(id, _)| id).collect();

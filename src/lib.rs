@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod bench;
 pub mod charts;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod demo;
@@ -18,6 +19,7 @@ pub mod monitor;
 pub mod proposals;
 pub mod refdata;
 pub mod search;
+pub mod service;
 pub mod state;
 pub mod web;
 
@@ -35,7 +37,8 @@ pub struct Startup {
     pub migrations_run: usize,
     pub refdata: Option<refdata::ImportReport>,
     pub demo: Option<demo::DemoReport>,
-    pub index_rebuilt: Option<(usize, usize)>,
+    /// How the search index was brought up to date (rebuilt, or caught up from its position).
+    pub index: search::StartReport,
 }
 
 /// Builds the application state: connects, migrates, imports reference data when the database
@@ -77,15 +80,12 @@ pub fn build_state(config: Config, progress: bool) -> anyhow::Result<(AppState, 
         },
     };
     drop(conn);
-    let (index, rebuild) = search::open(&config.index_dir)?;
-    if rebuild {
-        let r = search::rebuild_offline(&index, &pool, &rd, progress)?;
-        startup.index_rebuilt = Some(r);
-    }
     let jwt = auth::JwtKeys::new(secret.as_bytes(), config.token_ttl_minutes);
     let mailer = mail::Mailer::from_config(&config)?;
-    let state = AppState::new(config, pool.clone(), backend, rd, index.clone(), jwt, secret, mailer);
-    index.start_writer(pool, state.refdata.clone())?;
+    let refdata: search::SharedRefData = std::sync::Arc::new(std::sync::RwLock::new(std::sync::Arc::new(rd)));
+    let (index, report) = search::start(&config.index_dir, pool.clone(), refdata.clone(), progress)?;
+    startup.index = report;
+    let state = AppState::new(config, pool, backend, refdata, index, jwt, secret, mailer);
     Ok((state, startup))
 }
 

@@ -188,12 +188,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let pool = opstap::db::connect(&g.database_url, 2)?;
             let mut conn = pool.get()?;
             opstap::db::run_migrations(&mut conn)?;
-            let rd = opstap::refdata::RefData::load(&mut conn)?;
             drop(conn);
-            let (idx, _) = opstap::search::open(&g.index_dir)?;
-            let started = std::time::Instant::now();
-            let (p, c) = opstap::search::rebuild_offline(&idx, &pool, &rd, true)?;
-            println!("Reindexed {p} placements and {c} candidates in {:.1} s", started.elapsed().as_secs_f64());
+            match opstap::search::reindex(&g.index_dir, &pool, true)? {
+                opstap::search::ReindexOutcome::Rebuilt { placements, candidates, seconds } => {
+                    println!("Reindexed {placements} placements and {candidates} candidates in {seconds:.1} s");
+                }
+                opstap::search::ReindexOutcome::Requested { seq } => {
+                    println!(
+                        "The index in {} is in use by a running server: asked every instance to rebuild its index \
+                         (change {seq} in the feed); /health shows when it is done.",
+                        g.index_dir.display()
+                    );
+                }
+            }
             Ok(())
         }
         Command::ImportRefdata { from } => {
@@ -204,6 +211,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 anyhow::bail!("folder {} does not exist", from.display());
             }
             let r = opstap::refdata::import(&mut conn, &from, true)?;
+            // Running servers reload the reference data and rebuild their index.
+            opstap::db::changes::record(&mut conn, opstap::db::changes::Entity::Refdata, "*")?;
             println!(
                 "Imported {} PC4 areas, {} ISCO groups, {} occupations, {} skills, {} occupation-skill links{}",
                 r.pc4_areas,
@@ -213,7 +222,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 r.occupation_skill_links,
                 if r.missing_files.is_empty() { String::new() } else { format!(" (missing: {})", r.missing_files.join(", ")) }
             );
-            println!("Restart a running server (or reindex) so that it uses the new reference data.");
+            println!("Running servers reload it and rebuild their search index by themselves.");
             Ok(())
         }
         Command::Bench { placements, candidates, queries, seed, dir, bench_database_url, json, reuse } => {
@@ -297,8 +306,18 @@ fn serve(config: Config) -> anyhow::Result<()> {
             r.pc4_areas, r.occupations, r.skills, r.occupation_skill_links
         );
     }
-    if let Some((p, c)) = startup.index_rebuilt {
-        println!("Built the search index: {p} placements, {c} candidates.");
+    let ix = &startup.index;
+    match &ix.rebuilt {
+        Some(why) => {
+            println!(
+                "Built the search index from the database ({why}): {} placements, {} candidates in {:.1} s.",
+                ix.placements, ix.candidates, ix.seconds
+            )
+        }
+        None => println!(
+            "Search index kept: {} placements, {} candidates; caught up on {} change(s) in {:.2} s.",
+            ix.placements, ix.candidates, ix.caught_up, ix.seconds
+        ),
     }
     if let Some(d) = &startup.demo {
         println!("{d}");
@@ -306,7 +325,9 @@ fn serve(config: Config) -> anyhow::Result<()> {
     println!("{}\n{}", opstap::ATTRIBUTION_ESCO, opstap::ATTRIBUTION_GEONAMES);
     println!("Open http://{bind}/ (API: http://{bind}/api/v1/openapi.json, health: http://{bind}/health)");
     match &state.config.smtp_url {
-        Some(u) => println!("E-mail is sent through {} (outbox in the database, retried with backoff).", opstap::db::redact_url(u)),
+        Some(u) => {
+            println!("E-mail is sent through {} (outbox in the database, retried with backoff).", opstap::db::redact_url(u))
+        }
         None => println!("E-mail is written to the folder {} (set OPSTAP_SMTP_URL to send it).", state.config.mail_dir.display()),
     }
     actix_web::rt::System::new().block_on(async move {

@@ -36,7 +36,7 @@ pub fn facts(conn: &mut DbConnection, municipality_id: &str) -> QueryResult<(Vec
         .iter()
         .map(|c| Subject {
             klantmanager: Some(c.klantmanager_id.clone()),
-            registered_on: c.created_at.date(),
+            registered_on: crate::clock::local_date(c.created_at),
             outflow: match (c.status.as_str(), c.outflow_date, &c.outflow_reason) {
                 ("uitgestroomd", Some(d), Some(r)) => Some((d, r.clone())),
                 ("uitgestroomd", Some(d), None) => Some((d, "overig".into())),
@@ -79,7 +79,7 @@ pub fn facts(conn: &mut DbConnection, municipality_id: &str) -> QueryResult<(Vec
             MatchFact {
                 kind: m.placement_kind.clone(),
                 klantmanager: m.klantmanager_id.clone(),
-                proposed_on: m.proposed_at.date(),
+                proposed_on: crate::clock::local_date(m.proposed_at),
                 consented: m.candidate_decided_at.is_some() && m.status != "declined",
                 interested: m.employer_decided_at.is_some() && m.status != "not_interested",
                 introduced: m.disclosed_at.is_some(),
@@ -184,7 +184,13 @@ pub fn rows(m: &Monitor, km_names: &HashMap<String, String>) -> Vec<[String; 4]>
     count("behoud", "12 maanden: aan het werk", "gemeente", m.retention.working_12);
     count("regelingen", "starts met loonkostensubsidie", "gemeente", m.instruments.lks_starts);
     count("regelingen", "starts met jobcoach", "gemeente", m.instruments.job_coach_starts);
-    let share = |n: u64, d: u64| if d < 5 { "<5".to_string() } else { format!("{:.1}", n as f64 * 100.0 / d as f64) };
+    let share = |n: u64, d: u64| {
+        if d < 5 {
+            "<5".to_string()
+        } else {
+            format!("{:.1}", n as f64 * 100.0 / d as f64)
+        }
+    };
     out.push(["in beeld".into(), "aandeel in beeld (%)".into(), "gemeente".into(), share(m.total.in_view.in_view, m.total.in_view.caseload)]);
     out.push([
         "contactnorm".into(),

@@ -20,8 +20,6 @@ pub struct AppState {
     /// Server secret for pseudonyms shown to employers (never sent to clients).
     pub secret: Arc<String>,
     pub mailer: Arc<crate::mail::Mailer>,
-    /// Anonymous profile views per employer account (see `check_profile_views`).
-    profile_limiter: Arc<governor::DefaultKeyedRateLimiter<String>>,
     /// SQLite allows one writer: serialising write transactions in the process avoids
     /// SQLITE_BUSY on lock upgrades. PostgreSQL does not need it.
     write_lock: Arc<Mutex<()>>,
@@ -33,20 +31,18 @@ impl AppState {
         config: Config,
         pool: DbPool,
         backend: Backend,
-        refdata: RefData,
+        refdata: SharedRefData,
         search: SearchIndex,
         jwt: JwtKeys,
         secret: String,
         mailer: crate::mail::Mailer,
     ) -> Self {
-        let per_hour = std::num::NonZeroU32::new(config.employer_profile_views_per_hour.max(1)).unwrap_or(std::num::NonZeroU32::MIN);
         AppState {
             mailer: Arc::new(mailer),
-            profile_limiter: Arc::new(governor::RateLimiter::keyed(governor::Quota::per_hour(per_hour))),
             config: Arc::new(config),
             pool,
             backend,
-            refdata: Arc::new(std::sync::RwLock::new(Arc::new(refdata))),
+            refdata,
             search,
             jwt: Arc::new(jwt),
             secret: Arc::new(secret),
@@ -59,10 +55,12 @@ impl AppState {
         self.refdata.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// Reloads the reference data from the database (after a beheerder changed a label).
-    pub async fn reload_refdata(&self) -> Result<(), AppError> {
-        let rd = self.db(|conn| Ok(RefData::load(conn)?)).await?;
-        *self.refdata.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(rd);
+    /// Waits until this instance's index writer has applied every committed change: after a
+    /// write whose effect the same request shows (a reference-data change is loaded by the
+    /// writer of every instance, so this also makes a new Dutch label visible here).
+    pub async fn caught_up(&self) -> Result<(), AppError> {
+        let search = self.search.clone();
+        web::block(move || search.flush()).await?;
         Ok(())
     }
 
@@ -81,7 +79,9 @@ impl AppState {
     }
 
     /// Runs `f` in one write transaction (serialised on SQLite); rolled back on error, so a
-    /// rejected request changes nothing.
+    /// rejected request changes nothing. The changes `f` records (`db::changes::record`) are
+    /// appended to the change feed as the transaction's last statement, and this instance's
+    /// index writer is woken after the commit (other instances poll the feed).
     pub async fn tx<T, F>(&self, f: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
@@ -90,34 +90,33 @@ impl AppState {
         let pool = self.pool.clone();
         let lock = self.write_lock.clone();
         let sqlite = self.backend == Backend::Sqlite;
-        web::block(move || {
+        let (v, changed) = web::block(move || {
             let mut conn = pool.get()?;
             let _guard = if sqlite { Some(lock.lock().unwrap_or_else(|e| e.into_inner())) } else { None };
             use diesel::Connection;
             let c: &mut DbConnection = &mut conn;
-            c.transaction(f)
+            let collect = crate::db::changes::Collect::begin();
+            c.transaction(|conn| {
+                let v = f(conn)?;
+                let changed = collect.finish(conn)?;
+                Ok::<_, AppError>((v, changed))
+            })
         })
-        .await?
+        .await??;
+        if changed > 0 {
+            self.search.nudge();
+        }
+        Ok(v)
     }
 }
 
 impl AppState {
-    /// Counts `n` anonymous candidate profiles shown to an employer account against its hourly
-    /// allowance (GCRA: a burst of the hourly number, refilled evenly over the hour). Over the
-    /// limit: 429 with the seconds until enough allowance is back.
-    pub fn check_profile_views(&self, user_id: &str, n: usize) -> Result<(), AppError> {
-        use governor::clock::{Clock, DefaultClock};
-        let Some(n) = std::num::NonZeroU32::new(n.min(u32::MAX as usize) as u32) else { return Ok(()) };
-        let key = user_id.to_string();
-        match self.profile_limiter.check_key_n(&key, n) {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(not_until)) => {
-                let wait = not_until.wait_time_from(DefaultClock::default().now());
-                Err(AppError::TooManyRequests { retry_after: wait.as_secs().max(1) })
-            }
-            // More than the whole hourly allowance in one request.
-            Err(_) => Err(AppError::TooManyRequests { retry_after: 3600 }),
-        }
+    /// Counts `n` anonymous candidate profiles shown to an employer account against the
+    /// allowance of the account and of its organisation in any rolling hour (kept in the
+    /// database, shared by all instances). Over the limit: 429 with the seconds until enough
+    /// of the hour has passed.
+    pub fn check_profile_views(&self, conn: &mut DbConnection, user: &crate::auth::CurrentUser, n: usize) -> Result<(), AppError> {
+        crate::service::profile_views::charge(conn, &user.id, user.organisation_id.as_deref(), n, self.config.employer_profile_views_per_hour)
     }
 
     /// A stable pseudonym for a candidate as seen from one placement: employers can tell

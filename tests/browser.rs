@@ -104,8 +104,8 @@ fn journeys() {
         .select(placements::id)
         .first(&mut conn)
         .expect("a published regular job in the demo");
+    opstap::db::changes::record(&mut conn, opstap::db::changes::Entity::Candidate, &cid).expect("change");
     drop(conn);
-    state.search.candidate_changed(&cid);
     state.search.flush();
 
     let (addr, server, thread) = serve(state);

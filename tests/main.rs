@@ -13,6 +13,7 @@ mod cli;
 mod esco;
 mod matching;
 mod monitor;
+mod operation;
 mod pages;
 mod search;
 mod workflow;

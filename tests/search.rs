@@ -227,18 +227,19 @@ async fn reindexed_index_answers_like_the_live_one() {
 async fn index_is_rebuilt_when_missing_or_of_another_schema_version() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("index");
-    let (_, rebuild) = opstap::search::open(&p).unwrap();
-    assert!(rebuild, "a missing index must be rebuilt");
-    let (_, rebuild) = opstap::search::open(&p).unwrap();
-    assert!(!rebuild, "an index of the current version is kept");
+    let (_, why) = opstap::search::open(&p, false).unwrap();
+    assert!(why.is_some(), "a missing index must be rebuilt");
+    let (_, why) = opstap::search::open(&p, false).unwrap();
+    assert_eq!(why, None, "an index of the current version is kept");
     std::fs::write(p.join("SCHEMA_VERSION"), "0").unwrap();
-    let (_, rebuild) = opstap::search::open(&p).unwrap();
-    assert!(rebuild, "an index of another schema version must be rebuilt");
+    let (_, why) = opstap::search::open(&p, false).unwrap();
+    assert!(why.unwrap_or_default().contains("schema version"), "an index of another schema version must be rebuilt");
 
     // And at start-up the rebuilt index holds the database's contents.
     let db = common::fresh_db();
     let cfg = common::config_for(&db);
     let (state, startup) = actix_web::web::block(move || opstap::build_state(cfg, false)).await.unwrap().unwrap();
-    assert_eq!(startup.index_rebuilt, Some((32, 60)));
+    assert!(startup.index.rebuilt.is_some());
+    assert_eq!((startup.index.placements, startup.index.candidates), (32, 60));
     assert_eq!(state.search.num_docs(), (32, 60));
 }

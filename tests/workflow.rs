@@ -7,7 +7,6 @@ use actix_web::http::StatusCode;
 use diesel::prelude::*;
 use opstap::db::schema::*;
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
 
 const FIRST: &str = "Zwaantje";
 const LAST: &str = "Quirijnsen";
@@ -334,93 +333,7 @@ async fn withdrawn_consent_closes_the_employers_view_everywhere() {
 
 // ------------------------------------------------------------------ SMTP
 
-/// A real SMTP server (aiosmtpd) writing what it receives into a Maildir.
-struct Smtp {
-    child: Option<std::process::Child>,
-    port: u16,
-    dir: PathBuf,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-impl Smtp {
-    fn start(dir: &Path, port: u16) -> Smtp {
-        // A folder that does not exist yet: aiosmtpd creates the Maildir structure in it.
-        let mut s = Smtp { child: None, port, dir: dir.join("maildir") };
-        s.restart();
-        s
-    }
-    fn restart(&mut self) {
-        let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-        let child = std::process::Command::new(python)
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{}", self.port), "-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(&self.dir)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("start aiosmtpd (pip install aiosmtpd)");
-        self.child = Some(child);
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-        panic!("aiosmtpd did not start on port {}", self.port);
-    }
-    fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-        for _ in 0..50 {
-            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-                return;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-    }
-    /// (To header, decoded message)
-    fn messages(&self) -> Vec<(String, String)> {
-        let mut out = vec![];
-        let Ok(rd) = std::fs::read_dir(self.dir.join("new")) else { return out };
-        for e in rd.flatten() {
-            let raw = std::fs::read_to_string(e.path()).unwrap();
-            let text = decode_qp(&raw);
-            let to = raw.lines().find(|l| l.to_ascii_lowercase().starts_with("to:")).unwrap_or("").to_string();
-            out.push((to, text));
-        }
-        out
-    }
-}
-
-impl Drop for Smtp {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-/// Decodes quoted-printable (the transfer encoding the platform uses for both parts).
-fn decode_qp(s: &str) -> String {
-    let s = s.replace("=\r\n", "").replace("=\n", "");
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'=' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
+use common::smtp::{free_port, Smtp};
 
 #[actix_web::test]
 async fn mail_goes_through_a_real_smtp_server_survives_an_outage_and_never_leaks_before_disclosure() {
@@ -819,7 +732,13 @@ async fn a_start_under_an_sroi_contract_adds_its_bouwblok_value() {
         act(&app, &s.km, &id, json!({"action": "introduce", "version": v, "introduction_date": chrono::Utc::now().date_naive().to_string()})).await;
     let start =
         chrono::NaiveDate::parse_from_str(contract["period_start"].as_str().unwrap(), "%Y-%m-%d").unwrap().max(chrono::Utc::now().date_naive());
-    let (st, m) = act(&app, &s.km, &id, json!({"action": "start", "version": m["version"], "start_date": start.to_string(), "contract_type": "onbepaalde_tijd", "hours_per_week": 36})).await;
+    let (st, m) = act(
+        &app,
+        &s.km,
+        &id,
+        json!({"action": "start", "version": m["version"], "start_date": start.to_string(), "contract_type": "onbepaalde_tijd", "hours_per_week": 36}),
+    )
+    .await;
     assert_eq!(st, StatusCode::OK, "{m}");
     // Participatiewet € 40.000 + permanent contract € 10.000, 36 of 36 hours, 12 months (the
     // contract runs two more years); the candidate is 42: no 50+ bonus.

@@ -1,6 +1,7 @@
 //! Storage: one `DbConnection` enum over SQLite (embedded default) and PostgreSQL (feature
 //! `postgres`), chosen at runtime from `DATABASE_URL`. No actix here.
 
+pub mod changes;
 pub mod models;
 pub mod queries;
 pub mod schema;

@@ -8,6 +8,25 @@ diesel::table! {
 }
 
 diesel::table! {
+    changes (seq) {
+        seq -> BigInt,
+        entity -> Text,
+        entity_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    profile_views (id) {
+        id -> Text,
+        user_id -> Text,
+        organisation_id -> Nullable<Text>,
+        profiles -> Integer,
+        viewed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     municipalities (id) {
         id -> Text,
         name -> Text,
@@ -423,6 +442,8 @@ diesel::joinable!(matches -> placements (placement_id));
 diesel::joinable!(esco_occupation_skills -> esco_occupations (occupation_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    changes,
+    profile_views,
     app_settings,
     municipalities,
     pc4_areas,

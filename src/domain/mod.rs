@@ -187,6 +187,6 @@ mod money_tests {
     fn euros() {
         assert_eq!(super::euros(123456), "€ 1.234,56");
         assert_eq!(super::euros(5), "€ 0,05");
-        assert_eq!(super::euros(-100_000_00), "-€ 100.000,00");
+        assert_eq!(super::euros(-10_000_000), "-€ 100.000,00");
     }
 }

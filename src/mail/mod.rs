@@ -23,7 +23,18 @@ pub use templates::Mail;
 /// Where mail goes.
 pub enum Transport {
     Folder(AsyncFileTransport<Tokio1Executor>),
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    /// The URL is checked at start; the transport (with its connection pool, which spawns a
+    /// task on the Tokio runtime) is built on first use, inside the runtime of `serve`.
+    Smtp {
+        url: String,
+        transport: std::sync::OnceLock<AsyncSmtpTransport<Tokio1Executor>>,
+    },
+}
+
+fn smtp_builder(url: &str) -> anyhow::Result<lettre::transport::smtp::AsyncSmtpTransportBuilder> {
+    Ok(AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+        .map_err(|e| anyhow::anyhow!("OPSTAP_SMTP_URL {}: {e}", crate::db::redact_url(url)))?
+        .timeout(Some(Duration::from_secs(15))))
 }
 
 pub struct Mailer {
@@ -36,12 +47,10 @@ impl Mailer {
     pub fn from_config(c: &Config) -> anyhow::Result<Mailer> {
         let from: Mailbox = c.mail_from.parse().map_err(|e| anyhow::anyhow!("OPSTAP_MAIL_FROM {:?}: {e}", c.mail_from))?;
         let transport = match &c.smtp_url {
-            Some(url) => Transport::Smtp(
-                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-                    .map_err(|e| anyhow::anyhow!("OPSTAP_SMTP_URL {}: {e}", crate::db::redact_url(url)))?
-                    .timeout(Some(Duration::from_secs(15)))
-                    .build(),
-            ),
+            Some(url) => {
+                smtp_builder(url)?;
+                Transport::Smtp { url: url.clone(), transport: std::sync::OnceLock::new() }
+            }
             None => {
                 std::fs::create_dir_all(&c.mail_dir).map_err(|e| anyhow::anyhow!("mail folder {}: {e}", c.mail_dir.display()))?;
                 Transport::Folder(AsyncFileTransport::new(&c.mail_dir))
@@ -80,11 +89,20 @@ impl Mailer {
             .map_err(|e| SendError::Permanent(e.to_string()))?;
         match &self.transport {
             Transport::Folder(t) => t.send(msg).await.map(|_| ()).map_err(|e| SendError::Transient(e.to_string())),
-            Transport::Smtp(t) => match t.send(msg).await {
-                Ok(_) => Ok(()),
-                Err(e) if e.is_permanent() => Err(SendError::Permanent(e.to_string())),
-                Err(e) => Err(SendError::Transient(e.to_string())),
-            },
+            Transport::Smtp { url, transport } => {
+                let t = match transport.get() {
+                    Some(t) => t,
+                    None => {
+                        let built = smtp_builder(url).map_err(|e| SendError::Permanent(e.to_string()))?.build();
+                        transport.get_or_init(|| built)
+                    }
+                };
+                match t.send(msg).await {
+                    Ok(_) => Ok(()),
+                    Err(e) if e.is_permanent() => Err(SendError::Permanent(e.to_string())),
+                    Err(e) => Err(SendError::Transient(e.to_string())),
+                }
+            }
         }
     }
 }
@@ -146,13 +164,18 @@ pub struct Delivery {
     pub failed: usize,
 }
 
-const LEASE_SECS: i64 = 300;
+/// A claimed message is leased for this long: four times the SMTP timeout. Messages are claimed
+/// one at a time, so a worker that dies (a crash, `kill -9`) holds at most one message, for at
+/// most this long, before another worker or its own restart sends it.
+const LEASE_SECS: i64 = 60;
+/// Messages claimed per step (one: see `LEASE_SECS`).
+const CLAIM_BATCH: i64 = 1;
 
 /// Sends every message that is due at `at`. Safe to run from several workers at once.
 pub async fn deliver_due(state: &AppState, at: NaiveDateTime) -> anyhow::Result<Delivery> {
     let mut report = Delivery::default();
     loop {
-        let batch = claim(state, at, 20).await?;
+        let batch = claim(state, at, CLAIM_BATCH).await?;
         if batch.is_empty() {
             return Ok(report);
         }

@@ -1,40 +1,55 @@
 //! Full-text and faceted search over placements and candidates (tantivy, on disk).
 //!
-//! The index is derived data: it can be rebuilt from the database at any time. One writer
-//! thread owns both `IndexWriter`s; handlers send it the ids of changed rows and it reloads
-//! them from the database, so the index always converges on the committed state. Commits are
-//! batched (at most `COMMIT_INTERVAL` after a change), which keeps changes visible within a second.
+//! The index is derived data, fed from the database's change feed (`db::changes`): one writer
+//! thread per instance follows the feed, reloads each changed row from the database, and commits
+//! the position it has applied inside the index (the commit payload), only after the commit. At
+//! start it catches up from that position; an index that is missing, of another schema version,
+//! written from another database, behind a pruned part of the feed, or damaged (it cannot be
+//! opened, a checksum fails, a file is missing, a search fails) is rebuilt from the database.
+//! Several instances on one PostgreSQL each keep their own index and converge on the same
+//! committed state: the local writer is woken after a local commit, and every writer polls the
+//! feed every `POLL_INTERVAL` for the writes of other instances.
 
 pub mod docs;
 pub mod query;
 pub mod schema;
 
-use crate::db::queries::{candidate_full, candidates_full, placement_full, placements_full};
+use crate::db::changes::{self, Change, Entity};
+use crate::db::queries::{candidates_full, placements_full};
 use crate::db::{models::*, schema as t, DbPool};
 use crate::refdata::RefData;
 use diesel::prelude::*;
 use schema::{CandidateFields, PlacementFields, NL_TOKENIZER, SCHEMA_VERSION};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant};
+use tantivy::collector::DocSetCollector;
+use tantivy::directory::{Directory, MmapDirectory, INDEX_WRITER_LOCK};
+use tantivy::query::TermQuery;
+use tantivy::schema::IndexRecordOption;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
-pub const COMMIT_INTERVAL: Duration = Duration::from_millis(150);
+/// How often a writer looks for changes written by other instances.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(200);
 const WRITER_HEAP: usize = 64 * 1024 * 1024;
+/// Changes read from the feed per step.
+const BATCH: i64 = 2000;
+/// A search that fails asks for a rebuild at most this often.
+const REBUILD_REQUEST_EVERY_SECS: i64 = 60;
 
 pub type SharedRefData = Arc<RwLock<Arc<RefData>>>;
 
-/// What the writer thread is asked to do.
-pub enum IndexOp {
-    Placement(String),
-    Candidate(String),
-    /// Re-index every placement of an organisation (its verification changed).
-    Organisation(String),
-    /// Rebuild everything from the database; answers with (placements, candidates).
-    RebuildAll(mpsc::Sender<anyhow::Result<(usize, usize)>>),
-    /// Commit now and answer when the change is visible.
+/// What the writer thread is asked to do besides following the feed.
+enum Op {
+    /// Look at the feed now (a local write committed).
+    Nudge,
+    /// Answer once every change committed before this was sent is applied and visible.
     Flush(mpsc::Sender<()>),
+    /// Rebuild this instance's index from the database (a search found it damaged).
+    Rebuild(String),
 }
 
 pub struct Part<F> {
@@ -43,104 +58,296 @@ pub struct Part<F> {
     pub fields: F,
 }
 
+/// The position stored in each index's commit payload.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct Position {
+    seq: i64,
+    db: String,
+}
+
+/// How the index stands, for `/health`.
+#[derive(Debug, Default)]
+pub struct IndexStatus {
+    applied: AtomicI64,
+    running: AtomicBool,
+    error: Mutex<Option<String>>,
+    last_rebuild_request: AtomicI64,
+    rebuilds: AtomicI64,
+    cv: (Mutex<()>, Condvar),
+}
+
+/// A snapshot of `IndexStatus`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexState {
+    /// Position in the change feed applied and visible in search.
+    pub applied: i64,
+    pub writer_running: bool,
+    /// The last error of the index (a failed search, commit or feed read), until the next
+    /// successful rebuild or commit.
+    pub error: Option<String>,
+    /// Rebuilds since start (not counting the one at start).
+    pub rebuilds: i64,
+}
+
 /// The read side, shared by all handlers; plus the channel to the writer thread.
 #[derive(Clone)]
 pub struct SearchIndex {
     pub placements: Arc<Part<PlacementFields>>,
     pub candidates: Arc<Part<CandidateFields>>,
-    tx: Arc<std::sync::Mutex<Option<mpsc::Sender<IndexOp>>>>,
+    tx: Arc<Mutex<Option<mpsc::Sender<Op>>>>,
+    status: Arc<IndexStatus>,
     pub dir: PathBuf,
 }
 
-fn open_part<F>(dir: &Path, schema: tantivy::schema::Schema, fields: F) -> anyhow::Result<(Part<F>, bool)> {
-    std::fs::create_dir_all(dir)?;
-    let mmap = tantivy::directory::MmapDirectory::open(dir)?;
-    let fresh = !Index::exists(&mmap)?;
-    let index = if fresh { Index::create_in_dir(dir, schema)? } else { Index::open_in_dir(dir)? };
-    index.tokenizers().register(NL_TOKENIZER, schema::nl_analyzer());
-    let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-    Ok((Part { index, reader, fields }, fresh))
+/// What `start` did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StartReport {
+    /// Why the index was rebuilt at start (None: it was kept and caught up).
+    pub rebuilt: Option<String>,
+    pub placements: usize,
+    pub candidates: usize,
+    /// Changes applied to catch up from the stored position.
+    pub caught_up: usize,
+    pub seconds: f64,
 }
 
-/// Opens the index under `dir`. Returns whether it must be rebuilt from the database
-/// (missing, or written with another schema version).
-pub fn open(dir: &Path) -> anyhow::Result<(SearchIndex, bool)> {
-    std::fs::create_dir_all(dir)?;
-    let version_file = dir.join("SCHEMA_VERSION");
-    let on_disk = std::fs::read_to_string(&version_file).ok().and_then(|s| s.trim().parse::<u32>().ok());
-    let mut rebuild = on_disk != Some(SCHEMA_VERSION);
-    if rebuild {
-        for sub in ["placements", "candidates"] {
-            let p = dir.join(sub);
-            if p.exists() {
-                std::fs::remove_dir_all(&p)?;
+/// Whether another process holds the writer lock of the index part in `dir`.
+fn writer_lock_held(dir: &Path) -> bool {
+    let Ok(d) = MmapDirectory::open(dir) else {
+        return false;
+    };
+    matches!(d.acquire_lock(&INDEX_WRITER_LOCK), Err(tantivy::directory::error::LockError::LockBusy))
+}
+
+/// Whether a running `opstap serve` (or another writer) holds this index.
+pub fn in_use(dir: &Path) -> bool {
+    writer_lock_held(&dir.join("placements")) || writer_lock_held(&dir.join("candidates"))
+}
+
+/// Opens an existing part and checks it can be read: every file of every segment present
+/// with a valid checksum, and a reader that answers a query.
+fn open_checked(dir: &Path) -> Result<(Index, IndexReader), String> {
+    let index = Index::open_in_dir(dir).map_err(|e| format!("cannot open: {e}"))?;
+    index.tokenizers().register(NL_TOKENIZER, schema::nl_analyzer());
+    let metas = index.searchable_segment_metas().map_err(|e| format!("cannot read the segment list: {e}"))?;
+    for m in &metas {
+        for f in m.list_files() {
+            // The delete file is listed for every segment but exists only when it has deletes.
+            let is_del = f.extension().is_some_and(|e| e == "del");
+            if !dir.join(&f).exists() && (!is_del || m.has_deletes()) {
+                return Err(format!("file {} is missing", f.display()));
             }
         }
     }
-    let (placements, fresh_p) = open_part(&dir.join("placements"), PlacementFields::build().schema, PlacementFields::build())?;
-    let (candidates, fresh_c) = open_part(&dir.join("candidates"), CandidateFields::build().schema, CandidateFields::build())?;
-    rebuild |= fresh_p || fresh_c;
+    let damaged = index.validate_checksum().map_err(|e| format!("cannot check: {e}"))?;
+    if !damaged.is_empty() {
+        let names: Vec<String> = damaged.iter().map(|p| p.display().to_string()).collect();
+        return Err(format!("damaged files: {}", names.join(", ")));
+    }
+    let reader: IndexReader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(|e| format!("cannot read: {e}"))?;
+    reader.searcher().search(&tantivy::query::AllQuery, &tantivy::collector::Count).map_err(|e| format!("cannot search: {e}"))?;
+    Ok((index, reader))
+}
+
+/// Opens the part in `dir`, or creates it empty when it is missing, of another schema version
+/// (`wipe`) or damaged. Returns the part and, when it was (re)created, why.
+fn open_part<F>(dir: &Path, schema: tantivy::schema::Schema, fields: F, wipe: Option<&str>) -> anyhow::Result<(Part<F>, Option<String>)> {
+    std::fs::create_dir_all(dir)?;
+    let mmap = MmapDirectory::open(dir)?;
+    let mut why = wipe.map(String::from);
+    if why.is_none() {
+        why = if !Index::exists(&mmap)? {
+            Some("no index yet".into())
+        } else {
+            match open_checked(dir) {
+                Ok((index, reader)) => return Ok((Part { index, reader, fields }, None)),
+                Err(e) => {
+                    log::error!("search index {} is damaged ({e}); rebuilding it from the database", dir.display());
+                    Some(format!("damaged: {e}"))
+                }
+            }
+        };
+    }
+    if writer_lock_held(dir) {
+        anyhow::bail!("the search index {} is in use by another process (a running `opstap serve`?)", dir.display());
+    }
+    std::fs::remove_dir_all(dir)?;
+    std::fs::create_dir_all(dir)?;
+    let index = Index::create_in_dir(dir, schema)?;
+    index.tokenizers().register(NL_TOKENIZER, schema::nl_analyzer());
+    let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+    Ok((Part { index, reader, fields }, why))
+}
+
+/// Opens the index under `dir`. Returns why it must be rebuilt from the database, if it must
+/// (missing, another schema version, damaged). `force` empties it in any case.
+pub fn open(dir: &Path, force: bool) -> anyhow::Result<(SearchIndex, Option<String>)> {
+    std::fs::create_dir_all(dir)?;
+    let version_file = dir.join("SCHEMA_VERSION");
+    let on_disk = std::fs::read_to_string(&version_file).ok().and_then(|s| s.trim().parse::<u32>().ok());
+    let wipe = if force {
+        Some("rebuild asked for".to_string())
+    } else if on_disk.is_some() && on_disk != Some(SCHEMA_VERSION) {
+        Some(format!("schema version {} on disk, {SCHEMA_VERSION} in this build", on_disk.unwrap_or(0)))
+    } else {
+        None
+    };
+    let (placements, why_p) = open_part(&dir.join("placements"), PlacementFields::build().schema, PlacementFields::build(), wipe.as_deref())?;
+    let (candidates, why_c) = open_part(&dir.join("candidates"), CandidateFields::build().schema, CandidateFields::build(), wipe.as_deref())?;
     std::fs::write(&version_file, SCHEMA_VERSION.to_string())?;
+    let why = match (why_p, why_c) {
+        (Some(a), Some(b)) if a == b => Some(a),
+        (Some(a), Some(b)) => Some(format!("placements: {a}; candidates: {b}")),
+        (Some(a), None) => Some(format!("placements: {a}")),
+        (None, Some(b)) => Some(format!("candidates: {b}")),
+        (None, None) => None,
+    };
     Ok((
         SearchIndex {
             placements: Arc::new(placements),
             candidates: Arc::new(candidates),
-            tx: Arc::new(std::sync::Mutex::new(None)),
+            tx: Arc::new(Mutex::new(None)),
+            status: Arc::new(IndexStatus::default()),
             dir: dir.to_path_buf(),
         },
-        rebuild,
+        why,
     ))
 }
 
-impl SearchIndex {
-    /// Sends an operation to the writer thread (no-op if it is not running).
-    pub fn send(&self, op: IndexOp) {
-        if let Some(tx) = self.tx.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
-            if tx.send(op).is_err() {
-                log::error!("search writer thread has stopped; the index will be rebuilt at the next start");
+/// Opens the index, brings it up to date with the database (rebuild or catch-up, before the
+/// server answers) and starts the writer thread that follows the feed from then on.
+pub fn start(dir: &Path, pool: DbPool, refdata: SharedRefData, progress: bool) -> anyhow::Result<(SearchIndex, StartReport)> {
+    let started = Instant::now();
+    let (idx, mut why) = open(dir, false)?;
+    let mut w = Writer::new(idx.clone(), pool, refdata)?;
+    let mut conn = w.pool.get()?;
+    let latest = changes::latest(&mut conn)?;
+    let pruned = changes::pruned_through(&mut conn)?;
+    drop(conn);
+    if why.is_none() {
+        let p = stored_position(&idx.placements.index);
+        let c = stored_position(&idx.candidates.index);
+        why = match (p, c) {
+            (Some(p), Some(c)) if p.db != w.db || c.db != w.db => Some("written from another database".into()),
+            (Some(p), Some(c)) => {
+                let pos = p.seq.min(c.seq);
+                if pos > latest {
+                    Some(format!("at change {pos}, ahead of the database ({latest})"))
+                } else if pos < pruned {
+                    Some(format!("at change {pos}, before the pruned part of the feed ({pruned})"))
+                } else {
+                    w.pos = pos;
+                    None
+                }
             }
+            _ => Some("no stored position".into()),
+        };
+    }
+    let mut report = StartReport::default();
+    match why {
+        Some(reason) => {
+            log::info!("search index: rebuilding from the database ({reason})");
+            let (p, c) = w.rebuild(progress)?;
+            report.rebuilt = Some(reason);
+            report.placements = p;
+            report.candidates = c;
+        }
+        None => {
+            report.caught_up = w.follow()?;
+            let (p, c) = idx.num_docs();
+            report.placements = p as usize;
+            report.candidates = c as usize;
         }
     }
-    pub fn placement_changed(&self, id: &str) {
-        self.send(IndexOp::Placement(id.to_string()));
+    report.seconds = started.elapsed().as_secs_f64();
+    let (tx, rx) = mpsc::channel::<Op>();
+    *idx.tx.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx);
+    idx.status.running.store(true, Ordering::SeqCst);
+    std::thread::Builder::new().name("search-writer".into()).spawn(move || {
+        w.run(rx);
+        w.idx.status.running.store(false, Ordering::SeqCst);
+    })?;
+    Ok((idx, report))
+}
+
+fn stored_position(index: &Index) -> Option<Position> {
+    index.load_metas().ok()?.payload.and_then(|p| serde_json::from_str(&p).ok())
+}
+
+impl SearchIndex {
+    fn send(&self, op: Op) -> bool {
+        match self.tx.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            Some(tx) => tx.send(op).is_ok(),
+            None => false,
+        }
     }
-    pub fn candidate_changed(&self, id: &str) {
-        self.send(IndexOp::Candidate(id.to_string()));
+    /// Wakes the writer: a local transaction appended to the change feed.
+    pub fn nudge(&self) {
+        self.send(Op::Nudge);
     }
-    pub fn organisation_changed(&self, id: &str) {
-        self.send(IndexOp::Organisation(id.to_string()));
-    }
-    /// Waits until every change sent so far is committed and visible.
+    /// Waits until every change committed so far is applied and visible in search.
     pub fn flush(&self) {
         let (tx, rx) = mpsc::channel();
-        self.send(IndexOp::Flush(tx));
-        let _ = rx.recv_timeout(Duration::from_secs(30));
+        if self.send(Op::Flush(tx)) {
+            let _ = rx.recv_timeout(Duration::from_secs(120));
+        }
     }
-    /// Rebuilds the whole index from the database through the writer thread.
-    pub fn rebuild_all(&self) -> anyhow::Result<(usize, usize)> {
-        let (tx, rx) = mpsc::channel();
-        self.send(IndexOp::RebuildAll(tx));
-        rx.recv_timeout(Duration::from_secs(3600)).map_err(|_| anyhow::anyhow!("search writer is not running"))?
+    /// Waits until position `seq` is applied (at most `timeout`); true when it is.
+    pub fn wait_applied(&self, seq: i64, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let (m, cv) = &self.status.cv;
+        let mut g = m.lock().unwrap_or_else(|e| e.into_inner());
+        while self.status.applied.load(Ordering::SeqCst) < seq {
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                return false;
+            };
+            g = cv.wait_timeout(g, left.min(Duration::from_millis(100))).unwrap_or_else(|e| e.into_inner()).0;
+        }
+        true
+    }
+    pub fn state(&self) -> IndexState {
+        IndexState {
+            applied: self.status.applied.load(Ordering::SeqCst),
+            writer_running: self.status.running.load(Ordering::SeqCst),
+            error: self.status.error.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+            rebuilds: self.status.rebuilds.load(Ordering::SeqCst),
+        }
     }
     pub fn writer_running(&self) -> bool {
-        self.tx.lock().map(|g| g.is_some()).unwrap_or(false)
+        self.status.running.load(Ordering::SeqCst)
     }
     pub fn num_docs(&self) -> (u64, u64) {
         (self.placements.reader.searcher().num_docs(), self.candidates.reader.searcher().num_docs())
     }
 
-    /// Starts the writer thread, which owns the index writers from now on.
-    pub fn start_writer(&self, pool: DbPool, refdata: SharedRefData) -> anyhow::Result<()> {
-        let pw: IndexWriter<TantivyDocument> = self.placements.index.writer(WRITER_HEAP)?;
-        let cw: IndexWriter<TantivyDocument> = self.candidates.index.writer(WRITER_HEAP)?;
-        let (tx, rx) = mpsc::channel::<IndexOp>();
-        *self.tx.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx);
-        let me = self.clone();
-        std::thread::Builder::new().name("search-writer".into()).spawn(move || {
-            let mut w = Writer { idx: me, pw, cw, pool, refdata };
-            w.run(rx);
-        })?;
-        Ok(())
+    /// Passes a search result through; a failed search is recorded (health shows it) and asks
+    /// the writer to rebuild the index from the database, at most once a minute.
+    fn observe<T>(&self, r: anyhow::Result<T>) -> anyhow::Result<T> {
+        if let Err(e) = &r {
+            let msg = format!("search failed: {e:#}");
+            log::error!("{msg}");
+            *self.status.error.lock().unwrap_or_else(|e| e.into_inner()) = Some(msg.clone());
+            let now = chrono::Utc::now().timestamp();
+            let last = self.status.last_rebuild_request.load(Ordering::SeqCst);
+            if now - last >= REBUILD_REQUEST_EVERY_SECS
+                && self.status.last_rebuild_request.compare_exchange(last, now, Ordering::SeqCst, Ordering::SeqCst).is_ok()
+            {
+                self.send(Op::Rebuild(msg));
+            }
+        }
+        r
+    }
+    pub fn search_placements(&self, pq: &query::PlacementQuery) -> anyhow::Result<query::SearchResult> {
+        self.observe(self.search_placements_unchecked(pq))
+    }
+    pub fn search_candidates(&self, cq: &query::CandidateQuery) -> anyhow::Result<query::SearchResult> {
+        self.observe(self.search_candidates_unchecked(cq))
+    }
+    pub fn retrieve_placements(&self, r: &query::PlacementRetrieval) -> anyhow::Result<Vec<(String, f32)>> {
+        self.observe(self.retrieve_placements_unchecked(r))
+    }
+    pub fn retrieve_candidates(&self, r: &query::CandidateRetrieval) -> anyhow::Result<Vec<(String, f32)>> {
+        self.observe(self.retrieve_candidates_unchecked(r))
     }
 }
 
@@ -150,48 +357,53 @@ struct Writer {
     cw: IndexWriter<TantivyDocument>,
     pool: DbPool,
     refdata: SharedRefData,
+    /// Position applied and committed.
+    pos: i64,
+    db: String,
 }
 
 impl Writer {
-    fn run(&mut self, rx: mpsc::Receiver<IndexOp>) {
+    fn new(idx: SearchIndex, pool: DbPool, refdata: SharedRefData) -> anyhow::Result<Writer> {
+        let lock_msg = "the search index is in use by another process (a running `opstap serve`?)";
+        let pw: IndexWriter<TantivyDocument> = idx.placements.index.writer(WRITER_HEAP).map_err(|e| anyhow::anyhow!("{lock_msg}: {e}"))?;
+        let cw: IndexWriter<TantivyDocument> = idx.candidates.index.writer(WRITER_HEAP).map_err(|e| anyhow::anyhow!("{lock_msg}: {e}"))?;
+        let mut conn = pool.get()?;
+        let db = changes::database_id(&mut conn)?;
+        drop(conn);
+        Ok(Writer { idx, pw, cw, pool, refdata, pos: 0, db })
+    }
+
+    fn run(&mut self, rx: mpsc::Receiver<Op>) {
         loop {
-            // Wait for the first op, then gather whatever arrives within the commit interval.
-            let first = match rx.recv() {
-                Ok(op) => op,
-                Err(_) => return,
-            };
-            let deadline = Instant::now() + COMMIT_INTERVAL;
-            let mut ops = vec![first];
-            while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-                match rx.recv_timeout(left) {
-                    Ok(op) => {
-                        let urgent = matches!(op, IndexOp::Flush(_) | IndexOp::RebuildAll(_));
-                        ops.push(op);
-                        if urgent {
-                            break;
-                        }
-                    }
-                    Err(mpsc::RecvTimeoutError::Timeout) => break,
-                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
-                }
-            }
             let mut flushes = Vec::new();
-            for op in ops {
-                match op {
-                    IndexOp::Flush(done) => flushes.push(done),
-                    IndexOp::RebuildAll(done) => {
-                        let r = self.rebuild();
-                        let _ = done.send(r);
+            let mut rebuild: Option<String> = None;
+            let mut take = |op: Op, flushes: &mut Vec<mpsc::Sender<()>>| match op {
+                Op::Nudge => {}
+                Op::Flush(done) => flushes.push(done),
+                Op::Rebuild(why) => rebuild = Some(why),
+            };
+            match rx.recv_timeout(POLL_INTERVAL) {
+                Ok(op) => take(op, &mut flushes),
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            }
+            // Gather what else has arrived; one pass over the feed serves them all.
+            while let Ok(op) = rx.try_recv() {
+                take(op, &mut flushes);
+            }
+            if let Some(why) = rebuild {
+                log::warn!("search index: rebuilding from the database ({why})");
+                match self.rebuild(false) {
+                    Ok((p, c)) => {
+                        self.idx.status.rebuilds.fetch_add(1, Ordering::SeqCst);
+                        log::info!("search index rebuilt: {p} placements, {c} candidates");
                     }
-                    other => {
-                        if let Err(e) = self.apply(other) {
-                            log::error!("search index update failed: {e:#}");
-                        }
-                    }
+                    Err(e) => self.fail(format!("rebuild failed: {e:#}")),
                 }
             }
-            if let Err(e) = self.commit() {
-                log::error!("search index commit failed: {e:#}");
+            match self.follow() {
+                Ok(_) => {}
+                Err(e) => self.fail(format!("following the change feed failed: {e:#}")),
             }
             for f in flushes {
                 let _ = f.send(());
@@ -199,51 +411,155 @@ impl Writer {
         }
     }
 
-    fn apply(&mut self, op: IndexOp) -> anyhow::Result<()> {
-        let rd = self.refdata.read().unwrap_or_else(|e| e.into_inner()).clone();
+    fn fail(&self, msg: String) {
+        log::error!("search index: {msg}");
+        *self.idx.status.error.lock().unwrap_or_else(|e| e.into_inner()) = Some(msg);
+    }
+
+    fn refdata(&self) -> Arc<RefData> {
+        self.refdata.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Applies every change after `pos`, batch by batch, committing the position of each batch.
+    fn follow(&mut self) -> anyhow::Result<usize> {
+        let mut applied = 0;
+        loop {
+            let mut conn = self.pool.get()?;
+            let batch = changes::after(&mut conn, self.pos, BATCH)?;
+            let Some(last) = batch.last().map(|c| c.seq) else {
+                break;
+            };
+            applied += batch.len();
+            let full = batch.iter().any(|c| c.entity == Entity::Rebuild || (c.entity == Entity::Refdata && c.id == "*"));
+            if batch.iter().any(|c| c.entity == Entity::Refdata) {
+                let rd = RefData::load(&mut conn)?;
+                *self.refdata.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(rd);
+            }
+            drop(conn);
+            if full {
+                // The rebuild reads the database as it is now, which covers this batch.
+                self.rebuild(false)?;
+                self.idx.status.rebuilds.fetch_add(1, Ordering::SeqCst);
+                continue;
+            }
+            self.apply(&batch)?;
+            self.commit(last)?;
+        }
+        Ok(applied)
+    }
+
+    /// Re-reads the changed rows and replaces their documents.
+    fn apply(&mut self, batch: &[Change]) -> anyhow::Result<()> {
+        let rd = self.refdata();
+        let mut placements: BTreeSet<String> = BTreeSet::new();
+        let mut candidates: BTreeSet<String> = BTreeSet::new();
+        let mut orgs: BTreeSet<String> = BTreeSet::new();
+        for c in batch {
+            match c.entity {
+                Entity::Placement => {
+                    placements.insert(c.id.clone());
+                }
+                Entity::Candidate => {
+                    candidates.insert(c.id.clone());
+                }
+                Entity::Organisation => {
+                    orgs.insert(c.id.clone());
+                }
+                Entity::Refdata => {
+                    // One skill's labels changed: every document that carries the skill.
+                    placements.extend(self.ids_with_term(true, &c.id)?);
+                    candidates.extend(self.ids_with_term(false, &c.id)?);
+                }
+                Entity::Rebuild => {}
+            }
+        }
         let mut conn = self.pool.get()?;
-        match op {
-            IndexOp::Placement(id) => {
-                let f = &self.idx.placements.fields;
-                self.pw.delete_term(Term::from_field_text(f.id, &id));
-                if let Some(p) = placement_full(&mut conn, &id)? {
-                    self.pw.add_document(docs::placement_doc(f, &p, &rd))?;
-                }
+        let pf = &self.idx.placements.fields;
+        if !orgs.is_empty() {
+            let org_ids: Vec<&String> = orgs.iter().collect();
+            for o in &org_ids {
+                self.pw.delete_term(Term::from_field_text(pf.organisation_id, o));
             }
-            IndexOp::Organisation(org) => {
-                let f = &self.idx.placements.fields;
-                let ps: Vec<Placement> =
-                    t::placements::table.filter(t::placements::organisation_id.eq(&org)).select(Placement::as_select()).load(&mut conn)?;
-                self.pw.delete_term(Term::from_field_text(f.organisation_id, &org));
-                for p in placements_full(&mut conn, ps)? {
-                    self.pw.add_document(docs::placement_doc(f, &p, &rd))?;
-                }
+            let ps: Vec<Placement> =
+                t::placements::table.filter(t::placements::organisation_id.eq_any(&org_ids)).select(Placement::as_select()).load(&mut conn)?;
+            for p in &ps {
+                placements.remove(&p.id);
             }
-            IndexOp::Candidate(id) => {
-                let f = &self.idx.candidates.fields;
-                self.cw.delete_term(Term::from_field_text(f.id, &id));
-                if let Some(c) = candidate_full(&mut conn, &id)? {
-                    self.cw.add_document(docs::candidate_doc(f, &c, &rd, chrono::Utc::now().date_naive()))?;
-                }
+            for p in placements_full(&mut conn, ps)? {
+                self.pw.add_document(docs::placement_doc(pf, &p, &rd))?;
             }
-            IndexOp::RebuildAll(_) | IndexOp::Flush(_) => {}
+        }
+        let ids: Vec<&String> = placements.iter().collect();
+        for chunk in ids.chunks(500) {
+            for id in chunk {
+                self.pw.delete_term(Term::from_field_text(pf.id, id));
+            }
+            let ps: Vec<Placement> = t::placements::table.filter(t::placements::id.eq_any(chunk)).select(Placement::as_select()).load(&mut conn)?;
+            for p in placements_full(&mut conn, ps)? {
+                self.pw.add_document(docs::placement_doc(pf, &p, &rd))?;
+            }
+        }
+        let cf = &self.idx.candidates.fields;
+        let today = crate::clock::today();
+        let ids: Vec<&String> = candidates.iter().collect();
+        for chunk in ids.chunks(500) {
+            for id in chunk {
+                self.cw.delete_term(Term::from_field_text(cf.id, id));
+            }
+            let cs: Vec<Candidate> = t::candidates::table.filter(t::candidates::id.eq_any(chunk)).select(Candidate::as_select()).load(&mut conn)?;
+            for c in candidates_full(&mut conn, cs)? {
+                self.cw.add_document(docs::candidate_doc(cf, &c, &rd, today))?;
+            }
         }
         Ok(())
     }
 
-    fn commit(&mut self) -> anyhow::Result<()> {
-        self.pw.commit()?;
-        self.cw.commit()?;
+    /// Ids of the documents that carry skill `skill` (placements or candidates).
+    fn ids_with_term(&self, placements: bool, skill: &str) -> anyhow::Result<Vec<String>> {
+        let (searcher, field, id) = if placements {
+            (self.idx.placements.reader.searcher(), self.idx.placements.fields.skill_ids, self.idx.placements.fields.id)
+        } else {
+            (self.idx.candidates.reader.searcher(), self.idx.candidates.fields.skill_ids, self.idx.candidates.fields.id)
+        };
+        let q = TermQuery::new(Term::from_field_text(field, skill), IndexRecordOption::Basic);
+        let docs = searcher.search(&q, &DocSetCollector)?;
+        let mut out = Vec::with_capacity(docs.len());
+        for addr in docs {
+            out.push(query::id_of(&searcher, id, addr)?);
+        }
+        Ok(out)
+    }
+
+    /// Commits both parts with position `seq` in their payload, then makes it visible.
+    fn commit(&mut self, seq: i64) -> anyhow::Result<()> {
+        let payload = serde_json::to_string(&Position { seq, db: self.db.clone() })?;
+        let mut c = self.pw.prepare_commit()?;
+        c.set_payload(&payload);
+        c.commit()?;
+        let mut c = self.cw.prepare_commit()?;
+        c.set_payload(&payload);
+        c.commit()?;
         self.idx.placements.reader.reload()?;
         self.idx.candidates.reader.reload()?;
+        self.pos = seq;
+        let st = &self.idx.status;
+        st.applied.store(seq, Ordering::SeqCst);
+        let (m, cv) = &st.cv;
+        let _g = m.lock().unwrap_or_else(|e| e.into_inner());
+        cv.notify_all();
         Ok(())
     }
 
-    fn rebuild(&mut self) -> anyhow::Result<(usize, usize)> {
-        let rd = self.refdata.read().unwrap_or_else(|e| e.into_inner()).clone();
+    /// Deletes everything and adds every placement and candidate from the database, at the
+    /// feed position read before the rows (later changes are applied after it, again).
+    fn rebuild(&mut self, progress: bool) -> anyhow::Result<(usize, usize)> {
+        let rd = self.refdata();
         let mut conn = self.pool.get()?;
-        let r = rebuild_into(&mut conn, &rd, &self.idx, &mut self.pw, &mut self.cw, false)?;
-        self.commit()?;
+        let at = changes::latest(&mut conn)?;
+        let r = rebuild_into(&mut conn, &rd, &self.idx, &mut self.pw, &mut self.cw, progress)?;
+        drop(conn);
+        self.commit(at)?;
+        *self.idx.status.error.lock().unwrap_or_else(|e| e.into_inner()) = None;
         Ok(r)
     }
 }
@@ -259,7 +575,7 @@ fn rebuild_into(
 ) -> anyhow::Result<(usize, usize)> {
     pw.delete_all_documents()?;
     cw.delete_all_documents()?;
-    let today = chrono::Utc::now().date_naive();
+    let today = crate::clock::today();
     let ps: Vec<Placement> = t::placements::table.order(t::placements::id).select(Placement::as_select()).load(conn)?;
     let cs: Vec<Candidate> = t::candidates::table.order(t::candidates::id).select(Candidate::as_select()).load(conn)?;
     let bar = if progress {
@@ -291,19 +607,35 @@ fn rebuild_into(
     Ok((np, nc))
 }
 
-/// Offline rebuild (the `opstap reindex` command): takes the writer locks itself, so it fails
-/// with a clear message if a server holds them.
-pub fn rebuild_offline(idx: &SearchIndex, pool: &DbPool, rd: &RefData, progress: bool) -> anyhow::Result<(usize, usize)> {
-    let lock_msg = "the search index is in use by a running `opstap serve`; stop it first (or restart it: it rebuilds a missing index)";
-    let mut pw: IndexWriter<TantivyDocument> = idx.placements.index.writer(WRITER_HEAP).map_err(|e| anyhow::anyhow!("{lock_msg}: {e}"))?;
-    let mut cw: IndexWriter<TantivyDocument> = idx.candidates.index.writer(WRITER_HEAP).map_err(|e| anyhow::anyhow!("{lock_msg}: {e}"))?;
-    let mut conn = pool.get()?;
-    let r = rebuild_into(&mut conn, rd, idx, &mut pw, &mut cw, progress)?;
-    pw.commit()?;
-    cw.commit()?;
+/// The `opstap reindex` command: when no server holds the index, empties it (whatever state
+/// it is in, damaged included) and rebuilds it from the database; when servers run, asks every
+/// instance through the change feed to rebuild its own index. Returns what happened.
+pub fn reindex(dir: &Path, pool: &DbPool, progress: bool) -> anyhow::Result<ReindexOutcome> {
+    if in_use(dir) {
+        let mut conn = pool.get()?;
+        let seq = changes::record_now(&mut conn, Entity::Rebuild, "cli")?;
+        return Ok(ReindexOutcome::Requested { seq });
+    }
+    let started = Instant::now();
+    let rd = RefData::load(&mut *pool.get()?)?;
+    let (idx, _) = open(dir, true)?;
+    let mut w = Writer::new(idx, pool.clone(), Arc::new(RwLock::new(Arc::new(rd))))?;
+    let (placements, candidates) = w.rebuild(progress)?;
+    let Writer { pw, cw, .. } = w;
     pw.wait_merging_threads()?;
     cw.wait_merging_threads()?;
-    idx.placements.reader.reload()?;
-    idx.candidates.reader.reload()?;
-    Ok(r)
+    Ok(ReindexOutcome::Rebuilt { placements, candidates, seconds: started.elapsed().as_secs_f64() })
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReindexOutcome {
+    Rebuilt {
+        placements: usize,
+        candidates: usize,
+        seconds: f64,
+    },
+    /// Servers hold the index: a rebuild was appended to the feed at `seq`.
+    Requested {
+        seq: i64,
+    },
 }

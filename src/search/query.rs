@@ -156,7 +156,7 @@ fn facet_collector(roots: &[&str]) -> FacetCollector {
     fc
 }
 
-fn id_of(searcher: &Searcher, id_field: Field, addr: DocAddress) -> tantivy::Result<String> {
+pub(crate) fn id_of(searcher: &Searcher, id_field: Field, addr: DocAddress) -> tantivy::Result<String> {
     let doc: TantivyDocument = searcher.doc(addr)?;
     Ok(doc.get_first(id_field).and_then(|v| v.as_str()).unwrap_or_default().to_string())
 }
@@ -218,7 +218,7 @@ fn text_clause(index: &tantivy::Index, fields: Vec<Field>, q: &str) -> Option<Bo
 }
 
 impl SearchIndex {
-    pub fn search_placements(&self, pq: &PlacementQuery) -> anyhow::Result<SearchResult> {
+    pub(super) fn search_placements_unchecked(&self, pq: &PlacementQuery) -> anyhow::Result<SearchResult> {
         let part = &self.placements;
         let f = &part.fields;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -266,7 +266,7 @@ impl SearchIndex {
         Ok(execute(&searcher, query.as_ref(), f.id, pq.geo, &["/kind", "/flag", "/ladder", "/place"], by_relevance, pq.limit, pq.offset)?)
     }
 
-    pub fn search_candidates(&self, cq: &CandidateQuery) -> anyhow::Result<SearchResult> {
+    pub(super) fn search_candidates_unchecked(&self, cq: &CandidateQuery) -> anyhow::Result<SearchResult> {
         let part = &self.candidates;
         let f = &part.fields;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -375,7 +375,7 @@ fn top_ids(searcher: &Searcher, query: &dyn Query, id_field: Field, geo: Option<
 impl SearchIndex {
     /// Candidate -> placements: the most relevant placements by occupation (own and hidden
     /// matches) and skills, pre-filtered by the hard rules when strict.
-    pub fn retrieve_placements(&self, r: &PlacementRetrieval) -> anyhow::Result<Vec<(String, f32)>> {
+    pub(super) fn retrieve_placements_unchecked(&self, r: &PlacementRetrieval) -> anyhow::Result<Vec<(String, f32)>> {
         let part = &self.placements;
         let f = &part.fields;
         let mut should = boosted(f.occupation_id, &r.occupations);
@@ -409,7 +409,7 @@ impl SearchIndex {
     }
 
     /// Placement -> candidates.
-    pub fn retrieve_candidates(&self, r: &CandidateRetrieval) -> anyhow::Result<Vec<(String, f32)>> {
+    pub(super) fn retrieve_candidates_unchecked(&self, r: &CandidateRetrieval) -> anyhow::Result<Vec<(String, f32)>> {
         let part = &self.candidates;
         let f = &part.fields;
         let mut should = boosted(f.occupation_ids, &r.occupations);

@@ -2,10 +2,14 @@
 //! - SQLite (default): a copy of a template file made once per test process;
 //! - PostgreSQL (TEST_DATABASE_URL=postgres://.../postgres): a database cloned from a template
 //!   database made once per test process.
+//!
 //! The template holds the migrations, the real reference data from ../shared/data and the demo
 //! region, so every test starts from the same known state.
 
 #![allow(dead_code)]
+
+pub mod process;
+pub mod smtp;
 
 use actix_http::Request;
 use actix_web::body::MessageBody;
@@ -24,6 +28,11 @@ pub fn refdata_dir() -> PathBuf {
     let p = std::env::var("OPSTAP_REFDATA").map(PathBuf::from).unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
     assert!(p.join("nl_pc4.csv").exists(), "reference data not found at {} (set OPSTAP_REFDATA)", p.display());
     p
+}
+
+/// Whether the suite runs on PostgreSQL (TEST_DATABASE_URL).
+pub fn is_postgres() -> bool {
+    pg_url().is_some()
 }
 
 fn pg_url() -> Option<String> {
@@ -237,7 +246,7 @@ pub fn assert_field_error(status: StatusCode, body: &Value, field: &str) {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "expected 422 for {field}, got {status}: {body}");
     assert_eq!(body["code"], "validation_failed", "{body}");
     let fields: Vec<&str> = body["fields"].as_array().expect("fields").iter().filter_map(|f| f["field"].as_str()).collect();
-    assert!(fields.iter().any(|f| *f == field), "field {field} not in {fields:?}: {body}");
+    assert!(fields.contains(&field), "field {field} not in {fields:?}: {body}");
     let msg = body["fields"].as_array().unwrap().iter().find(|f| f["field"] == field).unwrap()["message"].as_str().unwrap_or("");
     assert!(!msg.is_empty(), "empty message for {field}");
 }

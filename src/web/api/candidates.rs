@@ -4,6 +4,7 @@
 //! - beheerder: reads candidates of its municipality, without health data;
 //! - kandidaat: only itself, without the klantmanager-only fields;
 //! - werkgever: never (403).
+//!
 //! Another municipality's candidate answers 404, so its existence is not revealed.
 
 use super::{occupation_ref, skill_ref, LabelRef};
@@ -262,7 +263,7 @@ impl CandidateInput {
             consent_email: self.consent_email,
             status: self.status.clone(),
             outflow_reason: self.outflow_reason.clone(),
-            outflow_date: if self.status == "uitgestroomd" { self.outflow_date.or(Some(t.date())) } else { None },
+            outflow_date: if self.status == "uitgestroomd" { self.outflow_date.or(Some(crate::clock::local_date(t))) } else { None },
             version,
             created_at: created,
             updated_at: t,
@@ -374,7 +375,7 @@ pub struct CandidateView {
 
 pub fn view(c: &CandidateFull, rd: &RefData, show_health: bool) -> CandidateView {
     let ca = &c.candidate;
-    let today = chrono::Utc::now().date_naive();
+    let today = crate::clock::today();
     CandidateView {
         id: ca.id.clone(),
         municipality_id: ca.municipality_id.clone(),
@@ -575,7 +576,7 @@ pub async fn create(state: web::Data<AppState>, user: CurrentUser, body: JsonBod
 pub async fn create_candidate(state: &AppState, user: &CurrentUser, input: CandidateInput) -> AppResult<String> {
     user.require(&[Role::Klantmanager])?;
     let user = user.clone();
-    let today = chrono::Utc::now().date_naive();
+    let today = crate::clock::today();
     validate_with(&input, input.check(&state.refdata(), today))?;
     let m = user.municipality()?.to_string();
     let id = new_id();
@@ -601,7 +602,7 @@ pub async fn create_candidate(state: &AppState, user: &CurrentUser, input: Candi
                 let lm = LadderMeasurement {
                     id: new_id(),
                     candidate_id: cid.clone(),
-                    measured_on: t.date(),
+                    measured_on: crate::clock::local_date(t),
                     step,
                     target_step: None,
                     measured_by: Some(uid),
@@ -610,10 +611,10 @@ pub async fn create_candidate(state: &AppState, user: &CurrentUser, input: Candi
                 };
                 diesel::insert_into(ladder_measurements::table).values(&lm).execute(conn)?;
             }
+            crate::db::changes::record(conn, crate::db::changes::Entity::Candidate, &cid)?;
             Ok(())
         })
         .await?;
-    state.search.candidate_changed(&id);
     Ok(id)
 }
 
@@ -636,7 +637,7 @@ pub async fn update(
 pub async fn update_candidate(state: &AppState, user: &CurrentUser, id: &str, input: CandidateInput) -> AppResult<()> {
     let id = id.to_string();
     let user = user.clone();
-    let today = chrono::Utc::now().date_naive();
+    let today = crate::clock::today();
     let errs = input.check(&state.refdata(), today);
     let cid = id.clone();
     state
@@ -665,10 +666,10 @@ pub async fn update_candidate(state: &AppState, user: &CurrentUser, id: &str, in
             }
             let (occ, sk) = input.child_rows(&cid);
             write_children(conn, &cid, &occ, &sk)?;
+            crate::db::changes::record(conn, crate::db::changes::Entity::Candidate, &cid)?;
             Ok(())
         })
         .await?;
-    state.search.candidate_changed(&id);
     Ok(())
 }
 
@@ -708,7 +709,6 @@ pub async fn delete(
             erase(conn, &user, &c, &reason)
         })
         .await?;
-    state.search.candidate_changed(&id);
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -732,13 +732,13 @@ fn erase(conn: &mut DbConnection, user: &CurrentUser, c: &Candidate, reason: &st
         .select(contact_moments::contact_date)
         .load(conn)?;
     let anon = new_id();
-    let today = chrono::Utc::now().date_naive();
+    let today = crate::clock::today();
     diesel::insert_into(erased_subjects::table)
         .values(&ErasedSubject {
             id: anon.clone(),
             municipality_id: c.municipality_id.clone(),
             klantmanager_id: Some(c.klantmanager_id.clone()),
-            registered_on: c.created_at.date(),
+            registered_on: crate::clock::local_date(c.created_at),
             erased_on: today,
             status: c.status.clone(),
             outflow_reason: c.outflow_reason.clone(),
@@ -764,6 +764,7 @@ fn erase(conn: &mut DbConnection, user: &CurrentUser, c: &Candidate, reason: &st
     // matches.candidate_id becomes NULL.
     diesel::delete(users::table.filter(users::candidate_id.eq(&c.id))).execute(conn)?;
     diesel::delete(candidates::table.find(&c.id)).execute(conn)?;
+    crate::db::changes::record(conn, crate::db::changes::Entity::Candidate, &c.id)?;
     crate::audit::one(
         conn,
         &crate::audit::Actor::from(user),

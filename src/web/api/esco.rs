@@ -145,10 +145,11 @@ pub async fn label_skill(
             s.label_nl = Some(input.label_nl.trim().to_string());
             s.alt_labels_nl = input.alt_labels_nl.iter().map(|a| a.trim()).filter(|a| !a.is_empty()).collect::<Vec<_>>().join("|");
             diesel::update(esco_skills::table.find(&id)).set(&s).execute(conn)?;
+            crate::db::changes::record(conn, crate::db::changes::Entity::Refdata, &id)?;
             Ok(s)
         })
         .await?;
-    state.reload_refdata().await?;
+    state.caught_up().await?;
     Ok(HttpResponse::Ok().json(SkillView::from(s)))
 }
 
@@ -184,10 +185,11 @@ pub async fn create_skill(state: web::Data<AppState>, user: CurrentUser, body: V
     let s = state
         .tx(move |conn| {
             diesel::insert_into(esco_skills::table).values(&s).execute(conn)?;
+            crate::db::changes::record(conn, crate::db::changes::Entity::Refdata, &s.id)?;
             Ok(s)
         })
         .await?;
-    state.reload_refdata().await?;
+    state.caught_up().await?;
     Ok(HttpResponse::Created().json(SkillView::from(s)))
 }
 

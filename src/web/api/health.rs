@@ -12,6 +12,24 @@ pub struct Health {
     pub database: Component,
     pub index: Component,
     pub refdata: Component,
+    pub feed: FeedStatus,
+}
+
+/// Where this instance's search index stands in the database's change feed.
+#[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct FeedStatus {
+    /// Newest change in the database.
+    pub latest: i64,
+    /// Change applied to this instance's index and visible in search.
+    pub applied: i64,
+    /// Changes not yet applied.
+    pub lag_changes: i64,
+    /// Age in milliseconds of the oldest change not yet applied (0: none).
+    pub lag_ms: i64,
+    /// The index's last error (a failed search, commit or feed read), if any.
+    pub error: Option<String>,
+    /// Full rebuilds of this instance's index since it started (admin reindex, damage).
+    pub rebuilds: i64,
 }
 
 #[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -26,8 +44,31 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
     let db = state.db(|conn| conn.batch_execute("SELECT 1").map_err(Into::into)).await;
     let database = Component { ok: db.is_ok(), detail: if db.is_ok() { backend } else { "database niet bereikbaar".into() } };
     let (np, nc) = state.search.num_docs();
-    let writer = state.search.writer_running();
-    let index = Component { ok: writer, detail: format!("{np} plaatsen, {nc} kandidaten; schrijver {}", if writer { "actief" } else { "gestopt" }) };
+    let ix = state.search.state();
+    let applied = ix.applied;
+    let lag = state
+        .db(move |conn| {
+            let latest = crate::db::changes::latest(conn)?;
+            let oldest = crate::db::changes::oldest_after(conn, applied)?;
+            Ok((latest, oldest))
+        })
+        .await;
+    let (latest, oldest) = lag.unwrap_or((applied, None));
+    let lag_ms = oldest.map(|t| (crate::db::now() - t).num_milliseconds().max(0)).unwrap_or(0);
+    // A writer that is stopped, an index error, or changes waiting longer than 30 s.
+    let index_ok = ix.writer_running && ix.error.is_none() && lag_ms < 30_000;
+    let index = Component {
+        ok: index_ok,
+        detail: format!(
+            "{np} plaatsen, {nc} kandidaten; schrijver {}; wijziging {applied} van {latest} verwerkt{}",
+            if ix.writer_running { "actief" } else { "gestopt" },
+            match &ix.error {
+                Some(e) => format!("; fout: {e}"),
+                None => String::new(),
+            }
+        ),
+    };
+    let feed = FeedStatus { latest, applied, lag_changes: (latest - applied).max(0), lag_ms, error: ix.error.clone(), rebuilds: ix.rebuilds };
     let rd = state.refdata();
     let mut lacks = Vec::new();
     if !rd.has_pc4() {
@@ -51,7 +92,7 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
     } else {
         "ok"
     };
-    let body = Health { status: status.into(), database, index, refdata };
+    let body = Health { status: status.into(), database, index, refdata, feed };
     if status == "down" {
         HttpResponse::ServiceUnavailable().json(body)
     } else {

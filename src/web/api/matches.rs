@@ -36,7 +36,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 fn today() -> NaiveDate {
-    chrono::Utc::now().date_naive()
+    crate::clock::today()
 }
 
 #[utoipa::path(post, path = "/api/v1/matches", tag = "matches", request_body = ProposeInput,
@@ -123,7 +123,7 @@ pub async fn list(state: web::Data<AppState>, user: CurrentUser, q: web::Query<M
             let rows: Vec<Match> =
                 build().order((matches::updated_at.desc(), matches::id)).limit(limit).offset(offset).select(Match::as_select()).load(conn)?;
             if user.role == Role::Werkgever {
-                st.check_profile_views(&user.id, rows.len())?;
+                st.check_profile_views(conn, &user, rows.len())?;
             }
             let mut items = Vec::with_capacity(rows.len());
             for m in &rows {
@@ -146,7 +146,7 @@ pub async fn get(state: web::Data<AppState>, user: CurrentUser, path: web::Path<
         .db(move |conn| {
             let m = svc::load_for(conn, &user, &id)?;
             if user.role == Role::Werkgever {
-                st.check_profile_views(&user.id, 1)?;
+                st.check_profile_views(conn, &user, 1)?;
             }
             let v = svc::view(conn, &st, &user, &m)?;
             svc::audit_views(conn, &user, &[(&m, &v)], Channel::Api)?;
@@ -504,10 +504,10 @@ fn audit_entries_between(
             b = b.filter(audit_log::action.eq(a.clone()));
         }
         if let Some(f) = from {
-            b = b.filter(audit_log::created_at.ge(f.and_hms_opt(0, 0, 0).unwrap_or_default()));
+            b = b.filter(audit_log::created_at.ge(crate::clock::start_of_day_utc(f)));
         }
         if let Some(t) = to {
-            b = b.filter(audit_log::created_at.lt(t.succ_opt().unwrap_or(t).and_hms_opt(0, 0, 0).unwrap_or_default()));
+            b = b.filter(audit_log::created_at.lt(crate::clock::start_of_day_utc(t.succ_opt().unwrap_or(t))));
         }
         b
     };
@@ -673,6 +673,7 @@ pub async fn change_consents(state: &AppState, user: &CurrentUser, input: Consen
                     candidates::updated_at.eq(now()),
                 ))
                 .execute(conn)?;
+            crate::db::changes::record(conn, crate::db::changes::Entity::Candidate, &c2)?;
             audit::one(
                 conn,
                 &Actor::from(&user),
@@ -698,6 +699,5 @@ pub async fn change_consents(state: &AppState, user: &CurrentUser, input: Consen
             Ok(ConsentsView { consent_matching: matching, consent_anonymous_profile: anonymous, consent_email: email, withdrawn_matches: withdrawn })
         })
         .await?;
-    state.search.candidate_changed(&cid);
     Ok(v)
 }

@@ -30,7 +30,7 @@ pub struct MonitorParams {
 
 pub fn quarter_of(p: &MonitorParams) -> AppResult<Quarter> {
     match &p.quarter {
-        None => Ok(Quarter::of(chrono::Utc::now().date_naive())),
+        None => Ok(Quarter::of(crate::clock::today())),
         Some(q) => Quarter::parse(q).ok_or_else(|| AppError::field("quarter", "Geef een kwartaal als 2026-Q1.")),
     }
 }
@@ -95,7 +95,8 @@ pub async fn load(state: &AppState, user: &CurrentUser, q: Quarter) -> AppResult
                     .collect();
                 let mut out = vec![];
                 for c in mine {
-                    let in_caseload = c.created_at.date() <= end && !(c.status == "uitgestroomd" && c.outflow_date.is_some_and(|d| d <= end));
+                    let in_caseload =
+                        crate::clock::local_date(c.created_at) <= end && !(c.status == "uitgestroomd" && c.outflow_date.is_some_and(|d| d <= end));
                     if !in_caseload {
                         continue;
                     }

@@ -194,6 +194,7 @@ pub async fn update_organisation(state: &AppState, user: &CurrentUser, id: Strin
             o.verified_by = cur.verified_by;
             o.updated_at = now();
             diesel::update(organisations::table.find(&id)).set(&o).execute(conn)?;
+            crate::db::changes::record(conn, crate::db::changes::Entity::Organisation, &id)?;
             Ok(o)
         })
         .await
@@ -221,11 +222,11 @@ pub async fn verify_organisation(state: &AppState, user: &CurrentUser, id: Strin
                 o.verified_by = Some(uid);
                 o.updated_at = t;
                 diesel::update(organisations::table.find(&id)).set(&o).execute(conn)?;
+                crate::db::changes::record(conn, crate::db::changes::Entity::Organisation, &id)?;
             }
             Ok(o)
         })
         .await?;
-    state.search.organisation_changed(&org.id);
     Ok(org)
 }
 
@@ -234,16 +235,16 @@ pub async fn verify_organisation(state: &AppState, user: &CurrentUser, id: Strin
 pub async fn delete(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>) -> AppResult<HttpResponse> {
     user.require(&[Role::Beheerder])?;
     let id = path.into_inner();
-    let pids = state
+    state
         .tx(move |conn| {
             load_visible(conn, &user, &id)?;
             let pids: Vec<String> = placements::table.filter(placements::organisation_id.eq(&id)).select(placements::id).load(conn)?;
             diesel::delete(organisations::table.find(&id)).execute(conn)?;
-            Ok(pids)
+            for p in &pids {
+                crate::db::changes::record(conn, crate::db::changes::Entity::Placement, p)?;
+            }
+            Ok(())
         })
         .await?;
-    for p in pids {
-        state.search.placement_changed(&p);
-    }
     Ok(HttpResponse::NoContent().finish())
 }

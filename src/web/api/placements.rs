@@ -423,10 +423,10 @@ pub async fn create_placement(state: &AppState, user: &CurrentUser, input: Place
             if !rows.is_empty() {
                 crate::insert_all!(conn, placement_skills::table, &rows)?;
             }
+            crate::db::changes::record(conn, crate::db::changes::Entity::Placement, &pid)?;
             Ok(())
         })
         .await?;
-    state.search.placement_changed(&id);
     Ok(id)
 }
 
@@ -485,10 +485,10 @@ pub async fn update_placement(state: &AppState, user: &CurrentUser, id: &str, in
             if !rows.is_empty() {
                 crate::insert_all!(conn, placement_skills::table, &rows)?;
             }
+            crate::db::changes::record(conn, crate::db::changes::Entity::Placement, &pid)?;
             Ok(())
         })
         .await?;
-    state.search.placement_changed(&id);
     Ok(())
 }
 
@@ -508,9 +508,9 @@ pub async fn delete(state: web::Data<AppState>, user: CurrentUser, path: web::Pa
                 return Err(AppError::Forbidden);
             }
             diesel::delete(placements::table.find(&pid)).execute(conn)?;
+            crate::db::changes::record(conn, crate::db::changes::Entity::Placement, &pid)?;
             Ok(())
         })
         .await?;
-    state.search.placement_changed(&id);
     Ok(HttpResponse::NoContent().finish())
 }

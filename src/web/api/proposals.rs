@@ -148,7 +148,7 @@ pub async fn candidate_proposals(
             authorize(conn, &user, &id, Access::Read, "profiel (passend werk zoeken)")?;
             let c = candidate_full(conn, &id)?.ok_or(AppError::NotFound)?;
             let (settings, version) = proposals::load_settings(conn, &c.candidate.municipality_id)?;
-            let today = chrono::Utc::now().date_naive();
+            let today = crate::clock::today();
             let res = proposals::for_candidate(conn, &search, &rd, &c, &settings, opts, today).map_err(AppError::Internal)?;
             let logged: Vec<(String, &Evaluation)> = res.iter().map(|(p, e)| (p.placement.id.clone(), e)).collect();
             proposals::log(
@@ -312,7 +312,7 @@ pub async fn placement_proposals(
                     Audience::Werkgever
                 }
             };
-            let today = chrono::Utc::now().date_naive();
+            let today = crate::clock::today();
             let res = proposals::for_placement(conn, &search, &rd, &p, &audience, opts, today).map_err(AppError::Internal)?;
             let municipality = match &audience {
                 Audience::Klantmanager { municipality_id } => Some(municipality_id.clone()),
@@ -327,7 +327,7 @@ pub async fn placement_proposals(
             let employer = user.role == Role::Werkgever;
             if employer {
                 // Anonymous profiles count against the employer's hourly allowance.
-                st.check_profile_views(&user.id, res.len())?;
+                st.check_profile_views(conn, &user, res.len())?;
             }
             let subjects: Vec<(&str, Option<&str>)> =
                 res.iter().map(|(c, _)| (c.candidate.id.as_str(), Some(c.candidate.municipality_id.as_str()))).collect();
@@ -439,7 +439,7 @@ pub async fn lks(state: web::Data<AppState>, user: MaybeUser, q: web::Query<LksP
     let fulltime = num("fulltime_hours", &q.fulltime_hours, &mut errs);
     let age = num("age", &q.age, &mut errs).map(|a| a as i32);
     let date = match q.date.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => Some(chrono::Utc::now().date_naive()),
+        None => Some(crate::clock::today()),
         Some(s) => match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
             Ok(d) => Some(d),
             Err(_) => {

@@ -59,6 +59,7 @@ pub fn insert_ladder(
         created_at: now(),
     };
     diesel::insert_into(ladder_measurements::table).values(&m).execute(conn)?;
+    crate::db::changes::record(conn, crate::db::changes::Entity::Candidate, cid)?;
     crate::matches::ladder_recorded(conn, &m.candidate_id, &user.id)?;
     Ok(m)
 }
@@ -161,10 +162,9 @@ pub async fn create_ladder(
 ) -> AppResult<HttpResponse> {
     let cid = path.into_inner();
     let input = body.0;
-    let errs = input.check(chrono::Utc::now().date_naive());
+    let errs = input.check(crate::clock::today());
     let c2 = cid.clone();
     let m = state.tx(move |conn| insert_ladder(conn, &user, &c2, input, errs)).await?;
-    state.search.candidate_changed(&cid);
     Ok(HttpResponse::Created().json(LadderView::from(m)))
 }
 
@@ -179,7 +179,7 @@ pub async fn update_ladder(
 ) -> AppResult<HttpResponse> {
     let (cid, id) = path.into_inner();
     let input = body.0;
-    let errs = input.check(chrono::Utc::now().date_naive());
+    let errs = input.check(crate::clock::today());
     let c2 = cid.clone();
     let m = state
         .tx(move |conn| {
@@ -197,10 +197,10 @@ pub async fn update_ladder(
             m.target_step = input.target_step;
             m.note = input.note;
             diesel::update(ladder_measurements::table.find(&id)).set(&m).execute(conn)?;
+            crate::db::changes::record(conn, crate::db::changes::Entity::Candidate, &c2)?;
             Ok(m)
         })
         .await?;
-    state.search.candidate_changed(&cid);
     Ok(HttpResponse::Ok().json(LadderView::from(m)))
 }
 
@@ -216,10 +216,10 @@ pub async fn delete_ladder(state: web::Data<AppState>, user: CurrentUser, path: 
             if n == 0 {
                 return Err(AppError::NotFound);
             }
+            crate::db::changes::record(conn, crate::db::changes::Entity::Candidate, &c2)?;
             Ok(())
         })
         .await?;
-    state.search.candidate_changed(&cid);
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -309,7 +309,7 @@ pub async fn create_contact(
     staff(&user)?;
     let cid = path.into_inner();
     let input = body.0;
-    let errs = input.check(chrono::Utc::now().date_naive());
+    let errs = input.check(crate::clock::today());
     let c = state.tx(move |conn| insert_contact(conn, &user, &cid, input, errs)).await?;
     Ok(HttpResponse::Created().json(ContactView::from(c)))
 }
@@ -326,7 +326,7 @@ pub async fn update_contact(
     staff(&user)?;
     let (cid, id) = path.into_inner();
     let input = body.0;
-    let errs = input.check(chrono::Utc::now().date_naive());
+    let errs = input.check(crate::clock::today());
     let c = state
         .tx(move |conn| {
             authorize(conn, &user, &cid, Access::Write, "contactmomenten")?;

@@ -401,7 +401,15 @@ pub struct ReindexView {
     responses((status = 200, body = ReindexView), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn reindex(state: web::Data<AppState>, user: CurrentUser) -> AppResult<HttpResponse> {
     user.require(&[Role::Beheerder])?;
+    // Every instance rebuilds its own index when it reads this from the change feed; this one
+    // answers when its own rebuild is done.
+    let seq = state.db(|conn| Ok(crate::db::changes::record_now(conn, crate::db::changes::Entity::Rebuild, "admin")?)).await?;
+    state.search.nudge();
     let search = state.search.clone();
-    let (p, c) = web::block(move || search.rebuild_all()).await?.map_err(AppError::Internal)?;
-    Ok(HttpResponse::Ok().json(ReindexView { placements: p, candidates: c }))
+    let done = web::block(move || search.wait_applied(seq, std::time::Duration::from_secs(3600))).await?;
+    if !done {
+        return Err(AppError::Internal(anyhow::anyhow!("the index rebuild did not finish in time; /health shows its state")));
+    }
+    let (p, c) = state.search.num_docs();
+    Ok(HttpResponse::Ok().json(ReindexView { placements: p as usize, candidates: c as usize }))
 }

@@ -465,7 +465,7 @@ async fn audit(
     let rows = rows
         .into_iter()
         .map(|r| AuditRow {
-            at: r.at.format("%d-%m-%Y %H:%M:%S").to_string(),
+            at: crate::clock::local_datetime(r.at).format("%d-%m-%Y %H:%M:%S").to_string(),
             who: r.actor,
             role: r.actor_role,
             candidate: r.candidate_id,

@@ -141,7 +141,9 @@ fn kinds() -> Vec<(&'static str, &'static str)> {
 
 /// The candidate's own row (home postcode for distances).
 async fn me(state: &AppState, u: &crate::auth::CurrentUser) -> Result<Option<Candidate>, AppError> {
-    let Some(cid) = u.candidate_id.clone() else { return Ok(None) };
+    let Some(cid) = u.candidate_id.clone() else {
+        return Ok(None);
+    };
     state.db(move |conn| Ok(candidates::table.find(&cid).select(Candidate::as_select()).first(conn).optional()?)).await
 }
 
@@ -226,7 +228,7 @@ fn json_ld(p: &PlacementFull, place: &str, public_url: &str) -> Option<String> {
         "@type": "JobPosting",
         "title": p.placement.title,
         "description": p.placement.description,
-        "datePosted": p.placement.created_at.date().to_string(),
+        "datePosted": crate::clock::local_date(p.placement.created_at).to_string(),
         "employmentType": if p.placement.hours_max >= 32 { "FULL_TIME" } else { "PART_TIME" },
         "hiringOrganization": {"@type": "Organization", "name": p.organisation.name},
         "jobLocation": {"@type": "Place", "address": {"@type": "PostalAddress", "postalCode": p.placement.pc4, "addressLocality": place, "addressCountry": "NL"}},
@@ -323,7 +325,7 @@ async fn interest(
                         candidate_id: Some(c.id.clone()),
                         match_id: None,
                         kind: "interest".into(),
-                        due_on: chrono::Utc::now().date_naive() + chrono::Duration::days(7),
+                        due_on: crate::clock::today() + chrono::Duration::days(7),
                         done_at: None,
                         done_by: None,
                         result: None,
@@ -425,7 +427,12 @@ async fn my_data(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -
     let log = log
         .into_iter()
         .filter(|e| e.role != "kandidaat")
-        .map(|e| AccessRow { at: e.at.format("%d-%m-%Y %H:%M").to_string(), who: e.who, what: e.what, purpose: e.purpose })
+        .map(|e| AccessRow {
+            at: crate::clock::local_datetime(e.at).format("%d-%m-%Y %H:%M").to_string(),
+            who: e.who,
+            what: e.what,
+            purpose: e.purpose,
+        })
         .collect();
     let saved = saved.map(|s| {
         let q: PlacementSearchParams = serde_json::from_str(&s.query).unwrap_or_default();

@@ -131,7 +131,7 @@ async fn dashboard(req: HttpRequest, state: web::Data<AppState>, user: PageUser)
     require_km(&u)?;
     let uid = u.id.clone();
     let actor = crate::audit::Actor::from(&u);
-    let today = chrono::Utc::now().date_naive();
+    let today = crate::clock::today();
     let (rows, by_status, tasks) = state
         .db(move |conn| {
             let cs: Vec<Candidate> = candidates::table
@@ -271,7 +271,7 @@ async fn candidate_page(req: HttpRequest, state: web::Data<AppState>, user: Page
     let u = user.0;
     require_km(&u)?;
     let mut form = FormState::default();
-    let today = chrono::Utc::now().date_naive().to_string();
+    let today = crate::clock::today().to_string();
     form.set("measured_on", today.clone());
     form.set("contact_date", today);
     candidate_view(&req, &state, &u, path.into_inner(), form, StatusCode::OK).await
@@ -294,17 +294,14 @@ async fn add_ladder(
     let result = match forms::parse::<LadderInput>(json) {
         Ok(_) if !type_errs.is_empty() => Err(Ok(type_errs)),
         Ok(input) => {
-            let errs = input.check(chrono::Utc::now().date_naive());
+            let errs = input.check(crate::clock::today());
             let (u2, id2) = (u.clone(), id.clone());
             state.tx(move |conn| insert_ladder(conn, &u2, &id2, input, errs).map(|_| ())).await.map_err(forms::field_errors)
         }
         Err(e) => Err(Ok(e)),
     };
     match result {
-        Ok(()) => {
-            state.search.candidate_changed(&id);
-            Ok(see_other(&format!("/klantmanager/kandidaten/{id}#trede")))
-        }
+        Ok(()) => Ok(see_other(&format!("/klantmanager/kandidaten/{id}#trede"))),
         Err(Ok(errs)) => {
             fs.errors = errs;
             candidate_view(&req, &state, &u, id, fs, StatusCode::UNPROCESSABLE_ENTITY).await
@@ -329,7 +326,7 @@ async fn add_contact(
     let result = match forms::parse::<ContactInput>(json) {
         Ok(_) if !type_errs.is_empty() => Err(Ok(type_errs)),
         Ok(input) => {
-            let errs = input.check(chrono::Utc::now().date_naive());
+            let errs = input.check(crate::clock::today());
             let (u2, id2) = (u.clone(), id.clone());
             state.tx(move |conn| insert_contact(conn, &u2, &id2, input, errs).map(|_| ())).await.map_err(forms::field_errors)
         }
@@ -409,7 +406,7 @@ async fn proposals_view(
             authorize(conn, &user, &id, Access::Read, "profiel (passend werk zoeken)")?;
             let full = candidate_full(conn, &id)?.ok_or(AppError::NotFound)?;
             let (settings, version) = proposals::load_settings(conn, &full.candidate.municipality_id)?;
-            let today = chrono::Utc::now().date_naive();
+            let today = crate::clock::today();
             let opts = Options { limit: 20, include_excluded: false };
             let res = proposals::for_candidate(conn, &st.search, &st.refdata(), &full, &settings, opts, today).map_err(AppError::Internal)?;
             let logged: Vec<(String, &Evaluation)> = res.iter().map(|(p, e)| (p.placement.id.clone(), e)).collect();
@@ -460,7 +457,7 @@ async fn propose(
     };
     let st = state.get_ref().clone();
     let u2 = u.clone();
-    match state.tx(move |conn| svc::propose(conn, &st, &u2, &input, chrono::Utc::now().date_naive())).await {
+    match state.tx(move |conn| svc::propose(conn, &st, &u2, &input, crate::clock::today())).await {
         Ok(mid) => Ok(see_other(&format!("/matches/{mid}"))),
         Err(e) => match forms::field_errors(e) {
             Ok(errs) => {
@@ -519,7 +516,7 @@ pub async fn placement_candidates(
             let p = crate::db::queries::placement_full(conn, &id)?.ok_or(AppError::NotFound)?;
             let municipality_id = user.municipality()?.to_string();
             let audience = proposals::Audience::Klantmanager { municipality_id: municipality_id.clone() };
-            let today = chrono::Utc::now().date_naive();
+            let today = crate::clock::today();
             let res = proposals::for_placement(conn, &st.search, &st.refdata(), &p, &audience, Options { limit: 20, include_excluded: false }, today)
                 .map_err(AppError::Internal)?;
             let version = proposals::load_settings(conn, &municipality_id)?.1;
@@ -645,7 +642,7 @@ fn candidate_input(
         Ok(input) if errs.is_empty() => Ok(input),
         Ok(input) => {
             errs.extend(crate::web::extract::validation_errors_of(&input));
-            errs.extend(input.check(&state.refdata(), chrono::Utc::now().date_naive()));
+            errs.extend(input.check(&state.refdata(), crate::clock::today()));
             Err(errs)
         }
         Err(e) => {

@@ -45,7 +45,7 @@ async fn load(state: &AppState, user: crate::auth::CurrentUser, id: String) -> R
         .db(move |conn| {
             let m = svc::load_for(conn, &user, &id)?;
             if user.role == Role::Werkgever {
-                st.check_profile_views(&user.id, 1)?;
+                st.check_profile_views(conn, &user, 1)?;
             }
             let v = svc::view(conn, &st, &user, &m)?;
             svc::audit_views(conn, &user, &[(&m, &v)], Channel::Page)?;
@@ -102,7 +102,7 @@ async fn act(
         Ok(input) => {
             let st = state.get_ref().clone();
             let (u2, id2) = (u.clone(), id.clone());
-            state.tx(move |conn| svc::act(conn, &st, &u2, &id2, &input, chrono::Utc::now().date_naive()).map(|_| ())).await
+            state.tx(move |conn| svc::act(conn, &st, &u2, &id2, &input, crate::clock::today()).map(|_| ())).await
         }
     };
     let message = match outcome {

@@ -113,7 +113,7 @@ async fn page(req: HttpRequest, state: web::Data<AppState>, user: PageUser, q: w
             |v| format!("{v:.1}%"),
         )?);
     }
-    let now = Quarter::of(chrono::Utc::now().date_naive());
+    let now = Quarter::of(crate::clock::today());
     let mut quarters = vec![];
     let mut x = now;
     for _ in 0..8 {
