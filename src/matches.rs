@@ -23,15 +23,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-/// The instruments a klantmanager chooses for a proposal.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(default, deny_unknown_fields)]
-pub struct Chosen {
-    pub loonkostensubsidie: bool,
-    pub job_coach: bool,
-    pub proefplaatsing: bool,
-    pub no_risk_polis: bool,
-}
+pub use crate::matching::Chosen;
 
 #[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -154,13 +146,6 @@ fn link(st: &AppState, m: &str) -> String {
     format!("{}/matches/{}", st.config.public_url.trim_end_matches('/'), m)
 }
 
-/// Net monthly cost for the employer with the chosen instruments.
-fn net_cost(p: &InstrumentPackage, chosen: &Chosen) -> Option<i64> {
-    let gross = p.gross_monthly_wage_costs_cents?;
-    let lks = if chosen.loonkostensubsidie { p.loonkostensubsidie.as_ref().map(|l| l.amount_cents).unwrap_or(0) } else { 0 };
-    Some(gross - lks - p.lkv_per_year_cents.unwrap_or(0) / 12)
-}
-
 fn instrument_lines(p: &InstrumentPackage, chosen: &Chosen) -> Vec<String> {
     let mut v = Vec::new();
     if chosen.loonkostensubsidie {
@@ -243,40 +228,20 @@ pub fn propose(conn: &mut DbConnection, st: &AppState, user: &CurrentUser, input
     let cf = proposals::candidate_features(&c, &st.refdata(), today);
     let pf = proposals::placement_features(&pl, &st.refdata(), sroi_state);
     let eval = matching::evaluate(&cf, &pf, &settings, today);
-    // The matcher only advises, but hard rules (law, e.g. beschut werk) are not overridable.
-    for x in eval.excluded.iter().filter(|x| x.rule == "beschut_werk") {
+    // The matcher only advises, but rules of law or municipal policy are not overridable.
+    for x in eval.excluded.iter().filter(|x| matching::BINDING_RULES.contains(&x.rule.as_str())) {
         field(&mut errs, "placement_id", x.reason.clone());
     }
     let p = &eval.instruments;
     let ch = input.instruments;
-    if ch.loonkostensubsidie && p.loonkostensubsidie.as_ref().map(|l| l.not_in_target_group || l.amount_cents <= 0).unwrap_or(true) {
-        field(
-            &mut errs,
-            "instruments.loonkostensubsidie",
-            "Loonkostensubsidie is hier niet mogelijk (alleen bij betaald werk, voor de doelgroep, met een loonwaarde onder 100%).",
-        );
-    }
-    if ch.loonkostensubsidie && !p.employer_accepts_lks {
-        field(&mut errs, "instruments.loonkostensubsidie", "De werkgever heeft aangegeven geen loonkostensubsidie te gebruiken.");
-    }
-    if ch.job_coach && !p.job_coach.workplace_welcomes_job_coach {
-        field(&mut errs, "instruments.job_coach", "Deze werkplek heeft aangegeven geen jobcoach te willen.");
-    }
-    if ch.proefplaatsing && !p.trial_placement_possible {
-        field(&mut errs, "instruments.proefplaatsing", "Een proefplaatsing kan alleen bij betaald werk met uitzicht op een dienstverband.");
-    }
-    if ch.no_risk_polis && !p.no_risk_polis {
-        field(
-            &mut errs,
-            "instruments.no_risk_polis",
-            "De no-riskpolis geldt hier niet (alleen voor de doelgroep van de no-riskpolis bij betaald werk).",
-        );
+    for (f, reason) in p.refusals(&ch) {
+        field(&mut errs, f, reason);
     }
     AppError::check(errs)?;
     let open: i64 = matches::table
         .filter(matches::candidate_id.eq(&cand.id))
         .filter(matches::placement_id.eq(&pl.placement.id))
-        .filter(matches::status.ne_all(["declined", "not_interested", "not_started", "withdrawn"]))
+        .filter(matches::status.eq_any(crate::domain::workflow::MatchStatus::standing()))
         .count()
         .get_result(conn)?;
     if open > 0 {
@@ -284,7 +249,7 @@ pub fn propose(conn: &mut DbConnection, st: &AppState, user: &CurrentUser, input
     }
     let t = now();
     let id = new_id();
-    let net = net_cost(p, &ch);
+    let net = p.net_cost_cents(ch.loonkostensubsidie);
     let m = Match {
         id: id.clone(),
         candidate_id: Some(cand.id.clone()),
@@ -795,6 +760,16 @@ fn side_effects(
                     .into_iter()
                     .map(|(kind, due)| new_task(&m.municipality_id, kmid.clone(), &cand.id, Some(&m.id), kind, due))
                     .collect();
+                // A forfaitaire LKS (no loonwaarde measured) runs for at most its maximum months:
+                // the loonwaarde must be measured at the workplace before then.
+                let granted: Chosen = serde_json::from_str(&m.instruments).unwrap_or_default();
+                let pkg: Option<matching::InstrumentPackage> = serde_json::from_str(&m.package).ok();
+                if let Some(months) =
+                    pkg.as_ref().and_then(|p| p.loonkostensubsidie.as_ref()).and_then(|l| l.max_months).filter(|_| granted.loonkostensubsidie)
+                {
+                    let due = start.checked_add_months(chrono::Months::new(months.max(0) as u32)).unwrap_or(start);
+                    rows.push(new_task(&m.municipality_id, kmid.clone(), &cand.id, Some(&m.id), "loonwaarde_measurement", due));
+                }
                 // The klantmanager records the new ladder step.
                 rows.push(new_task(&m.municipality_id, kmid, &cand.id, Some(&m.id), "ladder_update", today));
                 crate::insert_all!(conn, tasks::table, &rows)?;

@@ -93,6 +93,7 @@ pub fn facts(conn: &mut DbConnection, municipality_id: &str) -> QueryResult<(Vec
                 } else {
                     None
                 },
+                lks_max_months: pkg.as_ref().and_then(|p| p.loonkostensubsidie.as_ref()).and_then(|l| l.max_months),
                 job_coach_hours_year1: if has("job_coach") { pkg.as_ref().map(|p| p.job_coach.year1_hours) } else { None },
                 lkv_year_cents: if has("lkv") { pkg.as_ref().and_then(|p| p.lkv_per_year_cents) } else { None },
                 counts_banenafspraak: banen.unwrap_or(false),

@@ -126,24 +126,7 @@ pub fn for_candidate(
     today: NaiveDate,
 ) -> anyhow::Result<Vec<(PlacementFull, Evaluation)>> {
     let cf = candidate_features(c, rd, today);
-    let hidden = rd.hidden_matches(&cf.occupations, 25, 0.25);
-    let mut occupations: Vec<(String, f32)> = cf.occupations.iter().map(|o| (o.clone(), 3.0)).collect();
-    occupations.extend(hidden.iter().map(|(o, w)| (o.clone(), (2.0 * w) as f32)));
-    let mut skills: Vec<(String, f32)> = cf.skills.iter().map(|s| (s.clone(), 1.5)).collect();
-    skills.extend(cf.implied_skills.iter().filter(|s| !cf.skills.contains(s)).map(|s| (s.clone(), 0.5)));
-    let pc4s = cf.location.map(|(lat, lon)| rd.pc4_within(lat, lon, matching::max_travel_km(&cf, s)));
-    let r = PlacementRetrieval {
-        occupations,
-        skills,
-        strict: !opts.include_excluded,
-        hours_min: cf.hours_min.max(0) as u64,
-        hours_max: cf.hours_max.max(0) as u64,
-        language_rank: cf.language_level.as_deref().and_then(language::rank).unwrap_or(0) as u64,
-        ladder_step: cf.ladder_step.map(|s| s as u64),
-        beschut_indicatie: cf.beschut_werk_indicatie,
-        pc4s,
-        k: s.retrieval_size,
-    };
+    let r = placement_retrieval(&cf, rd, s, !opts.include_excluded, s.retrieval_size);
     let hits = search.retrieve_placements(&r)?;
     let ids: Vec<String> = hits.into_iter().map(|(id, _)| id).collect();
     let ps: Vec<Placement> = placements::table.filter(placements::id.eq_any(&ids)).select(Placement::as_select()).load(conn)?;
@@ -160,6 +143,44 @@ pub fn for_candidate(
     Ok(matching::rank(evaluated, opts.include_excluded, opts.limit).into_iter().map(|(_, e, p)| (p, e)).collect())
 }
 
+/// The retrieval of candidates for a placement: relevance and, when `strict`, the hard rules
+/// of `matching::evaluate` as index filters; candidates within `radius` km of the placement.
+pub fn candidate_retrieval(
+    pf: &matching::PlacementFeatures,
+    rd: &RefData,
+    municipality_id: Option<String>,
+    flags: Vec<String>,
+    strict: bool,
+    k: usize,
+    radius: f64,
+) -> CandidateRetrieval {
+    let mut occupations: Vec<(String, f32)> = Vec::new();
+    if let Some(o) = &pf.occupation_id {
+        occupations.push((o.clone(), 3.0));
+        let hidden = rd.hidden_matches(std::slice::from_ref(o), 25, 0.25);
+        occupations.extend(hidden.iter().map(|(o, w)| (o.clone(), (2.0 * w) as f32)));
+    }
+    let mut skills: Vec<(String, f32)> = pf.required_skills.iter().map(|s| (s.clone(), 1.5)).collect();
+    skills.extend(pf.desired_skills.iter().map(|s| (s.clone(), 0.75)));
+    skills.extend(pf.occupation_skills.iter().filter(|s| !pf.required_skills.contains(s)).map(|s| (s.clone(), 0.5)));
+    CandidateRetrieval {
+        occupations,
+        skills,
+        strict,
+        municipality_id,
+        flags,
+        ladder_steps: pf.ladder_steps.iter().map(|s| *s as u64).collect(),
+        hours_min: pf.hours_min.max(0) as u64,
+        hours_max: pf.hours_max.max(0) as u64,
+        language_rank: pf.language_level_required.as_deref().and_then(language::rank).unwrap_or(0) as u64,
+        beschut_only: pf.kind == Some(PlacementKind::BeschutWerk),
+        // Candidates' travel limits differ: the setting's radius here, each candidate's own
+        // limit in the rules.
+        pc4s: pf.location.map(|(lat, lon)| rd.pc4_within(lat, lon, radius)),
+        k,
+    }
+}
+
 /// Who asks for candidates, and so which candidates may be considered.
 #[derive(Debug, Clone)]
 pub enum Audience {
@@ -167,6 +188,29 @@ pub enum Audience {
     Klantmanager { municipality_id: String },
     /// The placement's employer: candidates of the whole region who allow an anonymous profile.
     Werkgever,
+}
+
+/// The retrieval of placements for a candidate: relevance (own and hidden-match occupations,
+/// skills) and, when `strict`, the hard rules of `matching::evaluate` as index filters.
+pub fn placement_retrieval(cf: &matching::CandidateFeatures, rd: &RefData, s: &Settings, strict: bool, k: usize) -> PlacementRetrieval {
+    let hidden = rd.hidden_matches(&cf.occupations, 25, 0.25);
+    let mut occupations: Vec<(String, f32)> = cf.occupations.iter().map(|o| (o.clone(), 3.0)).collect();
+    occupations.extend(hidden.iter().map(|(o, w)| (o.clone(), (2.0 * w) as f32)));
+    let mut skills: Vec<(String, f32)> = cf.skills.iter().map(|s| (s.clone(), 1.5)).collect();
+    skills.extend(cf.implied_skills.iter().filter(|s| !cf.skills.contains(s)).map(|s| (s.clone(), 0.5)));
+    let pc4s = cf.location.map(|(lat, lon)| rd.pc4_within(lat, lon, matching::max_travel_km(cf, s)));
+    PlacementRetrieval {
+        occupations,
+        skills,
+        strict,
+        hours_min: cf.hours_min.max(0) as u64,
+        hours_max: cf.hours_max.max(0) as u64,
+        language_rank: cf.language_level.as_deref().and_then(language::rank).unwrap_or(0) as u64,
+        ladder_step: cf.ladder_step.map(|s| s as u64),
+        beschut_indicatie: cf.beschut_werk_indicatie,
+        pc4s,
+        k,
+    }
 }
 
 /// Candidates ranked for a placement. Each candidate is evaluated with its own
@@ -183,15 +227,6 @@ pub fn for_placement(
     let sroi = sroi_states(conn, std::slice::from_ref(p))?;
     let st = p.placement.sroi_contract_id.as_ref().and_then(|id| sroi.get(id).cloned());
     let pf = placement_features(p, rd, st);
-    let mut occupations: Vec<(String, f32)> = Vec::new();
-    if let Some(o) = &pf.occupation_id {
-        occupations.push((o.clone(), 3.0));
-        let hidden = rd.hidden_matches(std::slice::from_ref(o), 25, 0.25);
-        occupations.extend(hidden.iter().map(|(o, w)| (o.clone(), (2.0 * w) as f32)));
-    }
-    let mut skills: Vec<(String, f32)> = pf.required_skills.iter().map(|s| (s.clone(), 1.5)).collect();
-    skills.extend(pf.desired_skills.iter().map(|s| (s.clone(), 0.75)));
-    skills.extend(pf.occupation_skills.iter().filter(|s| !pf.required_skills.contains(s)).map(|s| (s.clone(), 0.5)));
     let (municipality_id, flags) = match audience {
         Audience::Klantmanager { municipality_id } => (Some(municipality_id.clone()), vec![]),
         Audience::Werkgever => (None, vec!["consent_anonymous_profile".to_string()]),
@@ -201,22 +236,7 @@ pub fn for_placement(
         None => Settings::default(),
     };
     let (k, radius) = (base.candidate_retrieval_size, base.candidate_search_radius_km);
-    let r = CandidateRetrieval {
-        occupations,
-        skills,
-        strict: !opts.include_excluded,
-        municipality_id,
-        flags,
-        ladder_steps: pf.ladder_steps.iter().map(|s| *s as u64).collect(),
-        hours_min: pf.hours_min.max(0) as u64,
-        hours_max: pf.hours_max.max(0) as u64,
-        language_rank: pf.language_level_required.as_deref().and_then(language::rank).unwrap_or(0) as u64,
-        beschut_only: pf.kind == Some(PlacementKind::BeschutWerk),
-        // Candidates' travel limits differ: the setting's radius here, each candidate's own
-        // limit in the rules.
-        pc4s: pf.location.map(|(lat, lon)| rd.pc4_within(lat, lon, radius)),
-        k,
-    };
+    let r = candidate_retrieval(&pf, rd, municipality_id, flags, !opts.include_excluded, k, radius);
     let hits = search.retrieve_candidates(&r)?;
     let ids: Vec<String> = hits.into_iter().map(|(id, _)| id).collect();
     let mut q = candidates::table.filter(candidates::id.eq_any(&ids)).into_boxed();

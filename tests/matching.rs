@@ -458,3 +458,127 @@ async fn hidden_matches_find_work_under_another_occupation_name() {
     assert!(skills["explanation"].as_str().unwrap().contains("Verborgen match"), "{skills}");
     assert!(skills["contribution"].as_f64().unwrap() > 0.0);
 }
+
+/// The index pre-filter (strict retrieval) is derived from the hard rules of `evaluate`: over
+/// every candidate and placement of the demo region, plus a candidate without a ladder
+/// measurement, no pair that `evaluate` keeps is missing from retrieval, in either direction.
+#[actix_web::test]
+async fn the_index_pre_filter_never_drops_a_pair_that_evaluate_keeps() {
+    use opstap::db::models::{Candidate, Placement};
+    use opstap::db::schema::{candidates, placements};
+    let app = common::app().await;
+    let (km, w, occ) = setup(&app).await;
+    let mut c = candidate(&occ, 3, "7241");
+    c.as_object_mut().unwrap().remove("ladder_step");
+    let (s, c) = app.post("/api/v1/candidates", Some(&km), c).await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    let unmeasured = c["id"].as_str().unwrap().to_string();
+    let (s, p) = app.post("/api/v1/placements", Some(&w), placement("werkervaringsplaats", "Prefilter hovenier", &occ, "7241")).await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    app.flush_index().await;
+    let state = app.state.clone();
+    let (pairs, kept, unmeasured_kept) = actix_web::web::block(move || {
+        let mut conn = state.pool.get().unwrap();
+        let rd = state.refdata();
+        let today = opstap::clock::today();
+        let cs: Vec<Candidate> = candidates::table.select(Candidate::as_select()).load(&mut conn).unwrap();
+        let cs = opstap::db::queries::candidates_full(&mut conn, cs).unwrap();
+        let ps: Vec<Placement> = placements::table.select(Placement::as_select()).load(&mut conn).unwrap();
+        let ps = opstap::db::queries::placements_full(&mut conn, ps).unwrap();
+        let sroi = opstap::proposals::sroi_states(&mut conn, &ps).unwrap();
+        let pfs: Vec<_> = ps
+            .iter()
+            .map(|p| opstap::proposals::placement_features(p, &rd, p.placement.sroi_contract_id.as_ref().and_then(|id| sroi.get(id).cloned())))
+            .collect();
+        let mut settings = std::collections::HashMap::new();
+        for c in &cs {
+            let m = c.candidate.municipality_id.clone();
+            settings.entry(m.clone()).or_insert_with(|| opstap::proposals::load_settings(&mut conn, &m).unwrap().0);
+        }
+        let (mut pairs, mut kept, mut unmeasured_kept) = (0, 0, 0);
+        for c in &cs {
+            let s = &settings[&c.candidate.municipality_id];
+            let cf = opstap::proposals::candidate_features(c, &rd, today);
+            // Candidate -> placements.
+            let r = opstap::proposals::placement_retrieval(&cf, &rd, s, true, 100_000);
+            let found: std::collections::HashSet<String> = state.search.retrieve_placements(&r).unwrap().into_iter().map(|(id, _)| id).collect();
+            for (p, pf) in ps.iter().zip(&pfs) {
+                pairs += 1;
+                let e = opstap::matching::evaluate(&cf, pf, s, today);
+                if !e.is_excluded() {
+                    kept += 1;
+                    assert!(found.contains(&p.placement.id), "pre-filter dropped {} for {}: {:?}", p.placement.title, c.candidate.id, e.factors);
+                }
+            }
+        }
+        for (p, pf) in ps.iter().zip(&pfs) {
+            for (m, s) in &settings {
+                // Placement -> candidates of one municipality, within the search radius.
+                let radius = s.candidate_search_radius_km;
+                let r = opstap::proposals::candidate_retrieval(pf, &rd, Some(m.clone()), vec![], true, 100_000, radius);
+                let found: std::collections::HashSet<String> = state.search.retrieve_candidates(&r).unwrap().into_iter().map(|(id, _)| id).collect();
+                for c in cs.iter().filter(|c| &c.candidate.municipality_id == m) {
+                    let cf = opstap::proposals::candidate_features(c, &rd, today);
+                    let e = opstap::matching::evaluate(&cf, pf, s, today);
+                    if !e.is_excluded() && e.distance_km.is_none_or(|d| d <= radius) {
+                        assert!(found.contains(&c.candidate.id), "pre-filter dropped candidate {} for {}", c.candidate.id, p.placement.title);
+                        if c.candidate.id == unmeasured {
+                            unmeasured_kept += 1;
+                        }
+                    }
+                }
+            }
+        }
+        (pairs, kept, unmeasured_kept)
+    })
+    .await
+    .unwrap();
+    assert!(pairs > 1000 && kept > 20, "{pairs} pairs, {kept} kept");
+    assert!(unmeasured_kept > 0, "the candidate without a ladder measurement is kept by evaluate for some placement and proposed");
+}
+
+/// DOMAIN.md: the municipality sets how long a werkervaringsplaats may last, and how long a
+/// forfaitaire loonkostensubsidie (no loonwaarde measured yet) may run; both are enforced.
+#[actix_web::test]
+async fn municipal_maximum_durations_are_enforced() {
+    let app = common::app().await;
+    let (km, w, occ) = setup(&app).await;
+    let mut long = placement("werkervaringsplaats", "Lange werkervaringsplaats", &occ, "7241");
+    long["duration_months"] = json!(18);
+    let (s, p) = app.post("/api/v1/placements", Some(&w), long).await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let pid = p["id"].as_str().unwrap().to_string();
+    let (_, c) = app.post("/api/v1/candidates", Some(&km), candidate(&occ, 3, "7241")).await;
+    let cid = c["id"].as_str().unwrap().to_string();
+    app.flush_index().await;
+    // Default maximum 12 months: excluded with the rule, and a proposal is refused.
+    let v = proposals_for(&app, &km, &cid, "&include_excluded=true").await;
+    let x = find(&v, &pid);
+    assert_eq!(x["excluded"][0]["rule"], "werkervaringsplaats_duration", "{x}");
+    assert!(x["excluded"][0]["reason"].as_str().unwrap().contains("12 maanden"));
+    let (s, e) = app.post("/api/v1/matches", Some(&km), json!({"candidate_id": cid, "placement_id": pid})).await;
+    common::assert_field_error(s, &e, "placement_id");
+
+    // The beheerder allows 24 months and 3 forfaitaire months.
+    let beh = app.login("beheerder@lochem.demo").await;
+    let (_, me) = app.get("/api/v1/me", Some(&beh)).await;
+    let mid = me["municipality_id"].as_str().unwrap().to_string();
+    let (_, cur) = app.get(&format!("/api/v1/municipalities/{mid}/settings"), Some(&beh)).await;
+    let mut settings = cur["settings"].clone();
+    settings["werkervaringsplaats_max_months"] = json!(24);
+    settings["lks_forfaitair_months"] = json!(3);
+    let (s, v) =
+        app.put(&format!("/api/v1/municipalities/{mid}/settings"), Some(&beh), json!({"settings": settings, "version": cur["version"]})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let v = proposals_for(&app, &km, &cid, "").await;
+    assert!(find(&v, &pid)["excluded"].as_array().unwrap().is_empty());
+    let (s, m) = app.post("/api/v1/matches", Some(&km), json!({"candidate_id": cid, "placement_id": pid})).await;
+    assert_eq!(s, StatusCode::CREATED, "{m}");
+
+    // A forfaitaire LKS says for how long, from the municipality's setting.
+    let (s, l) = app.get("/api/v1/instruments/loonkostensubsidie?hours=32&date=2026-03-01", Some(&km)).await;
+    assert_eq!(s, StatusCode::OK, "{l}");
+    assert_eq!(l["forfaitair"], true, "{l}");
+    assert_eq!(l["max_months"], 3, "{l}");
+    assert!(l["formula"].as_str().unwrap().contains("hoogstens 3 maanden"), "{l}");
+}

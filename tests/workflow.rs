@@ -747,3 +747,48 @@ async fn a_start_under_an_sroi_contract_adds_its_bouwblok_value() {
     assert_eq!(c["realised_cents"], 5_000_000, "{c}");
     assert_eq!(c["met_pct"], 222.2);
 }
+
+/// The SQL form of employer visibility (lists) agrees with `MatchStatus::visible_to_employer`
+/// (one match), for every status, with and without the candidate's consent.
+#[actix_web::test]
+async fn employer_visibility_is_one_rule_in_sql_and_in_code() {
+    use opstap::domain::workflow::MatchStatus;
+    let app = common::app().await;
+    let s = setup(&app).await;
+    let (id, _) = to_interested(&app, &s).await;
+    let org: String = {
+        let id = id.clone();
+        app.db(move |c| matches::table.find(&id).select(matches::organisation_id).first::<Option<String>>(c).unwrap().unwrap()).await
+    };
+    let mut checked = 0;
+    for status in MatchStatus::ALL {
+        for consented in [false, true] {
+            let (id2, org2) = (id.clone(), org.clone());
+            let in_sql = app
+                .db(move |c| {
+                    let at = consented.then(opstap::db::now);
+                    diesel::update(matches::table.find(&id2))
+                        .set((matches::status.eq(status.as_str()), matches::candidate_decided_at.eq(at)))
+                        .execute(c)
+                        .unwrap();
+                    matches::table
+                        .filter(opstap::db::queries::employer_may_see(&org2))
+                        .filter(matches::id.eq(&id2))
+                        .count()
+                        .get_result::<i64>(c)
+                        .unwrap()
+                })
+                .await;
+            let rule = status.visible_to_employer(consented);
+            assert_eq!(in_sql == 1, rule, "{status:?}, consented {consented}");
+            // The list and the single match (the code predicate) answer the employer alike.
+            let (_, list) = app.get("/api/v1/matches", Some(&s.emp)).await;
+            let listed = list["items"].as_array().unwrap().iter().any(|m| m["id"] == id.as_str());
+            let (st, _) = app.get(&format!("/api/v1/matches/{id}"), Some(&s.emp)).await;
+            assert_eq!(listed, rule, "list: {status:?}, consented {consented}");
+            assert_eq!(st == StatusCode::OK, rule, "single: {status:?}, consented {consented}: {st}");
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 20);
+}

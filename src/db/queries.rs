@@ -193,3 +193,29 @@ pub fn put_setting(conn: &mut DbConnection, key: &str, value: &str) -> QueryResu
     }
     Ok(())
 }
+
+/// The statuses in which an employer may know of a match the candidate consented to: the SQL
+/// form of `MatchStatus::visible_to_employer`, derived from it.
+pub fn employer_visible_statuses() -> Vec<&'static str> {
+    crate::domain::workflow::MatchStatus::ALL.into_iter().filter(|s| s.visible_to_employer(true)).map(|s| s.as_str()).collect()
+}
+
+/// A filter on `matches`: the matches the employer `organisation_id` may see (the candidate
+/// consented, and the status is one the employer may know of). The one SQL form of
+/// `MatchStatus::visible_to_employer`, used by the API, the pages and the employer's lists.
+pub fn employer_may_see(
+    organisation_id: &str,
+) -> Box<
+    dyn BoxableExpression<
+        matches::table,
+        <DbConnection as diesel::Connection>::Backend,
+        SqlType = diesel::sql_types::Nullable<diesel::sql_types::Bool>,
+    >,
+> {
+    Box::new(
+        matches::organisation_id
+            .eq(organisation_id.to_string())
+            .and(matches::candidate_decided_at.is_not_null())
+            .and(matches::status.eq_any(employer_visible_statuses())),
+    )
+}

@@ -25,8 +25,12 @@ pub struct LksInput {
 pub struct LksResult {
     /// LKS per month in cents.
     pub amount_cents: i64,
-    /// True when no loonwaarde was measured and the forfaitaire 50% is used (at most 6 months).
+    /// True when no loonwaarde was measured and the forfaitaire loonwaarde is used.
     pub forfaitair: bool,
+    /// Forfaitair: the LKS may be paid for at most this many months (Pw 10d(5); the
+    /// municipality's `lks_forfaitair_months`, 6 by default); by then the loonwaarde must be measured.
+    #[serde(default)]
+    pub max_months: Option<i32>,
     /// Loonwaarde used, percent.
     pub loonwaarde_used: f64,
     /// True when the loonwaarde is 100% or more: not in the target group.
@@ -121,12 +125,21 @@ pub fn loonkostensubsidie(s: &Settings, input: &LksInput) -> Result<LksResult, V
             hours_counted,
             1.0 + s.employer_costs_pct / 100.0,
             eur(amount_cents as f64),
-            if forfaitair { " (forfaitair: nog geen loonwaarde gemeten, 50%, hoogstens 6 maanden)" } else { "" }
+            if forfaitair {
+                format!(
+                    " (forfaitair: nog geen loonwaarde gemeten, {}%, hoogstens {} maanden)",
+                    100.0 - s.lks_forfaitair_pct,
+                    s.lks_forfaitair_months
+                )
+            } else {
+                String::new()
+            }
         )
     };
     Ok(LksResult {
         amount_cents,
         forfaitair,
+        max_months: forfaitair.then_some(s.lks_forfaitair_months),
         loonwaarde_used: lw,
         not_in_target_group,
         wml_from: wml.from,

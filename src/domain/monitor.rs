@@ -114,6 +114,8 @@ pub struct MatchFact {
     pub hours_per_week: Option<f64>,
     /// Granted at the start, from the package computed at the proposal.
     pub lks_month_cents: Option<i64>,
+    /// A forfaitaire LKS (no loonwaarde measured) is paid for at most this many months.
+    pub lks_max_months: Option<i32>,
     pub job_coach_hours_year1: Option<f64>,
     pub lkv_year_cents: Option<i64>,
     pub counts_banenafspraak: bool,
@@ -356,6 +358,8 @@ pub fn compute(q: Quarter, subjects: &[Subject], matches: &[MatchFact], sroi: &[
         if let Some(l) = m.lks_month_cents {
             ins.lks_starts += 1;
             ins.lks_month_cents += l;
+            // A forfaitaire LKS runs for at most its maximum months of the first year.
+            ins.lks_year_cents += l * i64::from(m.lks_max_months.unwrap_or(12).clamp(0, 12));
         }
         if let Some(h) = m.job_coach_hours_year1 {
             ins.job_coach_starts += 1;
@@ -366,7 +370,6 @@ pub fn compute(q: Quarter, subjects: &[Subject], matches: &[MatchFact], sroi: &[
             ins.banenafspraak_jobs += m.hours_per_week.unwrap_or(0.0) / banenafspraak_hours;
         }
     }
-    ins.lks_year_cents = ins.lks_month_cents * 12;
     ins.job_coach_hours_year1 = (ins.job_coach_hours_year1 * 10.0).round() / 10.0;
     ins.banenafspraak_jobs = (ins.banenafspraak_jobs * 100.0).round() / 100.0;
     let mut kinds: Vec<String> = matches.iter().map(|m| m.kind.clone()).collect();
@@ -437,5 +440,26 @@ mod tests {
         assert_eq!(published(4), "<5");
         assert_eq!(published(0), "<5");
         assert_eq!(published(5), "5");
+    }
+}
+
+#[cfg(test)]
+mod lks_year_tests {
+    use super::*;
+
+    #[test]
+    fn a_forfaitaire_lks_counts_only_its_months_in_the_year() {
+        let q = Quarter::parse("2026-Q1").unwrap();
+        let fact = |max: Option<i32>| MatchFact {
+            kind: "reguliere_baan".into(),
+            started: true,
+            start_date: chrono::NaiveDate::from_ymd_opt(2026, 2, 1),
+            lks_month_cents: Some(100_000),
+            lks_max_months: max,
+            ..Default::default()
+        };
+        let m = compute(q, &[], &[fact(None), fact(Some(6))], &[], 25.5);
+        assert_eq!(m.instruments.lks_month_cents, 200_000);
+        assert_eq!(m.instruments.lks_year_cents, 100_000 * 12 + 100_000 * 6);
     }
 }

@@ -79,6 +79,23 @@ impl MatchStatus {
     pub fn is_closed(self) -> bool {
         matches!(self, MatchStatus::Declined | MatchStatus::NotInterested | MatchStatus::NotStarted | MatchStatus::Withdrawn | MatchStatus::Started)
     }
+    /// Ended without (or after withdrawing from) a placement: the same candidate may be proposed
+    /// for the same placement again.
+    pub fn has_ended(self) -> bool {
+        matches!(self, MatchStatus::Declined | MatchStatus::NotInterested | MatchStatus::NotStarted | MatchStatus::Withdrawn)
+    }
+    /// The statuses of a standing match (not ended), for queries.
+    pub fn standing() -> Vec<&'static str> {
+        MatchStatus::ALL.into_iter().filter(|s| !s.has_ended()).map(MatchStatus::as_str).collect()
+    }
+    /// A standing match the candidate has consented to: turning consent off withdraws it.
+    pub fn consent_in_force(self) -> bool {
+        !self.has_ended() && self != MatchStatus::Proposed
+    }
+    /// The statuses of `consent_in_force`, for queries.
+    pub fn with_consent_in_force() -> Vec<&'static str> {
+        MatchStatus::ALL.into_iter().filter(|s| s.consent_in_force()).map(MatchStatus::as_str).collect()
+    }
     /// The employer may know of the match once the candidate has consented to an introduction
     /// (`candidate_consented`: the match went through `accepted`; a match withdrawn before that
     /// stays unknown to the employer).
@@ -286,5 +303,22 @@ mod tests {
         assert!(check_trial_end(d("2026-01-15"), d("2026-07-16"), true).is_err());
         assert!(check_trial_end(d("2026-01-15"), d("2026-01-15"), false).is_err());
         assert_eq!(retention_checks(d("2026-08-31"))[0].1, d("2027-02-28"));
+    }
+}
+
+#[cfg(test)]
+mod status_set_tests {
+    use super::MatchStatus;
+
+    #[test]
+    fn status_sets_follow_the_predicates() {
+        assert_eq!(MatchStatus::standing(), vec!["proposed", "accepted", "interested", "introduced", "trial", "started"]);
+        assert_eq!(MatchStatus::with_consent_in_force(), vec!["accepted", "interested", "introduced", "trial", "started"]);
+        for s in MatchStatus::ALL {
+            // A match the employer may see is one the candidate consented to at some point.
+            if s.consent_in_force() {
+                assert!(s.visible_to_employer(true), "{s:?}");
+            }
+        }
     }
 }

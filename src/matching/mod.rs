@@ -148,7 +148,7 @@ pub struct InstrumentPackage {
     pub banenafspraak_jobs: Option<f64>,
     pub sroi: Option<SroiPackage>,
     pub gross_monthly_wage_costs_cents: Option<i64>,
-    /// Gross wage costs - LKS - LKV/12.
+    /// Gross wage costs - LKS (where it can be chosen, see `lks_possible`) - LKV/12.
     pub employer_net_monthly_cost_cents: Option<i64>,
 }
 
@@ -231,6 +231,12 @@ pub fn skill_coverage(c: &CandidateFeatures, p: &PlacementFeatures) -> Option<(f
 }
 
 /// Evaluates one candidate-placement pair.
+/// Hard rules that are law or municipal policy: a klantmanager cannot propose against them
+/// (the other exclusions advise and can be overruled with a reason in the note).
+pub const BINDING_RULES: &[&str] = &["beschut_werk", WERKERVARINGSPLAATS_DURATION];
+/// Rule name: a werkervaringsplaats longer than the municipality's `werkervaringsplaats_max_months`.
+pub const WERKERVARINGSPLAATS_DURATION: &str = "werkervaringsplaats_duration";
+
 pub fn evaluate(c: &CandidateFeatures, p: &PlacementFeatures, s: &Settings, today: NaiveDate) -> Evaluation {
     let kind = p.kind.unwrap_or(PlacementKind::ReguliereBaan);
     let distance_km = match (c.location, p.location) {
@@ -265,6 +271,17 @@ pub fn evaluate(c: &CandidateFeatures, p: &PlacementFeatures, s: &Settings, toda
             "beschut_werk",
             "Beschut werk is alleen voor kandidaten met een indicatie beschut werk (Pw art. 10b).".into(),
             "Voor beschut werk heb je een indicatie nodig.".into(),
+        );
+    }
+    if kind == PlacementKind::Werkervaringsplaats && p.duration_months.is_some_and(|m| m > s.werkervaringsplaats_max_months) {
+        ex(
+            WERKERVARINGSPLAATS_DURATION,
+            format!(
+                "Een werkervaringsplaats duurt in deze gemeente hoogstens {} maanden; deze plaats duurt {} maanden.",
+                s.werkervaringsplaats_max_months,
+                p.duration_months.unwrap_or(0)
+            ),
+            "Deze werkervaringsplaats duurt langer dan de gemeente toestaat.".into(),
         );
     }
     if !language::meets(c.language_level.as_deref(), p.language_level_required.as_deref()) {
@@ -386,14 +403,12 @@ pub fn package(c: &CandidateFeatures, p: &PlacementFeatures, s: &Settings, today
     });
     let hourly = if paid { p.hourly_wage_cents.map(i64::from).or_else(|| s.wml_on(today).map(|w| w.hour_cents)) } else { None };
     let gross = hourly.map(|h| instruments::gross_monthly_wage_costs_cents(s, h, hours));
-    let lks_amount =
-        loonkostensubsidie.as_ref().filter(|_| p.lks_accepted || kind == PlacementKind::BeschutWerk).map(|l| l.amount_cents).unwrap_or(0);
-    let net = gross.map(|g| g - lks_amount - lkv_per_year_cents.unwrap_or(0) / 12);
-    InstrumentPackage {
+    let mut pkg = InstrumentPackage {
         hours_per_week: hours,
         paid,
         loonkostensubsidie,
-        employer_accepts_lks: p.lks_accepted,
+        // Beschut werk is paid with LKS by law (Pw 10b): the employer accepts it by offering the place.
+        employer_accepts_lks: p.lks_accepted || kind == PlacementKind::BeschutWerk,
         job_coach,
         trial_placement_possible,
         trial_placement_max_months: crate::domain::kinds::TRIAL_MAX_MONTHS + crate::domain::kinds::TRIAL_MAX_EXTENSION_MONTHS,
@@ -403,7 +418,74 @@ pub fn package(c: &CandidateFeatures, p: &PlacementFeatures, s: &Settings, today
         banenafspraak_jobs,
         sroi,
         gross_monthly_wage_costs_cents: gross,
-        employer_net_monthly_cost_cents: net,
+        employer_net_monthly_cost_cents: None,
+    };
+    // The business case shown beside a proposal: with LKS wherever it can be chosen.
+    pkg.employer_net_monthly_cost_cents = pkg.net_cost_cents(true);
+    pkg
+}
+
+/// The instruments a klantmanager chooses for a proposal.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct Chosen {
+    pub loonkostensubsidie: bool,
+    pub job_coach: bool,
+    pub proefplaatsing: bool,
+    pub no_risk_polis: bool,
+}
+
+impl InstrumentPackage {
+    /// Whether loonkostensubsidie can be chosen: paid work, a candidate in the target group with
+    /// an amount above zero, and an employer that accepts it (beschut werk always comes with LKS).
+    /// The one rule behind the offer on the pages, the proposal check and the net cost.
+    pub fn lks_possible(&self) -> bool {
+        let amount = self.loonkostensubsidie.as_ref().is_some_and(|l| !l.not_in_target_group && l.amount_cents > 0);
+        self.paid && amount && self.employer_accepts_lks
+    }
+
+    /// What can be chosen here (the same rule for the offer and the check of a choice).
+    pub fn offer(&self) -> Chosen {
+        Chosen {
+            loonkostensubsidie: self.lks_possible(),
+            job_coach: self.job_coach.workplace_welcomes_job_coach,
+            proefplaatsing: self.trial_placement_possible,
+            no_risk_polis: self.no_risk_polis,
+        }
+    }
+
+    /// The employer's net monthly cost: gross wage costs - LKS (when chosen and possible) -
+    /// LKV / 12. None for unpaid placements.
+    pub fn net_cost_cents(&self, lks_chosen: bool) -> Option<i64> {
+        let gross = self.gross_monthly_wage_costs_cents?;
+        let lks = if lks_chosen && self.lks_possible() { self.loonkostensubsidie.as_ref().map(|l| l.amount_cents).unwrap_or(0) } else { 0 };
+        Some(gross - lks - self.lkv_per_year_cents.unwrap_or(0) / 12)
+    }
+
+    /// The chosen instruments that are not possible here: (field, reason in Dutch).
+    pub fn refusals(&self, ch: &Chosen) -> Vec<(&'static str, &'static str)> {
+        let offer = self.offer();
+        let mut v = Vec::new();
+        if ch.loonkostensubsidie && !offer.loonkostensubsidie {
+            v.push((
+                "instruments.loonkostensubsidie",
+                if self.paid && self.loonkostensubsidie.as_ref().is_some_and(|l| !l.not_in_target_group && l.amount_cents > 0) {
+                    "De werkgever heeft aangegeven geen loonkostensubsidie te gebruiken."
+                } else {
+                    "Loonkostensubsidie is hier niet mogelijk (alleen bij betaald werk, voor de doelgroep, met een loonwaarde onder 100%)."
+                },
+            ));
+        }
+        if ch.job_coach && !offer.job_coach {
+            v.push(("instruments.job_coach", "Deze werkplek heeft aangegeven geen jobcoach te willen."));
+        }
+        if ch.proefplaatsing && !offer.proefplaatsing {
+            v.push(("instruments.proefplaatsing", "Een proefplaatsing kan alleen bij betaald werk met uitzicht op een dienstverband."));
+        }
+        if ch.no_risk_polis && !offer.no_risk_polis {
+            v.push(("instruments.no_risk_polis", "De no-riskpolis geldt hier niet (alleen voor de doelgroep van de no-riskpolis bij betaald werk)."));
+        }
+        v
     }
 }
 

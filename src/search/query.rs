@@ -428,7 +428,9 @@ impl SearchIndex {
             clauses.push(filter(term(f.status, "actief")));
             clauses.push(filter(term(f.flags, "consent_matching")));
             if !r.ladder_steps.is_empty() {
-                clauses.push(filter(u64_terms(f.ladder_step, r.ladder_steps.iter().copied())));
+                // Step 0 = no ladder measurement yet: `matching::evaluate` keeps such a candidate
+                // (the ladder rule needs a known step), so the pre-filter must too.
+                clauses.push(filter(u64_terms(f.ladder_step, r.ladder_steps.iter().copied().chain([0]))));
             }
             clauses.push(filter(u64_range(f.hours_min, Bound::Unbounded, Bound::Included(r.hours_max))));
             clauses.push(filter(u64_range(f.hours_max, Bound::Included(r.hours_min.max(1)), Bound::Unbounded)));

@@ -99,11 +99,7 @@ pub async fn list(state: web::Data<AppState>, user: CurrentUser, q: web::Query<M
                     Role::Kandidaat => b = b.filter(matches::candidate_id.eq(user.candidate_id.clone().unwrap_or_else(|| "-".into()))),
                     Role::Werkgever => {
                         let org = if user.organisation_verified { user.organisation_id.clone().unwrap_or_else(|| "-".into()) } else { "-".into() };
-                        // Only matches the candidate consented to (see `MatchStatus::visible_to_employer`).
-                        b = b
-                            .filter(matches::organisation_id.eq(org))
-                            .filter(matches::candidate_decided_at.is_not_null())
-                            .filter(matches::status.ne_all(["proposed", "declined"]));
+                        b = b.filter(crate::db::queries::employer_may_see(&org));
                     }
                 }
                 if !statuses.is_empty() {
@@ -199,6 +195,7 @@ fn task_label(kind: &str) -> &'static str {
         "retention_6" => "Nazorg na 6 maanden: werkt de kandidaat nog?",
         "retention_12" => "Nazorg na 12 maanden: werkt de kandidaat nog?",
         "ladder_update" => "Leg de nieuwe trede op de participatieladder vast",
+        "loonwaarde_measurement" => "Laat de loonwaarde op de werkplek meten: de forfaitaire loonkostensubsidie stopt op de vervaldatum",
         _ => "Taak",
     }
 }
@@ -687,7 +684,7 @@ pub async fn change_consents(state: &AppState, user: &CurrentUser, input: Consen
                     .filter(matches::candidate_id.eq(&c2))
                     .filter(matches::consent_withdrawn_at.is_null())
                     .filter(matches::candidate_decided_at.is_not_null())
-                    .filter(matches::status.eq_any(["accepted", "interested", "introduced", "trial", "started"]))
+                    .filter(matches::status.eq_any(crate::domain::workflow::MatchStatus::with_consent_in_force()))
                     .select(Match::as_select())
                     .load(conn)?;
                 for m in open {

@@ -87,9 +87,7 @@ async fn dashboard(req: HttpRequest, state: web::Data<AppState>, user: PageUser)
                 .load(conn)?;
             let ms: Vec<Match> = if org.verified {
                 matches::table
-                    .filter(matches::organisation_id.eq(&org_id))
-                    .filter(matches::candidate_decided_at.is_not_null())
-                    .filter(matches::status.ne_all(["proposed", "declined"]))
+                    .filter(crate::db::queries::employer_may_see(&org_id))
                     .order(matches::updated_at.desc())
                     .limit(100)
                     .select(Match::as_select())

@@ -204,6 +204,7 @@ async fn dashboard(req: HttpRequest, state: web::Data<AppState>, user: PageUser)
                         "retention_6" => "Nazorg na 6 maanden",
                         "retention_12" => "Nazorg na 12 maanden",
                         "ladder_update" => "Nieuwe trede vastleggen",
+                        "loonwaarde_measurement" => "Loonwaarde meten (forfaitaire loonkostensubsidie loopt af)",
                         _ => "Taak",
                     },
                     candidate: t.candidate_id.as_ref().and_then(|c| names.get(c).cloned()).unwrap_or_default(),
@@ -413,7 +414,7 @@ async fn proposals_view(
             proposals::log(conn, "candidate", &id, Some(&full.candidate.municipality_id), &user.id, user.role.as_str(), version, false, &logged)?;
             let proposed: Vec<String> = matches::table
                 .filter(matches::candidate_id.eq(&id))
-                .filter(matches::status.ne_all(["declined", "not_interested", "not_started", "withdrawn"]))
+                .filter(matches::status.eq_any(crate::domain::workflow::MatchStatus::standing()))
                 .select(matches::placement_id)
                 .load::<Option<String>>(conn)?
                 .into_iter()
@@ -537,7 +538,7 @@ pub async fn placement_candidates(
             )?;
             let proposed: Vec<String> = matches::table
                 .filter(matches::placement_id.eq(&id))
-                .filter(matches::status.ne_all(["declined", "not_interested", "not_started", "withdrawn"]))
+                .filter(matches::status.eq_any(crate::domain::workflow::MatchStatus::standing()))
                 .select(matches::candidate_id)
                 .load::<Option<String>>(conn)?
                 .into_iter()
