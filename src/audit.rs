@@ -15,18 +15,20 @@ pub struct Actor {
     pub id: Option<String>,
     pub role: String,
     pub organisation_id: Option<String>,
+    /// The door the actor came through (API, page, or e-mail for the platform's own jobs).
+    pub channel: Channel,
 }
 
 impl Actor {
     /// The platform itself (background jobs, e-mail).
     pub fn system() -> Actor {
-        Actor { id: None, role: "systeem".into(), organisation_id: None }
+        Actor { id: None, role: "systeem".into(), organisation_id: None, channel: Channel::Email }
     }
 }
 
 impl From<&CurrentUser> for Actor {
     fn from(u: &CurrentUser) -> Actor {
-        Actor { id: Some(u.id.clone()), role: u.role.as_str().into(), organisation_id: u.organisation_id.clone() }
+        Actor { id: Some(u.id.clone()), role: u.role.as_str().into(), organisation_id: u.organisation_id.clone(), channel: u.channel }
     }
 }
 
@@ -83,7 +85,9 @@ pub struct Access<'a> {
     pub act: Act,
     pub what: &'a str,
     pub purpose: &'a str,
-    pub channel: Channel,
+    /// None: the channel of the actor's request (so a service shared by API and pages records
+    /// the real one).
+    pub channel: Option<Channel>,
 }
 
 /// Writes one entry per candidate. `subjects` are (candidate id, municipality id).
@@ -104,7 +108,7 @@ pub fn record(conn: &mut DbConnection, actor: &Actor, subjects: &[(&str, Option<
             action: a.act.as_str().into(),
             what: a.what.into(),
             purpose: a.purpose.into(),
-            channel: a.channel.as_str().into(),
+            channel: a.channel.unwrap_or(actor.channel).as_str().into(),
             created_at: t,
         })
         .collect();
@@ -129,8 +133,9 @@ impl<'a> Access<'a> {
     }
 }
 
-pub const fn api(act: Act, what: &'static str, purpose: &'static str) -> Access<'static> {
-    Access { act, what, purpose, channel: Channel::Api }
+/// An access through the actor's own channel.
+pub const fn access(act: Act, what: &'static str, purpose: &'static str) -> Access<'static> {
+    Access { act, what, purpose, channel: None }
 }
 
 /// Purposes, in Dutch as the candidate reads them.

@@ -154,7 +154,7 @@ fn retention_reminders(conn: &mut DbConnection, st: &AppState, today: NaiveDate)
                 act: Act::Email,
                 what: "nazorgherinnering aan klantmanager",
                 purpose: audit::purpose::BEGELEIDING,
-                channel: Channel::Email,
+                channel: Some(Channel::Email),
             },
         )?;
         n += 1;
@@ -167,7 +167,6 @@ fn retention_reminders(conn: &mut DbConnection, st: &AppState, today: NaiveDate)
 fn contact_digests(conn: &mut DbConnection, st: &AppState, today: NaiveDate) -> Result<usize, AppError> {
     let iso = today.iso_week();
     let week = format!("{}-W{:02}", iso.year(), iso.week());
-    let cutoff = today - chrono::Duration::days(365);
     let kms: Vec<User> = users::table.filter(users::role.eq("klantmanager")).filter(users::active.eq(true)).select(User::as_select()).load(conn)?;
     let mut n = 0;
     for u in kms {
@@ -190,7 +189,8 @@ fn contact_digests(conn: &mut DbConnection, st: &AppState, today: NaiveDate) -> 
             .load::<(String, Option<NaiveDate>)>(conn)?
             .into_iter()
             .collect();
-        let overdue: Vec<&Candidate> = caseload.iter().filter(|c| last.get(&c.id).copied().flatten().map(|d| d < cutoff).unwrap_or(true)).collect();
+        let overdue: Vec<&Candidate> =
+            caseload.iter().filter(|c| !crate::domain::contact_norm_met(last.get(&c.id).copied().flatten(), today)).collect();
         if overdue.is_empty() || !claim(conn, &format!("contact_digest:{}", u.id), &week)? {
             continue;
         }
@@ -215,7 +215,12 @@ fn contact_digests(conn: &mut DbConnection, st: &AppState, today: NaiveDate) -> 
             conn,
             &Actor::system(),
             &subjects,
-            audit::Access { act: Act::Email, what: "naam in overzicht contactnorm", purpose: audit::purpose::BEGELEIDING, channel: Channel::Email },
+            audit::Access {
+                act: Act::Email,
+                what: "naam in overzicht contactnorm",
+                purpose: audit::purpose::BEGELEIDING,
+                channel: Some(Channel::Email),
+            },
         )?;
         n += 1;
     }
@@ -296,7 +301,7 @@ async fn placement_digests(st: &AppState, today: NaiveDate) -> anyhow::Result<us
                         act: Act::Email,
                         what: "nieuwe plekken (bewaarde zoekopdracht)",
                         purpose: audit::purpose::BERICHT,
-                        channel: Channel::Email,
+                        channel: Some(Channel::Email),
                     },
                 )?;
                 diesel::update(saved_searches::table.find(&c.id)).set(saved_searches::last_sent_at.eq(now())).execute(conn)?;

@@ -292,7 +292,7 @@ pub fn propose(conn: &mut DbConnection, st: &AppState, user: &CurrentUser, input
     diesel::insert_into(matches::table).values(&m).execute(conn)?;
     event(conn, &id, "propose", None, MatchStatus::Proposed, user, serde_json::json!({"instruments": ch}))?;
     let actor = Actor::from(user);
-    audit::one(conn, &actor, &cand.id, &cand.municipality_id, audit::api(Act::Create, "voorstel (match)", audit::purpose::BEMIDDELING))?;
+    audit::one(conn, &actor, &cand.id, &cand.municipality_id, audit::access(Act::Create, "voorstel (match)", audit::purpose::BEMIDDELING))?;
     if let Some(to) = candidate_recipient(&cand) {
         let km = user.name.clone();
         let mail = mt::ProposalCandidate {
@@ -312,7 +312,7 @@ pub fn propose(conn: &mut DbConnection, st: &AppState, user: &CurrentUser, input
             &actor,
             &cand.id,
             &cand.municipality_id,
-            audit::Access { act: Act::Email, what: "voorstel aan kandidaat", purpose: audit::purpose::BERICHT, channel: Channel::Email },
+            audit::Access { act: Act::Email, what: "voorstel aan kandidaat", purpose: audit::purpose::BERICHT, channel: Some(Channel::Email) },
         )?;
     }
     Ok(id)
@@ -559,7 +559,7 @@ pub fn act(conn: &mut DbConnection, st: &AppState, user: &CurrentUser, id: &str,
     });
     event(conn, &m.id, action.as_str(), Some(from), to, user, detail)?;
     let actor = Actor::from(user);
-    audit::one(conn, &actor, &cand.id, &cand.municipality_id, audit::api(Act::Update, "voorstel (match)", audit::purpose::BEMIDDELING))?;
+    audit::one(conn, &actor, &cand.id, &cand.municipality_id, audit::access(Act::Update, "voorstel (match)", audit::purpose::BEMIDDELING))?;
     side_effects(conn, st, user, &actor, &u, &cand, from, action, today)?;
     Ok(u)
 }
@@ -596,7 +596,7 @@ fn side_effects(
     let employer_name = org.as_ref().map(|o| o.name.clone()).unwrap_or_default();
     let reference = st.pseudonym(m.placement_id.as_deref().unwrap_or(""), &cand.id);
     let url = link(st, &m.id);
-    let email_audit = |what: &'static str| audit::Access { act: Act::Email, what, purpose: audit::purpose::BERICHT, channel: Channel::Email };
+    let email_audit = |what: &'static str| audit::Access { act: Act::Email, what, purpose: audit::purpose::BERICHT, channel: Some(Channel::Email) };
     let enqueue = |conn: &mut DbConnection, to: &Recipient, mail: &dyn mail::Mail, what: &'static str| -> AppResult<()> {
         mail::enqueue(conn, to, mail, Some(&cand.id))?;
         audit::one(conn, actor, &cand.id, &cand.municipality_id, email_audit(what))?;
@@ -671,7 +671,7 @@ fn side_effects(
                     actor,
                     &cand.id,
                     &cand.municipality_id,
-                    audit::api(Act::Disclose, "naam en contactgegevens aan werkgever", audit::purpose::BEMIDDELING),
+                    audit::access(Act::Disclose, "naam en contactgegevens aan werkgever", audit::purpose::BEMIDDELING),
                 )?;
             }
             if let Some(to) = candidate_recipient(cand) {
@@ -911,7 +911,7 @@ pub fn audit_views(conn: &mut DbConnection, user: &CurrentUser, views: &[(&Match
             (Role::Kandidaat, _) => ("eigen voorstel", audit::purpose::EIGEN_GEGEVENS),
             _ => ("voorstel (match)", audit::purpose::BEMIDDELING),
         };
-        audit::one(conn, &actor, cid, &m.municipality_id, audit::Access { act: Act::View, what, purpose, channel })?;
+        audit::one(conn, &actor, cid, &m.municipality_id, audit::Access { act: Act::View, what, purpose, channel: Some(channel) })?;
     }
     Ok(())
 }

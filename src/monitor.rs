@@ -111,7 +111,7 @@ pub fn facts(conn: &mut DbConnection, municipality_id: &str) -> QueryResult<(Vec
     let sroi = contracts
         .into_iter()
         .map(|c| SroiFact {
-            obligation_cents: (c.contract_value_cents as f64 * c.percentage / 100.0).round() as i64,
+            obligation_cents: crate::domain::sroi_obligation_cents(c.contract_value_cents, c.percentage),
             realised_cents: realised.get(&c.id).copied().unwrap_or(0),
             reference: c.reference,
         })

@@ -102,7 +102,7 @@ pub fn sroi_states(conn: &mut DbConnection, ps: &[PlacementFull]) -> QueryResult
     Ok(cs
         .into_iter()
         .map(|c| {
-            let obligation = (c.contract_value_cents as f64 * c.percentage / 100.0).round() as i64;
+            let obligation = crate::domain::sroi_obligation_cents(c.contract_value_cents, c.percentage);
             let realised_cents = realised.get(&c.id).copied().unwrap_or(0);
             (c.id.clone(), SroiState { contract_id: c.id, reference: c.reference, obligation_cents: obligation, realised_cents })
         })

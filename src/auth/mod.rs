@@ -101,6 +101,8 @@ pub struct CurrentUser {
     pub candidate_id: Option<String>,
     /// For werkgevers: whether their organisation is verified.
     pub organisation_verified: bool,
+    /// How the request came in: a Bearer token is the API, the session cookie the pages.
+    pub channel: crate::audit::Channel,
 }
 
 impl CurrentUser {
@@ -155,6 +157,7 @@ pub async fn load_current(state: &AppState, user_id: String) -> Result<CurrentUs
                 organisation_id: u.organisation_id,
                 candidate_id: u.candidate_id,
                 organisation_verified: verified,
+                channel: crate::audit::Channel::Api,
             })
         })
         .await
@@ -167,11 +170,15 @@ impl FromRequest for CurrentUser {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = token_from(req);
+        let bearer = req.headers().contains_key(actix_web::http::header::AUTHORIZATION);
+        let channel = if bearer { crate::audit::Channel::Api } else { crate::audit::Channel::Page };
         Box::pin(async move {
             let state = state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("app state missing")))?;
             let token = token.ok_or_else(AppError::unauthorized)?;
             let claims = state.jwt.verify(&token)?;
-            load_current(&state, claims.sub).await
+            let mut user = load_current(&state, claims.sub).await?;
+            user.channel = channel;
+            Ok(user)
         })
     }
 }

@@ -17,7 +17,7 @@ pub struct PlacementFull {
 impl PlacementFull {
     /// Published = open and the organisation is verified.
     pub fn is_published(&self) -> bool {
-        self.placement.status == "open" && self.organisation.verified
+        crate::domain::placement_published(&self.placement.status, self.organisation.verified)
     }
 }
 

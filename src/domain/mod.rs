@@ -117,6 +117,27 @@ pub const PLACEMENT_STATUSES: &[&str] = &["draft", "open", "filled", "closed"];
 pub const CONTACT_CHANNELS: &[&str] = &["gesprek", "huisbezoek", "telefoon", "video", "email", "brief"];
 /// Channels that count as a personal contact for the contact norm.
 pub const PERSONAL_CHANNELS: &[&str] = &["gesprek", "huisbezoek", "telefoon", "video"];
+
+/// The contact norm (DOMAIN.md): at least one personal contact per candidate per year. Met on
+/// `on` when a personal contact lies in the twelve months up to and including `on`. The one
+/// definition behind the caseload's "overdue", the weekly digest and the quarterly monitor.
+pub fn contact_norm_met(personal_contacts: impl IntoIterator<Item = chrono::NaiveDate>, on: chrono::NaiveDate) -> bool {
+    let from = on.checked_sub_months(chrono::Months::new(12)).unwrap_or(on);
+    personal_contacts.into_iter().any(|d| d > from && d <= on)
+}
+
+/// The placement status in which it can be published.
+pub const PUBLISHED_STATUS: &str = "open";
+
+/// Published (visible to the public, proposable): open, of a verified organisation.
+pub fn placement_published(status: &str, organisation_verified: bool) -> bool {
+    status == PUBLISHED_STATUS && organisation_verified
+}
+
+/// The SROI obligation of a contract: its value times the percentage, in whole cents.
+pub fn sroi_obligation_cents(contract_value_cents: i64, percentage: f64) -> i64 {
+    (contract_value_cents as f64 * percentage / 100.0).round() as i64
+}
 /// Education levels (Dutch system).
 pub const EDUCATION_LEVELS: &[&str] = &["geen", "basisonderwijs", "vmbo", "mbo1", "mbo2", "mbo3", "mbo4", "havo", "vwo", "hbo", "wo", "buitenlands"];
 /// Experience levels for an occupation.
@@ -188,5 +209,32 @@ mod money_tests {
         assert_eq!(super::euros(123456), "€ 1.234,56");
         assert_eq!(super::euros(5), "€ 0,05");
         assert_eq!(super::euros(-10_000_000), "-€ 100.000,00");
+    }
+}
+
+#[cfg(test)]
+mod norm_tests {
+    use chrono::NaiveDate;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn contact_norm_is_twelve_months_up_to_the_day() {
+        let on = d("2026-12-02");
+        assert!(super::contact_norm_met([d("2026-01-10")], on));
+        assert!(super::contact_norm_met([d("2025-12-03")], on));
+        assert!(!super::contact_norm_met([d("2025-12-02")], on), "exactly a year ago is overdue");
+        assert!(!super::contact_norm_met([d("2026-12-03")], on), "a contact after the day does not count for it");
+        assert!(!super::contact_norm_met(None, on));
+    }
+
+    #[test]
+    fn sroi_obligation_and_publication() {
+        assert_eq!(super::sroi_obligation_cents(45_000_000, 5.0), 2_250_000);
+        assert_eq!(super::sroi_obligation_cents(10_001, 5.0), 500);
+        assert!(super::placement_published("open", true));
+        assert!(!super::placement_published("open", false) && !super::placement_published("draft", true));
     }
 }

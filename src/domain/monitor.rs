@@ -94,7 +94,7 @@ impl Subject {
         Self::within_year(self.ladder.iter().map(|(d, _)| *d), end)
     }
     pub fn contact_ok(&self, end: NaiveDate) -> bool {
-        Self::within_year(self.contacts.iter().copied(), end)
+        super::contact_norm_met(self.contacts.iter().copied(), end)
     }
 }
 

@@ -457,7 +457,7 @@ pub fn authorize(conn: &mut DbConnection, user: &CurrentUser, id: &str, access: 
         (Access::Read, _) => (crate::audit::Act::View, crate::audit::purpose::BEGELEIDING),
         (Access::Write, _) => (crate::audit::Act::Update, crate::audit::purpose::BEGELEIDING),
     };
-    crate::audit::one(conn, &crate::audit::Actor::from(user), &c.id, &c.municipality_id, crate::audit::api(act, "", purpose).with_what(what))?;
+    crate::audit::one(conn, &crate::audit::Actor::from(user), &c.id, &c.municipality_id, crate::audit::access(act, "", purpose).with_what(what))?;
     Ok(c)
 }
 
@@ -541,7 +541,7 @@ pub async fn list(state: web::Data<AppState>, user: CurrentUser, q: web::Query<L
                 conn,
                 &crate::audit::Actor::from(&user),
                 &subjects,
-                crate::audit::api(crate::audit::Act::View, "profiel (lijst)", purpose),
+                crate::audit::access(crate::audit::Act::View, "profiel (lijst)", purpose),
             )?;
             Ok((total, candidates_full(conn, rows)?))
         })
@@ -596,7 +596,7 @@ pub async fn create_candidate(state: &AppState, user: &CurrentUser, input: Candi
                 &crate::audit::Actor::from(&user),
                 &cid,
                 &row.municipality_id,
-                crate::audit::api(crate::audit::Act::Create, "profiel", crate::audit::purpose::BEGELEIDING),
+                crate::audit::access(crate::audit::Act::Create, "profiel", crate::audit::purpose::BEGELEIDING),
             )?;
             if let Some(step) = input.ladder_step {
                 let lm = LadderMeasurement {
@@ -774,7 +774,7 @@ fn erase(conn: &mut DbConnection, user: &CurrentUser, c: &Candidate, reason: &st
             act: crate::audit::Act::Erase,
             what: &format!("alle persoonsgegevens; reden: {reason}"),
             purpose: crate::audit::purpose::VERWIJDERING,
-            channel: crate::audit::Channel::Api,
+            channel: None,
         },
     )?;
     Ok(())

@@ -234,7 +234,7 @@ pub async fn list_tasks(state: web::Data<AppState>, user: CurrentUser, q: web::Q
                 .into_iter()
                 .collect();
             let subjects: Vec<(&str, Option<&str>)> = ids.iter().map(|c| (c.as_str(), user.municipality_id.as_deref())).collect();
-            audit::record(conn, &Actor::from(&user), &subjects, audit::api(Act::View, "naam (taak)", audit::purpose::BEGELEIDING))?;
+            audit::record(conn, &Actor::from(&user), &subjects, audit::access(Act::View, "naam (taak)", audit::purpose::BEGELEIDING))?;
             let t = today();
             Ok(rows
                 .into_iter()
@@ -307,7 +307,7 @@ pub async fn complete_task(
                 }
             }
             if let Some(c) = &t.candidate_id {
-                audit::one(conn, &Actor::from(&user), c, &t.municipality_id, audit::api(Act::Update, "nazorg", audit::purpose::BEGELEIDING))?;
+                audit::one(conn, &Actor::from(&user), c, &t.municipality_id, audit::access(Act::Update, "nazorg", audit::purpose::BEGELEIDING))?;
             }
             Ok(TaskView {
                 label: task_label(&t.kind).into(),
@@ -676,7 +676,7 @@ pub async fn change_consents(state: &AppState, user: &CurrentUser, input: Consen
                 &Actor::from(&user),
                 &c2,
                 &cur.municipality_id,
-                audit::api(Act::Update, "toestemmingen", audit::purpose::EIGEN_GEGEVENS),
+                audit::access(Act::Update, "toestemmingen", audit::purpose::EIGEN_GEGEVENS),
             )?;
             let mut withdrawn = vec![];
             if !matching || !anonymous {

@@ -77,7 +77,6 @@ pub async fn load(state: &AppState, user: &CurrentUser, q: Quarter) -> AppResult
             let klantmanagers = km_names(conn, &m)?;
             let overdue = if user.role == Role::Klantmanager {
                 let end = q.end();
-                let from = end.checked_sub_months(chrono::Months::new(12)).unwrap_or(end);
                 let mine: Vec<crate::db::models::Candidate> = candidates::table
                     .filter(candidates::klantmanager_id.eq(&user.id))
                     .select(crate::db::models::Candidate::as_select())
@@ -101,13 +100,13 @@ pub async fn load(state: &AppState, user: &CurrentUser, q: Quarter) -> AppResult
                         continue;
                     }
                     let last = lasts.get(&c.id).copied().flatten();
-                    if last.map(|d| d <= from).unwrap_or(true) {
+                    if !crate::domain::contact_norm_met(last, end) {
                         crate::audit::one(
                             conn,
                             &crate::audit::Actor::from(&user),
                             &c.id,
                             &c.municipality_id,
-                            crate::audit::api(crate::audit::Act::View, "naam (contactnorm, monitor)", crate::audit::purpose::BEGELEIDING),
+                            crate::audit::access(crate::audit::Act::View, "naam (contactnorm, monitor)", crate::audit::purpose::BEGELEIDING),
                         )?;
                         out.push(OverdueCandidate {
                             candidate_id: c.id,

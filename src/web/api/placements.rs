@@ -345,7 +345,8 @@ pub async fn list(state: web::Data<AppState>, user: MaybeUser, q: web::Query<Lis
                     // A werkgever lists its own placements, all statuses.
                     b = b.filter(placements::organisation_id.eq(o.clone()));
                 } else if !staff {
-                    b = b.filter(placements::status.eq("open")).filter(organisations::verified.eq(true));
+                    // The SQL form of `domain::placement_published`.
+                    b = b.filter(placements::status.eq(crate::domain::PUBLISHED_STATUS)).filter(organisations::verified.eq(true));
                 }
                 if let Some(o) = &q.organisation_id {
                     b = b.filter(placements::organisation_id.eq(o.clone()));

@@ -336,7 +336,7 @@ pub async fn placement_proposals(
             } else {
                 ("naam en match-score", crate::audit::purpose::MATCHING)
             };
-            crate::audit::record(conn, &crate::audit::Actor::from(&user), &subjects, crate::audit::api(crate::audit::Act::View, what, purpose))?;
+            crate::audit::record(conn, &crate::audit::Actor::from(&user), &subjects, crate::audit::access(crate::audit::Act::View, what, purpose))?;
             let proposals = res
                 .into_iter()
                 .map(|(c, e)| {

@@ -356,7 +356,7 @@ pub async fn search_candidates(state: web::Data<AppState>, user: CurrentUser, p:
                 conn,
                 &actor,
                 &subjects,
-                crate::audit::api(crate::audit::Act::View, "profiel (zoekresultaat)", crate::audit::purpose::BEGELEIDING),
+                crate::audit::access(crate::audit::Act::View, "profiel (zoekresultaat)", crate::audit::purpose::BEGELEIDING),
             )?;
             Ok(candidates_full(conn, cs)?)
         })

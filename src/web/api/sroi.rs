@@ -65,7 +65,7 @@ pub struct SroiView {
 impl From<SroiContract> for SroiView {
     fn from(c: SroiContract) -> Self {
         SroiView {
-            obligation_cents: (c.contract_value_cents as f64 * c.percentage / 100.0).round() as i64,
+            obligation_cents: crate::domain::sroi_obligation_cents(c.contract_value_cents, c.percentage),
             realised_cents: 0,
             met_pct: 0.0,
             id: c.id,

@@ -190,7 +190,7 @@ pub async fn list_users(state: web::Data<AppState>, user: CurrentUser) -> AppRes
                 conn,
                 &crate::audit::Actor::from(&user),
                 &subjects,
-                crate::audit::api(crate::audit::Act::View, "account (naam, e-mail)", crate::audit::purpose::BEHEER),
+                crate::audit::access(crate::audit::Act::View, "account (naam, e-mail)", crate::audit::purpose::BEHEER),
             )?;
             Ok(list)
         })

@@ -123,7 +123,7 @@ async fn overview_with(
                     act: crate::audit::Act::View,
                     what: "account (naam, e-mail)",
                     purpose: crate::audit::purpose::BEHEER,
-                    channel: crate::audit::Channel::Page,
+                    channel: Some(crate::audit::Channel::Page),
                 },
             )?;
             let unverified: Vec<crate::db::models::Organisation> = crate::db::schema::organisations::table

@@ -343,7 +343,7 @@ async fn interest(
                         act: crate::audit::Act::Create,
                         what: "interesse in een plek",
                         purpose: crate::audit::purpose::EIGEN_GEGEVENS,
-                        channel: crate::audit::Channel::Page,
+                        channel: Some(crate::audit::Channel::Page),
                     },
                 )?;
             }
@@ -371,7 +371,7 @@ async fn mine(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -> R
                     act: crate::audit::Act::View,
                     what: "eigen voorstellen",
                     purpose: crate::audit::purpose::EIGEN_GEGEVENS,
-                    channel: crate::audit::Channel::Page,
+                    channel: Some(crate::audit::Channel::Page),
                 },
             )?;
             Ok(matches::table.filter(matches::candidate_id.eq(&cid)).order(matches::updated_at.desc()).select(Match::as_select()).load(conn)?)
@@ -416,7 +416,7 @@ async fn my_data(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -
                     act: crate::audit::Act::View,
                     what: "eigen gegevens",
                     purpose: crate::audit::purpose::EIGEN_GEGEVENS,
-                    channel: crate::audit::Channel::Page,
+                    channel: Some(crate::audit::Channel::Page),
                 },
             )?;
             let log = crate::web::api::matches::access_log_of(conn, &cid, 100)?;

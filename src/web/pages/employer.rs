@@ -114,7 +114,7 @@ async fn dashboard(req: HttpRequest, state: web::Data<AppState>, user: PageUser)
                                 act: crate::audit::Act::View,
                                 what: "naam (overzicht)",
                                 purpose: crate::audit::purpose::BEMIDDELING,
-                                channel: crate::audit::Channel::Page,
+                                channel: Some(crate::audit::Channel::Page),
                             },
                         )?;
                         Some(format!("{f} {l}"))
@@ -141,7 +141,7 @@ async fn dashboard(req: HttpRequest, state: web::Data<AppState>, user: PageUser)
             let sroi = cs
                 .into_iter()
                 .map(|c| {
-                    let obligation = (c.contract_value_cents as f64 * c.percentage / 100.0).round() as i64;
+                    let obligation = crate::domain::sroi_obligation_cents(c.contract_value_cents, c.percentage);
                     let r = realised.get(&c.id).copied().unwrap_or(0);
                     SroiRow {
                         reference: c.reference,

@@ -164,10 +164,9 @@ async fn dashboard(req: HttpRequest, state: web::Data<AppState>, user: PageUser)
                     act: crate::audit::Act::View,
                     what: "naam en trede (caseload)",
                     purpose: crate::audit::purpose::BEGELEIDING,
-                    channel: crate::audit::Channel::Page,
+                    channel: Some(crate::audit::Channel::Page),
                 },
             )?;
-            let cutoff = today - chrono::Duration::days(365);
             let rows: Vec<CaseRow> = cs
                 .iter()
                 .map(|c| {
@@ -177,7 +176,7 @@ async fn dashboard(req: HttpRequest, state: web::Data<AppState>, user: PageUser)
                         name: format!("{} {}", c.first_name, c.last_name),
                         step: ladder.get(&c.id).map(|l| l.step),
                         last_contact: lc,
-                        overdue: lc.map(|d| d < cutoff).unwrap_or(true),
+                        overdue: !crate::domain::contact_norm_met(lc, today),
                     }
                 })
                 .collect();
@@ -533,7 +532,7 @@ pub async fn placement_candidates(
                     act: crate::audit::Act::View,
                     what: "naam en match-score",
                     purpose: crate::audit::purpose::MATCHING,
-                    channel: crate::audit::Channel::Page,
+                    channel: Some(crate::audit::Channel::Page),
                 },
             )?;
             let proposed: Vec<String> = matches::table

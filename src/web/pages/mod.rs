@@ -311,7 +311,7 @@ async fn index(req: HttpRequest, state: web::Data<AppState>, user: crate::auth::
         .db(|conn| {
             let p: i64 = placements::table
                 .inner_join(organisations::table)
-                .filter(placements::status.eq("open"))
+                .filter(placements::status.eq(crate::domain::PUBLISHED_STATUS))
                 .filter(organisations::verified.eq(true))
                 .count()
                 .get_result(conn)?;
