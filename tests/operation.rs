@@ -157,8 +157,22 @@ fn acknowledged_writes_survive_kill_9_and_are_found_in_search_after_the_restart(
             }
         }));
     }
-    std::thread::sleep(Duration::from_secs(4));
+    // While the clients write: how far behind the database is the index?
+    let mut lag_ms = Vec::new();
+    let burst = std::time::Instant::now();
+    while burst.elapsed() < Duration::from_secs(4) {
+        let (_, h) = a.get("/health", None);
+        lag_ms.push(h["feed"]["lag_ms"].as_i64().unwrap_or(0));
+        std::thread::sleep(Duration::from_millis(100));
+    }
     a.kill();
+    lag_ms.sort_unstable();
+    eprintln!(
+        "index lag during the write burst ({} samples): median {} ms, max {} ms",
+        lag_ms.len(),
+        lag_ms[lag_ms.len() / 2],
+        lag_ms.last().copied().unwrap_or(0)
+    );
     stop.store(true, Ordering::SeqCst);
     for c in clients {
         c.join().expect("client");
