@@ -6,6 +6,7 @@ use crate::audit::{self, Act, Actor, Channel};
 use crate::db::models::{Candidate, Organisation, Placement, SavedSearch, Task, User};
 use crate::db::schema::{candidates, contact_moments, matches, organisations, placements, saved_searches, tasks, users};
 use crate::db::{now, DbConnection};
+use crate::domain::workflow::TaskKind;
 use crate::domain::PlacementKind;
 use crate::error::AppError;
 use crate::mail::{self, templates as mt, Recipient};
@@ -103,7 +104,7 @@ pub async fn run_periodic(st: &AppState, today: NaiveDate) -> anyhow::Result<Per
 /// Reminds the klantmanager of each retention check that has come due (once per task).
 fn retention_reminders(conn: &mut DbConnection, st: &AppState, today: NaiveDate) -> Result<usize, AppError> {
     let due: Vec<Task> = tasks::table
-        .filter(tasks::kind.eq_any(["retention_6", "retention_12"]))
+        .filter(tasks::kind.eq_any([TaskKind::Retention6.as_str(), TaskKind::Retention12.as_str()]))
         .filter(tasks::done_at.is_null())
         .filter(tasks::reminded_at.is_null())
         .filter(tasks::due_on.le(today))
@@ -140,7 +141,7 @@ fn retention_reminders(conn: &mut DbConnection, st: &AppState, today: NaiveDate)
             candidate_name: format!("{} {}", c.first_name, c.last_name),
             placement_title: title,
             employer,
-            check: if t.kind == "retention_6" { "de controle na 6 maanden".into() } else { "de controle na 12 maanden".into() },
+            check: if t.kind == TaskKind::Retention6.as_str() { "de controle na 6 maanden".into() } else { "de controle na 12 maanden".into() },
             due: t.due_on.format("%d-%m-%Y").to_string(),
             link: url(st, "/klantmanager"),
         };
@@ -172,7 +173,7 @@ fn contact_digests(conn: &mut DbConnection, st: &AppState, today: NaiveDate) -> 
     for u in kms {
         let caseload: Vec<Candidate> = candidates::table
             .filter(candidates::klantmanager_id.eq(&u.id))
-            .filter(candidates::status.eq("actief"))
+            .filter(candidates::status.eq(crate::domain::ACTIEF))
             .order((candidates::last_name, candidates::first_name))
             .select(Candidate::as_select())
             .load(conn)?;
@@ -235,7 +236,7 @@ async fn placement_digests(st: &AppState, today: NaiveDate) -> anyhow::Result<us
             Ok(saved_searches::table
                 .inner_join(candidates::table)
                 .filter(candidates::consent_email.eq(true))
-                .filter(candidates::status.eq("actief"))
+                .filter(candidates::status.eq(crate::domain::ACTIEF))
                 .select((SavedSearch::as_select(), Candidate::as_select()))
                 .load(conn)?)
         })

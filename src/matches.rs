@@ -210,7 +210,7 @@ pub fn propose(conn: &mut DbConnection, st: &AppState, user: &CurrentUser, input
         Err(e) => return Err(e),
     };
     if let Some(c) = &cand {
-        if c.status != "actief" {
+        if c.status != crate::domain::ACTIEF {
             field(&mut errs, "candidate_id", "Deze kandidaat is uitgestroomd; een voorstel kan niet meer.");
         }
     }
@@ -768,10 +768,17 @@ fn side_effects(
                     pkg.as_ref().and_then(|p| p.loonkostensubsidie.as_ref()).and_then(|l| l.max_months).filter(|_| granted.loonkostensubsidie)
                 {
                     let due = start.checked_add_months(chrono::Months::new(months.max(0) as u32)).unwrap_or(start);
-                    rows.push(new_task(&m.municipality_id, kmid.clone(), &cand.id, Some(&m.id), "loonwaarde_measurement", due));
+                    rows.push(new_task(
+                        &m.municipality_id,
+                        kmid.clone(),
+                        &cand.id,
+                        Some(&m.id),
+                        workflow::TaskKind::LoonwaardeMeasurement.as_str(),
+                        due,
+                    ));
                 }
                 // The klantmanager records the new ladder step.
-                rows.push(new_task(&m.municipality_id, kmid, &cand.id, Some(&m.id), "ladder_update", today));
+                rows.push(new_task(&m.municipality_id, kmid, &cand.id, Some(&m.id), workflow::TaskKind::LadderUpdate.as_str(), today));
                 crate::insert_all!(conn, tasks::table, &rows)?;
             }
         }
@@ -918,7 +925,12 @@ pub fn audit_views(conn: &mut DbConnection, user: &CurrentUser, views: &[(&Match
 
 /// Marks open ladder-update tasks of a candidate done (a new ladder measurement was recorded).
 pub fn ladder_recorded(conn: &mut DbConnection, candidate_id: &str, by: &str) -> QueryResult<usize> {
-    diesel::update(tasks::table.filter(tasks::candidate_id.eq(candidate_id)).filter(tasks::kind.eq("ladder_update")).filter(tasks::done_at.is_null()))
-        .set((tasks::done_at.eq(Some(now())), tasks::done_by.eq(Some(by.to_string())), tasks::result.eq(Some("vastgelegd".to_string()))))
-        .execute(conn)
+    diesel::update(
+        tasks::table
+            .filter(tasks::candidate_id.eq(candidate_id))
+            .filter(tasks::kind.eq(workflow::TaskKind::LadderUpdate.as_str()))
+            .filter(tasks::done_at.is_null()),
+    )
+    .set((tasks::done_at.eq(Some(now())), tasks::done_by.eq(Some(by.to_string())), tasks::result.eq(Some("vastgelegd".to_string()))))
+    .execute(conn)
 }

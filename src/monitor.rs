@@ -37,9 +37,9 @@ pub fn facts(conn: &mut DbConnection, municipality_id: &str) -> QueryResult<(Vec
         .map(|c| Subject {
             klantmanager: Some(c.klantmanager_id.clone()),
             registered_on: crate::clock::local_date(c.created_at),
-            outflow: match (c.status.as_str(), c.outflow_date, &c.outflow_reason) {
-                ("uitgestroomd", Some(d), Some(r)) => Some((d, r.clone())),
-                ("uitgestroomd", Some(d), None) => Some((d, "overig".into())),
+            outflow: match (crate::domain::CandidateStatus::parse(&c.status), c.outflow_date, &c.outflow_reason) {
+                (Some(crate::domain::CandidateStatus::Uitgestroomd), Some(d), Some(r)) => Some((d, r.clone())),
+                (Some(crate::domain::CandidateStatus::Uitgestroomd), Some(d), None) => Some((d, "overig".into())),
                 _ => None,
             },
             erased_on: None,
@@ -55,8 +55,8 @@ pub fn facts(conn: &mut DbConnection, municipality_id: &str) -> QueryResult<(Vec
         subjects.push(Subject {
             klantmanager: e.klantmanager_id,
             registered_on: e.registered_on,
-            outflow: match (e.status.as_str(), e.outflow_date, e.outflow_reason) {
-                ("uitgestroomd", Some(d), r) => Some((d, r.unwrap_or_else(|| "overig".into()))),
+            outflow: match (crate::domain::CandidateStatus::parse(&e.status), e.outflow_date, e.outflow_reason) {
+                (Some(crate::domain::CandidateStatus::Uitgestroomd), Some(d), r) => Some((d, r.unwrap_or_else(|| "overig".into()))),
                 _ => None,
             },
             erased_on: Some(e.erased_on),

@@ -545,21 +545,12 @@ async fn municipal_maximum_durations_are_enforced() {
     let (km, w, occ) = setup(&app).await;
     let mut long = placement("werkervaringsplaats", "Lange werkervaringsplaats", &occ, "7241");
     long["duration_months"] = json!(18);
-    let (s, p) = app.post("/api/v1/placements", Some(&w), long).await;
-    assert_eq!(s, StatusCode::CREATED, "{p}");
-    let pid = p["id"].as_str().unwrap().to_string();
-    let (_, c) = app.post("/api/v1/candidates", Some(&km), candidate(&occ, 3, "7241")).await;
-    let cid = c["id"].as_str().unwrap().to_string();
-    app.flush_index().await;
-    // Default maximum 12 months: excluded with the rule, and a proposal is refused.
-    let v = proposals_for(&app, &km, &cid, "&include_excluded=true").await;
-    let x = find(&v, &pid);
-    assert_eq!(x["excluded"][0]["rule"], "werkervaringsplaats_duration", "{x}");
-    assert!(x["excluded"][0]["reason"].as_str().unwrap().contains("12 maanden"));
-    let (s, e) = app.post("/api/v1/matches", Some(&km), json!({"candidate_id": cid, "placement_id": pid})).await;
-    common::assert_field_error(s, &e, "placement_id");
+    // Lochem allows 12 months by default: posting 18 in Lochem is refused, naming the field.
+    let (s, e) = app.post("/api/v1/placements", Some(&w), long.clone()).await;
+    common::assert_field_error(s, &e, "duration_months");
+    assert!(e.to_string().contains("Lochem") && e.to_string().contains("12 maanden"), "{e}");
 
-    // The beheerder allows 24 months and 3 forfaitaire months.
+    // The beheerder of Lochem allows 24 months and 3 forfaitaire months; now it can be posted.
     let beh = app.login("beheerder@lochem.demo").await;
     let (_, me) = app.get("/api/v1/me", Some(&beh)).await;
     let mid = me["municipality_id"].as_str().unwrap().to_string();
@@ -570,10 +561,29 @@ async fn municipal_maximum_durations_are_enforced() {
     let (s, v) =
         app.put(&format!("/api/v1/municipalities/{mid}/settings"), Some(&beh), json!({"settings": settings, "version": cur["version"]})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, p) = app.post("/api/v1/placements", Some(&w), long).await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let pid = p["id"].as_str().unwrap().to_string();
+
+    // A Lochem candidate may be proposed; for a Zutphen candidate (12 months) it is excluded
+    // by the binding rule, and a proposal is refused.
+    let (_, c) = app.post("/api/v1/candidates", Some(&km), candidate(&occ, 3, "7241")).await;
+    let cid = c["id"].as_str().unwrap().to_string();
+    let kmz = app.login("klantmanager1@zutphen.demo").await;
+    let (s, cz) = app.post("/api/v1/candidates", Some(&kmz), candidate(&occ, 3, "7203")).await;
+    assert_eq!(s, StatusCode::CREATED, "{cz}");
+    let czid = cz["id"].as_str().unwrap().to_string();
+    app.flush_index().await;
     let v = proposals_for(&app, &km, &cid, "").await;
     assert!(find(&v, &pid)["excluded"].as_array().unwrap().is_empty());
     let (s, m) = app.post("/api/v1/matches", Some(&km), json!({"candidate_id": cid, "placement_id": pid})).await;
     assert_eq!(s, StatusCode::CREATED, "{m}");
+    let v = proposals_for(&app, &kmz, &czid, "&include_excluded=true").await;
+    let x = find(&v, &pid);
+    assert_eq!(x["excluded"][0]["rule"], "werkervaringsplaats_duration", "{x}");
+    assert!(x["excluded"][0]["reason"].as_str().unwrap().contains("12 maanden"));
+    let (s, e) = app.post("/api/v1/matches", Some(&kmz), json!({"candidate_id": czid, "placement_id": pid})).await;
+    common::assert_field_error(s, &e, "placement_id");
 
     // A forfaitaire LKS says for how long, from the municipality's setting.
     let (s, l) = app.get("/api/v1/instruments/loonkostensubsidie?hours=32&date=2026-03-01", Some(&km)).await;

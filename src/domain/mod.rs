@@ -106,8 +106,34 @@ pub fn euros(cents: i64) -> String {
     format!("{sign}€ {grouped},{:02}", c % 100)
 }
 
-/// Candidate status values.
-pub const CANDIDATE_STATUSES: &[&str] = &["actief", "uitgestroomd"];
+/// Where a candidate stands in the municipality's caseload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CandidateStatus {
+    /// In the caseload ("in beeld"): matched, counted, reminded.
+    Actief,
+    /// Left the caseload (uitstroom), with a date and a reason.
+    Uitgestroomd,
+}
+
+impl CandidateStatus {
+    pub const ALL: [CandidateStatus; 2] = [CandidateStatus::Actief, CandidateStatus::Uitgestroomd];
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            CandidateStatus::Actief => "actief",
+            CandidateStatus::Uitgestroomd => "uitgestroomd",
+        }
+    }
+    pub fn parse(s: &str) -> Option<CandidateStatus> {
+        CandidateStatus::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
+/// Candidate status values, as stored.
+pub const CANDIDATE_STATUSES: &[&str] = &[CandidateStatus::Actief.as_str(), CandidateStatus::Uitgestroomd.as_str()];
+/// The stored value of an active candidate (for queries).
+pub const ACTIEF: &str = CandidateStatus::Actief.as_str();
+/// The stored value of a candidate who left the caseload (for queries).
+pub const UITGESTROOMD: &str = CandidateStatus::Uitgestroomd.as_str();
 /// Reasons for uitstroom (outflow), for the quarterly monitor.
 pub const OUTFLOW_REASONS: &[&str] =
     &["betaald_werk", "betaald_werk_met_ondersteuning", "opleiding", "verhuizing", "andere_uitkering", "overlijden", "overig"];

@@ -253,9 +253,61 @@ pub fn check_trial_end(start: NaiveDate, end: NaiveDate, extension: bool) -> Res
 /// Due dates of the retention checks after a start: 6 and 12 months.
 pub fn retention_checks(start: NaiveDate) -> [(&'static str, NaiveDate); 2] {
     [
-        ("retention_6", start.checked_add_months(Months::new(6)).unwrap_or(start)),
-        ("retention_12", start.checked_add_months(Months::new(12)).unwrap_or(start)),
+        (TaskKind::Retention6.as_str(), start.checked_add_months(Months::new(6)).unwrap_or(start)),
+        (TaskKind::Retention12.as_str(), start.checked_add_months(Months::new(12)).unwrap_or(start)),
     ]
+}
+
+/// What a klantmanager's task is about; stored as text in `tasks.kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TaskKind {
+    /// Follow-up 6 months after a start: does the candidate still work there?
+    Retention6,
+    /// Follow-up 12 months after a start.
+    Retention12,
+    /// Record the new ladder step after a start (closed by the next measurement).
+    LadderUpdate,
+    /// Have the loonwaarde measured before the forfaitaire LKS runs out.
+    LoonwaardeMeasurement,
+    /// The candidate said "Ik heb interesse" in a placement.
+    Interest,
+}
+
+impl TaskKind {
+    pub const ALL: [TaskKind; 5] =
+        [TaskKind::Retention6, TaskKind::Retention12, TaskKind::LadderUpdate, TaskKind::LoonwaardeMeasurement, TaskKind::Interest];
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            TaskKind::Retention6 => "retention_6",
+            TaskKind::Retention12 => "retention_12",
+            TaskKind::LadderUpdate => "ladder_update",
+            TaskKind::LoonwaardeMeasurement => "loonwaarde_measurement",
+            TaskKind::Interest => "interest",
+        }
+    }
+    pub fn parse(s: &str) -> Option<TaskKind> {
+        TaskKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+    /// Short Dutch label for lists.
+    pub fn label_nl(self) -> &'static str {
+        match self {
+            TaskKind::Retention6 => "Nazorg na 6 maanden",
+            TaskKind::Retention12 => "Nazorg na 12 maanden",
+            TaskKind::LadderUpdate => "Nieuwe trede vastleggen",
+            TaskKind::LoonwaardeMeasurement => "Loonwaarde meten (forfaitaire loonkostensubsidie loopt af)",
+            TaskKind::Interest => "Kandidaat heeft interesse in een plek",
+        }
+    }
+    /// What to do, in Dutch.
+    pub fn instruction_nl(self) -> &'static str {
+        match self {
+            TaskKind::Retention6 => "Nazorg na 6 maanden: werkt de kandidaat nog?",
+            TaskKind::Retention12 => "Nazorg na 12 maanden: werkt de kandidaat nog?",
+            TaskKind::LadderUpdate => "Leg de nieuwe trede op de participatieladder vast",
+            TaskKind::LoonwaardeMeasurement => "Laat de loonwaarde op de werkplek meten: de forfaitaire loonkostensubsidie stopt op de vervaldatum",
+            TaskKind::Interest => "De kandidaat heeft interesse in een plek: bespreek die en doe eventueel een voorstel",
+        }
+    }
 }
 
 #[cfg(test)]

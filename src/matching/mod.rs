@@ -256,7 +256,7 @@ pub fn evaluate(c: &CandidateFeatures, p: &PlacementFeatures, s: &Settings, toda
             "Deze plek is niet meer open.".into(),
         );
     }
-    if c.status != "actief" {
+    if c.status != crate::domain::ACTIEF {
         ex("status", format!("De kandidaat is niet actief (status: {}).", c.status), "Je staat niet meer ingeschreven als werkzoekende.".into());
     }
     if !c.consent_matching {

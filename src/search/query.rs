@@ -425,7 +425,7 @@ impl SearchIndex {
             clauses.push(filter(term(f.flags, fl)));
         }
         if r.strict {
-            clauses.push(filter(term(f.status, "actief")));
+            clauses.push(filter(term(f.status, crate::domain::ACTIEF)));
             clauses.push(filter(term(f.flags, "consent_matching")));
             if !r.ladder_steps.is_empty() {
                 // Step 0 = no ladder measurement yet: `matching::evaluate` keeps such a candidate

@@ -58,7 +58,7 @@ fn default_level() -> String {
     "basis".into()
 }
 fn default_status() -> String {
-    "actief".into()
+    crate::domain::ACTIEF.into()
 }
 fn default_education() -> String {
     "geen".into()
@@ -182,7 +182,7 @@ impl CandidateInput {
         if let Some(e) = one_of("status", &self.status, domain::CANDIDATE_STATUSES) {
             errs.push(e);
         }
-        if self.status == "uitgestroomd" {
+        if self.status == crate::domain::UITGESTROOMD {
             match &self.outflow_reason {
                 None => errs.push(FieldError::new("outflow_reason", "Geef de reden van uitstroom op.")),
                 Some(r) => {
@@ -263,7 +263,7 @@ impl CandidateInput {
             consent_email: self.consent_email,
             status: self.status.clone(),
             outflow_reason: self.outflow_reason.clone(),
-            outflow_date: if self.status == "uitgestroomd" { self.outflow_date.or(Some(crate::clock::local_date(t))) } else { None },
+            outflow_date: if self.status == crate::domain::UITGESTROOMD { self.outflow_date.or(Some(crate::clock::local_date(t))) } else { None },
             version,
             created_at: created,
             updated_at: t,

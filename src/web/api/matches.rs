@@ -191,13 +191,7 @@ pub struct TaskView {
 }
 
 fn task_label(kind: &str) -> &'static str {
-    match kind {
-        "retention_6" => "Nazorg na 6 maanden: werkt de kandidaat nog?",
-        "retention_12" => "Nazorg na 12 maanden: werkt de kandidaat nog?",
-        "ladder_update" => "Leg de nieuwe trede op de participatieladder vast",
-        "loonwaarde_measurement" => "Laat de loonwaarde op de werkplek meten: de forfaitaire loonkostensubsidie stopt op de vervaldatum",
-        _ => "Taak",
-    }
+    crate::domain::workflow::TaskKind::parse(kind).map(|k| k.instruction_nl()).unwrap_or("Taak")
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -288,7 +282,11 @@ pub async fn complete_task(
             if t.done_at.is_some() {
                 return Err(AppError::conflict("Deze taak is al afgerond."));
             }
-            let allowed: &[&str] = if t.kind.starts_with("retention") { &["in_dienst", "uit_dienst"] } else { &["vastgelegd"] };
+            let retention = matches!(
+                crate::domain::workflow::TaskKind::parse(&t.kind),
+                Some(crate::domain::workflow::TaskKind::Retention6 | crate::domain::workflow::TaskKind::Retention12)
+            );
+            let allowed: &[&str] = if retention { &["in_dienst", "uit_dienst"] } else { &["vastgelegd"] };
             if !allowed.contains(&result.as_str()) {
                 return Err(AppError::field("result", format!("Kies: {}.", allowed.join(" of "))));
             }
@@ -296,11 +294,12 @@ pub async fn complete_task(
                 .set((tasks::done_at.eq(Some(now())), tasks::done_by.eq(Some(user.id.clone())), tasks::result.eq(Some(result.clone()))))
                 .execute(conn)?;
             if let Some(mid) = &t.match_id {
-                match t.kind.as_str() {
-                    "retention_6" => {
+                use crate::domain::workflow::TaskKind;
+                match TaskKind::parse(&t.kind) {
+                    Some(TaskKind::Retention6) => {
                         diesel::update(matches::table.find(mid)).set(matches::retention_6.eq(Some(result.clone()))).execute(conn)?;
                     }
-                    "retention_12" => {
+                    Some(TaskKind::Retention12) => {
                         diesel::update(matches::table.find(mid)).set(matches::retention_12.eq(Some(result.clone()))).execute(conn)?;
                     }
                     _ => {}

@@ -94,8 +94,8 @@ pub async fn load(state: &AppState, user: &CurrentUser, q: Quarter) -> AppResult
                     .collect();
                 let mut out = vec![];
                 for c in mine {
-                    let in_caseload =
-                        crate::clock::local_date(c.created_at) <= end && !(c.status == "uitgestroomd" && c.outflow_date.is_some_and(|d| d <= end));
+                    let in_caseload = crate::clock::local_date(c.created_at) <= end
+                        && !(c.status == crate::domain::UITGESTROOMD && c.outflow_date.is_some_and(|d| d <= end));
                     if !in_caseload {
                         continue;
                     }

@@ -394,7 +394,8 @@ pub async fn create(state: web::Data<AppState>, user: CurrentUser, body: JsonBod
 /// Creates a placement (shared by the API and the pages); returns its id.
 pub async fn create_placement(state: &AppState, user: &CurrentUser, input: PlacementInput) -> AppResult<String> {
     user.require(&[Role::Werkgever, Role::Klantmanager, Role::Beheerder])?;
-    let mut errs = input.check(&state.refdata());
+    let rd = state.refdata();
+    let mut errs = input.check(&rd);
     let org = match user.role {
         Role::Werkgever => {
             let own = user.organisation_id.clone().ok_or(AppError::Forbidden)?;
@@ -418,6 +419,7 @@ pub async fn create_placement(state: &AppState, user: &CurrentUser, input: Place
                 return Err(AppError::field("organisation_id", "Onbekende organisatie."));
             }
             check_sroi(conn, &input, &org)?;
+            crate::service::placements::check_werkervaringsplaats_duration(conn, &rd, input.kind, &input.pc4, input.duration_months)?;
             let row = input.to_row(pid.clone(), org, 1, now());
             diesel::insert_into(placements::table).values(&row).execute(conn)?;
             let rows = input.skill_rows(&pid);
@@ -451,7 +453,8 @@ pub async fn update_placement(state: &AppState, user: &CurrentUser, id: &str, in
     user.require(&[Role::Werkgever, Role::Klantmanager, Role::Beheerder])?;
     let id = id.to_string();
     let user = user.clone();
-    let errs = input.check(&state.refdata());
+    let rd = state.refdata();
+    let errs = input.check(&rd);
     let pid = id.clone();
     state
         .tx(move |conn| {
@@ -475,6 +478,7 @@ pub async fn update_placement(state: &AppState, user: &CurrentUser, id: &str, in
                 }
             }
             check_sroi(conn, &input, &cur.placement.organisation_id)?;
+            crate::service::placements::check_werkervaringsplaats_duration(conn, &rd, input.kind, &input.pc4, input.duration_months)?;
             let row = input.to_row(pid.clone(), cur.placement.organisation_id.clone(), cur.placement.version + 1, cur.placement.created_at);
             // Compare-and-set on the version: a concurrent writer makes this update miss.
             let n = diesel::update(placements::table.find(&pid).filter(placements::version.eq(cur.placement.version))).set(&row).execute(conn)?;

@@ -320,7 +320,7 @@ pub async fn search_candidates(state: web::Data<AppState>, user: CurrentUser, p:
     AppError::check(errs)?;
     let mut statuses = split(&p.status);
     if statuses.is_empty() {
-        statuses.push("actief".into());
+        statuses.push(crate::domain::ACTIEF.into());
     }
     let cq = CandidateQuery {
         q: p.q.clone(),

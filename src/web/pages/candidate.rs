@@ -324,7 +324,7 @@ async fn interest(
                         klantmanager_id: Some(c.klantmanager_id.clone()),
                         candidate_id: Some(c.id.clone()),
                         match_id: None,
-                        kind: "interest".into(),
+                        kind: crate::domain::workflow::TaskKind::Interest.as_str().into(),
                         due_on: crate::clock::today() + chrono::Duration::days(7),
                         done_at: None,
                         done_by: None,

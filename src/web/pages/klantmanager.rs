@@ -136,7 +136,7 @@ async fn dashboard(req: HttpRequest, state: web::Data<AppState>, user: PageUser)
         .db(move |conn| {
             let cs: Vec<Candidate> = candidates::table
                 .filter(candidates::klantmanager_id.eq(&uid))
-                .filter(candidates::status.eq("actief"))
+                .filter(candidates::status.eq(crate::domain::ACTIEF))
                 .order((candidates::last_name, candidates::first_name))
                 .select(Candidate::as_select())
                 .load(conn)?;
@@ -199,13 +199,7 @@ async fn dashboard(req: HttpRequest, state: web::Data<AppState>, user: PageUser)
             let tasks = ts
                 .into_iter()
                 .map(|t| TaskRow {
-                    label: match t.kind.as_str() {
-                        "retention_6" => "Nazorg na 6 maanden",
-                        "retention_12" => "Nazorg na 12 maanden",
-                        "ladder_update" => "Nieuwe trede vastleggen",
-                        "loonwaarde_measurement" => "Loonwaarde meten (forfaitaire loonkostensubsidie loopt af)",
-                        _ => "Taak",
-                    },
+                    label: crate::domain::workflow::TaskKind::parse(&t.kind).map(|k| k.label_nl()).unwrap_or("Taak"),
                     candidate: t.candidate_id.as_ref().and_then(|c| names.get(c).cloned()).unwrap_or_default(),
                     candidate_id: t.candidate_id,
                     due: t.due_on,
