@@ -1,11 +1,130 @@
-//! Rules for placements that need the database.
+//! Placements: who may see and change them, and the writes (create, update, delete) that the
+//! API and the pages share. Every write records the change for the search index in its
+//! transaction.
 
-use crate::db::schema::municipalities;
-use crate::db::DbConnection;
-use crate::domain::{FieldError, PlacementKind};
-use crate::error::AppError;
+use crate::auth::CurrentUser;
+use crate::db::changes::{self, Entity};
+use crate::db::models::SroiContract;
+use crate::db::queries::{placement_full, PlacementFull};
+use crate::db::schema::{municipalities, organisations, placement_skills, placements, sroi_contracts};
+use crate::db::{new_id, now, DbConnection};
+use crate::domain::{FieldError, PlacementKind, Role};
+use crate::error::{AppError, AppResult};
 use crate::refdata::RefData;
+use crate::web::api::placements::PlacementInput;
 use diesel::prelude::*;
+
+/// What a service call knows of its request: who acts (and through which channel), the reference
+/// data, and the Dutch date.
+pub struct Ctx<'a> {
+    pub user: &'a CurrentUser,
+    pub refdata: &'a RefData,
+    pub today: chrono::NaiveDate,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(user: &'a CurrentUser, refdata: &'a RefData) -> Ctx<'a> {
+        Ctx { user, refdata, today: crate::clock::today() }
+    }
+}
+
+/// Every field error of `input`: its own checks, the validator's, sorted, once each.
+fn field_errors(input: &PlacementInput, rd: &RefData, mut errs: Vec<FieldError>) -> Vec<FieldError> {
+    errs.extend(input.check(rd));
+    errs.extend(crate::web::extract::validation_errors_of(input));
+    errs.sort_by(|a, b| a.field.cmp(&b.field).then(a.message.cmp(&b.message)));
+    errs.dedup();
+    errs
+}
+
+/// Creates a placement; returns its id. A werkgever posts for its own organisation only.
+pub fn create(conn: &mut DbConnection, ctx: &Ctx, input: &PlacementInput) -> AppResult<String> {
+    let user = ctx.user;
+    user.require(&[Role::Werkgever, Role::Klantmanager, Role::Beheerder])?;
+    let mut errs = Vec::new();
+    let org = match user.role {
+        Role::Werkgever => {
+            let own = user.organisation_id.clone().ok_or(AppError::Forbidden)?;
+            if input.organisation_id.as_deref().is_some_and(|o| o != own) {
+                errs.push(FieldError::new("organisation_id", "U kunt alleen plaatsen voor uw eigen organisatie aanmaken."));
+            }
+            own
+        }
+        _ => input.organisation_id.clone().unwrap_or_else(|| {
+            errs.push(FieldError::new("organisation_id", "Kies de organisatie."));
+            String::new()
+        }),
+    };
+    AppError::check(field_errors(input, ctx.refdata, errs))?;
+    let exists: i64 = organisations::table.find(&org).count().get_result(conn)?;
+    if exists == 0 {
+        return Err(AppError::field("organisation_id", "Onbekende organisatie."));
+    }
+    check_sroi(conn, input, &org)?;
+    check_werkervaringsplaats_duration(conn, ctx.refdata, input.kind, &input.pc4, input.duration_months)?;
+    let id = new_id();
+    let row = input.to_row(id.clone(), org, 1, now());
+    diesel::insert_into(placements::table).values(&row).execute(conn)?;
+    let rows = input.skill_rows(&id);
+    if !rows.is_empty() {
+        crate::insert_all!(conn, placement_skills::table, &rows)?;
+    }
+    changes::record(conn, Entity::Placement, &id)?;
+    Ok(id)
+}
+
+/// Updates a placement the user may edit; a stale `version` is a conflict.
+pub fn update(conn: &mut DbConnection, ctx: &Ctx, id: &str, input: &PlacementInput) -> AppResult<()> {
+    let cur = load_editable(conn, ctx.user, id)?;
+    if input.organisation_id.as_deref().is_some_and(|o| o != cur.placement.organisation_id) {
+        return Err(AppError::field("organisation_id", "Een plaats kan niet naar een andere organisatie worden verplaatst."));
+    }
+    AppError::check(field_errors(input, ctx.refdata, vec![]))?;
+    if let Some(v) = input.version {
+        if v != cur.placement.version {
+            return Err(AppError::conflict(format!(
+                "Deze plaats is intussen gewijzigd (versie {} in plaats van {v}). Laad haar opnieuw.",
+                cur.placement.version
+            )));
+        }
+    }
+    check_sroi(conn, input, &cur.placement.organisation_id)?;
+    check_werkervaringsplaats_duration(conn, ctx.refdata, input.kind, &input.pc4, input.duration_months)?;
+    let row = input.to_row(id.to_string(), cur.placement.organisation_id.clone(), cur.placement.version + 1, cur.placement.created_at);
+    // Compare-and-set on the version: a concurrent writer makes this update miss.
+    let n = diesel::update(placements::table.find(id).filter(placements::version.eq(cur.placement.version))).set(&row).execute(conn)?;
+    if n == 0 {
+        return Err(AppError::conflict("Deze plaats is intussen gewijzigd. Laad haar opnieuw."));
+    }
+    diesel::delete(placement_skills::table.filter(placement_skills::placement_id.eq(id))).execute(conn)?;
+    let rows = input.skill_rows(id);
+    if !rows.is_empty() {
+        crate::insert_all!(conn, placement_skills::table, &rows)?;
+    }
+    changes::record(conn, Entity::Placement, id)?;
+    Ok(())
+}
+
+/// Deletes a placement the user may edit.
+pub fn delete(conn: &mut DbConnection, ctx: &Ctx, id: &str) -> AppResult<()> {
+    load_editable(conn, ctx.user, id)?;
+    diesel::delete(placements::table.find(id)).execute(conn)?;
+    changes::record(conn, Entity::Placement, id)?;
+    Ok(())
+}
+
+/// The placement, if the user may change it: out of sight is 404, in sight but not theirs 403.
+fn load_editable(conn: &mut DbConnection, user: &CurrentUser, id: &str) -> AppResult<PlacementFull> {
+    user.require(&[Role::Werkgever, Role::Klantmanager, Role::Beheerder])?;
+    let cur = placement_full(conn, id)?.ok_or(AppError::NotFound)?;
+    if !can_see(Some(user), &cur) {
+        return Err(AppError::NotFound);
+    }
+    if !can_edit(user, &cur.placement.organisation_id) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(cur)
+}
 
 /// DOMAIN.md: the municipality sets how long a werkervaringsplaats may last. A placement whose
 /// PC4 lies in a municipality that uses Opstap may not be posted for longer than that
@@ -32,6 +151,41 @@ pub fn check_werkervaringsplaats_duration(
             "duration_months",
             format!("Een werkervaringsplaats in {name} duurt hoogstens {} maanden.", settings.werkervaringsplaats_max_months),
         )]));
+    }
+    Ok(())
+}
+
+/// Whether a (possibly anonymous) user may see this placement; otherwise it is 404.
+pub fn can_see(user: Option<&CurrentUser>, p: &PlacementFull) -> bool {
+    if p.is_published() {
+        return true;
+    }
+    match user {
+        Some(u) => match u.role {
+            Role::Beheerder | Role::Klantmanager => true,
+            Role::Werkgever => u.organisation_id.as_deref() == Some(p.placement.organisation_id.as_str()),
+            Role::Kandidaat => false,
+        },
+        None => false,
+    }
+}
+
+/// Who may change a placement: its own werkgever, klantmanagers and beheerders.
+fn can_edit(user: &CurrentUser, organisation_id: &str) -> bool {
+    match user.role {
+        Role::Beheerder | Role::Klantmanager => true,
+        Role::Werkgever => user.organisation_id.as_deref() == Some(organisation_id),
+        Role::Kandidaat => false,
+    }
+}
+
+fn check_sroi(conn: &mut DbConnection, input: &PlacementInput, org: &str) -> AppResult<()> {
+    if let Some(sid) = &input.sroi_contract_id {
+        let c: Option<SroiContract> = sroi_contracts::table.find(sid).select(SroiContract::as_select()).first(conn).optional()?;
+        match c {
+            Some(c) if c.organisation_id == org => {}
+            _ => return Err(AppError::field("sroi_contract_id", "Onbekend SROI-contract van deze organisatie.")),
+        }
     }
     Ok(())
 }

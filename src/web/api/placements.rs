@@ -2,14 +2,16 @@
 
 use super::{occupation_ref, skill_ref, LabelRef};
 use crate::auth::{CurrentUser, MaybeUser};
-use crate::db::models::{Placement, PlacementSkill, SroiContract};
+use crate::db::models::{Placement, PlacementSkill};
 use crate::db::queries::{placement_full, placements_full, PlacementFull};
-use crate::db::{new_id, now, schema::*};
+use crate::db::{now, schema::*};
 use crate::domain::{kinds, language, one_of, FieldError, PlacementKind, Role, PLACEMENT_STATUSES};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::refdata::RefData;
+use crate::service::placements as svc;
+pub use crate::service::placements::can_see;
 use crate::state::AppState;
-use crate::web::extract::{validate_with, JsonBody};
+use crate::web::extract::JsonBody;
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
 use diesel::prelude::*;
@@ -154,7 +156,7 @@ impl PlacementInput {
         steps.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(",")
     }
 
-    fn to_row(&self, id: String, organisation_id: String, version: i32, created: chrono::NaiveDateTime) -> Placement {
+    pub(crate) fn to_row(&self, id: String, organisation_id: String, version: i32, created: chrono::NaiveDateTime) -> Placement {
         Placement {
             id,
             organisation_id,
@@ -186,7 +188,7 @@ impl PlacementInput {
         }
     }
 
-    fn skill_rows(&self, placement_id: &str) -> Vec<PlacementSkill> {
+    pub(crate) fn skill_rows(&self, placement_id: &str) -> Vec<PlacementSkill> {
         let mut seen = std::collections::HashSet::new();
         self.required_skills
             .iter()
@@ -278,41 +280,6 @@ pub fn view(p: &PlacementFull, rd: &RefData) -> PlacementView {
     }
 }
 
-/// Whether a (possibly anonymous) user may see this placement; otherwise it is 404.
-pub fn can_see(user: Option<&CurrentUser>, p: &PlacementFull) -> bool {
-    if p.is_published() {
-        return true;
-    }
-    match user {
-        Some(u) => match u.role {
-            Role::Beheerder | Role::Klantmanager => true,
-            Role::Werkgever => u.organisation_id.as_deref() == Some(p.placement.organisation_id.as_str()),
-            Role::Kandidaat => false,
-        },
-        None => false,
-    }
-}
-
-/// Who may change a placement: its own werkgever, klantmanagers and beheerders.
-fn can_edit(user: &CurrentUser, organisation_id: &str) -> bool {
-    match user.role {
-        Role::Beheerder | Role::Klantmanager => true,
-        Role::Werkgever => user.organisation_id.as_deref() == Some(organisation_id),
-        Role::Kandidaat => false,
-    }
-}
-
-fn check_sroi(conn: &mut crate::db::DbConnection, input: &PlacementInput, org: &str) -> AppResult<()> {
-    if let Some(sid) = &input.sroi_contract_id {
-        let c: Option<SroiContract> = sroi_contracts::table.find(sid).select(SroiContract::as_select()).first(conn).optional()?;
-        match c {
-            Some(c) if c.organisation_id == org => {}
-            _ => return Err(AppError::field("sroi_contract_id", "Onbekend SROI-contract van deze organisatie.")),
-        }
-    }
-    Ok(())
-}
-
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct ListParams {
     pub organisation_id: Option<String>,
@@ -393,44 +360,8 @@ pub async fn create(state: web::Data<AppState>, user: CurrentUser, body: JsonBod
 
 /// Creates a placement (shared by the API and the pages); returns its id.
 pub async fn create_placement(state: &AppState, user: &CurrentUser, input: PlacementInput) -> AppResult<String> {
-    user.require(&[Role::Werkgever, Role::Klantmanager, Role::Beheerder])?;
-    let rd = state.refdata();
-    let mut errs = input.check(&rd);
-    let org = match user.role {
-        Role::Werkgever => {
-            let own = user.organisation_id.clone().ok_or(AppError::Forbidden)?;
-            if input.organisation_id.as_deref().is_some_and(|o| o != own) {
-                errs.push(FieldError::new("organisation_id", "U kunt alleen plaatsen voor uw eigen organisatie aanmaken."));
-            }
-            own
-        }
-        _ => input.organisation_id.clone().unwrap_or_else(|| {
-            errs.push(FieldError::new("organisation_id", "Kies de organisatie."));
-            String::new()
-        }),
-    };
-    validate_with(&input, errs)?;
-    let id = new_id();
-    let pid = id.clone();
-    state
-        .tx(move |conn| {
-            let exists: i64 = organisations::table.find(&org).count().get_result(conn)?;
-            if exists == 0 {
-                return Err(AppError::field("organisation_id", "Onbekende organisatie."));
-            }
-            check_sroi(conn, &input, &org)?;
-            crate::service::placements::check_werkervaringsplaats_duration(conn, &rd, input.kind, &input.pc4, input.duration_months)?;
-            let row = input.to_row(pid.clone(), org, 1, now());
-            diesel::insert_into(placements::table).values(&row).execute(conn)?;
-            let rows = input.skill_rows(&pid);
-            if !rows.is_empty() {
-                crate::insert_all!(conn, placement_skills::table, &rows)?;
-            }
-            crate::db::changes::record(conn, crate::db::changes::Entity::Placement, &pid)?;
-            Ok(())
-        })
-        .await?;
-    Ok(id)
+    let (user, rd) = (user.clone(), state.refdata());
+    state.tx(move |conn| svc::create(conn, &svc::Ctx::new(&user, &rd), &input)).await
 }
 
 #[utoipa::path(put, path = "/api/v1/placements/{id}", tag = "placements", request_body = PlacementInput,
@@ -450,72 +381,14 @@ pub async fn update(
 
 /// Updates a placement the user may edit (API and pages).
 pub async fn update_placement(state: &AppState, user: &CurrentUser, id: &str, input: PlacementInput) -> AppResult<()> {
-    user.require(&[Role::Werkgever, Role::Klantmanager, Role::Beheerder])?;
-    let id = id.to_string();
-    let user = user.clone();
-    let rd = state.refdata();
-    let errs = input.check(&rd);
-    let pid = id.clone();
-    state
-        .tx(move |conn| {
-            let cur = placement_full(conn, &pid)?.ok_or(AppError::NotFound)?;
-            if !can_see(Some(&user), &cur) {
-                return Err(AppError::NotFound);
-            }
-            if !can_edit(&user, &cur.placement.organisation_id) {
-                return Err(AppError::Forbidden);
-            }
-            if input.organisation_id.as_deref().is_some_and(|o| o != cur.placement.organisation_id) {
-                return Err(AppError::field("organisation_id", "Een plaats kan niet naar een andere organisatie worden verplaatst."));
-            }
-            validate_with(&input, errs)?;
-            if let Some(v) = input.version {
-                if v != cur.placement.version {
-                    return Err(AppError::conflict(format!(
-                        "Deze plaats is intussen gewijzigd (versie {} in plaats van {v}). Laad haar opnieuw.",
-                        cur.placement.version
-                    )));
-                }
-            }
-            check_sroi(conn, &input, &cur.placement.organisation_id)?;
-            crate::service::placements::check_werkervaringsplaats_duration(conn, &rd, input.kind, &input.pc4, input.duration_months)?;
-            let row = input.to_row(pid.clone(), cur.placement.organisation_id.clone(), cur.placement.version + 1, cur.placement.created_at);
-            // Compare-and-set on the version: a concurrent writer makes this update miss.
-            let n = diesel::update(placements::table.find(&pid).filter(placements::version.eq(cur.placement.version))).set(&row).execute(conn)?;
-            if n == 0 {
-                return Err(AppError::conflict("Deze plaats is intussen gewijzigd. Laad haar opnieuw."));
-            }
-            diesel::delete(placement_skills::table.filter(placement_skills::placement_id.eq(&pid))).execute(conn)?;
-            let rows = input.skill_rows(&pid);
-            if !rows.is_empty() {
-                crate::insert_all!(conn, placement_skills::table, &rows)?;
-            }
-            crate::db::changes::record(conn, crate::db::changes::Entity::Placement, &pid)?;
-            Ok(())
-        })
-        .await?;
-    Ok(())
+    let (user, rd, id) = (user.clone(), state.refdata(), id.to_string());
+    state.tx(move |conn| svc::update(conn, &svc::Ctx::new(&user, &rd), &id, &input)).await
 }
 
 #[utoipa::path(delete, path = "/api/v1/placements/{id}", tag = "placements",
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn delete(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>) -> AppResult<HttpResponse> {
-    user.require(&[Role::Werkgever, Role::Klantmanager, Role::Beheerder])?;
-    let id = path.into_inner();
-    let pid = id.clone();
-    state
-        .tx(move |conn| {
-            let cur = placement_full(conn, &pid)?.ok_or(AppError::NotFound)?;
-            if !can_see(Some(&user), &cur) {
-                return Err(AppError::NotFound);
-            }
-            if !can_edit(&user, &cur.placement.organisation_id) {
-                return Err(AppError::Forbidden);
-            }
-            diesel::delete(placements::table.find(&pid)).execute(conn)?;
-            crate::db::changes::record(conn, crate::db::changes::Entity::Placement, &pid)?;
-            Ok(())
-        })
-        .await?;
+    let (id, rd) = (path.into_inner(), state.refdata());
+    state.tx(move |conn| svc::delete(conn, &svc::Ctx::new(&user, &rd), &id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
