@@ -280,8 +280,12 @@ fn two_instances_on_one_postgresql_converge_and_share_limits() {
         esco_skills::table.filter(esco_skills::label_nl.is_null()).order(esco_skills::id).select(esco_skills::id).first(&mut c).unwrap()
     };
     let beheer = a.login("beheerder@lochem.demo");
-    let (s, v) =
-        a.call("PUT", &format!("/api/v1/esco/skills/{}", urlencode(&skill)), Some(&beheer), Some(&json!({"label_nl": "Opstaptestvaardigheid"})));
+    let (s, v) = a.call(
+        "PUT",
+        &format!("/api/v1/esco/skills/{}", opstap::web::pages::urlencode(&skill)),
+        Some(&beheer),
+        Some(&json!({"label_nl": "Opstaptestvaardigheid"})),
+    );
     assert_eq!(s, 200, "{v}");
     let seen = wait_for(Duration::from_secs(10), || {
         let (_, v) = b.get("/api/v1/esco/skills?q=Opstaptestvaardigheid", None);
@@ -297,15 +301,6 @@ fn two_instances_on_one_postgresql_converge_and_share_limits() {
     let (_, h) = b.get("/health", None);
     assert_eq!(h["status"], "ok", "{h}");
     assert!(search_ids(&b, &format!("/api/v1/search/placements?organisation_id={org}"), &km).contains(&pid));
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Damages the placements part of an index at rest, as a disk or an operator might.

@@ -213,27 +213,17 @@ async fn klantmanager_edits_a_profile_through_the_form_and_keeps_what_the_form_d
     // The shared service records the door the klantmanager used: the form is "page", the JSON
     // API "api".
     let cid = id.clone();
-    let channels: Vec<(String, String)> = app
+    let (channels, api_views): (Vec<(String, String)>, i64) = app
         .db(move |c| {
             use diesel::prelude::*;
             use opstap::db::schema::audit_log;
-            audit_log::table
-                .filter(audit_log::candidate_id.eq(&cid))
-                .filter(audit_log::action.eq("update"))
-                .select((audit_log::what, audit_log::channel))
-                .load(c)
-                .unwrap()
+            let mine = audit_log::table.filter(audit_log::candidate_id.eq(&cid));
+            let updates = mine.filter(audit_log::action.eq("update")).select((audit_log::what, audit_log::channel)).load(c).unwrap();
+            let api = mine.filter(audit_log::channel.eq("api")).count().get_result(c).unwrap();
+            (updates, api)
         })
         .await;
     assert!(!channels.is_empty() && channels.iter().all(|(_, ch)| ch == "page"), "{channels:?}");
-    let cid = id.clone();
-    let api_views: i64 = app
-        .db(move |c| {
-            use diesel::prelude::*;
-            use opstap::db::schema::audit_log;
-            audit_log::table.filter(audit_log::candidate_id.eq(&cid)).filter(audit_log::channel.eq("api")).count().get_result(c).unwrap()
-        })
-        .await;
     assert!(api_views > 0);
 }
 

@@ -3,10 +3,9 @@
 //! every instance on one PostgreSQL shares it and a restart does not reset it.
 
 use crate::db::schema::profile_views;
-use crate::db::{new_id, now, Backend, DbConnection};
+use crate::db::{new_id, now, DbConnection};
 use crate::error::AppError;
 use chrono::NaiveDateTime;
-use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
 const WINDOW_SECS: i64 = 3600;
@@ -25,9 +24,11 @@ pub fn charge(conn: &mut DbConnection, user_id: &str, organisation_id: Option<&s
     }
     conn.transaction(|conn| {
         // Serialise the check-and-count per organisation (or account) across instances.
-        if crate::db::backend_of(conn) == Backend::Postgres {
-            let key = organisation_id.unwrap_or(user_id).replace('\'', "");
-            conn.batch_execute(&format!("SELECT pg_advisory_xact_lock(hashtext('profile_views:{key}'))"))?;
+        #[cfg(feature = "postgres")]
+        if let DbConnection::Pg(pg) = conn {
+            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
+                .bind::<diesel::sql_types::Text, _>(format!("profile_views:{}", organisation_id.unwrap_or(user_id)))
+                .execute(pg)?;
         }
         let t = now();
         let since = t - chrono::Duration::seconds(WINDOW_SECS);
