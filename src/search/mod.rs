@@ -364,6 +364,10 @@ struct Writer {
 
 impl Writer {
     fn new(idx: SearchIndex, pool: DbPool, refdata: SharedRefData) -> anyhow::Result<Writer> {
+        // The writer's own handle has no sender: when every handle of the application is gone
+        // (the state dropped, e.g. at the end of a test), the channel disconnects and the thread
+        // ends, closing its database connections, instead of polling on until process exit.
+        let idx = SearchIndex { tx: Arc::new(Mutex::new(None)), ..idx };
         let lock_msg = "the search index is in use by another process (a running `opstap serve`?)";
         let pw: IndexWriter<TantivyDocument> = idx.placements.index.writer(WRITER_HEAP).map_err(|e| anyhow::anyhow!("{lock_msg}: {e}"))?;
         let cw: IndexWriter<TantivyDocument> = idx.candidates.index.writer(WRITER_HEAP).map_err(|e| anyhow::anyhow!("{lock_msg}: {e}"))?;
