@@ -13,7 +13,6 @@ pub mod domain;
 pub mod error;
 pub mod jobs;
 pub mod mail;
-pub mod matches;
 pub mod matching;
 pub mod monitor;
 pub mod proposals;

@@ -4,6 +4,7 @@
 pub mod changes;
 pub mod models;
 pub mod queries;
+pub mod records;
 pub mod schema;
 
 use diesel::connection::SimpleConnection;

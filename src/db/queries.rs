@@ -219,3 +219,8 @@ pub fn employer_may_see(
             .and(matches::status.eq_any(employer_visible_statuses())),
     )
 }
+
+/// Whether the candidate allows e-mail.
+pub fn consent_email(conn: &mut DbConnection, cid: &str) -> QueryResult<bool> {
+    candidates::table.find(cid).select(candidates::consent_email).first(conn)
+}

@@ -137,8 +137,42 @@ pub const UITGESTROOMD: &str = CandidateStatus::Uitgestroomd.as_str();
 /// Reasons for uitstroom (outflow), for the quarterly monitor.
 pub const OUTFLOW_REASONS: &[&str] =
     &["betaald_werk", "betaald_werk_met_ondersteuning", "opleiding", "verhuizing", "andere_uitkering", "overlijden", "overig"];
-/// Placement statuses.
-pub const PLACEMENT_STATUSES: &[&str] = &["draft", "open", "filled", "closed"];
+/// Where a placement stands: only an open placement of a verified organisation is published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PlacementStatus {
+    Draft,
+    Open,
+    Filled,
+    Closed,
+}
+
+impl PlacementStatus {
+    pub const ALL: [PlacementStatus; 4] = [PlacementStatus::Draft, PlacementStatus::Open, PlacementStatus::Filled, PlacementStatus::Closed];
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            PlacementStatus::Draft => "draft",
+            PlacementStatus::Open => "open",
+            PlacementStatus::Filled => "filled",
+            PlacementStatus::Closed => "closed",
+        }
+    }
+    pub fn parse(s: &str) -> Option<PlacementStatus> {
+        PlacementStatus::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+    /// The Dutch word shown on pages.
+    pub const fn label_nl(self) -> &'static str {
+        match self {
+            PlacementStatus::Draft => "concept",
+            PlacementStatus::Open => "open",
+            PlacementStatus::Filled => "vervuld",
+            PlacementStatus::Closed => "gesloten",
+        }
+    }
+}
+
+/// Placement status values, as stored.
+pub const PLACEMENT_STATUSES: &[&str] =
+    &[PlacementStatus::Draft.as_str(), PlacementStatus::Open.as_str(), PlacementStatus::Filled.as_str(), PlacementStatus::Closed.as_str()];
 /// Contact channels.
 pub const CONTACT_CHANNELS: &[&str] = &["gesprek", "huisbezoek", "telefoon", "video", "email", "brief"];
 /// Channels that count as a personal contact for the contact norm.
@@ -153,7 +187,7 @@ pub fn contact_norm_met(personal_contacts: impl IntoIterator<Item = chrono::Naiv
 }
 
 /// The placement status in which it can be published.
-pub const PUBLISHED_STATUS: &str = "open";
+pub const PUBLISHED_STATUS: &str = PlacementStatus::Open.as_str();
 
 /// Published (visible to the public, proposable): open, of a verified organisation.
 pub fn placement_published(status: &str, organisation_verified: bool) -> bool {
@@ -205,6 +239,22 @@ pub fn one_of(field: &str, value: &str, allowed: &[&str]) -> Option<FieldError> 
         None
     } else {
         Some(FieldError::new(field, format!("Ongeldige waarde '{value}'. Kies uit: {}.", allowed.join(", "))))
+    }
+}
+
+/// The dates the platform accepts anywhere: a date outside 1900-2100 is a typing error (year 0001,
+/// -0001 or 20266), never a real birth, measurement or start date.
+pub const EARLIEST_DATE: (i32, u32, u32) = (1900, 1, 1);
+pub const LATEST_DATE: (i32, u32, u32) = (2100, 12, 31);
+
+/// `None` when `d` lies in 1900-2100; otherwise the error for `field`.
+pub fn check_date_range(field: &str, d: chrono::NaiveDate) -> Option<FieldError> {
+    let lo = chrono::NaiveDate::from_ymd_opt(EARLIEST_DATE.0, EARLIEST_DATE.1, EARLIEST_DATE.2)?;
+    let hi = chrono::NaiveDate::from_ymd_opt(LATEST_DATE.0, LATEST_DATE.1, LATEST_DATE.2)?;
+    if d < lo || d > hi {
+        Some(FieldError::new(field, "Vul een datum tussen 1900 en 2100 in."))
+    } else {
+        None
     }
 }
 

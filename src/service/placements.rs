@@ -2,6 +2,7 @@
 //! API and the pages share. Every write records the change for the search index in its
 //! transaction.
 
+pub use super::Ctx;
 use crate::auth::CurrentUser;
 use crate::db::changes::{self, Entity};
 use crate::db::models::SroiContract;
@@ -13,20 +14,6 @@ use crate::error::{AppError, AppResult};
 use crate::refdata::RefData;
 use crate::web::api::placements::PlacementInput;
 use diesel::prelude::*;
-
-/// What a service call knows of its request: who acts (and through which channel), the reference
-/// data, and the Dutch date.
-pub struct Ctx<'a> {
-    pub user: &'a CurrentUser,
-    pub refdata: &'a RefData,
-    pub today: chrono::NaiveDate,
-}
-
-impl<'a> Ctx<'a> {
-    pub fn new(user: &'a CurrentUser, refdata: &'a RefData) -> Ctx<'a> {
-        Ctx { user, refdata, today: crate::clock::today() }
-    }
-}
 
 /// Every field error of `input`: its own checks, the validator's, sorted, once each.
 fn field_errors(input: &PlacementInput, rd: &RefData, mut errs: Vec<FieldError>) -> Vec<FieldError> {

@@ -9,21 +9,20 @@
 
 use super::{occupation_ref, skill_ref, LabelRef};
 use crate::auth::CurrentUser;
-use crate::db::models::{Candidate, CandidateOccupation, CandidateSkill, LadderMeasurement, User};
-use crate::db::queries::{candidate_full, candidates_full, CandidateFull};
-use crate::db::{new_id, now, schema::*, DbConnection};
-use crate::domain::{self, language, one_of, FieldError, Role};
+use crate::db::queries::{candidate_full, CandidateFull};
+use crate::domain::{self, Role};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::refdata::RefData;
+use crate::service::candidates as svc;
+pub use crate::service::candidates::{authorize, Access, CandidateInput, ErasureInput, OccupationInput, SkillInput};
+use crate::service::Ctx;
 use crate::state::AppState;
-use crate::web::extract::{validate_with, JsonBody};
+use crate::web::extract::JsonBody;
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
-use validator::Validate;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/candidates", web::get().to(list))
@@ -31,276 +30,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/candidates/{id}", web::get().to(get))
         .route("/candidates/{id}", web::put().to(update))
         .route("/candidates/{id}", web::delete().to(delete));
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize, Validate, ToSchema)]
-pub struct OccupationInput {
-    pub occupation_id: String,
-    /// geen | beginner | ervaren | zeer_ervaren
-    #[serde(default = "default_experience")]
-    pub experience: String,
-}
-fn default_experience() -> String {
-    "beginner".into()
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize, Validate, ToSchema)]
-pub struct SkillInput {
-    /// ESCO skill id; or give free_text
-    pub skill_id: Option<String>,
-    #[validate(length(min = 1, max = 200, message = "Hoogstens 200 tekens."))]
-    pub free_text: Option<String>,
-    /// basis | gevorderd | expert
-    #[serde(default = "default_level")]
-    pub level: String,
-}
-fn default_level() -> String {
-    "basis".into()
-}
-fn default_status() -> String {
-    crate::domain::ACTIEF.into()
-}
-fn default_education() -> String {
-    "geen".into()
-}
-
-#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
-pub struct CandidateInput {
-    #[validate(length(min = 1, max = 100, message = "Vul de voornaam in."))]
-    pub first_name: String,
-    #[validate(length(min = 1, max = 100, message = "Vul de achternaam in."))]
-    pub last_name: String,
-    #[validate(email(message = "Dit is geen geldig e-mailadres."))]
-    pub email: Option<String>,
-    #[validate(length(max = 40, message = "Hoogstens 40 tekens."))]
-    pub phone: Option<String>,
-    pub birth_date: NaiveDate,
-    pub pc4: String,
-    /// Defaults to the klantmanager who creates the candidate.
-    pub klantmanager_id: Option<String>,
-    #[serde(default = "default_education")]
-    pub education_level: String,
-    #[serde(default)]
-    pub startkwalificatie: bool,
-    /// 1F/2F/3F/4F or A1..C2
-    pub language_level: Option<String>,
-    #[validate(range(min = 0, max = 60, message = "Uren per week liggen tussen 0 en 60."))]
-    pub hours_min: i32,
-    #[validate(range(min = 1, max = 60, message = "Uren per week liggen tussen 1 en 60."))]
-    pub hours_max: i32,
-    #[validate(range(min = 0, max = 200, message = "Reisafstand ligt tussen 0 en 200 km."))]
-    pub max_travel_km: i32,
-    #[serde(default)]
-    pub driving_licence: bool,
-    #[serde(default)]
-    pub own_transport: bool,
-    /// Loonwaarde in % of the WML (0..100), with its measurement date; or none.
-    #[validate(range(min = 0, max = 100, message = "Loonwaarde ligt tussen 0 en 100%."))]
-    pub loonwaarde: Option<i32>,
-    pub loonwaarde_date: Option<NaiveDate>,
-    #[serde(default)]
-    pub doelgroepregister: bool,
-    #[serde(default)]
-    pub beschut_werk_indicatie: bool,
-    #[serde(default)]
-    pub lks_target_group: bool,
-    #[serde(default)]
-    pub needs_job_coach: bool,
-    #[serde(default)]
-    pub statushouder: bool,
-    /// Klantmanager-only (health data, UAVG art. 30)
-    #[validate(length(max = 5000, message = "Hoogstens 5000 tekens."))]
-    #[serde(default)]
-    pub work_capacity_limits: String,
-    /// Klantmanager-only
-    #[validate(length(max = 5000, message = "Hoogstens 5000 tekens."))]
-    #[serde(default)]
-    pub support_needs: String,
-    /// ZRM domain -> score 1..5 (klantmanager-only)
-    #[serde(default)]
-    pub zrm_scores: BTreeMap<String, i32>,
-    #[serde(default)]
-    pub sector_preferences: Vec<String>,
-    pub available_from: Option<NaiveDate>,
-    #[serde(default)]
-    pub consent_matching: bool,
-    #[serde(default)]
-    pub consent_anonymous_profile: bool,
-    #[serde(default)]
-    pub consent_email: bool,
-    /// actief | uitgestroomd
-    #[serde(default = "default_status")]
-    pub status: String,
-    pub outflow_reason: Option<String>,
-    pub outflow_date: Option<NaiveDate>,
-    #[validate(nested)]
-    #[serde(default)]
-    pub occupations: Vec<OccupationInput>,
-    #[validate(nested)]
-    #[serde(default)]
-    pub skills: Vec<SkillInput>,
-    /// On create only: the first ladder measurement (today, by you).
-    pub ladder_step: Option<i32>,
-    /// For updates: the version you read; a stale version gets 409.
-    pub version: Option<i32>,
-}
-
-impl CandidateInput {
-    pub fn check(&self, rd: &RefData, today: NaiveDate) -> Vec<FieldError> {
-        let mut errs = Vec::new();
-        if self.hours_min > self.hours_max {
-            let m = "Het minimum aantal uren is groter dan het maximum.";
-            errs.push(FieldError::new("hours_min", m));
-            errs.push(FieldError::new("hours_max", m));
-        }
-        if let Some(e) = rd.check_pc4("pc4", self.pc4.trim()) {
-            errs.push(e);
-        }
-        if self.birth_date > today {
-            errs.push(FieldError::new("birth_date", "De geboortedatum ligt in de toekomst."));
-        } else {
-            let age = domain::age_on(self.birth_date, today);
-            if !(15..=80).contains(&age) {
-                errs.push(FieldError::new("birth_date", "De leeftijd moet tussen 15 en 80 jaar liggen."));
-            }
-        }
-        if let Some(e) = one_of("education_level", &self.education_level, domain::EDUCATION_LEVELS) {
-            errs.push(e);
-        }
-        if let Some(l) = &self.language_level {
-            if language::rank(l).is_none() {
-                errs.push(FieldError::new("language_level", "Kies een taalniveau: 1F, 2F, 3F, 4F of A1 t/m C2."));
-            }
-        }
-        match (self.loonwaarde, self.loonwaarde_date) {
-            (Some(_), None) => errs.push(FieldError::new("loonwaarde_date", "Geef de datum van de loonwaardemeting op.")),
-            (None, Some(_)) => errs.push(FieldError::new("loonwaarde", "Geef de gemeten loonwaarde op, of laat de datum leeg.")),
-            (Some(_), Some(d)) if d > today => errs.push(FieldError::new("loonwaarde_date", "De meetdatum ligt in de toekomst.")),
-            _ => {}
-        }
-        errs.extend(domain::validate_zrm(&self.zrm_scores));
-        if let Some(e) = one_of("status", &self.status, domain::CANDIDATE_STATUSES) {
-            errs.push(e);
-        }
-        if self.status == crate::domain::UITGESTROOMD {
-            match &self.outflow_reason {
-                None => errs.push(FieldError::new("outflow_reason", "Geef de reden van uitstroom op.")),
-                Some(r) => {
-                    if let Some(e) = one_of("outflow_reason", r, domain::OUTFLOW_REASONS) {
-                        errs.push(e);
-                    }
-                }
-            }
-        } else if self.outflow_reason.is_some() {
-            errs.push(FieldError::new("outflow_reason", "Alleen bij de status 'uitgestroomd'."));
-        }
-        let mut seen = std::collections::HashSet::new();
-        for (i, o) in self.occupations.iter().enumerate() {
-            if rd.has_esco() && rd.occupation(&o.occupation_id).is_none() {
-                errs.push(FieldError::new(format!("occupations[{i}].occupation_id"), "Onbekend ESCO-beroep."));
-            }
-            if !seen.insert(&o.occupation_id) {
-                errs.push(FieldError::new(format!("occupations[{i}].occupation_id"), "Dit beroep staat er al."));
-            }
-            if let Some(e) = one_of(&format!("occupations[{i}].experience"), &o.experience, domain::EXPERIENCE_LEVELS) {
-                errs.push(e);
-            }
-        }
-        for (i, s) in self.skills.iter().enumerate() {
-            match (&s.skill_id, &s.free_text) {
-                (None, None) => errs.push(FieldError::new(format!("skills[{i}]"), "Kies een ESCO-vaardigheid of typ een omschrijving.")),
-                (Some(id), _) if rd.has_esco() && rd.skill(id).is_none() => {
-                    errs.push(FieldError::new(format!("skills[{i}].skill_id"), "Onbekende ESCO-vaardigheid."))
-                }
-                _ => {}
-            }
-            if let Some(e) = one_of(&format!("skills[{i}].level"), &s.level, domain::SKILL_LEVELS) {
-                errs.push(e);
-            }
-        }
-        if let Some(s) = self.ladder_step {
-            if !domain::ladder::is_valid_step(s) {
-                errs.push(FieldError::new("ladder_step", "Een trede van de participatieladder ligt tussen 1 en 6."));
-            }
-        }
-        errs
-    }
-
-    fn to_row(&self, id: String, municipality_id: String, klantmanager_id: String, version: i32, created: chrono::NaiveDateTime) -> Candidate {
-        let t = now();
-        Candidate {
-            id,
-            municipality_id,
-            klantmanager_id,
-            first_name: self.first_name.trim().into(),
-            last_name: self.last_name.trim().into(),
-            email: self.email.as_ref().map(|e| e.trim().to_string()).filter(|e| !e.is_empty()),
-            phone: self.phone.as_ref().map(|e| e.trim().to_string()).filter(|e| !e.is_empty()),
-            birth_date: self.birth_date,
-            pc4: self.pc4.trim().into(),
-            education_level: self.education_level.clone(),
-            startkwalificatie: self.startkwalificatie,
-            language_level: self.language_level.as_deref().and_then(language::normalise),
-            hours_min: self.hours_min,
-            hours_max: self.hours_max,
-            max_travel_km: self.max_travel_km,
-            driving_licence: self.driving_licence,
-            own_transport: self.own_transport,
-            loonwaarde: self.loonwaarde,
-            loonwaarde_date: self.loonwaarde_date,
-            doelgroepregister: self.doelgroepregister,
-            beschut_werk_indicatie: self.beschut_werk_indicatie,
-            lks_target_group: self.lks_target_group,
-            needs_job_coach: self.needs_job_coach,
-            statushouder: self.statushouder,
-            work_capacity_limits: self.work_capacity_limits.clone(),
-            support_needs: self.support_needs.clone(),
-            zrm_scores: serde_json::to_string(&self.zrm_scores).unwrap_or_else(|_| "{}".into()),
-            sector_preferences: serde_json::to_string(&self.sector_preferences).unwrap_or_else(|_| "[]".into()),
-            available_from: self.available_from,
-            consent_matching: self.consent_matching,
-            consent_anonymous_profile: self.consent_anonymous_profile,
-            consent_email: self.consent_email,
-            status: self.status.clone(),
-            outflow_reason: self.outflow_reason.clone(),
-            outflow_date: if self.status == crate::domain::UITGESTROOMD { self.outflow_date.or(Some(crate::clock::local_date(t))) } else { None },
-            version,
-            created_at: created,
-            updated_at: t,
-        }
-    }
-
-    fn child_rows(&self, cid: &str) -> (Vec<CandidateOccupation>, Vec<CandidateSkill>) {
-        let occ = self
-            .occupations
-            .iter()
-            .map(|o| CandidateOccupation { candidate_id: cid.into(), occupation_id: o.occupation_id.clone(), experience: o.experience.clone() })
-            .collect();
-        let sk = self
-            .skills
-            .iter()
-            .map(|s| CandidateSkill {
-                id: new_id(),
-                candidate_id: cid.into(),
-                skill_id: s.skill_id.clone(),
-                free_text: s.free_text.as_ref().map(|t| t.trim().to_string()),
-                level: s.level.clone(),
-            })
-            .collect();
-        (occ, sk)
-    }
-}
-
-pub fn write_children(conn: &mut DbConnection, cid: &str, occ: &[CandidateOccupation], sk: &[CandidateSkill]) -> QueryResult<()> {
-    diesel::delete(candidate_occupations::table.filter(candidate_occupations::candidate_id.eq(cid))).execute(conn)?;
-    diesel::delete(candidate_skills::table.filter(candidate_skills::candidate_id.eq(cid))).execute(conn)?;
-    if !occ.is_empty() {
-        crate::insert_all!(conn, candidate_occupations::table, occ)?;
-    }
-    if !sk.is_empty() {
-        crate::insert_all!(conn, candidate_skills::table, sk)?;
-    }
-    Ok(())
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -438,64 +167,6 @@ pub fn view(c: &CandidateFull, rd: &RefData, show_health: bool) -> CandidateView
     }
 }
 
-/// What a user may do with one candidate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    Read,
-    Write,
-}
-
-/// Loads a candidate row after checking the user may access it, and writes the access to the
-/// audit log (`what` names the data). The role check comes first (403); then a candidate outside
-/// the user's reach is 404, like one that does not exist. Every endpoint that touches a
-/// candidate's personal data goes through here, so no access escapes the log.
-pub fn authorize(conn: &mut DbConnection, user: &CurrentUser, id: &str, access: Access, what: &str) -> AppResult<Candidate> {
-    let c = authorize_only(conn, user, id, access)?;
-    let (act, purpose) = match (access, user.role) {
-        (_, Role::Kandidaat) => (crate::audit::Act::View, crate::audit::purpose::EIGEN_GEGEVENS),
-        (Access::Read, Role::Beheerder) => (crate::audit::Act::View, crate::audit::purpose::BEHEER),
-        (Access::Read, _) => (crate::audit::Act::View, crate::audit::purpose::BEGELEIDING),
-        (Access::Write, _) => (crate::audit::Act::Update, crate::audit::purpose::BEGELEIDING),
-    };
-    crate::audit::one(conn, &crate::audit::Actor::from(user), &c.id, &c.municipality_id, crate::audit::access(act, "", purpose).with_what(what))?;
-    Ok(c)
-}
-
-fn authorize_only(conn: &mut DbConnection, user: &CurrentUser, id: &str, access: Access) -> AppResult<Candidate> {
-    match (user.role, access) {
-        (Role::Werkgever, _) => return Err(AppError::Forbidden),
-        (Role::Kandidaat, Access::Write) => return Err(AppError::Forbidden),
-        _ => {}
-    }
-    let c: Option<Candidate> = candidates::table.find(id).select(Candidate::as_select()).first(conn).optional()?;
-    let c = c.ok_or(AppError::NotFound)?;
-    match user.role {
-        Role::Kandidaat => {
-            if user.candidate_id.as_deref() != Some(c.id.as_str()) {
-                return Err(AppError::NotFound);
-            }
-        }
-        Role::Klantmanager | Role::Beheerder => {
-            if user.municipality_id.as_deref() != Some(c.municipality_id.as_str()) {
-                return Err(AppError::NotFound);
-            }
-            if access == Access::Write && (user.role == Role::Beheerder || c.klantmanager_id != user.id) {
-                return Err(AppError::Forbidden);
-            }
-        }
-        Role::Werkgever => unreachable!("rejected above"),
-    }
-    Ok(c)
-}
-
-fn check_klantmanager(conn: &mut DbConnection, municipality: &str, km: &str) -> AppResult<()> {
-    let u: Option<User> = users::table.find(km).select(User::as_select()).first(conn).optional()?;
-    match u {
-        Some(u) if u.role == "klantmanager" && u.active && u.municipality_id.as_deref() == Some(municipality) => Ok(()),
-        _ => Err(AppError::field("klantmanager_id", "Kies een klantmanager van uw gemeente.")),
-    }
-}
-
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct ListParams {
     /// Only my own caseload
@@ -509,44 +180,17 @@ pub struct ListParams {
 #[utoipa::path(get, path = "/api/v1/candidates", tag = "candidates", params(ListParams),
     responses((status = 200, body = super::Page<CandidateView>), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list(state: web::Data<AppState>, user: CurrentUser, q: web::Query<ListParams>) -> AppResult<HttpResponse> {
-    user.require(&[Role::Klantmanager, Role::Beheerder])?;
     let q = q.into_inner();
-    let m = user.municipality()?.to_string();
-    let limit = q.limit.unwrap_or(50).clamp(1, 500) as i64;
-    let offset = q.offset.unwrap_or(0) as i64;
-    let km = if q.mine.unwrap_or(false) { Some(user.id.clone()) } else { q.klantmanager_id.clone() };
+    let f = svc::ListFilter {
+        klantmanager_id: if q.mine.unwrap_or(false) { Some(user.id.clone()) } else { q.klantmanager_id.clone() },
+        status: q.status,
+        limit: q.limit.unwrap_or(50).clamp(1, 500) as i64,
+        offset: q.offset.unwrap_or(0) as i64,
+    };
     let show_health = user.role == Role::Klantmanager;
-    let (total, items) = state
-        .db(move |conn| {
-            let build = || {
-                let mut b = candidates::table.filter(candidates::municipality_id.eq(m.clone())).into_boxed();
-                if let Some(k) = &km {
-                    b = b.filter(candidates::klantmanager_id.eq(k.clone()));
-                }
-                if let Some(s) = &q.status {
-                    b = b.filter(candidates::status.eq(s.clone()));
-                }
-                b
-            };
-            let total: i64 = build().count().get_result(conn)?;
-            let rows = build()
-                .order((candidates::last_name, candidates::first_name, candidates::id))
-                .limit(limit)
-                .offset(offset)
-                .select(Candidate::as_select())
-                .load(conn)?;
-            let subjects: Vec<(&str, Option<&str>)> = rows.iter().map(|c| (c.id.as_str(), Some(c.municipality_id.as_str()))).collect();
-            let purpose = if user.role == Role::Beheerder { crate::audit::purpose::BEHEER } else { crate::audit::purpose::BEGELEIDING };
-            crate::audit::record(
-                conn,
-                &crate::audit::Actor::from(&user),
-                &subjects,
-                crate::audit::access(crate::audit::Act::View, "profiel (lijst)", purpose),
-            )?;
-            Ok((total, candidates_full(conn, rows)?))
-        })
-        .await?;
     let rd = state.refdata();
+    let rd2 = rd.clone();
+    let (total, items) = state.db(move |conn| svc::list(conn, &Ctx::new(&user, &rd2), &f)).await?;
     Ok(HttpResponse::Ok().json(super::Page { total: total as usize, items: items.iter().map(|c| view(c, &rd, show_health)).collect() }))
 }
 
@@ -555,13 +199,10 @@ pub async fn list(state: web::Data<AppState>, user: CurrentUser, q: web::Query<L
 pub async fn get(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let show_health = user.role == Role::Klantmanager;
-    let c = state
-        .db(move |conn| {
-            authorize(conn, &user, &id, Access::Read, "profiel")?;
-            candidate_full(conn, &id)?.ok_or(AppError::NotFound)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(view(&c, &state.refdata(), show_health)))
+    let rd = state.refdata();
+    let rd2 = rd.clone();
+    let c = state.db(move |conn| svc::get(conn, &Ctx::new(&user, &rd2), &id)).await?;
+    Ok(HttpResponse::Ok().json(view(&c, &rd, show_health)))
 }
 
 #[utoipa::path(post, path = "/api/v1/candidates", tag = "candidates", request_body = CandidateInput,
@@ -572,50 +213,10 @@ pub async fn create(state: web::Data<AppState>, user: CurrentUser, body: JsonBod
     Ok(HttpResponse::Created().json(view(&c, &state.refdata(), true)))
 }
 
-/// Registers a candidate in the klantmanager's municipality (API and pages); returns the id.
+/// Registers a candidate in one transaction (API and pages); returns the id.
 pub async fn create_candidate(state: &AppState, user: &CurrentUser, input: CandidateInput) -> AppResult<String> {
-    user.require(&[Role::Klantmanager])?;
-    let user = user.clone();
-    let today = crate::clock::today();
-    validate_with(&input, input.check(&state.refdata(), today))?;
-    let m = user.municipality()?.to_string();
-    let id = new_id();
-    let cid = id.clone();
-    let uid = user.id.clone();
-    state
-        .tx(move |conn| {
-            let km = input.klantmanager_id.clone().unwrap_or_else(|| uid.clone());
-            check_klantmanager(conn, &m, &km)?;
-            let t = now();
-            let row = input.to_row(cid.clone(), m, km, 1, t);
-            diesel::insert_into(candidates::table).values(&row).execute(conn)?;
-            let (occ, sk) = input.child_rows(&cid);
-            write_children(conn, &cid, &occ, &sk)?;
-            crate::audit::one(
-                conn,
-                &crate::audit::Actor::from(&user),
-                &cid,
-                &row.municipality_id,
-                crate::audit::access(crate::audit::Act::Create, "profiel", crate::audit::purpose::BEGELEIDING),
-            )?;
-            if let Some(step) = input.ladder_step {
-                let lm = LadderMeasurement {
-                    id: new_id(),
-                    candidate_id: cid.clone(),
-                    measured_on: crate::clock::local_date(t),
-                    step,
-                    target_step: None,
-                    measured_by: Some(uid),
-                    note: "Eerste meting bij aanmelding".into(),
-                    created_at: t,
-                };
-                diesel::insert_into(ladder_measurements::table).values(&lm).execute(conn)?;
-            }
-            crate::db::changes::record(conn, crate::db::changes::Entity::Candidate, &cid)?;
-            Ok(())
-        })
-        .await?;
-    Ok(id)
+    let (user, rd) = (user.clone(), state.refdata());
+    state.tx(move |conn| svc::create(conn, &Ctx::new(&user, &rd), &input)).await
 }
 
 #[utoipa::path(put, path = "/api/v1/candidates/{id}", tag = "candidates", request_body = CandidateInput,
@@ -633,52 +234,10 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(view(&c, &state.refdata(), true)))
 }
 
-/// Updates a candidate of the user's own caseload (API and pages).
+/// Updates a candidate in one transaction (API and pages).
 pub async fn update_candidate(state: &AppState, user: &CurrentUser, id: &str, input: CandidateInput) -> AppResult<()> {
-    let id = id.to_string();
-    let user = user.clone();
-    let today = crate::clock::today();
-    let errs = input.check(&state.refdata(), today);
-    let cid = id.clone();
-    state
-        .tx(move |conn| {
-            let cur = authorize(conn, &user, &cid, Access::Write, "profiel")?;
-            validate_with(&input, errs)?;
-            if input.ladder_step.is_some() {
-                return Err(AppError::field("ladder_step", "Leg een nieuwe trede vast als laddermeting (/ladder-measurements)."));
-            }
-            if let Some(v) = input.version {
-                if v != cur.version {
-                    return Err(AppError::conflict(format!(
-                        "Dit profiel is intussen gewijzigd (versie {} in plaats van {v}). Laad het opnieuw.",
-                        cur.version
-                    )));
-                }
-            }
-            let km = input.klantmanager_id.clone().unwrap_or_else(|| cur.klantmanager_id.clone());
-            if km != cur.klantmanager_id {
-                check_klantmanager(conn, &cur.municipality_id, &km)?;
-            }
-            let row = input.to_row(cid.clone(), cur.municipality_id.clone(), km, cur.version + 1, cur.created_at);
-            let n = diesel::update(candidates::table.find(&cid).filter(candidates::version.eq(cur.version))).set(&row).execute(conn)?;
-            if n == 0 {
-                return Err(AppError::conflict("Dit profiel is intussen gewijzigd. Laad het opnieuw."));
-            }
-            let (occ, sk) = input.child_rows(&cid);
-            write_children(conn, &cid, &occ, &sk)?;
-            crate::db::changes::record(conn, crate::db::changes::Entity::Candidate, &cid)?;
-            Ok(())
-        })
-        .await?;
-    Ok(())
-}
-
-#[derive(Debug, Default, Deserialize, Validate, ToSchema, utoipa::IntoParams)]
-pub struct ErasureInput {
-    /// Why the data is erased (e.g. "verzoek van betrokkene (AVG art. 17)"). Kept with the
-    /// anonymous remainder; write no personal details in it.
-    #[validate(length(min = 3, max = 500, message = "Geef een reden (3 tot 500 tekens)."))]
-    pub reason: Option<String>,
+    let (user, rd, id) = (user.clone(), state.refdata(), id.to_string());
+    state.tx(move |conn| svc::update(conn, &Ctx::new(&user, &rd), &id, &input)).await
 }
 
 /// Erasure (AVG art. 17): removes the candidate's personal data from the database (profile,
@@ -692,90 +251,11 @@ pub async fn delete(
     user: CurrentUser,
     path: web::Path<String>,
     q: web::Query<ErasureInput>,
-    body: Option<web::Json<ErasureInput>>,
+    body: Option<JsonBody<ErasureInput>>,
 ) -> AppResult<HttpResponse> {
-    user.require(&[Role::Klantmanager, Role::Beheerder])?;
     let id = path.into_inner();
-    let reason = body.and_then(|b| b.into_inner().reason).or(q.into_inner().reason).map(|r| r.trim().to_string()).unwrap_or_default();
-    let input = ErasureInput { reason: Some(reason.clone()) };
-    let errs = crate::web::extract::validation_errors_of(&input);
-    let cid = id.clone();
-    state
-        .tx(move |conn| {
-            // The candidate's own klantmanager, or a beheerder of the municipality.
-            let access = if user.role == Role::Beheerder { Access::Read } else { Access::Write };
-            let c = authorize_only(conn, &user, &cid, access)?;
-            AppError::check(errs)?;
-            erase(conn, &user, &c, &reason)
-        })
-        .await?;
+    let reason = body.and_then(|b| b.0.reason).or(q.into_inner().reason).unwrap_or_default();
+    let rd = state.refdata();
+    state.tx(move |conn| svc::erase(conn, &Ctx::new(&user, &rd), &id, &reason)).await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-diesel::define_sql_function! {
-    /// SQL replace(string, from, to): the same on SQLite and PostgreSQL.
-    fn replace(s: diesel::sql_types::Text, from: diesel::sql_types::Text, to: diesel::sql_types::Text) -> diesel::sql_types::Text;
-}
-
-fn erase(conn: &mut DbConnection, user: &CurrentUser, c: &Candidate, reason: &str) -> AppResult<()> {
-    use crate::db::models::ErasedSubject;
-    let ladder: Vec<(NaiveDate, i32)> = ladder_measurements::table
-        .filter(ladder_measurements::candidate_id.eq(&c.id))
-        .order(ladder_measurements::measured_on)
-        .select((ladder_measurements::measured_on, ladder_measurements::step))
-        .load(conn)?;
-    // Only personal contacts: what the contact norm counts.
-    let contacts: Vec<NaiveDate> = contact_moments::table
-        .filter(contact_moments::candidate_id.eq(&c.id))
-        .filter(contact_moments::channel.eq_any(crate::domain::PERSONAL_CHANNELS))
-        .order(contact_moments::contact_date)
-        .select(contact_moments::contact_date)
-        .load(conn)?;
-    let anon = new_id();
-    let today = crate::clock::today();
-    diesel::insert_into(erased_subjects::table)
-        .values(&ErasedSubject {
-            id: anon.clone(),
-            municipality_id: c.municipality_id.clone(),
-            klantmanager_id: Some(c.klantmanager_id.clone()),
-            registered_on: crate::clock::local_date(c.created_at),
-            erased_on: today,
-            status: c.status.clone(),
-            outflow_reason: c.outflow_reason.clone(),
-            outflow_date: c.outflow_date,
-            ladder_history: serde_json::to_string(&ladder.iter().map(|(d, s)| (d.to_string(), *s)).collect::<Vec<_>>())
-                .unwrap_or_else(|_| "[]".into()),
-            contact_dates: serde_json::to_string(&contacts.iter().map(|d| d.to_string()).collect::<Vec<_>>()).unwrap_or_else(|_| "[]".into()),
-        })
-        .execute(conn)?;
-    // Matches stay for the monitor, without the person: free text about the candidate goes.
-    let match_ids: Vec<String> = matches::table.filter(matches::candidate_id.eq(&c.id)).select(matches::id).load(conn)?;
-    diesel::update(matches::table.filter(matches::candidate_id.eq(&c.id)))
-        .set((matches::erased_subject_id.eq(Some(anon.clone())), matches::note.eq(""), matches::candidate_reason.eq(None::<String>)))
-        .execute(conn)?;
-    diesel::update(match_events::table.filter(match_events::match_id.eq_any(&match_ids))).set(match_events::detail.eq("{}")).execute(conn)?;
-    // Logs keep what happened, but no longer point at the person's id.
-    diesel::update(proposal_logs::table.filter(proposal_logs::subject_id.eq(&c.id))).set(proposal_logs::subject_id.eq(&anon)).execute(conn)?;
-    diesel::update(proposal_logs::table.filter(proposal_logs::results.like(format!("%{}%", c.id))))
-        .set(proposal_logs::results.eq(replace(proposal_logs::results, c.id.clone(), anon.clone())))
-        .execute(conn)?;
-    diesel::update(audit_log::table.filter(audit_log::candidate_id.eq(&c.id))).set(audit_log::candidate_id.eq(&anon)).execute(conn)?;
-    // Cascades: account, occupations, skills, ladder, contact moments, tasks, outbox, saved search;
-    // matches.candidate_id becomes NULL.
-    diesel::delete(users::table.filter(users::candidate_id.eq(&c.id))).execute(conn)?;
-    diesel::delete(candidates::table.find(&c.id)).execute(conn)?;
-    crate::db::changes::record(conn, crate::db::changes::Entity::Candidate, &c.id)?;
-    crate::audit::one(
-        conn,
-        &crate::audit::Actor::from(user),
-        &anon,
-        &c.municipality_id,
-        crate::audit::Access {
-            act: crate::audit::Act::Erase,
-            what: &format!("alle persoonsgegevens; reden: {reason}"),
-            purpose: crate::audit::purpose::VERWIJDERING,
-            channel: None,
-        },
-    )?;
-    Ok(())
 }

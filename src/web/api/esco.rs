@@ -3,17 +3,16 @@
 
 use crate::auth::CurrentUser;
 use crate::db::models::EscoSkill;
-use crate::db::schema::*;
-use crate::domain::Role;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::refdata::Suggestion;
+use crate::service::esco as svc;
+pub use crate::service::esco::{LocalSkillInput, SkillLabelInput};
+use crate::service::Ctx;
 use crate::state::AppState;
-use crate::web::extract::ValidJson;
+use crate::web::extract::JsonBody;
 use actix_web::{web, HttpResponse};
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use validator::Validate;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/esco/occupations", web::get().to(suggest_occupations))
@@ -93,15 +92,6 @@ pub async fn occupation(state: web::Data<AppState>, path: web::Path<String>) -> 
     }))
 }
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
-pub struct SkillLabelInput {
-    #[validate(length(min = 1, max = 200, message = "Vul een Nederlandse naam in."))]
-    pub label_nl: String,
-    /// Synonyms
-    #[serde(default)]
-    pub alt_labels_nl: Vec<String>,
-}
-
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct SkillView {
     pub id: String,
@@ -131,64 +121,20 @@ pub async fn label_skill(
     state: web::Data<AppState>,
     user: CurrentUser,
     path: web::Path<String>,
-    body: ValidJson<SkillLabelInput>,
+    body: JsonBody<SkillLabelInput>,
 ) -> AppResult<HttpResponse> {
-    user.require(&[Role::Beheerder])?;
     let id = path.into_inner();
-    let input = body.0;
-    let s = state
-        .tx(move |conn| {
-            let mut s: EscoSkill = esco_skills::table.find(&id).select(EscoSkill::as_select()).first(conn).optional()?.ok_or(AppError::NotFound)?;
-            if s.municipality_id.is_some() && s.municipality_id != user.municipality_id {
-                return Err(AppError::NotFound);
-            }
-            s.label_nl = Some(input.label_nl.trim().to_string());
-            s.alt_labels_nl = input.alt_labels_nl.iter().map(|a| a.trim()).filter(|a| !a.is_empty()).collect::<Vec<_>>().join("|");
-            diesel::update(esco_skills::table.find(&id)).set(&s).execute(conn)?;
-            crate::db::changes::record(conn, crate::db::changes::Entity::Refdata, &id)?;
-            Ok(s)
-        })
-        .await?;
+    let rd = state.refdata();
+    let s = state.tx(move |conn| svc::label_skill(conn, &Ctx::new(&user, &rd), &id, body.0)).await?;
     state.caught_up().await?;
     Ok(HttpResponse::Ok().json(SkillView::from(s)))
 }
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
-pub struct LocalSkillInput {
-    #[validate(length(min = 1, max = 200, message = "Vul een naam in."))]
-    pub label_nl: String,
-    #[serde(default)]
-    pub alt_labels_nl: Vec<String>,
-    #[validate(length(max = 2000, message = "Hoogstens 2000 tekens."))]
-    #[serde(default)]
-    pub description: String,
-}
-
 #[utoipa::path(post, path = "/api/v1/esco/skills", tag = "esco", request_body = LocalSkillInput,
     responses((status = 201, body = SkillView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn create_skill(state: web::Data<AppState>, user: CurrentUser, body: ValidJson<LocalSkillInput>) -> AppResult<HttpResponse> {
-    user.require(&[Role::Beheerder])?;
-    let m = user.municipality()?.to_string();
-    let input = body.0;
-    let s = EscoSkill {
-        id: format!("local-{}", crate::db::new_id()),
-        skill_type: "skill/competence".into(),
-        reuse_level: "local".into(),
-        label_nl: Some(input.label_nl.trim().into()),
-        alt_labels_nl: input.alt_labels_nl.join("|"),
-        label_en: input.label_nl.trim().into(),
-        group_code: "LOCAL".into(),
-        group_nl: "eigen vaardigheden gemeente".into(),
-        description_nl: input.description,
-        municipality_id: Some(m),
-    };
-    let s = state
-        .tx(move |conn| {
-            diesel::insert_into(esco_skills::table).values(&s).execute(conn)?;
-            crate::db::changes::record(conn, crate::db::changes::Entity::Refdata, &s.id)?;
-            Ok(s)
-        })
-        .await?;
+pub async fn create_skill(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<LocalSkillInput>) -> AppResult<HttpResponse> {
+    let rd = state.refdata();
+    let s = state.tx(move |conn| svc::create_skill(conn, &Ctx::new(&user, &rd), body.0)).await?;
     state.caught_up().await?;
     Ok(HttpResponse::Created().json(SkillView::from(s)))
 }

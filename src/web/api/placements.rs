@@ -31,7 +31,7 @@ fn default_positions() -> i32 {
     1
 }
 fn default_status() -> String {
-    "open".into()
+    crate::domain::PlacementStatus::Open.as_str().into()
 }
 
 #[derive(Debug, Clone, Deserialize, Validate, ToSchema)]

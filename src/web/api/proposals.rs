@@ -4,7 +4,6 @@ use super::candidates::{authorize, Access};
 use super::LabelRef;
 use crate::auth::{CurrentUser, MaybeUser};
 use crate::db::queries::{candidate_full, placement_full};
-use crate::db::schema::municipalities;
 use crate::domain::instruments::{self, LksInput, LksResult};
 use crate::domain::settings::Settings;
 use crate::domain::{geo, FieldError, PlacementKind, Role};
@@ -15,7 +14,6 @@ use crate::state::AppState;
 use crate::web::extract::JsonBody;
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -529,25 +527,8 @@ pub async fn put_settings(
     Ok(HttpResponse::Ok().json(SettingsView { municipality_id: id, version, settings }))
 }
 
-/// Stores checked settings with an optimistic version; returns the new version (API and pages).
+/// Stores checked settings in one transaction; returns the new version (API and pages).
 pub async fn save_settings(state: &AppState, id: &str, settings: &crate::domain::settings::Settings, version: Option<i32>) -> AppResult<i32> {
-    let input_version = version;
-    let json = serde_json::to_string(settings).map_err(|e| AppError::Internal(e.into()))?;
-    let mid = id.to_string();
-    state
-        .tx(move |conn| {
-            let cur: i32 =
-                municipalities::table.find(&mid).select(municipalities::settings_version).first(conn).optional()?.ok_or(AppError::NotFound)?;
-            if input_version.is_some_and(|v| v != cur) {
-                return Err(AppError::conflict(format!("De instellingen zijn intussen gewijzigd (versie {cur}). Laad ze opnieuw.")));
-            }
-            let n = diesel::update(municipalities::table.find(&mid).filter(municipalities::settings_version.eq(cur)))
-                .set((municipalities::settings.eq(&json), municipalities::settings_version.eq(cur + 1)))
-                .execute(conn)?;
-            if n == 0 {
-                return Err(AppError::conflict("De instellingen zijn intussen gewijzigd. Laad ze opnieuw."));
-            }
-            Ok(cur + 1)
-        })
-        .await
+    let (mid, settings) = (id.to_string(), settings.clone());
+    state.tx(move |conn| crate::service::settings::save(conn, &mid, &settings, version)).await
 }

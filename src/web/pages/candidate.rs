@@ -5,10 +5,9 @@
 use super::forms::FormState;
 use super::{check_csrf, render, see_other, Ctx, PageError, PageUser};
 use crate::auth::MaybeUser;
-use crate::db::models::{Candidate, Match, Placement, SavedSearch, Task};
+use crate::db::models::{Candidate, Match, Placement, SavedSearch};
 use crate::db::queries::{placement_full, placements_full, PlacementFull};
 use crate::db::schema::{candidates, matches, placements, saved_searches, tasks};
-use crate::db::{new_id, now};
 use crate::domain::workflow::MatchStatus;
 use crate::domain::{PlacementKind, Role};
 use crate::error::AppError;
@@ -306,50 +305,8 @@ async fn interest(
     check_csrf(&req, &form.csrf)?;
     u.require(&[Role::Kandidaat])?;
     let id = path.into_inner();
-    let c = me(&state, &u).await?.ok_or(AppError::Forbidden)?;
-    let pid = id.clone();
-    let actor = crate::audit::Actor::from(&u);
-    state
-        .tx(move |conn| {
-            let p = placement_full(conn, &pid)?.ok_or(AppError::NotFound)?;
-            if !p.is_published() {
-                return Err(AppError::NotFound);
-            }
-            let exists: i64 = tasks::table.filter(tasks::candidate_id.eq(&c.id)).filter(tasks::placement_id.eq(&pid)).count().get_result(conn)?;
-            if exists == 0 {
-                diesel::insert_into(tasks::table)
-                    .values(&Task {
-                        id: new_id(),
-                        municipality_id: c.municipality_id.clone(),
-                        klantmanager_id: Some(c.klantmanager_id.clone()),
-                        candidate_id: Some(c.id.clone()),
-                        match_id: None,
-                        kind: crate::domain::workflow::TaskKind::Interest.as_str().into(),
-                        due_on: crate::clock::today() + chrono::Duration::days(7),
-                        done_at: None,
-                        done_by: None,
-                        result: None,
-                        reminded_at: None,
-                        created_at: now(),
-                        placement_id: Some(pid.clone()),
-                    })
-                    .execute(conn)?;
-                crate::audit::one(
-                    conn,
-                    &actor,
-                    &c.id,
-                    &c.municipality_id,
-                    crate::audit::Access {
-                        act: crate::audit::Act::Create,
-                        what: "interesse in een plek",
-                        purpose: crate::audit::purpose::EIGEN_GEGEVENS,
-                        channel: Some(crate::audit::Channel::Page),
-                    },
-                )?;
-            }
-            Ok(())
-        })
-        .await?;
+    let (pid, rd) = (id.clone(), state.refdata());
+    state.tx(move |conn| crate::service::tasks::interest(conn, &crate::service::Ctx::new(&u, &rd), &pid)).await?;
     Ok(see_other(&format!("/plekken/{id}#interesse")))
 }
 
@@ -511,8 +468,7 @@ async fn save_search(
 async fn stop_search(req: HttpRequest, state: web::Data<AppState>, user: PageUser, form: web::Form<CsrfOnly>) -> Result<HttpResponse, PageError> {
     let u = user.0;
     check_csrf(&req, &form.csrf)?;
-    u.require(&[Role::Kandidaat])?;
-    let cid = u.candidate_id.clone().ok_or(AppError::Forbidden)?;
-    state.tx(move |conn| Ok(diesel::delete(saved_searches::table.find(&cid)).execute(conn)?)).await?;
+    let rd = state.refdata();
+    state.tx(move |conn| crate::service::me::delete_saved_search(conn, &crate::service::Ctx::new(&u, &rd))).await?;
     Ok(see_other("/kandidaat/gegevens?gestopt=1#toestemming"))
 }

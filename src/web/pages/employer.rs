@@ -158,13 +158,7 @@ async fn dashboard(req: HttpRequest, state: web::Data<AppState>, user: PageUser)
         .into_iter()
         .map(|p| PlacementRow {
             kind: PlacementKind::parse(&p.kind).map(|k| k.label_nl()).unwrap_or("").to_string(),
-            status: match p.status.as_str() {
-                "open" => "open",
-                "draft" => "concept",
-                "filled" => "vervuld",
-                _ => "gesloten",
-            }
-            .to_string(),
+            status: crate::domain::PlacementStatus::parse(&p.status).map(|s| s.label_nl()).unwrap_or("gesloten").to_string(),
             id: p.id,
             title: p.title,
         })

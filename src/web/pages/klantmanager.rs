@@ -10,12 +10,12 @@ use crate::db::schema::{candidates, contact_moments, ladder_measurements, matche
 use crate::domain::workflow::MatchStatus;
 use crate::domain::{ladder, Role, CONTACT_CHANNELS, PERSONAL_CHANNELS};
 use crate::error::AppError;
-use crate::matches::{self as svc, Chosen, ProposeInput};
 use crate::matching::{Evaluation, Factor};
 use crate::proposals::{self, Options};
+use crate::service::matches::{self as svc, Chosen, ProposeInput};
+use crate::service::records::{insert_contact, insert_ladder, ContactInput, LadderInput};
 use crate::state::AppState;
 use crate::web::api::candidates::{authorize, Access};
-use crate::web::api::records::{insert_contact, insert_ladder, ContactInput, LadderInput};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -288,9 +288,8 @@ async fn add_ladder(
     let result = match forms::parse::<LadderInput>(json) {
         Ok(_) if !type_errs.is_empty() => Err(Ok(type_errs)),
         Ok(input) => {
-            let errs = input.check(crate::clock::today());
-            let (u2, id2) = (u.clone(), id.clone());
-            state.tx(move |conn| insert_ladder(conn, &u2, &id2, input, errs).map(|_| ())).await.map_err(forms::field_errors)
+            let (u2, id2, rd) = (u.clone(), id.clone(), state.refdata());
+            state.tx(move |conn| insert_ladder(conn, &crate::service::Ctx::new(&u2, &rd), &id2, input).map(|_| ())).await.map_err(forms::field_errors)
         }
         Err(e) => Err(Ok(e)),
     };
@@ -320,9 +319,11 @@ async fn add_contact(
     let result = match forms::parse::<ContactInput>(json) {
         Ok(_) if !type_errs.is_empty() => Err(Ok(type_errs)),
         Ok(input) => {
-            let errs = input.check(crate::clock::today());
-            let (u2, id2) = (u.clone(), id.clone());
-            state.tx(move |conn| insert_contact(conn, &u2, &id2, input, errs).map(|_| ())).await.map_err(forms::field_errors)
+            let (u2, id2, rd) = (u.clone(), id.clone(), state.refdata());
+            state
+                .tx(move |conn| insert_contact(conn, &crate::service::Ctx::new(&u2, &rd), &id2, input).map(|_| ()))
+                .await
+                .map_err(forms::field_errors)
         }
         Err(e) => Err(Ok(e)),
     };

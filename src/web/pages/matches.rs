@@ -7,7 +7,7 @@ use crate::audit::Channel;
 use crate::domain::workflow;
 use crate::domain::Role;
 use crate::error::AppError;
-use crate::matches::{self as svc, ActionInput, MatchView};
+use crate::service::matches::{self as svc, ActionInput, MatchView};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};

@@ -14,8 +14,8 @@ use crate::error::{AppError, AppResult};
 use crate::mail::{self, templates as mt, Recipient};
 use crate::matching::{self, InstrumentPackage};
 use crate::proposals;
+use crate::service::candidates::{authorize, Access};
 use crate::state::AppState;
-use crate::web::api::candidates::{authorize, Access};
 use crate::web::api::proposals::{anonymous_profile, summary, AnonymousProfile, PlacementSummary};
 use chrono::NaiveDate;
 use diesel::prelude::*;
@@ -933,4 +933,62 @@ pub fn ladder_recorded(conn: &mut DbConnection, candidate_id: &str, by: &str) ->
     )
     .set((tasks::done_at.eq(Some(now())), tasks::done_by.eq(Some(by.to_string())), tasks::result.eq(Some("vastgelegd".to_string()))))
     .execute(conn)
+}
+
+/// Which matches a list asks for.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub statuses: Vec<String>,
+    /// Staff: only the matches of the klantmanager's own caseload.
+    pub mine: bool,
+    pub candidate_id: Option<String>,
+    pub placement_id: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// The matches a user may see, newest first, with the total, each shown as that user may see it
+/// (an employer's anonymous profiles count against its hourly allowance) and audited.
+pub fn list(conn: &mut DbConnection, st: &AppState, user: &CurrentUser, f: &ListFilter, channel: Channel) -> AppResult<(i64, Vec<MatchView>)> {
+    let build = || {
+        let mut b = matches::table.into_boxed();
+        match user.role {
+            Role::Klantmanager | Role::Beheerder => {
+                b = b.filter(matches::municipality_id.eq(user.municipality_id.clone().unwrap_or_default()));
+                if f.mine {
+                    b = b.filter(matches::klantmanager_id.eq(user.id.clone()));
+                }
+            }
+            Role::Kandidaat => b = b.filter(matches::candidate_id.eq(user.candidate_id.clone().unwrap_or_else(|| "-".into()))),
+            Role::Werkgever => {
+                let org = if user.organisation_verified { user.organisation_id.clone().unwrap_or_else(|| "-".into()) } else { "-".into() };
+                b = b.filter(crate::db::queries::employer_may_see(&org));
+            }
+        }
+        if !f.statuses.is_empty() {
+            b = b.filter(matches::status.eq_any(f.statuses.clone()));
+        }
+        if let Some(c) = &f.candidate_id {
+            if user.role != Role::Werkgever {
+                b = b.filter(matches::candidate_id.eq(c.clone()));
+            }
+        }
+        if let Some(p) = &f.placement_id {
+            b = b.filter(matches::placement_id.eq(p.clone()));
+        }
+        b
+    };
+    let total: i64 = build().count().get_result(conn)?;
+    let rows: Vec<Match> =
+        build().order((matches::updated_at.desc(), matches::id)).limit(f.limit).offset(f.offset).select(Match::as_select()).load(conn)?;
+    if user.role == Role::Werkgever {
+        st.check_profile_views(conn, user, rows.len())?;
+    }
+    let mut items = Vec::with_capacity(rows.len());
+    for m in &rows {
+        items.push(view(conn, st, user, m)?);
+    }
+    let pairs: Vec<(&Match, &MatchView)> = rows.iter().zip(items.iter()).collect();
+    audit_views(conn, user, &pairs, channel)?;
+    Ok((total, items))
 }

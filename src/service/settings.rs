@@ -1,0 +1,27 @@
+//! A municipality's settings (matcher weights, WML table, youth rates, SROI bouwblokken,
+//! job-coach norms, maxima): stored with an optimistic version.
+
+use crate::db::schema::municipalities;
+use crate::db::DbConnection;
+use crate::domain::settings::Settings;
+use crate::error::{AppError, AppResult};
+use diesel::prelude::*;
+
+/// Stores checked settings; a stale `version` is a conflict. Returns the new version. The
+/// change is recorded in the feed, so every instance sees the new settings.
+pub fn save(conn: &mut DbConnection, municipality_id: &str, settings: &Settings, version: Option<i32>) -> AppResult<i32> {
+    AppError::check(settings.check().into_iter().map(|e| crate::domain::FieldError::new(format!("settings.{}", e.field), e.message)).collect())?;
+    let json = serde_json::to_string(settings).map_err(|e| AppError::Internal(e.into()))?;
+    let cur: i32 =
+        municipalities::table.find(municipality_id).select(municipalities::settings_version).first(conn).optional()?.ok_or(AppError::NotFound)?;
+    if version.is_some_and(|v| v != cur) {
+        return Err(AppError::conflict(format!("De instellingen zijn intussen gewijzigd (versie {cur}). Laad ze opnieuw.")));
+    }
+    let n = diesel::update(municipalities::table.find(municipality_id).filter(municipalities::settings_version.eq(cur)))
+        .set((municipalities::settings.eq(&json), municipalities::settings_version.eq(cur + 1)))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(AppError::conflict("De instellingen zijn intussen gewijzigd. Laad ze opnieuw."));
+    }
+    Ok(cur + 1)
+}

@@ -1,0 +1,194 @@
+//! Follow-up tasks of klantmanagers (retention checks, ladder updates, interest shown by a
+//! candidate): the list and the completion the API and the pages share.
+
+use super::Ctx;
+use crate::audit::{self, Act, Actor};
+use crate::db::models::Task;
+use crate::db::now;
+use crate::db::schema::{matches, tasks};
+use crate::db::DbConnection;
+use crate::domain::workflow::TaskKind;
+use crate::domain::Role;
+use crate::error::{AppError, AppResult};
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use utoipa::ToSchema;
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TaskView {
+    pub id: String,
+    pub kind: String,
+    pub label: String,
+    pub candidate_id: Option<String>,
+    pub candidate_name: Option<String>,
+    pub match_id: Option<String>,
+    pub klantmanager_id: Option<String>,
+    pub due_on: NaiveDate,
+    pub overdue: bool,
+    pub done_at: Option<NaiveDateTime>,
+    pub result: Option<String>,
+}
+
+fn task_label(kind: &str) -> &'static str {
+    TaskKind::parse(kind).map(|k| k.instruction_nl()).unwrap_or("Taak")
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompleteTask {
+    /// Retention checks: `in_dienst` (still working) or `uit_dienst`; ladder update: `vastgelegd`.
+    pub result: String,
+}
+
+/// Which tasks a list asks for.
+#[derive(Debug, Clone, Copy)]
+pub struct TaskFilter {
+    /// Only open tasks.
+    pub open: bool,
+    /// Only tasks due on or before this date.
+    pub due_before: Option<NaiveDate>,
+}
+
+/// The tasks of the user's municipality: a klantmanager sees its own, a beheerder all.
+pub fn list(conn: &mut DbConnection, ctx: &Ctx, q: &TaskFilter) -> AppResult<Vec<TaskView>> {
+    let user = ctx.user;
+    user.require(&[Role::Klantmanager, Role::Beheerder])?;
+    let mut b = tasks::table.filter(tasks::municipality_id.eq(user.municipality()?.to_string())).into_boxed();
+    if user.role == Role::Klantmanager {
+        b = b.filter(tasks::klantmanager_id.eq(user.id.clone()));
+    }
+    if q.open {
+        b = b.filter(tasks::done_at.is_null());
+    }
+    if let Some(d) = q.due_before {
+        b = b.filter(tasks::due_on.le(d));
+    }
+    let rows: Vec<Task> = b.order((tasks::due_on, tasks::id)).limit(500).select(Task::as_select()).load(conn)?;
+    let ids: Vec<String> = rows.iter().filter_map(|t| t.candidate_id.clone()).collect();
+    let names: HashMap<String, (String, String)> = crate::db::schema::candidates::table
+        .filter(crate::db::schema::candidates::id.eq_any(&ids))
+        .select((crate::db::schema::candidates::id, (crate::db::schema::candidates::first_name, crate::db::schema::candidates::last_name)))
+        .load::<(String, (String, String))>(conn)?
+        .into_iter()
+        .collect();
+    let subjects: Vec<(&str, Option<&str>)> = ids.iter().map(|c| (c.as_str(), user.municipality_id.as_deref())).collect();
+    audit::record(conn, &Actor::from(user), &subjects, audit::access(Act::View, "naam (taak)", audit::purpose::BEGELEIDING))?;
+    let t = ctx.today;
+    Ok(rows
+        .into_iter()
+        .map(|r| TaskView {
+            label: task_label(&r.kind).into(),
+            candidate_name: r.candidate_id.as_ref().and_then(|c| names.get(c)).map(|(f, l)| format!("{f} {l}")),
+            overdue: r.done_at.is_none() && r.due_on < t,
+            id: r.id,
+            kind: r.kind,
+            candidate_id: r.candidate_id,
+            match_id: r.match_id,
+            klantmanager_id: r.klantmanager_id,
+            due_on: r.due_on,
+            done_at: r.done_at,
+            result: r.result,
+        })
+        .collect::<Vec<_>>())
+}
+
+/// Completes one of the klantmanager's own open tasks with its result; a retention check also
+/// stores the answer on the match.
+pub fn complete(conn: &mut DbConnection, ctx: &Ctx, id: &str, result: &str) -> AppResult<TaskView> {
+    let user = ctx.user;
+    user.require(&[Role::Klantmanager])?;
+    let result = result.trim().to_string();
+    let t: Task = tasks::table.find(id).select(Task::as_select()).first(conn).optional()?.ok_or(AppError::NotFound)?;
+    if user.municipality_id.as_deref() != Some(t.municipality_id.as_str()) {
+        return Err(AppError::NotFound);
+    }
+    if t.klantmanager_id.as_deref() != Some(user.id.as_str()) {
+        return Err(AppError::Forbidden);
+    }
+    if t.done_at.is_some() {
+        return Err(AppError::conflict("Deze taak is al afgerond."));
+    }
+    let retention = matches!(TaskKind::parse(&t.kind), Some(TaskKind::Retention6 | TaskKind::Retention12));
+    let allowed: &[&str] = if retention { &["in_dienst", "uit_dienst"] } else { &["vastgelegd"] };
+    if !allowed.contains(&result.as_str()) {
+        return Err(AppError::field("result", format!("Kies: {}.", allowed.join(" of "))));
+    }
+    diesel::update(tasks::table.find(id))
+        .set((tasks::done_at.eq(Some(now())), tasks::done_by.eq(Some(user.id.clone())), tasks::result.eq(Some(result.clone()))))
+        .execute(conn)?;
+    if let Some(mid) = &t.match_id {
+        use crate::domain::workflow::TaskKind;
+        match TaskKind::parse(&t.kind) {
+            Some(TaskKind::Retention6) => {
+                diesel::update(matches::table.find(mid)).set(matches::retention_6.eq(Some(result.clone()))).execute(conn)?;
+            }
+            Some(TaskKind::Retention12) => {
+                diesel::update(matches::table.find(mid)).set(matches::retention_12.eq(Some(result.clone()))).execute(conn)?;
+            }
+            _ => {}
+        }
+    }
+    if let Some(c) = &t.candidate_id {
+        audit::one(conn, &Actor::from(user), c, &t.municipality_id, audit::access(Act::Update, "nazorg", audit::purpose::BEGELEIDING))?;
+    }
+    Ok(TaskView {
+        label: task_label(&t.kind).into(),
+        candidate_name: None,
+        overdue: false,
+        id: t.id,
+        kind: t.kind,
+        candidate_id: t.candidate_id,
+        match_id: t.match_id,
+        klantmanager_id: t.klantmanager_id,
+        due_on: t.due_on,
+        done_at: Some(now()),
+        result: Some(result),
+    })
+}
+
+/// "I am interested" in a published placement: a task for the candidate's klantmanager (once per
+/// placement), written to the candidate's access log.
+pub fn interest(conn: &mut DbConnection, ctx: &Ctx, placement_id: &str) -> AppResult<()> {
+    let c = crate::service::candidates::authorize(
+        conn,
+        ctx.user,
+        &crate::service::me::own_candidate(ctx.user)?,
+        crate::service::candidates::Access::Read,
+        "interesse in een plek",
+    )?;
+    let p = crate::db::queries::placement_full(conn, placement_id)?.ok_or(AppError::NotFound)?;
+    if !p.is_published() {
+        return Err(AppError::NotFound);
+    }
+    let exists: i64 = tasks::table.filter(tasks::candidate_id.eq(&c.id)).filter(tasks::placement_id.eq(placement_id)).count().get_result(conn)?;
+    if exists > 0 {
+        return Ok(());
+    }
+    diesel::insert_into(tasks::table)
+        .values(&Task {
+            id: crate::db::new_id(),
+            municipality_id: c.municipality_id.clone(),
+            klantmanager_id: Some(c.klantmanager_id.clone()),
+            candidate_id: Some(c.id.clone()),
+            match_id: None,
+            kind: TaskKind::Interest.as_str().into(),
+            due_on: ctx.today + chrono::Duration::days(7),
+            done_at: None,
+            done_by: None,
+            result: None,
+            reminded_at: None,
+            created_at: now(),
+            placement_id: Some(placement_id.to_string()),
+        })
+        .execute(conn)?;
+    audit::one(
+        conn,
+        &Actor::from(ctx.user),
+        &c.id,
+        &c.municipality_id,
+        audit::access(Act::Create, "interesse in een plek", audit::purpose::EIGEN_GEGEVENS),
+    )?;
+    Ok(())
+}
