@@ -256,10 +256,23 @@ pub fn csv(m: &Monitor, km_names: &HashMap<String, String>) -> anyhow::Result<Ve
     let mut w = csv::Writer::from_writer(vec![]);
     w.write_record(["onderdeel", "indicator", "uitsplitsing", "waarde"])?;
     for r in rows(m, km_names) {
-        w.write_record(&r)?;
+        w.write_record(r.iter().map(|c| csv_cell(c).into_owned()))?;
     }
     Ok(w.into_inner()?)
 }
+
+/// A CSV cell that a spreadsheet will not run as a formula: text starting with `=`, `+`, `-`,
+/// `@`, a tab or a carriage return gets a leading apostrophe (OWASP "CSV injection"). Numbers,
+/// negative ones included, stay numbers.
+pub fn csv_cell(c: &str) -> std::borrow::Cow<'_, str> {
+    let risky = c.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && c.replace(',', ".").parse::<f64>().is_err() {
+        std::borrow::Cow::Owned(format!("'{c}"))
+    } else {
+        std::borrow::Cow::Borrowed(c)
+    }
+}
+
 
 /// The same rows as the CSV, as an Excel workbook (sheet "Monitor"); numbers as numbers.
 pub fn xlsx(m: &Monitor, km_names: &HashMap<String, String>) -> anyhow::Result<Vec<u8>> {
@@ -288,4 +301,21 @@ pub fn xlsx(m: &Monitor, km_names: &HashMap<String, String>) -> anyhow::Result<V
     ws.set_column_width(1, 44)?;
     ws.set_column_width(2, 30)?;
     Ok(wb.save_to_buffer()?)
+}
+
+#[cfg(test)]
+mod csv_tests {
+    use super::csv_cell;
+
+    #[test]
+    fn formulas_are_defused_numbers_are_not() {
+        assert_eq!(csv_cell("=HYPERLINK(\"http://x\")"), "'=HYPERLINK(\"http://x\")");
+        assert_eq!(csv_cell("+31 6"), "'+31 6");
+        assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_cell("-cmd"), "'-cmd");
+        assert_eq!(csv_cell("\tx"), "'\tx");
+        assert_eq!(csv_cell("-3"), "-3");
+        assert_eq!(csv_cell("-2,5"), "-2,5");
+        assert_eq!(csv_cell("contract SR-1"), "contract SR-1");
+    }
 }

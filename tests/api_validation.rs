@@ -187,3 +187,45 @@ async fn organisation_candidate_and_ladder_rules() {
         app.post(&format!("/api/v1/candidates/{cid}/contact-moments"), Some(&km), json!({"contact_date": "2026-01-10", "channel": "postduif"})).await;
     assert_field_error(s, &v, "channel");
 }
+
+#[actix_web::test]
+async fn strict_json_named_query_parameters_and_sane_dates() {
+    let app = common::app().await;
+    let tok = app.login("werkgever1@demo.nl").await;
+    let before = count_placements(&app).await;
+    // Trailing data after the JSON value is refused, and nothing is stored.
+    let body = format!("{}xyz", common::placement_body(None));
+    let req = TestRequest::post()
+        .uri("/api/v1/placements")
+        .insert_header(("Authorization", format!("Bearer {tok}")))
+        .insert_header(("Content-Type", "application/json"))
+        .set_payload(body);
+    let (s, _, v) = app.raw(req).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(count_placements(&app).await, before);
+    // A query-parameter error names the parameter, not "query".
+    let (s, v) = app.get("/api/v1/placements?limit=veel", None).await;
+    assert_field_error(s, &v, "limit");
+    // Dates outside 1900-2100 are typing errors, refused with the field named.
+    for d in ["0001-01-01", "2101-01-01", "1899-12-31"] {
+        let mut body = common::placement_body(None);
+        body["start_date"] = json!(d);
+        let (s, v) = app.post("/api/v1/placements", Some(&tok), body).await;
+        assert_field_error(s, &v, "start_date");
+    }
+    let mut body = common::placement_body(None);
+    body["start_date"] = json!("-0001-01-01");
+    let (s, _) = app.post("/api/v1/placements", Some(&tok), body).await;
+    assert!(s.is_client_error(), "{s}");
+    assert_eq!(count_placements(&app).await, before);
+    // A search text has a length limit.
+    let long = "a".repeat(201);
+    let (s, v) = app.get(&format!("/api/v1/search/placements?q={long}"), None).await;
+    assert_field_error(s, &v, "q");
+    // The algorithm register is public, as its OpenAPI entry says.
+    let (s, _) = app.get("/api/v1/monitor/algorithm-register", None).await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, spec) = app.get("/api/v1/openapi.json", None).await;
+    let sec = &spec["paths"]["/api/v1/monitor/algorithm-register"]["get"]["security"];
+    assert!(sec.as_array().is_some_and(|a| a.iter().all(|x| x.as_object().is_some_and(|o| o.is_empty()))), "{sec}");
+}

@@ -51,9 +51,23 @@ async fn session_cookie_csrf_redirects_and_headers() {
     assert_eq!(header(&h, "location"), vec!["/klantmanager"]);
     let session = header(&h, "set-cookie").into_iter().find(|c| c.starts_with("opstap_session=")).expect("session cookie").to_string();
     assert!(session.contains("HttpOnly") && session.contains("SameSite=Strict") && !session.contains("Secure"), "{session}");
-    // No open redirect.
-    let (_, h, _) = login(&app, "klantmanager1@lochem.demo", "//evil.example/").await;
-    assert_eq!(header(&h, "location"), vec!["/klantmanager"]);
+    // No open redirect: every way a browser would leave the site lands on the role's home, and a
+    // header-breaking target is no 500.
+    for back in [
+        "//evil.example/",
+        "/\t/evil.example/",
+        "/\\evil.example",
+        "/%2F%2Fevil.example",
+        "/\r\nSet-Cookie: x=1",
+        "https://evil.example/",
+        "/\n/evil.example",
+    ] {
+        let (s, h, _) = login(&app, "klantmanager1@lochem.demo", back).await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "{back:?}");
+        assert_eq!(header(&h, "location"), vec!["/klantmanager"], "{back:?}");
+    }
+    let (_, h, _) = login(&app, "klantmanager1@lochem.demo", "/klantmanager/kandidaten/nieuw?x=1").await;
+    assert_eq!(header(&h, "location"), vec!["/klantmanager/kandidaten/nieuw?x=1"]);
     // A wrong password: the form again, 422, no cookie.
     let token = csrf(&app).await;
     let req = TestRequest::post().uri("/inloggen").insert_header(("Cookie", format!("opstap_csrf={token}"))).set_form([

@@ -224,3 +224,93 @@ pub fn employer_may_see(
 pub fn consent_email(conn: &mut DbConnection, cid: &str) -> QueryResult<bool> {
     candidates::table.find(cid).select(candidates::consent_email).first(conn)
 }
+
+/// A candidate's matches, newest first.
+pub fn matches_of_candidate(conn: &mut DbConnection, cid: &str) -> QueryResult<Vec<Match>> {
+    matches::table.filter(matches::candidate_id.eq(cid)).order(matches::updated_at.desc()).select(Match::as_select()).load(conn)
+}
+
+/// The placements a candidate has a standing proposal for.
+pub fn standing_placements_of(conn: &mut DbConnection, cid: &str) -> QueryResult<Vec<String>> {
+    Ok(matches::table
+        .filter(matches::candidate_id.eq(cid))
+        .filter(matches::status.eq_any(crate::domain::workflow::MatchStatus::standing()))
+        .select(matches::placement_id)
+        .load::<Option<String>>(conn)?
+        .into_iter()
+        .flatten()
+        .collect())
+}
+
+/// The candidates with a standing proposal for a placement.
+pub fn standing_candidates_of(conn: &mut DbConnection, pid: &str) -> QueryResult<Vec<String>> {
+    Ok(matches::table
+        .filter(matches::placement_id.eq(pid))
+        .filter(matches::status.eq_any(crate::domain::workflow::MatchStatus::standing()))
+        .select(matches::candidate_id)
+        .load::<Option<String>>(conn)?
+        .into_iter()
+        .flatten()
+        .collect())
+}
+
+/// A candidate's own row.
+pub fn candidate_row(conn: &mut DbConnection, cid: &str) -> QueryResult<Option<Candidate>> {
+    candidates::table.find(cid).select(Candidate::as_select()).first(conn).optional()
+}
+
+/// Placements with skills and organisation, by id (in no particular order).
+pub fn placements_full_by_ids(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<PlacementFull>> {
+    let ps: Vec<Placement> = placements::table.filter(placements::id.eq_any(ids)).select(Placement::as_select()).load(conn)?;
+    placements_full(conn, ps)
+}
+
+/// Whether the candidate said "I am interested" in this placement.
+pub fn interest_shown(conn: &mut DbConnection, cid: &str, pid: &str) -> QueryResult<bool> {
+    Ok(tasks::table.filter(tasks::candidate_id.eq(cid)).filter(tasks::placement_id.eq(pid)).count().get_result::<i64>(conn)? > 0)
+}
+
+/// A candidate's saved search, if any.
+pub fn saved_search_of(conn: &mut DbConnection, cid: &str) -> QueryResult<Option<SavedSearch>> {
+    saved_searches::table.find(cid).select(SavedSearch::as_select()).first(conn).optional()
+}
+
+/// An organisation by id.
+pub fn organisation(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Organisation>> {
+    organisations::table.find(id).select(Organisation::as_select()).first(conn).optional()
+}
+
+/// A placement's skills: (skill id, required).
+pub fn placement_skill_ids(conn: &mut DbConnection, pid: &str) -> QueryResult<Vec<(String, bool)>> {
+    placement_skills::table.filter(placement_skills::placement_id.eq(pid)).select((placement_skills::skill_id, placement_skills::required)).load(conn)
+}
+
+/// A candidate's first and last name (personal data: audit where it is shown).
+pub fn candidate_name(conn: &mut DbConnection, cid: &str) -> QueryResult<(String, String)> {
+    candidates::table.find(cid).select((candidates::first_name, candidates::last_name)).first(conn)
+}
+
+/// A municipality's name.
+pub fn municipality_name(conn: &mut DbConnection, id: &str) -> QueryResult<String> {
+    municipalities::table.find(id).select(municipalities::name).first(conn)
+}
+
+/// How many municipalities use this instance.
+pub fn municipality_count(conn: &mut DbConnection) -> QueryResult<i64> {
+    municipalities::table.count().get_result(conn)
+}
+
+/// How many placements are published (open, of a verified organisation).
+pub fn published_count(conn: &mut DbConnection) -> QueryResult<i64> {
+    placements::table
+        .inner_join(organisations::table)
+        .filter(placements::status.eq(crate::domain::PUBLISHED_STATUS))
+        .filter(organisations::verified.eq(true))
+        .count()
+        .get_result(conn)
+}
+
+/// The candidates among `ids` that belong to municipality `m`.
+pub fn candidates_in_municipality(conn: &mut DbConnection, ids: &[String], m: &str) -> QueryResult<Vec<Candidate>> {
+    candidates::table.filter(candidates::id.eq_any(ids)).filter(candidates::municipality_id.eq(m)).select(Candidate::as_select()).load(conn)
+}

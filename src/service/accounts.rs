@@ -217,7 +217,8 @@ pub fn list_users(conn: &mut DbConnection, ctx: &Ctx) -> AppResult<Vec<User>> {
     let user = ctx.user;
     user.require(&[Role::Beheerder])?;
     let m = user.municipality()?.to_string();
-    let list: Vec<User> = users::table.filter(users::municipality_id.eq(&m)).order(users::email_normalized).select(User::as_select()).load(conn)?;
+    let list: Vec<User> =
+        users::table.filter(users::municipality_id.eq(&m)).order((users::role, users::email_normalized)).select(User::as_select()).load(conn)?;
     let subjects: Vec<(&str, Option<&str>)> = list.iter().filter_map(|u| u.candidate_id.as_deref()).map(|c| (c, Some(m.as_str()))).collect();
     crate::audit::record(
         conn,

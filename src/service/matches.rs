@@ -410,6 +410,11 @@ pub fn act(conn: &mut DbConnection, st: &AppState, user: &CurrentUser, id: &str,
     u.version = m.version + 1;
     u.updated_at = t;
     let kind = PlacementKind::parse(&m.placement_kind);
+    for (f, d) in [("introduction_date", input.introduction_date), ("start_date", input.start_date), ("trial_end_date", input.trial_end_date)] {
+        if let Some(e) = d.and_then(|d| crate::domain::check_date_range(f, d)) {
+            errs.push(e);
+        }
+    }
     match action {
         Action::Accept => u.candidate_decided_at = Some(t),
         Action::Decline => {

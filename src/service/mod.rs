@@ -3,9 +3,12 @@
 
 pub mod accounts;
 pub mod candidates;
+pub mod caseload;
+pub mod employer;
 pub mod esco;
 pub mod matches;
 pub mod me;
+pub mod monitor;
 pub mod organisations;
 pub mod placements;
 pub mod profile_views;

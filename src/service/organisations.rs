@@ -89,6 +89,16 @@ pub fn list(conn: &mut DbConnection, ctx: &Ctx) -> AppResult<Vec<Organisation>> 
     Ok(q.load(conn)?)
 }
 
+/// Organisations waiting for verification, oldest first (staff).
+pub fn unverified(conn: &mut DbConnection, ctx: &Ctx) -> AppResult<Vec<Organisation>> {
+    ctx.user.require(&[Role::Beheerder, Role::Klantmanager])?;
+    Ok(organisations::table
+        .filter(organisations::verified.eq(false))
+        .order(organisations::created_at)
+        .select(Organisation::as_select())
+        .load(conn)?)
+}
+
 /// Staff add an organisation, verified at once (employers register through `accounts::register`).
 pub fn create(conn: &mut DbConnection, ctx: &Ctx, input: OrganisationInput) -> AppResult<Organisation> {
     ctx.user.require(&[Role::Beheerder, Role::Klantmanager])?;

@@ -5,8 +5,9 @@
 pub use super::Ctx;
 use crate::auth::CurrentUser;
 use crate::db::changes::{self, Entity};
+use crate::db::models::Placement;
 use crate::db::models::SroiContract;
-use crate::db::queries::{placement_full, PlacementFull};
+use crate::db::queries::{placement_full, placements_full, PlacementFull};
 use crate::db::schema::{municipalities, organisations, placement_skills, placements, sroi_contracts};
 use crate::db::{new_id, now, DbConnection};
 use crate::domain::{FieldError, PlacementKind, Role};
@@ -175,4 +176,45 @@ fn check_sroi(conn: &mut DbConnection, input: &PlacementInput, org: &str) -> App
         }
     }
     Ok(())
+}
+
+/// Which placements a list asks for.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub organisation_id: Option<String>,
+    pub status: Option<String>,
+    pub kind: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// Placements newest first, with the total: the public and candidates see published ones, a
+/// werkgever its own in every status, staff all.
+pub fn list(conn: &mut DbConnection, user: Option<&CurrentUser>, f: &ListFilter) -> AppResult<(i64, Vec<PlacementFull>)> {
+    let staff = user.as_ref().is_some_and(|u| matches!(u.role, Role::Beheerder | Role::Klantmanager));
+    let own_org = user.as_ref().filter(|u| u.role == Role::Werkgever).and_then(|u| u.organisation_id.clone());
+    let build = || {
+        let mut b = placements::table.inner_join(organisations::table).into_boxed();
+        if let Some(o) = &own_org {
+            // A werkgever lists its own placements, all statuses.
+            b = b.filter(placements::organisation_id.eq(o.clone()));
+        } else if !staff {
+            // The SQL form of `domain::placement_published`.
+            b = b.filter(placements::status.eq(crate::domain::PUBLISHED_STATUS)).filter(organisations::verified.eq(true));
+        }
+        if let Some(o) = &f.organisation_id {
+            b = b.filter(placements::organisation_id.eq(o.clone()));
+        }
+        if let Some(s) = &f.status {
+            b = b.filter(placements::status.eq(s.clone()));
+        }
+        if let Some(k) = f.kind.as_deref().and_then(PlacementKind::parse) {
+            b = b.filter(placements::kind.eq(k.as_str()));
+        }
+        b
+    };
+    let total: i64 = build().count().get_result(conn)?;
+    let rows: Vec<Placement> =
+        build().order((placements::created_at.desc(), placements::id)).limit(f.limit).offset(f.offset).select(Placement::as_select()).load(conn)?;
+    Ok((total, placements_full(conn, rows)?))
 }

@@ -120,8 +120,7 @@ fn read_json<T: DeserializeOwned + 'static>(req: &HttpRequest, payload: &mut Pay
         if bytes.len() > MAX_BODY {
             return Err(AppError::BadRequest("De body is te groot.".into()));
         }
-        let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        serde_path_to_error::deserialize(de).map_err(json_error)
+        parse_json_strict(&bytes)
     })
 }
 
@@ -149,18 +148,105 @@ impl<T: DeserializeOwned + validator::Validate + 'static> FromRequest for ValidJ
     }
 }
 
+/// Parses one JSON value and nothing after it (whitespace aside): `{...}xyz` is refused, not
+/// stored with the tail ignored.
+pub fn parse_json_strict<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let v: T = serde_path_to_error::deserialize(&mut de).map_err(json_error)?;
+    de.end().map_err(|e| AppError::BadRequest(format!("Ongeldige JSON: na het JSON-object volgt nog tekst ({e}).")))?;
+    Ok(v)
+}
+
+/// The query parameter a serde_urlencoded / serde error message names, if any.
+fn query_param_of(msg: &str) -> Option<String> {
+    // "missing field `x`", "unknown field `x`", "x: invalid digit found in string" (serde_path_to_error style)
+    if let Some(rest) = msg.split("field `").nth(1) {
+        return rest.split('`').next().map(String::from);
+    }
+    None
+}
+
 pub fn json_config() -> web::JsonConfig {
     web::JsonConfig::default().limit(MAX_BODY).error_handler(|err, _| AppError::BadRequest(format!("Ongeldige JSON: {err}")).into())
 }
 
 pub fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default().error_handler(|err, _| {
+    web::QueryConfig::default().error_handler(|err, req| {
         let msg = err.to_string();
-        // serde_urlencoded names the field in most messages; keep the text as it is.
-        AppError::Validation(vec![FieldError::new("query", format!("Ongeldige zoekparameter: {msg}"))]).into()
+        let field = query_param_of(&msg).or_else(|| bad_query_param(req.query_string())).unwrap_or_else(|| "query".into());
+        AppError::Validation(vec![FieldError::new(field.clone(), format!("Ongeldige waarde voor '{field}': {msg}"))]).into()
     })
+}
+
+/// serde_urlencoded does not say which parameter failed to parse ("invalid digit found in
+/// string"): find the first parameter whose value is not what a number, boolean or date of the
+/// usual parameters would be. Used only to name the field in the error.
+fn bad_query_param(qs: &str) -> Option<String> {
+    for pair in qs.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let v = urldecode(v);
+        let numeric = ["limit", "offset", "max_km", "hours", "ladder_step", "ladder_min", "ladder_max", "radius_km", "step"];
+        let boolean = ["mine", "open", "with_support", "include_excluded"];
+        let date = ["from", "to", "due_before"];
+        let bad = (numeric.contains(&k) && v.parse::<f64>().is_err())
+            || (boolean.contains(&k) && v.parse::<bool>().is_err())
+            || (date.contains(&k) && chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d").is_err());
+        if bad {
+            return Some(k.to_string());
+        }
+    }
+    None
 }
 
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into())
+}
+
+/// Decodes `+` and `%XX` of a query-string value (invalid escapes stay as they are).
+fn urldecode(v: &str) -> String {
+    let b = v.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => match u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16) {
+                Ok(x) => {
+                    out.push(x);
+                    i += 2;
+                }
+                Err(_) => out.push(b'%'),
+            },
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strict_json_refuses_trailing_data() {
+        #[derive(serde::Deserialize, Debug)]
+        struct T {
+            #[allow(dead_code)]
+            a: i32,
+        }
+        assert!(parse_json_strict::<T>(br#"{"a":1}"#).is_ok());
+        assert!(parse_json_strict::<T>(b"{\"a\":1}  \n").is_ok());
+        assert!(matches!(parse_json_strict::<T>(br#"{"a":1}xyz"#), Err(AppError::BadRequest(_))));
+        assert!(matches!(parse_json_strict::<T>(br#"{"a":1}{"a":2}"#), Err(AppError::BadRequest(_))));
+    }
+
+    #[test]
+    fn the_bad_query_parameter_is_named() {
+        assert_eq!(bad_query_param("q=kok&limit=abc").as_deref(), Some("limit"));
+        assert_eq!(bad_query_param("mine=ja").as_deref(), Some("mine"));
+        assert_eq!(bad_query_param("from=2026-13-01").as_deref(), Some("from"));
+        assert_eq!(bad_query_param("limit=5&from=2026-01-01"), None);
+        assert_eq!(urldecode("a%20b+c%zz"), "a b c%zz");
+    }
 }

@@ -3,9 +3,9 @@
 use super::{occupation_ref, skill_ref, LabelRef};
 use crate::auth::{CurrentUser, MaybeUser};
 use crate::db::models::{Placement, PlacementSkill};
-use crate::db::queries::{placement_full, placements_full, PlacementFull};
-use crate::db::{now, schema::*};
-use crate::domain::{kinds, language, one_of, FieldError, PlacementKind, Role, PLACEMENT_STATUSES};
+use crate::db::now;
+use crate::db::queries::{placement_full, PlacementFull};
+use crate::domain::{kinds, language, one_of, FieldError, PlacementKind, PLACEMENT_STATUSES};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::refdata::RefData;
 use crate::service::placements as svc;
@@ -14,7 +14,6 @@ use crate::state::AppState;
 use crate::web::extract::JsonBody;
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
@@ -146,6 +145,9 @@ impl PlacementInput {
             errs.push(e);
         }
         errs.extend(kinds::check_duration(self.kind, self.duration_months, self.extension_months));
+        if let Some(e) = self.start_date.and_then(|d| crate::domain::check_date_range("start_date", d)) {
+            errs.push(e);
+        }
         errs
     }
 
@@ -302,40 +304,8 @@ pub async fn list(state: web::Data<AppState>, user: MaybeUser, q: web::Query<Lis
         }
     }
     let rd = state.refdata();
-    let (total, items) = state
-        .db(move |conn| {
-            let staff = user.as_ref().is_some_and(|u| matches!(u.role, Role::Beheerder | Role::Klantmanager));
-            let own_org = user.as_ref().filter(|u| u.role == Role::Werkgever).and_then(|u| u.organisation_id.clone());
-            let build = || {
-                let mut b = placements::table.inner_join(organisations::table).into_boxed();
-                if let Some(o) = &own_org {
-                    // A werkgever lists its own placements, all statuses.
-                    b = b.filter(placements::organisation_id.eq(o.clone()));
-                } else if !staff {
-                    // The SQL form of `domain::placement_published`.
-                    b = b.filter(placements::status.eq(crate::domain::PUBLISHED_STATUS)).filter(organisations::verified.eq(true));
-                }
-                if let Some(o) = &q.organisation_id {
-                    b = b.filter(placements::organisation_id.eq(o.clone()));
-                }
-                if let Some(s) = &q.status {
-                    b = b.filter(placements::status.eq(s.clone()));
-                }
-                if let Some(k) = q.kind.as_deref().and_then(PlacementKind::parse) {
-                    b = b.filter(placements::kind.eq(k.as_str()));
-                }
-                b
-            };
-            let total: i64 = build().count().get_result(conn)?;
-            let rows: Vec<Placement> = build()
-                .order((placements::created_at.desc(), placements::id))
-                .limit(limit)
-                .offset(offset)
-                .select(Placement::as_select())
-                .load(conn)?;
-            Ok((total, placements_full(conn, rows)?))
-        })
-        .await?;
+    let f = svc::ListFilter { organisation_id: q.organisation_id, status: q.status, kind: q.kind, limit, offset };
+    let (total, items) = state.db(move |conn| svc::list(conn, user.as_ref(), &f)).await?;
     Ok(HttpResponse::Ok().json(super::Page { total: total as usize, items: items.iter().map(|p| view(p, &rd)).collect() }))
 }
 

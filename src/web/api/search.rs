@@ -3,15 +3,13 @@
 //! fresh from the database.
 
 use crate::auth::{CurrentUser, MaybeUser};
-use crate::db::models::{Candidate, Placement};
-use crate::db::queries::{candidates_full, placements_full};
-use crate::db::schema::*;
+use crate::db::models::Candidate;
+use crate::db::queries::candidates_full;
 use crate::domain::{language, FieldError, PlacementKind, Role};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::search::query::{CandidateQuery, GeoCircle, PlacementQuery};
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use utoipa::{IntoParams, ToSchema};
@@ -125,12 +123,7 @@ pub async fn search_placements(state: web::Data<AppState>, user: MaybeUser, p: w
     let search = state.search.clone();
     let res = web::block(move || search.search_placements(&pq)).await?.map_err(AppError::Internal)?;
     let ids: Vec<String> = res.hits.iter().map(|(id, _)| id.clone()).collect();
-    let rows = state
-        .db(move |conn| {
-            let ps: Vec<Placement> = placements::table.filter(placements::id.eq_any(&ids)).select(Placement::as_select()).load(conn)?;
-            Ok(placements_full(conn, ps)?)
-        })
-        .await?;
+    let rows = state.db(move |conn| Ok(crate::db::queries::placements_full_by_ids(conn, &ids)?)).await?;
     let by_id: HashMap<&str, &crate::db::queries::PlacementFull> = rows.iter().map(|p| (p.placement.id.as_str(), p)).collect();
     let rd = state.refdata();
     let hits = res
@@ -163,6 +156,9 @@ pub async fn search_placements(state: web::Data<AppState>, user: MaybeUser, p: w
 
 /// Checks the filters of a placement search and builds the index query (shared by the search
 /// endpoint, the pages and the saved-search digest).
+/// The longest free-text search accepted (and stored in a saved search).
+pub const MAX_QUERY_CHARS: usize = 200;
+
 pub fn placement_query(state: &AppState, p: &PlacementSearchParams, staff: bool) -> AppResult<PlacementQuery> {
     let mut errs = Vec::new();
     let kinds = split(&p.kind);
@@ -199,6 +195,9 @@ pub fn placement_query(state: &AppState, p: &PlacementSearchParams, staff: bool)
     let statuses = split(&p.status);
     if !statuses.is_empty() && !staff {
         errs.push(FieldError::new("status", "Alleen medewerkers van de gemeente kunnen op status zoeken."));
+    }
+    if p.q.as_ref().is_some_and(|q| q.chars().count() > MAX_QUERY_CHARS) {
+        errs.push(FieldError::new("q", format!("Een zoekopdracht is hoogstens {MAX_QUERY_CHARS} tekens lang.")));
     }
     let g = geo(state, &p.pc4, p.max_km, &mut errs);
     AppError::check(errs)?;
@@ -346,11 +345,7 @@ pub async fn search_candidates(state: web::Data<AppState>, user: CurrentUser, p:
     let rows = state
         .db(move |conn| {
             // Re-check the municipality against the database, not only the index.
-            let cs: Vec<Candidate> = candidates::table
-                .filter(candidates::id.eq_any(&ids))
-                .filter(candidates::municipality_id.eq(&m))
-                .select(Candidate::as_select())
-                .load(conn)?;
+            let cs: Vec<Candidate> = crate::db::queries::candidates_in_municipality(conn, &ids, &m)?;
             let subjects: Vec<(&str, Option<&str>)> = cs.iter().map(|c| (c.id.as_str(), Some(c.municipality_id.as_str()))).collect();
             crate::audit::record(
                 conn,

@@ -93,6 +93,6 @@ pub struct MunicipalityView {
 
 #[utoipa::path(get, path = "/api/v1/municipalities", tag = "users", responses((status = 200, body = Vec<MunicipalityView>)))]
 pub async fn list_municipalities(state: web::Data<AppState>) -> AppResult<HttpResponse> {
-    let list = state.db(|conn| svc::municipalities(conn)).await?;
+    let list = state.db(svc::municipalities).await?;
     Ok(HttpResponse::Ok().json(list.into_iter().map(|m| MunicipalityView { id: m.id, name: m.name, cbs_code: m.cbs_code }).collect::<Vec<_>>()))
 }

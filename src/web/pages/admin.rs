@@ -4,7 +4,6 @@
 use super::forms::FormState;
 use super::{check_csrf, render, render_status, see_other, Ctx, PageError, PageUser};
 use crate::db::models::User;
-use crate::db::schema::{municipalities, users};
 use crate::domain::settings::Settings;
 use crate::domain::{FieldError, Role};
 use crate::error::AppError;
@@ -12,7 +11,6 @@ use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
-use diesel::prelude::*;
 use serde_json::{Map, Value};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -105,32 +103,13 @@ async fn overview_with(
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
     let m = admin(&u)?;
-    let actor = crate::audit::Actor::from(&u);
+    let (u2, rd) = (u.clone(), state.refdata());
     let (name, list) = state
         .db(move |conn| -> Result<(String, UsersAndOrgs), AppError> {
-            let name: String = municipalities::table.find(&m).select(municipalities::name).first(conn)?;
-            let list: Vec<User> = users::table
-                .filter(users::municipality_id.eq(&m))
-                .order((users::role, users::email_normalized))
-                .select(User::as_select())
-                .load(conn)?;
-            let subjects: Vec<(&str, Option<&str>)> = list.iter().filter_map(|u| u.candidate_id.as_deref()).map(|c| (c, Some(m.as_str()))).collect();
-            crate::audit::record(
-                conn,
-                &actor,
-                &subjects,
-                crate::audit::Access {
-                    act: crate::audit::Act::View,
-                    what: "account (naam, e-mail)",
-                    purpose: crate::audit::purpose::BEHEER,
-                    channel: Some(crate::audit::Channel::Page),
-                },
-            )?;
-            let unverified: Vec<crate::db::models::Organisation> = crate::db::schema::organisations::table
-                .filter(crate::db::schema::organisations::verified.eq(false))
-                .order(crate::db::schema::organisations::created_at)
-                .select(crate::db::models::Organisation::as_select())
-                .load(conn)?;
+            let ctx = crate::service::Ctx::new(&u2, &rd);
+            let name = crate::db::queries::municipality_name(conn, &m)?;
+            let list = crate::service::accounts::list_users(conn, &ctx)?;
+            let unverified = crate::service::organisations::unverified(conn, &ctx)?;
             Ok((name, (list, unverified)))
         })
         .await?;

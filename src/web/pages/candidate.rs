@@ -6,8 +6,7 @@ use super::forms::FormState;
 use super::{check_csrf, render, see_other, Ctx, PageError, PageUser};
 use crate::auth::MaybeUser;
 use crate::db::models::{Candidate, Match, Placement, SavedSearch};
-use crate::db::queries::{placement_full, placements_full, PlacementFull};
-use crate::db::schema::{candidates, matches, placements, saved_searches, tasks};
+use crate::db::queries::{placement_full, PlacementFull};
 use crate::domain::workflow::MatchStatus;
 use crate::domain::{PlacementKind, Role};
 use crate::error::AppError;
@@ -15,7 +14,6 @@ use crate::state::AppState;
 use crate::web::api::search::{placement_query, PlacementSearchParams};
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
-use diesel::prelude::*;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/plekken", web::get().to(search))
@@ -143,7 +141,7 @@ async fn me(state: &AppState, u: &crate::auth::CurrentUser) -> Result<Option<Can
     let Some(cid) = u.candidate_id.clone() else {
         return Ok(None);
     };
-    state.db(move |conn| Ok(candidates::table.find(&cid).select(Candidate::as_select()).first(conn).optional()?)).await
+    state.db(move |conn| Ok(crate::db::queries::candidate_row(conn, &cid)?)).await
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -189,12 +187,7 @@ async fn search(
             let search = state.search.clone();
             let res = web::block(move || search.search_placements(&pq)).await.map_err(AppError::from)?.map_err(AppError::Internal)?;
             let ids: Vec<String> = res.hits.iter().map(|(id, _)| id.clone()).collect();
-            let rows = state
-                .db(move |conn| {
-                    let ps: Vec<Placement> = placements::table.filter(placements::id.eq_any(&ids)).select(Placement::as_select()).load(conn)?;
-                    Ok(placements_full(conn, ps)?)
-                })
-                .await?;
+            let rows = state.db(move |conn| Ok(crate::db::queries::placements_full_by_ids(conn, &ids)?)).await?;
             let order: Vec<String> = res.hits.iter().map(|(id, _)| id.clone()).collect();
             let mut hits: Vec<Hit> = rows.iter().map(|p| hit(&state, p, from)).collect();
             hits.sort_by_key(|h| order.iter().position(|o| *o == h.id).unwrap_or(usize::MAX));
@@ -262,11 +255,7 @@ async fn placement(req: HttpRequest, state: web::Data<AppState>, user: MaybeUser
     let interested = match &cand {
         Some(c) => {
             let (cid, pid) = (c.id.clone(), id.clone());
-            state
-                .db(move |conn| {
-                    Ok(tasks::table.filter(tasks::candidate_id.eq(cid)).filter(tasks::placement_id.eq(pid)).count().get_result::<i64>(conn)? > 0)
-                })
-                .await?
+            state.db(move |conn| Ok(crate::db::queries::interest_shown(conn, &cid, &pid)?)).await?
         }
         None => false,
     };
@@ -331,7 +320,7 @@ async fn mine(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -> R
                     channel: Some(crate::audit::Channel::Page),
                 },
             )?;
-            Ok(matches::table.filter(matches::candidate_id.eq(&cid)).order(matches::updated_at.desc()).select(Match::as_select()).load(conn)?)
+            Ok(crate::db::queries::matches_of_candidate(conn, &cid)?)
         })
         .await?;
     let rows = ms
@@ -377,7 +366,7 @@ async fn my_data(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -
                 },
             )?;
             let log = crate::web::api::matches::access_log_of(conn, &cid, 100)?;
-            let saved: Option<SavedSearch> = saved_searches::table.find(&cid).select(SavedSearch::as_select()).first(conn).optional()?;
+            let saved: Option<SavedSearch> = crate::db::queries::saved_search_of(conn, &cid)?;
             Ok((log, saved))
         })
         .await?;

@@ -3,9 +3,7 @@
 
 use super::forms::{self, FormState, Kind};
 use super::{check_csrf, render, render_status, see_other, Ctx, PageError, PageUser};
-use crate::db::models::{Match, Organisation, Placement, SroiContract};
-use crate::db::schema::{matches, organisations, placements, sroi_contracts};
-use crate::domain::workflow::MatchStatus;
+use crate::db::models::Organisation;
 use crate::domain::{PlacementKind, Role};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -13,7 +11,6 @@ use crate::web::api::placements::{create_placement, PlacementInput};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
-use diesel::prelude::*;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/werkgever", web::get().to(dashboard))
@@ -34,13 +31,7 @@ pub struct PlacementRow {
     pub status: String,
 }
 
-pub struct MatchRow {
-    pub id: String,
-    pub reference: String,
-    pub placement_title: String,
-    pub status: String,
-    pub name: Option<String>,
-}
+pub use crate::service::employer::MatchRow;
 
 pub struct SroiRow {
     pub reference: String,
@@ -74,83 +65,17 @@ crate::page!(Dashboard, PlacementForm);
 async fn dashboard(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -> Result<HttpResponse, PageError> {
     let u = user.0;
     u.require(&[Role::Werkgever])?;
-    let org_id = u.organisation_id.clone().ok_or(AppError::Forbidden)?;
     let st = state.get_ref().clone();
-    let actor = crate::audit::Actor::from(&u);
+    let u2 = u.clone();
     let (org, ps, ms, sroi) = state
         .db(move |conn| {
-            let org: Organisation = organisations::table.find(&org_id).select(Organisation::as_select()).first(conn)?;
-            let ps: Vec<Placement> = placements::table
-                .filter(placements::organisation_id.eq(&org_id))
-                .order(placements::created_at.desc())
-                .select(Placement::as_select())
-                .load(conn)?;
-            let ms: Vec<Match> = if org.verified {
-                matches::table
-                    .filter(crate::db::queries::employer_may_see(&org_id))
-                    .order(matches::updated_at.desc())
-                    .limit(100)
-                    .select(Match::as_select())
-                    .load(conn)?
-            } else {
-                vec![]
-            };
-            // Names only where disclosed and consent stands.
-            let mut rows = Vec::new();
-            for m in &ms {
-                let disclosed = crate::domain::workflow::disclosed(m.disclosed_at.is_some(), m.consent_withdrawn_at.is_some());
-                let name = match (&m.candidate_id, disclosed) {
-                    (Some(c), true) => {
-                        let (f, l): (String, String) = crate::db::schema::candidates::table
-                            .find(c)
-                            .select((crate::db::schema::candidates::first_name, crate::db::schema::candidates::last_name))
-                            .first(conn)?;
-                        crate::audit::one(
-                            conn,
-                            &actor,
-                            c,
-                            &m.municipality_id,
-                            crate::audit::Access {
-                                act: crate::audit::Act::View,
-                                what: "naam (overzicht)",
-                                purpose: crate::audit::purpose::BEMIDDELING,
-                                channel: Some(crate::audit::Channel::Page),
-                            },
-                        )?;
-                        Some(format!("{f} {l}"))
-                    }
-                    _ => None,
-                };
-                rows.push(MatchRow {
-                    id: m.id.clone(),
-                    reference: m
-                        .candidate_id
-                        .as_deref()
-                        .map(|c| st.pseudonym(m.placement_id.as_deref().unwrap_or(""), c))
-                        .unwrap_or_else(|| "verwijderd".into()),
-                    placement_title: m.placement_title.clone(),
-                    status: MatchStatus::parse(&m.status).map(|s| s.label_nl()).unwrap_or("").to_string(),
-                    name,
-                });
-            }
-            let cs: Vec<SroiContract> =
-                sroi_contracts::table.filter(sroi_contracts::organisation_id.eq(&org_id)).select(SroiContract::as_select()).load(conn)?;
-            let ids: Vec<String> = cs.iter().map(|c| c.id.clone()).collect();
-            let refs: Vec<&String> = ids.iter().collect();
-            let realised = crate::db::queries::sroi_realised(conn, &refs)?;
-            let sroi = cs
+            let rd = st.refdata();
+            let ctx = crate::service::Ctx::new(&u2, &rd);
+            let (org, ps, rows) = crate::service::employer::dashboard(conn, &st, &ctx)?;
+            let sroi = crate::service::sroi::list(conn, &ctx)?
                 .into_iter()
-                .map(|c| {
-                    let obligation = crate::domain::sroi_obligation_cents(c.contract_value_cents, c.percentage);
-                    let r = realised.get(&c.id).copied().unwrap_or(0);
-                    SroiRow {
-                        reference: c.reference,
-                        obligation: euros(obligation),
-                        realised: euros(r),
-                        pct: if obligation > 0 { (r as f64 * 1000.0 / obligation as f64).round() / 10.0 } else { 0.0 },
-                    }
-                })
-                .collect();
+                .map(|c| SroiRow { reference: c.reference, obligation: euros(c.obligation_cents), realised: euros(c.realised_cents), pct: c.met_pct })
+                .collect::<Vec<_>>();
             Ok((org, ps, rows, sroi))
         })
         .await?;
@@ -337,14 +262,7 @@ async fn edit_save(
         Ok(mut input) => {
             // Skills are not on this form: keep them.
             let pid = id.clone();
-            let skills: Vec<(String, bool)> = state
-                .db(move |conn| {
-                    Ok(crate::db::schema::placement_skills::table
-                        .filter(crate::db::schema::placement_skills::placement_id.eq(&pid))
-                        .select((crate::db::schema::placement_skills::skill_id, crate::db::schema::placement_skills::required))
-                        .load(conn)?)
-                })
-                .await?;
+            let skills: Vec<(String, bool)> = state.db(move |conn| Ok(crate::db::queries::placement_skill_ids(conn, &pid)?)).await?;
             // The form edits the required skills; the desired ones (set through the API) stay.
             input.desired_skills =
                 skills.iter().filter(|(_, r)| !*r).map(|(s, _)| s.clone()).filter(|s| !input.required_skills.contains(s)).collect();
@@ -433,7 +351,7 @@ async fn org_form(
     let u = user.0;
     u.require(&[Role::Werkgever])?;
     let org_id = u.organisation_id.clone().ok_or(AppError::Forbidden)?;
-    let o: Organisation = state.db(move |conn| Ok(organisations::table.find(&org_id).select(Organisation::as_select()).first(conn)?)).await?;
+    let o: Organisation = state.db(move |conn| crate::db::queries::organisation(conn, &org_id)?.ok_or(AppError::NotFound)).await?;
     let mut form = FormState::default();
     for (k, v) in [
         ("name", &o.name),

@@ -4,11 +4,10 @@
 
 use super::forms::{self, FormState, Kind};
 use super::{check_csrf, render, render_status, see_other, Ctx, PageError, PageUser};
-use crate::db::models::{Candidate, ContactMoment, LadderMeasurement, Match, Task};
-use crate::db::queries::{candidate_full, last_contacts, latest_ladder};
-use crate::db::schema::{candidates, contact_moments, ladder_measurements, matches, tasks};
+use crate::db::models::{Candidate, ContactMoment, LadderMeasurement};
+use crate::db::queries::candidate_full;
 use crate::domain::workflow::MatchStatus;
-use crate::domain::{ladder, Role, CONTACT_CHANNELS, PERSONAL_CHANNELS};
+use crate::domain::{ladder, Role, CONTACT_CHANNELS};
 use crate::error::AppError;
 use crate::matching::{Evaluation, Factor};
 use crate::proposals::{self, Options};
@@ -19,9 +18,6 @@ use crate::web::api::candidates::{authorize, Access};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
-use chrono::NaiveDate;
-use diesel::prelude::*;
-use std::collections::BTreeMap;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/klantmanager", web::get().to(dashboard))
@@ -38,21 +34,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/klantmanager/kandidaten/{id}/bewerken", web::post().to(edit_save));
 }
 
-pub struct CaseRow {
-    pub id: String,
-    pub name: String,
-    pub step: Option<i32>,
-    pub last_contact: Option<NaiveDate>,
-    pub overdue: bool,
-}
-
-pub struct TaskRow {
-    pub label: &'static str,
-    pub candidate: String,
-    pub candidate_id: Option<String>,
-    pub due: NaiveDate,
-    pub overdue: bool,
-}
+pub use crate::service::caseload::{CaseRow, TaskRow};
 
 #[derive(Template)]
 #[template(path = "pages/km_dashboard.html")]
@@ -129,86 +111,9 @@ fn require_km(u: &crate::auth::CurrentUser) -> Result<(), PageError> {
 async fn dashboard(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -> Result<HttpResponse, PageError> {
     let u = user.0;
     require_km(&u)?;
-    let uid = u.id.clone();
-    let actor = crate::audit::Actor::from(&u);
-    let today = crate::clock::today();
-    let (rows, by_status, tasks) = state
-        .db(move |conn| {
-            let cs: Vec<Candidate> = candidates::table
-                .filter(candidates::klantmanager_id.eq(&uid))
-                .filter(candidates::status.eq(crate::domain::ACTIEF))
-                .order((candidates::last_name, candidates::first_name))
-                .select(Candidate::as_select())
-                .load(conn)?;
-            let ids: Vec<&String> = cs.iter().map(|c| &c.id).collect();
-            let ladder = latest_ladder(conn, &ids)?;
-            let personal: Vec<(String, NaiveDate)> = contact_moments::table
-                .filter(contact_moments::candidate_id.eq_any(&ids))
-                .filter(contact_moments::channel.eq_any(PERSONAL_CHANNELS))
-                .select((contact_moments::candidate_id, contact_moments::contact_date))
-                .load(conn)?;
-            let mut last: BTreeMap<String, NaiveDate> = BTreeMap::new();
-            for (c, d) in personal {
-                let e = last.entry(c).or_insert(d);
-                if d > *e {
-                    *e = d;
-                }
-            }
-            let _ = last_contacts;
-            let subjects: Vec<(&str, Option<&str>)> = cs.iter().map(|c| (c.id.as_str(), Some(c.municipality_id.as_str()))).collect();
-            crate::audit::record(
-                conn,
-                &actor,
-                &subjects,
-                crate::audit::Access {
-                    act: crate::audit::Act::View,
-                    what: "naam en trede (caseload)",
-                    purpose: crate::audit::purpose::BEGELEIDING,
-                    channel: Some(crate::audit::Channel::Page),
-                },
-            )?;
-            let rows: Vec<CaseRow> = cs
-                .iter()
-                .map(|c| {
-                    let lc = last.get(&c.id).copied();
-                    CaseRow {
-                        id: c.id.clone(),
-                        name: format!("{} {}", c.first_name, c.last_name),
-                        step: ladder.get(&c.id).map(|l| l.step),
-                        last_contact: lc,
-                        overdue: !crate::domain::contact_norm_met(lc, today),
-                    }
-                })
-                .collect();
-            let ms: Vec<Match> = matches::table.filter(matches::klantmanager_id.eq(&uid)).select(Match::as_select()).load(conn)?;
-            let mut counts: BTreeMap<usize, (&'static str, i64)> = BTreeMap::new();
-            for m in &ms {
-                if let Some(s) = MatchStatus::parse(&m.status) {
-                    let i = MatchStatus::ALL.iter().position(|x| *x == s).unwrap_or(0);
-                    counts.entry(i).or_insert((s.label_nl(), 0)).1 += 1;
-                }
-            }
-            let ts: Vec<Task> = tasks::table
-                .filter(tasks::klantmanager_id.eq(&uid))
-                .filter(tasks::done_at.is_null())
-                .filter(tasks::due_on.le(today + chrono::Duration::days(30)))
-                .order(tasks::due_on)
-                .select(Task::as_select())
-                .load(conn)?;
-            let names: BTreeMap<String, String> = cs.iter().map(|c| (c.id.clone(), format!("{} {}", c.first_name, c.last_name))).collect();
-            let tasks = ts
-                .into_iter()
-                .map(|t| TaskRow {
-                    label: crate::domain::workflow::TaskKind::parse(&t.kind).map(|k| k.label_nl()).unwrap_or("Taak"),
-                    candidate: t.candidate_id.as_ref().and_then(|c| names.get(c).cloned()).unwrap_or_default(),
-                    candidate_id: t.candidate_id,
-                    due: t.due_on,
-                    overdue: t.due_on < today,
-                })
-                .collect();
-            Ok((rows, counts.into_values().collect::<Vec<_>>(), tasks))
-        })
-        .await?;
+    let rd = state.refdata();
+    let u2 = u.clone();
+    let (rows, by_status, tasks) = state.db(move |conn| crate::service::caseload::dashboard(conn, &crate::service::Ctx::new(&u2, &rd))).await?;
     let overdue = rows.iter().filter(|r| r.overdue).count();
     render(&Dashboard { ctx: Ctx::new(&req, Some(&u)), rows, overdue, by_status, tasks })
 }
@@ -221,25 +126,9 @@ async fn candidate_view(
     form: FormState,
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
-    let user = u.clone();
-    let (c, ladder, contacts, ms) = state
-        .db(move |conn| {
-            let c = authorize(conn, &user, &id, Access::Read, "profiel, trede en contactmomenten")?;
-            let ladder: Vec<LadderMeasurement> = ladder_measurements::table
-                .filter(ladder_measurements::candidate_id.eq(&id))
-                .order(ladder_measurements::measured_on.desc())
-                .select(LadderMeasurement::as_select())
-                .load(conn)?;
-            let contacts: Vec<ContactMoment> = contact_moments::table
-                .filter(contact_moments::candidate_id.eq(&id))
-                .order(contact_moments::contact_date.desc())
-                .select(ContactMoment::as_select())
-                .load(conn)?;
-            let ms: Vec<Match> =
-                matches::table.filter(matches::candidate_id.eq(&id)).order(matches::updated_at.desc()).select(Match::as_select()).load(conn)?;
-            Ok((c, ladder, contacts, ms))
-        })
-        .await?;
+    let (user, rd) = (u.clone(), state.refdata());
+    let (c, ladder, contacts, ms) =
+        state.db(move |conn| crate::service::caseload::candidate_page(conn, &crate::service::Ctx::new(&user, &rd), &id)).await?;
     let place = state.refdata().pc4.get(&c.pc4).map(|p| p.place.clone()).unwrap_or_default();
     let matches = ms
         .into_iter()
@@ -406,14 +295,7 @@ async fn proposals_view(
             let res = proposals::for_candidate(conn, &st.search, &st.refdata(), &full, &settings, opts, today).map_err(AppError::Internal)?;
             let logged: Vec<(String, &Evaluation)> = res.iter().map(|(p, e)| (p.placement.id.clone(), e)).collect();
             proposals::log(conn, "candidate", &id, Some(&full.candidate.municipality_id), &user.id, user.role.as_str(), version, false, &logged)?;
-            let proposed: Vec<String> = matches::table
-                .filter(matches::candidate_id.eq(&id))
-                .filter(matches::status.eq_any(crate::domain::workflow::MatchStatus::standing()))
-                .select(matches::placement_id)
-                .load::<Option<String>>(conn)?
-                .into_iter()
-                .flatten()
-                .collect();
+            let proposed = crate::db::queries::standing_placements_of(conn, &id)?;
             Ok((full.candidate, res, proposed))
         })
         .await?;
@@ -530,14 +412,7 @@ pub async fn placement_candidates(
                     channel: Some(crate::audit::Channel::Page),
                 },
             )?;
-            let proposed: Vec<String> = matches::table
-                .filter(matches::placement_id.eq(&id))
-                .filter(matches::status.eq_any(crate::domain::workflow::MatchStatus::standing()))
-                .select(matches::candidate_id)
-                .load::<Option<String>>(conn)?
-                .into_iter()
-                .flatten()
-                .collect();
+            let proposed = crate::db::queries::standing_candidates_of(conn, &id)?;
             Ok((p, res, proposed))
         })
         .await?;

@@ -15,7 +15,6 @@ pub mod matches;
 pub mod monitor;
 
 use crate::auth::{CurrentUser, SESSION_COOKIE};
-use crate::db::schema::{municipalities, organisations, placements};
 use crate::domain::Role;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -23,7 +22,6 @@ use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::{header, StatusCode};
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest, HttpResponse, ResponseError};
 use askama::Template;
-use diesel::prelude::*;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -292,8 +290,32 @@ fn local_path(url: &str) -> Option<String> {
 }
 
 /// Only paths on this site may be a "back" target (no open redirect).
-fn safe_back(t: &str) -> Option<&str> {
-    (t.starts_with('/') && !t.starts_with("//") && !t.contains('\\')).then_some(t)
+/// A place to return to after login: only a path on this site. Browsers strip tabs and
+/// newlines from a URL and treat `\\` as `/`, so `/\t/evil.example/` would leave the site: any
+/// control character, backslash or `//` at the start is refused, and the path must parse as a
+/// same-origin URL.
+pub fn safe_back(t: &str) -> Option<&str> {
+    if !t.starts_with('/') || t.chars().any(|c| c.is_control() || c == '\\') {
+        return None;
+    }
+    if t.starts_with("//") || t.starts_with("/%2f") || t.starts_with("/%2F") || t.starts_with("/%5c") || t.starts_with("/%5C") {
+        return None;
+    }
+    // Must stay on the origin when resolved against it.
+    let base = "https://opstap.invalid";
+    match url_host_of(&format!("{base}{t}")) {
+        Some(h) if h == "opstap.invalid" => Some(t),
+        _ => None,
+    }
+}
+
+/// The host of an absolute http(s) URL, as a browser would read it (lowercased, up to the first
+/// `/`, `?` or `#`, without userinfo and port).
+fn url_host_of(u: &str) -> Option<String> {
+    let rest = u.strip_prefix("https://").or_else(|| u.strip_prefix("http://"))?;
+    let auth = rest.split(['/', '?', '#']).next()?;
+    let host = auth.rsplit('@').next()?.split(':').next()?;
+    Some(host.to_ascii_lowercase())
 }
 
 // ---------------------------------------------------------------- public pages
@@ -307,18 +329,7 @@ struct IndexPage {
 }
 
 async fn index(req: HttpRequest, state: web::Data<AppState>, user: crate::auth::MaybeUser) -> Result<HttpResponse, PageError> {
-    let (p, m) = state
-        .db(|conn| {
-            let p: i64 = placements::table
-                .inner_join(organisations::table)
-                .filter(placements::status.eq(crate::domain::PUBLISHED_STATUS))
-                .filter(organisations::verified.eq(true))
-                .count()
-                .get_result(conn)?;
-            let m: i64 = municipalities::table.count().get_result(conn)?;
-            Ok((p, m))
-        })
-        .await?;
+    let (p, m) = state.db(|conn| Ok((crate::db::queries::published_count(conn)?, crate::db::queries::municipality_count(conn)?))).await?;
     render(&IndexPage { ctx: Ctx::new(&req, user.0.as_ref()), placements: p, municipalities: m })
 }
 
