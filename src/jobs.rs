@@ -93,6 +93,8 @@ pub async fn run_periodic(st: &AppState, today: NaiveDate) -> anyhow::Result<Per
             }
             crate::db::changes::prune(conn, CHANGE_FEED_KEEP_DAYS)?;
             crate::service::profile_views::purge(conn)?;
+            crate::service::sessions::prune(conn)?;
+            crate::service::throttle::prune(conn)?;
             Ok((audit::purge(conn, days)?, mail::purge_sent(conn, 90)?))
         })
         .await?;

@@ -273,7 +273,6 @@ pub fn csv_cell(c: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-
 /// The same rows as the CSV, as an Excel workbook (sheet "Monitor"); numbers as numbers.
 pub fn xlsx(m: &Monitor, km_names: &HashMap<String, String>) -> anyhow::Result<Vec<u8>> {
     use rust_xlsxwriter::{Format, Workbook};

@@ -1,6 +1,7 @@
 use crate::common::{self, PW};
 use actix_web::http::StatusCode;
 use base64::Engine;
+use diesel::prelude::*;
 use serde_json::json;
 
 const SECRET: &str = "test-secret-test-secret-test-secret"; // Config::for_dir
@@ -83,19 +84,36 @@ async fn employer_registers_prepares_placements_and_is_published_after_verificat
         "name": "Els Aarts", "email": "Els@Keerkring.example", "password": "een-goed-wachtwoord"
     });
     let (s, reg) = app.post("/api/v1/auth/register-employer", None, body.clone()).await;
-    assert_eq!(s, StatusCode::CREATED, "{reg}");
-    assert_eq!(reg["organisation"]["verified"], false);
-    assert_eq!(reg["user"]["role"], "werkgever");
-    let org = reg["organisation"]["id"].as_str().unwrap().to_string();
-    let tok = reg["token"].as_str().unwrap().to_string();
+    assert_eq!(s, StatusCode::ACCEPTED, "{reg}");
+    assert!(reg.get("token").is_none(), "{reg}");
+    let tok = app.login_pw("els@keerkring.example", "een-goed-wachtwoord").await;
+    let (_, me) = app.get("/api/v1/me", Some(&tok)).await;
+    assert_eq!(me["role"], "werkgever");
+    assert_eq!(me["organisation_verified"], false);
+    let org = me["organisation_id"].as_str().unwrap().to_string();
+    let outbox = |kind: &'static str, to: &'static str| {
+        use opstap::db::schema::outbox;
+        app.db(move |c| outbox::table.filter(outbox::kind.eq(kind)).filter(outbox::to_address.eq(to)).count().get_result::<i64>(c).unwrap())
+    };
+    assert_eq!(outbox("registration_welcome", "Els@Keerkring.example").await, 1);
 
-    // The same e-mail (other case) or KvK number again: 409 naming the field.
+    // The same e-mail (other case) again: the same answer as a new one (no account enumeration),
+    // nothing created, and the owner gets a mail about it.
+    let orgs_before = app.db(|c| opstap::db::schema::organisations::table.count().get_result::<i64>(c).unwrap()).await;
     let mut again = body.clone();
     again["organisation"]["kvk_number"] = json!("45645645");
     again["email"] = json!("els@KEERKRING.example");
-    let (s, v) = app.post("/api/v1/auth/register-employer", None, again).await;
-    assert_eq!(s, StatusCode::CONFLICT, "{v}");
-    assert_eq!(v["fields"][0]["field"], "email");
+    let (s2, v2) = app.post("/api/v1/auth/register-employer", None, again).await;
+    assert_eq!((s2, &v2), (s, &reg));
+    assert_eq!(app.db(|c| opstap::db::schema::organisations::table.count().get_result::<i64>(c).unwrap()).await, orgs_before);
+    assert_eq!(outbox("registration_exists", "Els@Keerkring.example").await, 1);
+    // A candidate's address answers the same too.
+    let mut cand = body.clone();
+    cand["organisation"]["kvk_number"] = json!("78978978");
+    cand["email"] = json!("kandidaat1@lochem.demo");
+    let (s3, v3) = app.post("/api/v1/auth/register-employer", None, cand).await;
+    assert_eq!((s3, &v3), (s, &reg));
+    // A KvK number already registered is public knowledge: 409 naming the field.
     let mut again = body.clone();
     again["email"] = json!("ander@keerkring.example");
     let (s, v) = app.post("/api/v1/auth/register-employer", None, again).await;
@@ -188,4 +206,133 @@ async fn health_openapi_and_headers() {
     let (s, _, body) = app.raw(actix_web::test::TestRequest::get().uri("/api/v1/does-not-exist")).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert_eq!(body["code"], "not_found");
+}
+
+#[actix_web::test]
+async fn logout_password_change_and_deactivation_end_sessions() {
+    let app = common::app().await;
+    // Logout ends the token's session on the server; another session of the same user lives on.
+    let t1 = app.login("klantmanager1@lochem.demo").await;
+    let t2 = app.login("klantmanager1@lochem.demo").await;
+    let (s, _) = app.post("/api/v1/auth/logout", Some(&t1), json!({})).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, v) = app.get("/api/v1/me", Some(&t1)).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{v}");
+    assert_eq!(app.get("/api/v1/me", Some(&t2)).await.0, StatusCode::OK);
+
+    // A password change ends every session of the account; the new password works.
+    let (s, v) =
+        app.post("/api/v1/me/password", Some(&t2), json!({"current_password": "fout-fout-fout", "new_password": "nog-een-wachtwoord"})).await;
+    common::assert_field_error(s, &v, "current_password");
+    assert_eq!(app.get("/api/v1/me", Some(&t2)).await.0, StatusCode::OK);
+    let (s, _) = app.post("/api/v1/me/password", Some(&t2), json!({"current_password": PW, "new_password": "nog-een-wachtwoord"})).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(app.get("/api/v1/me", Some(&t2)).await.0, StatusCode::UNAUTHORIZED);
+    let t3 = app.login_pw("klantmanager1@lochem.demo", "nog-een-wachtwoord").await;
+
+    // A beheerder deactivates the account: its sessions end at once, and reactivating does not
+    // bring them back.
+    let beheer = app.login("beheerder@lochem.demo").await;
+    let (_, me) = app.get("/api/v1/me", Some(&t3)).await;
+    let uid = me["id"].as_str().unwrap().to_string();
+    let (s, _) = app.patch(&format!("/api/v1/users/{uid}"), Some(&beheer), json!({"active": false})).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(app.get("/api/v1/me", Some(&t3)).await.0, StatusCode::UNAUTHORIZED);
+    let (s, _) = app.patch(&format!("/api/v1/users/{uid}"), Some(&beheer), json!({"active": true})).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(app.get("/api/v1/me", Some(&t3)).await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[actix_web::test]
+async fn logins_are_throttled_per_account() {
+    let app = common::app().await;
+    let wrong = json!({"email": "werkgever2@demo.nl", "password": "verkeerd-wachtwoord"});
+    for i in 0..5 {
+        let (s, v) = app.post("/api/v1/auth/login", None, wrong.clone()).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "attempt {i}: {v}");
+    }
+    // The sixth attempt waits, even with the right password: 429 with Retry-After.
+    let req = actix_web::test::TestRequest::post()
+        .uri("/api/v1/auth/login")
+        .insert_header(("Content-Type", "application/json"))
+        .set_payload(json!({"email": "werkgever2@demo.nl", "password": PW}).to_string());
+    let (s, h, v) = app.raw(req).await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{v}");
+    let retry: u64 = h.iter().find(|(k, _)| k == "retry-after").map(|(_, v)| v.parse().unwrap()).expect("Retry-After");
+    assert!((1..=31).contains(&retry), "{retry}");
+    // The lock-out is recorded, and another account is not affected.
+    let locked = app
+        .db(|c| {
+            use opstap::db::schema::login_events;
+            login_events::table.filter(login_events::kind.eq("locked")).count().get_result::<i64>(c).unwrap()
+        })
+        .await;
+    assert!(locked >= 1);
+    app.login("werkgever3@demo.nl").await;
+    // Once the wait is over (moved back in time here), the right password works and clears the count.
+    app.db(|c| {
+        use opstap::db::schema::login_events;
+        diesel::update(login_events::table).set(login_events::at.eq(opstap::db::now() - chrono::Duration::seconds(40))).execute(c).unwrap()
+    })
+    .await;
+    app.login("werkgever2@demo.nl").await;
+    let (s, _) = app.post("/api/v1/auth/login", None, wrong).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}
+
+#[actix_web::test]
+async fn password_reset_by_mail_is_single_use_and_ends_sessions() {
+    let app = common::app().await;
+    let before = app.login("kandidaat1@lochem.demo").await;
+    // Known and unknown address: the same answer.
+    let (s1, v1) = app.post("/api/v1/auth/password-reset", None, json!({"email": "Kandidaat1@lochem.demo"})).await;
+    let (s2, v2) = app.post("/api/v1/auth/password-reset", None, json!({"email": "niemand@lochem.demo"})).await;
+    assert_eq!(s1, StatusCode::ACCEPTED);
+    assert_eq!((s1, &v1), (s2, &v2));
+    // The link is in the mail (only a hash of the token is stored).
+    let body = app
+        .db(|c| {
+            use opstap::db::schema::outbox;
+            outbox::table.filter(outbox::kind.eq("password_reset")).select(outbox::body_text).get_results::<String>(c).unwrap()
+        })
+        .await;
+    assert_eq!(body.len(), 1, "one mail, for the known address only");
+    let token = body[0].split("token=").nth(1).unwrap().split_whitespace().next().unwrap().to_string();
+    let stored: Vec<String> = app
+        .db(|c| {
+            use opstap::db::schema::password_resets;
+            password_resets::table.select(password_resets::token_hash).load(c).unwrap()
+        })
+        .await;
+    assert!(!stored.contains(&token));
+    // A short password is refused, naming the field; the token still works afterwards.
+    let (s, v) = app.post("/api/v1/auth/password-reset/confirm", None, json!({"token": token, "password": "kort"})).await;
+    common::assert_field_error(s, &v, "password");
+    let (s, _) = app.post("/api/v1/auth/password-reset/confirm", None, json!({"token": token, "password": "herstelde-wachtwoord"})).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    // Single use; the old sessions ended; the new password works.
+    let (s, v) = app.post("/api/v1/auth/password-reset/confirm", None, json!({"token": token, "password": "nog-een-keer-anders"})).await;
+    common::assert_field_error(s, &v, "token");
+    assert_eq!(app.get("/api/v1/me", Some(&before)).await.0, StatusCode::UNAUTHORIZED);
+    app.login_pw("kandidaat1@lochem.demo", "herstelde-wachtwoord").await;
+    // An expired link does not work.
+    app.post("/api/v1/auth/password-reset", None, json!({"email": "kandidaat1@lochem.demo"})).await;
+    let body = app
+        .db(|c| {
+            use opstap::db::schema::{outbox, password_resets};
+            diesel::update(password_resets::table)
+                .set(password_resets::expires_at.eq(opstap::db::now() - chrono::Duration::minutes(1)))
+                .execute(c)
+                .unwrap();
+            outbox::table
+                .filter(outbox::kind.eq("password_reset"))
+                .order(outbox::created_at.desc())
+                .select(outbox::body_text)
+                .first::<String>(c)
+                .unwrap()
+        })
+        .await;
+    let token = body.split("token=").nth(1).unwrap().split_whitespace().next().unwrap().to_string();
+    let (s, v) = app.post("/api/v1/auth/password-reset/confirm", None, json!({"token": token, "password": "herstelde-wachtwoord-2"})).await;
+    common::assert_field_error(s, &v, "token");
 }

@@ -262,3 +262,22 @@ async fn a_candidate_stops_the_e_mail_alerts_from_its_page() {
     let (s, _) = app.get("/api/v1/me/saved-search", Some(&cand)).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
+
+#[actix_web::test]
+async fn logout_ends_the_session_on_the_server() {
+    let app = common::app().await;
+    let (_, h, csrf_token) = login(&app, "klantmanager1@lochem.demo", "").await;
+    let session = header(&h, "set-cookie").into_iter().find(|c| c.starts_with("opstap_session=")).unwrap().to_string();
+    let session = session.trim_start_matches("opstap_session=").split(';').next().unwrap().to_string();
+    let cookie = format!("opstap_session={session}; opstap_csrf={csrf_token}");
+    let (s, _, _) = app.raw(TestRequest::get().uri("/klantmanager").insert_header(("Cookie", cookie.clone()))).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _, _) =
+        app.raw(TestRequest::post().uri("/uitloggen").insert_header(("Cookie", cookie.clone())).set_form([("csrf", csrf_token.as_str())])).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    // The same cookie (kept by an attacker, or a second tab) no longer works, on pages or the API.
+    let (s, h, _) = app.raw(TestRequest::get().uri("/klantmanager").insert_header(("Cookie", cookie))).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert!(header(&h, "location")[0].starts_with("/inloggen"));
+    assert_eq!(app.get("/api/v1/me", Some(&session)).await.0, StatusCode::UNAUTHORIZED);
+}

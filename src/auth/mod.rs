@@ -51,6 +51,8 @@ pub fn normalize_email(e: &str) -> String {
 pub struct Claims {
     pub sub: String,
     pub role: String,
+    /// The server-side session (`service::sessions`); a token without a live session is refused.
+    pub sid: String,
     pub iat: i64,
     pub exp: i64,
 }
@@ -66,11 +68,11 @@ impl JwtKeys {
         JwtKeys { enc: EncodingKey::from_secret(secret), dec: DecodingKey::from_secret(secret), ttl_minutes }
     }
 
-    pub fn issue(&self, user_id: &str, role: &str) -> anyhow::Result<(String, i64)> {
+    /// A token for an open session (`service::sessions::open`), expiring with it.
+    pub fn issue(&self, user_id: &str, role: &str, sid: &str, exp: i64) -> anyhow::Result<String> {
         let now = chrono::Utc::now().timestamp();
-        let exp = now + self.ttl_minutes * 60;
-        let claims = Claims { sub: user_id.into(), role: role.into(), iat: now, exp };
-        Ok((encode(&Header::new(Algorithm::HS256), &claims, &self.enc)?, exp))
+        let claims = Claims { sub: user_id.into(), role: role.into(), sid: sid.into(), iat: now, exp };
+        Ok(encode(&Header::new(Algorithm::HS256), &claims, &self.enc)?)
     }
 
     /// Decodes and checks a token: HS256 only (so `alg: none` and other algorithms are
@@ -79,6 +81,7 @@ impl JwtKeys {
         let mut v = Validation::new(Algorithm::HS256);
         v.leeway = 5;
         v.set_required_spec_claims(&["exp", "sub"]);
+        // A token without `sid` (issued before sessions were kept) fails to decode: log in again.
         decode::<Claims>(token, &self.dec, &v).map(|d| d.claims).map_err(|e| {
             use jsonwebtoken::errors::ErrorKind;
             match e.kind() {
@@ -122,7 +125,7 @@ impl CurrentUser {
     }
 }
 
-fn token_from(req: &HttpRequest) -> Option<String> {
+pub fn token_from(req: &HttpRequest) -> Option<String> {
     if let Some(h) = req.headers().get(actix_web::http::header::AUTHORIZATION) {
         let s = h.to_str().ok()?;
         let (scheme, tok) = s.split_once(' ')?;
@@ -134,10 +137,17 @@ fn token_from(req: &HttpRequest) -> Option<String> {
     req.cookie(SESSION_COOKIE).map(|c| c.value().to_string())
 }
 
-/// Loads the user of a verified token; inactive or deleted users are rejected.
-pub async fn load_current(state: &AppState, user_id: String) -> Result<CurrentUser, AppError> {
+/// Loads the user of a verified token; inactive or deleted users and ended sessions (logout,
+/// password change, deactivation) are rejected. `sid` None only for a session opened in the same
+/// request.
+pub async fn load_current(state: &AppState, user_id: String, sid: Option<String>) -> Result<CurrentUser, AppError> {
     state
         .db(move |conn| {
+            if let Some(sid) = &sid {
+                if !crate::service::sessions::is_live(conn, sid, &user_id)? {
+                    return Err(AppError::Unauthorized("Uw sessie is beëindigd. Log opnieuw in.".into()));
+                }
+            }
             let u: Option<User> = users::table.find(&user_id).select(User::as_select()).first(conn).optional()?;
             let Some(u) = u else { return Err(AppError::Unauthorized("Ongeldige sessie. Log opnieuw in.".into())) };
             if !u.active {
@@ -176,7 +186,7 @@ impl FromRequest for CurrentUser {
             let state = state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("app state missing")))?;
             let token = token.ok_or_else(AppError::unauthorized)?;
             let claims = state.jwt.verify(&token)?;
-            let mut user = load_current(&state, claims.sub).await?;
+            let mut user = load_current(&state, claims.sub, Some(claims.sid)).await?;
             user.channel = channel;
             Ok(user)
         })

@@ -27,6 +27,35 @@ diesel::table! {
 }
 
 diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    login_events (id) {
+        id -> Text,
+        subject -> Text,
+        kind -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    password_resets (token_hash) {
+        token_hash -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     municipalities (id) {
         id -> Text,
         name -> Text,
@@ -444,6 +473,9 @@ diesel::joinable!(esco_occupation_skills -> esco_occupations (occupation_id));
 diesel::allow_tables_to_appear_in_same_query!(
     changes,
     profile_views,
+    sessions,
+    login_events,
+    password_resets,
     app_settings,
     municipalities,
     pc4_areas,

@@ -275,3 +275,36 @@ mail!(PlacementDigest, "placement_digest", PlacementDigestText, PlacementDigestH
 } else {
     format!("Er zijn {} nieuwe plekken voor u", m.rows.len())
 });
+
+/// 9. To an account holder: registration, a registration attempt with an existing address, a
+/// password reset. One plain message with an optional link.
+#[derive(Debug, Clone)]
+pub struct AccountMail {
+    pub kind: &'static str,
+    pub subject: String,
+    pub name: String,
+    pub paragraphs: Vec<String>,
+    pub link: String,
+    pub link_text: String,
+}
+#[derive(Template)]
+#[template(path = "email/account.txt")]
+struct AccountText<'a> {
+    m: &'a AccountMail,
+}
+#[derive(Template)]
+#[template(path = "email/account.html")]
+struct AccountHtml<'a> {
+    m: &'a AccountMail,
+}
+impl Mail for AccountMail {
+    fn kind(&self) -> &'static str {
+        self.kind
+    }
+    fn subject(&self) -> String {
+        self.subject.clone()
+    }
+    fn render(&self) -> askama::Result<(String, String)> {
+        Ok((AccountText { m: self }.render()?, AccountHtml { m: self }.render()?))
+    }
+}

@@ -16,11 +16,31 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use validator::Validate;
 
-/// Checks e-mail and password; on success returns the user id and role.
-pub async fn check_credentials(state: &AppState, email: &str, password: &str) -> AppResult<(String, String)> {
+/// A successful login: the user, and the session its token names.
+#[derive(Debug, Clone)]
+pub struct LoginOk {
+    pub user_id: String,
+    pub role: String,
+    pub session_id: String,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
+/// Checks e-mail and password under the login throttle (`service::throttle`, per account and per
+/// client address, shared by all instances) and opens a session. Unknown address and wrong
+/// password get the same answer, after the same work.
+pub async fn login(state: &AppState, email: &str, password: &str, address: Option<String>) -> AppResult<LoginOk> {
+    use crate::service::throttle;
     let norm = auth::normalize_email(email);
+    let account = throttle::account_key(&norm);
+    let addr = address.as_deref().map(throttle::address_key);
+    let (a2, ad2) = (account.clone(), addr.clone());
+    let wait = state.tx(move |conn| Ok(throttle::check(conn, &a2, ad2.as_deref())?)).await?;
+    if wait > 0 {
+        return Err(AppError::TooManyRequests { retry_after: wait as u64 });
+    }
     let password = password.to_string();
-    state
+    let found = state
         .db(move |conn| {
             let u: Option<User> = users::table.filter(users::email_normalized.eq(&norm)).select(User::as_select()).first(conn).optional()?;
             let ok = match &u {
@@ -30,15 +50,24 @@ pub async fn check_credentials(state: &AppState, email: &str, password: &str) ->
                     false
                 }
             };
-            match (ok, u) {
-                (true, Some(u)) => {
-                    diesel::update(users::table.find(&u.id)).set(users::last_login_at.eq(Some(now()))).execute(conn)?;
-                    Ok((u.id, u.role))
-                }
-                _ => Err(AppError::Unauthorized("E-mailadres of wachtwoord klopt niet.".into())),
+            Ok(u.filter(|_| ok))
+        })
+        .await?;
+    let ttl = state.config.token_ttl_minutes;
+    state
+        .tx(move |conn| match found {
+            Some(u) => {
+                throttle::succeeded(conn, &account)?;
+                diesel::update(users::table.find(&u.id)).set(users::last_login_at.eq(Some(now()))).execute(conn)?;
+                let (sid, exp) = crate::service::sessions::open(conn, &u.id, ttl)?;
+                Ok(Ok(LoginOk { user_id: u.id, role: u.role, session_id: sid, expires_at: exp }))
+            }
+            None => {
+                throttle::failed(conn, &account, addr.as_deref())?;
+                Ok(Err(AppError::Unauthorized("E-mailadres of wachtwoord klopt niet.".into())))
             }
         })
-        .await
+        .await?
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -52,13 +81,21 @@ pub struct RegisterEmployerInput {
     pub password: String,
 }
 
+/// What registration answers, whether or not the address already had an account: the answer
+/// does not reveal which addresses are registered; the mail tells the owner.
+pub const REGISTERED_MESSAGE: &str = "Uw aanmelding is ontvangen. We hebben u een e-mail gestuurd. Log daarna in met uw e-mailadres en wachtwoord.";
+
 /// Registers an employer organisation with its first account, unverified (API and pages).
-pub async fn register(state: &AppState, input: RegisterEmployerInput) -> AppResult<(Organisation, User)> {
+/// Returns the new organisation and account, or `None` when the address already has an account:
+/// then nothing is created and the owner gets a mail (a registration attempt with their
+/// address, and how to reset the password). The caller answers both the same way.
+pub async fn register(state: &AppState, input: RegisterEmployerInput) -> AppResult<Option<(Organisation, User)>> {
     let mut errs = input.organisation.check(&state.refdata());
     if let Err(m) = auth::check_password_policy(&input.password) {
         errs.push(crate::domain::FieldError::new("password", m));
     }
     validate_with(&input, errs)?;
+    // Hashed in both cases, so the time taken does not tell either.
     let hash = auth::hash_password(&input.password)?;
     let t = now();
     let org = input.organisation.into_new(new_id(), false, t);
@@ -76,13 +113,169 @@ pub async fn register(state: &AppState, input: RegisterEmployerInput) -> AppResu
         created_at: t,
         last_login_at: None,
     };
+    let base = state.config.public_url.trim_end_matches('/').to_string();
     state
         .tx(move |conn| {
-            ensure_email_free(conn, &user.email_normalized)?;
+            let existing: Option<User> =
+                users::table.filter(users::email_normalized.eq(&user.email_normalized)).select(User::as_select()).first(conn).optional()?;
+            if let Some(owner) = existing {
+                let mail = crate::mail::templates::AccountMail {
+                    kind: "registration_exists",
+                    subject: "Aanmelding met uw e-mailadres".into(),
+                    name: owner.name.clone(),
+                    paragraphs: vec![
+                        "Iemand heeft zich bij Opstap aangemeld met uw e-mailadres. U heeft al een account, dus we hebben geen nieuw account gemaakt.".into(),
+                        "Was u dit zelf? Log dan in met uw bestaande account. Weet u uw wachtwoord niet meer? Vraag dan een nieuw wachtwoord aan.".into(),
+                        "Was u dit niet? Dan hoeft u niets te doen.".into(),
+                    ],
+                    link: format!("{base}/wachtwoord-vergeten"),
+                    link_text: "Nieuw wachtwoord aanvragen".into(),
+                };
+                let to = crate::mail::Recipient { address: owner.email.clone(), name: owner.name.clone(), role: role_str(&owner.role) };
+                crate::mail::enqueue(conn, &to, &mail, owner.candidate_id.as_deref())?;
+                return Ok(None);
+            }
             ensure_kvk_free(conn, &org.kvk_number, None)?;
             diesel::insert_into(organisations::table).values(&org).execute(conn)?;
             diesel::insert_into(users::table).values(&user).execute(conn)?;
-            Ok((org, user))
+            let mail = crate::mail::templates::AccountMail {
+                kind: "registration_welcome",
+                subject: "Welkom bij Opstap".into(),
+                name: user.name.clone(),
+                paragraphs: vec![
+                    format!("U heeft {} aangemeld bij Opstap. U kunt nu inloggen en plekken klaarzetten.", org.name),
+                    "De gemeente controleert uw organisatie. Daarna zijn uw plekken voor iedereen te zien.".into(),
+                ],
+                link: format!("{base}/inloggen"),
+                link_text: "Inloggen".into(),
+            };
+            let to = crate::mail::Recipient { address: user.email.clone(), name: user.name.clone(), role: "werkgever" };
+            crate::mail::enqueue(conn, &to, &mail, None)?;
+            Ok(Some((org, user)))
+        })
+        .await
+}
+
+fn role_str(role: &str) -> &'static str {
+    Role::parse(role).map(|r| r.as_str()).unwrap_or("werkgever")
+}
+
+/// How long a password-reset link works.
+pub const RESET_MINUTES: i64 = 60;
+/// At most this many reset mails per account per hour.
+const RESETS_PER_HOUR: i64 = 3;
+
+fn token_hash(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Starts a password reset for any role: when an active account has this address, a single-use
+/// link (valid for an hour) is mailed to it. The answer is the same whether or not it exists.
+pub async fn request_reset(state: &AppState, email: &str) -> AppResult<()> {
+    use argon2::password_hash::rand_core::{OsRng, RngCore};
+    let norm = auth::normalize_email(email);
+    let mut raw = [0u8; 32];
+    OsRng.fill_bytes(&mut raw);
+    let token: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+    let base = state.config.public_url.trim_end_matches('/').to_string();
+    state
+        .tx(move |conn| {
+            use crate::db::schema::password_resets;
+            let u: Option<User> = users::table.filter(users::email_normalized.eq(&norm)).select(User::as_select()).first(conn).optional()?;
+            let Some(u) = u.filter(|u| u.active) else { return Ok(()) };
+            let t = now();
+            let recent: i64 = password_resets::table
+                .filter(password_resets::user_id.eq(&u.id))
+                .filter(password_resets::created_at.gt(t - chrono::Duration::hours(1)))
+                .count()
+                .get_result(conn)?;
+            if recent >= RESETS_PER_HOUR {
+                log::warn!("password reset not sent: {RESETS_PER_HOUR} already sent this hour");
+                return Ok(());
+            }
+            diesel::insert_into(password_resets::table)
+                .values((
+                    password_resets::token_hash.eq(token_hash(&token)),
+                    password_resets::user_id.eq(&u.id),
+                    password_resets::created_at.eq(t),
+                    password_resets::expires_at.eq(t + chrono::Duration::minutes(RESET_MINUTES)),
+                    password_resets::used_at.eq(None::<chrono::NaiveDateTime>),
+                ))
+                .execute(conn)?;
+            let mail = crate::mail::templates::AccountMail {
+                kind: "password_reset",
+                subject: "Nieuw wachtwoord voor Opstap".into(),
+                name: u.name.clone(),
+                paragraphs: vec![
+                    "U heeft een nieuw wachtwoord voor Opstap aangevraagd. Met de link hieronder kiest u een nieuw wachtwoord.".into(),
+                    format!("De link werkt één keer en {RESET_MINUTES} minuten lang. Heeft u dit niet aangevraagd? Dan hoeft u niets te doen."),
+                ],
+                link: format!("{base}/wachtwoord-herstellen?token={token}"),
+                link_text: "Nieuw wachtwoord kiezen".into(),
+            };
+            let to = crate::mail::Recipient { address: u.email.clone(), name: u.name.clone(), role: role_str(&u.role) };
+            crate::mail::enqueue(conn, &to, &mail, u.candidate_id.as_deref())?;
+            Ok(())
+        })
+        .await
+}
+
+/// Sets a new password with a reset token (single use, not expired) and ends every session of
+/// the account.
+pub async fn confirm_reset(state: &AppState, token: &str, password: &str) -> AppResult<()> {
+    if let Err(m) = auth::check_password_policy(password) {
+        return Err(AppError::field("password", m));
+    }
+    let hash = auth::hash_password(password)?;
+    let th = token_hash(token.trim());
+    state
+        .tx(move |conn| {
+            use crate::db::schema::password_resets;
+            let t = now();
+            let row: Option<(String, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>)> = password_resets::table
+                .find(&th)
+                .select((password_resets::user_id, password_resets::expires_at, password_resets::used_at))
+                .first(conn)
+                .optional()?;
+            let invalid = || AppError::field("token", "Deze link is ongeldig, al gebruikt of verlopen. Vraag een nieuwe aan.");
+            let Some((uid, expires, used)) = row else { return Err(invalid()) };
+            if used.is_some() || expires <= t {
+                return Err(invalid());
+            }
+            let n = diesel::update(password_resets::table.find(&th).filter(password_resets::used_at.is_null()))
+                .set(password_resets::used_at.eq(Some(t)))
+                .execute(conn)?;
+            if n == 0 {
+                return Err(invalid());
+            }
+            diesel::update(users::table.find(&uid)).set(users::password_hash.eq(&hash)).execute(conn)?;
+            // Other links of the account stop working too.
+            diesel::update(password_resets::table.filter(password_resets::user_id.eq(&uid)).filter(password_resets::used_at.is_null()))
+                .set(password_resets::used_at.eq(Some(t)))
+                .execute(conn)?;
+            crate::service::sessions::revoke_all(conn, &uid)?;
+            Ok(())
+        })
+        .await
+}
+
+/// The user changes its own password (the current one is asked); every session ends.
+pub async fn change_own_password(state: &AppState, user: &CurrentUser, current: &str, new: &str) -> AppResult<()> {
+    if let Err(m) = auth::check_password_policy(new) {
+        return Err(AppError::field("new_password", m));
+    }
+    let hash = auth::hash_password(new)?;
+    let (uid, current) = (user.id.clone(), current.to_string());
+    state
+        .tx(move |conn| {
+            let u: User = users::table.find(&uid).select(User::as_select()).first(conn)?;
+            if !auth::verify_password(&u.password_hash, &current) {
+                return Err(AppError::field("current_password", "Uw huidige wachtwoord klopt niet."));
+            }
+            diesel::update(users::table.find(&uid)).set(users::password_hash.eq(&hash)).execute(conn)?;
+            crate::service::sessions::revoke_all(conn, &uid)?;
+            Ok(())
         })
         .await
 }
@@ -260,10 +453,14 @@ pub fn update_user(conn: &mut DbConnection, ctx: &Ctx, id: &str, patch: UserPatc
         }
         u.active = a;
     }
+    let end_sessions = hash.is_some() || !u.active;
     if let Some(h) = hash {
         u.password_hash = h;
     }
     diesel::update(users::table.find(&u.id)).set(&u).execute(conn)?;
+    if end_sessions {
+        crate::service::sessions::revoke_all(conn, &u.id)?;
+    }
     Ok(u)
 }
 

@@ -13,9 +13,11 @@ pub mod organisations;
 pub mod placements;
 pub mod profile_views;
 pub mod records;
+pub mod sessions;
 pub mod settings;
 pub mod sroi;
 pub mod tasks;
+pub mod throttle;
 
 use crate::auth::CurrentUser;
 use crate::refdata::RefData;

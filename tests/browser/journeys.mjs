@@ -49,7 +49,7 @@ async function login(page, email, expectPath) {
   await page.goto(`${base}/inloggen`);
   await axe(page, "inloggen");
   await page.getByLabel("E-mailadres").fill(email);
-  await page.getByLabel("Wachtwoord").fill(password);
+  await page.getByLabel("Wachtwoord", { exact: true }).fill(password);
   await page.getByRole("button", { name: "Inloggen" }).click();
   await page.waitForURL((u) => u.pathname === expectPath);
 }
@@ -101,8 +101,33 @@ let placementPath;
   await page.getByLabel("Uw e-mailadres").fill("berend@kwekerij.test");
   await page.getByLabel("Wachtwoord").fill("kwekerij-wachtwoord-1");
   await page.getByRole("button", { name: "Aanmelden" }).click();
+  // The same answer for a new and a known address (no account enumeration); then log in.
+  await page.waitForURL((u) => u.pathname === "/registreren/ontvangen");
+  assert.match(await page.locator("main").innerText(), /aanmelding is ontvangen/i);
+  await axe(page, "registreren-ontvangen");
+  await page.getByRole("link", { name: "Naar inloggen" }).click();
+  await page.getByLabel("E-mailadres").fill("berend@kwekerij.test");
+  await page.getByLabel("Wachtwoord", { exact: true }).fill("kwekerij-wachtwoord-1");
+  await page.getByRole("button", { name: "Inloggen" }).click();
   await page.waitForURL((u) => u.pathname === "/werkgever");
   assert.match(await page.locator("main").innerText(), /nog niet gecontroleerd/);
+  await page.context().close();
+}
+
+// ---------------------------------------------------------------- 0b. password forgotten
+{
+  const page = await newPage();
+  await page.goto(`${base}/inloggen`);
+  await page.getByRole("link", { name: "Wachtwoord vergeten?" }).click();
+  await axe(page, "wachtwoord-vergeten");
+  await page.getByLabel("E-mailadres").fill("niemand@example.test");
+  await page.getByRole("button", { name: "Stuur mij een link" }).click();
+  assert.match(await page.locator("main").innerText(), /Als er een account is/);
+  await page.goto(`${base}/wachtwoord-herstellen?token=ongeldig`);
+  await axe(page, "wachtwoord-herstellen");
+  await page.getByLabel("Nieuw wachtwoord").fill("een-nieuw-wachtwoord");
+  await page.getByRole("button", { name: "Wachtwoord opslaan" }).click();
+  assert.match(await page.locator(".error-summary").innerText(), /ongeldig/);
   await page.context().close();
 }
 
@@ -173,7 +198,7 @@ let matchUrl;
   assert.equal(new URL(page.url()).pathname, "/inloggen");
   assert.equal(new URL(page.url()).searchParams.get("terug"), `/klantmanager/kandidaten/${candidateId}`);
   await page.getByLabel("E-mailadres").fill(klantmanager);
-  await page.getByLabel("Wachtwoord").fill(password);
+  await page.getByLabel("Wachtwoord", { exact: true }).fill(password);
   await page.getByRole("button", { name: "Inloggen" }).click();
   await page.waitForURL((u) => u.pathname === `/klantmanager/kandidaten/${candidateId}`);
   await axe(page, "kandidaat-pagina");
@@ -358,7 +383,7 @@ let matchUrl;
   assert.match(await page.locator("main").innerText(), /gevonden/);
   await page.goto(`${base}/inloggen`);
   await page.getByLabel("E-mailadres").fill(employer);
-  await page.getByLabel("Wachtwoord").fill(password);
+  await page.getByLabel("Wachtwoord", { exact: true }).fill(password);
   await page.getByRole("button", { name: "Inloggen" }).click();
   await page.waitForURL((u) => u.pathname === "/werkgever");
   await page.context().close();

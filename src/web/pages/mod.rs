@@ -36,6 +36,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/uitloggen", web::post().to(logout))
         .route("/registreren", web::get().to(register_form))
         .route("/registreren", web::post().to(register))
+        .route("/registreren/ontvangen", web::get().to(registered))
+        .route("/wachtwoord-vergeten", web::get().to(forgotten_form))
+        .route("/wachtwoord-vergeten", web::post().to(forgotten))
+        .route("/wachtwoord-herstellen", web::get().to(reset_form))
+        .route("/wachtwoord-herstellen", web::post().to(reset))
         .route("/start", web::get().to(home))
         .configure(matches::configure)
         .configure(admin::configure)
@@ -360,7 +365,112 @@ struct LoginPage {
     error: Option<String>,
 }
 
-page!(IndexPage, LoginPage);
+#[derive(Template)]
+#[template(path = "pages/message.html")]
+struct MessagePage {
+    ctx: Ctx,
+    title: String,
+    message: String,
+    link: String,
+    link_text: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/password_forgotten.html")]
+struct ForgottenPage {
+    ctx: Ctx,
+    email: String,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "pages/password_reset.html")]
+struct ResetPage {
+    ctx: Ctx,
+    token: String,
+    error: Option<String>,
+}
+
+page!(IndexPage, LoginPage, MessagePage, ForgottenPage, ResetPage);
+
+/// After registration: the same page for a new and an already registered address.
+async fn registered(req: HttpRequest) -> Result<HttpResponse, PageError> {
+    render(&MessagePage {
+        ctx: Ctx::new(&req, None),
+        title: "Aanmelding ontvangen".into(),
+        message: crate::web::api::auth::REGISTERED_MESSAGE.into(),
+        link: "/inloggen".into(),
+        link_text: "Naar inloggen".into(),
+    })
+}
+
+async fn forgotten_form(req: HttpRequest) -> Result<HttpResponse, PageError> {
+    render(&ForgottenPage { ctx: Ctx::new(&req, None), email: String::new(), error: None })
+}
+
+#[derive(serde::Deserialize)]
+struct ForgottenForm {
+    csrf: String,
+    email: String,
+}
+
+/// Sends a reset link when the address has an account; the answer is the same either way.
+async fn forgotten(req: HttpRequest, state: web::Data<AppState>, form: web::Form<ForgottenForm>) -> Result<HttpResponse, PageError> {
+    let f = form.into_inner();
+    check_csrf(&req, &f.csrf)?;
+    let email = f.email.trim().to_string();
+    if email.is_empty() || email.chars().count() > 254 {
+        return render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &ForgottenPage { ctx: Ctx::new(&req, None), email, error: Some("Vul uw e-mailadres in.".into()) },
+        );
+    }
+    crate::service::accounts::request_reset(&state, &email).await?;
+    render(&MessagePage {
+        ctx: Ctx::new(&req, None),
+        title: "Kijk in uw e-mail".into(),
+        message: crate::web::api::auth::RESET_MESSAGE.into(),
+        link: "/inloggen".into(),
+        link_text: "Naar inloggen".into(),
+    })
+}
+
+#[derive(serde::Deserialize)]
+struct TokenQuery {
+    token: Option<String>,
+}
+
+async fn reset_form(req: HttpRequest, q: web::Query<TokenQuery>) -> Result<HttpResponse, PageError> {
+    let token = q.into_inner().token.unwrap_or_default();
+    render(&ResetPage { ctx: Ctx::new(&req, None), token, error: None })
+}
+
+#[derive(serde::Deserialize)]
+struct ResetForm {
+    csrf: String,
+    token: String,
+    password: String,
+}
+
+/// Sets the new password; every session of the account ends. Then log in.
+async fn reset(req: HttpRequest, state: web::Data<AppState>, form: web::Form<ResetForm>) -> Result<HttpResponse, PageError> {
+    let f = form.into_inner();
+    check_csrf(&req, &f.csrf)?;
+    match crate::service::accounts::confirm_reset(&state, &f.token, &f.password).await {
+        Ok(()) => render(&MessagePage {
+            ctx: Ctx::new(&req, None),
+            title: "Wachtwoord opgeslagen".into(),
+            message: "Uw nieuwe wachtwoord is opgeslagen. U bent overal uitgelogd. Log in met uw nieuwe wachtwoord.".into(),
+            link: "/inloggen".into(),
+            link_text: "Naar inloggen".into(),
+        }),
+        Err(AppError::Validation(errs)) => {
+            let error = Some(errs.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join(" "));
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &ResetPage { ctx: Ctx::new(&req, None), token: f.token, error })
+        }
+        Err(e) => Err(e.into()),
+    }
+}
 
 #[derive(serde::Deserialize)]
 struct BackQuery {
@@ -384,10 +494,11 @@ struct LoginForm {
 async fn login(req: HttpRequest, state: web::Data<AppState>, form: web::Form<LoginForm>) -> Result<HttpResponse, PageError> {
     let f = form.into_inner();
     check_csrf(&req, &f.csrf)?;
-    match crate::web::api::auth::check_credentials(&state, &f.email, &f.password).await {
-        Ok((id, role)) => {
-            let (token, _) = state.jwt.issue(&id, &role).map_err(AppError::Internal)?;
-            let role = Role::parse(&role).unwrap_or(Role::Kandidaat);
+    let back = safe_back(&f.terug).unwrap_or("").to_string();
+    match crate::web::api::auth::check_login(&state, &f.email, &f.password, crate::web::api::auth::client_address(&req)).await {
+        Ok(ok) => {
+            let token = state.jwt.issue(&ok.user_id, &ok.role, &ok.session_id, ok.expires_at).map_err(AppError::Internal)?;
+            let role = Role::parse(&ok.role).unwrap_or(Role::Kandidaat);
             let to = safe_back(&f.terug).filter(|t| !t.starts_with("/inloggen")).unwrap_or(home_of(role)).to_string();
             let secure = state.config.public_url.starts_with("https://");
             Ok(HttpResponse::SeeOther()
@@ -400,10 +511,23 @@ async fn login(req: HttpRequest, state: web::Data<AppState>, form: web::Form<Log
             &LoginPage {
                 ctx: Ctx::new(&req, None),
                 email: f.email.clone(),
-                back: f.terug.clone(),
+                back,
                 error: Some("Het e-mailadres of het wachtwoord klopt niet.".into()),
             },
         ),
+        Err(AppError::TooManyRequests { retry_after }) => {
+            let minutes = retry_after.div_ceil(60).max(1);
+            let error = Some(format!(
+                "U heeft te vaak een verkeerd wachtwoord ingevuld. Probeer het over {minutes} {} opnieuw, of vraag een nieuw wachtwoord aan.",
+                if minutes == 1 { "minuut" } else { "minuten" }
+            ));
+            let mut resp =
+                render_status(StatusCode::TOO_MANY_REQUESTS, &LoginPage { ctx: Ctx::new(&req, None), email: f.email.clone(), back, error })?;
+            if let Ok(v) = header::HeaderValue::from_str(&retry_after.to_string()) {
+                resp.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            Ok(resp)
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -413,8 +537,10 @@ struct CsrfForm {
     csrf: String,
 }
 
-async fn logout(req: HttpRequest, form: web::Form<CsrfForm>) -> Result<HttpResponse, PageError> {
+/// Ends the session on the server (the token stops working everywhere) and removes the cookie.
+async fn logout(req: HttpRequest, state: web::Data<AppState>, form: web::Form<CsrfForm>) -> Result<HttpResponse, PageError> {
     check_csrf(&req, &form.csrf)?;
+    crate::web::api::auth::end_session(&req, &state).await?;
     let mut gone = Cookie::build(SESSION_COOKIE, "").path("/").finish();
     gone.make_removal();
     Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, "/inloggen")).cookie(gone).finish())
@@ -455,14 +581,8 @@ async fn register(req: HttpRequest, state: web::Data<AppState>, form: web::Form<
         password: fs.v("password").to_string(),
     };
     match crate::web::api::auth::register(&state, input).await {
-        Ok((_, user)) => {
-            let (token, _) = state.jwt.issue(&user.id, &user.role).map_err(AppError::Internal)?;
-            let secure = state.config.public_url.starts_with("https://");
-            Ok(HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, "/werkgever"))
-                .cookie(cookie(SESSION_COOKIE, token, secure, Some(state.config.token_ttl_minutes * 60)))
-                .finish())
-        }
+        // The same answer whether or not the address already had an account.
+        Ok(_) => Ok(see_other("/registreren/ontvangen")),
         Err(e) => match forms::field_errors(e) {
             Ok(errs) => {
                 // The contact person is the one who registers.
