@@ -276,8 +276,8 @@ mail!(PlacementDigest, "placement_digest", PlacementDigestText, PlacementDigestH
     format!("Er zijn {} nieuwe plekken voor u", m.rows.len())
 });
 
-/// 9. To an account holder: registration, a registration attempt with an existing address, a
-/// password reset. One plain message with an optional link.
+/// Ninth: to an account holder, on registration, on a registration attempt with an existing
+/// address, or for a password reset. One plain message with an optional link.
 #[derive(Debug, Clone)]
 pub struct AccountMail {
     pub kind: &'static str,
