@@ -49,3 +49,66 @@ impl Config {
         }
     }
 }
+
+/// The embedded default database.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/opstap.sqlite";
+
+/// Whether `serve` seeds the demo region into an empty database. The demo accounts share a
+/// password printed in the README, so:
+/// - `auto` (the default) seeds only for a trial run: bound to a loopback address, on the
+///   embedded default database, without an https public URL;
+/// - `true` seeds when asked, but never with an https public URL (that is a production start);
+/// - `false` never seeds.
+///
+/// Returns the decision and, when it differs from what was asked or needs saying, a message.
+pub fn demo_decision(mode: &str, bind: &str, database_url: &str, public_url: &str) -> Result<(bool, Option<String>), String> {
+    let https = public_url.trim().to_ascii_lowercase().starts_with("https://");
+    let host = bind.rsplit_once(':').map(|(h, _)| h).unwrap_or(bind).trim_matches(['[', ']']);
+    let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    match mode.trim().to_ascii_lowercase().as_str() {
+        "auto" | "" => {
+            let trial = loopback && database_url == DEFAULT_DATABASE_URL && !https;
+            let why = (!trial).then(|| {
+                "No demo data: OPSTAP_DEMO=auto seeds only on a loopback address with the default SQLite database and no https public URL."
+                    .to_string()
+            });
+            Ok((trial, why))
+        }
+        "true" | "1" | "yes" | "on" | "y" => {
+            if https {
+                Ok((
+                    false,
+                    Some(
+                        "No demo data: OPSTAP_DEMO=true is ignored with an https public URL (a production start); the demo password is public."
+                            .into(),
+                    ),
+                ))
+            } else {
+                Ok((true, None))
+            }
+        }
+        "false" | "0" | "no" | "off" | "n" => Ok((false, None)),
+        other => Err(format!("OPSTAP_DEMO must be auto, true or false, not {other:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_only_for_a_local_trial_or_when_asked_and_never_behind_https() {
+        let d = DEFAULT_DATABASE_URL;
+        let http = "http://127.0.0.1:8080";
+        assert_eq!(demo_decision("auto", "127.0.0.1:8080", d, http).unwrap().0, true);
+        assert_eq!(demo_decision("auto", "[::1]:8080", d, http).unwrap().0, true);
+        assert_eq!(demo_decision("auto", "localhost:8080", d, http).unwrap().0, true);
+        assert_eq!(demo_decision("auto", "0.0.0.0:8080", d, http).unwrap().0, false);
+        assert_eq!(demo_decision("auto", "127.0.0.1:8080", "postgres://x@db/opstap", http).unwrap().0, false);
+        assert_eq!(demo_decision("auto", "127.0.0.1:8080", d, "https://werk.gemeente.nl").unwrap().0, false);
+        assert_eq!(demo_decision("true", "0.0.0.0:8080", "postgres://x@db/opstap", http).unwrap().0, true);
+        assert_eq!(demo_decision("true", "127.0.0.1:8080", d, "https://werk.gemeente.nl").unwrap().0, false);
+        assert_eq!(demo_decision("false", "127.0.0.1:8080", d, http).unwrap().0, false);
+        assert!(demo_decision("misschien", "127.0.0.1:8080", d, http).is_err());
+    }
+}

@@ -17,7 +17,7 @@ struct Cli {
 #[derive(Args, Debug, Clone)]
 struct Global {
     /// Database: a SQLite file (sqlite://path or a path) or postgres://user:pass@host/db
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/opstap.sqlite", global = true)]
+    #[arg(long, env = "DATABASE_URL", default_value = opstap::config::DEFAULT_DATABASE_URL, global = true)]
     database_url: String,
     /// Folder of the search index
     #[arg(long, env = "OPSTAP_INDEX_DIR", default_value = "index", global = true)]
@@ -111,9 +111,10 @@ struct ServeArgs {
     /// Address to listen on
     #[arg(long, env = "OPSTAP_BIND", default_value = "127.0.0.1:8080")]
     bind: String,
-    /// Seed demo data into an empty database
-    #[arg(long, env = "OPSTAP_DEMO", default_value = "true", value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::Set)]
-    demo: bool,
+    /// Seed demo data into an empty database: auto (only on loopback with the default SQLite
+    /// database and no https public URL), true (never with an https public URL) or false
+    #[arg(long, env = "OPSTAP_DEMO", default_value = "auto")]
+    demo: String,
 }
 
 #[derive(Subcommand, Debug)]
@@ -147,7 +148,7 @@ fn config(g: &Global, serve: Option<&ServeArgs>) -> Config {
         bind: serve.map(|s| s.bind.clone()).unwrap_or_else(|| "127.0.0.1:8080".into()),
         index_dir: g.index_dir.clone(),
         refdata_dir: g.refdata.clone(),
-        demo: serve.map(|s| s.demo).unwrap_or(false),
+        demo: false,
         mail_dir: g.mail_dir.clone(),
         smtp_url: g.smtp_url.clone(),
         mail_from: g.mail_from.clone(),
@@ -172,11 +173,19 @@ fn main() {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     let g = cli.global;
-    match cli
-        .command
-        .unwrap_or(Command::Serve(ServeArgs { bind: std::env::var("OPSTAP_BIND").unwrap_or_else(|_| "127.0.0.1:8080".into()), demo: demo_env() }))
-    {
-        Command::Serve(s) => serve(config(&g, Some(&s))),
+    match cli.command.unwrap_or(Command::Serve(ServeArgs {
+        bind: std::env::var("OPSTAP_BIND").unwrap_or_else(|_| "127.0.0.1:8080".into()),
+        demo: std::env::var("OPSTAP_DEMO").unwrap_or_else(|_| "auto".into()),
+    })) {
+        Command::Serve(s) => {
+            let mut c = config(&g, Some(&s));
+            let (demo, why) = opstap::config::demo_decision(&s.demo, &c.bind, &c.database_url, &c.public_url).map_err(|e| anyhow::anyhow!(e))?;
+            c.demo = demo;
+            if let Some(w) = why {
+                println!("{w}");
+            }
+            serve(c)
+        }
         Command::Migrate => {
             let pool = opstap::db::connect(&g.database_url, 1)?;
             let mut conn = pool.get()?;
@@ -286,13 +295,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-fn demo_env() -> bool {
-    match std::env::var("OPSTAP_DEMO") {
-        Ok(v) => !matches!(v.trim().to_ascii_lowercase().as_str(), "false" | "0" | "no" | "off" | "n"),
-        Err(_) => true,
-    }
-}
-
 fn serve(config: Config) -> anyhow::Result<()> {
     let bind = config.bind.clone();
     println!("Opstap starting on {} (database {})", bind, opstap::db::redact_url(&config.database_url));
@@ -321,6 +323,9 @@ fn serve(config: Config) -> anyhow::Result<()> {
     }
     if let Some(d) = &startup.demo {
         println!("{d}");
+        println!(
+            "WARNING: demo data seeded. Every demo account has the password printed in the README: this database is for trying Opstap out, never for real people's data. Start with OPSTAP_DEMO=false for production."
+        );
     }
     println!("{}\n{}", opstap::ATTRIBUTION_ESCO, opstap::ATTRIBUTION_GEONAMES);
     println!("Open http://{bind}/ (API: http://{bind}/api/v1/openapi.json, health: http://{bind}/health)");

@@ -106,3 +106,27 @@ async fn commands_work_against_the_database() {
     assert!(ok, "{out}");
     assert!(out.contains("Imported 0 PC4 areas"), "re-import keeps existing rows: {out}");
 }
+
+/// `serve` seeds the demo accounts (whose password the README prints) only for a local trial or
+/// when asked, and never behind an https public URL.
+#[test]
+fn serve_seeds_demo_data_only_when_safe() {
+    use common::process::Server;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("empty.sqlite").display());
+    let demo_login =
+        |s: &Server| s.post("/api/v1/auth/login", None, &serde_json::json!({"email": "beheerder@lochem.demo", "password": common::PW})).0;
+    // Default (auto) on another database than the embedded default: no demo.
+    let mut s = Server::start(&url, dir.path(), "auto", &[("OPSTAP_DEMO", "auto")]);
+    assert_eq!(demo_login(&s), 401);
+    assert!(s.log_text().contains("No demo data"), "{}", s.log_text());
+    s.kill();
+    // Asked for, but with an https public URL: a production start, no demo.
+    let mut s = Server::start(&url, dir.path(), "https", &[("OPSTAP_DEMO", "true"), ("OPSTAP_PUBLIC_URL", "https://werk.gemeente.example")]);
+    assert_eq!(demo_login(&s), 401);
+    s.kill();
+    // Asked for over http: seeded, with a loud warning.
+    let s = Server::start(&url, dir.path(), "asked", &[("OPSTAP_DEMO", "true")]);
+    assert_eq!(demo_login(&s), 200);
+    assert!(s.log_text().contains("WARNING: demo data seeded"), "{}", s.log_text());
+}
