@@ -222,6 +222,20 @@ async fn strict_json_named_query_parameters_and_sane_dates() {
     let long = "a".repeat(201);
     let (s, v) = app.get(&format!("/api/v1/search/placements?q={long}"), None).await;
     assert_field_error(s, &v, "q");
+    // Stored texts have limits: lists of short texts, e-mail addresses.
+    let km = app.login("klantmanager1@lochem.demo").await;
+    let mut c = common::candidate_body();
+    c["sector_preferences"] = json!((0..21).map(|i| format!("sector {i}")).collect::<Vec<_>>());
+    let (s, v) = app.post("/api/v1/candidates", Some(&km), c).await;
+    assert_field_error(s, &v, "sector_preferences");
+    let mut c = common::candidate_body();
+    c["sector_preferences"] = json!(["x".repeat(101)]);
+    let (s, v) = app.post("/api/v1/candidates", Some(&km), c).await;
+    assert_field_error(s, &v, "sector_preferences[0]");
+    let mut c = common::candidate_body();
+    c["email"] = json!(format!("{}@example.org", "a".repeat(250)));
+    let (s, v) = app.post("/api/v1/candidates", Some(&km), c).await;
+    assert_field_error(s, &v, "email");
     // The algorithm register is public, as its OpenAPI entry says.
     let (s, _) = app.get("/api/v1/monitor/algorithm-register", None).await;
     assert_eq!(s, StatusCode::OK);

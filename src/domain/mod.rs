@@ -242,6 +242,20 @@ pub fn one_of(field: &str, value: &str, allowed: &[&str]) -> Option<FieldError> 
     }
 }
 
+/// A list of short texts: at most `max_items`, each at most `max_chars` characters.
+pub fn check_text_list(field: &str, items: &[String], max_items: usize, max_chars: usize) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    if items.len() > max_items {
+        errs.push(FieldError::new(field, format!("Hoogstens {max_items} items.")));
+    }
+    for (i, t) in items.iter().enumerate() {
+        if t.chars().count() > max_chars {
+            errs.push(FieldError::new(format!("{field}[{i}]"), format!("Hoogstens {max_chars} tekens.")));
+        }
+    }
+    errs
+}
+
 /// The dates the platform accepts anywhere: a date outside 1900-2100 is a typing error (year 0001,
 /// -0001 or 20266), never a real birth, measurement or start date.
 pub const EARLIEST_DATE: (i32, u32, u32) = (1900, 1, 1);

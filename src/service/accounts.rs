@@ -76,7 +76,7 @@ pub struct RegisterEmployerInput {
     pub organisation: OrganisationInput,
     #[validate(length(min = 1, max = 200, message = "Vul uw naam in."))]
     pub name: String,
-    #[validate(email(message = "Dit is geen geldig e-mailadres."))]
+    #[validate(email(message = "Dit is geen geldig e-mailadres."), length(max = 254, message = "Hoogstens 254 tekens."))]
     pub email: String,
     pub password: String,
 }
@@ -293,7 +293,7 @@ pub fn ensure_email_free(conn: &mut DbConnection, norm: &str) -> AppResult<()> {
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct UserInput {
-    #[validate(email(message = "Dit is geen geldig e-mailadres."))]
+    #[validate(email(message = "Dit is geen geldig e-mailadres."), length(max = 254, message = "Hoogstens 254 tekens."))]
     pub email: String,
     pub password: String,
     /// beheerder | klantmanager | werkgever | kandidaat

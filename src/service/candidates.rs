@@ -60,7 +60,7 @@ pub struct CandidateInput {
     pub first_name: String,
     #[validate(length(min = 1, max = 100, message = "Vul de achternaam in."))]
     pub last_name: String,
-    #[validate(email(message = "Dit is geen geldig e-mailadres."))]
+    #[validate(email(message = "Dit is geen geldig e-mailadres."), length(max = 254, message = "Hoogstens 254 tekens."))]
     pub email: Option<String>,
     #[validate(length(max = 40, message = "Hoogstens 40 tekens."))]
     pub phone: Option<String>,
@@ -176,6 +176,7 @@ impl CandidateInput {
             _ => {}
         }
         errs.extend(domain::validate_zrm(&self.zrm_scores));
+        errs.extend(domain::check_text_list("sector_preferences", &self.sector_preferences, 20, 100));
         if let Some(e) = one_of("status", &self.status, domain::CANDIDATE_STATUSES) {
             errs.push(e);
         }

@@ -40,7 +40,9 @@ pub fn label_skill(conn: &mut DbConnection, ctx: &Ctx, id: &str, input: SkillLab
     if s.municipality_id.is_some() && s.municipality_id != ctx.user.municipality_id {
         return Err(AppError::NotFound);
     }
-    AppError::check(crate::web::extract::validation_errors_of(&input))?;
+    let mut errs = crate::web::extract::validation_errors_of(&input);
+    errs.extend(crate::domain::check_text_list("alt_labels_nl", &input.alt_labels_nl, 20, 200));
+    AppError::check(errs)?;
     s.label_nl = Some(input.label_nl.trim().to_string());
     s.alt_labels_nl = input.alt_labels_nl.iter().map(|a| a.trim()).filter(|a| !a.is_empty()).collect::<Vec<_>>().join("|");
     diesel::update(esco_skills::table.find(id)).set(&s).execute(conn)?;
@@ -52,7 +54,9 @@ pub fn label_skill(conn: &mut DbConnection, ctx: &Ctx, id: &str, input: SkillLab
 pub fn create_skill(conn: &mut DbConnection, ctx: &Ctx, input: LocalSkillInput) -> AppResult<EscoSkill> {
     ctx.user.require(&[Role::Beheerder])?;
     let m = ctx.user.municipality()?.to_string();
-    AppError::check(crate::web::extract::validation_errors_of(&input))?;
+    let mut errs = crate::web::extract::validation_errors_of(&input);
+    errs.extend(crate::domain::check_text_list("alt_labels_nl", &input.alt_labels_nl, 20, 200));
+    AppError::check(errs)?;
     let s = EscoSkill {
         id: format!("local-{}", crate::db::new_id()),
         skill_type: "skill/competence".into(),

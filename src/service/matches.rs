@@ -28,9 +28,9 @@ pub use crate::matching::Chosen;
 #[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProposeInput {
-    #[validate(length(min = 1, message = "Kies een kandidaat."))]
+    #[validate(length(min = 1, max = 64, message = "Kies een kandidaat."))]
     pub candidate_id: String,
-    #[validate(length(min = 1, message = "Kies een plek."))]
+    #[validate(length(min = 1, max = 64, message = "Kies een plek."))]
     pub placement_id: String,
     #[serde(default)]
     pub instruments: Chosen,
@@ -53,6 +53,7 @@ pub struct ActionInput {
     pub introduction_date: Option<NaiveDate>,
     pub start_date: Option<NaiveDate>,
     pub trial_end_date: Option<NaiveDate>,
+    #[validate(length(max = 50, message = "Hoogstens 50 tekens."))]
     pub contract_type: Option<String>,
     pub hours_per_week: Option<f64>,
     pub hourly_wage_cents: Option<i32>,

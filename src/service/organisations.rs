@@ -27,7 +27,7 @@ pub struct OrganisationInput {
     pub pc4: String,
     #[validate(length(min = 1, max = 200, message = "Vul een contactpersoon in."))]
     pub contact_name: String,
-    #[validate(email(message = "Dit is geen geldig e-mailadres."))]
+    #[validate(email(message = "Dit is geen geldig e-mailadres."), length(max = 254, message = "Hoogstens 254 tekens."))]
     pub contact_email: String,
     #[validate(length(max = 40, message = "Hoogstens 40 tekens."))]
     #[serde(default)]
