@@ -281,3 +281,26 @@ async fn logout_ends_the_session_on_the_server() {
     assert!(header(&h, "location")[0].starts_with("/inloggen"));
     assert_eq!(app.get("/api/v1/me", Some(&session)).await.0, StatusCode::UNAUTHORIZED);
 }
+
+#[actix_web::test]
+async fn the_login_form_is_throttled_too() {
+    let app = common::app().await;
+    let mut last = StatusCode::OK;
+    let mut retry = Vec::new();
+    for _ in 0..6 {
+        let token = csrf(&app).await;
+        let req = TestRequest::post().uri("/inloggen").insert_header(("Cookie", format!("opstap_csrf={token}"))).set_form([
+            ("csrf", token.as_str()),
+            ("email", "werkgever4@demo.nl"),
+            ("password", "verkeerd-wachtwoord"),
+        ]);
+        let (s, h, _) = app.raw(req).await;
+        last = s;
+        retry = header(&h, "retry-after").into_iter().map(String::from).collect();
+    }
+    assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(retry.len(), 1);
+    // The right password has to wait as well.
+    let (s, _, _) = login(&app, "werkgever4@demo.nl", "").await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+}
