@@ -20,6 +20,8 @@ pub struct AppState {
     /// Server secret for pseudonyms shown to employers (never sent to clients).
     pub secret: Arc<String>,
     pub mailer: Arc<crate::mail::Mailer>,
+    /// The keys services need (pseudonym secret, public URL, allowances).
+    pub keys: Arc<crate::service::Keys>,
     /// SQLite allows one writer: serialising write transactions in the process avoids
     /// SQLITE_BUSY on lock upgrades. PostgreSQL does not need it.
     write_lock: Arc<Mutex<()>>,
@@ -37,7 +39,9 @@ impl AppState {
         secret: String,
         mailer: crate::mail::Mailer,
     ) -> Self {
+        let keys = Arc::new(crate::service::Keys::new(secret.clone(), config.public_url.clone(), config.employer_profile_views_per_hour));
         AppState {
+            keys,
             mailer: Arc::new(mailer),
             config: Arc::new(config),
             pool,
@@ -48,6 +52,11 @@ impl AppState {
             secret: Arc::new(secret),
             write_lock: Arc::new(Mutex::new(())),
         }
+    }
+
+    /// What services read besides the database: the reference data and the keys.
+    pub fn env(&self) -> crate::service::Env {
+        crate::service::Env { refdata: self.refdata(), keys: self.keys.clone() }
     }
 
     /// A snapshot of the reference data.
@@ -119,17 +128,8 @@ impl AppState {
         crate::service::profile_views::charge(conn, &user.id, user.organisation_id.as_deref(), n, self.config.employer_profile_views_per_hour)
     }
 
-    /// A stable pseudonym for a candidate as seen from one placement: employers can tell
-    /// proposals apart without learning an id that links the person across placements.
+    /// A stable pseudonym for a candidate as seen from one placement (see `Keys::pseudonym`).
     pub fn pseudonym(&self, placement_id: &str, candidate_id: &str) -> String {
-        use sha2::{Digest, Sha256};
-        let mut h = Sha256::new();
-        h.update(self.secret.as_bytes());
-        h.update(b"|");
-        h.update(placement_id.as_bytes());
-        h.update(b"|");
-        h.update(candidate_id.as_bytes());
-        let d = h.finalize();
-        format!("K-{}", d.iter().take(6).map(|b| format!("{b:02x}")).collect::<String>())
+        self.keys.pseudonym(placement_id, candidate_id)
     }
 }

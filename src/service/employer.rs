@@ -8,7 +8,6 @@ use crate::db::DbConnection;
 use crate::domain::workflow::MatchStatus;
 use crate::domain::Role;
 use crate::error::{AppError, AppResult};
-use crate::state::AppState;
 use diesel::prelude::*;
 
 pub struct MatchRow {
@@ -20,7 +19,7 @@ pub struct MatchRow {
 }
 
 /// The werkgever's organisation, its placements (newest first) and up to 100 matches it may see.
-pub fn dashboard(conn: &mut DbConnection, st: &AppState, ctx: &Ctx) -> AppResult<(Organisation, Vec<Placement>, Vec<MatchRow>)> {
+pub fn dashboard(conn: &mut DbConnection, ctx: &Ctx) -> AppResult<(Organisation, Vec<Placement>, Vec<MatchRow>)> {
     ctx.user.require(&[Role::Werkgever])?;
     let org_id = ctx.user.organisation_id.clone().ok_or(AppError::Forbidden)?;
     let org: Organisation = crate::db::queries::organisation(conn, &org_id)?.ok_or(AppError::NotFound)?;
@@ -67,7 +66,7 @@ pub fn dashboard(conn: &mut DbConnection, st: &AppState, ctx: &Ctx) -> AppResult
             reference: m
                 .candidate_id
                 .as_deref()
-                .map(|c| st.pseudonym(m.placement_id.as_deref().unwrap_or(""), c))
+                .map(|c| ctx.keys.pseudonym(m.placement_id.as_deref().unwrap_or(""), c))
                 .unwrap_or_else(|| "verwijderd".into()),
             placement_title: m.placement_title.clone(),
             status: MatchStatus::parse(&m.status).map(|s| s.label_nl()).unwrap_or("").to_string(),

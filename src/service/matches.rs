@@ -15,7 +15,7 @@ use crate::mail::{self, templates as mt, Recipient};
 use crate::matching::{self, InstrumentPackage};
 use crate::proposals;
 use crate::service::candidates::{authorize, Access};
-use crate::state::AppState;
+use crate::service::Ctx;
 use crate::web::api::proposals::{anonymous_profile, summary, AnonymousProfile, PlacementSummary};
 use chrono::NaiveDate;
 use diesel::prelude::*;
@@ -143,8 +143,8 @@ fn date_nl(d: NaiveDate) -> String {
     d.format("%d-%m-%Y").to_string()
 }
 
-fn link(st: &AppState, m: &str) -> String {
-    format!("{}/matches/{}", st.config.public_url.trim_end_matches('/'), m)
+fn link(keys: &crate::service::Keys, m: &str) -> String {
+    keys.link(&format!("/matches/{m}"))
 }
 
 fn instrument_lines(p: &InstrumentPackage, chosen: &Chosen) -> Vec<String> {
@@ -199,7 +199,8 @@ fn full_name(c: &Candidate) -> String {
 }
 
 /// Proposes a candidate for a placement. Returns the new match id.
-pub fn propose(conn: &mut DbConnection, st: &AppState, user: &CurrentUser, input: &ProposeInput, today: NaiveDate) -> AppResult<String> {
+pub fn propose(conn: &mut DbConnection, ctx: &Ctx, input: &ProposeInput) -> AppResult<String> {
+    let (user, today) = (ctx.user, ctx.today);
     user.require(&[Role::Klantmanager])?;
     let mut errs = crate::web::extract::validation_errors_of(input);
     let cand = match authorize(conn, user, &input.candidate_id, Access::Write, "profiel (voorstel doen)") {
@@ -226,8 +227,8 @@ pub fn propose(conn: &mut DbConnection, st: &AppState, user: &CurrentUser, input
     let (settings, _) = proposals::load_settings(conn, &cand.municipality_id)?;
     let sroi = proposals::sroi_states(conn, std::slice::from_ref(&pl))?;
     let sroi_state = pl.placement.sroi_contract_id.as_ref().and_then(|id| sroi.get(id).cloned());
-    let cf = proposals::candidate_features(&c, &st.refdata(), today);
-    let pf = proposals::placement_features(&pl, &st.refdata(), sroi_state);
+    let cf = proposals::candidate_features(&c, ctx.refdata, today);
+    let pf = proposals::placement_features(&pl, ctx.refdata, sroi_state);
     let eval = matching::evaluate(&cf, &pf, &settings, today);
     // The matcher only advises, but rules of law or municipal policy are not overridable.
     for x in eval.excluded.iter().filter(|x| matching::BINDING_RULES.contains(&x.rule.as_str())) {
@@ -301,11 +302,11 @@ pub fn propose(conn: &mut DbConnection, st: &AppState, user: &CurrentUser, input
             placement_title: pl.placement.title.clone(),
             kind: PlacementKind::parse(&pl.placement.kind).map(|k| k.label_nl().to_string()).unwrap_or_default(),
             employer: pl.organisation.name.clone(),
-            place: st.refdata().pc4.get(&pl.placement.pc4).map(|x| x.place.clone()).unwrap_or_else(|| pl.placement.pc4.clone()),
+            place: ctx.refdata.pc4.get(&pl.placement.pc4).map(|x| x.place.clone()).unwrap_or_else(|| pl.placement.pc4.clone()),
             hours: format!("{} tot {}", pl.placement.hours_min, pl.placement.hours_max),
             klantmanager: km,
             note: m.note.clone(),
-            link: link(st, &id),
+            link: link(ctx.keys, &id),
         };
         mail::enqueue(conn, &to, &mail, Some(&cand.id))?;
         audit::one(
@@ -365,7 +366,8 @@ pub fn load_for(conn: &mut DbConnection, user: &CurrentUser, id: &str) -> AppRes
 }
 
 /// Applies an action. Returns the updated match.
-pub fn act(conn: &mut DbConnection, st: &AppState, user: &CurrentUser, id: &str, input: &ActionInput, today: NaiveDate) -> AppResult<Match> {
+pub fn act(conn: &mut DbConnection, ctx: &Ctx, id: &str, input: &ActionInput) -> AppResult<Match> {
+    let (user, today) = (ctx.user, ctx.today);
     let m = load_for(conn, user, id)?;
     let mut errs = crate::web::extract::validation_errors_of(input);
     let Some(action) = Action::parse(input.action.trim()) else {
@@ -566,7 +568,7 @@ pub fn act(conn: &mut DbConnection, st: &AppState, user: &CurrentUser, id: &str,
     event(conn, &m.id, action.as_str(), Some(from), to, user, detail)?;
     let actor = Actor::from(user);
     audit::one(conn, &actor, &cand.id, &cand.municipality_id, audit::access(Act::Update, "voorstel (match)", audit::purpose::BEMIDDELING))?;
-    side_effects(conn, st, user, &actor, &u, &cand, from, action, today)?;
+    side_effects(conn, ctx, &actor, &u, &cand, from, action)?;
     Ok(u)
 }
 
@@ -579,17 +581,8 @@ fn months_between(a: NaiveDate, b: NaiveDate) -> f64 {
 
 /// E-mail and tasks caused by an action (inside the same transaction).
 #[allow(clippy::too_many_arguments)]
-fn side_effects(
-    conn: &mut DbConnection,
-    st: &AppState,
-    user: &CurrentUser,
-    actor: &Actor,
-    m: &Match,
-    cand: &Candidate,
-    from: MatchStatus,
-    action: Action,
-    today: NaiveDate,
-) -> AppResult<()> {
+fn side_effects(conn: &mut DbConnection, ctx: &Ctx, actor: &Actor, m: &Match, cand: &Candidate, from: MatchStatus, action: Action) -> AppResult<()> {
+    let (user, today) = (ctx.user, ctx.today);
     let org: Option<Organisation> = match &m.organisation_id {
         Some(o) => organisations::table.find(o).select(Organisation::as_select()).first(conn).optional()?,
         None => None,
@@ -600,8 +593,8 @@ fn side_effects(
     };
     let km = user_recipient(conn, m.klantmanager_id.as_deref().or(Some(cand.klantmanager_id.as_str())))?;
     let employer_name = org.as_ref().map(|o| o.name.clone()).unwrap_or_default();
-    let reference = st.pseudonym(m.placement_id.as_deref().unwrap_or(""), &cand.id);
-    let url = link(st, &m.id);
+    let reference = ctx.keys.pseudonym(m.placement_id.as_deref().unwrap_or(""), &cand.id);
+    let url = link(ctx.keys, &m.id);
     let email_audit = |what: &'static str| audit::Access { act: Act::Email, what, purpose: audit::purpose::BERICHT, channel: Some(Channel::Email) };
     let enqueue = |conn: &mut DbConnection, to: &Recipient, mail: &dyn mail::Mail, what: &'static str| -> AppResult<()> {
         mail::enqueue(conn, to, mail, Some(&cand.id))?;
@@ -634,8 +627,7 @@ fn side_effects(
             if action == Action::Accept {
                 if let (Some(o), Some(p)) = (&org, &placement) {
                     let c = candidate_full(conn, &cand.id)?.ok_or(AppError::NotFound)?;
-                    let rd = st.refdata();
-                    let prof = anonymous_profile(st, &rd, p, &c);
+                    let prof = anonymous_profile(ctx.keys, ctx.refdata, p, &c);
                     let chosen: Chosen = serde_json::from_str(&m.instruments).unwrap_or_default();
                     let pkg: Option<InstrumentPackage> = serde_json::from_str(&m.package).ok();
                     let mail = mt::ProposalEmployer {
@@ -686,7 +678,7 @@ fn side_effects(
                     placement_title: m.placement_title.clone(),
                     employer: employer_name.clone(),
                     contact_name: org.as_ref().map(|o| o.contact_name.clone()).unwrap_or_default(),
-                    place: placement.as_ref().and_then(|p| st.refdata().pc4.get(&p.pc4).map(|x| x.place.clone())).unwrap_or_default(),
+                    place: placement.as_ref().and_then(|p| ctx.refdata.pc4.get(&p.pc4).map(|x| x.place.clone())).unwrap_or_default(),
                     introduction_date: date,
                     klantmanager: km.as_ref().map(|(u, _)| u.name.clone()).unwrap_or_default(),
                     link: url.clone(),
@@ -812,11 +804,12 @@ fn new_task(municipality: &str, km: Option<String>, candidate: &str, m: Option<&
 }
 
 /// Builds the view of a match for the user (no audit here; callers record the access).
-pub fn view(conn: &mut DbConnection, st: &AppState, user: &CurrentUser, m: &Match) -> AppResult<MatchView> {
+pub fn view(conn: &mut DbConnection, ctx: &Ctx, m: &Match) -> AppResult<MatchView> {
+    let user = ctx.user;
     let status = parse_status(m)?;
     let staff = matches!(user.role, Role::Klantmanager | Role::Beheerder);
     let employer = user.role == Role::Werkgever;
-    let rd = st.refdata();
+    let rd = ctx.refdata;
     let pl: Option<PlacementFull> = match &m.placement_id {
         Some(p) => placement_full(conn, p)?,
         None => None,
@@ -835,7 +828,7 @@ pub fn view(conn: &mut DbConnection, st: &AppState, user: &CurrentUser, m: &Matc
     });
     // After a withdrawal of consent the employer keeps only the fact of the match.
     let profile = match (&c, &pl) {
-        (Some(c), Some(p)) if (employer && m.consent_withdrawn_at.is_none()) || staff => Some(anonymous_profile(st, &rd, &p.placement, c)),
+        (Some(c), Some(p)) if (employer && m.consent_withdrawn_at.is_none()) || staff => Some(anonymous_profile(ctx.keys, rd, &p.placement, c)),
         _ => None,
     };
     let chosen: Chosen = serde_json::from_str(&m.instruments).unwrap_or_default();
@@ -880,7 +873,7 @@ pub fn view(conn: &mut DbConnection, st: &AppState, user: &CurrentUser, m: &Matc
         status,
         status_label: status.label_nl().into(),
         version: m.version,
-        placement: pl.as_ref().map(|p| summary(p, &rd)),
+        placement: pl.as_ref().map(|p| summary(p, rd)),
         placement_title: m.placement_title.clone(),
         placement_kind: m.placement_kind.clone(),
         candidate: person,
@@ -955,7 +948,8 @@ pub struct ListFilter {
 
 /// The matches a user may see, newest first, with the total, each shown as that user may see it
 /// (an employer's anonymous profiles count against its hourly allowance) and audited.
-pub fn list(conn: &mut DbConnection, st: &AppState, user: &CurrentUser, f: &ListFilter, channel: Channel) -> AppResult<(i64, Vec<MatchView>)> {
+pub fn list(conn: &mut DbConnection, ctx: &Ctx, f: &ListFilter, channel: Channel) -> AppResult<(i64, Vec<MatchView>)> {
+    let user = ctx.user;
     let build = || {
         let mut b = matches::table.into_boxed();
         match user.role {
@@ -988,13 +982,42 @@ pub fn list(conn: &mut DbConnection, st: &AppState, user: &CurrentUser, f: &List
     let rows: Vec<Match> =
         build().order((matches::updated_at.desc(), matches::id)).limit(f.limit).offset(f.offset).select(Match::as_select()).load(conn)?;
     if user.role == Role::Werkgever {
-        st.check_profile_views(conn, user, rows.len())?;
+        crate::service::profile_views::charge_for(conn, ctx, rows.len())?;
     }
     let mut items = Vec::with_capacity(rows.len());
     for m in &rows {
-        items.push(view(conn, st, user, m)?);
+        items.push(view(conn, ctx, m)?);
     }
     let pairs: Vec<(&Match, &MatchView)> = rows.iter().zip(items.iter()).collect();
     audit_views(conn, user, &pairs, channel)?;
     Ok((total, items))
+}
+
+/// One match as the user may see it (an employer's anonymous profile counts against its hourly
+/// allowance), audited.
+pub fn show(conn: &mut DbConnection, ctx: &Ctx, id: &str, channel: Channel) -> AppResult<MatchView> {
+    let m = load_for(conn, ctx.user, id)?;
+    if ctx.user.role == Role::Werkgever {
+        crate::service::profile_views::charge_for(conn, ctx, 1)?;
+    }
+    let v = view(conn, ctx, &m)?;
+    audit_views(conn, ctx.user, &[(&m, &v)], channel)?;
+    Ok(v)
+}
+
+/// Acts on a match and shows the result to the actor; after a withdrawal of consent the employer
+/// still sees the match, without the person.
+pub fn act_and_view(conn: &mut DbConnection, ctx: &Ctx, id: &str, input: &ActionInput) -> AppResult<MatchView> {
+    let m = act(conn, ctx, id, input)?;
+    match load_for(conn, ctx.user, &m.id) {
+        Ok(m) => view(conn, ctx, &m),
+        Err(_) => view(conn, ctx, &m),
+    }
+}
+
+/// Proposes a match and shows it to the klantmanager.
+pub fn propose_and_view(conn: &mut DbConnection, ctx: &Ctx, input: &ProposeInput) -> AppResult<MatchView> {
+    let id = propose(conn, ctx, input)?;
+    let m = load_for(conn, ctx.user, &id)?;
+    view(conn, ctx, &m)
 }

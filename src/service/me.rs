@@ -265,11 +265,12 @@ pub struct ConsentsView {
 pub async fn change_consents(state: &AppState, user: &CurrentUser, input: ConsentsInput) -> AppResult<ConsentsView> {
     user.require(&[Role::Kandidaat])?;
     let cid = user.candidate_id.clone().ok_or(AppError::Forbidden)?;
-    let st = state.clone();
+    let env = state.env();
     let c2 = cid.clone();
     let user = user.clone();
     let v = state
         .tx(move |conn| {
+            let ctx = crate::service::Ctx::new(&user, &env);
             use crate::db::schema::candidates;
             let cur: crate::db::models::Candidate =
                 crate::service::candidates::authorize(conn, &user, &c2, crate::service::candidates::Access::Read, "toestemmingen")?;
@@ -304,7 +305,7 @@ pub async fn change_consents(state: &AppState, user: &CurrentUser, input: Consen
                     .load(conn)?;
                 for m in open {
                     let input = ActionInput { action: "withdraw_consent".into(), version: Some(m.version), ..Default::default() };
-                    svc::act(conn, &st, &user, &m.id, &input, crate::clock::today())?;
+                    svc::act(conn, &ctx, &m.id, &input)?;
                     withdrawn.push(m.id);
                 }
             }

@@ -12,6 +12,7 @@ pub mod monitor;
 pub mod organisations;
 pub mod placements;
 pub mod profile_views;
+pub mod proposals;
 pub mod records;
 pub mod sessions;
 pub mod settings;
@@ -21,17 +22,67 @@ pub mod throttle;
 
 use crate::auth::CurrentUser;
 use crate::refdata::RefData;
+use std::sync::Arc;
+
+/// The server's keys and addresses a service may need: the pseudonym secret (never sent to a
+/// client), the public URL for links in e-mail, the employer's hourly profile allowance.
+pub struct Keys {
+    secret: String,
+    pub public_url: String,
+    pub profile_views_per_hour: u32,
+}
+
+impl Keys {
+    pub fn new(secret: String, public_url: String, profile_views_per_hour: u32) -> Keys {
+        Keys { secret, public_url: public_url.trim_end_matches('/').to_string(), profile_views_per_hour }
+    }
+
+    /// A stable pseudonym for a candidate as seen from one placement: employers can tell
+    /// proposals apart without learning an id that links the person across placements.
+    pub fn pseudonym(&self, placement_id: &str, candidate_id: &str) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(self.secret.as_bytes());
+        h.update(b"|");
+        h.update(placement_id.as_bytes());
+        h.update(b"|");
+        h.update(candidate_id.as_bytes());
+        let d = h.finalize();
+        format!("K-{}", d.iter().take(6).map(|b| format!("{b:02x}")).collect::<String>())
+    }
+
+    /// An absolute link to a page, for e-mail.
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{path}", self.public_url)
+    }
+}
+
+/// What a request's services read besides the database: a snapshot of the reference data and
+/// the keys. Derefs to the reference data.
+#[derive(Clone)]
+pub struct Env {
+    pub refdata: Arc<RefData>,
+    pub keys: Arc<Keys>,
+}
+
+impl std::ops::Deref for Env {
+    type Target = RefData;
+    fn deref(&self) -> &RefData {
+        &self.refdata
+    }
+}
 
 /// What a service call knows of its request: who acts (and through which channel), the reference
-/// data, and the Dutch date.
+/// data, the keys, and the Dutch date.
 pub struct Ctx<'a> {
     pub user: &'a CurrentUser,
     pub refdata: &'a RefData,
+    pub keys: &'a Keys,
     pub today: chrono::NaiveDate,
 }
 
 impl<'a> Ctx<'a> {
-    pub fn new(user: &'a CurrentUser, refdata: &'a RefData) -> Ctx<'a> {
-        Ctx { user, refdata, today: crate::clock::today() }
+    pub fn new(user: &'a CurrentUser, env: &'a Env) -> Ctx<'a> {
+        Ctx { user, refdata: &env.refdata, keys: &env.keys, today: crate::clock::today() }
     }
 }

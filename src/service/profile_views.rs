@@ -57,6 +57,11 @@ pub fn charge(conn: &mut DbConnection, user_id: &str, organisation_id: Option<&s
     })
 }
 
+/// Counts `n` profiles shown to the context's employer account and organisation.
+pub fn charge_for(conn: &mut DbConnection, ctx: &crate::service::Ctx, n: usize) -> Result<(), AppError> {
+    charge(conn, &ctx.user.id, ctx.user.organisation_id.as_deref(), n, ctx.keys.profile_views_per_hour)
+}
+
 /// Seconds until `n` more fit in the window given the views in it (oldest first); 0 = now.
 fn wait_secs(window: &[(NaiveDateTime, i32)], n: i64, per_hour: i64, now: NaiveDateTime) -> i64 {
     let used: i64 = window.iter().map(|(_, k)| i64::from(*k)).sum();

@@ -188,7 +188,7 @@ pub async fn list(state: web::Data<AppState>, user: CurrentUser, q: web::Query<L
         offset: q.offset.unwrap_or(0) as i64,
     };
     let show_health = user.role == Role::Klantmanager;
-    let rd = state.refdata();
+    let rd = state.env();
     let rd2 = rd.clone();
     let (total, items) = state.db(move |conn| svc::list(conn, &Ctx::new(&user, &rd2), &f)).await?;
     Ok(HttpResponse::Ok().json(super::Page { total: total as usize, items: items.iter().map(|c| view(c, &rd, show_health)).collect() }))
@@ -199,7 +199,7 @@ pub async fn list(state: web::Data<AppState>, user: CurrentUser, q: web::Query<L
 pub async fn get(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let show_health = user.role == Role::Klantmanager;
-    let rd = state.refdata();
+    let rd = state.env();
     let rd2 = rd.clone();
     let c = state.db(move |conn| svc::get(conn, &Ctx::new(&user, &rd2), &id)).await?;
     Ok(HttpResponse::Ok().json(view(&c, &rd, show_health)))
@@ -215,7 +215,7 @@ pub async fn create(state: web::Data<AppState>, user: CurrentUser, body: JsonBod
 
 /// Registers a candidate in one transaction (API and pages); returns the id.
 pub async fn create_candidate(state: &AppState, user: &CurrentUser, input: CandidateInput) -> AppResult<String> {
-    let (user, rd) = (user.clone(), state.refdata());
+    let (user, rd) = (user.clone(), state.env());
     state.tx(move |conn| svc::create(conn, &Ctx::new(&user, &rd), &input)).await
 }
 
@@ -236,7 +236,7 @@ pub async fn update(
 
 /// Updates a candidate in one transaction (API and pages).
 pub async fn update_candidate(state: &AppState, user: &CurrentUser, id: &str, input: CandidateInput) -> AppResult<()> {
-    let (user, rd, id) = (user.clone(), state.refdata(), id.to_string());
+    let (user, rd, id) = (user.clone(), state.env(), id.to_string());
     state.tx(move |conn| svc::update(conn, &Ctx::new(&user, &rd), &id, &input)).await
 }
 
@@ -255,7 +255,7 @@ pub async fn delete(
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let reason = body.and_then(|b| b.0.reason).or(q.into_inner().reason).unwrap_or_default();
-    let rd = state.refdata();
+    let rd = state.env();
     state.tx(move |conn| svc::erase(conn, &Ctx::new(&user, &rd), &id, &reason)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

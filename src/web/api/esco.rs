@@ -47,7 +47,7 @@ fn unavailable_if_empty(has: bool) -> AppResult<()> {
 #[utoipa::path(get, path = "/api/v1/esco/occupations", tag = "esco", params(SuggestParams),
     responses((status = 200, body = SuggestResponse), (status = 503, body = ErrorBody)))]
 pub async fn suggest_occupations(state: web::Data<AppState>, p: web::Query<SuggestParams>) -> AppResult<HttpResponse> {
-    let rd = state.refdata();
+    let rd = state.env();
     unavailable_if_empty(rd.has_esco())?;
     let items = rd.suggest_occupations(p.q.as_deref().unwrap_or(""), p.limit.unwrap_or(10).clamp(1, 50));
     Ok(HttpResponse::Ok().json(SuggestResponse { items }))
@@ -56,7 +56,7 @@ pub async fn suggest_occupations(state: web::Data<AppState>, p: web::Query<Sugge
 #[utoipa::path(get, path = "/api/v1/esco/skills", tag = "esco", params(SuggestParams),
     responses((status = 200, body = SuggestResponse), (status = 503, body = ErrorBody)))]
 pub async fn suggest_skills(state: web::Data<AppState>, p: web::Query<SuggestParams>) -> AppResult<HttpResponse> {
-    let rd = state.refdata();
+    let rd = state.env();
     unavailable_if_empty(!rd.skills.is_empty())?;
     let items = rd.suggest_skills(p.q.as_deref().unwrap_or(""), p.limit.unwrap_or(10).clamp(1, 50));
     Ok(HttpResponse::Ok().json(SuggestResponse { items }))
@@ -77,7 +77,7 @@ pub struct OccupationDetail {
 #[utoipa::path(get, path = "/api/v1/esco/occupations/{id}", tag = "esco",
     responses((status = 200, body = OccupationDetail), (status = 404, body = ErrorBody)))]
 pub async fn occupation(state: web::Data<AppState>, path: web::Path<String>) -> AppResult<HttpResponse> {
-    let rd = state.refdata();
+    let rd = state.env();
     let o = rd.occupation(&path).ok_or(AppError::NotFound)?;
     let refs = |ids: &[u32]| ids.iter().map(|&i| super::skill_ref(&rd, &rd.skills[i as usize].id)).collect::<Vec<_>>();
     Ok(HttpResponse::Ok().json(OccupationDetail {
@@ -124,7 +124,7 @@ pub async fn label_skill(
     body: JsonBody<SkillLabelInput>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let rd = state.refdata();
+    let rd = state.env();
     let s = state.tx(move |conn| svc::label_skill(conn, &Ctx::new(&user, &rd), &id, body.0)).await?;
     state.caught_up().await?;
     Ok(HttpResponse::Ok().json(SkillView::from(s)))
@@ -133,7 +133,7 @@ pub async fn label_skill(
 #[utoipa::path(post, path = "/api/v1/esco/skills", tag = "esco", request_body = LocalSkillInput,
     responses((status = 201, body = SkillView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn create_skill(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<LocalSkillInput>) -> AppResult<HttpResponse> {
-    let rd = state.refdata();
+    let rd = state.env();
     let s = state.tx(move |conn| svc::create_skill(conn, &Ctx::new(&user, &rd), body.0)).await?;
     state.caught_up().await?;
     Ok(HttpResponse::Created().json(SkillView::from(s)))
@@ -152,7 +152,7 @@ pub struct Pc4View {
 #[utoipa::path(get, path = "/api/v1/pc4/{pc4}", tag = "esco",
     responses((status = 200, body = Pc4View), (status = 404, body = ErrorBody)))]
 pub async fn pc4(state: web::Data<AppState>, path: web::Path<String>) -> AppResult<HttpResponse> {
-    let rd = state.refdata();
+    let rd = state.env();
     let p = rd.pc4.get(path.as_str()).ok_or(AppError::NotFound)?;
     Ok(HttpResponse::Ok().json(Pc4View {
         pc4: path.into_inner(),

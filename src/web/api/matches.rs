@@ -37,24 +37,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/audit-log", web::get().to(audit_log_query));
 }
 
-fn today() -> NaiveDate {
-    crate::clock::today()
-}
-
 #[utoipa::path(post, path = "/api/v1/matches", tag = "matches", request_body = ProposeInput,
     responses((status = 201, body = MatchView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<ProposeInput>) -> AppResult<HttpResponse> {
-    user.require(&[Role::Klantmanager])?;
-    let input = body.0;
-    let st = state.get_ref().clone();
-    let v = state
-        .tx(move |conn| {
-            let id = svc::propose(conn, &st, &user, &input, today())?;
-            let m = svc::load_for(conn, &user, &id)?;
-            svc::view(conn, &st, &user, &m)
-        })
-        .await?;
+    let rd = state.env();
+    let v = state.tx(move |conn| svc::propose_and_view(conn, &Ctx::new(&user, &rd), &body.0)).await?;
     Ok(HttpResponse::Created().json(v))
 }
 
@@ -86,11 +74,11 @@ pub async fn list(state: web::Data<AppState>, user: CurrentUser, q: web::Query<M
     }
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
     let offset = q.offset.unwrap_or(0).max(0);
-    let st = state.get_ref().clone();
+    let rd = state.env();
     let f = svc::ListFilter { statuses, mine: q.mine == Some(true), candidate_id: q.candidate_id, placement_id: q.placement_id, limit, offset };
     let page = state
         .db(move |conn| {
-            let (total, items) = svc::list(conn, &st, &user, &f, Channel::Api)?;
+            let (total, items) = svc::list(conn, &Ctx::new(&user, &rd), &f, Channel::Api)?;
             Ok(MatchPage { total, items })
         })
         .await?;
@@ -101,18 +89,8 @@ pub async fn list(state: web::Data<AppState>, user: CurrentUser, q: web::Query<M
     responses((status = 200, body = MatchView), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let st = state.get_ref().clone();
-    let v = state
-        .db(move |conn| {
-            let m = svc::load_for(conn, &user, &id)?;
-            if user.role == Role::Werkgever {
-                st.check_profile_views(conn, &user, 1)?;
-            }
-            let v = svc::view(conn, &st, &user, &m)?;
-            svc::audit_views(conn, &user, &[(&m, &v)], Channel::Api)?;
-            Ok(v)
-        })
-        .await?;
+    let rd = state.env();
+    let v = state.db(move |conn| svc::show(conn, &Ctx::new(&user, &rd), &id, Channel::Api)).await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -122,18 +100,8 @@ pub async fn get(state: web::Data<AppState>, user: CurrentUser, path: web::Path<
         (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn action(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>, body: JsonBody<ActionInput>) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let input = body.0;
-    let st = state.get_ref().clone();
-    let v = state
-        .tx(move |conn| {
-            let m = svc::act(conn, &st, &user, &id, &input, today())?;
-            // After a withdrawal the employer still sees the match, without the person.
-            match svc::load_for(conn, &user, &m.id) {
-                Ok(m) => svc::view(conn, &st, &user, &m),
-                Err(_) => svc::view(conn, &st, &user, &m),
-            }
-        })
-        .await?;
+    let rd = state.env();
+    let v = state.tx(move |conn| svc::act_and_view(conn, &Ctx::new(&user, &rd), &id, &body.0)).await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -152,7 +120,7 @@ pub struct TaskParams {
 pub async fn list_tasks(state: web::Data<AppState>, user: CurrentUser, q: web::Query<TaskParams>) -> AppResult<HttpResponse> {
     let q = q.into_inner();
     let f = tasks::TaskFilter { open: q.open.unwrap_or(true), due_before: q.due_before };
-    let rd = state.refdata();
+    let rd = state.env();
     let out = state.db(move |conn| tasks::list(conn, &Ctx::new(&user, &rd), &f)).await?;
     Ok(HttpResponse::Ok().json(out))
 }
@@ -167,7 +135,7 @@ pub async fn complete_task(
     body: JsonBody<CompleteTask>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let rd = state.refdata();
+    let rd = state.env();
     let out = state.tx(move |conn| tasks::complete(conn, &Ctx::new(&user, &rd), &id, &body.0.result)).await?;
     Ok(HttpResponse::Ok().json(out))
 }
@@ -223,7 +191,7 @@ pub async fn audit_log_query(state: web::Data<AppState>, user: CurrentUser, q: w
 #[utoipa::path(get, path = "/api/v1/me/saved-search", tag = "me",
     responses((status = 200, body = SavedSearchView), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get_saved_search(state: web::Data<AppState>, user: CurrentUser) -> AppResult<HttpResponse> {
-    let rd = state.refdata();
+    let rd = state.env();
     let v = state.db(move |conn| me::saved_search(conn, &Ctx::new(&user, &rd))).await?;
     Ok(HttpResponse::Ok().json(v))
 }
@@ -238,7 +206,7 @@ pub async fn put_saved_search(state: web::Data<AppState>, user: CurrentUser, bod
 
 #[utoipa::path(delete, path = "/api/v1/me/saved-search", tag = "me", responses((status = 204)), security(("bearer" = [])))]
 pub async fn delete_saved_search(state: web::Data<AppState>, user: CurrentUser) -> AppResult<HttpResponse> {
-    let rd = state.refdata();
+    let rd = state.env();
     state.tx(move |conn| me::delete_saved_search(conn, &Ctx::new(&user, &rd))).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -33,7 +33,7 @@ pub use crate::service::monitor::{MonitorView, OverdueCandidate};
 
 /// The monitor of the user's municipality (shared with the pages).
 pub async fn load(state: &AppState, user: &CurrentUser, q: Quarter) -> AppResult<MonitorView> {
-    let (user, rd) = (user.clone(), state.refdata());
+    let (user, rd) = (user.clone(), state.env());
     state.db(move |conn| crate::service::monitor::view(conn, &crate::service::Ctx::new(&user, &rd), q)).await
 }
 
@@ -49,7 +49,7 @@ pub async fn monitor(state: web::Data<AppState>, user: CurrentUser, q: web::Quer
     security(("bearer" = [])))]
 pub async fn export_csv(state: web::Data<AppState>, user: CurrentUser, q: web::Query<MonitorParams>) -> AppResult<HttpResponse> {
     let quarter = quarter_of(&q)?;
-    let rd = state.refdata();
+    let rd = state.env();
     let (monitor, names) = state.db(move |conn| crate::service::monitor::aggregate(conn, &crate::service::Ctx::new(&user, &rd), quarter)).await?;
     let body = crate::monitor::csv(&monitor, &names).map_err(AppError::Internal)?;
     Ok(HttpResponse::Ok()
@@ -63,7 +63,7 @@ pub async fn export_csv(state: web::Data<AppState>, user: CurrentUser, q: web::Q
     security(("bearer" = [])))]
 pub async fn export_xlsx(state: web::Data<AppState>, user: CurrentUser, q: web::Query<MonitorParams>) -> AppResult<HttpResponse> {
     let quarter = quarter_of(&q)?;
-    let rd = state.refdata();
+    let rd = state.env();
     let (monitor, names) = state.db(move |conn| crate::service::monitor::aggregate(conn, &crate::service::Ctx::new(&user, &rd), quarter)).await?;
     let body = crate::monitor::xlsx(&monitor, &names).map_err(AppError::Internal)?;
     Ok(HttpResponse::Ok()

@@ -60,7 +60,7 @@ impl From<&Organisation> for OrganisationView {
 #[utoipa::path(get, path = "/api/v1/organisations", tag = "organisations",
     responses((status = 200, body = Vec<OrganisationView>), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list(state: web::Data<AppState>, user: CurrentUser) -> AppResult<HttpResponse> {
-    let rd = state.refdata();
+    let rd = state.env();
     let list = state.db(move |conn| svc::list(conn, &Ctx::new(&user, &rd))).await?;
     Ok(HttpResponse::Ok().json(list.iter().map(OrganisationView::from).collect::<Vec<_>>()))
 }
@@ -77,7 +77,7 @@ pub async fn get(state: web::Data<AppState>, user: CurrentUser, path: web::Path<
     responses((status = 201, body = OrganisationView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<OrganisationInput>) -> AppResult<HttpResponse> {
-    let rd = state.refdata();
+    let rd = state.env();
     let org = state.tx(move |conn| svc::create(conn, &Ctx::new(&user, &rd), body.0)).await?;
     Ok(HttpResponse::Created().json(OrganisationView::from(&org)))
 }
@@ -97,7 +97,7 @@ pub async fn update(
 
 /// Updates an organisation in one transaction (API and pages).
 pub async fn update_organisation(state: &AppState, user: &CurrentUser, id: String, input: OrganisationInput) -> AppResult<Organisation> {
-    let (user, rd) = (user.clone(), state.refdata());
+    let (user, rd) = (user.clone(), state.env());
     state.tx(move |conn| svc::update(conn, &Ctx::new(&user, &rd), &id, input)).await
 }
 
@@ -110,7 +110,7 @@ pub async fn verify(state: web::Data<AppState>, user: CurrentUser, path: web::Pa
 
 /// Verifies an organisation in one transaction (API and pages).
 pub async fn verify_organisation(state: &AppState, user: &CurrentUser, id: String) -> AppResult<Organisation> {
-    let (user, rd) = (user.clone(), state.refdata());
+    let (user, rd) = (user.clone(), state.env());
     state.tx(move |conn| svc::verify(conn, &Ctx::new(&user, &rd), &id)).await
 }
 
@@ -118,7 +118,7 @@ pub async fn verify_organisation(state: &AppState, user: &CurrentUser, id: Strin
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn delete(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let rd = state.refdata();
+    let rd = state.env();
     state.tx(move |conn| svc::delete(conn, &Ctx::new(&user, &rd), &id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -303,7 +303,7 @@ pub async fn list(state: web::Data<AppState>, user: MaybeUser, q: web::Query<Lis
             return Err(AppError::field("kind", "Onbekende soort plaats."));
         }
     }
-    let rd = state.refdata();
+    let rd = state.env();
     let f = svc::ListFilter { organisation_id: q.organisation_id, status: q.status, kind: q.kind, limit, offset };
     let (total, items) = state.db(move |conn| svc::list(conn, user.as_ref(), &f)).await?;
     Ok(HttpResponse::Ok().json(super::Page { total: total as usize, items: items.iter().map(|p| view(p, &rd)).collect() }))
@@ -330,7 +330,7 @@ pub async fn create(state: web::Data<AppState>, user: CurrentUser, body: JsonBod
 
 /// Creates a placement (shared by the API and the pages); returns its id.
 pub async fn create_placement(state: &AppState, user: &CurrentUser, input: PlacementInput) -> AppResult<String> {
-    let (user, rd) = (user.clone(), state.refdata());
+    let (user, rd) = (user.clone(), state.env());
     state.tx(move |conn| svc::create(conn, &svc::Ctx::new(&user, &rd), &input)).await
 }
 
@@ -351,14 +351,14 @@ pub async fn update(
 
 /// Updates a placement the user may edit (API and pages).
 pub async fn update_placement(state: &AppState, user: &CurrentUser, id: &str, input: PlacementInput) -> AppResult<()> {
-    let (user, rd, id) = (user.clone(), state.refdata(), id.to_string());
+    let (user, rd, id) = (user.clone(), state.env(), id.to_string());
     state.tx(move |conn| svc::update(conn, &svc::Ctx::new(&user, &rd), &id, &input)).await
 }
 
 #[utoipa::path(delete, path = "/api/v1/placements/{id}", tag = "placements",
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn delete(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>) -> AppResult<HttpResponse> {
-    let (id, rd) = (path.into_inner(), state.refdata());
+    let (id, rd) = (path.into_inner(), state.env());
     state.tx(move |conn| svc::delete(conn, &svc::Ctx::new(&user, &rd), &id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

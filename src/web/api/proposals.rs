@@ -1,15 +1,14 @@
 //! Proposals in both directions, the LKS calculator and the municipality settings.
 
-use super::candidates::{authorize, Access};
 use super::LabelRef;
 use crate::auth::{CurrentUser, MaybeUser};
-use crate::db::queries::{candidate_full, placement_full};
 use crate::domain::instruments::{self, LksInput, LksResult};
 use crate::domain::settings::Settings;
 use crate::domain::{geo, FieldError, PlacementKind, Role};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::matching::{Evaluation, Exclusion, Factor, InstrumentPackage};
-use crate::proposals::{self, Audience, Options};
+use crate::proposals::{self, Options};
+use crate::service::Ctx;
 use crate::state::AppState;
 use crate::web::extract::JsonBody;
 use actix_web::{web, HttpResponse};
@@ -135,31 +134,15 @@ pub async fn candidate_proposals(
     path: web::Path<String>,
     q: web::Query<ProposalParams>,
 ) -> AppResult<HttpResponse> {
-    user.require(&[Role::Klantmanager, Role::Kandidaat])?;
     let id = path.into_inner();
     let opts = q.options();
-    let rd = state.refdata();
+    let rd = state.env();
     let search = state.search.clone();
     let plain_words = user.role == Role::Kandidaat;
     let out = state
         .db(move |conn| {
-            authorize(conn, &user, &id, Access::Read, "profiel (passend werk zoeken)")?;
-            let c = candidate_full(conn, &id)?.ok_or(AppError::NotFound)?;
-            let (settings, version) = proposals::load_settings(conn, &c.candidate.municipality_id)?;
-            let today = crate::clock::today();
-            let res = proposals::for_candidate(conn, &search, &rd, &c, &settings, opts, today).map_err(AppError::Internal)?;
-            let logged: Vec<(String, &Evaluation)> = res.iter().map(|(p, e)| (p.placement.id.clone(), e)).collect();
-            proposals::log(
-                conn,
-                "candidate",
-                &id,
-                Some(&c.candidate.municipality_id),
-                &user.id,
-                user.role.as_str(),
-                version,
-                opts.include_excluded,
-                &logged,
-            )?;
+            let found = crate::service::proposals::for_candidate(conn, &Ctx::new(&user, &rd), &search, &id, opts)?;
+            let (version, res) = (found.settings_version, found.results);
             let note = "Dit zijn voorstellen van de matcher. De klantmanager beslist.".to_string();
             Ok(if plain_words {
                 CandidateProposals {
@@ -253,7 +236,7 @@ pub struct PlacementProposals {
 
 /// The anonymous profile of a candidate as the employer of `placement` may see it.
 pub fn anonymous_profile(
-    st: &AppState,
+    keys: &crate::service::Keys,
     rd: &crate::refdata::RefData,
     placement: &crate::db::models::Placement,
     c: &crate::db::queries::CandidateFull,
@@ -265,7 +248,7 @@ pub fn anonymous_profile(
         _ => None,
     };
     AnonymousProfile {
-        reference: st.pseudonym(&placement.id, &c.candidate.id),
+        reference: keys.pseudonym(&placement.id, &c.candidate.id),
         occupations: c.occupations.iter().map(|o| super::occupation_ref(rd, &o.occupation_id)).collect(),
         skills: c.skills.iter().filter_map(|s| s.skill_id.as_deref()).map(|s| super::skill_ref(rd, s)).collect(),
         ladder_step: c.ladder.as_ref().map(|l| l.step),
@@ -286,55 +269,15 @@ pub async fn placement_proposals(
     path: web::Path<String>,
     q: web::Query<ProposalParams>,
 ) -> AppResult<HttpResponse> {
-    user.require(&[Role::Klantmanager, Role::Werkgever])?;
     let id = path.into_inner();
     let opts = q.options();
-    let rd = state.refdata();
+    let rd = state.env();
     let search = state.search.clone();
-    let st = state.get_ref().clone();
     let out = state
         .db(move |conn| {
-            let p = placement_full(conn, &id)?.ok_or(AppError::NotFound)?;
-            let audience = match user.role {
-                Role::Klantmanager => Audience::Klantmanager { municipality_id: user.municipality()?.to_string() },
-                _ => {
-                    if user.organisation_id.as_deref() != Some(p.placement.organisation_id.as_str()) {
-                        return Err(AppError::NotFound);
-                    }
-                    if !user.organisation_verified {
-                        return Err(AppError::Conflict {
-                            message: "Uw organisatie is nog niet geverifieerd; daarna ziet u voorgestelde kandidaten.".into(),
-                            fields: vec![],
-                        });
-                    }
-                    Audience::Werkgever
-                }
-            };
-            let today = crate::clock::today();
-            let res = proposals::for_placement(conn, &search, &rd, &p, &audience, opts, today).map_err(AppError::Internal)?;
-            let municipality = match &audience {
-                Audience::Klantmanager { municipality_id } => Some(municipality_id.clone()),
-                Audience::Werkgever => None,
-            };
-            let version = match &municipality {
-                Some(m) => proposals::load_settings(conn, m)?.1,
-                None => 0,
-            };
-            let logged: Vec<(String, &Evaluation)> = res.iter().map(|(c, e)| (c.candidate.id.clone(), e)).collect();
-            proposals::log(conn, "placement", &id, municipality.as_deref(), &user.id, user.role.as_str(), version, opts.include_excluded, &logged)?;
-            let employer = user.role == Role::Werkgever;
-            if employer {
-                // Anonymous profiles count against the employer's hourly allowance.
-                st.check_profile_views(conn, &user, res.len())?;
-            }
-            let subjects: Vec<(&str, Option<&str>)> =
-                res.iter().map(|(c, _)| (c.candidate.id.as_str(), Some(c.candidate.municipality_id.as_str()))).collect();
-            let (what, purpose) = if employer {
-                ("anoniem profiel (voorstellen)", crate::audit::purpose::BEMIDDELING)
-            } else {
-                ("naam en match-score", crate::audit::purpose::MATCHING)
-            };
-            crate::audit::record(conn, &crate::audit::Actor::from(&user), &subjects, crate::audit::access(crate::audit::Act::View, what, purpose))?;
+            let ctx = Ctx::new(&user, &rd);
+            let found = crate::service::proposals::for_placement(conn, &ctx, &search, &id, opts)?;
+            let (p, employer, res) = (found.placement, found.employer, found.results);
             let proposals = res
                 .into_iter()
                 .map(|(c, e)| {
@@ -346,7 +289,7 @@ pub async fn placement_proposals(
                         }
                         CandidateProposal {
                             candidate: None,
-                            profile: Some(anonymous_profile(&st, &rd, &p.placement, &c)),
+                            profile: Some(anonymous_profile(ctx.keys, &rd, &p.placement, &c)),
                             score: e.score,
                             factors: e.factors.into_iter().filter(|f| EMPLOYER_FACTORS.contains(&f.factor.as_str())).collect(),
                             unmet_wishes: vec![],

@@ -87,7 +87,7 @@ impl From<ContactMoment> for ContactView {
     responses((status = 200, body = Vec<LadderView>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_ladder(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>) -> AppResult<HttpResponse> {
     let cid = path.into_inner();
-    let rd = state.refdata();
+    let rd = state.env();
     let rows = state.db(move |conn| svc::list_ladder(conn, &Ctx::new(&user, &rd), &cid)).await?;
     Ok(HttpResponse::Ok().json(rows.into_iter().map(LadderView::from).collect::<Vec<_>>()))
 }
@@ -102,7 +102,7 @@ pub async fn create_ladder(
     body: JsonBody<LadderInput>,
 ) -> AppResult<HttpResponse> {
     let cid = path.into_inner();
-    let rd = state.refdata();
+    let rd = state.env();
     let m = state.tx(move |conn| svc::insert_ladder(conn, &Ctx::new(&user, &rd), &cid, body.0)).await?;
     Ok(HttpResponse::Created().json(LadderView::from(m)))
 }
@@ -117,7 +117,7 @@ pub async fn update_ladder(
     body: JsonBody<LadderInput>,
 ) -> AppResult<HttpResponse> {
     let (cid, id) = path.into_inner();
-    let rd = state.refdata();
+    let rd = state.env();
     let m = state.tx(move |conn| svc::update_ladder(conn, &Ctx::new(&user, &rd), &cid, &id, body.0)).await?;
     Ok(HttpResponse::Ok().json(LadderView::from(m)))
 }
@@ -126,7 +126,7 @@ pub async fn update_ladder(
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn delete_ladder(state: web::Data<AppState>, user: CurrentUser, path: web::Path<(String, String)>) -> AppResult<HttpResponse> {
     let (cid, id) = path.into_inner();
-    let rd = state.refdata();
+    let rd = state.env();
     state.tx(move |conn| svc::delete_ladder(conn, &Ctx::new(&user, &rd), &cid, &id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -135,7 +135,7 @@ pub async fn delete_ladder(state: web::Data<AppState>, user: CurrentUser, path: 
     responses((status = 200, body = Vec<ContactView>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_contacts(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>) -> AppResult<HttpResponse> {
     let cid = path.into_inner();
-    let rd = state.refdata();
+    let rd = state.env();
     let rows = state.db(move |conn| svc::list_contacts(conn, &Ctx::new(&user, &rd), &cid)).await?;
     Ok(HttpResponse::Ok().json(rows.into_iter().map(ContactView::from).collect::<Vec<_>>()))
 }
@@ -150,7 +150,7 @@ pub async fn create_contact(
     body: JsonBody<ContactInput>,
 ) -> AppResult<HttpResponse> {
     let cid = path.into_inner();
-    let rd = state.refdata();
+    let rd = state.env();
     let c = state.tx(move |conn| svc::insert_contact(conn, &Ctx::new(&user, &rd), &cid, body.0)).await?;
     Ok(HttpResponse::Created().json(ContactView::from(c)))
 }
@@ -165,7 +165,7 @@ pub async fn update_contact(
     body: JsonBody<ContactInput>,
 ) -> AppResult<HttpResponse> {
     let (cid, id) = path.into_inner();
-    let rd = state.refdata();
+    let rd = state.env();
     let c = state.tx(move |conn| svc::update_contact(conn, &Ctx::new(&user, &rd), &cid, &id, body.0)).await?;
     Ok(HttpResponse::Ok().json(ContactView::from(c)))
 }
@@ -174,7 +174,7 @@ pub async fn update_contact(
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn delete_contact(state: web::Data<AppState>, user: CurrentUser, path: web::Path<(String, String)>) -> AppResult<HttpResponse> {
     let (cid, id) = path.into_inner();
-    let rd = state.refdata();
+    let rd = state.env();
     state.tx(move |conn| svc::delete_contact(conn, &Ctx::new(&user, &rd), &cid, &id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

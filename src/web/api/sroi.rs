@@ -20,7 +20,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[utoipa::path(get, path = "/api/v1/sroi-contracts", tag = "sroi",
     responses((status = 200, body = Vec<SroiView>), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list(state: web::Data<AppState>, user: CurrentUser) -> AppResult<HttpResponse> {
-    let rd = state.refdata();
+    let rd = state.env();
     let rows = state.db(move |conn| svc::list(conn, &Ctx::new(&user, &rd))).await?;
     Ok(HttpResponse::Ok().json(rows))
 }
@@ -29,7 +29,7 @@ pub async fn list(state: web::Data<AppState>, user: CurrentUser) -> AppResult<Ht
     responses((status = 200, body = SroiView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let rd = state.refdata();
+    let rd = state.env();
     let c = state.db(move |conn| svc::get(conn, &Ctx::new(&user, &rd), &id)).await?;
     Ok(HttpResponse::Ok().json(c))
 }
@@ -37,7 +37,7 @@ pub async fn get(state: web::Data<AppState>, user: CurrentUser, path: web::Path<
 #[utoipa::path(post, path = "/api/v1/sroi-contracts", tag = "sroi", request_body = SroiInput,
     responses((status = 201, body = SroiView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn create(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<SroiInput>) -> AppResult<HttpResponse> {
-    let rd = state.refdata();
+    let rd = state.env();
     let c = state.tx(move |conn| svc::create(conn, &Ctx::new(&user, &rd), body.0)).await?;
     Ok(HttpResponse::Created().json(c))
 }
@@ -47,7 +47,7 @@ pub async fn create(state: web::Data<AppState>, user: CurrentUser, body: JsonBod
     security(("bearer" = [])))]
 pub async fn update(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>, body: JsonBody<SroiInput>) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let rd = state.refdata();
+    let rd = state.env();
     let c = state.tx(move |conn| svc::update(conn, &Ctx::new(&user, &rd), &id, body.0)).await?;
     Ok(HttpResponse::Ok().json(c))
 }
@@ -56,7 +56,7 @@ pub async fn update(state: web::Data<AppState>, user: CurrentUser, path: web::Pa
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn delete(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let rd = state.refdata();
+    let rd = state.env();
     state.tx(move |conn| svc::delete(conn, &Ctx::new(&user, &rd), &id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

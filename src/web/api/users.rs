@@ -65,7 +65,7 @@ pub async fn create_user(state: web::Data<AppState>, user: CurrentUser, body: Va
 #[utoipa::path(get, path = "/api/v1/users", tag = "users",
     responses((status = 200, body = Vec<UserView>), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_users(state: web::Data<AppState>, user: CurrentUser) -> AppResult<HttpResponse> {
-    let rd = state.refdata();
+    let rd = state.env();
     let list = state.db(move |conn| svc::list_users(conn, &Ctx::new(&user, &rd))).await?;
     Ok(HttpResponse::Ok().json(list.into_iter().map(UserView::from).collect::<Vec<_>>()))
 }
@@ -79,7 +79,7 @@ pub async fn update_user(
     body: ValidJson<UserPatch>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let rd = state.refdata();
+    let rd = state.env();
     let u = state.tx(move |conn| svc::update_user(conn, &Ctx::new(&user, &rd), &id, body.0)).await?;
     Ok(HttpResponse::Ok().json(UserView::from(u)))
 }

@@ -103,7 +103,7 @@ async fn overview_with(
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
     let m = admin(&u)?;
-    let (u2, rd) = (u.clone(), state.refdata());
+    let (u2, rd) = (u.clone(), state.env());
     let (name, list) = state
         .db(move |conn| -> Result<(String, UsersAndOrgs), AppError> {
             let ctx = crate::service::Ctx::new(&u2, &rd);

@@ -262,7 +262,7 @@ async fn placement(req: HttpRequest, state: web::Data<AppState>, user: MaybeUser
     let from = cand.as_ref().and_then(|c| state.refdata().pc4.get(&c.pc4).map(|l| (l.lat, l.lon)));
     let h = hit(&state, &p, from);
     let ld = json_ld(&p, &h.place, &state.config.public_url);
-    let rd = state.refdata();
+    let rd = state.env();
     let skills = p.skills.iter().map(|s| crate::web::api::skill_ref(&rd, &s.skill_id).label).collect();
     render(&PlacementPage {
         skills,
@@ -294,7 +294,7 @@ async fn interest(
     check_csrf(&req, &form.csrf)?;
     u.require(&[Role::Kandidaat])?;
     let id = path.into_inner();
-    let (pid, rd) = (id.clone(), state.refdata());
+    let (pid, rd) = (id.clone(), state.env());
     state.tx(move |conn| crate::service::tasks::interest(conn, &crate::service::Ctx::new(&u, &rd), &pid)).await?;
     Ok(see_other(&format!("/plekken/{id}#interesse")))
 }
@@ -457,7 +457,7 @@ async fn save_search(
 async fn stop_search(req: HttpRequest, state: web::Data<AppState>, user: PageUser, form: web::Form<CsrfOnly>) -> Result<HttpResponse, PageError> {
     let u = user.0;
     check_csrf(&req, &form.csrf)?;
-    let rd = state.refdata();
+    let rd = state.env();
     state.tx(move |conn| crate::service::me::delete_saved_search(conn, &crate::service::Ctx::new(&u, &rd))).await?;
     Ok(see_other("/kandidaat/gegevens?gestopt=1#toestemming"))
 }

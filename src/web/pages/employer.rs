@@ -69,9 +69,9 @@ async fn dashboard(req: HttpRequest, state: web::Data<AppState>, user: PageUser)
     let u2 = u.clone();
     let (org, ps, ms, sroi) = state
         .db(move |conn| {
-            let rd = st.refdata();
+            let rd = st.env();
             let ctx = crate::service::Ctx::new(&u2, &rd);
-            let (org, ps, rows) = crate::service::employer::dashboard(conn, &st, &ctx)?;
+            let (org, ps, rows) = crate::service::employer::dashboard(conn, &ctx)?;
             let sroi = crate::service::sroi::list(conn, &ctx)?
                 .into_iter()
                 .map(|c| SroiRow { reference: c.reference, obligation: euros(c.obligation_cents), realised: euros(c.realised_cents), pct: c.met_pct })
@@ -158,7 +158,7 @@ fn placement_input(state: &AppState, fs: &mut FormState) -> Result<PlacementInpu
         if typed.is_empty() {
             continue;
         }
-        let rd = state.refdata();
+        let rd = state.env();
         let found = rd.skill(&typed).map(|_| typed.clone()).or_else(|| rd.suggest_skills(&typed, 1).into_iter().next().map(|s| s.id));
         match found {
             Some(id) => {
@@ -202,7 +202,7 @@ async fn edit_form(req: HttpRequest, state: web::Data<AppState>, user: PageUser,
     }
     let pl = &p.placement;
     let mut f = FormState::default();
-    let rd = state.refdata();
+    let rd = state.env();
     for (k, v) in [
         ("kind", pl.kind.clone()),
         ("title", pl.title.clone()),

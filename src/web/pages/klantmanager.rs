@@ -10,7 +10,7 @@ use crate::domain::workflow::MatchStatus;
 use crate::domain::{ladder, Role, CONTACT_CHANNELS};
 use crate::error::AppError;
 use crate::matching::{Evaluation, Factor};
-use crate::proposals::{self, Options};
+use crate::proposals::Options;
 use crate::service::matches::{self as svc, Chosen, ProposeInput};
 use crate::service::records::{insert_contact, insert_ladder, ContactInput, LadderInput};
 use crate::state::AppState;
@@ -111,7 +111,7 @@ fn require_km(u: &crate::auth::CurrentUser) -> Result<(), PageError> {
 async fn dashboard(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -> Result<HttpResponse, PageError> {
     let u = user.0;
     require_km(&u)?;
-    let rd = state.refdata();
+    let rd = state.env();
     let u2 = u.clone();
     let (rows, by_status, tasks) = state.db(move |conn| crate::service::caseload::dashboard(conn, &crate::service::Ctx::new(&u2, &rd))).await?;
     let overdue = rows.iter().filter(|r| r.overdue).count();
@@ -126,7 +126,7 @@ async fn candidate_view(
     form: FormState,
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
-    let (user, rd) = (u.clone(), state.refdata());
+    let (user, rd) = (u.clone(), state.env());
     let (c, ladder, contacts, ms) =
         state.db(move |conn| crate::service::caseload::candidate_page(conn, &crate::service::Ctx::new(&user, &rd), &id)).await?;
     let place = state.refdata().pc4.get(&c.pc4).map(|p| p.place.clone()).unwrap_or_default();
@@ -177,7 +177,7 @@ async fn add_ladder(
     let result = match forms::parse::<LadderInput>(json) {
         Ok(_) if !type_errs.is_empty() => Err(Ok(type_errs)),
         Ok(input) => {
-            let (u2, id2, rd) = (u.clone(), id.clone(), state.refdata());
+            let (u2, id2, rd) = (u.clone(), id.clone(), state.env());
             state.tx(move |conn| insert_ladder(conn, &crate::service::Ctx::new(&u2, &rd), &id2, input).map(|_| ())).await.map_err(forms::field_errors)
         }
         Err(e) => Err(Ok(e)),
@@ -208,7 +208,7 @@ async fn add_contact(
     let result = match forms::parse::<ContactInput>(json) {
         Ok(_) if !type_errs.is_empty() => Err(Ok(type_errs)),
         Ok(input) => {
-            let (u2, id2, rd) = (u.clone(), id.clone(), state.refdata());
+            let (u2, id2, rd) = (u.clone(), id.clone(), state.env());
             state
                 .tx(move |conn| insert_contact(conn, &crate::service::Ctx::new(&u2, &rd), &id2, input).map(|_| ()))
                 .await
@@ -283,18 +283,13 @@ async fn proposals_view(
     failed_for: String,
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
-    let user = u.clone();
+    let (user, rd) = (u.clone(), state.env());
     let st = state.clone();
     let (c, res, proposed) = state
         .db(move |conn| {
-            authorize(conn, &user, &id, Access::Read, "profiel (passend werk zoeken)")?;
-            let full = candidate_full(conn, &id)?.ok_or(AppError::NotFound)?;
-            let (settings, version) = proposals::load_settings(conn, &full.candidate.municipality_id)?;
-            let today = crate::clock::today();
-            let opts = Options { limit: 20, include_excluded: false };
-            let res = proposals::for_candidate(conn, &st.search, &st.refdata(), &full, &settings, opts, today).map_err(AppError::Internal)?;
-            let logged: Vec<(String, &Evaluation)> = res.iter().map(|(p, e)| (p.placement.id.clone(), e)).collect();
-            proposals::log(conn, "candidate", &id, Some(&full.candidate.municipality_id), &user.id, user.role.as_str(), version, false, &logged)?;
+            let ctx = crate::service::Ctx::new(&user, &rd);
+            let found = crate::service::proposals::for_candidate(conn, &ctx, &st.search, &id, Options { limit: 20, include_excluded: false })?;
+            let (full, res) = (found.candidate, found.results);
             let proposed = crate::db::queries::standing_placements_of(conn, &id)?;
             Ok((full.candidate, res, proposed))
         })
@@ -332,9 +327,8 @@ async fn propose(
         },
         note: fs.v("note").to_string(),
     };
-    let st = state.get_ref().clone();
-    let u2 = u.clone();
-    match state.tx(move |conn| svc::propose(conn, &st, &u2, &input, crate::clock::today())).await {
+    let (u2, rd) = (u.clone(), state.env());
+    match state.tx(move |conn| svc::propose(conn, &crate::service::Ctx::new(&u2, &rd), &input)).await {
         Ok(mid) => Ok(see_other(&format!("/matches/{mid}"))),
         Err(e) => match forms::field_errors(e) {
             Ok(errs) => {
@@ -387,36 +381,17 @@ pub async fn placement_candidates(
     require_km(&u)?;
     let id = path.into_inner();
     let st = state.get_ref().clone();
-    let user = u.clone();
+    let (user, rd) = (u.clone(), state.env());
     let (p, res, proposed) = state
         .db(move |conn| {
-            let p = crate::db::queries::placement_full(conn, &id)?.ok_or(AppError::NotFound)?;
-            let municipality_id = user.municipality()?.to_string();
-            let audience = proposals::Audience::Klantmanager { municipality_id: municipality_id.clone() };
-            let today = crate::clock::today();
-            let res = proposals::for_placement(conn, &st.search, &st.refdata(), &p, &audience, Options { limit: 20, include_excluded: false }, today)
-                .map_err(AppError::Internal)?;
-            let version = proposals::load_settings(conn, &municipality_id)?.1;
-            let logged: Vec<(String, &Evaluation)> = res.iter().map(|(c, e)| (c.candidate.id.clone(), e)).collect();
-            proposals::log(conn, "placement", &id, Some(&municipality_id), &user.id, user.role.as_str(), version, false, &logged)?;
-            let subjects: Vec<(&str, Option<&str>)> =
-                res.iter().map(|(c, _)| (c.candidate.id.as_str(), Some(c.candidate.municipality_id.as_str()))).collect();
-            crate::audit::record(
-                conn,
-                &crate::audit::Actor::from(&user),
-                &subjects,
-                crate::audit::Access {
-                    act: crate::audit::Act::View,
-                    what: "naam en match-score",
-                    purpose: crate::audit::purpose::MATCHING,
-                    channel: Some(crate::audit::Channel::Page),
-                },
-            )?;
+            let ctx = crate::service::Ctx::new(&user, &rd);
+            let found = crate::service::proposals::for_placement(conn, &ctx, &st.search, &id, Options { limit: 20, include_excluded: false })?;
+            let (p, res) = (found.placement, found.results);
             let proposed = crate::db::queries::standing_candidates_of(conn, &id)?;
             Ok((p, res, proposed))
         })
         .await?;
-    let rd = state.refdata();
+    let rd = state.env();
     let cards = res
         .into_iter()
         .map(|(c, e)| CandidateCard {

@@ -5,7 +5,6 @@ use super::forms::{self, FormState, Kind};
 use super::{check_csrf, render_status, see_other, Ctx, PageError, PageUser};
 use crate::audit::Channel;
 use crate::domain::workflow;
-use crate::domain::Role;
 use crate::error::AppError;
 use crate::service::matches::{self as svc, ActionInput, MatchView};
 use crate::state::AppState;
@@ -40,18 +39,8 @@ impl MatchPage {
 }
 
 async fn load(state: &AppState, user: crate::auth::CurrentUser, id: String) -> Result<MatchView, AppError> {
-    let st = state.clone();
-    state
-        .db(move |conn| {
-            let m = svc::load_for(conn, &user, &id)?;
-            if user.role == Role::Werkgever {
-                st.check_profile_views(conn, &user, 1)?;
-            }
-            let v = svc::view(conn, &st, &user, &m)?;
-            svc::audit_views(conn, &user, &[(&m, &v)], Channel::Page)?;
-            Ok(v)
-        })
-        .await
+    let rd = state.env();
+    state.db(move |conn| svc::show(conn, &crate::service::Ctx::new(&user, &rd), &id, Channel::Page)).await
 }
 
 async fn show(req: HttpRequest, state: web::Data<AppState>, user: PageUser, path: web::Path<String>) -> Result<HttpResponse, PageError> {
@@ -100,9 +89,8 @@ async fn act(
         Err(errs) => Err(AppError::Validation(forms::merge(type_errs.into_iter().chain(errs).collect()))),
         Ok(_) if !type_errs.is_empty() => Err(AppError::Validation(type_errs)),
         Ok(input) => {
-            let st = state.get_ref().clone();
-            let (u2, id2) = (u.clone(), id.clone());
-            state.tx(move |conn| svc::act(conn, &st, &u2, &id2, &input, crate::clock::today()).map(|_| ())).await
+            let (u2, id2, rd) = (u.clone(), id.clone(), state.env());
+            state.tx(move |conn| svc::act(conn, &crate::service::Ctx::new(&u2, &rd), &id2, &input).map(|_| ())).await
         }
     };
     let message = match outcome {

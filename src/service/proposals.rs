@@ -1,0 +1,91 @@
+//! Asking the matcher, as the API and the pages share it: who may ask for which candidate or
+//! placement, the settings in force, the proposal log (kept for the AI Act), the employer's
+//! profile allowance and the audit entries. The matching itself is `crate::proposals`.
+
+use super::Ctx;
+use crate::db::queries::{candidate_full, placement_full, CandidateFull, PlacementFull};
+use crate::db::DbConnection;
+use crate::domain::Role;
+use crate::error::{AppError, AppResult};
+use crate::matching::Evaluation;
+use crate::proposals::{self, Audience, Options};
+use crate::search::SearchIndex;
+use crate::service::candidates::{authorize, Access};
+
+/// Placements for one candidate, ranked and explained.
+pub struct ForCandidate {
+    pub candidate: CandidateFull,
+    pub settings_version: i32,
+    pub results: Vec<(PlacementFull, Evaluation)>,
+}
+
+/// Placements for a candidate the user may read (its klantmanager's municipality, or the
+/// candidate itself); the request is logged with the settings version.
+pub fn for_candidate(conn: &mut DbConnection, ctx: &Ctx, search: &SearchIndex, id: &str, opts: Options) -> AppResult<ForCandidate> {
+    let user = ctx.user;
+    user.require(&[Role::Klantmanager, Role::Kandidaat])?;
+    authorize(conn, user, id, Access::Read, "profiel (passend werk zoeken)")?;
+    let c = candidate_full(conn, id)?.ok_or(AppError::NotFound)?;
+    let (settings, version) = proposals::load_settings(conn, &c.candidate.municipality_id)?;
+    let res = proposals::for_candidate(conn, search, ctx.refdata, &c, &settings, opts, ctx.today).map_err(AppError::Internal)?;
+    let logged: Vec<(String, &Evaluation)> = res.iter().map(|(p, e)| (p.placement.id.clone(), e)).collect();
+    proposals::log(conn, "candidate", id, Some(&c.candidate.municipality_id), &user.id, user.role.as_str(), version, opts.include_excluded, &logged)?;
+    Ok(ForCandidate { candidate: c, settings_version: version, results: res })
+}
+
+/// Candidates for one placement, ranked and explained.
+pub struct ForPlacement {
+    pub placement: PlacementFull,
+    /// The employer sees anonymous profiles only.
+    pub employer: bool,
+    pub results: Vec<(CandidateFull, Evaluation)>,
+}
+
+/// Candidates for a placement: a klantmanager gets its municipality's candidates; the
+/// placement's own (verified) employer gets the region's candidates who allow an anonymous
+/// profile, counted against its hourly allowance. Logged and audited per candidate shown.
+pub fn for_placement(conn: &mut DbConnection, ctx: &Ctx, search: &SearchIndex, id: &str, opts: Options) -> AppResult<ForPlacement> {
+    let user = ctx.user;
+    user.require(&[Role::Klantmanager, Role::Werkgever])?;
+    let p = placement_full(conn, id)?.ok_or(AppError::NotFound)?;
+    let audience = match user.role {
+        Role::Klantmanager => Audience::Klantmanager { municipality_id: user.municipality()?.to_string() },
+        _ => {
+            if user.organisation_id.as_deref() != Some(p.placement.organisation_id.as_str()) {
+                return Err(AppError::NotFound);
+            }
+            if !user.organisation_verified {
+                return Err(AppError::Conflict {
+                    message: "Uw organisatie is nog niet geverifieerd; daarna ziet u voorgestelde kandidaten.".into(),
+                    fields: vec![],
+                });
+            }
+            Audience::Werkgever
+        }
+    };
+    let res = proposals::for_placement(conn, search, ctx.refdata, &p, &audience, opts, ctx.today).map_err(AppError::Internal)?;
+    let municipality = match &audience {
+        Audience::Klantmanager { municipality_id } => Some(municipality_id.clone()),
+        Audience::Werkgever => None,
+    };
+    let version = match &municipality {
+        Some(m) => proposals::load_settings(conn, m)?.1,
+        None => 0,
+    };
+    let logged: Vec<(String, &Evaluation)> = res.iter().map(|(c, e)| (c.candidate.id.clone(), e)).collect();
+    proposals::log(conn, "placement", id, municipality.as_deref(), &user.id, user.role.as_str(), version, opts.include_excluded, &logged)?;
+    let employer = user.role == Role::Werkgever;
+    if employer {
+        // Anonymous profiles count against the employer's hourly allowance.
+        crate::service::profile_views::charge_for(conn, ctx, res.len())?;
+    }
+    let subjects: Vec<(&str, Option<&str>)> =
+        res.iter().map(|(c, _)| (c.candidate.id.as_str(), Some(c.candidate.municipality_id.as_str()))).collect();
+    let (what, purpose) = if employer {
+        ("anoniem profiel (voorstellen)", crate::audit::purpose::BEMIDDELING)
+    } else {
+        ("naam en match-score", crate::audit::purpose::MATCHING)
+    };
+    crate::audit::record(conn, &crate::audit::Actor::from(user), &subjects, crate::audit::access(crate::audit::Act::View, what, purpose))?;
+    Ok(ForPlacement { placement: p, employer, results: res })
+}
