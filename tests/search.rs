@@ -243,3 +243,48 @@ async fn index_is_rebuilt_when_missing_or_of_another_schema_version() {
     assert_eq!((startup.index.placements, startup.index.candidates), (32, 60));
     assert_eq!(state.search.num_docs(), (32, 60));
 }
+
+/// Dutch search: a part of a compound finds the whole word, a typo of one letter is forgiven,
+/// and a placement that has the word itself ranks above one that only has it inside a compound.
+#[actix_web::test]
+async fn dutch_compounds_and_typos_are_found_exact_words_first() {
+    let app = common::app().await;
+    let w = app.login("werkgever1@demo.nl").await;
+    let mut made = Vec::new();
+    for (title, desc) in [
+        ("Fietsenmaker in de werkplaats", "Banden plakken en remmen afstellen."),
+        ("Productiemedewerker verpakkingen", "Dozen vullen aan de lopende band."),
+        ("Medewerker thuiszorg", "Ouderen helpen in hun eigen huis."),
+        ("Fiets koerier", "Pakketjes bezorgen in de stad."),
+    ] {
+        let mut body = common::placement_body(None);
+        body["title"] = json!(title);
+        body["description"] = json!(desc);
+        let (s, p) = app.post("/api/v1/placements", Some(&w), body).await;
+        assert_eq!(s, StatusCode::CREATED, "{p}");
+        made.push(p["id"].as_str().unwrap().to_string());
+    }
+    app.flush_index().await;
+    let search = |q: &'static str| {
+        let app = &app;
+        async move { ids(&app.get(&format!("/api/v1/search/placements?q={q}&limit=50"), None).await.1) }
+    };
+    // Parts of compounds.
+    let hits = search("productie").await;
+    assert!(hits.contains(&made[1]), "productie: {hits:?}");
+    let hits = search("zorg").await;
+    assert!(hits.contains(&made[2]), "zorg: {hits:?}");
+    // Exact word first: "fiets" is a word of the courier's title and a part of "fietsenmaker".
+    let hits = search("fiets").await;
+    let (courier, maker) = (hits.iter().position(|h| h == &made[3]), hits.iter().position(|h| h == &made[0]));
+    assert!(courier.is_some() && maker.is_some(), "fiets: {hits:?}");
+    assert!(courier < maker, "the exact word ranks first: {hits:?}");
+    // A typo of one letter.
+    let hits = search("fietsenmakr").await;
+    assert!(hits.contains(&made[0]), "fietsenmakr: {hits:?}");
+    let hits = search("prodcutiemedewerker").await;
+    assert!(!hits.contains(&made[3]), "no unrelated hit: {hits:?}");
+    // Nothing of the kind: no hits at all, not everything.
+    let hits = search("xylofoonstemmer").await;
+    assert!(!hits.iter().any(|h| made.contains(h)), "{hits:?}");
+}

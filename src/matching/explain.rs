@@ -41,22 +41,22 @@ pub fn factors(
     let mut out = Vec::new();
     let mut unmet = Vec::new();
 
-    // 1. Occupation and skills
+    // 1. Occupation and skills: the relevance that gates the score (see `super::relevance`).
     let occ = occupation_similarity(c, p);
     let cov = skill_coverage(c, p);
-    let fraction = match cov {
-        Some((cv, ..)) if p.occupation_id.is_some() => 0.6 * occ + 0.4 * cv,
-        Some((cv, ..)) => cv,
-        None => occ,
-    };
-    let occ_text = if p.occupation_id.is_none() {
-        "De plaats noemt geen ESCO-beroep.".to_string()
-    } else if occ >= 1.0 {
-        "Zelfde beroep als de kandidaat.".to_string()
-    } else if occ > 0.0 {
-        format!("Verborgen match: de beroepen van de kandidaat delen {:.0}% van de essentiële vaardigheden van dit beroep.", occ * 100.0)
-    } else {
-        "Ander beroep, zonder gedeelde essentiële vaardigheden.".to_string()
+    let rel = super::relevance(c, p);
+    let fraction = rel.value;
+    let occ_text = match rel.basis {
+        super::RelevanceBasis::OpenToAll => "De plaats vraagt geen beroep of vaardigheden: geschikt voor iedereen.".to_string(),
+        super::RelevanceBasis::CandidateUnknown => {
+            "De kandidaat heeft nog geen beroep of vaardigheden in het profiel: relevantie onbekend (neutraal geteld).".to_string()
+        }
+        _ if p.occupation_id.is_none() => "De plaats noemt geen ESCO-beroep.".to_string(),
+        _ if occ >= 1.0 => "Zelfde beroep als de kandidaat.".to_string(),
+        _ if occ > 0.0 => {
+            format!("Verborgen match: een verwant beroep; de beroepen van de kandidaat lijken voor {:.0}% op dit beroep.", occ * 100.0)
+        }
+        _ => "Ander beroep, zonder gedeelde vaardigheden.".to_string(),
     };
     let skill_text = match cov {
         Some((_, hr, nr, hd, nd)) => format!(" Vereiste vaardigheden: {hr} van {nr}; gewenste: {hd} van {nd}."),
@@ -67,19 +67,30 @@ pub fn factors(
             unmet.push(format!("{} van de {} vereiste vaardigheden ontbreken nog.", nr - hr, nr));
         }
     }
-    let b1 = if fraction >= 0.7 {
-        "Dit werk past goed bij wat je kunt."
-    } else if fraction >= 0.3 {
-        "Je kunt al een deel van dit werk. De rest leer je op de werkplek."
-    } else {
-        "Dit werk is nieuw voor je. Je leert het op de werkplek."
+    let b1 = match rel.basis {
+        super::RelevanceBasis::OpenToAll => "Voor dit werk hoef je nog niets te kunnen.",
+        super::RelevanceBasis::CandidateUnknown => "Je klantmanager weet nog niet goed wat je kunt.",
+        _ if fraction >= 0.7 => "Dit werk past goed bij wat je kunt.",
+        _ if fraction >= 0.3 => "Je kunt al een deel van dit werk. De rest leer je op de werkplek.",
+        _ => "Dit werk is nieuw voor je. Je leert het op de werkplek.",
     };
     out.push(f("skills", fraction, w.skills, format!("{occ_text}{skill_text}"), b1.into()));
 
-    // 2. Ladder
-    let lf = ladder_fraction(c.ladder_step, kind);
+    // 2. Ladder. Under 27, education comes first (DOMAIN.md): a BBL place counts as at least as
+    // good a step as a regular job, at every ladder step.
+    let young = c.age.is_some_and(|a| a < s.youth_age);
+    let education_first = young && kind == PlacementKind::LeerwerkplekBbl;
+    let lf = if education_first {
+        ladder_fraction(c.ladder_step, kind).max(ladder_fraction(c.ladder_step, PlacementKind::ReguliereBaan))
+    } else {
+        ladder_fraction(c.ladder_step, kind)
+    };
     let to = kind.leads_to_step();
     let (lt, lb1) = match c.ladder_step {
+        Some(st) if education_first => (
+            format!("Jonger dan {}: werken en leren (BBL) telt als de beste stap vanaf trede {st}; een diploma gaat voor.", s.youth_age),
+            "Met dit werk haal je een diploma. Dat is de beste stap voor jou.".to_string(),
+        ),
         None => ("Trede onbekend: leg eerst een laddermeting vast.".to_string(), "We weten nog niet welke stap bij je past.".to_string()),
         Some(st) if to > st => (
             format!(
@@ -214,7 +225,6 @@ pub fn factors(
     out.push(f("start_date", sdf, w.start_date, sdt, sdb1));
 
     // 8. Under 27: education first (training and BBL)
-    let young = c.age.is_some_and(|a| a < s.youth_age);
     let (uf, ut, ub1) = if young {
         match kind {
             PlacementKind::LeerwerkplekBbl => {

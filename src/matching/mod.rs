@@ -205,6 +205,84 @@ pub fn occupation_similarity(c: &CandidateFeatures, p: &PlacementFeatures) -> f6
     shared as f64 / p.occupation_skills.len() as f64
 }
 
+/// The smallest relevance (occupation and skills, 0..1) that makes a pair a match at all; below it
+/// the pair is excluded (advisory rule `relevance`).
+pub const RELEVANCE_MIN: f64 = 0.2;
+/// The relevance of a placement that asks for no occupation and no skills (open to anyone, e.g.
+/// volunteering or dagbesteding), and of a candidate whose profile has neither yet.
+pub const RELEVANCE_NEUTRAL: f64 = 0.6;
+
+/// What the relevance rests on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelevanceBasis {
+    /// Occupation relatedness and skill coverage.
+    Measured,
+    /// The placement names no occupation and no skills.
+    OpenToAll,
+    /// The candidate's profile has no occupation and no skills yet.
+    CandidateUnknown,
+}
+
+/// Occupation and skill relevance of a pair, 0..1.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Relevance {
+    pub value: f64,
+    pub basis: RelevanceBasis,
+}
+
+/// Relevance: how much the work has to do with what the candidate does and can. With an
+/// occupation and skills on both sides: 60% occupation relatedness + 40% skill coverage; with
+/// only one of them, that one. It gates the score: the other factors count in proportion to it.
+pub fn relevance(c: &CandidateFeatures, p: &PlacementFeatures) -> Relevance {
+    let placement_asks = p.occupation_id.is_some() || !p.required_skills.is_empty() || !p.desired_skills.is_empty();
+    if !placement_asks {
+        return Relevance { value: RELEVANCE_NEUTRAL, basis: RelevanceBasis::OpenToAll };
+    }
+    if c.occupations.is_empty() && c.skills.is_empty() {
+        return Relevance { value: RELEVANCE_NEUTRAL, basis: RelevanceBasis::CandidateUnknown };
+    }
+    let occ = occupation_similarity(c, p);
+    let value = match skill_coverage(c, p) {
+        Some((cv, ..)) if p.occupation_id.is_some() => 0.6 * occ + 0.4 * cv,
+        Some((cv, ..)) => cv,
+        None => occ,
+    };
+    Relevance { value: value.clamp(0.0, 1.0), basis: RelevanceBasis::Measured }
+}
+
+/// How a proposal reads for the candidate (B1), from the calibrated score; `None` = not a match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fit {
+    /// Score at least `FIT_GOOD`.
+    Good,
+    /// Score at least `FIT_MAYBE`.
+    Maybe,
+}
+
+/// Score thresholds of the labels (the score is at most 100 x relevance).
+pub const FIT_GOOD: f64 = 60.0;
+pub const FIT_MAYBE: f64 = 35.0;
+
+impl Fit {
+    pub fn of(e: &Evaluation) -> Option<Fit> {
+        if e.is_excluded() {
+            None
+        } else if e.score >= FIT_GOOD {
+            Some(Fit::Good)
+        } else if e.score >= FIT_MAYBE {
+            Some(Fit::Maybe)
+        } else {
+            None
+        }
+    }
+    pub fn label_b1(self) -> &'static str {
+        match self {
+            Fit::Good => "Past goed",
+            Fit::Maybe => "Past misschien",
+        }
+    }
+}
+
 /// Skill coverage 0..1: required skills weigh twice as much as desired ones. Explicit skills
 /// count fully, skills implied by an occupation for 80%.
 pub fn skill_coverage(c: &CandidateFeatures, p: &PlacementFeatures) -> Option<(f64, usize, usize, usize, usize)> {
@@ -326,8 +404,26 @@ pub fn evaluate(c: &CandidateFeatures, p: &PlacementFeatures, s: &Settings, toda
         }
     }
 
+    let rel = relevance(c, p);
+    if rel.value < RELEVANCE_MIN {
+        ex(
+            "relevance",
+            format!(
+                "Het werk heeft (bijna) niets te maken met de beroepen en vaardigheden van de kandidaat (relevantie {:.0}%, minimaal {:.0}%).",
+                rel.value * 100.0,
+                RELEVANCE_MIN * 100.0
+            ),
+            "Dit werk past niet bij wat je doet of kunt.".into(),
+        );
+    }
+
     let instruments = package(c, p, s, today, hours.unwrap_or(p.hours_max.min(c.hours_max).max(0) as f64));
-    let (factors, unmet_wishes) = explain::factors(c, p, s, today, distance_km, max_km, hours, &instruments);
+    let (mut factors, unmet_wishes) = explain::factors(c, p, s, today, distance_km, max_km, hours, &instruments);
+    // Relevance leads: every other factor counts in proportion to it, so the score is at most
+    // 100 x relevance and unrelated work cannot score as a good match on distance and hours.
+    for f in factors.iter_mut().filter(|f| f.factor != "skills") {
+        f.contribution = (f.contribution * rel.value * 10.0).round() / 10.0;
+    }
     let score = if excluded.is_empty() { (factors.iter().map(|f| f.contribution).sum::<f64>() * 10.0).round() / 10.0 } else { 0.0 };
     Evaluation { score, excluded, factors, unmet_wishes, distance_km, instruments }
 }
@@ -500,4 +596,113 @@ pub fn rank<T>(mut items: Vec<(String, Evaluation, T)>, include_excluded: bool, 
     });
     items.truncate(limit);
     items
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 6, 1).unwrap()
+    }
+
+    fn cook(age: i32, step: i32) -> CandidateFeatures {
+        CandidateFeatures {
+            id: "c".into(),
+            status: crate::domain::ACTIEF.into(),
+            consent_matching: true,
+            ladder_step: Some(step),
+            occupations: vec!["kok".into()],
+            skills: vec!["koken".into()],
+            implied_skills: vec!["koken".into(), "hygiene".into(), "snijden".into()],
+            hours_min: 24,
+            hours_max: 32,
+            location: Some((52.16, 6.41)),
+            max_travel_km: 25,
+            own_transport: true,
+            language_level: Some("2F".into()),
+            age: Some(age),
+            ..Default::default()
+        }
+    }
+
+    fn place(kind: PlacementKind, occupation: &str, essential: &[&str], required: &[&str]) -> PlacementFeatures {
+        PlacementFeatures {
+            id: "p".into(),
+            kind: Some(kind),
+            occupation_id: Some(occupation.into()),
+            occupation_skills: essential.iter().map(|s| s.to_string()).collect(),
+            required_skills: required.iter().map(|s| s.to_string()).collect(),
+            hours_min: 24,
+            hours_max: 32,
+            location: Some((52.17, 6.42)),
+            hourly_wage_cents: kind.is_paid().then_some(1600),
+            published: true,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn unrelated_work_is_no_match_however_close_and_convenient() {
+        let s = Settings::default();
+        let c = cook(35, 5);
+        // An accountant's job next door, with fitting hours: nothing to do with cooking.
+        let e = evaluate(&c, &place(PlacementKind::ReguliereBaan, "accountant", &["boekhouden", "belasting"], &["boekhouden"]), &s, today());
+        assert!(e.excluded.iter().any(|x| x.rule == "relevance"), "{e:?}");
+        assert_eq!(Fit::of(&e), None);
+        // Sharing one of five required skills is not a good match either.
+        let e = evaluate(
+            &c,
+            &place(
+                PlacementKind::ReguliereBaan,
+                "bakker",
+                &["bakken", "deeg", "oven", "hygiene"],
+                &["bakken", "deeg", "oven", "planning", "hygiene"],
+            ),
+            &s,
+            today(),
+        );
+        assert_ne!(Fit::of(&e), Some(Fit::Good), "{}", e.score);
+        // The same occupation is a good match, and the score never exceeds 100 x relevance.
+        let p = place(PlacementKind::ReguliereBaan, "kok", &["koken", "hygiene"], &["koken"]);
+        let e = evaluate(&c, &p, &s, today());
+        assert_eq!(Fit::of(&e), Some(Fit::Good), "{}", e.score);
+        let rel = relevance(&c, &p).value;
+        assert!(e.score <= 100.0 * rel + 0.5, "{} > 100 x {rel}", e.score);
+    }
+
+    #[test]
+    fn placements_open_to_anyone_and_candidates_without_a_profile_are_not_shut_out() {
+        let s = Settings::default();
+        let mut p = place(PlacementKind::Vrijwilligerswerk, "x", &[], &[]);
+        p.occupation_id = None;
+        let e = evaluate(&cook(35, 2), &p, &s, today());
+        assert!(!e.is_excluded(), "{e:?}");
+        assert_eq!(relevance(&cook(35, 2), &p).basis, RelevanceBasis::OpenToAll);
+        let mut blank = cook(35, 5);
+        blank.occupations.clear();
+        blank.skills.clear();
+        blank.implied_skills.clear();
+        let e = evaluate(&blank, &place(PlacementKind::ReguliereBaan, "kok", &["koken"], &["koken"]), &s, today());
+        assert!(!e.is_excluded(), "{e:?}");
+    }
+
+    #[test]
+    fn under_27_a_bbl_place_ranks_first_at_every_ladder_step_where_both_fit() {
+        let s = Settings::default();
+        for step in 1..=6 {
+            let mut job = place(PlacementKind::ReguliereBaan, "kok", &["koken", "hygiene"], &["koken"]);
+            let mut bbl = place(PlacementKind::LeerwerkplekBbl, "kok", &["koken", "hygiene"], &["koken"]);
+            job.ladder_steps.clear();
+            bbl.ladder_steps.clear();
+            let young = cook(22, step);
+            let (j, b) = (evaluate(&young, &job, &s, today()), evaluate(&young, &bbl, &s, today()));
+            assert!(!j.is_excluded() && !b.is_excluded());
+            assert!(b.score > j.score, "step {step}: BBL {} <= job {}", b.score, j.score);
+            // From 27 on, no priority: the regular job is at least as good a step.
+            let older = cook(30, step);
+            let (j, b) = (evaluate(&older, &job, &s, today()), evaluate(&older, &bbl, &s, today()));
+            assert!(j.score >= b.score, "step {step}, 30 years: job {} < BBL {}", j.score, b.score);
+        }
+    }
 }

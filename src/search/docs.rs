@@ -11,6 +11,21 @@ fn ts(t: chrono::NaiveDateTime) -> u64 {
     t.and_utc().timestamp_micros().max(0) as u64
 }
 
+/// The distinct words of some labels, for the word-part field (each word its own value, so
+/// that no part spans two words).
+#[derive(Default)]
+struct GramWords {
+    words: std::collections::BTreeSet<String>,
+}
+
+impl GramWords {
+    fn add(&mut self, text: &str) {
+        for w in text.split(|c: char| !c.is_alphanumeric()).filter(|w| w.chars().count() >= super::schema::NGRAM_MIN) {
+            self.words.insert(crate::refdata::fold(w));
+        }
+    }
+}
+
 pub fn placement_doc(f: &PlacementFields, p: &PlacementFull, rd: &RefData) -> TantivyDocument {
     let pl = &p.placement;
     let mut d = TantivyDocument::default();
@@ -18,12 +33,16 @@ pub fn placement_doc(f: &PlacementFields, p: &PlacementFull, rd: &RefData) -> Ta
     d.add_text(f.kind, &pl.kind);
     d.add_text(f.title, &pl.title);
     d.add_text(f.description, &pl.description);
+    let mut grams = GramWords::default();
+    grams.add(&pl.title);
     if let Some(oid) = &pl.occupation_id {
         d.add_text(f.occupation_id, oid);
         if let Some(o) = rd.occupation(oid) {
             d.add_text(f.occupation, &o.label_nl);
+            grams.add(&o.label_nl);
             for a in &o.alt_labels {
                 d.add_text(f.occupation, a);
+                grams.add(a);
             }
         }
     }
@@ -34,7 +53,11 @@ pub fn placement_doc(f: &PlacementFields, p: &PlacementFull, rd: &RefData) -> Ta
         }
         if let Some(info) = rd.skill(&s.skill_id) {
             d.add_text(f.skills_text, info.label());
+            grams.add(info.label());
         }
+    }
+    for w in grams.words {
+        d.add_text(f.grams, &w);
     }
     d.add_text(f.organisation_id, &pl.organisation_id);
     d.add_text(f.status, &pl.status);

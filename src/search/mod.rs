@@ -19,7 +19,7 @@ use crate::db::queries::{candidates_full, placements_full};
 use crate::db::{models::*, schema as t, DbPool};
 use crate::refdata::RefData;
 use diesel::prelude::*;
-use schema::{CandidateFields, PlacementFields, NL_TOKENIZER, SCHEMA_VERSION};
+use schema::{CandidateFields, PlacementFields, SCHEMA_VERSION};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
@@ -128,7 +128,7 @@ pub fn in_use(dir: &Path) -> bool {
 /// with a valid checksum, and a reader that answers a query.
 fn open_checked(dir: &Path) -> Result<(Index, IndexReader), String> {
     let index = Index::open_in_dir(dir).map_err(|e| format!("cannot open: {e}"))?;
-    index.tokenizers().register(NL_TOKENIZER, schema::nl_analyzer());
+    schema::register_tokenizers(&index);
     let metas = index.searchable_segment_metas().map_err(|e| format!("cannot read the segment list: {e}"))?;
     for m in &metas {
         for f in m.list_files() {
@@ -174,7 +174,7 @@ fn open_part<F>(dir: &Path, schema: tantivy::schema::Schema, fields: F, wipe: Op
     std::fs::remove_dir_all(dir)?;
     std::fs::create_dir_all(dir)?;
     let index = Index::create_in_dir(dir, schema)?;
-    index.tokenizers().register(NL_TOKENIZER, schema::nl_analyzer());
+    schema::register_tokenizers(&index);
     let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
     Ok((Part { index, reader, fields }, why))
 }

@@ -206,15 +206,57 @@ fn execute(
     Ok(SearchResult { total, hits, facets })
 }
 
-fn text_clause(index: &tantivy::Index, fields: Vec<Field>, q: &str) -> Option<Box<dyn Query>> {
+/// Free text: the words as typed (stemmed Dutch, all of them), ranked first; then, for every
+/// word, a part of a compound (`grams`: "fiets" finds "fietsenmaker") or a typo of one letter
+/// (words of five letters or more), ranked below exact words.
+fn text_clause(index: &tantivy::Index, fields: Vec<Field>, grams: Option<Field>, q: &str) -> Option<Box<dyn Query>> {
     let q = q.trim();
     if q.is_empty() {
         return None;
     }
-    let mut parser = QueryParser::for_index(index, fields);
+    let mut parser = QueryParser::for_index(index, fields.clone());
     parser.set_conjunction_by_default();
-    let (query, _errors) = parser.parse_query_lenient(q);
-    Some(query)
+    let (exact, _errors) = parser.parse_query_lenient(q);
+    let Some(grams) = grams else { return Some(exact) };
+    let mut stem = super::schema::nl_analyzer();
+    let mut per_word: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for word in q.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+        let folded = crate::refdata::fold(word);
+        let mut alts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut stems = Vec::new();
+        stem.token_stream(&folded).process(&mut |t| stems.push(t.text.clone()));
+        for st in &stems {
+            for &f in &fields {
+                alts.push((Occur::Should, Box::new(TermQuery::new(Term::from_field_text(f, st), IndexRecordOption::WithFreqs))));
+                if st.chars().count() >= 5 {
+                    let fuzzy = tantivy::query::FuzzyTermQuery::new(Term::from_field_text(f, st), 1, true);
+                    alts.push((Occur::Should, Box::new(tantivy::query::BoostQuery::new(Box::new(fuzzy), 0.5))));
+                }
+            }
+        }
+        let chars: Vec<char> = folded.chars().collect();
+        if chars.len() >= super::schema::NGRAM_MIN {
+            let n = chars.len().min(super::schema::NGRAM_MAX);
+            let parts: Vec<(Occur, Box<dyn Query>)> = (0..=chars.len() - n)
+                .map(|i| {
+                    let g: String = chars[i..i + n].iter().collect();
+                    (Occur::Must, Box::new(TermQuery::new(Term::from_field_text(grams, &g), IndexRecordOption::Basic)) as Box<dyn Query>)
+                })
+                .collect();
+            alts.push((Occur::Should, Box::new(tantivy::query::BoostQuery::new(Box::new(BooleanQuery::new(parts)), 0.7))));
+        }
+        if alts.is_empty() {
+            continue;
+        }
+        per_word.push((Occur::Must, Box::new(BooleanQuery::new(alts))));
+    }
+    if per_word.is_empty() {
+        return Some(exact);
+    }
+    Some(Box::new(BooleanQuery::new(vec![
+        (Occur::Should, Box::new(tantivy::query::BoostQuery::new(exact, 4.0))),
+        (Occur::Should, Box::new(BooleanQuery::new(per_word))),
+    ])))
 }
 
 impl SearchIndex {
@@ -222,7 +264,8 @@ impl SearchIndex {
         let part = &self.placements;
         let f = &part.fields;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let text = pq.q.as_deref().and_then(|q| text_clause(&part.index, vec![f.title, f.occupation, f.skills_text, f.description], q));
+        let text =
+            pq.q.as_deref().and_then(|q| text_clause(&part.index, vec![f.title, f.occupation, f.skills_text, f.description], Some(f.grams), q));
         let by_relevance = text.is_some();
         if let Some(tq) = text {
             clauses.push((Occur::Must, tq));
@@ -270,7 +313,7 @@ impl SearchIndex {
         let part = &self.candidates;
         let f = &part.fields;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let text = cq.q.as_deref().and_then(|q| text_clause(&part.index, vec![f.occupations_text, f.skills_text], q));
+        let text = cq.q.as_deref().and_then(|q| text_clause(&part.index, vec![f.occupations_text, f.skills_text], None, q));
         let by_relevance = text.is_some();
         if let Some(tq) = text {
             clauses.push((Occur::Must, tq));

@@ -2,10 +2,34 @@
 //! from the database at start.
 
 use tantivy::schema::*;
-use tantivy::tokenizer::{AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer};
+use tantivy::tokenizer::{AsciiFoldingFilter, Language, LowerCaser, NgramTokenizer, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer};
 
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 pub const NL_TOKENIZER: &str = "nl_stem";
+/// Parts of words (4 and 5 characters), so that a part of a Dutch compound finds the whole:
+/// `fiets` finds "fietsenmaker", `zorg` "verzorgende". Each word is indexed as its own value.
+pub const NGRAM_TOKENIZER: &str = "nl_ngram";
+/// The gram length the query side uses for a word of 5 characters or more.
+pub const NGRAM_MAX: usize = 5;
+pub const NGRAM_MIN: usize = 4;
+
+pub fn ngram_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(NgramTokenizer::new(NGRAM_MIN, NGRAM_MAX, false).expect("valid n-gram sizes"))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build()
+}
+
+/// Registers the project's tokenizers on an index.
+pub fn register_tokenizers(index: &tantivy::Index) {
+    index.tokenizers().register(NL_TOKENIZER, nl_analyzer());
+    index.tokenizers().register(NGRAM_TOKENIZER, ngram_analyzer());
+}
+
+fn gram_text() -> TextOptions {
+    TextOptions::default()
+        .set_indexing_options(TextFieldIndexing::default().set_tokenizer(NGRAM_TOKENIZER).set_index_option(IndexRecordOption::WithFreqs))
+}
 
 pub fn nl_analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(SimpleTokenizer::default())
@@ -34,6 +58,8 @@ pub struct PlacementFields {
     pub description: Field,
     pub occupation: Field,
     pub skills_text: Field,
+    /// Word parts of the title, occupation labels and skill labels (see `NGRAM_TOKENIZER`).
+    pub grams: Field,
     pub occupation_id: Field,
     pub skill_ids: Field,
     pub required_skill_ids: Field,
@@ -61,6 +87,7 @@ impl PlacementFields {
         let description = b.add_text_field("description", nl_text());
         let occupation = b.add_text_field("occupation", nl_text());
         let skills_text = b.add_text_field("skills_text", nl_text());
+        let grams = b.add_text_field("grams", gram_text());
         let occupation_id = b.add_text_field("occupation_id", STRING);
         let skill_ids = b.add_text_field("skill_ids", STRING);
         let required_skill_ids = b.add_text_field("required_skill_ids", STRING);
@@ -85,6 +112,7 @@ impl PlacementFields {
             description,
             occupation,
             skills_text,
+            grams,
             occupation_id,
             skill_ids,
             required_skill_ids,

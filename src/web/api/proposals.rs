@@ -73,7 +73,7 @@ pub struct PlacementProposal {
 pub struct PlainProposal {
     pub placement: PlacementSummary,
     pub score: f64,
-    /// "Past heel goed" / "Past goed" / "Past misschien"
+    /// "Past goed" (score >= 60) / "Past misschien" (>= 35) / "Past (nog) niet"
     pub fit: String,
     /// Why it suits you, in plain words.
     pub reasons: Vec<String>,
@@ -114,13 +114,7 @@ pub fn summary(p: &crate::db::queries::PlacementFull, rd: &crate::refdata::RefDa
 }
 
 fn plain(e: &Evaluation) -> (String, Vec<String>, Vec<String>) {
-    let fit = if e.score >= 70.0 {
-        "Past heel goed"
-    } else if e.score >= 50.0 {
-        "Past goed"
-    } else {
-        "Past misschien"
-    };
+    let fit = crate::matching::Fit::of(e).map(|f| f.label_b1()).unwrap_or("Past (nog) niet");
     let mut f: Vec<&Factor> = e.factors.iter().filter(|f| !f.explanation_b1.is_empty() && f.contribution > 0.0).collect();
     f.sort_by(|a, b| b.contribution.partial_cmp(&a.contribution).unwrap_or(std::cmp::Ordering::Equal));
     (fit.into(), f.iter().take(4).map(|f| f.explanation_b1.clone()).collect(), e.excluded.iter().map(|x| x.reason_b1.clone()).collect())
