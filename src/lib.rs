@@ -17,6 +17,7 @@ pub mod matching;
 pub mod monitor;
 pub mod proposals;
 pub mod refdata;
+pub mod relatedness;
 pub mod search;
 pub mod service;
 pub mod state;
@@ -62,6 +63,10 @@ pub fn build_state(config: Config, progress: bool) -> anyhow::Result<(AppState, 
                 config.refdata_dir.display()
             );
         }
+    }
+    if refdata::is_imported(&mut conn)? && !refdata::has_relatedness(&mut conn)? {
+        // A database imported before relatedness was computed at import.
+        refdata::store_relatedness(&mut conn, progress)?;
     }
     let rd = refdata::RefData::load(&mut conn)?;
     if config.demo {

@@ -40,6 +40,7 @@ pub fn candidate_features(c: &CandidateFull, rd: &RefData, today: NaiveDate) -> 
         consent_matching: ca.consent_matching,
         ladder_step: c.ladder.as_ref().map(|l| l.step),
         implied_skills: rd.essential_skills_of(&occupations),
+        related_occupations: rd.hidden_matches(&occupations, crate::relatedness::KEEP, 0.0),
         occupations,
         skills: c.skills.iter().filter_map(|s| s.skill_id.clone()).collect(),
         hours_min: ca.hours_min,
@@ -69,6 +70,11 @@ pub fn placement_features(p: &PlacementFull, rd: &RefData, sroi: Option<SroiStat
         kind: PlacementKind::parse(&pl.kind),
         occupation_id: pl.occupation_id.clone(),
         occupation_skills: pl.occupation_id.as_ref().map(|o| rd.essential_skills_of(std::slice::from_ref(o))).unwrap_or_default(),
+        related_occupations: pl
+            .occupation_id
+            .as_ref()
+            .map(|o| rd.hidden_matches(std::slice::from_ref(o), crate::relatedness::KEEP, 0.0))
+            .unwrap_or_default(),
         required_skills: p.skills.iter().filter(|s| s.required).map(|s| s.skill_id.clone()).collect(),
         desired_skills: p.skills.iter().filter(|s| !s.required).map(|s| s.skill_id.clone()).collect(),
         hours_min: pl.hours_min,

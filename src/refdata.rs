@@ -21,6 +21,8 @@ pub struct ImportReport {
     pub occupations: usize,
     pub skills: usize,
     pub occupation_skill_links: usize,
+    /// Occupation relations computed from ESCO (`crate::relatedness`).
+    pub occupation_relations: usize,
     pub missing_files: Vec<String>,
 }
 
@@ -240,7 +242,55 @@ pub fn import(conn: &mut DbConnection, dir: &Path, progress: bool) -> anyhow::Re
         }
         Ok(())
     })?;
+    if report.occupation_skill_links > 0 || !has_relatedness(conn)? {
+        report.occupation_relations = store_relatedness(conn, progress)?;
+    }
     Ok(report)
+}
+
+/// Computes occupation relatedness from the ESCO data in the database and stores it (replacing
+/// what was there). Returns the number of relations stored.
+pub fn store_relatedness(conn: &mut DbConnection, progress: bool) -> anyhow::Result<usize> {
+    let rd = RefData::load(conn)?;
+    if !rd.has_esco() {
+        return Ok(0);
+    }
+    let t = std::time::Instant::now();
+    let model = crate::relatedness::Model::build(&rd);
+    let top = model.top_related();
+    let rows: Vec<(String, String, f64)> = top
+        .iter()
+        .enumerate()
+        .flat_map(|(a, v)| v.iter().map(move |&(b, r)| (a, b, r)))
+        .map(|(a, b, r)| (rd.occupations[a].id.clone(), rd.occupations[b as usize].id.clone(), r as f64))
+        .collect();
+    let pb = bar(rows.len(), "verwante beroepen", progress);
+    conn.transaction::<_, anyhow::Error, _>(|conn| {
+        diesel::delete(schema::occupation_relations::table).execute(conn)?;
+        for chunk in rows.chunks(BATCH * 3) {
+            let values: Vec<_> = chunk
+                .iter()
+                .map(|(a, b, r)| {
+                    (
+                        schema::occupation_relations::occupation_id.eq(a),
+                        schema::occupation_relations::related_id.eq(b),
+                        schema::occupation_relations::relatedness.eq(r),
+                    )
+                })
+                .collect();
+            crate::insert_all!(conn, schema::occupation_relations::table, &values)?;
+            pb.inc(chunk.len() as u64);
+        }
+        Ok(())
+    })?;
+    pb.finish();
+    log::info!("occupation relatedness: {} relations of {} occupations in {:.1} s", rows.len(), rd.occupations.len(), t.elapsed().as_secs_f64());
+    Ok(rows.len())
+}
+
+/// Whether the occupation relatedness has been computed.
+pub fn has_relatedness(conn: &mut DbConnection) -> QueryResult<bool> {
+    Ok(schema::occupation_relations::table.count().get_result::<i64>(conn)? > 0)
 }
 
 /// Whether reference data has been imported at all.
@@ -314,6 +364,9 @@ pub struct RefData {
     pub skill_index: HashMap<String, u32>,
     /// Per skill (index into `skills`): the occupations for which it is essential.
     pub essential_for: Vec<Vec<u32>>,
+    /// Per occupation: its most related occupations with a relatedness 0..1, best first
+    /// (`crate::relatedness`, stored at import). Empty when not computed.
+    pub related: Vec<Vec<(u32, f32)>>,
 }
 
 /// Lowercases and strips Dutch/Latin diacritics, for matching typed text against labels.
@@ -446,6 +499,22 @@ impl RefData {
                 }
             }
         }
+        rd.related = vec![Vec::new(); rd.occupations.len()];
+        let rels: Vec<(String, String, f64)> = schema::occupation_relations::table
+            .select((
+                schema::occupation_relations::occupation_id,
+                schema::occupation_relations::related_id,
+                schema::occupation_relations::relatedness,
+            ))
+            .load(conn)?;
+        for (a, b, r) in rels {
+            if let (Some(&ai), Some(&bi)) = (rd.occupation_index.get(&a), rd.occupation_index.get(&b)) {
+                rd.related[ai as usize].push((bi, r as f32));
+            }
+        }
+        for v in &mut rd.related {
+            v.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+        }
         rd.essential_for = vec![Vec::new(); rd.skills.len()];
         for (oi, o) in rd.occupations.iter_mut().enumerate() {
             o.essential.sort_unstable();
@@ -469,29 +538,39 @@ impl RefData {
         out
     }
 
-    /// "Hidden matches": other occupations that share essential skills with these ones,
-    /// weighted by overlap (shared essential skills / that occupation's essential skills).
-    /// Best first; at most `limit`, overlap at least `min_overlap`.
-    pub fn hidden_matches(&self, occupation_ids: &[String], limit: usize, min_overlap: f64) -> Vec<(String, f64)> {
-        let mine: std::collections::HashSet<u32> =
-            occupation_ids.iter().filter_map(|o| self.occupation(o)).flat_map(|o| o.essential.iter().copied()).collect();
+    /// "Hidden matches": other occupations related to these ones, with a relatedness 0..1 (the
+    /// highest over the given occupations), best first; at most `limit`, at least `min`. From the
+    /// relatedness model (`crate::relatedness`); without it, the share of an occupation's
+    /// essential skills these occupations also need.
+    pub fn hidden_matches(&self, occupation_ids: &[String], limit: usize, min: f64) -> Vec<(String, f64)> {
         let own: std::collections::HashSet<u32> = occupation_ids.iter().filter_map(|o| self.occupation_index.get(o).copied()).collect();
-        let mut shared: HashMap<u32, u32> = HashMap::new();
-        for &si in &mine {
-            for &oi in &self.essential_for[si as usize] {
-                if !own.contains(&oi) {
-                    *shared.entry(oi).or_default() += 1;
+        let mut best: HashMap<u32, f64> = HashMap::new();
+        if own.iter().any(|&o| !self.related.get(o as usize).is_none_or(|v| v.is_empty())) {
+            for &o in &own {
+                for &(b, r) in &self.related[o as usize] {
+                    if !own.contains(&b) {
+                        let e = best.entry(b).or_default();
+                        *e = e.max(r as f64);
+                    }
                 }
             }
+        } else {
+            let mine: std::collections::HashSet<u32> =
+                occupation_ids.iter().filter_map(|o| self.occupation(o)).flat_map(|o| o.essential.iter().copied()).collect();
+            let mut shared: HashMap<u32, u32> = HashMap::new();
+            for &si in &mine {
+                for &oi in &self.essential_for[si as usize] {
+                    if !own.contains(&oi) {
+                        *shared.entry(oi).or_default() += 1;
+                    }
+                }
+            }
+            for (oi, n) in shared {
+                best.insert(oi, n as f64 / self.occupations[oi as usize].essential.len().max(1) as f64);
+            }
         }
-        let mut out: Vec<(String, f64)> = shared
-            .into_iter()
-            .filter_map(|(oi, n)| {
-                let o = &self.occupations[oi as usize];
-                let overlap = n as f64 / o.essential.len().max(1) as f64;
-                (overlap >= min_overlap).then(|| (o.id.clone(), overlap))
-            })
-            .collect();
+        let mut out: Vec<(String, f64)> =
+            best.into_iter().filter(|(_, r)| *r >= min).map(|(oi, r)| (self.occupations[oi as usize].id.clone(), r)).collect();
         out.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap_or(std::cmp::Ordering::Equal).then(a.0.cmp(&b.0)));
         out.truncate(limit);
         out

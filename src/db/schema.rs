@@ -27,6 +27,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    occupation_relations (occupation_id, related_id) {
+        occupation_id -> Text,
+        related_id -> Text,
+        relatedness -> Double,
+    }
+}
+
+diesel::table! {
     sessions (id) {
         id -> Text,
         user_id -> Text,
@@ -473,6 +481,7 @@ diesel::joinable!(esco_occupation_skills -> esco_occupations (occupation_id));
 diesel::allow_tables_to_appear_in_same_query!(
     changes,
     profile_views,
+    occupation_relations,
     sessions,
     login_events,
     password_resets,

@@ -26,6 +26,8 @@ pub struct CandidateFeatures {
     pub skills: Vec<String>,
     /// Essential skills of the candidate's occupations (implied).
     pub implied_skills: Vec<String>,
+    /// Occupations related to the candidate's ones (`crate::relatedness`), relatedness 0..1.
+    pub related_occupations: Vec<(String, f64)>,
     pub hours_min: i32,
     pub hours_max: i32,
     pub location: Option<(f64, f64)>,
@@ -63,6 +65,8 @@ pub struct PlacementFeatures {
     pub occupation_id: Option<String>,
     /// Essential skills of the placement's occupation (for hidden matches).
     pub occupation_skills: Vec<String>,
+    /// Occupations related to the placement's occupation, relatedness 0..1.
+    pub related_occupations: Vec<(String, f64)>,
     pub required_skills: Vec<String>,
     pub desired_skills: Vec<String>,
     pub hours_min: i32,
@@ -190,19 +194,29 @@ fn set(v: &[String]) -> std::collections::HashSet<&str> {
     v.iter().map(String::as_str).collect()
 }
 
-/// Occupation similarity 0..1: 1 for the same occupation, else the share of the placement
-/// occupation's essential skills the candidate's occupations also require ("hidden match").
+/// Occupation similarity 0..1: 1 for the same occupation; else the relatedness of the two
+/// occupations from ESCO (`crate::relatedness`, either direction), or the share of the placement
+/// occupation's essential skills the candidate's occupations also require, whichever is higher
+/// ("hidden match").
 pub fn occupation_similarity(c: &CandidateFeatures, p: &PlacementFeatures) -> f64 {
     let Some(po) = &p.occupation_id else { return 0.0 };
     if c.occupations.iter().any(|o| o == po) {
         return 1.0;
     }
-    if p.occupation_skills.is_empty() {
-        return 0.0;
-    }
-    let mine = set(&c.implied_skills);
-    let shared = p.occupation_skills.iter().filter(|s| mine.contains(s.as_str())).count();
-    shared as f64 / p.occupation_skills.len() as f64
+    let related = c
+        .related_occupations
+        .iter()
+        .filter(|(o, _)| o == po)
+        .map(|(_, r)| *r)
+        .chain(p.related_occupations.iter().filter(|(o, _)| c.occupations.contains(o)).map(|(_, r)| *r))
+        .fold(0.0f64, f64::max);
+    let overlap = if p.occupation_skills.is_empty() {
+        0.0
+    } else {
+        let mine = set(&c.implied_skills);
+        p.occupation_skills.iter().filter(|s| mine.contains(s.as_str())).count() as f64 / p.occupation_skills.len() as f64
+    };
+    related.max(overlap)
 }
 
 /// The smallest relevance (occupation and skills, 0..1) that makes a pair a match at all; below it
