@@ -422,7 +422,7 @@ pub struct Suggestion {
 }
 
 /// How well `text` (folded) matches the folded query; 0 = no match.
-fn match_score(text: &str, q: &str, q_words: &[&str]) -> u32 {
+fn match_score(text: &str, q: &str, q_words: &[&str], stems: &[String]) -> u32 {
     if text == q {
         return 100;
     }
@@ -439,7 +439,29 @@ fn match_score(text: &str, q: &str, q_words: &[&str]) -> u32 {
     if text.contains(q) {
         return 40;
     }
+    // Dutch word forms and compounds: the stem of a typed word ("snoeien" -> "snoei") at the start
+    // of a label word ("snoeitechnieken") or inside it ("bomensnoei").
+    let part = |st: &String| words.iter().any(|w| w.starts_with(st.as_str()) || (st.chars().count() >= 5 && w.contains(st.as_str())));
+    let hit = stems.iter().filter(|st| st.chars().count() >= 4 && part(st)).count();
+    if hit > 0 && hit == stems.len() {
+        return 35;
+    }
+    if hit > 0 {
+        return 20;
+    }
     0
+}
+
+/// The Dutch stems of (folded) words.
+fn dutch_stems(words: &[&str]) -> Vec<String> {
+    let mut a = crate::search::schema::nl_analyzer();
+    let mut out = Vec::new();
+    for w in words {
+        let mut one = None;
+        a.token_stream(w).process(&mut |t| one = Some(t.text.clone()));
+        out.push(one.unwrap_or_else(|| w.to_string()));
+    }
+    out
 }
 
 impl RefData {
@@ -576,6 +598,29 @@ impl RefData {
         out
     }
 
+    /// The skills as people read them on a Dutch page: the Dutch labels, and for the skills ESCO
+    /// has no Dutch label for, one phrase in the occupation's Dutch wording ("3 andere
+    /// vaardigheden van een hovenier") instead of an English term.
+    pub fn skill_labels_nl(&self, ids: &[&str], occupation_id: Option<&str>) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let mut missing = 0;
+        for id in ids {
+            match self.skill(id).and_then(|s| s.label_nl.clone()) {
+                Some(l) if !out.contains(&l) => out.push(l),
+                Some(_) => {}
+                None => missing += 1,
+            }
+        }
+        if missing > 0 {
+            let what = if missing == 1 { "1 andere vaardigheid".to_string() } else { format!("{missing} andere vaardigheden") };
+            out.push(match occupation_id.and_then(|o| self.occupation(o)) {
+                Some(o) => format!("{what} van een {}", o.label_nl),
+                None => format!("{what} uit de Europese lijst (nog zonder Nederlandse naam)"),
+            });
+        }
+        out
+    }
+
     pub fn has_pc4(&self) -> bool {
         !self.pc4.is_empty()
     }
@@ -621,11 +666,12 @@ impl RefData {
             return vec![];
         }
         let q_words: Vec<&str> = qf.split_whitespace().collect();
+        let stems = dutch_stems(&q_words);
         let mut scored: Vec<(u32, usize, Option<usize>)> = Vec::new();
         for (i, o) in self.occupations.iter().enumerate() {
-            let mut best = (match_score(&o.folded_label, &qf, &q_words) * 2 + 1, None);
+            let mut best = (match_score(&o.folded_label, &qf, &q_words, &stems) * 2 + 1, None);
             for (j, a) in o.folded_alts.iter().enumerate() {
-                let s = match_score(a, &qf, &q_words) * 2;
+                let s = match_score(a, &qf, &q_words, &stems) * 2;
                 if s > best.0 {
                     best = (s, Some(j));
                 }
@@ -663,13 +709,14 @@ impl RefData {
             return vec![];
         }
         let q_words: Vec<&str> = qf.split_whitespace().collect();
+        let stems = dutch_stems(&q_words);
         let mut scored: Vec<(u32, usize, Option<usize>)> = Vec::new();
         for (i, s) in self.skills.iter().enumerate() {
             // A Dutch label outranks an English one at the same match quality.
             let lang_bonus = if s.label_nl.is_some() { 1 } else { 0 };
-            let mut best = (match_score(&s.folded_label, &qf, &q_words) * 4 + 2 * lang_bonus + 1, None);
+            let mut best = (match_score(&s.folded_label, &qf, &q_words, &stems) * 4 + 2 * lang_bonus + 1, None);
             for (j, a) in s.folded_alts.iter().enumerate() {
-                let sc = match_score(a, &qf, &q_words) * 4 + 2 * lang_bonus;
+                let sc = match_score(a, &qf, &q_words, &stems) * 4 + 2 * lang_bonus;
                 if sc > best.0 {
                     best = (sc, Some(j));
                 }
@@ -708,8 +755,12 @@ mod tests {
     #[test]
     fn folding() {
         assert_eq!(fold("Café Ëxpert"), "cafe expert");
-        assert_eq!(match_score("schoonmaker kantoor", "schoon", &["schoon"]), 80);
-        assert_eq!(match_score("medewerker schoonmaak", "schoon", &["schoon"]), 60);
-        assert_eq!(match_score("abc", "x", &["x"]), 0);
+        let st = |w: &[&str]| dutch_stems(w);
+        assert_eq!(match_score("schoonmaker kantoor", "schoon", &["schoon"], &st(&["schoon"])), 80);
+        assert_eq!(match_score("medewerker schoonmaak", "schoon", &["schoon"], &st(&["schoon"])), 60);
+        assert_eq!(match_score("abc", "x", &["x"], &st(&["x"])), 0);
+        // Word forms and parts of compounds: "snoeien" finds "snoeitechnieken".
+        assert_eq!(match_score("snoeitechnieken", "snoeien", &["snoeien"], &st(&["snoeien"])), 35);
+        assert_eq!(match_score("snoeitechnieken", "planten snoeien", &["planten", "snoeien"], &st(&["planten", "snoeien"])), 20);
     }
 }

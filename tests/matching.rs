@@ -592,3 +592,30 @@ async fn municipal_maximum_durations_are_enforced() {
     assert_eq!(l["max_months"], 3, "{l}");
     assert!(l["formula"].as_str().unwrap().contains("hoogstens 3 maanden"), "{l}");
 }
+
+/// Skill suggestions find Dutch word forms and parts of compounds: the placement form's own
+/// example ("planten snoeien") gets Dutch suggestions, and pages show no English skill terms.
+#[actix_web::test]
+async fn skill_suggestions_understand_dutch_and_pages_show_dutch_skills() {
+    let app = common::app().await;
+    let (s, v) = app.get("/api/v1/esco/skills?q=planten%20snoeien&limit=5", None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let items = v["items"].as_array().unwrap();
+    assert!(!items.is_empty(), "no suggestion for the form's own example: {v}");
+    assert_eq!(items[0]["language"], "nl", "{v}");
+    // English-only skills are summarised in the occupation's Dutch wording.
+    let rd = app.state.refdata();
+    let english: Vec<&str> = rd.skills.iter().filter(|s| s.label_nl.is_none()).take(3).map(|s| s.id.as_str()).collect();
+    let dutch = rd.skills.iter().find(|s| s.label_nl.is_some()).unwrap();
+    let occ = rd.suggest_occupations("hovenier", 1)[0].id.clone();
+    let mut ids = english.clone();
+    ids.push(&dutch.id);
+    let shown = rd.skill_labels_nl(&ids, Some(&occ));
+    assert_eq!(shown.len(), 2, "{shown:?}");
+    assert_eq!(&shown[0], dutch.label_nl.as_ref().unwrap());
+    assert!(shown[1].starts_with("3 andere vaardigheden van een "), "{shown:?}");
+    for id in &english {
+        let en = &rd.skill(id).unwrap().label_en;
+        assert!(!shown.iter().any(|s| s.contains(en.as_str())), "{shown:?}");
+    }
+}

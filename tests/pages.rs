@@ -304,3 +304,14 @@ async fn the_login_form_is_throttled_too() {
     let (s, _, _) = login(&app, "werkgever4@demo.nl", "").await;
     assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
 }
+
+#[actix_web::test]
+async fn a_search_without_results_suggests_what_to_try() {
+    let app = common::app().await;
+    let (s, html) = app.html("/plekken?q=hovenier+xylofoon&soort=vrijwilligerswerk").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("0 plekken gevonden"), "{html}");
+    assert!(html.contains("Probeer dit"), "{html}");
+    // Each suggestion finds something: here the occupation on its own, without the filter.
+    assert!(html.contains("/plekken?q=hovenier"), "{html}");
+}

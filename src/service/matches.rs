@@ -635,7 +635,7 @@ fn side_effects(conn: &mut DbConnection, ctx: &Ctx, actor: &Actor, m: &Match, ca
                         placement_title: m.placement_title.clone(),
                         reference: prof.reference.clone(),
                         occupations: prof.occupations.iter().map(|x| x.label.clone()).collect(),
-                        skills: prof.skills.iter().map(|x| x.label.clone()).collect(),
+                        skills: prof.skills_nl.clone(),
                         ladder_step: prof.ladder_step.map(|s| s.to_string()).unwrap_or_else(|| "onbekend".into()),
                         hours: format!("{} tot {}", prof.hours_min, prof.hours_max),
                         distance_band: prof.distance_band.clone().unwrap_or_else(|| "onbekend".into()),

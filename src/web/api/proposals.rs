@@ -198,6 +198,9 @@ pub struct AnonymousProfile {
     pub reference: String,
     pub occupations: Vec<LabelRef>,
     pub skills: Vec<LabelRef>,
+    /// The skills in Dutch for pages and e-mail (English-only ESCO terms summarised in the
+    /// occupation's Dutch wording).
+    pub skills_nl: Vec<String>,
     pub ladder_step: Option<i32>,
     pub hours_min: i32,
     pub hours_max: i32,
@@ -245,6 +248,10 @@ pub fn anonymous_profile(
         reference: keys.pseudonym(&placement.id, &c.candidate.id),
         occupations: c.occupations.iter().map(|o| super::occupation_ref(rd, &o.occupation_id)).collect(),
         skills: c.skills.iter().filter_map(|s| s.skill_id.as_deref()).map(|s| super::skill_ref(rd, s)).collect(),
+        skills_nl: rd.skill_labels_nl(
+            &c.skills.iter().filter_map(|s| s.skill_id.as_deref()).collect::<Vec<_>>(),
+            c.occupations.first().map(|o| o.occupation_id.as_str()),
+        ),
         ladder_step: c.ladder.as_ref().map(|l| l.step),
         hours_min: c.candidate.hours_min,
         hours_max: c.candidate.hours_max,

@@ -83,6 +83,8 @@ struct SearchPage {
     searched: bool,
     is_candidate: bool,
     saved: bool,
+    /// When nothing was found: what to try instead (text, link).
+    suggestions: Vec<(String, String)>,
 }
 
 #[derive(Template)]
@@ -199,6 +201,7 @@ async fn search(
         }
         Err(e) => return Err(e.into()),
     };
+    let suggestions = if searched && total == 0 && form.errors.is_empty() { zero_result_suggestions(&state, &sf).await? } else { vec![] };
     render(&SearchPage {
         ctx: Ctx::new(&req, u.as_ref()),
         form,
@@ -208,7 +211,50 @@ async fn search(
         searched,
         is_candidate: cand.is_some(),
         saved: sf.bewaard.is_some(),
+        suggestions,
     })
+}
+
+/// What to try when a search finds nothing: the same words without the filters, each word on
+/// its own, and ESCO occupations that look like the words; only suggestions that find something.
+async fn zero_result_suggestions(state: &AppState, sf: &SearchForm) -> Result<Vec<(String, String)>, AppError> {
+    let q = sf.q.clone().unwrap_or_default().trim().to_string();
+    let filtered = [&sf.soort, &sf.afstand, &sf.uren, &sf.steun].iter().any(|f| f.as_deref().is_some_and(|v| !v.is_empty()));
+    let mut tries: Vec<(String, String)> = Vec::new();
+    if filtered {
+        tries.push((q.clone(), if q.is_empty() { "Zoek zonder filters".into() } else { format!("Zoek op \"{q}\" zonder filters") }));
+    }
+    let words: Vec<&str> = q.split_whitespace().collect();
+    if words.len() > 1 {
+        for w in &words {
+            tries.push((w.to_string(), format!("Zoek alleen op \"{w}\"")));
+        }
+    }
+    if !q.is_empty() {
+        for o in state.refdata().suggest_occupations(&q, 3) {
+            tries.push((o.label.clone(), format!("Zoek op het beroep \"{}\"", o.label)));
+        }
+    }
+    let mut out = Vec::new();
+    for (text, label) in tries {
+        if out.len() >= 4 {
+            break;
+        }
+        let params = PlacementSearchParams { q: Some(text.clone()).filter(|t| !t.is_empty()), limit: Some(1), ..Default::default() };
+        let Ok(pq) = placement_query(state, &params, false) else { continue };
+        let search = state.search.clone();
+        let found = web::block(move || search.search_placements(&pq)).await.map_err(AppError::from)?.map_err(AppError::Internal)?.total;
+        if found > 0 {
+            out.push((
+                format!("{label} ({found} {})", if found == 1 { "plek" } else { "plekken" }),
+                format!("/plekken?q={}", super::urlencode(&text)),
+            ));
+        }
+    }
+    if out.is_empty() {
+        out.push(("Bekijk alle open plekken".into(), "/plekken?q=".into()));
+    }
+    Ok(out)
 }
 
 fn json_ld(p: &PlacementFull, place: &str, public_url: &str) -> Option<String> {
@@ -263,7 +309,8 @@ async fn placement(req: HttpRequest, state: web::Data<AppState>, user: MaybeUser
     let h = hit(&state, &p, from);
     let ld = json_ld(&p, &h.place, &state.config.public_url);
     let rd = state.env();
-    let skills = p.skills.iter().map(|s| crate::web::api::skill_ref(&rd, &s.skill_id).label).collect();
+    let ids: Vec<&str> = p.skills.iter().map(|s| s.skill_id.as_str()).collect();
+    let skills = rd.skill_labels_nl(&ids, p.placement.occupation_id.as_deref());
     render(&PlacementPage {
         skills,
         ctx: Ctx::new(&req, u.as_ref()),
