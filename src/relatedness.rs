@@ -87,6 +87,21 @@ fn tfidf(docs: Vec<HashMap<u32, f64>>) -> Vec<Sparse> {
     docs.into_iter().map(|d| normalise(d.into_iter().map(|(t, c)| (t, ((1.0 + c.ln()) * (n / df[&t]).ln()) as f32)).collect())).collect()
 }
 
+/// tf-idf vectors of every occupation from the terms `terms` adds (term, count) for it.
+fn tfidf_of(rd: &RefData, mut terms: impl FnMut(&crate::refdata::OccupationInfo, &mut dyn FnMut(&str, f64))) -> Vec<Sparse> {
+    let mut vocab = Vocab::default();
+    let docs = rd
+        .occupations
+        .iter()
+        .map(|o| {
+            let mut m: HashMap<u32, f64> = HashMap::new();
+            terms(o, &mut |t, c| *m.entry(vocab.id(t)).or_default() += c);
+            m
+        })
+        .collect();
+    tfidf(docs)
+}
+
 fn dutch_words(text: &str) -> impl Iterator<Item = String> + '_ {
     text.split(|c: char| !c.is_alphabetic()).map(fold).filter(|w| w.chars().count() > 2 && !NL_STOP.contains(&w.as_str()))
 }
@@ -187,62 +202,28 @@ impl Model {
                 .collect()
         };
         let text = |o: &crate::refdata::OccupationInfo| format!("{} {} {}", o.label_nl, o.alt_labels.join(" "), o.description_nl);
-        let words = {
-            let mut vocab = Vocab::default();
-            let mut stem = crate::search::schema::nl_analyzer();
-            tfidf(
-                rd.occupations
-                    .iter()
-                    .map(|o| {
-                        let mut m: HashMap<u32, f64> = HashMap::new();
-                        let t: String = dutch_words(&text(o)).collect::<Vec<_>>().join(" ");
-                        let mut stems = Vec::new();
-                        stem.token_stream(&t).process(&mut |tok| stems.push(tok.text.clone()));
-                        for w in stems {
-                            *m.entry(vocab.id(&w)).or_default() += 1.0;
-                        }
-                        m
-                    })
-                    .collect(),
-            )
-        };
-        let grams = {
-            let mut vocab = Vocab::default();
-            tfidf(
-                rd.occupations
-                    .iter()
-                    .map(|o| {
-                        let mut m: HashMap<u32, f64> = HashMap::new();
-                        for w in dutch_words(&text(o)).filter(|w| w.chars().count() >= 4) {
-                            let c: Vec<char> = format!("_{w}_").chars().collect();
-                            for g in c.windows(4) {
-                                *m.entry(vocab.id(&g.iter().collect::<String>())).or_default() += 1.0;
-                            }
-                        }
-                        m
-                    })
-                    .collect(),
-            )
-        };
-        let skill_words = {
-            let mut vocab = Vocab::default();
-            tfidf(
-                rd.occupations
-                    .iter()
-                    .map(|o| {
-                        let mut m: HashMap<u32, f64> = HashMap::new();
-                        for (list, w) in [(&o.essential, 1.0), (&o.optional, 0.5)] {
-                            for &s in list.iter() {
-                                for word in english_words(&rd.skills[s as usize].label_en) {
-                                    *m.entry(vocab.id(&word)).or_default() += w;
-                                }
-                            }
-                        }
-                        m
-                    })
-                    .collect(),
-            )
-        };
+        let mut stem = crate::search::schema::nl_analyzer();
+        let words = tfidf_of(rd, |o, add| {
+            let t: String = dutch_words(&text(o)).collect::<Vec<_>>().join(" ");
+            stem.token_stream(&t).process(&mut |tok| add(&tok.text, 1.0));
+        });
+        let grams = tfidf_of(rd, |o, add| {
+            for w in dutch_words(&text(o)).filter(|w| w.chars().count() >= 4) {
+                let c: Vec<char> = format!("_{w}_").chars().collect();
+                for g in c.windows(4) {
+                    add(&g.iter().collect::<String>(), 1.0);
+                }
+            }
+        });
+        let skill_words = tfidf_of(rd, |o, add| {
+            for (list, w) in [(&o.essential, 1.0), (&o.optional, 0.5)] {
+                for &s in list.iter() {
+                    for word in english_words(&rd.skills[s as usize].label_en) {
+                        add(&word, w);
+                    }
+                }
+            }
+        });
         let isco: Vec<String> = rd.occupations.iter().map(|o| o.isco_group.clone()).collect();
         // Neighbours: the nearest occupations on the first-order signals.
         let (ps, pw, psw) = (all_pairs(&skills), all_pairs(&words), all_pairs(&skill_words));
