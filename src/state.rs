@@ -17,8 +17,6 @@ pub struct AppState {
     pub refdata: SharedRefData,
     pub search: SearchIndex,
     pub jwt: Arc<JwtKeys>,
-    /// Server secret for pseudonyms shown to employers (never sent to clients).
-    pub secret: Arc<String>,
     pub mailer: Arc<crate::mail::Mailer>,
     /// The keys services need (pseudonym secret, public URL, allowances).
     pub keys: Arc<crate::service::Keys>,
@@ -39,7 +37,7 @@ impl AppState {
         secret: String,
         mailer: crate::mail::Mailer,
     ) -> Self {
-        let keys = Arc::new(crate::service::Keys::new(secret.clone(), config.public_url.clone(), config.employer_profile_views_per_hour));
+        let keys = Arc::new(crate::service::Keys::new(secret, config.public_url.clone(), config.employer_profile_views_per_hour));
         AppState {
             keys,
             mailer: Arc::new(mailer),
@@ -49,7 +47,6 @@ impl AppState {
             refdata,
             search,
             jwt: Arc::new(jwt),
-            secret: Arc::new(secret),
             write_lock: Arc::new(Mutex::new(())),
         }
     }
@@ -116,20 +113,5 @@ impl AppState {
             self.search.nudge();
         }
         Ok(v)
-    }
-}
-
-impl AppState {
-    /// Counts `n` anonymous candidate profiles shown to an employer account against the
-    /// allowance of the account and of its organisation in any rolling hour (kept in the
-    /// database, shared by all instances). Over the limit: 429 with the seconds until enough
-    /// of the hour has passed.
-    pub fn check_profile_views(&self, conn: &mut DbConnection, user: &crate::auth::CurrentUser, n: usize) -> Result<(), AppError> {
-        crate::service::profile_views::charge(conn, &user.id, user.organisation_id.as_deref(), n, self.config.employer_profile_views_per_hour)
-    }
-
-    /// A stable pseudonym for a candidate as seen from one placement (see `Keys::pseudonym`).
-    pub fn pseudonym(&self, placement_id: &str, candidate_id: &str) -> String {
-        self.keys.pseudonym(placement_id, candidate_id)
     }
 }

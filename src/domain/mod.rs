@@ -272,6 +272,11 @@ pub fn check_date_range(field: &str, d: chrono::NaiveDate) -> Option<FieldError>
     }
 }
 
+/// The date-range errors of several (field, date) pairs; absent dates are skipped.
+pub fn check_date_ranges<'a>(dates: impl IntoIterator<Item = (&'a str, Option<chrono::NaiveDate>)>) -> Vec<FieldError> {
+    dates.into_iter().filter_map(|(f, d)| d.and_then(|d| check_date_range(f, d))).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -35,6 +35,7 @@ pub fn factors(
     max_km: f64,
     hours: Option<f64>,
     inst: &InstrumentPackage,
+    rel: super::Relevance,
 ) -> (Vec<Factor>, Vec<String>) {
     let w = &s.weights;
     let kind = p.kind.unwrap_or(PlacementKind::ReguliereBaan);
@@ -44,7 +45,6 @@ pub fn factors(
     // 1. Occupation and skills: the relevance that gates the score (see `super::relevance`).
     let occ = occupation_similarity(c, p);
     let cov = skill_coverage(c, p);
-    let rel = super::relevance(c, p);
     let fraction = rel.value;
     let occ_text = match rel.basis {
         super::RelevanceBasis::OpenToAll => "De plaats vraagt geen beroep of vaardigheden: geschikt voor iedereen.".to_string(),

@@ -432,7 +432,7 @@ pub fn evaluate(c: &CandidateFeatures, p: &PlacementFeatures, s: &Settings, toda
     }
 
     let instruments = package(c, p, s, today, hours.unwrap_or(p.hours_max.min(c.hours_max).max(0) as f64));
-    let (mut factors, unmet_wishes) = explain::factors(c, p, s, today, distance_km, max_km, hours, &instruments);
+    let (mut factors, unmet_wishes) = explain::factors(c, p, s, today, distance_km, max_km, hours, &instruments, rel);
     // Relevance leads: every other factor counts in proportion to it, so the score is at most
     // 100 x relevance and unrelated work cannot score as a good match on distance and hours.
     for f in factors.iter_mut().filter(|f| f.factor != "skills") {

@@ -146,11 +146,11 @@ impl CandidateInput {
         if let Some(e) = rd.check_pc4("pc4", self.pc4.trim()) {
             errs.push(e);
         }
-        for (f, d) in [("available_from", self.available_from), ("loonwaarde_date", self.loonwaarde_date), ("outflow_date", self.outflow_date)] {
-            if let Some(e) = d.and_then(|d| domain::check_date_range(f, d)) {
-                errs.push(e);
-            }
-        }
+        errs.extend(domain::check_date_ranges([
+            ("available_from", self.available_from),
+            ("loonwaarde_date", self.loonwaarde_date),
+            ("outflow_date", self.outflow_date),
+        ]));
         if let Some(e) = domain::check_date_range("birth_date", self.birth_date) {
             errs.push(e);
         } else if self.birth_date > today {

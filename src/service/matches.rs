@@ -413,11 +413,11 @@ pub fn act(conn: &mut DbConnection, ctx: &Ctx, id: &str, input: &ActionInput) ->
     u.version = m.version + 1;
     u.updated_at = t;
     let kind = PlacementKind::parse(&m.placement_kind);
-    for (f, d) in [("introduction_date", input.introduction_date), ("start_date", input.start_date), ("trial_end_date", input.trial_end_date)] {
-        if let Some(e) = d.and_then(|d| crate::domain::check_date_range(f, d)) {
-            errs.push(e);
-        }
-    }
+    errs.extend(crate::domain::check_date_ranges([
+        ("introduction_date", input.introduction_date),
+        ("start_date", input.start_date),
+        ("trial_end_date", input.trial_end_date),
+    ]));
     match action {
         Action::Accept => u.candidate_decided_at = Some(t),
         Action::Decline => {

@@ -145,9 +145,7 @@ impl PlacementInput {
             errs.push(e);
         }
         errs.extend(kinds::check_duration(self.kind, self.duration_months, self.extension_months));
-        if let Some(e) = self.start_date.and_then(|d| crate::domain::check_date_range("start_date", d)) {
-            errs.push(e);
-        }
+        errs.extend(crate::domain::check_date_ranges([("start_date", self.start_date)]));
         errs
     }
 
