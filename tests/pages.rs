@@ -315,3 +315,70 @@ async fn a_search_without_results_suggests_what_to_try() {
     // Each suggestion finds something: here the occupation on its own, without the filter.
     assert!(html.contains("/plekken?q=hovenier"), "{html}");
 }
+
+#[actix_web::test]
+async fn a_beheerder_gives_a_skill_people_see_a_dutch_name() {
+    let app = common::app().await;
+    let t = "ffffffffffffffffffffffffffffffffffffffff";
+    let get = |cookie: String, path: String| {
+        let app = &app;
+        async move {
+            let req = TestRequest::get().uri(&path).insert_header(("Cookie", cookie));
+            let resp = actix_web::test::call_service(&app.svc, req.to_request()).await;
+            (resp.status(), String::from_utf8_lossy(&actix_web::test::read_body(resp).await).to_string())
+        }
+    };
+    let beheer = format!("opstap_session={}; opstap_csrf={t}", app.login("beheerder@lochem.demo").await);
+    let km = format!("opstap_session={}; opstap_csrf={t}", app.login("klantmanager1@lochem.demo").await);
+    assert_eq!(get(km, "/beheer/vaardigheden".into()).await.0, StatusCode::FORBIDDEN);
+
+    // The work list: skills in use without a Dutch name.
+    let (s, html) = get(beheer.clone(), "/beheer/vaardigheden".into()).await;
+    assert_eq!(s, StatusCode::OK);
+    let id = html.split("href=\"/beheer/vaardigheden/").nth(1).expect("a skill to name").split('"').next().unwrap().to_string();
+    let sid = id.clone();
+    let placement: Option<String> = app
+        .db(move |c| {
+            placement_skills::table
+                .inner_join(placements::table)
+                .filter(placement_skills::skill_id.eq(&sid))
+                .filter(placements::status.eq("open"))
+                .select(placements::id)
+                .first(c)
+                .optional()
+                .unwrap()
+        })
+        .await;
+    let label = "veilig werken met gereedschap";
+
+    // An empty name is refused, naming the field; nothing changes.
+    let req = TestRequest::post().uri(&format!("/beheer/vaardigheden/{id}")).insert_header(("Cookie", beheer.clone())).set_form([
+        ("csrf", t),
+        ("label_nl", " "),
+        ("alt_labels_nl", ""),
+    ]);
+    let (s, _, _) = app.raw(req).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (_, form) = get(beheer.clone(), format!("/beheer/vaardigheden/{id}")).await;
+    assert!(form.contains("Engelse naam (ESCO)") && !form.contains(label));
+
+    let req = TestRequest::post().uri(&format!("/beheer/vaardigheden/{id}")).insert_header(("Cookie", beheer.clone())).set_form([
+        ("csrf", t),
+        ("label_nl", label),
+        ("alt_labels_nl", "gereedschap veilig gebruiken\r\n\r\nveiligheid"),
+    ]);
+    let (s, h, _) = app.raw(req).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert!(header(&h, "location")[0].contains("opgeslagen="));
+    let (_, list) = get(beheer.clone(), format!("/beheer/vaardigheden?opgeslagen={id}")).await;
+    assert!(list.contains(&format!("Opgeslagen: {label}")), "{list}");
+    // It is no longer on the work list, and it is found by its synonym in the suggestions.
+    assert!(!list.contains(&format!("href=\"/beheer/vaardigheden/{id}\"")));
+    let (_, sug) = app.get("/api/v1/esco/skills?q=gereedschap+veilig", None).await;
+    assert!(sug["items"].as_array().unwrap().iter().any(|i| i["id"] == id.as_str()), "{sug}");
+    // People see the Dutch name where the skill is used.
+    let p = placement.expect("the most used skill is on an open placement");
+    let (s, page) = app.html(&format!("/plekken/{p}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains(label), "{page}");
+}

@@ -295,6 +295,29 @@ pub fn municipality_name(conn: &mut DbConnection, id: &str) -> QueryResult<Strin
     municipalities::table.find(id).select(municipalities::name).first(conn)
 }
 
+/// How often each skill is named on open placements and on the profiles of a municipality's
+/// candidates (what its people see).
+pub fn skill_usage(conn: &mut DbConnection, municipality_id: &str) -> QueryResult<HashMap<String, i64>> {
+    let mut out: HashMap<String, i64> = HashMap::new();
+    let on_placements: Vec<(String, i64)> = placement_skills::table
+        .inner_join(placements::table)
+        .filter(placements::status.eq("open"))
+        .group_by(placement_skills::skill_id)
+        .select((placement_skills::skill_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    let on_candidates: Vec<(Option<String>, i64)> = candidate_skills::table
+        .inner_join(candidates::table)
+        .filter(candidates::municipality_id.eq(municipality_id))
+        .filter(candidate_skills::skill_id.is_not_null())
+        .group_by(candidate_skills::skill_id)
+        .select((candidate_skills::skill_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    for (id, n) in on_placements.into_iter().chain(on_candidates.into_iter().filter_map(|(id, n)| id.map(|id| (id, n)))) {
+        *out.entry(id).or_default() += n;
+    }
+    Ok(out)
+}
+
 /// How many municipalities use this instance.
 pub fn municipality_count(conn: &mut DbConnection) -> QueryResult<i64> {
     municipalities::table.count().get_result(conn)

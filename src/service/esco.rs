@@ -42,6 +42,9 @@ pub fn label_skill(conn: &mut DbConnection, ctx: &Ctx, id: &str, input: SkillLab
     }
     let mut errs = crate::web::extract::validation_errors_of(&input);
     errs.extend(crate::domain::check_text_list("alt_labels_nl", &input.alt_labels_nl, 20, 200));
+    if input.alt_labels_nl.iter().any(|a| a.contains('|')) {
+        errs.push(crate::domain::FieldError::new("alt_labels_nl", "Een synoniem mag geen | bevatten."));
+    }
     AppError::check(errs)?;
     s.label_nl = Some(input.label_nl.trim().to_string());
     s.alt_labels_nl = input.alt_labels_nl.iter().map(|a| a.trim()).filter(|a| !a.is_empty()).collect::<Vec<_>>().join("|");
@@ -72,4 +75,60 @@ pub fn create_skill(conn: &mut DbConnection, ctx: &Ctx, input: LocalSkillInput) 
     diesel::insert_into(esco_skills::table).values(&s).execute(conn)?;
     crate::db::changes::record(conn, crate::db::changes::Entity::Refdata, &s.id)?;
     Ok(s)
+}
+
+/// One row of the beheerder's skill-label list.
+#[derive(Debug, Clone)]
+pub struct SkillRow {
+    pub id: String,
+    pub label_en: String,
+    pub label_nl: Option<String>,
+    pub alt_labels_nl: Vec<String>,
+    /// Open placements and candidates of this municipality that name the skill.
+    pub used: i64,
+}
+
+/// The skills a beheerder can give a Dutch label: without a search, the skills people of this
+/// municipality actually see (on open placements and on its candidates' profiles) that have no
+/// Dutch label yet, most used first; with a search, skills whose Dutch or English label or
+/// synonym contains the words.
+pub fn skills_to_label(conn: &mut DbConnection, ctx: &Ctx, q: &str, limit: usize) -> AppResult<Vec<SkillRow>> {
+    ctx.user.require(&[Role::Beheerder])?;
+    let m = ctx.user.municipality()?.to_string();
+    let usage = crate::db::queries::skill_usage(conn, &m)?;
+    let row = |s: &crate::refdata::SkillInfo| SkillRow {
+        id: s.id.clone(),
+        label_en: s.label_en.clone(),
+        label_nl: s.label_nl.clone(),
+        alt_labels_nl: s.alt_labels.clone(),
+        used: usage.get(&s.id).copied().unwrap_or(0),
+    };
+    let visible = |s: &crate::refdata::SkillInfo| s.municipality_id.is_none() || s.municipality_id.as_deref() == Some(m.as_str());
+    let words: Vec<String> = crate::refdata::fold(q.trim()).split_whitespace().map(String::from).collect();
+    let mut rows: Vec<SkillRow> = if words.is_empty() {
+        ctx.refdata.skills.iter().filter(|s| s.label_nl.is_none() && usage.contains_key(&s.id) && visible(s)).map(row).collect()
+    } else {
+        ctx.refdata
+            .skills
+            .iter()
+            .filter(|s| visible(s))
+            .filter(|s| {
+                let hay = crate::refdata::fold(&format!("{} | {} | {}", s.label_en, s.label_nl.as_deref().unwrap_or(""), s.alt_labels.join(" | ")));
+                words.iter().all(|w| hay.contains(w.as_str()))
+            })
+            .map(row)
+            .collect()
+    };
+    rows.sort_by(|a, b| b.used.cmp(&a.used).then(a.label_nl.is_some().cmp(&b.label_nl.is_some())).then(a.label_en.cmp(&b.label_en)));
+    rows.truncate(limit);
+    Ok(rows)
+}
+
+/// One skill for the beheerder's label form.
+pub fn skill_for_label(conn: &mut DbConnection, ctx: &Ctx, id: &str) -> AppResult<SkillRow> {
+    ctx.user.require(&[Role::Beheerder])?;
+    let m = ctx.user.municipality()?;
+    let s = ctx.refdata.skill(id).filter(|s| s.municipality_id.is_none() || s.municipality_id.as_deref() == Some(m)).ok_or(AppError::NotFound)?;
+    let used = crate::db::queries::skill_usage(conn, m)?.get(id).copied().unwrap_or(0);
+    Ok(SkillRow { id: s.id.clone(), label_en: s.label_en.clone(), label_nl: s.label_nl.clone(), alt_labels_nl: s.alt_labels.clone(), used })
 }

@@ -18,6 +18,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/beheer/instellingen", web::get().to(settings_form))
         .route("/beheer/instellingen", web::post().to(save))
         .route("/beheer/audit", web::get().to(audit))
+        .route("/beheer/vaardigheden", web::get().to(skills))
+        .route("/beheer/vaardigheden/{id}", web::get().to(skill_form))
+        .route("/beheer/vaardigheden/{id}", web::post().to(skill_save))
         .route("/beheer/gebruikers", web::post().to(create_user))
         .route("/beheer/organisaties/{id}/verifieren", web::post().to(verify));
 }
@@ -87,7 +90,23 @@ struct AuditPage {
     total: i64,
     form: FormState,
 }
-crate::page!(UsersPage, SettingsPage, AuditPage);
+#[derive(Template)]
+#[template(path = "pages/admin_skills.html")]
+struct SkillsPage {
+    ctx: Ctx,
+    q: String,
+    rows: Vec<crate::service::esco::SkillRow>,
+    saved: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "pages/admin_skill_form.html")]
+struct SkillFormPage {
+    ctx: Ctx,
+    skill: crate::service::esco::SkillRow,
+    form: FormState,
+}
+crate::page!(UsersPage, SettingsPage, AuditPage, SkillsPage, SkillFormPage);
 
 async fn overview(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -> Result<HttpResponse, PageError> {
     overview_with(req, state, user.0, FormState::default(), StatusCode::OK).await
@@ -455,4 +474,70 @@ async fn audit(
         })
         .collect();
     render(&AuditPage { ctx: Ctx::new(&req, Some(&u)), rows, total, form: fs })
+}
+
+/// The skills people see without a Dutch label, or a search over all skills.
+async fn skills(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: PageUser,
+    q: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
+    let u = user.0;
+    admin(&u)?;
+    let fs = FormState::from_pairs(&q.into_inner());
+    let text: String = fs.v("q").trim().chars().take(200).collect();
+    let (u2, rd, t) = (u.clone(), state.env(), text.clone());
+    let rows = state.db(move |conn| crate::service::esco::skills_to_label(conn, &crate::service::Ctx::new(&u2, &rd), &t, 100)).await?;
+    let rd = state.env();
+    let saved = Some(fs.v("opgeslagen")).filter(|v| !v.is_empty()).and_then(|id| rd.skill(id)).map(|s| s.label().to_string());
+    render(&SkillsPage { ctx: Ctx::new(&req, Some(&u)), q: text, rows, saved })
+}
+
+async fn skill_row(state: &AppState, u: &crate::auth::CurrentUser, id: String) -> Result<crate::service::esco::SkillRow, AppError> {
+    let (u2, rd) = (u.clone(), state.env());
+    state.db(move |conn| crate::service::esco::skill_for_label(conn, &crate::service::Ctx::new(&u2, &rd), &id)).await
+}
+
+async fn skill_form(req: HttpRequest, state: web::Data<AppState>, user: PageUser, path: web::Path<String>) -> Result<HttpResponse, PageError> {
+    let u = user.0;
+    admin(&u)?;
+    let skill = skill_row(&state, &u, path.into_inner()).await?;
+    let mut form = FormState::default();
+    form.set("label_nl", skill.label_nl.clone().unwrap_or_default());
+    form.set("alt_labels_nl", skill.alt_labels_nl.join("\n"));
+    render(&SkillFormPage { ctx: Ctx::new(&req, Some(&u)), skill, form })
+}
+
+/// Saves a Dutch label and synonyms (one per line); the same service as `PUT /api/v1/esco/skills/{id}`.
+async fn skill_save(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
+    let u = user.0;
+    admin(&u)?;
+    let id = path.into_inner();
+    let mut fs = FormState::from_pairs(&form.into_inner());
+    check_csrf(&req, fs.v("csrf"))?;
+    let input = crate::service::esco::SkillLabelInput {
+        label_nl: fs.v("label_nl").trim().to_string(),
+        alt_labels_nl: fs.v("alt_labels_nl").lines().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect(),
+    };
+    let (u2, rd, id2) = (u.clone(), state.env(), id.clone());
+    let result = state.tx(move |conn| crate::service::esco::label_skill(conn, &crate::service::Ctx::new(&u2, &rd), &id2, input).map(|_| ())).await;
+    match result.map_err(super::forms::field_errors) {
+        Ok(()) => {
+            state.caught_up().await?;
+            Ok(see_other(&format!("/beheer/vaardigheden?opgeslagen={}", id)))
+        }
+        Err(Ok(errs)) => {
+            fs.errors = super::forms::merge(errs);
+            let skill = skill_row(&state, &u, id).await?;
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &SkillFormPage { ctx: Ctx::new(&req, Some(&u)), skill, form: fs })
+        }
+        Err(Err(e)) => Err(e.into()),
+    }
 }
