@@ -173,12 +173,12 @@ fn contact_digests(conn: &mut DbConnection, st: &AppState, today: NaiveDate) -> 
     let kms: Vec<User> = users::table.filter(users::role.eq("klantmanager")).filter(users::active.eq(true)).select(User::as_select()).load(conn)?;
     let mut n = 0;
     for u in kms {
-        let caseload: Vec<Candidate> = candidates::table
+        let mut caseload: Vec<Candidate> = candidates::table
             .filter(candidates::klantmanager_id.eq(&u.id))
             .filter(candidates::status.eq(crate::domain::ACTIEF))
-            .order((candidates::last_name, candidates::first_name))
             .select(Candidate::as_select())
             .load(conn)?;
+        caseload.sort_by_cached_key(|c| crate::domain::nl::name_sort_key(&c.last_name, &c.first_name));
         if caseload.is_empty() {
             continue;
         }

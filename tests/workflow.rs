@@ -792,3 +792,68 @@ async fn employer_visibility_is_one_rule_in_sql_and_in_code() {
     }
     assert_eq!(checked, 20);
 }
+
+#[actix_web::test]
+async fn interest_reaches_the_klantmanager_and_the_candidate_sees_what_became_of_it() {
+    let app = common::app().await;
+    let s = setup(&app).await;
+    // A second placement, to close the other way.
+    let mut body = common::placement_body(None);
+    body["title"] = json!("Magazijnmedewerker (interessetest)");
+    let (st, p2) = app.post("/api/v1/placements", Some(&s.emp), body).await;
+    assert_eq!(st, StatusCode::CREATED, "{p2}");
+    let p2 = p2["id"].as_str().unwrap().to_string();
+
+    // Only a candidate says it; twice is once.
+    let (st, _) = app.post("/api/v1/me/interests", Some(&s.km), json!({"placement_id": s.placement_id})).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    for pid in [&s.placement_id, &s.placement_id, &p2] {
+        let (st, v) = app.post("/api/v1/me/interests", Some(&s.cand), json!({"placement_id": pid})).await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+    }
+    let (_, mine) = app.get("/api/v1/me/interests", Some(&s.cand)).await;
+    let mine = mine.as_array().unwrap().clone();
+    assert_eq!(mine.len(), 2, "{mine:?}");
+    assert!(mine.iter().all(|i| i["status"].as_str().unwrap().contains("bekijkt het")), "{mine:?}");
+
+    // The klantmanager gets one e-mail per placement, naming the candidate and the placement.
+    let cid = s.candidate_id.clone();
+    let mails: Vec<(String, String)> = app
+        .db(move |c| {
+            outbox::table
+                .filter(outbox::kind.eq("interest_klantmanager"))
+                .filter(outbox::candidate_id.eq(&cid))
+                .select((outbox::subject, outbox::body_text))
+                .load(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(mails.len(), 2, "{mails:?}");
+    assert!(
+        mails.iter().any(|(subj, text)| subj.contains(FIRST) && text.contains("workflowtest") && text.contains("/klantmanager/plekken/")),
+        "{mails:?}"
+    );
+
+    // The tasks name the placement; proposing for it closes that task.
+    let (_, tasks) = app.get("/api/v1/tasks", Some(&s.km)).await;
+    let interest: Vec<&Value> =
+        tasks.as_array().unwrap().iter().filter(|t| t["kind"] == "interest" && t["candidate_id"] == s.candidate_id.as_str()).collect();
+    assert_eq!(interest.len(), 2, "{tasks}");
+    assert!(interest.iter().any(|t| t["placement_title"].as_str().unwrap_or("").contains("workflowtest")), "{tasks}");
+    let other = interest.iter().find(|t| t["placement_id"] == p2.as_str()).unwrap()["id"].as_str().unwrap().to_string();
+    let (st, m) = app.post("/api/v1/matches", Some(&s.km), json!({"candidate_id": s.candidate_id, "placement_id": s.placement_id})).await;
+    assert_eq!(st, StatusCode::CREATED, "{m}");
+    // The other one the klantmanager closes by hand; a wrong answer names the field.
+    let (st, e) = app.post(&format!("/api/v1/tasks/{other}/complete"), Some(&s.km), json!({"result": "in_dienst"})).await;
+    common::assert_field_error(st, &e, "result");
+    let (st, _) = app.post(&format!("/api/v1/tasks/{other}/complete"), Some(&s.km), json!({"result": "besproken"})).await;
+    assert_eq!(st, StatusCode::OK);
+    let (_, tasks) = app.get("/api/v1/tasks", Some(&s.km)).await;
+    assert!(!tasks.as_array().unwrap().iter().any(|t| t["kind"] == "interest" && t["candidate_id"] == s.candidate_id.as_str()), "{tasks}");
+
+    let (_, mine) = app.get("/api/v1/me/interests", Some(&s.cand)).await;
+    let by = |pid: &str| mine.as_array().unwrap().iter().find(|i| i["placement_id"] == pid).cloned().unwrap();
+    assert_eq!(by(&s.placement_id)["match_id"], m["id"]);
+    assert!(by(&s.placement_id)["status"].as_str().unwrap().contains("voorgesteld"));
+    assert!(by(&p2)["status"].as_str().unwrap().contains("besproken"));
+}

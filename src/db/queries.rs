@@ -290,6 +290,14 @@ pub fn candidate_name(conn: &mut DbConnection, cid: &str) -> QueryResult<(String
     candidates::table.find(cid).select((candidates::first_name, candidates::last_name)).first(conn)
 }
 
+/// Placement titles by id.
+pub fn placement_titles(conn: &mut DbConnection, ids: &[&String]) -> QueryResult<HashMap<String, String>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(placements::table.filter(placements::id.eq_any(ids)).select((placements::id, placements::title)).load(conn)?.into_iter().collect())
+}
+
 /// A municipality's name.
 pub fn municipality_name(conn: &mut DbConnection, id: &str) -> QueryResult<String> {
     municipalities::table.find(id).select(municipalities::name).first(conn)

@@ -6,6 +6,7 @@ pub mod kinds;
 pub mod ladder;
 pub mod language;
 pub mod monitor;
+pub mod nl;
 pub mod settings;
 pub mod workflow;
 

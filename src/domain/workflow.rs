@@ -298,6 +298,14 @@ impl TaskKind {
             TaskKind::Interest => "Kandidaat heeft interesse in een plek",
         }
     }
+    /// The answers that close a task of this kind (code, Dutch label).
+    pub fn results(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            TaskKind::Retention6 | TaskKind::Retention12 => &[("in_dienst", "Werkt er nog"), ("uit_dienst", "Werkt er niet meer")],
+            TaskKind::LadderUpdate | TaskKind::LoonwaardeMeasurement => &[("vastgelegd", "Vastgelegd")],
+            TaskKind::Interest => &[("voorgesteld", "Voorstel gedaan"), ("besproken", "Besproken, geen voorstel")],
+        }
+    }
     /// What to do, in Dutch.
     pub fn instruction_nl(self) -> &'static str {
         match self {

@@ -308,3 +308,30 @@ impl Mail for AccountMail {
         Ok((AccountText { m: self }.render()?, AccountHtml { m: self }.render()?))
     }
 }
+
+/// To the klantmanager: a candidate of the caseload said "Ik heb interesse" in a placement.
+#[derive(Debug, Clone)]
+pub struct InterestKlantmanager {
+    pub name: String,
+    pub candidate_name: String,
+    pub placement_title: String,
+    pub kind: String,
+    pub employer: String,
+    pub place: String,
+    pub due: String,
+    pub link: String,
+}
+#[derive(Template)]
+#[template(path = "email/interest_klantmanager.txt")]
+struct InterestKlantmanagerText<'a> {
+    m: &'a InterestKlantmanager,
+}
+#[derive(Template)]
+#[template(path = "email/interest_klantmanager.html")]
+struct InterestKlantmanagerHtml<'a> {
+    m: &'a InterestKlantmanager,
+}
+mail!(InterestKlantmanager, "interest_klantmanager", InterestKlantmanagerText, InterestKlantmanagerHtml, |m| format!(
+    "{} heeft interesse in {}",
+    m.candidate_name, m.placement_title
+));

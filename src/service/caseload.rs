@@ -23,11 +23,17 @@ pub struct CaseRow {
 }
 
 pub struct TaskRow {
+    pub id: String,
     pub label: &'static str,
     pub candidate: String,
     pub candidate_id: Option<String>,
+    /// The placement the task is about (interest), or the placement of its match (follow-up).
+    pub placement: Option<(String, String)>,
+    pub match_id: Option<String>,
     pub due: NaiveDate,
     pub overdue: bool,
+    /// The answers that close it (code, label).
+    pub results: &'static [(&'static str, &'static str)],
 }
 
 /// The klantmanager's own active caseload by name (with ladder step, last personal contact and
@@ -38,12 +44,12 @@ pub fn dashboard(conn: &mut DbConnection, ctx: &Ctx) -> AppResult<(Vec<CaseRow>,
     ctx.user.require(&[Role::Klantmanager])?;
     let uid = ctx.user.id.clone();
     let today = ctx.today;
-    let cs: Vec<Candidate> = candidates::table
+    let mut cs: Vec<Candidate> = candidates::table
         .filter(candidates::klantmanager_id.eq(&uid))
         .filter(candidates::status.eq(crate::domain::ACTIEF))
-        .order((candidates::last_name, candidates::first_name))
         .select(Candidate::as_select())
         .load(conn)?;
+    cs.sort_by_cached_key(|c| crate::domain::nl::name_sort_key(&c.last_name, &c.first_name));
     let ids: Vec<&String> = cs.iter().map(|c| &c.id).collect();
     let ladder = latest_ladder(conn, &ids)?;
     let personal: Vec<(String, NaiveDate)> = contact_moments::table
@@ -99,14 +105,30 @@ pub fn dashboard(conn: &mut DbConnection, ctx: &Ctx) -> AppResult<(Vec<CaseRow>,
         .select(Task::as_select())
         .load(conn)?;
     let names: BTreeMap<String, String> = cs.iter().map(|c| (c.id.clone(), format!("{} {}", c.first_name, c.last_name))).collect();
+    let pids: Vec<&String> = ts.iter().filter_map(|t| t.placement_id.as_ref()).collect();
+    let titles = crate::db::queries::placement_titles(conn, &pids)?;
+    let match_placements: BTreeMap<&String, (String, String)> =
+        ms.iter().filter_map(|m| m.placement_id.as_ref().map(|p| (&m.id, (p.clone(), m.placement_title.clone())))).collect();
     let tasks = ts
-        .into_iter()
-        .map(|t| TaskRow {
-            label: crate::domain::workflow::TaskKind::parse(&t.kind).map(|k| k.label_nl()).unwrap_or("Taak"),
-            candidate: t.candidate_id.as_ref().and_then(|c| names.get(c).cloned()).unwrap_or_default(),
-            candidate_id: t.candidate_id,
-            due: t.due_on,
-            overdue: t.due_on < today,
+        .iter()
+        .map(|t| {
+            let kind = crate::domain::workflow::TaskKind::parse(&t.kind);
+            let placement = match (&t.placement_id, &t.match_id) {
+                (Some(p), _) => titles.get(p).map(|title| (p.clone(), title.clone())),
+                (None, Some(m)) => match_placements.get(m).cloned(),
+                _ => None,
+            };
+            TaskRow {
+                id: t.id.clone(),
+                label: kind.map(|k| k.label_nl()).unwrap_or("Taak"),
+                candidate: t.candidate_id.as_ref().and_then(|c| names.get(c).cloned()).unwrap_or_default(),
+                candidate_id: t.candidate_id.clone(),
+                placement,
+                match_id: t.match_id.clone(),
+                due: t.due_on,
+                overdue: t.due_on < today,
+                results: kind.map(|k| k.results()).unwrap_or(&[]),
+            }
         })
         .collect();
     Ok((rows, counts.into_values().collect::<Vec<_>>(), tasks))

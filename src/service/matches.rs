@@ -185,7 +185,7 @@ fn candidate_recipient(c: &Candidate) -> Option<Recipient> {
     }
 }
 
-fn user_recipient(conn: &mut DbConnection, id: Option<&str>) -> QueryResult<Option<(User, Recipient)>> {
+pub(crate) fn user_recipient(conn: &mut DbConnection, id: Option<&str>) -> QueryResult<Option<(User, Recipient)>> {
     let Some(id) = id else { return Ok(None) };
     let u: Option<User> = users::table.find(id).select(User::as_select()).first(conn).optional()?;
     Ok(u.filter(|u| u.active).map(|u| {
@@ -293,6 +293,7 @@ pub fn propose(conn: &mut DbConnection, ctx: &Ctx, input: &ProposeInput) -> AppR
     };
     diesel::insert_into(matches::table).values(&m).execute(conn)?;
     event(conn, &id, "propose", None, MatchStatus::Proposed, user, serde_json::json!({"instruments": ch}))?;
+    crate::service::tasks::interest_answered(conn, &cand.id, &pl.placement.id, &user.id, &id)?;
     let actor = Actor::from(user);
     audit::one(conn, &actor, &cand.id, &cand.municipality_id, audit::access(Act::Create, "voorstel (match)", audit::purpose::BEMIDDELING))?;
     if let Some(to) = candidate_recipient(&cand) {

@@ -24,6 +24,9 @@ pub struct TaskView {
     pub candidate_id: Option<String>,
     pub candidate_name: Option<String>,
     pub match_id: Option<String>,
+    /// The placement a candidate showed interest in.
+    pub placement_id: Option<String>,
+    pub placement_title: Option<String>,
     pub klantmanager_id: Option<String>,
     pub due_on: NaiveDate,
     pub overdue: bool,
@@ -76,9 +79,13 @@ pub fn list(conn: &mut DbConnection, ctx: &Ctx, q: &TaskFilter) -> AppResult<Vec
     let subjects: Vec<(&str, Option<&str>)> = ids.iter().map(|c| (c.as_str(), user.municipality_id.as_deref())).collect();
     audit::record(conn, &Actor::from(user), &subjects, audit::access(Act::View, "naam (taak)", audit::purpose::BEGELEIDING))?;
     let t = ctx.today;
+    let pids: Vec<&String> = rows.iter().filter_map(|t| t.placement_id.as_ref()).collect();
+    let titles = crate::db::queries::placement_titles(conn, &pids)?;
     Ok(rows
         .into_iter()
         .map(|r| TaskView {
+            placement_title: r.placement_id.as_ref().and_then(|p| titles.get(p).cloned()),
+            placement_id: r.placement_id,
             label: task_label(&r.kind).into(),
             candidate_name: r.candidate_id.as_ref().and_then(|c| names.get(c)).map(|(f, l)| format!("{f} {l}")),
             overdue: r.done_at.is_none() && r.due_on < t,
@@ -110,8 +117,7 @@ pub fn complete(conn: &mut DbConnection, ctx: &Ctx, id: &str, result: &str) -> A
     if t.done_at.is_some() {
         return Err(AppError::conflict("Deze taak is al afgerond."));
     }
-    let retention = matches!(TaskKind::parse(&t.kind), Some(TaskKind::Retention6 | TaskKind::Retention12));
-    let allowed: &[&str] = if retention { &["in_dienst", "uit_dienst"] } else { &["vastgelegd"] };
+    let allowed: Vec<&str> = TaskKind::parse(&t.kind).map(|k| k.results().iter().map(|(c, _)| *c).collect()).unwrap_or_default();
     if !allowed.contains(&result.as_str()) {
         return Err(AppError::field("result", format!("Kies: {}.", allowed.join(" of "))));
     }
@@ -136,6 +142,8 @@ pub fn complete(conn: &mut DbConnection, ctx: &Ctx, id: &str, result: &str) -> A
     Ok(TaskView {
         label: task_label(&t.kind).into(),
         candidate_name: None,
+        placement_title: None,
+        placement_id: t.placement_id,
         overdue: false,
         id: t.id,
         kind: t.kind,
@@ -166,6 +174,7 @@ pub fn interest(conn: &mut DbConnection, ctx: &Ctx, placement_id: &str) -> AppRe
     if exists > 0 {
         return Ok(());
     }
+    let due = ctx.today + chrono::Duration::days(7);
     diesel::insert_into(tasks::table)
         .values(&Task {
             id: crate::db::new_id(),
@@ -174,7 +183,7 @@ pub fn interest(conn: &mut DbConnection, ctx: &Ctx, placement_id: &str) -> AppRe
             candidate_id: Some(c.id.clone()),
             match_id: None,
             kind: TaskKind::Interest.as_str().into(),
-            due_on: ctx.today + chrono::Duration::days(7),
+            due_on: due,
             done_at: None,
             done_by: None,
             result: None,
@@ -183,12 +192,94 @@ pub fn interest(conn: &mut DbConnection, ctx: &Ctx, placement_id: &str) -> AppRe
             placement_id: Some(placement_id.to_string()),
         })
         .execute(conn)?;
-    audit::one(
-        conn,
-        &Actor::from(ctx.user),
-        &c.id,
-        &c.municipality_id,
-        audit::access(Act::Create, "interesse in een plek", audit::purpose::EIGEN_GEGEVENS),
-    )?;
+    let actor = Actor::from(ctx.user);
+    audit::one(conn, &actor, &c.id, &c.municipality_id, audit::access(Act::Create, "interesse in een plek", audit::purpose::EIGEN_GEGEVENS))?;
+    // The klantmanager hears of it at once (the task alone would wait for the next visit).
+    if let Some((km, to)) = crate::service::matches::user_recipient(conn, Some(&c.klantmanager_id))? {
+        let mail = crate::mail::templates::InterestKlantmanager {
+            name: km.name,
+            candidate_name: format!("{} {}", c.first_name, c.last_name),
+            placement_title: p.placement.title.clone(),
+            kind: crate::domain::kinds::PlacementKind::parse(&p.placement.kind).map(|k| k.label_nl()).unwrap_or("").into(),
+            employer: p.organisation.name.clone(),
+            place: ctx.refdata.pc4.get(&p.placement.pc4).map(|x| x.place.clone()).unwrap_or_else(|| p.placement.pc4.clone()),
+            due: crate::domain::nl::date_long(due),
+            link: ctx.keys.link(&format!("/klantmanager/plekken/{placement_id}")),
+        };
+        crate::mail::enqueue(conn, &to, &mail, Some(&c.id))?;
+        audit::one(
+            conn,
+            &actor,
+            &c.id,
+            &c.municipality_id,
+            audit::Access {
+                act: Act::Email,
+                what: "interesse aan klantmanager",
+                purpose: audit::purpose::BERICHT,
+                channel: Some(audit::Channel::Email),
+            },
+        )?;
+    }
     Ok(())
+}
+
+/// A proposal for the placement answers the candidate's interest in it: the open interest task
+/// is closed as "voorgesteld".
+pub fn interest_answered(conn: &mut DbConnection, candidate_id: &str, placement_id: &str, by: &str, match_id: &str) -> QueryResult<usize> {
+    diesel::update(
+        tasks::table
+            .filter(tasks::candidate_id.eq(candidate_id))
+            .filter(tasks::placement_id.eq(placement_id))
+            .filter(tasks::kind.eq(TaskKind::Interest.as_str()))
+            .filter(tasks::done_at.is_null()),
+    )
+    .set((
+        tasks::done_at.eq(Some(now())),
+        tasks::done_by.eq(Some(by.to_string())),
+        tasks::result.eq(Some("voorgesteld".to_string())),
+        tasks::match_id.eq(Some(match_id.to_string())),
+    ))
+    .execute(conn)
+}
+
+/// What became of the candidate's "Ik heb interesse", newest first.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct InterestRow {
+    pub placement_id: String,
+    pub title: String,
+    pub since: NaiveDate,
+    /// In plain words (B1).
+    pub status: String,
+    pub match_id: Option<String>,
+}
+
+/// The candidate's own interests, for its overview.
+pub fn my_interests(conn: &mut DbConnection, ctx: &Ctx) -> AppResult<Vec<InterestRow>> {
+    let cid = crate::service::me::own_candidate(ctx.user)?;
+    let rows: Vec<Task> = tasks::table
+        .filter(tasks::candidate_id.eq(&cid))
+        .filter(tasks::kind.eq(TaskKind::Interest.as_str()))
+        .order((tasks::created_at.desc(), tasks::id))
+        .select(Task::as_select())
+        .load(conn)?;
+    let pids: Vec<&String> = rows.iter().filter_map(|t| t.placement_id.as_ref()).collect();
+    let titles = crate::db::queries::placement_titles(conn, &pids)?;
+    Ok(rows
+        .iter()
+        .filter_map(|t| {
+            let pid = t.placement_id.clone()?;
+            Some(InterestRow {
+                title: titles.get(&pid).cloned().unwrap_or_else(|| "Plek (niet meer te zien)".into()),
+                placement_id: pid,
+                since: crate::clock::local_datetime(t.created_at).date(),
+                status: match t.result.as_deref() {
+                    None => "Uw klantmanager bekijkt het en neemt contact met u op",
+                    Some("voorgesteld") => "Uw klantmanager heeft u voorgesteld",
+                    Some(_) => "Uw klantmanager heeft het met u besproken",
+                }
+                .into(),
+                match_id: t.match_id.clone(),
+            })
+        })
+        .collect())
 }

@@ -31,7 +31,7 @@ impl Modify for BearerAuth {
         sroi::list, sroi::get, sroi::create, sroi::update, sroi::delete,
         search::search_placements, search::search_candidates, search::reindex,
         proposals::candidate_proposals, proposals::placement_proposals, proposals::lks, proposals::get_settings, proposals::put_settings,
-        matches::create, matches::list, matches::get, matches::action, matches::list_tasks, matches::complete_task,
+        matches::create, matches::list, matches::get, matches::action, matches::list_tasks, matches::complete_task, matches::add_interest, matches::my_interests,
         matches::my_access_log, matches::put_consents, matches::get_saved_search, matches::put_saved_search, matches::delete_saved_search, matches::audit_log_query,
         monitor::monitor, monitor::export_csv, monitor::export_xlsx, monitor::algorithm_register,
         esco::suggest_occupations, esco::suggest_skills, esco::occupation, esco::label_skill, esco::create_skill, esco::pc4,

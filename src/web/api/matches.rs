@@ -30,6 +30,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/tasks", web::get().to(list_tasks))
         .route("/tasks/{id}/complete", web::post().to(complete_task))
         .route("/me/access-log", web::get().to(my_access_log))
+        .route("/me/interests", web::get().to(my_interests))
+        .route("/me/interests", web::post().to(add_interest))
         .route("/me/consents", web::put().to(put_consents))
         .route("/me/saved-search", web::get().to(get_saved_search))
         .route("/me/saved-search", web::put().to(put_saved_search))
@@ -137,6 +139,38 @@ pub async fn complete_task(
     let id = path.into_inner();
     let rd = state.env();
     let out = state.tx(move |conn| tasks::complete(conn, &Ctx::new(&user, &rd), &id, &body.0.result)).await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+// ---------------------------------------------------------------- interest
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InterestInput {
+    pub placement_id: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/me/interests", tag = "me", request_body = InterestInput,
+    responses((status = 201, body = Vec<tasks::InterestRow>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+/// "Ik heb interesse" in a published placement: the klantmanager gets a task and an e-mail (once
+/// per placement). Answers the candidate's interests.
+pub async fn add_interest(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<InterestInput>) -> AppResult<HttpResponse> {
+    let rd = state.env();
+    let out = state
+        .tx(move |conn| {
+            let ctx = Ctx::new(&user, &rd);
+            tasks::interest(conn, &ctx, &body.0.placement_id)?;
+            tasks::my_interests(conn, &ctx)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(out))
+}
+
+#[utoipa::path(get, path = "/api/v1/me/interests", tag = "me",
+    responses((status = 200, body = Vec<tasks::InterestRow>), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn my_interests(state: web::Data<AppState>, user: CurrentUser) -> AppResult<HttpResponse> {
+    let rd = state.env();
+    let out = state.db(move |conn| tasks::my_interests(conn, &Ctx::new(&user, &rd))).await?;
     Ok(HttpResponse::Ok().json(out))
 }
 

@@ -114,6 +114,7 @@ struct MinePage {
     ctx: Ctx,
     first_name: String,
     rows: Vec<MineRow>,
+    interests: Vec<crate::service::tasks::InterestRow>,
 }
 
 pub struct AccessRow {
@@ -353,7 +354,8 @@ async fn mine(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -> R
     let cid = c.id.clone();
     let actor = crate::audit::Actor::from(&u);
     let mid = c.municipality_id.clone();
-    let ms: Vec<Match> = state
+    let (u2, rd) = (u.clone(), state.env());
+    let (ms, interests): (Vec<Match>, _) = state
         .db(move |conn| {
             crate::audit::one(
                 conn,
@@ -367,7 +369,8 @@ async fn mine(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -> R
                     channel: Some(crate::audit::Channel::Page),
                 },
             )?;
-            Ok(crate::db::queries::matches_of_candidate(conn, &cid)?)
+            let interests = crate::service::tasks::my_interests(conn, &crate::service::Ctx::new(&u2, &rd))?;
+            Ok((crate::db::queries::matches_of_candidate(conn, &cid)?, interests))
         })
         .await?;
     let rows = ms
@@ -388,7 +391,7 @@ async fn mine(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -> R
             }
         })
         .collect();
-    render(&MinePage { ctx: Ctx::new(&req, Some(&u)), first_name: c.first_name, rows })
+    render(&MinePage { ctx: Ctx::new(&req, Some(&u)), first_name: c.first_name, rows, interests })
 }
 
 async fn my_data(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -> Result<HttpResponse, PageError> {

@@ -22,6 +22,7 @@ use askama::Template;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/klantmanager", web::get().to(dashboard))
         // Before "/klantmanager/kandidaten/{id}", which would take "nieuw" for an id.
+        .route("/klantmanager/taken/{id}", web::post().to(complete_task))
         .route("/klantmanager/kandidaten/nieuw", web::get().to(new_form))
         .route("/klantmanager/kandidaten/nieuw", web::post().to(new_save))
         .route("/klantmanager/kandidaten/{id}", web::get().to(candidate_page))
@@ -44,6 +45,7 @@ struct Dashboard {
     overdue: usize,
     by_status: Vec<(&'static str, i64)>,
     tasks: Vec<TaskRow>,
+    notice: Option<&'static str>,
 }
 
 pub struct MatchLine {
@@ -108,14 +110,51 @@ fn require_km(u: &crate::auth::CurrentUser) -> Result<(), PageError> {
     Ok(u.require(&[Role::Klantmanager])?)
 }
 
-async fn dashboard(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -> Result<HttpResponse, PageError> {
+async fn dashboard(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: PageUser,
+    q: web::Query<std::collections::HashMap<String, String>>,
+) -> Result<HttpResponse, PageError> {
     let u = user.0;
     require_km(&u)?;
     let rd = state.env();
     let u2 = u.clone();
     let (rows, by_status, tasks) = state.db(move |conn| crate::service::caseload::dashboard(conn, &crate::service::Ctx::new(&u2, &rd))).await?;
     let overdue = rows.iter().filter(|r| r.overdue).count();
-    render(&Dashboard { ctx: Ctx::new(&req, Some(&u)), rows, overdue, by_status, tasks })
+    let notice = match q.get("taak").map(String::as_str) {
+        Some("afgerond") => Some("De taak is afgerond."),
+        Some("al-afgerond") => Some("Deze taak was al afgerond."),
+        _ => None,
+    };
+    render(&Dashboard { ctx: Ctx::new(&req, Some(&u)), rows, overdue, by_status, tasks, notice })
+}
+
+#[derive(serde::Deserialize)]
+struct TaskForm {
+    csrf: String,
+    #[serde(default)]
+    result: String,
+}
+
+/// Closes one of the klantmanager's tasks with its answer (the same service as
+/// `POST /api/v1/tasks/{id}/complete`).
+async fn complete_task(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<String>,
+    form: web::Form<TaskForm>,
+) -> Result<HttpResponse, PageError> {
+    let u = user.0;
+    require_km(&u)?;
+    check_csrf(&req, &form.csrf)?;
+    let (id, result, rd, u2) = (path.into_inner(), form.result.clone(), state.env(), u.clone());
+    match state.tx(move |conn| crate::service::tasks::complete(conn, &crate::service::Ctx::new(&u2, &rd), &id, &result)).await {
+        Ok(_) => Ok(see_other("/klantmanager?taak=afgerond#taken")),
+        Err(AppError::Conflict { .. }) => Ok(see_other("/klantmanager?taak=al-afgerond#taken")),
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn candidate_view(
