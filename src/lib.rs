@@ -28,8 +28,8 @@ use config::Config;
 use state::AppState;
 
 /// The attribution lines the licences of the reference data require.
-pub const ATTRIBUTION_ESCO: &str = "This service uses the ESCO classification of the European Commission.";
-pub const ATTRIBUTION_GEONAMES: &str = "Postcode data © GeoNames (geonames.org), CC BY 4.0, modified.";
+pub const ATTRIBUTION_ESCO: &str = "Deze dienst gebruikt de ESCO-classificatie van de Europese Commissie.";
+pub const ATTRIBUTION_GEONAMES: &str = "Postcodegegevens © GeoNames (geonames.org), CC BY 4.0, bewerkt.";
 
 /// What start-up did, for the console.
 #[derive(Debug, Default)]
@@ -68,9 +68,11 @@ pub fn build_state(config: Config, progress: bool) -> anyhow::Result<(AppState, 
         // A database imported before relatedness was computed at import.
         refdata::store_relatedness(&mut conn, progress)?;
     }
-    let rd = refdata::RefData::load(&mut conn)?;
+    let mut rd = refdata::RefData::load(&mut conn)?;
     if config.demo {
         startup.demo = demo::seed_if_empty(&mut conn, &rd)?;
+        // The seeded municipalities and their faces.
+        rd = refdata::RefData::load(&mut conn)?;
     }
     let secret = match &config.jwt_secret {
         Some(s) => s.clone(),
@@ -121,5 +123,5 @@ pub fn app(
         )
         .wrap(middleware::Logger::new("%r %s %Dms"))
         .configure(web::configure)
-        .default_service(aweb::to(|| async { Err::<actix_web::HttpResponse, _>(error::AppError::NotFound) }))
+        .default_service(aweb::to(web::pages::not_found))
 }

@@ -11,6 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 
 const BATCH: usize = 1000;
 
@@ -367,6 +368,9 @@ pub struct RefData {
     /// Per occupation: its most related occupations with a relatedness 0..1, best first
     /// (`crate::relatedness`, stored at import). Empty when not computed.
     pub related: Vec<Vec<(u32, f32)>>,
+    /// Each municipality's face on the pages.
+    pub faces: HashMap<String, Arc<crate::domain::face::Face>>,
+    pub default_face: Option<Arc<crate::domain::face::Face>>,
 }
 
 /// Lowercases and strips Dutch/Latin diacritics, for matching typed text against labels.
@@ -467,6 +471,7 @@ fn dutch_stems(words: &[&str]) -> Vec<String> {
 impl RefData {
     pub fn load(conn: &mut DbConnection) -> QueryResult<RefData> {
         let mut rd = RefData::default();
+        rd.load_faces(conn)?;
         for a in schema::pc4_areas::table.select(Pc4Area::as_select()).load(conn)? {
             rd.pc4.insert(
                 a.pc4,
@@ -546,6 +551,45 @@ impl RefData {
             }
         }
         Ok(rd)
+    }
+
+    /// Each municipality's face (profile or defaults); the first by name is the site's default.
+    fn load_faces(&mut self, conn: &mut DbConnection) -> QueryResult<()> {
+        use crate::domain::face::Face;
+        let mut ms: Vec<(String, String)> =
+            schema::municipalities::table.select((schema::municipalities::id, schema::municipalities::name)).load(conn)?;
+        ms.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
+        let profiles: Vec<crate::db::models::MunicipalityProfile> =
+            schema::municipality_profiles::table.select(crate::db::models::MunicipalityProfile::as_select()).load(conn)?;
+        for (id, name) in &ms {
+            let face = match profiles.iter().find(|p| &p.municipality_id == id) {
+                Some(p) => Face {
+                    municipality_id: id.clone(),
+                    name: p.display_name.clone(),
+                    logo_url: p.logo_url.clone(),
+                    colour: p.colour.clone(),
+                    contact_phone: p.contact_phone.clone(),
+                    contact_email: p.contact_email.clone(),
+                    contact_address: p.contact_address.clone(),
+                    contact_hours: p.contact_hours.clone(),
+                    privacy_statement: p.privacy_statement.clone(),
+                    accessibility_statement: p.accessibility_statement.clone(),
+                    configured: true,
+                },
+                None => Face::default_for(id, name),
+            };
+            self.faces.insert(id.clone(), Arc::new(face));
+        }
+        self.default_face = ms.first().and_then(|(id, _)| self.faces.get(id).cloned());
+        Ok(())
+    }
+
+    /// The face of a municipality, else the site's default.
+    pub fn face(&self, municipality_id: Option<&str>) -> Arc<crate::domain::face::Face> {
+        municipality_id
+            .and_then(|m| self.faces.get(m).cloned())
+            .or_else(|| self.default_face.clone())
+            .unwrap_or_else(|| Arc::new(crate::domain::face::Face::default_for("", "")))
     }
 
     /// The essential skills of these occupations (ids, deduplicated, sorted).

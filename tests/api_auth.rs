@@ -201,7 +201,7 @@ async fn health_openapi_and_headers() {
     let resp = actix_web::test::call_service(&app.svc, actix_web::test::TestRequest::get().uri("/").to_request()).await;
     assert_eq!(resp.status(), StatusCode::OK);
     let page = String::from_utf8(actix_web::test::read_body(resp).await.to_vec()).unwrap();
-    assert!(page.contains(opstap::ATTRIBUTION_ESCO) && page.contains("Postcode data © GeoNames (geonames.org), CC BY 4.0, modified."));
+    assert!(page.contains(opstap::ATTRIBUTION_ESCO) && page.contains(opstap::ATTRIBUTION_GEONAMES));
     assert!(page.contains("lang=\"nl\""));
     let (s, _, body) = app.raw(actix_web::test::TestRequest::get().uri("/api/v1/does-not-exist")).await;
     assert_eq!(s, StatusCode::NOT_FOUND);

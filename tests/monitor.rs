@@ -80,6 +80,9 @@ fn row(municipality: &str, km: &str, org: &str, m: &M) -> Match {
         sroi_value_cents: m.sroi.map(|(_, v)| v),
         retention_6: m.retention_6.map(String::from),
         retention_12: None,
+        introduction_time: None,
+        introduction_place: None,
+        introduction_contact: None,
         closed_at: None,
         updated_at: now(),
     }

@@ -722,6 +722,9 @@ async fn a_start_under_an_sroi_contract_adds_its_bouwblok_value() {
     assert_eq!(contract["realised_cents"], 0);
     let mut body = common::placement_body(None);
     body["title"] = json!("Magazijnmedewerker (SROI-test)");
+    body["kind"] = json!("reguliere_baan");
+    body["hourly_wage_cents"] = json!(1600);
+    body.as_object_mut().unwrap().remove("duration_months");
     body["sroi_contract_id"] = contract["id"].clone();
     body["hours_max"] = json!(36);
     let (st, p) = app.post("/api/v1/placements", Some(&s.emp), body).await;
@@ -736,7 +739,7 @@ async fn a_start_under_an_sroi_contract_adds_its_bouwblok_value() {
         &app,
         &s.km,
         &id,
-        json!({"action": "start", "version": m["version"], "start_date": start.to_string(), "contract_type": "onbepaalde_tijd", "hours_per_week": 36}),
+        json!({"action": "start", "version": m["version"], "start_date": start.to_string(), "contract_type": "onbepaalde_tijd", "hours_per_week": 36, "hourly_wage_cents": 1600}),
     )
     .await;
     assert_eq!(st, StatusCode::OK, "{m}");
@@ -856,4 +859,95 @@ async fn interest_reaches_the_klantmanager_and_the_candidate_sees_what_became_of
     assert_eq!(by(&s.placement_id)["match_id"], m["id"]);
     assert!(by(&s.placement_id)["status"].as_str().unwrap().contains("voorgesteld"));
     assert!(by(&p2)["status"].as_str().unwrap().contains("besproken"));
+}
+
+async fn page<S, B>(app: &common::TestApp<S>, token: &str, path: &str) -> (StatusCode, String)
+where
+    S: actix_web::dev::Service<actix_http::Request, Response = actix_web::dev::ServiceResponse<B>, Error = actix_web::Error>,
+    B: actix_web::body::MessageBody,
+{
+    let req = actix_web::test::TestRequest::get().uri(path).insert_header(("Cookie", format!("opstap_session={token}")));
+    let resp = actix_web::test::call_service(&app.svc, req.to_request()).await;
+    (resp.status(), String::from_utf8_lossy(&actix_web::test::read_body(resp).await).to_string())
+}
+
+#[actix_web::test]
+async fn the_candidates_proposal_page_says_why_who_where_and_what_comes_next() {
+    let app = common::app().await;
+    let s = setup(&app).await;
+    let (id, v) = to_interested(&app, &s).await;
+    let (_, html) = page(&app, &s.cand, &format!("/matches/{id}")).await;
+    assert!(html.contains("De werkgever wil kennismaken"), "the status in her words");
+    assert!(!html.contains("Kandidaat akkoord"));
+    assert!(html.contains("Waarom dit bij u past") && html.contains("Past "), "the fit label and reasons: {html}");
+    assert!(html.contains("Uw klantmanager") && html.contains("mailto:"), "her klantmanager and how to reach them");
+    assert!(html.contains("aria-current=\"step\""), "a stepper with the current step");
+    assert!(html.contains("step-done") && html.contains("step-todo"));
+
+    let day = (chrono::Utc::now().date_naive() + chrono::Duration::days(3)).to_string();
+    let (st, e) =
+        act(&app, &s.km, &id, json!({"action": "introduce", "version": v, "introduction_date": day, "introduction_time": "half elf"})).await;
+    common::assert_field_error(st, &e, "introduction_time");
+    let (st, m) = act(
+        &app,
+        &s.km,
+        &id,
+        json!({"action": "introduce", "version": v, "introduction_date": day, "introduction_time": "10:30", "introduction_place": "Hoofdingang, Markt 1", "introduction_contact": "Petra de Wit"}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{m}");
+    assert!(m["introduction"]["when"].as_str().unwrap().ends_with("om 10:30"), "{m}");
+    let (_, html) = page(&app, &s.cand, &format!("/matches/{id}")).await;
+    for want in ["om 10:30", "Hoofdingang, Markt 1", "Petra de Wit", "Vraag naar"] {
+        assert!(html.contains(want), "{want} on the candidate's page");
+    }
+    // The employer's e-mail carries the time and place too.
+    let org = s.org_email.clone();
+    let text: String = app
+        .db(move |c| {
+            outbox::table
+                .filter(outbox::kind.eq("introduction_employer"))
+                .filter(outbox::to_address.eq(&org))
+                .select(outbox::body_text)
+                .order(outbox::created_at.desc())
+                .first(c)
+                .unwrap()
+        })
+        .await;
+    assert!(text.contains("om 10:30") && text.contains("Hoofdingang, Markt 1"), "{text}");
+
+    // An unpaid placement (werkervaringsplaats): no employment contract, no paid-work instruments.
+    let ver = m["version"].clone();
+    let start = day.clone();
+    let (st, e) = act(
+        &app,
+        &s.km,
+        &id,
+        json!({"action": "start", "version": ver, "start_date": start, "contract_type": "onbepaalde_tijd", "hours_per_week": 20}),
+    )
+    .await;
+    common::assert_field_error(st, &e, "contract_type");
+    let (st, e) = act(
+        &app,
+        &s.km,
+        &id,
+        json!({"action": "start", "version": ver, "start_date": start, "hours_per_week": 20, "instruments_granted": ["loonkostensubsidie"]}),
+    )
+    .await;
+    common::assert_field_error(st, &e, "instruments_granted");
+    let (_, staff) = page(&app, &s.km, &format!("/matches/{id}")).await;
+    assert!(!staff.contains("name=\"hourly_wage_cents\""), "no wage field for unpaid work");
+    assert!(!staff.contains("value=\"loonkostensubsidie\""), "no LKS to grant for unpaid work");
+    assert!(staff.contains("Kennismaking bevestigd") && !staff.contains("introduce →"), "the history in Dutch");
+    let (st, m) = act(
+        &app,
+        &s.km,
+        &id,
+        json!({"action": "start", "version": ver, "start_date": start, "hours_per_week": 20, "instruments_granted": ["job_coach"]}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{m}");
+    assert_eq!(m["contract_type"], "onbetaald");
+    let (_, html) = page(&app, &s.cand, &format!("/matches/{id}")).await;
+    assert!(html.contains("U bent begonnen") && !html.contains("step-todo"), "all steps done");
 }

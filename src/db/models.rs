@@ -313,6 +313,9 @@ pub struct Match {
     pub retention_12: Option<String>,
     pub closed_at: Option<NaiveDateTime>,
     pub updated_at: NaiveDateTime,
+    pub introduction_time: Option<String>,
+    pub introduction_place: Option<String>,
+    pub introduction_contact: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
@@ -414,4 +417,20 @@ pub struct ErasedSubject {
     pub outflow_date: Option<NaiveDate>,
     pub ladder_history: String,
     pub contact_dates: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = municipality_profiles, treat_none_as_null = true)]
+pub struct MunicipalityProfile {
+    pub municipality_id: String,
+    pub display_name: String,
+    pub logo_url: Option<String>,
+    pub colour: String,
+    pub contact_phone: String,
+    pub contact_email: String,
+    pub contact_address: String,
+    pub contact_hours: String,
+    pub privacy_statement: String,
+    pub accessibility_statement: String,
+    pub updated_at: NaiveDateTime,
 }

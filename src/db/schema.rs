@@ -361,6 +361,25 @@ diesel::table! {
         retention_12 -> Nullable<Text>,
         closed_at -> Nullable<Timestamp>,
         updated_at -> Timestamp,
+        introduction_time -> Nullable<Text>,
+        introduction_place -> Nullable<Text>,
+        introduction_contact -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    municipality_profiles (municipality_id) {
+        municipality_id -> Text,
+        display_name -> Text,
+        logo_url -> Nullable<Text>,
+        colour -> Text,
+        contact_phone -> Text,
+        contact_email -> Text,
+        contact_address -> Text,
+        contact_hours -> Text,
+        privacy_statement -> Text,
+        accessibility_statement -> Text,
+        updated_at -> Timestamp,
     }
 }
 
@@ -466,6 +485,7 @@ diesel::table! {
 }
 
 diesel::joinable!(candidates -> municipalities (municipality_id));
+diesel::joinable!(municipality_profiles -> municipalities (municipality_id));
 diesel::joinable!(candidate_occupations -> candidates (candidate_id));
 diesel::joinable!(candidate_skills -> candidates (candidate_id));
 diesel::joinable!(ladder_measurements -> candidates (candidate_id));
@@ -491,6 +511,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     isco_groups,
     esco_occupations,
     esco_skills,
+    municipality_profiles,
     esco_occupation_skills,
     organisations,
     users,

@@ -1,5 +1,6 @@
 //! Pure rules of the domain (see ../shared/docs/DOMAIN.md). No I/O, no actix, no diesel.
 
+pub mod face;
 pub mod geo;
 pub mod instruments;
 pub mod kinds;
@@ -53,6 +54,15 @@ impl Role {
             "werkgever" | "employer" => Some(Role::Werkgever),
             "kandidaat" | "candidate" => Some(Role::Kandidaat),
             _ => None,
+        }
+    }
+    /// Dutch, as staff read it in histories and lists.
+    pub fn label_nl(self) -> &'static str {
+        match self {
+            Role::Beheerder => "Beheerder",
+            Role::Klantmanager => "Klantmanager",
+            Role::Werkgever => "Werkgever",
+            Role::Kandidaat => "Kandidaat",
         }
     }
 }
@@ -178,6 +188,19 @@ pub const PLACEMENT_STATUSES: &[&str] =
 pub const CONTACT_CHANNELS: &[&str] = &["gesprek", "huisbezoek", "telefoon", "video", "email", "brief"];
 /// Channels that count as a personal contact for the contact norm.
 pub const PERSONAL_CHANNELS: &[&str] = &["gesprek", "huisbezoek", "telefoon", "video"];
+
+/// A contact channel as staff read it.
+pub fn channel_label(code: &str) -> &'static str {
+    match code {
+        "gesprek" => "Gesprek",
+        "huisbezoek" => "Huisbezoek",
+        "telefoon" => "Telefoon",
+        "video" => "Videobellen",
+        "email" => "E-mail",
+        "brief" => "Brief",
+        _ => "Anders",
+    }
+}
 
 /// The contact norm (DOMAIN.md): at least one personal contact per candidate per year. Met on
 /// `on` when a personal contact lies in the twelve months up to and including `on`. The one

@@ -6,6 +6,33 @@ use chrono::{Datelike, NaiveDate, NaiveDateTime};
 
 pub use super::euros;
 
+/// A value a template may hand over by value or by (double) reference.
+pub trait Val<T> {
+    fn val(&self) -> T;
+}
+macro_rules! val {
+    ($t:ty) => {
+        impl Val<$t> for $t {
+            fn val(&self) -> $t {
+                *self
+            }
+        }
+        impl Val<$t> for &$t {
+            fn val(&self) -> $t {
+                **self
+            }
+        }
+        impl Val<$t> for &&$t {
+            fn val(&self) -> $t {
+                ***self
+            }
+        }
+    };
+}
+val!(f64);
+val!(NaiveDate);
+val!(NaiveDateTime);
+
 const MONTHS: [&str; 12] =
     ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"];
 const WEEKDAYS: [&str; 7] = ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"];
@@ -43,7 +70,8 @@ pub fn number(x: f64, decimals: usize) -> String {
 }
 
 /// A number with at most one decimal, without ",0": 7.0 → "7", 7.14 → "7,1".
-pub fn short(x: f64) -> String {
+pub fn short(x: impl Val<f64>) -> String {
+    let x = x.val();
     let r = (x * 10.0).round() / 10.0;
     if r.fract() == 0.0 {
         number(r, 0)
@@ -53,12 +81,12 @@ pub fn short(x: f64) -> String {
 }
 
 /// A percentage: 12.5 → "12,5%" (one decimal at most, none when whole).
-pub fn pct(x: f64) -> String {
+pub fn pct(x: impl Val<f64>) -> String {
     format!("{}%", short(x))
 }
 
 /// A distance in km: 7.14 → "7,1 km".
-pub fn km(x: f64) -> String {
+pub fn km(x: impl Val<f64>) -> String {
     format!("{} km", short(x))
 }
 
@@ -69,23 +97,25 @@ pub fn euro_input(cents: i64) -> String {
 }
 
 /// "02-12-2026".
-pub fn date(d: NaiveDate) -> String {
-    d.format("%d-%m-%Y").to_string()
+pub fn date(d: impl Val<NaiveDate>) -> String {
+    d.val().format("%d-%m-%Y").to_string()
 }
 
 /// "2 december 2026".
-pub fn date_long(d: NaiveDate) -> String {
+pub fn date_long(d: impl Val<NaiveDate>) -> String {
+    let d = d.val();
     format!("{} {} {}", d.day(), MONTHS[d.month0() as usize], d.year())
 }
 
 /// "woensdag 2 december 2026".
-pub fn date_with_day(d: NaiveDate) -> String {
+pub fn date_with_day(d: impl Val<NaiveDate>) -> String {
+    let d = d.val();
     format!("{} {}", WEEKDAYS[d.weekday().num_days_from_monday() as usize], date_long(d))
 }
 
 /// A moment stored in UTC, shown in Amsterdam time: "02-12-2026 14:05".
-pub fn datetime(utc: NaiveDateTime) -> String {
-    crate::clock::local_datetime(utc).format("%d-%m-%Y %H:%M").to_string()
+pub fn datetime(utc: impl Val<NaiveDateTime>) -> String {
+    crate::clock::local_datetime(utc.val()).format("%d-%m-%Y %H:%M").to_string()
 }
 
 /// Dutch alphabetical order of names: case and accents do not count, and a prefix ("de",
@@ -128,7 +158,7 @@ mod tests {
 
     #[test]
     fn names_sort_as_in_a_dutch_phone_book() {
-        let mut names = vec![("Yilmaz", "Ayse"), ("de Boer", "Jan"), ("Bakker", "Piet"), ("van der Berg", "Anna"), ("Çelik", "Emre")];
+        let mut names = [("Yilmaz", "Ayse"), ("de Boer", "Jan"), ("Bakker", "Piet"), ("van der Berg", "Anna"), ("Çelik", "Emre")];
         names.sort_by_key(|(l, f)| name_sort_key(l, f));
         assert_eq!(names.iter().map(|(l, _)| *l).collect::<Vec<_>>(), ["Bakker", "van der Berg", "de Boer", "Çelik", "Yilmaz"]);
     }

@@ -75,6 +75,39 @@ impl MatchStatus {
             MatchStatus::Withdrawn => "Ingetrokken",
         }
     }
+    /// The status as the candidate reads it (B1, about its own answer as "u").
+    pub fn label_for_candidate(self) -> &'static str {
+        match self {
+            MatchStatus::Proposed => "Wacht op uw antwoord",
+            MatchStatus::Declined => "U zei nee",
+            MatchStatus::Accepted => "U zei ja. De werkgever kijkt ernaar",
+            MatchStatus::NotInterested => "De werkgever koos iemand anders",
+            MatchStatus::Interested => "De werkgever wil kennismaken",
+            MatchStatus::Introduced => "Kennismaking gepland",
+            MatchStatus::Trial => "U werkt op proef",
+            MatchStatus::Started => "U bent begonnen",
+            MatchStatus::NotStarted => "Niet begonnen",
+            MatchStatus::Withdrawn => "Gestopt",
+        }
+    }
+    /// What happens next, for the candidate (B1).
+    pub fn next_for_candidate(self) -> &'static str {
+        match self {
+            MatchStatus::Proposed => "Lees het voorstel. Zeg ja als u wilt kennismaken, of nee als het niets voor u is.",
+            MatchStatus::Accepted => {
+                "De werkgever ziet nu een profiel zonder uw naam. Wil de werkgever kennismaken? Dan hoort u dat van uw klantmanager."
+            }
+            MatchStatus::Interested => {
+                "Uw klantmanager maakt een afspraak voor de kennismaking. Daarna krijgt de werkgever uw naam en telefoonnummer."
+            }
+            MatchStatus::Introduced => "Ga naar de kennismaking. Daarna hoort u van uw klantmanager of u kunt beginnen.",
+            MatchStatus::Trial => "U werkt op proef en houdt uw uitkering. Uw klantmanager bespreekt met u hoe het gaat.",
+            MatchStatus::Started => "U bent begonnen. Uw klantmanager belt u over een paar maanden om te horen hoe het gaat.",
+            MatchStatus::Declined | MatchStatus::NotInterested | MatchStatus::NotStarted | MatchStatus::Withdrawn => {
+                "Dit voorstel is gestopt. Uw klantmanager zoekt met u verder."
+            }
+        }
+    }
     /// No further transition of the process (a withdrawal of consent is still possible after start).
     pub fn is_closed(self) -> bool {
         matches!(self, MatchStatus::Declined | MatchStatus::NotInterested | MatchStatus::NotStarted | MatchStatus::Withdrawn | MatchStatus::Started)
@@ -152,6 +185,22 @@ impl Action {
     pub fn parse(s: &str) -> Option<Action> {
         Action::ALL.into_iter().find(|x| x.as_str() == s)
     }
+    /// Dutch label for the history of a match.
+    pub fn label_nl(self) -> &'static str {
+        match self {
+            Action::Accept => "Kandidaat zegt ja",
+            Action::Decline => "Kandidaat zegt nee",
+            Action::Interested => "Werkgever heeft interesse",
+            Action::NotInterested => "Werkgever heeft geen interesse",
+            Action::Introduce => "Kennismaking bevestigd",
+            Action::Start => "Gestart",
+            Action::StartTrial => "Proefplaatsing begonnen",
+            Action::ExtendTrial => "Proefplaatsing verlengd",
+            Action::NotStarted => "Niet gestart",
+            Action::Withdraw => "Voorstel ingetrokken",
+            Action::WithdrawConsent => "Toestemming ingetrokken",
+        }
+    }
 
     /// Who may take the action. The candidate's decisions may also be recorded by its
     /// klantmanager (many candidates give consent in a conversation, not in the app); the
@@ -196,6 +245,44 @@ pub fn allowed(from: MatchStatus) -> Vec<(Action, MatchStatus)> {
     Action::ALL.into_iter().filter_map(|a| next(from, a).map(|s| (a, s))).collect()
 }
 
+/// One step of the candidate's journey through a proposal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct JourneyStep {
+    pub label: String,
+    /// done | current | todo | stopped
+    pub state: String,
+}
+
+/// The steps of a proposal as the candidate sees them (voorstel, uw antwoord, werkgever kijkt,
+/// kennismaking, beginnen), from what happened: the first step not done is the current one, or
+/// the one where it stopped.
+pub fn candidate_journey(status: MatchStatus, accepted: bool, employer_interested: bool, introduced: bool) -> Vec<JourneyStep> {
+    let labels =
+        ["Voorstel", "Uw antwoord", "Werkgever kijkt", "Kennismaking", if status == MatchStatus::Trial { "Op proef werken" } else { "Beginnen" }];
+    let done = [true, accepted, employer_interested, introduced, status == MatchStatus::Started];
+    let ended = status.has_ended();
+    let mut first_open = true;
+    labels
+        .iter()
+        .zip(done)
+        .map(|(l, d)| {
+            let state = if d {
+                "done"
+            } else if first_open {
+                first_open = false;
+                if ended {
+                    "stopped"
+                } else {
+                    "current"
+                }
+            } else {
+                "todo"
+            };
+            JourneyStep { label: (*l).into(), state: state.into() }
+        })
+        .collect()
+}
+
 /// Whether the employer may see the candidate's name and contact details: both consents and the
 /// employer's interest were given (disclosure happened at the introduction), and the candidate has
 /// not withdrawn consent since.
@@ -227,6 +314,18 @@ pub const CONTRACT_TYPES: &[(&str, &str)] = &[
 
 /// Instruments that can be granted at the start.
 pub const INSTRUMENTS: &[&str] = &["loonkostensubsidie", "job_coach", "no_risk_polis", "lkv", "proefplaatsing"];
+
+/// Dutch labels of the instruments (codes of `INSTRUMENTS` and of a proposal's choice).
+pub fn instrument_label(code: &str) -> &'static str {
+    match code {
+        "loonkostensubsidie" => "Loonkostensubsidie",
+        "job_coach" => "Jobcoach",
+        "no_risk_polis" => "No-riskpolis",
+        "lkv" => "Loonkostenvoordeel (LKV)",
+        "proefplaatsing" => "Proefplaatsing",
+        _ => "Onbekende regeling",
+    }
+}
 
 pub fn label_of(list: &[(&'static str, &'static str)], code: &str) -> Option<&'static str> {
     list.iter().find(|(c, _)| *c == code).map(|(_, l)| *l)
@@ -321,6 +420,17 @@ impl TaskKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_candidate_sees_where_a_proposal_stands() {
+        let states = |j: Vec<JourneyStep>| j.into_iter().map(|s| s.state).collect::<Vec<_>>().join(" ");
+        assert_eq!(states(candidate_journey(MatchStatus::Proposed, false, false, false)), "done current todo todo todo");
+        assert_eq!(states(candidate_journey(MatchStatus::Interested, true, true, false)), "done done done current todo");
+        assert_eq!(states(candidate_journey(MatchStatus::Started, true, true, true)), "done done done done done");
+        assert_eq!(states(candidate_journey(MatchStatus::Trial, true, true, true)), "done done done done current");
+        assert_eq!(states(candidate_journey(MatchStatus::NotInterested, true, false, false)), "done done stopped todo todo");
+        assert_eq!(states(candidate_journey(MatchStatus::Declined, false, false, false)), "done stopped todo todo todo");
+    }
 
     #[test]
     fn the_happy_path_and_its_alternatives() {

@@ -124,6 +124,7 @@ pub struct IntroductionEmployer {
     pub candidate_email: String,
     pub candidate_phone: String,
     pub introduction_date: String,
+    pub place: String,
     pub klantmanager: String,
     pub klantmanager_email: String,
     pub link: String,

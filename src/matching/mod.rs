@@ -297,6 +297,15 @@ impl Fit {
     }
 }
 
+/// A proposal in plain words for the candidate: the fit label, up to four reasons it suits (the
+/// factors that add most), and why it does not suit now (exclusions).
+pub fn plain(e: &Evaluation) -> (String, Vec<String>, Vec<String>) {
+    let fit = Fit::of(e).map(|f| f.label_b1()).unwrap_or("Past (nog) niet");
+    let mut f: Vec<&Factor> = e.factors.iter().filter(|f| !f.explanation_b1.is_empty() && f.contribution > 0.0).collect();
+    f.sort_by(|a, b| b.contribution.partial_cmp(&a.contribution).unwrap_or(std::cmp::Ordering::Equal));
+    (fit.into(), f.iter().take(4).map(|f| f.explanation_b1.clone()).collect(), e.excluded.iter().map(|x| x.reason_b1.clone()).collect())
+}
+
 /// Skill coverage 0..1: required skills weigh twice as much as desired ones. Explicit skills
 /// count fully, skills implied by an occupation for 80%.
 pub fn skill_coverage(c: &CandidateFeatures, p: &PlacementFeatures) -> Option<(f64, usize, usize, usize, usize)> {
@@ -562,6 +571,34 @@ impl InstrumentPackage {
             proefplaatsing: self.trial_placement_possible,
             no_risk_polis: self.no_risk_polis,
         }
+    }
+
+    /// The instruments that can be granted at the start (codes of `workflow::INSTRUMENTS`):
+    /// what this proposal offers, and for unpaid work only support at the workplace (a job coach;
+    /// LKS, LKV, no-risk polis and a trial placement need a paid job). The one rule behind the
+    /// start form and the check of `instruments_granted`.
+    pub fn grantable(&self, paid: bool) -> Vec<&'static str> {
+        let o = self.offer();
+        if !(paid && self.paid) {
+            return if o.job_coach { vec!["job_coach"] } else { vec![] };
+        }
+        let mut v = vec![];
+        if o.loonkostensubsidie {
+            v.push("loonkostensubsidie");
+        }
+        if o.job_coach {
+            v.push("job_coach");
+        }
+        if o.no_risk_polis {
+            v.push("no_risk_polis");
+        }
+        if self.lkv_per_year_cents.is_some_and(|c| c > 0) {
+            v.push("lkv");
+        }
+        if o.proefplaatsing {
+            v.push("proefplaatsing");
+        }
+        v
     }
 
     /// The employer's net monthly cost: gross wage costs - LKS (when chosen and possible) -

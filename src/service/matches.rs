@@ -58,6 +58,49 @@ pub struct ActionInput {
     pub hours_per_week: Option<f64>,
     pub hourly_wage_cents: Option<i32>,
     pub instruments_granted: Option<Vec<String>>,
+    /// Introduction: time of day, "HH:MM".
+    pub introduction_time: Option<String>,
+    /// Introduction: where (default: the employer in the placement's place).
+    #[validate(length(max = 200, message = "Hoogstens 200 tekens."))]
+    pub introduction_place: Option<String>,
+    /// Introduction: whom to ask for (default: the employer's contact person).
+    #[validate(length(max = 200, message = "Hoogstens 200 tekens."))]
+    pub introduction_contact: Option<String>,
+}
+
+/// The introduction as the candidate and the employer need to know it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Introduction {
+    pub date: NaiveDate,
+    /// "HH:MM", when agreed.
+    pub time: Option<String>,
+    /// "woensdag 9 december 2026 om 10:00"
+    pub when: String,
+    pub place: String,
+    pub contact: String,
+}
+
+/// The introduction of a match, with the employer and the placement's place filling what the
+/// klantmanager left open.
+fn introduction_of(m: &Match, employer: &str, employer_contact: &str, place: &str) -> Option<Introduction> {
+    let date = m.introduction_date?;
+    let mut when = crate::domain::nl::date_with_day(date);
+    if let Some(t) = &m.introduction_time {
+        when.push_str(&format!(" om {t}"));
+    }
+    Some(Introduction {
+        date,
+        time: m.introduction_time.clone(),
+        when,
+        place: m.introduction_place.clone().filter(|p| !p.trim().is_empty()).unwrap_or_else(|| {
+            if place.is_empty() {
+                employer.to_string()
+            } else {
+                format!("{employer}, {place}")
+            }
+        }),
+        contact: m.introduction_contact.clone().filter(|c| !c.trim().is_empty()).unwrap_or_else(|| employer_contact.to_string()),
+    })
 }
 
 /// Everything a match carries that the audience may see.
@@ -98,6 +141,30 @@ pub struct MatchView {
     pub instruments_granted: Vec<String>,
     pub not_started_reason: Option<String>,
     pub sroi_value_cents: Option<i64>,
+    /// Date, time, place and contact person of the introduction (the employer only once
+    /// disclosed).
+    pub introduction: Option<Introduction>,
+    /// The klantmanager who proposed it, for the candidate to reach (not shown to an employer
+    /// before disclosure).
+    pub klantmanager: Option<StaffContact>,
+    /// How well it fits now, by the matcher's calibrated label (candidate and staff).
+    pub fit: Option<String>,
+    /// Why it suits the candidate, in plain words (B1).
+    pub reasons_b1: Vec<String>,
+    /// The score per factor (staff).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub factors: Vec<matching::Factor>,
+    pub score: Option<f64>,
+    /// The steps done and to come, for the candidate.
+    pub journey: Vec<workflow::JourneyStep>,
+    /// What happens next, in plain words (candidate).
+    pub next_b1: Option<String>,
+    /// What may be granted at the start (code, label): only for paid work, what the proposal
+    /// offers.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub grantable: Vec<(String, String)>,
+    /// Whether the work is paid (the start form asks for a wage).
+    pub paid: bool,
     /// What this user may do next, and where it leads.
     pub next: Vec<NextStep>,
     /// The history (staff only).
@@ -115,6 +182,12 @@ pub struct CandidatePerson {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StaffContact {
+    pub name: String,
+    pub email: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct NextStep {
     pub action: Action,
     pub to: MatchStatus,
@@ -123,6 +196,10 @@ pub struct NextStep {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct EventView {
     pub action: String,
+    /// In Dutch.
+    pub action_label: String,
+    pub to_label: String,
+    pub actor_role_label: String,
     pub from_status: Option<String>,
     pub to_status: String,
     pub actor_id: Option<String>,
@@ -288,6 +365,9 @@ pub fn propose(conn: &mut DbConnection, ctx: &Ctx, input: &ProposeInput) -> AppR
         sroi_value_cents: None,
         retention_6: None,
         retention_12: None,
+        introduction_time: None,
+        introduction_place: None,
+        introduction_contact: None,
         closed_at: None,
         updated_at: t,
     };
@@ -439,6 +519,15 @@ pub fn act(conn: &mut DbConnection, ctx: &Ctx, id: &str, input: &ActionInput) ->
                 u.introduction_date = Some(d);
                 u.klantmanager_consent_at = Some(t);
                 u.disclosed_at = Some(t);
+                let time = input.introduction_time.as_deref().map(str::trim).filter(|x| !x.is_empty());
+                match time.map(|x| chrono::NaiveTime::parse_from_str(x, "%H:%M")) {
+                    Some(Err(_)) => field(&mut errs, "introduction_time", "Vul een tijd in als uu:mm, bijvoorbeeld 10:30."),
+                    Some(Ok(tm)) => u.introduction_time = Some(tm.format("%H:%M").to_string()),
+                    None => u.introduction_time = None,
+                }
+                let text = |x: &Option<String>| x.as_deref().map(str::trim).filter(|x| !x.is_empty()).map(String::from);
+                u.introduction_place = text(&input.introduction_place);
+                u.introduction_contact = text(&input.introduction_contact);
             }
         },
         Action::Start => {
@@ -450,7 +539,13 @@ pub fn act(conn: &mut DbConnection, ctx: &Ctx, id: &str, input: &ActionInput) ->
                 }
                 Some(d) => u.start_date = Some(d),
             }
+            let unpaid_kind = kind.is_some_and(|k| !k.is_paid());
             match input.contract_type.as_deref() {
+                // Unpaid work (volunteering, dagbesteding, werkervaringsplaats) keeps the benefit.
+                None | Some("") if unpaid_kind => u.contract_type = Some("onbetaald".into()),
+                Some(c) if unpaid_kind && c != "onbetaald" => {
+                    field(&mut errs, "contract_type", "Bij deze plek hoort geen arbeidscontract: kies 'Onbetaalde plaatsing (behoud van uitkering)'.")
+                }
                 Some(c) if workflow::label_of(workflow::CONTRACT_TYPES, c).is_some() => u.contract_type = Some(c.into()),
                 _ => field(
                     &mut errs,
@@ -466,12 +561,28 @@ pub fn act(conn: &mut DbConnection, ctx: &Ctx, id: &str, input: &ActionInput) ->
             match input.hourly_wage_cents {
                 Some(w) if w > 0 => u.hourly_wage_cents = Some(w),
                 Some(_) => field(&mut errs, "hourly_wage_cents", "Het uurloon moet groter dan 0 zijn."),
-                None if paid => field(&mut errs, "hourly_wage_cents", "Vul het bruto uurloon in (in centen) voor betaald werk."),
+                None if paid => field(&mut errs, "hourly_wage_cents", "Vul het bruto uurloon in voor betaald werk."),
                 None => {}
             }
             let granted = input.instruments_granted.clone().unwrap_or_default();
+            let pkg: Option<InstrumentPackage> = serde_json::from_str(&m.package).ok();
+            let grantable = pkg.as_ref().map(|p| p.grantable(paid)).unwrap_or_default();
             if let Some(bad) = granted.iter().find(|g| !workflow::INSTRUMENTS.contains(&g.as_str())) {
                 field(&mut errs, "instruments_granted", format!("Onbekende regeling {bad:?}; kies uit: {}.", workflow::INSTRUMENTS.join(", ")));
+            } else if let Some(bad) = granted.iter().find(|g| !grantable.contains(&g.as_str())) {
+                field(
+                    &mut errs,
+                    "instruments_granted",
+                    if grantable.is_empty() {
+                        "Bij deze plaatsing horen geen regelingen (onbetaald werk of geen regeling mogelijk).".to_string()
+                    } else {
+                        format!(
+                            "{} is hier niet mogelijk; wel: {}.",
+                            workflow::instrument_label(bad),
+                            grantable.iter().map(|g| workflow::instrument_label(g)).collect::<Vec<_>>().join(", ")
+                        )
+                    },
+                );
             }
             u.instruments_granted = Some(serde_json::to_string(&granted).unwrap_or_default());
             u.closed_at = Some(t);
@@ -562,6 +673,7 @@ pub fn act(conn: &mut DbConnection, ctx: &Ctx, id: &str, input: &ActionInput) ->
     let detail = serde_json::json!({
         "reason": if matches!(action, Action::NotStarted) { input.reason.clone() } else { reason.clone() },
         "introduction_date": u.introduction_date.filter(|_| action == Action::Introduce),
+        "introduction_time": u.introduction_time.clone().filter(|_| action == Action::Introduce),
         "start_date": u.start_date.filter(|_| matches!(action, Action::Start | Action::StartTrial)),
         "trial_end_date": u.trial_end_date.filter(|_| matches!(action, Action::StartTrial | Action::ExtendTrial)),
         "contract_type": u.contract_type.clone().filter(|_| action == Action::Start),
@@ -649,7 +761,10 @@ fn side_effects(conn: &mut DbConnection, ctx: &Ctx, actor: &Actor, m: &Match, ca
             }
         }
         Action::Introduce => {
-            let date = m.introduction_date.map(date_nl).unwrap_or_default();
+            let place_name = placement.as_ref().and_then(|p| ctx.refdata.pc4.get(&p.pc4).map(|x| x.place.clone())).unwrap_or_default();
+            let intro = introduction_of(m, &employer_name, org.as_ref().map(|o| o.contact_name.as_str()).unwrap_or(""), &place_name);
+            let date = intro.as_ref().map(|i| i.when.clone()).unwrap_or_default();
+            let intro_place = intro.as_ref().map(|i| i.place.clone()).unwrap_or_default();
             if let Some(o) = &org {
                 let (kname, kmail) = km.as_ref().map(|(u, _)| (u.name.clone(), u.email.clone())).unwrap_or_default();
                 let mail = mt::IntroductionEmployer {
@@ -660,6 +775,7 @@ fn side_effects(conn: &mut DbConnection, ctx: &Ctx, actor: &Actor, m: &Match, ca
                     candidate_email: cand.email.clone().unwrap_or_else(|| "(geen)".into()),
                     candidate_phone: cand.phone.clone().unwrap_or_else(|| "(geen)".into()),
                     introduction_date: date.clone(),
+                    place: intro_place.clone(),
                     klantmanager: kname,
                     klantmanager_email: kmail,
                     link: url.clone(),
@@ -678,8 +794,8 @@ fn side_effects(conn: &mut DbConnection, ctx: &Ctx, actor: &Actor, m: &Match, ca
                     name: cand.first_name.clone(),
                     placement_title: m.placement_title.clone(),
                     employer: employer_name.clone(),
-                    contact_name: org.as_ref().map(|o| o.contact_name.clone()).unwrap_or_default(),
-                    place: placement.as_ref().and_then(|p| ctx.refdata.pc4.get(&p.pc4).map(|x| x.place.clone())).unwrap_or_default(),
+                    contact_name: intro.as_ref().map(|i| i.contact.clone()).unwrap_or_default(),
+                    place: intro_place,
                     introduction_date: date,
                     klantmanager: km.as_ref().map(|(u, _)| u.name.clone()).unwrap_or_default(),
                     link: url.clone(),
@@ -857,6 +973,12 @@ pub fn view(conn: &mut DbConnection, ctx: &Ctx, m: &Match) -> AppResult<MatchVie
             .load(conn)?
             .into_iter()
             .map(|e| EventView {
+                action_label: Action::parse(&e.action)
+                    .map(|a| a.label_nl())
+                    .unwrap_or(if e.action == "propose" { "Voorgesteld" } else { "Wijziging" })
+                    .into(),
+                to_label: MatchStatus::parse(&e.to_status).map(|s| s.label_nl()).unwrap_or("").into(),
+                actor_role_label: Role::parse(&e.actor_role).map(|r| r.label_nl()).unwrap_or("systeem").into(),
                 action: e.action,
                 from_status: e.from_status,
                 to_status: e.to_status,
@@ -869,10 +991,75 @@ pub fn view(conn: &mut DbConnection, ctx: &Ctx, m: &Match) -> AppResult<MatchVie
     } else {
         vec![]
     };
+    let candidate_view = user.role == Role::Kandidaat;
+    let place_name = pl.as_ref().and_then(|p| rd.pc4.get(&p.placement.pc4).map(|x| x.place.clone())).unwrap_or_default();
+    let introduction = match &pl {
+        Some(p) if !employer || disclosed => introduction_of(m, &p.organisation.name, &p.organisation.contact_name, &place_name),
+        None if !employer => introduction_of(m, "", "", ""),
+        _ => None,
+    };
+    let klantmanager = match (&m.klantmanager_id, !employer || disclosed) {
+        (Some(k), true) => users::table
+            .find(k)
+            .select((users::name, users::email))
+            .first::<(String, String)>(conn)
+            .optional()?
+            .map(|(name, email)| StaffContact { name, email }),
+        _ => None,
+    };
+    // How it fits now: the matcher's own evaluation, for the candidate and staff.
+    let eval = match (&c, &pl) {
+        (Some(c), Some(p)) if !employer => {
+            let (settings, _) = proposals::load_settings(conn, &m.municipality_id)?;
+            let sroi = proposals::sroi_states(conn, std::slice::from_ref(p))?;
+            let sroi_state = p.placement.sroi_contract_id.as_ref().and_then(|id| sroi.get(id).cloned());
+            let cf = proposals::candidate_features(c, rd, ctx.today);
+            let pf = proposals::placement_features(p, rd, sroi_state);
+            Some(matching::evaluate(&cf, &pf, &settings, ctx.today))
+        }
+        _ => None,
+    };
+    let (fit, reasons_b1) = match &eval {
+        Some(e) if !status.has_ended() => {
+            let (fit, reasons, _) = matching::plain(e);
+            (Some(fit), reasons)
+        }
+        _ => (None, vec![]),
+    };
+    let journey = if employer {
+        vec![]
+    } else {
+        workflow::candidate_journey(
+            status,
+            m.candidate_decided_at.is_some() && status != MatchStatus::Declined && m.status != "proposed",
+            m.employer_decided_at.is_some() && status != MatchStatus::NotInterested,
+            m.disclosed_at.is_some(),
+        )
+    };
     Ok(MatchView {
         id: m.id.clone(),
         status,
-        status_label: status.label_nl().into(),
+        status_label: if candidate_view { status.label_for_candidate() } else { status.label_nl() }.into(),
+        introduction,
+        klantmanager,
+        fit,
+        reasons_b1,
+        factors: if staff { eval.as_ref().map(|e| e.factors.clone()).unwrap_or_default() } else { vec![] },
+        score: eval.as_ref().filter(|_| !employer).map(|e| e.score),
+        journey,
+        next_b1: candidate_view.then(|| status.next_for_candidate().to_string()),
+        grantable: if staff {
+            package
+                .as_ref()
+                .map(|p| p.grantable(p.paid))
+                .unwrap_or_default()
+                .into_iter()
+                .map(|g| (g.to_string(), workflow::instrument_label(g).to_string()))
+                .collect()
+        } else {
+            vec![]
+        },
+        paid: package.as_ref().map(|p| p.paid).unwrap_or_else(|| PlacementKind::parse(&m.placement_kind).map(|k| k.is_paid()).unwrap_or(true)),
         version: m.version,
         placement: pl.as_ref().map(|p| summary(p, rd)),
         placement_title: m.placement_title.clone(),

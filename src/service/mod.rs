@@ -6,6 +6,7 @@ pub mod candidates;
 pub mod caseload;
 pub mod employer;
 pub mod esco;
+pub mod face;
 pub mod matches;
 pub mod me;
 pub mod monitor;

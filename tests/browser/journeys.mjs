@@ -28,6 +28,13 @@ async function axe(page, name) {
   checked.add(key);
   await page.addScriptTag({ content: AXE });
   const res = await page.evaluate(async () => await window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } }));
+  // Every id once: a duplicate sends a label (or an error link) to another form's field.
+  const dups = await page.evaluate(() => {
+    const seen = new Map();
+    for (const el of document.querySelectorAll("[id]")) seen.set(el.id, (seen.get(el.id) || 0) + 1);
+    return [...seen].filter(([, n]) => n > 1).map(([id, n]) => `${id} ×${n}`);
+  });
+  if (dups.length) problems.push(`${name}: duplicate ids ${dups.join(", ")}`);
   for (const v of res.violations) {
     if (v.impact === "serious" || v.impact === "critical") {
       problems.push(`${name}: ${v.id} (${v.impact}) ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`);
@@ -64,9 +71,24 @@ const title = `Medewerker ${occupation} (browsertest)`;
   await page.goto(`${base}/`);
   await axe(page, "start");
   const footer = await page.locator("footer").innerText();
-  assert.match(footer, /ESCO classification of the European Commission/);
+  assert.match(footer, /ESCO-classificatie van de Europese Commissie/);
   assert.match(footer, /GeoNames/);
+  assert.match(footer, /Opstap is een dienst van Gemeente/);
   await shot(page, "01-startpagina");
+  // The statements every municipal site publishes, in the site's layout.
+  await page.getByRole("link", { name: "Privacyverklaring" }).click();
+  assert.match(await page.locator("h1").innerText(), /Privacyverklaring/);
+  assert.match(await page.locator("main").innerText(), /AVG/);
+  await axe(page, "privacy");
+  await page.getByRole("link", { name: "Toegankelijkheidsverklaring" }).click();
+  assert.match(await page.locator("main").innerText(), /WCAG 2\.1/);
+  await axe(page, "toegankelijkheid");
+  // An unknown address: a page in the layout, not JSON.
+  const resp = await page.goto(`${base}/bestaat-niet`);
+  assert.equal(resp.status(), 404);
+  assert.match(await page.locator("h1").innerText(), /Niet gevonden/);
+  assert.equal(await page.locator("footer").count(), 1);
+  await axe(page, "niet-gevonden");
   await page.goto(`${base}/plekken`);
   await axe(page, "plekken");
   // A public regular vacancy carries schema.org JobPosting JSON-LD.
@@ -190,6 +212,7 @@ let placementPath;
 
 // ---------------------------------------------------------------- 2. klantmanager finds and proposes
 let matchUrl;
+let regularTitle;
 {
   const page = await newPage();
   // An expired session sends you to the login page and back.
@@ -255,9 +278,25 @@ let matchUrl;
   await page.getByRole("link", { name: title, exact: true }).click();
   await axe(page, "voorstel-kandidaat");
   await shot(page, "07-kandidaat-voorstel-telefoon");
+  // Why it suits her, who her klantmanager is, and where she stands.
+  const proposal = await page.locator("main").innerText();
+  assert.match(proposal, /Waarom dit bij u past/);
+  assert.match(proposal, /Uw klantmanager/);
+  assert.equal(await page.locator("ol.stepper li").count(), 5);
+  assert.match(await page.locator('ol.stepper li[aria-current="step"]').innerText(), /Nu:\s+Uw antwoord/);
   await page.getByRole("button", { name: "Ja, ik wil kennismaken" }).click();
   await page.waitForURL(matchUrl);
-  assert.match(await page.locator(".status").innerText(), /Kandidaat akkoord/);
+  assert.match(await page.locator(".status").innerText(), /U zei ja/);
+  await axe(page, "voorstel-kandidaat-ja");
+  // "Ik heb interesse" in another placement: her overview shows it.
+  await page.goto(`${base}/plekken/${regularJob}`);
+  regularTitle = await page.locator("h1").innerText();
+  await page.getByRole("button", { name: "Ik heb interesse" }).click();
+  await page.waitForURL((u) => u.pathname === `/plekken/${regularJob}`);
+  assert.match(await page.locator("#interesse").innerText(), /klantmanager/);
+  await page.goto(`${base}/kandidaat`);
+  assert.match(await page.locator("#interesse").locator("xpath=..").innerText(), new RegExp(regularTitle.replace(/[()]/g, ".")));
+  await axe(page, "kandidaat-overzicht-interesse");
   await page.goto(`${base}/kandidaat/gegevens`);
   await axe(page, "mijn-gegevens");
   assert.match(await page.locator("body").innerText(), /Wie heeft uw gegevens bekeken/);
@@ -293,9 +332,24 @@ let matchUrl;
   await login(page, klantmanager, "/klantmanager");
   await page.goto(matchUrl);
   await page.getByLabel("Datum kennismaking").fill(inAWeek);
+  await page.getByLabel("Tijd (niet verplicht)").fill("10:30");
+  await page.getByLabel("Vraag naar (niet verplicht)").fill("Petra de Wit");
   await page.getByRole("button", { name: "Kennismaking bevestigen" }).click();
   await page.waitForURL(matchUrl);
   assert.match(await page.locator(".status").innerText(), /Kennismaking/);
+  assert.match(await page.locator("#kennismaking").locator("xpath=..").innerText(), /om 10:30[\s\S]*Petra de Wit/);
+  // The score as bars per factor.
+  assert.ok((await page.locator("table.bars svg.bar").count()) >= 5);
+  // The candidate's interest is a task naming the placement; the klantmanager closes it.
+  await page.goto(`${base}/klantmanager`);
+  const task = page.locator("table.tasks tr", { hasText: regularTitle });
+  await task.getByRole("link", { name: regularTitle }).waitFor();
+  await task.getByLabel(/Uitkomst/).selectOption("besproken");
+  await task.getByRole("button", { name: /Afronden/ }).click();
+  await page.waitForURL((u) => u.searchParams.get("taak") === "afgerond");
+  assert.match(await page.locator("main").innerText(), /De taak is afgerond/);
+  assert.equal(await page.locator("table.tasks tr", { hasText: regularTitle }).count(), 0);
+  await axe(page, "caseload-taak-afgerond");
   await axe(page, "match-klantmanager-kennismaking");
   await shot(page, "09-klantmanager-match");
   await page.context().close();
@@ -345,8 +399,28 @@ let matchUrl;
   await page.waitForURL((u) => u.searchParams.has("opgeslagen"));
   assert.equal(await page.getByLabel("Beroep en vaardigheden").inputValue(), "40");
   await shot(page, "11-beheer-instellingen");
+  // The municipality's face: a colour too light for white text is refused, a dark one shows.
+  await page.goto(`${base}/beheer`);
+  await page.getByRole("link", { name: "Uw gemeente op de site" }).click();
+  await axe(page, "beheer-gemeente");
+  await page.getByLabel("Huiskleur").fill("#ffcc00");
+  await page.getByRole("button", { name: "Opslaan" }).click();
+  assert.match(await page.locator(".error-summary").innerText(), /te licht/);
+  await page.getByLabel("Huiskleur").fill("#7a1f5c");
+  await page.getByLabel("Telefoonnummer").fill("0573 289 222");
+  // The address is not known yet: the summary names the field.
+  assert.match(await page.locator(".error-summary").innerText(), /e-mailadres/);
+  await page.getByLabel("E-mailadres").fill("werk@lochem.example");
+  await page.getByRole("button", { name: "Opslaan" }).click();
+  await page.waitForURL((u) => u.searchParams.has("opgeslagen"));
+  assert.match(await page.locator("footer").innerText(), /0573 289 222/);
+  const css = await (await page.request.get(await page.locator('link[href^="/huisstijl/"]').getAttribute("href").then((h) => `${base}${h}`))).text();
+  assert.match(css, /--accent: #7a1f5c/);
+  // Dutch names for the skills people see.
+  await page.goto(`${base}/beheer/vaardigheden`);
+  await axe(page, "beheer-vaardigheden");
   // The monitor (Lochem has no SROI contract: three charts).
-  await page.getByRole("link", { name: "Monitor" }).click();
+  await page.getByRole("navigation", { name: "Hoofdmenu" }).getByRole("link", { name: "Monitor" }).click();
   await axe(page, "monitor");
   assert.equal(await page.locator("figure svg[role=img]").count(), 3);
   await page.goto(`${base}/beheer/audit?actie=disclose`);

@@ -6,7 +6,7 @@ use crate::domain::instruments::{self, LksInput, LksResult};
 use crate::domain::settings::Settings;
 use crate::domain::{geo, FieldError, PlacementKind, Role};
 use crate::error::{AppError, AppResult, ErrorBody};
-use crate::matching::{Evaluation, Exclusion, Factor, InstrumentPackage};
+use crate::matching::{Exclusion, Factor, InstrumentPackage};
 use crate::proposals::{self, Options};
 use crate::service::Ctx;
 use crate::state::AppState;
@@ -113,13 +113,6 @@ pub fn summary(p: &crate::db::queries::PlacementFull, rd: &crate::refdata::RefDa
     }
 }
 
-fn plain(e: &Evaluation) -> (String, Vec<String>, Vec<String>) {
-    let fit = crate::matching::Fit::of(e).map(|f| f.label_b1()).unwrap_or("Past (nog) niet");
-    let mut f: Vec<&Factor> = e.factors.iter().filter(|f| !f.explanation_b1.is_empty() && f.contribution > 0.0).collect();
-    f.sort_by(|a, b| b.contribution.partial_cmp(&a.contribution).unwrap_or(std::cmp::Ordering::Equal));
-    (fit.into(), f.iter().take(4).map(|f| f.explanation_b1.clone()).collect(), e.excluded.iter().map(|x| x.reason_b1.clone()).collect())
-}
-
 #[utoipa::path(get, path = "/api/v1/candidates/{id}/proposals", tag = "matching", params(ProposalParams),
     responses((status = 200, body = CandidateProposals), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn candidate_proposals(
@@ -147,7 +140,7 @@ pub async fn candidate_proposals(
                     plain: Some(
                         res.iter()
                             .map(|(p, e)| {
-                                let (fit, reasons, not_now) = plain(e);
+                                let (fit, reasons, not_now) = crate::matching::plain(e);
                                 PlainProposal { placement: summary(p, &rd), score: e.score, fit, reasons, distance_km: e.distance_km, not_now }
                             })
                             .collect(),

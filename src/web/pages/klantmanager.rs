@@ -288,6 +288,7 @@ fn cards(st: &AppState, res: Vec<(crate::db::queries::PlacementFull, Evaluation)
             if let Some(s) = &pkg.sroi {
                 instruments.push(format!("Social return: {} voor contract {}", super::employer::euros(s.value_cents), s.reference));
             }
+            let offer = pkg.offer();
             ProposalCard {
                 placement_id: p.placement.id.clone(),
                 title: p.placement.title.clone(),
@@ -301,11 +302,10 @@ fn cards(st: &AppState, res: Vec<(crate::db::queries::PlacementFull, Evaluation)
                 excluded: e.excluded.iter().map(|x| x.reason.clone()).collect(),
                 instruments,
                 net_cost: pkg.employer_net_monthly_cost_cents.map(super::employer::euros),
-                lks_possible: pkg.loonkostensubsidie.as_ref().map(|l| !l.not_in_target_group && l.amount_cents > 0).unwrap_or(false)
-                    && pkg.employer_accepts_lks,
-                job_coach_possible: pkg.job_coach.workplace_welcomes_job_coach,
-                trial_possible: pkg.trial_placement_possible,
-                no_risk_possible: pkg.no_risk_polis,
+                lks_possible: offer.loonkostensubsidie,
+                job_coach_possible: offer.job_coach,
+                trial_possible: offer.proefplaatsing,
+                no_risk_possible: offer.no_risk_polis,
                 already: proposed.contains(&p.placement.id),
                 factors: e.factors,
             }
@@ -390,6 +390,8 @@ pub struct CandidateCard {
     pub factors: Vec<Factor>,
     pub mine: bool,
     pub already: bool,
+    /// The instruments this proposal can carry (code, label).
+    pub offer: Vec<(&'static str, &'static str)>,
 }
 
 #[derive(Template)]
@@ -440,6 +442,19 @@ pub async fn placement_candidates(
             place: rd.pc4.get(&c.candidate.pc4).map(|x| x.place.clone()).unwrap_or_default(),
             score: (e.score * 10.0).round() / 10.0,
             distance_km: e.distance_km.map(|d| (d * 10.0).round() / 10.0),
+            offer: {
+                let o = e.instruments.offer();
+                [
+                    ("loonkostensubsidie", "Loonkostensubsidie", o.loonkostensubsidie),
+                    ("job_coach", "Jobcoach", o.job_coach),
+                    ("proefplaatsing", "Proefplaatsing", o.proefplaatsing),
+                    ("no_risk_polis", "No-riskpolis", o.no_risk_polis),
+                ]
+                .into_iter()
+                .filter(|x| x.2)
+                .map(|(c, l, _)| (c, l))
+                .collect()
+            },
             factors: e.factors,
             mine: c.candidate.klantmanager_id == u.id,
             already: proposed.contains(&c.candidate.id),

@@ -36,6 +36,22 @@ impl MatchPage {
     pub fn euros(&self, cents: &i64) -> String {
         crate::web::pages::employer::euros(*cents)
     }
+    /// Width of a bar in percent of `of` (0..100), for the score bars.
+    /// The filled part of a factor's bar, on the scale of the largest weight.
+    pub fn bar_width(&self, part: impl crate::domain::nl::Val<f64>, max: impl crate::domain::nl::Val<f64>) -> String {
+        let (part, max) = (part.val(), max.val());
+        self.pct_of(part.min(max), self.max_weight())
+    }
+    pub fn max_weight(&self) -> f64 {
+        self.m.factors.iter().map(|f| f.max).fold(0.0, f64::max)
+    }
+    pub fn pct_of(&self, part: impl crate::domain::nl::Val<f64>, of: impl crate::domain::nl::Val<f64>) -> String {
+        let (part, of) = (part.val(), of.val());
+        if of <= 0.0 {
+            return "0".into();
+        }
+        format!("{:.1}", (part / of * 100.0).clamp(0.0, 100.0))
+    }
 }
 
 async fn load(state: &AppState, user: crate::auth::CurrentUser, id: String) -> Result<MatchView, AppError> {
@@ -76,6 +92,9 @@ async fn act(
             ("version", Kind::Int),
             ("reason", Kind::Text),
             ("introduction_date", Kind::Text),
+            ("introduction_time", Kind::Text),
+            ("introduction_place", Kind::Text),
+            ("introduction_contact", Kind::Text),
             ("start_date", Kind::Text),
             ("trial_end_date", Kind::Text),
             ("contract_type", Kind::Text),

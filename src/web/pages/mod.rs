@@ -9,6 +9,7 @@
 pub mod admin;
 pub mod candidate;
 pub mod employer;
+pub mod face;
 pub mod forms;
 pub mod klantmanager;
 pub mod matches;
@@ -44,6 +45,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/start", web::get().to(home))
         .configure(matches::configure)
         .configure(admin::configure)
+        .configure(face::configure)
         .configure(monitor::configure)
         .configure(candidate::configure)
         .configure(employer::configure)
@@ -58,6 +60,8 @@ pub struct Ctx {
     pub secure: bool,
     pub attribution_esco: &'static str,
     pub attribution_geonames: &'static str,
+    /// The municipality whose service this is (the user's own, else the site's default).
+    pub face: std::sync::Arc<crate::domain::face::Face>,
 }
 
 pub struct UserBar {
@@ -72,7 +76,12 @@ impl Ctx {
         let existing = req.cookie(CSRF_COOKIE).map(|c| c.value().to_string()).filter(|v| v.len() >= 32);
         let new_csrf = existing.is_none();
         let csrf = existing.unwrap_or_else(|| format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple()));
-        let secure = req.app_data::<web::Data<AppState>>().map(|s| s.config.public_url.starts_with("https://")).unwrap_or(false);
+        let state = req.app_data::<web::Data<AppState>>();
+        let secure = state.map(|s| s.config.public_url.starts_with("https://")).unwrap_or(false);
+        let face = match state {
+            Some(s) => s.refdata().face(user.and_then(|u| u.municipality_id.as_deref())),
+            None => std::sync::Arc::new(crate::domain::face::Face::default_for("", "")),
+        };
         Ctx {
             user: user.map(|u| UserBar { name: u.name.clone(), role: u.role, role_label: role_label(u.role), home: home_of(u.role) }),
             csrf,
@@ -80,6 +89,7 @@ impl Ctx {
             secure,
             attribution_esco: crate::ATTRIBUTION_ESCO,
             attribution_geonames: crate::ATTRIBUTION_GEONAMES,
+            face,
         }
     }
     pub fn is(&self, role: &str) -> bool {
@@ -184,6 +194,17 @@ impl std::fmt::Display for PageError {
     }
 }
 
+/// An unknown address: a page in the site's layout for a browser, JSON for the API and for
+/// clients that do not ask for HTML.
+pub async fn not_found(req: HttpRequest) -> actix_web::Result<HttpResponse> {
+    let wants_html = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
+    if wants_html && !req.path().starts_with("/api/") {
+        Err(PageError(AppError::NotFound).into())
+    } else {
+        Err(AppError::NotFound.into())
+    }
+}
+
 #[derive(Template)]
 #[template(path = "pages/error.html")]
 struct ErrorPage<'a> {
@@ -219,6 +240,7 @@ impl ResponseError for PageError {
             secure: false,
             attribution_esco: crate::ATTRIBUTION_ESCO,
             attribution_geonames: crate::ATTRIBUTION_GEONAMES,
+            face: std::sync::Arc::new(crate::domain::face::Face::default_for("", "")),
         };
         let body = ErrorPage { ctx, title, message }.render().unwrap_or_else(|_| title.to_string());
         let mut r = HttpResponse::build(self.status_code());
