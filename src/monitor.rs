@@ -252,11 +252,21 @@ pub fn rows(m: &Monitor, km_names: &HashMap<String, String>) -> Vec<[String; 4]>
     out
 }
 
+/// The monitor as CSV for Dutch Excel: a UTF-8 byte-order mark (so accents survive), semicolons
+/// between cells and decimal commas in the values (the nl-NL list and decimal separators).
 pub fn csv(m: &Monitor, km_names: &HashMap<String, String>) -> anyhow::Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(vec![]);
+    let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer("\u{feff}".as_bytes().to_vec());
     w.write_record(["onderdeel", "indicator", "uitsplitsing", "waarde"])?;
     for r in rows(m, km_names) {
-        w.write_record(r.iter().map(|c| csv_cell(c).into_owned()))?;
+        w.write_record(r.iter().enumerate().map(
+            |(i, c)| {
+                if i == 3 && c.parse::<f64>().is_ok() {
+                    c.replace('.', ",")
+                } else {
+                    csv_cell(c).into_owned()
+                }
+            },
+        ))?;
     }
     Ok(w.into_inner()?)
 }

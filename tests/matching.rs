@@ -314,6 +314,11 @@ async fn calls_are_logged_and_settings_take_effect_without_restart() {
     assert_eq!(cur["settings"]["wml"].as_array().unwrap().len(), 3);
     let mut settings = cur["settings"].clone();
     settings["weights"]["distance"] = json!(0.0);
+    // The weights add up to 100: 105 is refused, naming the weights.
+    settings["weights"]["skills"] = json!(50.0);
+    let (s, v) = app.put(&format!("/api/v1/municipalities/{mid}/settings"), Some(&beh), json!({"settings": settings, "version": 1})).await;
+    common::assert_field_error(s, &v, "settings.weights");
+    settings["weights"]["skills"] = json!(45.0);
     let (s, v) = app.put(&format!("/api/v1/municipalities/{mid}/settings"), Some(&beh), json!({"settings": settings, "version": 1})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["version"], 2);

@@ -394,7 +394,9 @@ async fn indicators_equal_hand_computed_values_and_exports_suppress_small_counts
     assert_eq!(resp.status(), StatusCode::OK);
     assert!(resp.headers().get("content-type").unwrap().to_str().unwrap().starts_with("text/csv"));
     let body = actix_web::test::read_body(resp).await;
-    let mut r = csv::Reader::from_reader(body.as_ref());
+    // For Dutch Excel: byte-order mark, semicolons, decimal commas.
+    assert!(body.starts_with("\u{feff}".as_bytes()), "UTF-8 BOM");
+    let mut r = csv::ReaderBuilder::new().delimiter(b';').from_reader(&body[3..]);
     assert_eq!(r.headers().unwrap().iter().collect::<Vec<_>>(), vec!["onderdeel", "indicator", "uitsplitsing", "waarde"]);
     let rows: Vec<Vec<String>> = r.records().map(|x| x.unwrap().iter().map(String::from).collect()).collect();
     let value = |ind: &str, who: &str| {
@@ -403,8 +405,8 @@ async fn indicators_equal_hand_computed_values_and_exports_suppress_small_counts
     assert_eq!(value("caseload", "gemeente"), "5");
     assert_eq!(value("in beeld (laddermeting < 12 maanden)", "gemeente"), "<5");
     assert_eq!(value("instroom", "gemeente"), "<5");
-    assert_eq!(value("aandeel in beeld (%)", "gemeente"), "80.0");
-    assert_eq!(value("percentage gehaald", "contract DEV-1"), "50.0");
+    assert_eq!(value("aandeel in beeld (%)", "gemeente"), "80,0");
+    assert_eq!(value("percentage gehaald", "contract DEV-1"), "50,0");
     assert!(
         rows.iter().all(|x| !x.iter().any(|c| ["FixtureA", "FixtureB", "FixtureC", "Zoekmij", "Fixture klantmanager"].iter().any(|n| c.contains(n)))),
         "no names in the export"
@@ -447,6 +449,7 @@ async fn algorithm_register_describes_the_weights_in_force() {
     let (_, cur) = app.get(&format!("/api/v1/municipalities/{mid}/settings"), Some(&adm)).await;
     let mut settings = cur["settings"].clone();
     settings["weights"]["skills"] = json!(40.0);
+    settings["weights"]["distance"] = json!(5.0);
     let (s, e) =
         app.put(&format!("/api/v1/municipalities/{mid}/settings"), Some(&adm), json!({"settings": settings, "version": cur["version"]})).await;
     assert_eq!(s, StatusCode::OK, "{e}");

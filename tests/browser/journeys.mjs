@@ -395,6 +395,10 @@ let regularTitle;
   assert.match(await page.locator(".error-summary").innerText(), /getal/);
   assert.equal(await skills.inputValue(), "veel", "input kept");
   await skills.fill("40");
+  // 40 + the others make 105: the summary says the weights must add up to 100.
+  await page.getByRole("button", { name: "Instellingen opslaan" }).click();
+  assert.match(await page.locator(".error-summary").innerText(), /tellen op tot 105/);
+  await page.getByLabel("Afstand", { exact: true }).fill("5");
   await page.getByRole("button", { name: "Instellingen opslaan" }).click();
   await page.waitForURL((u) => u.searchParams.has("opgeslagen"));
   assert.equal(await page.getByLabel("Beroep en vaardigheden").inputValue(), "40");

@@ -45,7 +45,7 @@ pub async fn monitor(state: web::Data<AppState>, user: CurrentUser, q: web::Quer
 }
 
 #[utoipa::path(get, path = "/api/v1/monitor/export.csv", tag = "monitor", params(MonitorParams),
-    responses((status = 200, description = "CSV: onderdeel, indicator, uitsplitsing, waarde; counts below 5 as \"<5\"", content_type = "text/csv"), (status = 403, body = ErrorBody)),
+    responses((status = 200, description = "CSV for Dutch Excel (UTF-8 with BOM, semicolons, decimal commas): onderdeel; indicator; uitsplitsing; waarde; counts below 5 as \"<5\"", content_type = "text/csv"), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn export_csv(state: web::Data<AppState>, user: CurrentUser, q: web::Query<MonitorParams>) -> AppResult<HttpResponse> {
     let quarter = quarter_of(&q)?;

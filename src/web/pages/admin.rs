@@ -48,6 +48,7 @@ pub struct SettingField {
 }
 
 pub struct Section {
+    pub id: &'static str,
     pub title: &'static str,
     pub fields: Vec<SettingField>,
 }
@@ -208,28 +209,28 @@ const LABELS: &[(&str, &str)] = &[
     ("weights.under_27", "Jonger dan 27"),
     ("weights.statushouder", "Statushouder: werken en taal leren"),
     ("weights.instruments", "Regelingen"),
-    ("bouwblokken.participatiewet", "Participatiewet (cent per persoonsjaar)"),
-    ("bouwblokken.doelgroepregister", "Doelgroepregister (cent)"),
-    ("bouwblokken.wia_wao", "WIA/WAO (cent)"),
-    ("bouwblokken.ww", "WW (cent)"),
-    ("bouwblokken.bbl", "BBL (cent)"),
-    ("bouwblokken.nug", "NUG (cent)"),
-    ("bouwblokken.bonus", "Bonus 50+, statushouder, vast contract (cent)"),
-    ("bouwblokken.threshold_cents", "Drempel contractwaarde (cent)"),
+    ("bouwblokken.participatiewet", "Participatiewet (euro per persoonsjaar)"),
+    ("bouwblokken.doelgroepregister", "Doelgroepregister (euro)"),
+    ("bouwblokken.wia_wao", "WIA/WAO (euro)"),
+    ("bouwblokken.ww", "WW (euro)"),
+    ("bouwblokken.bbl", "BBL (euro)"),
+    ("bouwblokken.nug", "NUG (euro)"),
+    ("bouwblokken.bonus", "Bonus 50+, statushouder, vast contract (euro)"),
+    ("bouwblokken.threshold_cents", "Drempel contractwaarde (euro)"),
     ("bouwblokken.default_pct", "Standaard SROI-percentage"),
     ("job_coach.year1_pct", "Jobcoach jaar 1 (% van de uren)"),
     ("job_coach.year2_pct", "Jobcoach jaar 2 (%)"),
     ("job_coach.later_pct", "Jobcoach daarna (%)"),
-    ("job_coach.external_hour_cents", "Tarief externe jobcoach (cent per uur)"),
-    ("job_coach.internal_hour_cents", "Tarief interne jobcoach (cent per uur)"),
+    ("job_coach.external_hour_cents", "Tarief externe jobcoach (euro per uur)"),
+    ("job_coach.internal_hour_cents", "Tarief interne jobcoach (euro per uur)"),
     ("holiday_allowance_pct", "Vakantiegeld (%)"),
     ("employer_costs_pct", "Werkgeverslasten (%)"),
     ("lks_cap_pct", "Maximum loonkostensubsidie (% van WML + vakantiegeld)"),
     ("lks_forfaitair_pct", "Forfaitaire loonwaarde (%)"),
     ("lks_forfaitair_months", "Forfaitaire loonwaarde: maanden"),
     ("fulltime_hours", "Voltijd uren per week"),
-    ("lkv_hour_cents", "LKV banenafspraak (cent per uur)"),
-    ("lkv_max_year_cents", "LKV maximum per jaar (cent)"),
+    ("lkv_hour_cents", "LKV banenafspraak (euro per uur)"),
+    ("lkv_max_year_cents", "LKV maximum per jaar (euro)"),
     ("banenafspraak_hours", "Uren per baan banenafspraak"),
     ("no_transport_max_km", "Maximale afstand zonder eigen vervoer (km)"),
     ("werkervaringsplaats_max_months", "Werkervaringsplaats: maximaal maanden"),
@@ -241,6 +242,30 @@ const LABELS: &[(&str, &str)] = &[
 
 fn label(key: &str) -> &'static str {
     LABELS.iter().find(|(k, _)| *k == key).map(|(_, l)| *l).unwrap_or("")
+}
+
+/// Amounts the settings keep in cents and the form shows in euros.
+fn is_cents(key: &str) -> bool {
+    let last = key.rsplit('.').next().unwrap_or(key);
+    last.ends_with("_cents") || (key.starts_with("bouwblokken.") && key != "bouwblokken.default_pct")
+}
+
+/// Euros as typed ("€ 1.440,50", "1440,5", "14.40") in cents.
+fn parse_euros(s: &str) -> Option<i64> {
+    let t: String = s.chars().filter(|c| !c.is_whitespace() && *c != '€').collect();
+    let t = if t.contains(',') { t.replace('.', "").replace(',', ".") } else { t };
+    let x: f64 = t.parse().ok()?;
+    let cents = x * 100.0;
+    (x.is_finite() && (cents - cents.round()).abs() < 1e-6).then(|| cents.round() as i64)
+}
+
+/// A form value: cents as euros, other numbers with a decimal comma.
+fn shown(key: &str, v: &Value) -> String {
+    match v.as_i64() {
+        Some(c) if is_cents(key) => crate::domain::nl::euro_input(c),
+        _ if v.is_number() => scalar(v).replace('.', ","),
+        _ => scalar(v),
+    }
 }
 
 fn scalar(v: &Value) -> String {
@@ -258,7 +283,8 @@ fn scalar(v: &Value) -> String {
 fn build(settings: &Settings, form: Option<&FormState>) -> (Vec<Section>, Vec<RowTable>) {
     let v = serde_json::to_value(settings).unwrap_or(Value::Null);
     let value_of = |key: &str, current: String| form.map(|f| f.v(key).to_string()).unwrap_or(current);
-    let section = |title: &'static str, prefix: &str| Section {
+    let section = |title: &'static str, prefix: &'static str| Section {
+        id: prefix,
         title,
         fields: v[prefix]
             .as_object()
@@ -266,7 +292,7 @@ fn build(settings: &Settings, form: Option<&FormState>) -> (Vec<Section>, Vec<Ro
                 o.iter()
                     .map(|(k, x)| {
                         let key = format!("{prefix}.{k}");
-                        SettingField { label: label(&key), value: value_of(&key, scalar(x)), key }
+                        SettingField { label: label(&key), value: value_of(&key, shown(&key, x)), key }
                     })
                     .collect()
             })
@@ -279,14 +305,14 @@ fn build(settings: &Settings, form: Option<&FormState>) -> (Vec<Section>, Vec<Ro
         .map(|o| {
             o.iter()
                 .filter(|(_, x)| !x.is_object() && !x.is_array())
-                .map(|(k, x)| SettingField { label: label(k), value: value_of(k, scalar(x)), key: k.clone() })
+                .map(|(k, x)| SettingField { label: label(k), value: value_of(k, shown(k, x)), key: k.clone() })
                 .collect()
         })
         .unwrap_or_default();
-    sections.push(Section { title: "Overige regels en getallen", fields: other });
+    sections.push(Section { id: "overig", title: "Overige regels en getallen", fields: other });
     let table = |title, name: &'static str, columns: Vec<(&'static str, &'static str)>| {
         let mut rows: Vec<Vec<String>> =
-            v[name].as_array().map(|a| a.iter().map(|r| columns.iter().map(|(c, _)| scalar(&r[*c])).collect()).collect()).unwrap_or_default();
+            v[name].as_array().map(|a| a.iter().map(|r| columns.iter().map(|(c, _)| shown(c, &r[*c])).collect()).collect()).unwrap_or_default();
         rows.push(vec![String::new(); columns.len()]);
         if let Some(f) = form {
             // Show what was typed.
@@ -307,7 +333,7 @@ fn build(settings: &Settings, form: Option<&FormState>) -> (Vec<Section>, Vec<Ro
         table(
             "Wettelijk minimumloon (WML), per ingangsdatum",
             "wml",
-            vec![("from", "Vanaf (jjjj-mm-dd)"), ("month_cents", "Per maand (cent)"), ("hour_cents", "Per uur (cent)")],
+            vec![("from", "Vanaf (jjjj-mm-dd)"), ("month_cents", "Per maand (euro)"), ("hour_cents", "Per uur (euro)")],
         ),
         table("Jeugdlonen (% van het WML)", "youth_rates", vec![("age", "Leeftijd"), ("pct", "Percentage")]),
     ];
@@ -344,6 +370,15 @@ fn from_form(current: &Settings, f: &FormState) -> (Value, Vec<FieldError>) {
     let mut v = serde_json::to_value(current).unwrap_or(Value::Null);
     let mut errs = vec![];
     let typed = |old: &Value, s: &str, key: &str, errs: &mut Vec<FieldError>| -> Value {
+        if old.is_number() && is_cents(key) {
+            return match parse_euros(s) {
+                Some(c) => Value::from(c),
+                None => {
+                    errs.push(FieldError::new(key, "Vul een bedrag in euro in, bijvoorbeeld 1440,00."));
+                    old.clone()
+                }
+            };
+        }
         match old {
             Value::Number(_) => match s.trim().replace(',', ".").parse::<f64>() {
                 Ok(n) if old.is_i64() || old.is_u64() => {
@@ -425,7 +460,8 @@ async fn save(
     let parsed: Result<Settings, Vec<FieldError>> = super::forms::parse(json);
     let version: Option<i32> = fs.v("version").parse().ok();
     match parsed {
-        Ok(s) if errs.is_empty() => {
+        Ok(s) if !errs.is_empty() => errs.extend(s.check()),
+        Ok(s) => {
             let check = s.check();
             if check.is_empty() {
                 match crate::web::api::proposals::save_settings(&state, &m, &s, version).await {
@@ -437,7 +473,6 @@ async fn save(
                 errs.extend(check);
             }
         }
-        Ok(_) => {}
         Err(e) => errs.extend(e),
     }
     fs.errors = super::forms::merge(errs);
@@ -539,5 +574,21 @@ async fn skill_save(
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &SkillFormPage { ctx: Ctx::new(&req, Some(&u)), skill, form: fs })
         }
         Err(Err(e)) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn euros_in_the_form_cents_in_the_settings() {
+        assert_eq!(parse_euros("1440,00"), Some(144000));
+        assert_eq!(parse_euros("€ 1.440,5"), Some(144050));
+        assert_eq!(parse_euros("14.40"), Some(1440));
+        assert_eq!(parse_euros("14,401"), None);
+        assert_eq!(parse_euros("veel"), None);
+        assert!(is_cents("bouwblokken.bbl") && is_cents("wml.0.month_cents") && !is_cents("bouwblokken.default_pct") && !is_cents("weights.skills"));
+        assert_eq!(shown("lkv_hour_cents", &Value::from(135)), "1,35");
+        assert_eq!(shown("holiday_allowance_pct", &Value::from(8.5)), "8,5");
     }
 }
