@@ -79,6 +79,33 @@ impl Channel {
     }
 }
 
+/// Dutch labels of the audit log's codes, for the beheerder's page.
+pub const ACT_LABELS: &[(&str, &str)] = &[
+    ("view", "Bekeken"),
+    ("create", "Aangemaakt"),
+    ("update", "Gewijzigd"),
+    ("delete", "Verwijderd"),
+    ("email", "E-mail verstuurd"),
+    ("disclose", "Doorgegeven aan werkgever"),
+    ("erase", "Gewist"),
+    ("export", "Geëxporteerd"),
+];
+
+pub fn act_label(code: &str) -> &'static str {
+    ACT_LABELS.iter().find(|(c, _)| *c == code).map(|(_, l)| *l).unwrap_or("Anders")
+}
+
+pub fn channel_label(code: &str) -> &'static str {
+    match code {
+        "api" => "API (koppeling)",
+        "page" => "Website",
+        "email" => "E-mail",
+        "export" => "Export",
+        "" => "–",
+        _ => "Anders",
+    }
+}
+
 /// One access to describe: what (e.g. "profiel", "anoniem profiel") and why (e.g. "begeleiding").
 #[derive(Debug, Clone, Copy)]
 pub struct Access<'a> {

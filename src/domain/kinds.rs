@@ -70,6 +70,22 @@ impl PlacementKind {
         }
     }
 
+    /// What the kind means for the candidate, in plain words (B1).
+    pub fn explain_b1(self) -> &'static str {
+        match self {
+            PlacementKind::ReguliereBaan => "Een gewone baan, met een contract en loon.",
+            PlacementKind::Werkervaringsplaats => "U doet ervaring op bij een werkgever. U krijgt geen loon, u houdt uw uitkering.",
+            PlacementKind::Proefplaatsing => {
+                "U werkt eerst op proef, meestal 2 maanden. U houdt uw uitkering. Gaat het goed? Dan krijgt u een contract."
+            }
+            PlacementKind::LeerwerkplekBbl => "U werkt en leert tegelijk: een paar dagen werken en een dag naar school. U krijgt loon.",
+            PlacementKind::Detachering => "U werkt bij deze werkgever, maar een ander bedrijf is uw baas en betaalt uw loon.",
+            PlacementKind::BeschutWerk => "Betaald werk met veel begeleiding, op een rustige plek. Alleen als u een indicatie beschut werk heeft.",
+            PlacementKind::Vrijwilligerswerk => "U doet nuttig werk zonder loon. U houdt uw uitkering.",
+            PlacementKind::ArbeidsmatigeDagbesteding => "U doet werk in uw eigen tempo, met begeleiding. Zonder loon, u houdt uw uitkering.",
+        }
+    }
+
     /// Whether the worker is paid a wage by the employer.
     pub fn is_paid(self) -> bool {
         matches!(self, PlacementKind::ReguliereBaan | PlacementKind::LeerwerkplekBbl | PlacementKind::Detachering | PlacementKind::BeschutWerk)

@@ -148,6 +148,29 @@ pub const UITGESTROOMD: &str = CandidateStatus::Uitgestroomd.as_str();
 /// Reasons for uitstroom (outflow), for the quarterly monitor.
 pub const OUTFLOW_REASONS: &[&str] =
     &["betaald_werk", "betaald_werk_met_ondersteuning", "opleiding", "verhuizing", "andere_uitkering", "overlijden", "overig"];
+/// An outflow reason as staff read it.
+pub fn outflow_label(code: &str) -> &'static str {
+    match code {
+        "betaald_werk" => "Werk zonder ondersteuning",
+        "betaald_werk_met_ondersteuning" => "Werk met ondersteuning",
+        "opleiding" => "Opleiding",
+        "verhuizing" => "Verhuisd",
+        "andere_uitkering" => "Andere uitkering",
+        "overlijden" => "Overleden",
+        _ => "Andere reden",
+    }
+}
+
+/// A placement kind code as staff read it ("werkervaringsplaats" → "Werkervaringsplaats").
+pub fn kind_label(code: &str) -> &'static str {
+    PlacementKind::parse(code).map(|k| k.label_nl()).unwrap_or("Onbekende soort")
+}
+
+/// What a placement kind code means for the candidate (B1).
+pub fn kind_explained(code: &str) -> &'static str {
+    PlacementKind::parse(code).map(|k| k.explain_b1()).unwrap_or("")
+}
+
 /// Where a placement stands: only an open placement of a verified organisation is published.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PlacementStatus {

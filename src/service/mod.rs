@@ -49,7 +49,10 @@ impl Keys {
         h.update(b"|");
         h.update(candidate_id.as_bytes());
         let d = h.finalize();
-        format!("K-{}", d.iter().take(6).map(|b| format!("{b:02x}")).collect::<String>())
+        // Six characters an employer can read out on the phone: no 0/O, 1/I (32^6 ≈ 10^9).
+        const ALPHABET: &[u8; 32] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+        let c: Vec<char> = d.iter().take(6).map(|b| ALPHABET[(*b as usize) % 32] as char).collect();
+        format!("K-{}{}{}-{}{}{}", c[0], c[1], c[2], c[3], c[4], c[5])
     }
 
     /// An absolute link to a page, for e-mail.

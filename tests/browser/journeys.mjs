@@ -233,7 +233,11 @@ let regularTitle;
   await axe(page, "nieuwe-kandidaat");
   await page.getByLabel("Voornaam").fill("Jantine");
   await page.getByRole("button", { name: "Kandidaat aanmelden" }).click();
-  assert.match(await page.locator(".error-summary").innerText(), /./);
+  // One round names every field that is wrong (a wrong date does not hide a missing name).
+  const missing = await page.locator(".error-summary").innerText();
+  assert.match(missing, /achternaam/i);
+  assert.match(missing, /Geboortedatum: /);
+  assert.match(missing, /Maximale reisafstand: /);
   assert.equal(await page.getByLabel("Voornaam").inputValue(), "Jantine");
   await page.getByLabel("Achternaam").fill("Nieuwenhuis");
   await page.getByLabel("Geboortedatum").fill("1991-04-12");
@@ -374,6 +378,7 @@ let regularTitle;
   // Verify the employer that waits for it.
   await page.getByRole("button", { name: /Gecontroleerd.*Fietsenwinkel Het Spaakje/ }).click();
   await page.waitForURL((u) => u.searchParams.has("geverifieerd"));
+  assert.match(await page.locator(".notice").innerText(), /gecontroleerd/);
   assert.equal(await page.getByRole("button", { name: /Gecontroleerd.*Fietsenwinkel Het Spaakje/ }).count(), 0);
   // Add a colleague: a short password is refused with the rest kept.
   await page.getByLabel("Naam", { exact: true }).fill("Nieuwe Klantmanager");
@@ -426,7 +431,8 @@ let regularTitle;
   // The monitor (Lochem has no SROI contract: three charts).
   await page.getByRole("navigation", { name: "Hoofdmenu" }).getByRole("link", { name: "Monitor" }).click();
   await axe(page, "monitor");
-  assert.equal(await page.locator("figure svg[role=img]").count(), 3);
+  assert.equal(await page.locator("section.chart").count(), 3);
+  assert.ok((await page.locator("figure svg[role=img]").count()) >= 1);
   await page.goto(`${base}/beheer/audit?actie=disclose`);
   await axe(page, "logboek");
   assert.match(await page.locator("tbody").innerText(), /naam en contactgegevens aan werkgever/);
@@ -439,8 +445,10 @@ let regularTitle;
   await login(page, "beheerder@zutphen.demo", "/beheer");
   await page.goto(`${base}/monitor`);
   await axe(page, "monitor-zutphen");
-  assert.equal(await page.locator("figure svg[role=img]").count(), 4);
+  assert.equal(await page.locator("section.chart").count(), 4);
   for (const id of ["ladder", "beweging", "trechter", "sroi"]) {
+    // Nothing to draw is said in words, not drawn as an empty plot.
+    if ((await page.locator(`#leeg-${id}`).count()) === 1) continue;
     const label = await page.locator(`#svg-${id} svg`).getAttribute("aria-label");
     assert.ok(label && label.length > 10, `chart ${id} has a text alternative`);
     assert.ok((await page.locator(`#grafiek-${id}`).locator("xpath=..").locator("table tbody tr").count()) > 0, `chart ${id} has a data table`);

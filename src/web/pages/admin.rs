@@ -38,6 +38,7 @@ struct UsersPage {
     users: Vec<User>,
     unverified: Vec<crate::db::models::Organisation>,
     form: FormState,
+    notice: Option<&'static str>,
 }
 
 /// One number of the settings form.
@@ -77,6 +78,8 @@ pub struct AuditRow {
     pub who: String,
     pub role: String,
     pub candidate: String,
+    /// The first characters of the id, enough to tell rows apart.
+    pub candidate_short: String,
     pub action: String,
     pub what: String,
     pub purpose: String,
@@ -113,6 +116,18 @@ async fn overview(req: HttpRequest, state: web::Data<AppState>, user: PageUser) 
     overview_with(req, state, user.0, FormState::default(), StatusCode::OK).await
 }
 
+/// The confirmation after a redirect to the overview.
+fn notice_of(req: &HttpRequest) -> Option<&'static str> {
+    let q = req.query_string();
+    if q.contains("geverifieerd=1") {
+        Some("De werkgever is gecontroleerd. Zijn open plekken zijn nu te zien voor inwoners en klantmanagers.")
+    } else if q.contains("aangemaakt=1") {
+        Some("De medewerker is toegevoegd en kan nu inloggen.")
+    } else {
+        None
+    }
+}
+
 type UsersAndOrgs = (Vec<User>, Vec<crate::db::models::Organisation>);
 
 async fn overview_with(
@@ -134,7 +149,8 @@ async fn overview_with(
         })
         .await?;
     let (list, unverified) = list;
-    render_status(status, &UsersPage { ctx: Ctx::new(&req, Some(&u)), municipality: name, users: list, unverified, form })
+    let notice = notice_of(&req);
+    render_status(status, &UsersPage { ctx: Ctx::new(&req, Some(&u)), municipality: name, users: list, unverified, form, notice })
 }
 
 async fn create_user(
@@ -239,6 +255,11 @@ const LABELS: &[(&str, &str)] = &[
     ("candidate_retrieval_size", "Aantal kandidaten dat de matcher bekijkt"),
     ("candidate_search_radius_km", "Zoekstraal kandidaten (km)"),
 ];
+
+/// The Dutch label of a settings field ("weights.skills" → "Beroep en vaardigheden").
+pub fn setting_label(key: &str) -> &'static str {
+    label(key)
+}
 
 fn label(key: &str) -> &'static str {
     LABELS.iter().find(|(k, _)| *k == key).map(|(_, l)| *l).unwrap_or("")
@@ -500,12 +521,13 @@ async fn audit(
         .map(|r| AuditRow {
             at: crate::clock::local_datetime(r.at).format("%d-%m-%Y %H:%M:%S").to_string(),
             who: r.actor,
-            role: r.actor_role,
+            role: crate::domain::Role::parse(&r.actor_role).map(|x| x.label_nl().to_string()).unwrap_or(r.actor_role),
+            candidate_short: r.candidate_id.chars().take(8).collect(),
             candidate: r.candidate_id,
-            action: r.action,
+            action: crate::audit::act_label(&r.action).into(),
             what: r.what,
             purpose: r.purpose,
-            channel: r.channel,
+            channel: crate::audit::channel_label(&r.channel).into(),
         })
         .collect();
     render(&AuditPage { ctx: Ctx::new(&req, Some(&u)), rows, total, form: fs })

@@ -30,6 +30,8 @@ pub struct Hit {
     pub id: String,
     pub title: String,
     pub kind: String,
+    /// What the kind means, in plain words.
+    pub kind_b1: &'static str,
     pub employer: String,
     pub place: String,
     pub hours: String,
@@ -61,6 +63,7 @@ fn hit(st: &AppState, p: &PlacementFull, from: Option<(f64, f64)>) -> Hit {
         id: p.placement.id.clone(),
         title: p.placement.title.clone(),
         kind: PlacementKind::parse(&p.placement.kind).map(|k| k.label_nl()).unwrap_or("").into(),
+        kind_b1: PlacementKind::parse(&p.placement.kind).map(|k| k.explain_b1()).unwrap_or(""),
         employer: p.organisation.name.clone(),
         place: loc.map(|x| x.place.clone()).unwrap_or_else(|| p.placement.pc4.clone()),
         hours: format!("{} tot {}", p.placement.hours_min, p.placement.hours_max),
@@ -82,6 +85,8 @@ struct SearchPage {
     kinds: Vec<(&'static str, &'static str)>,
     searched: bool,
     is_candidate: bool,
+    /// The candidate gets e-mail (an address and the consent): only then alerts are offered.
+    can_email: bool,
     saved: bool,
     /// When nothing was found: what to try instead (text, link).
     suggestions: Vec<(String, String)>,
@@ -211,6 +216,7 @@ async fn search(
         kinds: kinds(),
         searched,
         is_candidate: cand.is_some(),
+        can_email: cand.as_ref().is_some_and(|c| c.consent_email && c.email.as_deref().is_some_and(|e| !e.trim().is_empty())),
         saved: sf.bewaard.is_some(),
         suggestions,
     })

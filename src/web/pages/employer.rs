@@ -177,17 +177,17 @@ fn placement_input(state: &AppState, fs: &mut FormState) -> Result<PlacementInpu
         extra.push(crate::domain::FieldError::new("kind", "Kies de soort plek."));
         json["kind"] = serde_json::json!(PlacementKind::ReguliereBaan.as_str());
     }
-    match forms::parse::<PlacementInput>(json) {
-        Ok(input) if extra.is_empty() => Ok(input),
-        Ok(input) => {
+    // Every field in one round (a wrong date does not hide a missing title).
+    let (input, type_errs) = forms::parse_all::<PlacementInput>(json);
+    extra.extend(type_errs);
+    match input {
+        Some(input) if extra.is_empty() => Ok(input),
+        Some(input) => {
             extra.extend(crate::web::extract::validation_errors_of(&input));
             extra.extend(input.check(&state.refdata()));
             Err(forms::merge(extra))
         }
-        Err(errs) => {
-            extra.extend(errs);
-            Err(forms::merge(extra))
-        }
+        None => Err(forms::merge(extra)),
     }
 }
 

@@ -169,6 +169,50 @@ pub fn parse<T: DeserializeOwned>(v: Value) -> Result<T, Vec<FieldError>> {
     })
 }
 
+/// Parses like `parse`, but does not stop at the first wrong field: a top-level field that does
+/// not parse is reported and replaced by a harmless placeholder, so the input can still be built
+/// and every other field checked in the same round. Returns the input (None when it cannot be
+/// built) and the type errors.
+pub fn parse_all<T: DeserializeOwned>(mut v: Value) -> (Option<T>, Vec<FieldError>) {
+    let placeholders = [Value::Null, Value::from(0), Value::from("1970-01-01"), Value::from(""), Value::from(false), Value::Array(vec![])];
+    let mut errs: Vec<FieldError> = vec![];
+    for _ in 0..16 {
+        match parse::<T>(v.clone()) {
+            Ok(t) => return (Some(t), errs),
+            Err(e) => {
+                let mut progressed = false;
+                for fe in e {
+                    if !errs.iter().any(|x| x.field == fe.field) {
+                        errs.push(fe.clone());
+                    }
+                    let top = !fe.field.contains(['.', '[']) && fe.field != "form";
+                    if !top || !v.is_object() {
+                        continue;
+                    }
+                    for p in &placeholders {
+                        v[fe.field.as_str()] = p.clone();
+                        match parse::<T>(v.clone()) {
+                            Ok(_) => {
+                                progressed = true;
+                                break;
+                            }
+                            Err(again) if !again.iter().any(|x| x.field == fe.field) => {
+                                progressed = true;
+                                break;
+                            }
+                            Err(_) => {}
+                        }
+                    }
+                }
+                if !progressed {
+                    return (None, errs);
+                }
+            }
+        }
+    }
+    (None, errs)
+}
+
 /// Field errors of an `AppError` (for showing beside the fields), or the error itself.
 pub fn field_errors(e: AppError) -> Result<Vec<FieldError>, AppError> {
     match e {
@@ -176,5 +220,129 @@ pub fn field_errors(e: AppError) -> Result<Vec<FieldError>, AppError> {
         AppError::Conflict { message, fields } if fields.is_empty() => Ok(vec![FieldError::new("form", message)]),
         AppError::Conflict { fields, .. } => Ok(fields),
         other => Err(other),
+    }
+}
+
+/// The short Dutch name of a form field, for the error summary ("Voornaam: Vul dit veld in.").
+/// Names shared by several forms get the wording that fits them all.
+pub fn field_label(field: &str) -> &'static str {
+    const LABELS: &[(&str, &str)] = &[
+        ("first_name", "Voornaam"),
+        ("last_name", "Achternaam"),
+        ("birth_date", "Geboortedatum"),
+        ("email", "E-mailadres"),
+        ("phone", "Telefoon"),
+        ("password", "Wachtwoord"),
+        ("name", "Naam"),
+        ("pc4", "Postcode"),
+        ("hours_min", "Minimaal uren per week"),
+        ("hours_max", "Maximaal uren per week"),
+        ("max_travel_km", "Maximale reisafstand"),
+        ("language_level", "Taalniveau Nederlands"),
+        ("loonwaarde", "Loonwaarde"),
+        ("loonwaarde_date", "Datum loonwaardemeting"),
+        ("available_from", "Beschikbaar vanaf"),
+        ("education_level", "Opleiding"),
+        ("occupations", "Beroepen"),
+        ("skills", "Vaardigheden"),
+        ("ladder_step", "Trede"),
+        ("step", "Trede"),
+        ("measured_on", "Datum van de meting"),
+        ("note", "Notitie"),
+        ("contact_date", "Datum contact"),
+        ("channel", "Hoe"),
+        ("kind", "Soort plek"),
+        ("title", "Titel"),
+        ("description", "Wat is het werk?"),
+        ("occupation_id", "Beroep"),
+        ("hourly_wage_cents", "Bruto uurloon"),
+        ("positions", "Aantal plaatsen"),
+        ("start_date", "Startdatum"),
+        ("duration_months", "Duur in maanden"),
+        ("ladder_steps", "Treden"),
+        ("kvk_number", "KvK-nummer"),
+        ("sector", "Sector"),
+        ("contact_name", "Contactpersoon"),
+        ("contact_email", "E-mailadres"),
+        ("contact_phone", "Telefoon"),
+        ("organisation.name", "Naam van de organisatie"),
+        ("organisation.kvk_number", "KvK-nummer"),
+        ("organisation.pc4", "Postcode"),
+        ("organisation.sector", "Sector"),
+        ("organisation.contact_phone", "Telefoon"),
+        ("introduction_date", "Datum kennismaking"),
+        ("introduction_time", "Tijd"),
+        ("introduction_place", "Waar"),
+        ("introduction_contact", "Vraag naar"),
+        ("trial_end_date", "Einddatum"),
+        ("contract_type", "Soort contract"),
+        ("hours_per_week", "Uren per week"),
+        ("instruments_granted", "Toegekende regelingen"),
+        ("reason", "Reden"),
+        ("role", "Rol"),
+        ("label_nl", "Nederlandse naam"),
+        ("alt_labels_nl", "Synoniemen"),
+        ("display_name", "Naam"),
+        ("colour", "Huiskleur"),
+        ("logo_url", "Logo"),
+        ("contact_address", "Adres"),
+        ("contact_hours", "Bereikbaar"),
+        ("privacy_statement", "Privacyverklaring"),
+        ("accessibility_statement", "Toegankelijkheidsverklaring"),
+        ("weights", "Gewichten van de matcher"),
+        ("version", "Versie"),
+    ];
+    let base = field.split(['[', '.']).next().unwrap_or(field);
+    LABELS
+        .iter()
+        .find(|(k, _)| *k == field)
+        .map(|(_, l)| *l)
+        .or_else(|| Some(super::admin::setting_label(field)).filter(|l| !l.is_empty()))
+        .or_else(|| LABELS.iter().find(|(k, _)| *k == base).map(|(_, l)| *l))
+        .unwrap_or("")
+}
+
+/// An error summary line: "Voornaam: Vul dit veld in." (the message alone when it names the
+/// field already or the field has no name).
+pub fn summary_line(e: &crate::domain::FieldError) -> String {
+    let label = field_label(&e.field);
+    if label.is_empty() || e.message.to_lowercase().contains(&label.to_lowercase()) {
+        e.message.clone()
+    } else {
+        format!("{label}: {}", e.message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::FieldError;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Sample {
+        name: String,
+        born: chrono::NaiveDate,
+        hours: i32,
+    }
+
+    #[test]
+    fn every_wrong_field_is_reported_in_one_round() {
+        let (input, errs) = parse_all::<Sample>(serde_json::json!({"name": "", "born": "gisteren", "hours": "veel"}));
+        assert!(input.is_some(), "the input is built with placeholders, so the other checks can run");
+        let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["born", "hours"]);
+        let (input, errs) = parse_all::<Sample>(serde_json::json!({"name": "x", "born": "2000-01-01"}));
+        assert!(input.is_some() || !errs.is_empty());
+    }
+
+    #[test]
+    fn the_error_summary_names_each_field() {
+        assert_eq!(summary_line(&FieldError::new("last_name", "Vul dit veld in.")), "Achternaam: Vul dit veld in.");
+        assert_eq!(summary_line(&FieldError::new("skills[2].level", "Kies een niveau.")), "Vaardigheden: Kies een niveau.");
+        assert_eq!(summary_line(&FieldError::new("weights.skills", "Vul een getal in.")), "Beroep en vaardigheden: Vul een getal in.");
+        // A message that names its field already is left alone.
+        assert_eq!(summary_line(&FieldError::new("kvk_number", "Het KvK-nummer heeft 8 cijfers.")), "Het KvK-nummer heeft 8 cijfers.");
+        assert_eq!(summary_line(&FieldError::new("form", "Dat lukte niet.")), "Dat lukte niet.");
     }
 }

@@ -537,17 +537,17 @@ fn candidate_input(
     json: serde_json::Value,
     mut errs: Vec<crate::domain::FieldError>,
 ) -> Result<crate::web::api::candidates::CandidateInput, Vec<crate::domain::FieldError>> {
-    match forms::parse::<crate::web::api::candidates::CandidateInput>(json) {
-        Ok(input) if errs.is_empty() => Ok(input),
-        Ok(input) => {
+    // Every field in one round: type errors first, then the API's own checks of the rest.
+    let (input, type_errs) = forms::parse_all::<crate::web::api::candidates::CandidateInput>(json);
+    errs.extend(type_errs);
+    match input {
+        Some(input) if errs.is_empty() => Ok(input),
+        Some(input) => {
             errs.extend(crate::web::extract::validation_errors_of(&input));
             errs.extend(input.check(&state.refdata(), crate::clock::today()));
-            Err(errs)
+            Err(forms::merge(errs))
         }
-        Err(e) => {
-            errs.extend(e);
-            Err(errs)
-        }
+        None => Err(errs),
     }
 }
 

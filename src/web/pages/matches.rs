@@ -37,6 +37,29 @@ impl MatchPage {
         crate::web::pages::employer::euros(*cents)
     }
     /// Width of a bar in percent of `of` (0..100), for the score bars.
+    /// The employer's monthly cost as a sum: gross wage costs − LKS (when chosen and possible) −
+    /// LKV per month = net, each with its bar width (0..100 of the gross). Empty for unpaid work.
+    pub fn cost_breakdown(&self) -> Vec<(&'static str, String, String)> {
+        let Some(p) = &self.m.package else { return vec![] };
+        let Some(gross) = p.gross_monthly_wage_costs_cents.filter(|g| *g > 0) else { return vec![] };
+        let lks = if self.m.instruments.loonkostensubsidie && p.lks_possible() {
+            p.loonkostensubsidie.as_ref().map(|l| l.amount_cents).unwrap_or(0)
+        } else {
+            0
+        };
+        let lkv = p.lkv_per_year_cents.unwrap_or(0) / 12;
+        let net = p.net_cost_cents(self.m.instruments.loonkostensubsidie).unwrap_or(gross - lks - lkv);
+        let w = |c: i64| format!("{:.1}", (c as f64 / gross as f64 * 100.0).clamp(0.0, 100.0));
+        let mut v = vec![("Brutoloonkosten", crate::domain::euros(gross), w(gross))];
+        if lks > 0 {
+            v.push(("− Loonkostensubsidie", crate::domain::euros(lks), w(lks)));
+        }
+        if lkv > 0 {
+            v.push(("− Loonkostenvoordeel (per maand)", crate::domain::euros(lkv), w(lkv)));
+        }
+        v.push(("= Nettokosten", crate::domain::euros(net), w(net)));
+        v
+    }
     /// The filled part of a factor's bar, on the scale of the largest weight.
     pub fn bar_width(&self, part: impl crate::domain::nl::Val<f64>, max: impl crate::domain::nl::Val<f64>) -> String {
         let (part, max) = (part.val(), max.val());

@@ -20,6 +20,8 @@ pub struct Chart {
     /// (label, value) for the table beside the chart.
     pub rows: Vec<(String, String)>,
     pub value_header: &'static str,
+    /// When there is nothing to draw: what to say instead.
+    pub empty: Option<&'static str>,
 }
 
 #[derive(Template)]
@@ -41,8 +43,17 @@ impl MonitorPage {
     pub fn km_name(&self, id: &str) -> String {
         self.m.klantmanagers.get(id).cloned().unwrap_or_else(|| "(account verwijderd)".into())
     }
+    /// The heat class (0..4) of a transition-matrix cell, relative to the largest cell.
+    pub fn heat(&self, n: &u64) -> u64 {
+        let max = self.m.monitor.total.ladder.transitions.iter().flatten().copied().max().unwrap_or(0);
+        if *n == 0 || max == 0 { 0 } else { 1 + (*n * 3) / max.max(1) }.min(4)
+    }
+    /// Width (0..100) of an SROI progress bar: realised share of the obligation, capped at 100.
+    pub fn progress(&self, p: &Option<f64>) -> String {
+        format!("{:.1}", p.unwrap_or(0.0).clamp(0.0, 100.0))
+    }
     pub fn pct(&self, p: &Option<f64>) -> String {
-        p.map(|x| format!("{x:.1}%")).unwrap_or_else(|| "–".into())
+        p.map(crate::domain::nl::pct).unwrap_or_else(|| "–".into())
     }
 }
 
@@ -55,9 +66,26 @@ fn chart(
     value_header: &'static str,
     fmt: impl Fn(f64) -> String,
 ) -> Result<Chart, PageError> {
+    if values.iter().all(|v| *v == 0.0) {
+        return Ok(Chart {
+            id,
+            title,
+            svg: String::new(),
+            rows: vec![],
+            value_header,
+            empty: Some("Nog niets te tonen: in dit kwartaal zijn alle aantallen nul."),
+        });
+    }
     let svg = crate::charts::bars(title, &labels, &values, y).map_err(|e| crate::error::AppError::Internal(anyhow::anyhow!("chart {id}: {e}")))?;
     let alt = format!("{title}: {}", labels.iter().zip(&values).map(|(l, v)| format!("{l} {}", fmt(*v))).collect::<Vec<_>>().join(", "));
-    Ok(Chart { id, title, svg: crate::charts::inline(&svg, &alt), rows: labels.into_iter().zip(values.into_iter().map(fmt)).collect(), value_header })
+    Ok(Chart {
+        id,
+        title,
+        svg: crate::charts::inline(&svg, &alt),
+        rows: labels.into_iter().zip(values.into_iter().map(fmt)).collect(),
+        value_header,
+        empty: None,
+    })
 }
 
 async fn page(req: HttpRequest, state: web::Data<AppState>, user: PageUser, q: web::Query<MonitorParams>) -> Result<HttpResponse, PageError> {
@@ -110,7 +138,7 @@ async fn page(req: HttpRequest, state: web::Data<AppState>, user: PageUser, q: w
             m.monitor.sroi.iter().map(|s| s.met_pct.unwrap_or(0.0)).collect(),
             "% van de verplichting",
             "Gehaald",
-            |v| format!("{v:.1}%"),
+            crate::domain::nl::pct,
         )?);
     }
     let now = Quarter::of(crate::clock::today());
