@@ -756,4 +756,65 @@ mod tests {
             assert!(j.score >= b.score, "step {step}, 30 years: job {} < BBL {}", j.score, b.score);
         }
     }
+
+    // Held-out style scenarios, written from DOMAIN.md rather than from the code.
+
+    #[test]
+    fn scenario_a_statushouder_gains_from_work_with_language_learning_others_do_not() {
+        let s = Settings::default();
+        let plain = place(PlacementKind::Werkervaringsplaats, "kok", &["koken", "hygiene"], &["koken"]);
+        let mut with_language = plain.clone();
+        with_language.language_learning = true;
+        let mut newcomer = cook(31, 3);
+        newcomer.statushouder = true;
+        let (a, b) = (evaluate(&newcomer, &plain, &s, today()), evaluate(&newcomer, &with_language, &s, today()));
+        assert!(b.score > a.score, "statushouder: language learning {} <= {}", b.score, a.score);
+        let other = cook(31, 3);
+        let (a, b) = (evaluate(&other, &plain, &s, today()), evaluate(&other, &with_language, &s, today()));
+        assert!((a.score - b.score).abs() < 1e-9, "no statushouder, no difference: {} vs {}", a.score, b.score);
+    }
+
+    #[test]
+    fn scenario_beschut_werk_only_with_an_indication() {
+        let s = Settings::default();
+        let p = place(PlacementKind::BeschutWerk, "kok", &["koken"], &["koken"]);
+        let e = evaluate(&cook(40, 4), &p, &s, today());
+        assert!(e.excluded.iter().any(|x| x.rule == "beschut_werk"), "{:?}", e.excluded);
+        let mut indicated = cook(40, 4);
+        indicated.beschut_werk_indicatie = true;
+        assert!(!evaluate(&indicated, &p, &s, today()).is_excluded());
+    }
+
+    #[test]
+    fn scenario_unpaid_places_carry_no_wage_instruments() {
+        let s = Settings::default();
+        let mut c = cook(45, 3);
+        c.lks_target_group = true;
+        c.loonwaarde = Some(50);
+        for kind in [PlacementKind::Vrijwilligerswerk, PlacementKind::ArbeidsmatigeDagbesteding, PlacementKind::Werkervaringsplaats] {
+            let e = evaluate(&c, &place(kind, "kok", &["koken"], &["koken"]), &s, today());
+            let offer = e.instruments.offer();
+            assert!(!offer.loonkostensubsidie && !offer.no_risk_polis, "{kind:?}: {offer:?}");
+            assert!(e.instruments.employer_net_monthly_cost_cents.is_none(), "{kind:?}: no wage, no cost");
+            assert!(e.instruments.grantable(true).iter().all(|g| *g == "job_coach"), "{kind:?}");
+        }
+        // A paid job for the same person: LKS can be chosen, with a net cost below the gross.
+        let mut job = place(PlacementKind::ReguliereBaan, "kok", &["koken"], &["koken"]);
+        job.lks_accepted = true;
+        let e = evaluate(&c, &job, &s, today());
+        assert!(e.instruments.offer().loonkostensubsidie, "{:?}", e.instruments);
+        assert!(e.instruments.net_cost_cents(true).unwrap() < e.instruments.gross_monthly_wage_costs_cents.unwrap());
+    }
+
+    #[test]
+    fn scenario_the_language_requirement_is_a_hard_rule() {
+        let s = Settings::default();
+        let mut p = place(PlacementKind::ReguliereBaan, "kok", &["koken"], &["koken"]);
+        p.language_level_required = Some("2F".into());
+        let mut c = cook(35, 5);
+        c.language_level = Some("1F".into());
+        assert!(evaluate(&c, &p, &s, today()).excluded.iter().any(|x| x.rule == "language"));
+        c.language_level = Some("B1".into());
+        assert!(!evaluate(&c, &p, &s, today()).excluded.iter().any(|x| x.rule == "language"), "B1 is at least 2F");
+    }
 }

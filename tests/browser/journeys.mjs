@@ -278,8 +278,13 @@ let regularTitle;
   const page = await newPage({ viewport: { width: 390, height: 844 }, isMobile: true });
   await login(page, candidate, "/kandidaat");
   await axe(page, "kandidaat-overzicht");
+  // What the matcher finds for her, each with the fit label in plain words.
+  const suits = page.locator("#passend").locator("xpath=..");
+  for (const item of await suits.locator("ul.results > li").all()) {
+    assert.match(await item.innerText(), /Past (goed|misschien)\./);
+  }
   await shot(page, "06-kandidaat-telefoon");
-  await page.getByRole("link", { name: title, exact: true }).click();
+  await page.getByRole("region", { name: "Uw voorstellen" }).getByRole("link", { name: title, exact: true }).click();
   await axe(page, "voorstel-kandidaat");
   await shot(page, "07-kandidaat-voorstel-telefoon");
   // Why it suits her, who her klantmanager is, and where she stands.

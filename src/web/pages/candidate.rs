@@ -120,6 +120,17 @@ struct MinePage {
     first_name: String,
     rows: Vec<MineRow>,
     interests: Vec<crate::service::tasks::InterestRow>,
+    /// Placements that may suit her, by the matcher: (id, title, kind, place, fit label, reasons).
+    suggestions: Vec<Suggestion>,
+}
+
+pub struct Suggestion {
+    pub id: String,
+    pub title: String,
+    pub kind: String,
+    pub place: String,
+    pub fit: String,
+    pub reasons: Vec<String>,
 }
 
 pub struct AccessRow {
@@ -379,6 +390,43 @@ async fn mine(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -> R
             Ok((crate::db::queries::matches_of_candidate(conn, &cid)?, interests))
         })
         .await?;
+    // What the matcher finds for her (only with her consent to matching; the hard rules apply).
+    let suggestions = if c.consent_matching {
+        let (u3, rd, search, cid) = (u.clone(), state.env(), state.search.clone(), c.id.clone());
+        let found = state
+            .db(move |conn| {
+                crate::service::proposals::for_candidate(
+                    conn,
+                    &crate::service::Ctx::new(&u3, &rd),
+                    &search,
+                    &cid,
+                    crate::proposals::Options { limit: 5, include_excluded: false },
+                )
+            })
+            .await?;
+        let rd = state.refdata();
+        // Not what her klantmanager already proposed (that is in the list above).
+        let proposed: std::collections::HashSet<&str> = ms.iter().filter_map(|m| m.placement_id.as_deref()).collect();
+        found
+            .results
+            .iter()
+            .filter(|(p, _)| !proposed.contains(p.placement.id.as_str()))
+            .filter(|(_, e)| crate::matching::Fit::of(e).is_some())
+            .map(|(p, e)| {
+                let (fit, reasons, _) = crate::matching::plain(e);
+                Suggestion {
+                    id: p.placement.id.clone(),
+                    title: p.placement.title.clone(),
+                    kind: PlacementKind::parse(&p.placement.kind).map(|k| k.label_nl()).unwrap_or("").into(),
+                    place: rd.pc4.get(&p.placement.pc4).map(|x| x.place.clone()).unwrap_or_default(),
+                    fit,
+                    reasons: reasons.into_iter().take(2).collect(),
+                }
+            })
+            .collect()
+    } else {
+        vec![]
+    };
     let rows = ms
         .into_iter()
         .map(|m| {
@@ -397,7 +445,7 @@ async fn mine(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -> R
             }
         })
         .collect();
-    render(&MinePage { ctx: Ctx::new(&req, Some(&u)), first_name: c.first_name, rows, interests })
+    render(&MinePage { ctx: Ctx::new(&req, Some(&u)), first_name: c.first_name, rows, interests, suggestions })
 }
 
 async fn my_data(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -> Result<HttpResponse, PageError> {
