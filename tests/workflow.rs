@@ -83,9 +83,15 @@ where
 
 fn has_personal_data(v: &str) -> Vec<&'static str> {
     let mut found = vec![];
-    for (what, needle) in
-        [("first name", FIRST), ("last name", LAST), ("email", EMAIL), ("phone", PHONE), ("birth date", "1984-02-29"), ("birth date", "29-02-1984")]
-    {
+    for (what, needle) in [
+        ("first name", FIRST),
+        ("last name", LAST),
+        ("email", EMAIL),
+        ("phone", PHONE),
+        ("birth date", "1984-02-29"),
+        ("birth date", "29-02-1984"),
+        ("birth date", "29 februari 1984"),
+    ] {
         if v.contains(needle) {
             found.push(what);
         }
@@ -950,4 +956,31 @@ async fn the_candidates_proposal_page_says_why_who_where_and_what_comes_next() {
     assert_eq!(m["contract_type"], "onbetaald");
     let (_, html) = page(&app, &s.cand, &format!("/matches/{id}")).await;
     assert!(html.contains("U bent begonnen") && !html.contains("step-todo"), "all steps done");
+}
+
+#[actix_web::test]
+async fn the_employer_sees_how_the_net_cost_comes_about() {
+    let app = common::app().await;
+    let mut s = setup(&app).await;
+    let mut body = common::placement_body(None);
+    body["title"] = json!("Medewerker magazijn (kostentest)");
+    body["kind"] = json!("reguliere_baan");
+    body["hourly_wage_cents"] = json!(1600);
+    body["lks_accepted"] = json!(true);
+    body.as_object_mut().unwrap().remove("duration_months");
+    let (st, p) = app.post("/api/v1/placements", Some(&s.emp), body).await;
+    assert_eq!(st, StatusCode::CREATED, "{p}");
+    s.placement_id = p["id"].as_str().unwrap().to_string();
+    let (id, _) = to_interested(&app, &s).await;
+    let (_, m) = app.get(&format!("/api/v1/matches/{id}"), Some(&s.emp)).await;
+    let gross = m["package"]["gross_monthly_wage_costs_cents"].as_i64().expect("a paid job has wage costs");
+    let (_, html) = page(&app, &s.emp, &format!("/matches/{id}")).await;
+    assert!(html.contains("Zo komen de nettokosten per maand tot stand"), "the breakdown is shown");
+    assert!(html.contains("Brutoloonkosten") && html.contains("= Nettokosten"));
+    assert!(html.contains(&opstap::domain::euros(gross)), "the gross amount in Dutch money");
+    // An unpaid place has no such sum.
+    let s2 = setup(&app).await;
+    let (id2, _) = to_interested(&app, &s2).await;
+    let (_, html) = page(&app, &s2.emp, &format!("/matches/{id2}")).await;
+    assert!(!html.contains("Brutoloonkosten"));
 }

@@ -217,7 +217,7 @@ fn field(errs: &mut Vec<FieldError>, f: &str, msg: impl Into<String>) {
 }
 
 fn date_nl(d: NaiveDate) -> String {
-    d.format("%d-%m-%Y").to_string()
+    crate::domain::nl::date_long(d)
 }
 
 fn link(keys: &crate::service::Keys, m: &str) -> String {
@@ -809,7 +809,7 @@ fn side_effects(conn: &mut DbConnection, ctx: &Ctx, actor: &Actor, m: &Match, ca
                     "gestart".into(),
                     vec![
                         format!("Startdatum: {}", m.start_date.map(date_nl).unwrap_or_default()),
-                        format!("Uren per week: {}", m.hours_per_week.map(|h| format!("{h}")).unwrap_or_default()),
+                        format!("Uren per week: {}", m.hours_per_week.map(crate::domain::nl::short).unwrap_or_default()),
                     ],
                 ),
                 Action::StartTrial => (

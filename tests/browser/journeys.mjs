@@ -460,6 +460,10 @@ let regularTitle;
     const box = await page.locator(`#svg-${id} svg`).boundingBox();
     assert.ok(box && box.width > 200 && box.height > 80, `chart ${id} is drawn`);
   }
+  // The transition matrix as a heatmap, SROI as progress toward the obligation.
+  assert.equal(await page.locator('table.matrix td[class^="heat-"]').count(), 36);
+  assert.ok((await page.locator("#plaatsingen, #regelingen").count()) >= 1);
+  assert.ok((await page.locator('section[aria-labelledby="regelingen"] svg.bar').count()) >= 1, "SROI progress bars");
   await page.getByLabel("Kwartaal", { exact: true }).selectOption({ index: 1 });
   await page.getByRole("button", { name: "Toon" }).click();
   await page.waitForURL((u) => u.searchParams.has("quarter"));
