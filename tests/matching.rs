@@ -314,11 +314,6 @@ async fn calls_are_logged_and_settings_take_effect_without_restart() {
     assert_eq!(cur["settings"]["wml"].as_array().unwrap().len(), 3);
     let mut settings = cur["settings"].clone();
     settings["weights"]["distance"] = json!(0.0);
-    // The weights add up to 100: 105 is refused, naming the weights.
-    settings["weights"]["skills"] = json!(50.0);
-    let (s, v) = app.put(&format!("/api/v1/municipalities/{mid}/settings"), Some(&beh), json!({"settings": settings, "version": 1})).await;
-    common::assert_field_error(s, &v, "settings.weights");
-    settings["weights"]["skills"] = json!(45.0);
     let (s, v) = app.put(&format!("/api/v1/municipalities/{mid}/settings"), Some(&beh), json!({"settings": settings, "version": 1})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["version"], 2);
@@ -328,6 +323,11 @@ async fn calls_are_logged_and_settings_take_effect_without_restart() {
         let d = p["factors"].as_array().unwrap().iter().find(|f| f["factor"] == "distance").unwrap();
         assert_eq!(d["max"], 0.0);
         assert_eq!(d["contribution"], 0.0);
+        // Still a score out of 100: the contributions (of 90 weight points) scaled to 100.
+        let sum: f64 = p["factors"].as_array().unwrap().iter().map(|f| f["contribution"].as_f64().unwrap()).sum();
+        let score = p["score"].as_f64().unwrap();
+        assert!((score - sum * 100.0 / 90.0).abs() < 0.2, "score {score}, contributions {sum}");
+        assert!(score <= 100.0);
     }
     // Stale version: 409; invalid settings: 422 naming the field; klantmanager may not change them.
     let (s, _) = app.put(&format!("/api/v1/municipalities/{mid}/settings"), Some(&beh), json!({"settings": settings, "version": 1})).await;

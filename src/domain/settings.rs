@@ -233,15 +233,9 @@ impl Settings {
                 e.push(FieldError::new(format!("weights.{name}"), "Een gewicht ligt tussen 0 en 100."));
             }
         }
-        // The score reads "van 100" and the fit labels are calibrated on 0..100.
-        if (w.total() - 100.0).abs() > 0.05 {
-            e.push(FieldError::new(
-                "weights",
-                format!(
-                    "De gewichten tellen op tot {}; samen moeten ze 100 zijn (de score is een getal van 0 tot 100).",
-                    crate::domain::nl::short(w.total())
-                ),
-            ));
+        // The score is scaled to 0..100 whatever the sum (see `matching::evaluate`).
+        if w.total() <= 0.0 {
+            e.push(FieldError::new("weights", "Minstens één gewicht moet groter dan 0 zijn."));
         }
         if self.wml.is_empty() {
             e.push(FieldError::new("wml", "De WML-tabel heeft minstens één regel."));

@@ -447,7 +447,11 @@ pub fn evaluate(c: &CandidateFeatures, p: &PlacementFeatures, s: &Settings, toda
     for f in factors.iter_mut().filter(|f| f.factor != "skills") {
         f.contribution = (f.contribution * rel.value * 10.0).round() / 10.0;
     }
-    let score = if excluded.is_empty() { (factors.iter().map(|f| f.contribution).sum::<f64>() * 10.0).round() / 10.0 } else { 0.0 };
+    // Always "van 100": a municipality's weights need not add up to 100 (after setting one to 0,
+    // say); the sum of the contributions is scaled by 100 / the sum of the weights.
+    let total = s.weights.total();
+    let scale = if total > 0.0 { 100.0 / total } else { 1.0 };
+    let score = if excluded.is_empty() { (factors.iter().map(|f| f.contribution).sum::<f64>() * scale * 10.0).round() / 10.0 } else { 0.0 };
     Evaluation { score, excluded, factors, unmet_wishes, distance_km, instruments }
 }
 

@@ -67,6 +67,8 @@ pub struct RowTable {
 struct SettingsPage {
     ctx: Ctx,
     version: i32,
+    /// The sum of the matcher weights in force (the score is scaled to 100).
+    weights_total: f64,
     sections: Vec<Section>,
     tables: Vec<RowTable>,
     form: FormState,
@@ -377,6 +379,7 @@ async fn settings_form(
     let (sections, tables) = build(&s, None);
     render(&SettingsPage {
         ctx: Ctx::new(&req, Some(&u)),
+        weights_total: s.weights.total(),
         version,
         sections,
         tables,
@@ -500,7 +503,15 @@ async fn save(
     let (sections, tables) = build(&current, Some(&fs));
     render_status(
         StatusCode::UNPROCESSABLE_ENTITY,
-        &SettingsPage { ctx: Ctx::new(&req, Some(&u)), version: cur_version, sections, tables, form: fs, saved: false },
+        &SettingsPage {
+            ctx: Ctx::new(&req, Some(&u)),
+            weights_total: current.weights.total(),
+            version: cur_version,
+            sections,
+            tables,
+            form: fs,
+            saved: false,
+        },
     )
 }
 
