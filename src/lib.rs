@@ -28,8 +28,10 @@ use config::Config;
 use state::AppState;
 
 /// The attribution lines the licences of the reference data require.
-pub const ATTRIBUTION_ESCO: &str = "Deze dienst gebruikt de ESCO-classificatie van de Europese Commissie.";
-pub const ATTRIBUTION_GEONAMES: &str = "Postcodegegevens © GeoNames (geonames.org), CC BY 4.0, bewerkt.";
+/// The statement the ESCO licence requires, verbatim (pages show it beside the Dutch wording).
+pub const ATTRIBUTION_ESCO: &str = "This service uses the ESCO classification of the European Commission.";
+pub const ATTRIBUTION_ESCO_NL: &str = "Deze dienst gebruikt de ESCO-classificatie van de Europese Commissie (bewerkt).";
+pub const ATTRIBUTION_GEONAMES: &str = "Postcodegegevens © GeoNames (geonames.org), CC BY 4.0, via zauberware/postal-codes-json-xml-csv, bewerkt.";
 
 /// What start-up did, for the console.
 #[derive(Debug, Default)]

@@ -59,6 +59,7 @@ pub struct Ctx {
     new_csrf: bool,
     pub secure: bool,
     pub attribution_esco: &'static str,
+    pub attribution_esco_nl: &'static str,
     pub attribution_geonames: &'static str,
     /// The municipality whose service this is (the user's own, else the site's default).
     pub face: std::sync::Arc<crate::domain::face::Face>,
@@ -88,6 +89,7 @@ impl Ctx {
             new_csrf,
             secure,
             attribution_esco: crate::ATTRIBUTION_ESCO,
+            attribution_esco_nl: crate::ATTRIBUTION_ESCO_NL,
             attribution_geonames: crate::ATTRIBUTION_GEONAMES,
             face,
         }
@@ -239,6 +241,7 @@ impl ResponseError for PageError {
             new_csrf: false,
             secure: false,
             attribution_esco: crate::ATTRIBUTION_ESCO,
+            attribution_esco_nl: crate::ATTRIBUTION_ESCO_NL,
             attribution_geonames: crate::ATTRIBUTION_GEONAMES,
             face: std::sync::Arc::new(crate::domain::face::Face::default_for("", "")),
         };
