@@ -361,9 +361,9 @@ fn seed(conn: &mut DbConnection, rd: &RefData) -> anyhow::Result<DemoReport> {
             kind: kind.as_str().into(),
             title,
             description: format!(
-                "Bij {} werk je mee als {label}. Je krijgt een vaste begeleider en leert het werk stap voor stap. {}",
+                "Bij {} werkt u mee als {label}. U krijgt een vaste begeleider en leert het werk stap voor stap. {}",
                 org.name,
-                if kind.is_paid() { "Je krijgt een salaris volgens de cao." } else { "Je houdt je uitkering; het werk is onbetaald." }
+                if kind.is_paid() { "U krijgt een salaris volgens de cao." } else { "U houdt uw uitkering; het werk is onbetaald." }
             ),
             occupation_id: occ_id,
             hours_min: hmin,

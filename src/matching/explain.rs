@@ -6,6 +6,15 @@ use crate::domain::settings::Settings;
 use crate::domain::{ladder, language, PlacementKind};
 use chrono::NaiveDate;
 
+/// How far the work is, in plain words.
+fn distance_b1(d: f64) -> String {
+    if d < 1.0 {
+        "Het werk is vlak bij uw huis, minder dan 1 km.".into()
+    } else {
+        format!("Het werk is ongeveer {d:.0} km van uw huis.")
+    }
+}
+
 fn f(factor: &str, fraction: f64, weight: f64, explanation: String, b1: String) -> Factor {
     let fraction = fraction.clamp(0.0, 1.0);
     Factor { factor: factor.into(), contribution: (fraction * weight * 10.0).round() / 10.0, max: weight, explanation, explanation_b1: b1 }
@@ -68,11 +77,11 @@ pub fn factors(
         }
     }
     let b1 = match rel.basis {
-        super::RelevanceBasis::OpenToAll => "Voor dit werk hoef je nog niets te kunnen.",
-        super::RelevanceBasis::CandidateUnknown => "Je klantmanager weet nog niet goed wat je kunt.",
-        _ if fraction >= 0.7 => "Dit werk past goed bij wat je kunt.",
-        _ if fraction >= 0.3 => "Je kunt al een deel van dit werk. De rest leer je op de werkplek.",
-        _ => "Dit werk is nieuw voor je. Je leert het op de werkplek.",
+        super::RelevanceBasis::OpenToAll => "Voor dit werk hoeft u nog niets te kunnen.",
+        super::RelevanceBasis::CandidateUnknown => "Uw klantmanager weet nog niet goed wat u kunt.",
+        _ if fraction >= 0.7 => "Dit werk past goed bij wat u kunt.",
+        _ if fraction >= 0.3 => "U kunt al een deel van dit werk. De rest leert u op de werkplek.",
+        _ => "Dit werk is nieuw voor u. U leert het op de werkplek.",
     };
     out.push(f("skills", fraction, w.skills, format!("{occ_text}{skill_text}"), b1.into()));
 
@@ -89,9 +98,9 @@ pub fn factors(
     let (lt, lb1) = match c.ladder_step {
         Some(st) if education_first => (
             format!("Jonger dan {}: werken en leren (BBL) telt als de beste stap vanaf trede {st}; een diploma gaat voor.", s.youth_age),
-            "Met dit werk haal je een diploma. Dat is de beste stap voor jou.".to_string(),
+            "Met dit werk haalt u een diploma. Dat is de beste stap voor u.".to_string(),
         ),
-        None => ("Trede onbekend: leg eerst een laddermeting vast.".to_string(), "We weten nog niet welke stap bij je past.".to_string()),
+        None => ("Trede onbekend: leg eerst een laddermeting vast.".to_string(), "We weten nog niet welke stap bij u past.".to_string()),
         Some(st) if to > st => (
             format!(
                 "{} leidt naar trede {to} ({}); kandidaat staat op trede {st}: {} omhoog.",
@@ -99,11 +108,11 @@ pub fn factors(
                 ladder::step_name(to),
                 if to - st == 1 { "één trede".to_string() } else { format!("{} treden", to - st) }
             ),
-            "Met dit werk zet je een stap vooruit.".to_string(),
+            "Met dit werk zet u een stap vooruit.".to_string(),
         ),
-        Some(6) => ("Kandidaat werkt al zonder ondersteuning (trede 6); dit houdt dat vast.".to_string(), "Dit werk past bij jouw stap.".to_string()),
+        Some(6) => ("Kandidaat werkt al zonder ondersteuning (trede 6); dit houdt dat vast.".to_string(), "Dit werk past bij uw stap.".to_string()),
         Some(st) if to == st => {
-            (format!("{} houdt de kandidaat op trede {st}.", kind.label_nl()), "Met dit werk blijf je op dezelfde stap.".to_string())
+            (format!("{} houdt de kandidaat op trede {st}.", kind.label_nl()), "Met dit werk blijft u op dezelfde stap.".to_string())
         }
         Some(st) => {
             (format!("{} leidt naar trede {to}, lager dan de huidige trede {st}.", kind.label_nl()), "Dit werk is een stap terug.".to_string())
@@ -113,16 +122,10 @@ pub fn factors(
 
     // 3. Distance
     let (df, dt, db1) = match distance_km {
-        Some(d) if max_km > 0.0 => (
-            1.0 - d / max_km,
-            format!("{d:.1} km van de woonplaats (maximaal {max_km:.0} km)."),
-            format!("Het werk is ongeveer {d:.0} km van je huis."),
-        ),
-        Some(d) => (
-            if d < 1.0 { 1.0 } else { 0.0 },
-            format!("{d:.1} km; de kandidaat wil niet reizen."),
-            format!("Het werk is ongeveer {d:.0} km van je huis."),
-        ),
+        Some(d) if max_km > 0.0 => {
+            (1.0 - d / max_km, format!("{} van de woonplaats (maximaal {max_km:.0} km).", crate::domain::nl::km(d)), distance_b1(d))
+        }
+        Some(d) => (if d < 1.0 { 1.0 } else { 0.0 }, format!("{}; de kandidaat wil niet reizen.", crate::domain::nl::km(d)), distance_b1(d)),
         None => (0.5, "Afstand onbekend (postcode niet in de tabel).".into(), "We weten niet hoe ver het werk is.".into()),
     };
     out.push(f("distance", df, w.distance, dt, db1));
@@ -140,10 +143,10 @@ pub fn factors(
             (
                 frac,
                 format!("{h:.0} uur per week past bij de wens van {}-{} uur.", c.hours_min, c.hours_max),
-                format!("Je werkt ongeveer {h:.0} uur per week."),
+                format!("U werkt ongeveer {h:.0} uur per week."),
             )
         }
-        None => (0.0, "Uren passen niet.".into(), "De uren passen niet bij jou.".into()),
+        None => (0.0, "Uren passen niet.".into(), "De uren passen niet bij u.".into()),
     };
     out.push(f("hours", hf, w.hours, ht, hb1));
 
@@ -151,7 +154,7 @@ pub fn factors(
     let cr = c.language_level.as_deref().and_then(language::rank);
     let rr = p.language_level_required.as_deref().and_then(language::rank);
     let (lgf, lgt, lgb1) = match (rr, cr) {
-        (None, _) => (1.0, "Geen taaleis.".to_string(), "Je hoeft voor dit werk niet goed Nederlands te spreken.".to_string()),
+        (None, _) => (1.0, "Geen taaleis.".to_string(), "U hoeft voor dit werk niet goed Nederlands te spreken.".to_string()),
         (Some(r), Some(cv)) if cv > r => (
             1.0,
             format!(
@@ -159,14 +162,14 @@ pub fn factors(
                 c.language_level.as_deref().unwrap_or(""),
                 p.language_level_required.as_deref().unwrap_or("")
             ),
-            "Je Nederlands is goed genoeg voor dit werk.".to_string(),
+            "Uw Nederlands is goed genoeg voor dit werk.".to_string(),
         ),
         (Some(_), Some(_)) => (
             0.8,
             format!("Taalniveau voldoet precies aan de eis {}.", p.language_level_required.as_deref().unwrap_or("")),
-            "Je Nederlands is goed genoeg voor dit werk.".to_string(),
+            "Uw Nederlands is goed genoeg voor dit werk.".to_string(),
         ),
-        (Some(_), None) => (0.0, "Taalniveau onbekend.".to_string(), "We weten niet hoe goed je Nederlands spreekt.".to_string()),
+        (Some(_), None) => (0.0, "Taalniveau onbekend.".to_string(), "We weten niet hoe goed u Nederlands spreekt.".to_string()),
     };
     out.push(f("language", lgf, w.language, lgt, lgb1));
 
@@ -176,13 +179,13 @@ pub fn factors(
             (
                 1.0,
                 "Kandidaat heeft een jobcoach nodig en de werkplek verwelkomt een jobcoach.".to_string(),
-                "Je krijgt hulp van een jobcoach op je werk.".to_string(),
+                "U krijgt hulp van een jobcoach op uw werk.".to_string(),
             )
         } else if p.internal_supervisor {
             (
                 0.6,
                 "Kandidaat heeft een jobcoach nodig; de werkplek biedt een interne begeleider.".to_string(),
-                "Iemand van het bedrijf helpt je op je werk.".to_string(),
+                "Iemand van het bedrijf helpt u op uw werk.".to_string(),
             )
         } else {
             unmet.push("Begeleiding: de kandidaat heeft een jobcoach nodig, de werkplek biedt geen begeleiding aan.".into());
@@ -197,30 +200,40 @@ pub fn factors(
         (
             1.0,
             format!("Geen jobcoach nodig{}.", if extra { "; de werkplek biedt wel begeleiding" } else { "" }),
-            if extra { "Op deze plek is begeleiding als je die nodig hebt.".to_string() } else { "Je werkt zelfstandig.".to_string() },
+            if extra { "Op deze plek is begeleiding als u die nodig heeft.".to_string() } else { "U werkt zelfstandig.".to_string() },
         )
     };
     out.push(f("support", sf, w.support, st, sb1));
 
     // 7. Start date
     let (sdf, sdt, sdb1) = match (c.available_from, p.start_date) {
-        (Some(a), Some(st)) if a <= st => {
-            (1.0, format!("Kandidaat is beschikbaar vóór de start ({st})."), format!("Je kunt op tijd beginnen ({st})."))
-        }
+        (Some(a), Some(st)) if a <= st => (
+            1.0,
+            format!("Kandidaat is beschikbaar vóór de start ({}).", crate::domain::nl::date(st)),
+            format!("U kunt op tijd beginnen ({}).", crate::domain::nl::date_long(st)),
+        ),
         (Some(a), Some(st)) => {
             let delay = (a - st).num_days() as f64;
-            unmet.push(format!("Kandidaat is pas beschikbaar vanaf {a}; de plaats begint {st}."));
+            unmet.push(format!(
+                "Kandidaat is pas beschikbaar vanaf {}; de plaats begint {}.",
+                crate::domain::nl::date(a),
+                crate::domain::nl::date(st)
+            ));
             (
                 (1.0 - delay / 90.0).max(0.0),
                 format!("Kandidaat is {delay:.0} dagen na de start beschikbaar."),
-                "Je kunt pas later beginnen dan het bedrijf wil.".to_string(),
+                "U kunt pas later beginnen dan het bedrijf wil.".to_string(),
             )
         }
         (a, None) => {
             let ready = a.is_none_or(|a| a <= today + chrono::Duration::days(30));
             (if ready { 0.8 } else { 0.5 }, "Startdatum van de plaats niet opgegeven.".to_string(), "De begindatum is nog niet bekend.".to_string())
         }
-        (None, Some(st)) => (0.7, format!("Beschikbaarheid van de kandidaat onbekend; start {st}."), format!("Het werk begint op {st}.")),
+        (None, Some(st)) => (
+            0.7,
+            format!("Beschikbaarheid van de kandidaat onbekend; start {}.", crate::domain::nl::date(st)),
+            format!("Het werk begint op {}.", crate::domain::nl::date_long(st)),
+        ),
     };
     out.push(f("start_date", sdf, w.start_date, sdt, sdb1));
 
@@ -228,15 +241,15 @@ pub fn factors(
     let (uf, ut, ub1) = if young {
         match kind {
             PlacementKind::LeerwerkplekBbl => {
-                (1.0, format!("Jonger dan {}: leren en werken (BBL) gaat voor.", s.youth_age), "Je werkt en je haalt een diploma.".to_string())
+                (1.0, format!("Jonger dan {}: leren en werken (BBL) gaat voor.", s.youth_age), "U werkt en u haalt een diploma.".to_string())
             }
             PlacementKind::Werkervaringsplaats | PlacementKind::Proefplaatsing => {
-                (0.5, format!("Jonger dan {}: werkervaring telt, maar een opleiding gaat voor.", s.youth_age), "Je doet werkervaring op.".to_string())
+                (0.5, format!("Jonger dan {}: werkervaring telt, maar een opleiding gaat voor.", s.youth_age), "U doet werkervaring op.".to_string())
             }
             _ => (
                 0.0,
                 format!("Jonger dan {}: een opleiding of BBL-plek heeft voorrang boven deze plaats.", s.youth_age),
-                "Kijk ook naar werk waarbij je een diploma haalt.".to_string(),
+                "Kijk ook naar werk waarbij u een diploma haalt.".to_string(),
             ),
         }
     } else {
@@ -247,15 +260,11 @@ pub fn factors(
     // 9. Statushouder: work combined with language learning
     let (hf2, ht2, hb2) = if c.statushouder {
         if p.language_learning {
-            (
-                1.0,
-                "Statushouder: deze plaats combineert werk met het leren van Nederlands.".to_string(),
-                "Je werkt en je leert Nederlands.".to_string(),
-            )
+            (1.0, "Statushouder: deze plaats combineert werk met het leren van Nederlands.".to_string(), "U werkt en u leert Nederlands.".to_string())
         } else if matches!(kind, PlacementKind::LeerwerkplekBbl | PlacementKind::Werkervaringsplaats) {
-            (0.5, "Statushouder: leerplaats, maar zonder taalcomponent.".to_string(), "Je leert op de werkplek.".to_string())
+            (0.5, "Statushouder: leerplaats, maar zonder taalcomponent.".to_string(), "U leert op de werkplek.".to_string())
         } else {
-            (0.0, "Statushouder: deze plaats biedt geen taalcomponent.".to_string(), "Op deze plek leer je geen Nederlands.".to_string())
+            (0.0, "Statushouder: deze plaats biedt geen taalcomponent.".to_string(), "Op deze plek leert u geen Nederlands.".to_string())
         }
     } else {
         (0.0, "Niet van toepassing.".to_string(), String::new())

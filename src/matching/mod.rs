@@ -358,20 +358,20 @@ pub fn evaluate(c: &CandidateFeatures, p: &PlacementFeatures, s: &Settings, toda
         );
     }
     if c.status != crate::domain::ACTIEF {
-        ex("status", format!("De kandidaat is niet actief (status: {}).", c.status), "Je staat niet meer ingeschreven als werkzoekende.".into());
+        ex("status", format!("De kandidaat is niet actief (status: {}).", c.status), "U staat niet meer ingeschreven als werkzoekende.".into());
     }
     if !c.consent_matching {
         ex(
             "consent",
             "De kandidaat heeft geen toestemming gegeven voor matching.".into(),
-            "Je hebt nog geen toestemming gegeven om plekken voor je te zoeken.".into(),
+            "U heeft nog geen toestemming gegeven om plekken voor u te zoeken.".into(),
         );
     }
     if kind.requires_beschut_indication() && !c.beschut_werk_indicatie {
         ex(
             "beschut_werk",
             "Beschut werk is alleen voor kandidaten met een indicatie beschut werk (Pw art. 10b).".into(),
-            "Voor beschut werk heb je een indicatie nodig.".into(),
+            "Voor beschut werk heeft u een indicatie nodig.".into(),
         );
     }
     if kind == PlacementKind::Werkervaringsplaats && p.duration_months.is_some_and(|m| m > s.werkervaringsplaats_max_months) {
@@ -393,14 +393,14 @@ pub fn evaluate(c: &CandidateFeatures, p: &PlacementFeatures, s: &Settings, toda
                 p.language_level_required.as_deref().unwrap_or("-"),
                 c.language_level.as_deref().unwrap_or("onbekend")
             ),
-            format!("Voor dit werk moet je Nederlands op niveau {} spreken.", p.language_level_required.as_deref().unwrap_or("-")),
+            format!("Voor dit werk moet u Nederlands op niveau {} spreken.", p.language_level_required.as_deref().unwrap_or("-")),
         );
     }
     if hours.is_none() {
         ex(
             "hours",
             format!("Uren passen niet: kandidaat {}-{} uur, plaats {}-{} uur per week.", c.hours_min, c.hours_max, p.hours_min, p.hours_max),
-            format!("Dit werk is {}-{} uur per week. Dat past niet bij de uren die jij wilt.", p.hours_min, p.hours_max),
+            format!("Dit werk is {}-{} uur per week. Dat past niet bij de uren die u wilt.", p.hours_min, p.hours_max),
         );
     }
     if let Some(d) = distance_km {
@@ -410,7 +410,11 @@ pub fn evaluate(c: &CandidateFeatures, p: &PlacementFeatures, s: &Settings, toda
             } else {
                 format!("zonder eigen vervoer maximaal {max_km:.0} km")
             };
-            ex("distance", format!("Afstand {d:.1} km is meer dan de {why}."), format!("Dit werk is {d:.0} km van je huis. Dat is te ver."));
+            ex(
+                "distance",
+                format!("Afstand {} is meer dan de {why}.", crate::domain::nl::km(d)),
+                format!("Dit werk is {d:.0} km van uw huis. Dat is te ver."),
+            );
         }
     }
     if let Some(step) = c.ladder_step {
@@ -422,7 +426,7 @@ pub fn evaluate(c: &CandidateFeatures, p: &PlacementFeatures, s: &Settings, toda
                     kind.label_nl(),
                     p.ladder_steps.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ")
                 ),
-                "Deze plek past nu nog niet bij jouw stap.".into(),
+                "Deze plek past nu nog niet bij uw stap.".into(),
             );
         }
     }
@@ -436,7 +440,7 @@ pub fn evaluate(c: &CandidateFeatures, p: &PlacementFeatures, s: &Settings, toda
                 rel.value * 100.0,
                 RELEVANCE_MIN * 100.0
             ),
-            "Dit werk past niet bij wat je doet of kunt.".into(),
+            "Dit werk past niet bij wat u doet of kunt.".into(),
         );
     }
 
@@ -820,5 +824,28 @@ mod tests {
         assert!(evaluate(&c, &p, &s, today()).excluded.iter().any(|x| x.rule == "language"));
         c.language_level = Some("B1".into());
         assert!(!evaluate(&c, &p, &s, today()).excluded.iter().any(|x| x.rule == "language"), "B1 is at least 2F");
+    }
+
+    #[test]
+    fn plain_words_address_the_candidate_as_u() {
+        let s = Settings::default();
+        let mut texts = vec![];
+        for (age, step, kind) in [(22, 2, PlacementKind::LeerwerkplekBbl), (35, 6, PlacementKind::ReguliereBaan), (50, 3, PlacementKind::BeschutWerk)]
+        {
+            let mut c = cook(age, step);
+            c.statushouder = true;
+            c.needs_job_coach = true;
+            let mut p = place(kind, "kok", &["koken"], &["koken"]);
+            p.language_level_required = Some("3F".into());
+            p.location = Some((53.2, 6.6));
+            let e = evaluate(&c, &p, &s, today());
+            texts.extend(e.factors.iter().map(|f| f.explanation_b1.clone()));
+            texts.extend(e.excluded.iter().map(|x| x.reason_b1.clone()));
+        }
+        assert!(texts.len() > 10);
+        for t in texts {
+            let words: Vec<String> = t.to_lowercase().split(|c: char| !c.is_alphabetic()).map(String::from).collect();
+            assert!(!words.iter().any(|w| ["je", "jij", "jou", "jouw"].contains(&w.as_str())), "{t}");
+        }
     }
 }

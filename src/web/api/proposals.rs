@@ -135,7 +135,7 @@ pub async fn candidate_proposals(
                 CandidateProposals {
                     candidate_id: id,
                     settings_version: version,
-                    note: "Dit zijn plekken die bij je kunnen passen. Bespreek ze met je klantmanager.".into(),
+                    note: "Dit zijn plekken die bij u kunnen passen. Bespreek ze met uw klantmanager.".into(),
                     proposals: None,
                     plain: Some(
                         res.iter()
