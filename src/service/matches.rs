@@ -147,7 +147,8 @@ pub struct MatchView {
     /// The klantmanager who proposed it, for the candidate to reach (not shown to an employer
     /// before disclosure).
     pub klantmanager: Option<StaffContact>,
-    /// How well it fits now, by the matcher's calibrated label (candidate and staff).
+    /// How well it fits now, by the matcher's calibrated label (candidate and staff; on one match,
+    /// not in lists).
     pub fit: Option<String>,
     /// Why it suits the candidate, in plain words (B1).
     pub reasons_b1: Vec<String>,
@@ -920,8 +921,15 @@ fn new_task(municipality: &str, km: Option<String>, candidate: &str, m: Option<&
     }
 }
 
-/// Builds the view of a match for the user (no audit here; callers record the access).
+/// Builds the view of a match for the user (no audit here; callers record the access), with
+/// the matcher's evaluation of the pair (fit, reasons, factors).
 pub fn view(conn: &mut DbConnection, ctx: &Ctx, m: &Match) -> AppResult<MatchView> {
+    view_with(conn, ctx, m, true)
+}
+
+/// The view; `explain` evaluates the pair now (settings, SROI state and the matcher: a few
+/// queries), which one match's page needs and a list of matches does not.
+fn view_with(conn: &mut DbConnection, ctx: &Ctx, m: &Match, explain: bool) -> AppResult<MatchView> {
     let user = ctx.user;
     let status = parse_status(m)?;
     let staff = matches!(user.role, Role::Klantmanager | Role::Beheerder);
@@ -1009,7 +1017,7 @@ pub fn view(conn: &mut DbConnection, ctx: &Ctx, m: &Match) -> AppResult<MatchVie
     };
     // How it fits now: the matcher's own evaluation, for the candidate and staff.
     let eval = match (&c, &pl) {
-        (Some(c), Some(p)) if !employer => {
+        (Some(c), Some(p)) if !employer && explain => {
             let (settings, _) = proposals::load_settings(conn, &m.municipality_id)?;
             let sroi = proposals::sroi_states(conn, std::slice::from_ref(p))?;
             let sroi_state = p.placement.sroi_contract_id.as_ref().and_then(|id| sroi.get(id).cloned());
@@ -1135,7 +1143,8 @@ pub struct ListFilter {
 }
 
 /// The matches a user may see, newest first, with the total, each shown as that user may see it
-/// (an employer's anonymous profiles count against its hourly allowance) and audited.
+/// (an employer's anonymous profiles count against its hourly allowance) and audited. The
+/// matcher's evaluation (fit, reasons, factors) is left out of lists: it is on one match.
 pub fn list(conn: &mut DbConnection, ctx: &Ctx, f: &ListFilter, channel: Channel) -> AppResult<(i64, Vec<MatchView>)> {
     let user = ctx.user;
     let build = || {
@@ -1174,7 +1183,7 @@ pub fn list(conn: &mut DbConnection, ctx: &Ctx, f: &ListFilter, channel: Channel
     }
     let mut items = Vec::with_capacity(rows.len());
     for m in &rows {
-        items.push(view(conn, ctx, m)?);
+        items.push(view_with(conn, ctx, m, false)?);
     }
     let pairs: Vec<(&Match, &MatchView)> = rows.iter().zip(items.iter()).collect();
     audit_views(conn, user, &pairs, channel)?;
