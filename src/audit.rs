@@ -117,13 +117,10 @@ pub struct Access<'a> {
     pub channel: Option<Channel>,
 }
 
-/// Writes one entry per candidate. `subjects` are (candidate id, municipality id).
-pub fn record(conn: &mut DbConnection, actor: &Actor, subjects: &[(&str, Option<&str>)], a: Access<'_>) -> QueryResult<()> {
-    if subjects.is_empty() {
-        return Ok(());
-    }
+/// The entries of one access, one per candidate. `subjects` are (candidate id, municipality id).
+pub fn entries(actor: &Actor, subjects: &[(&str, Option<&str>)], a: Access<'_>) -> Vec<AuditEntry> {
     let t = now();
-    let rows: Vec<AuditEntry> = subjects
+    subjects
         .iter()
         .map(|(cid, mid)| AuditEntry {
             id: new_id(),
@@ -138,7 +135,15 @@ pub fn record(conn: &mut DbConnection, actor: &Actor, subjects: &[(&str, Option<
             channel: a.channel.unwrap_or(actor.channel).as_str().into(),
             created_at: t,
         })
-        .collect();
+        .collect()
+}
+
+/// Writes one entry per candidate. `subjects` are (candidate id, municipality id).
+pub fn record(conn: &mut DbConnection, actor: &Actor, subjects: &[(&str, Option<&str>)], a: Access<'_>) -> QueryResult<()> {
+    if subjects.is_empty() {
+        return Ok(());
+    }
+    let rows = entries(actor, subjects, a);
     crate::insert_all!(conn, audit_log::table, &rows)?;
     Ok(())
 }

@@ -28,6 +28,8 @@ pub struct BenchConfig {
     pub seed: u64,
     /// Skip generation and indexing: measure queries on a previous run's data.
     pub reuse: bool,
+    /// Measure the SQL baseline too.
+    pub baseline: bool,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -47,11 +49,21 @@ pub struct BenchReport {
     pub index_s: f64,
     pub index_docs_per_s: f64,
     pub index_size_mb: f64,
+    /// Loading the matcher's in-memory features of every placement and candidate.
+    pub features_s: f64,
+    /// The heap the loaded features take (glibc's allocator statistics).
+    pub features_mb: f64,
     pub candidate_to_placements: Latency,
     pub placement_to_candidates: Latency,
     pub placement_to_candidates_region: Latency,
+    /// The index's retrieval alone (same subjects and filters, no evaluation, no rows).
+    pub retrieval_candidate_to_placements: Latency,
+    pub retrieval_placement_to_candidates: Latency,
     pub sql_candidate_to_placements: Latency,
     pub sql_placement_to_candidates: Latency,
+    /// Peak resident memory after generating the data, after indexing, and of the whole run.
+    pub peak_after_generate_mb: f64,
+    pub peak_after_index_mb: f64,
     pub peak_rss_mb: f64,
 }
 
@@ -64,6 +76,50 @@ fn bar(len: usize, msg: &str) -> ProgressBar {
     );
     pb.set_message(msg.to_string());
     pb
+}
+
+/// Heap memory in use (allocated and not freed), MB, from glibc's allocator statistics: unlike
+/// the resident size it leaves out file-backed maps (the database, the index) and freed memory
+/// the allocator keeps.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+pub fn heap_in_use_mb() -> f64 {
+    #[repr(C)]
+    struct MallInfo2 {
+        arena: usize,
+        ordblks: usize,
+        smblks: usize,
+        hblks: usize,
+        hblkhd: usize,
+        usmblks: usize,
+        fsmblks: usize,
+        uordblks: usize,
+        fordblks: usize,
+        keepcost: usize,
+    }
+    extern "C" {
+        fn mallinfo2() -> MallInfo2;
+    }
+    // SAFETY: mallinfo2 takes no arguments and returns a plain struct by value (glibc >= 2.33).
+    let m = unsafe { mallinfo2() };
+    (m.uordblks + m.hblkhd) as f64 / 1_048_576.0
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+pub fn heap_in_use_mb() -> f64 {
+    f64::NAN
+}
+
+/// Resident memory now (VmRSS), MB.
+pub fn current_rss_mb() -> f64 {
+    status_mb("VmRSS:")
+}
+
+fn status_mb(key: &str) -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with(key)).and_then(|l| l.split_whitespace().nth(1)).and_then(|kb| kb.parse::<f64>().ok()))
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
 }
 
 pub fn peak_rss_mb() -> f64 {
@@ -524,6 +580,7 @@ pub fn run(pool: &DbPool, rd: &RefData, index_dir: &std::path::Path, cfg: &Bench
         conn.batch_execute("ANALYZE;")?;
     }
     let generate_s = started.elapsed().as_secs_f64();
+    let peak_after_generate_mb = peak_rss_mb();
     drop(conn);
 
     let t0 = Instant::now();
@@ -532,11 +589,17 @@ pub fn run(pool: &DbPool, rd: &RefData, index_dir: &std::path::Path, cfg: &Bench
         crate::search::reindex(index_dir, pool, true)?;
     }
     let (idx, _) = crate::search::open(index_dir, false)?;
+    let t1 = Instant::now();
+    let heap_before = heap_in_use_mb();
+    idx.load_features(pool, true)?;
+    let features_s = t1.elapsed().as_secs_f64();
+    let features_mb = heap_in_use_mb() - heap_before;
     let (np, nc) = {
         let (p, c) = idx.num_docs();
         (p as usize, c as usize)
     };
     let index_s = if cfg.reuse { f64::NAN } else { t0.elapsed().as_secs_f64() };
+    let peak_after_index_mb = peak_rss_mb();
     let index_size_mb = dir_size(index_dir) as f64 / 1_048_576.0;
 
     let mut conn = pool.get()?;
@@ -568,6 +631,37 @@ pub fn run(pool: &DbPool, rd: &RefData, index_dir: &std::path::Path, cfg: &Bench
             Ok(latency(ms, results))
         };
 
+    let municipality_of = |p: &crate::db::queries::PlacementFull| {
+        rd.pc4.get(&p.placement.pc4).and_then(|x| munis.get(&x.municipality_code)).cloned().unwrap_or_default()
+    };
+    // The index's part alone: the same subjects, features and retrieval, no evaluation.
+    let c2p_retrieval = measure(
+        "kandidaat -> plaatsen (zoeken)",
+        &mut |conn, i| {
+            let c = candidate_full(conn, &qc[i])?.ok_or_else(|| anyhow::anyhow!("candidate vanished"))?;
+            let cf = proposals::candidate_features(&c, rd, today);
+            Ok(idx.retrieve_placements(&proposals::placement_retrieval(&cf, rd, &s, true, s.retrieval_size))?.len())
+        },
+        &mut conn,
+    )?;
+    let p2c_retrieval = measure(
+        "plaats -> kandidaten (zoeken)",
+        &mut |conn, i| {
+            let p = placement_full(conn, &qp[i])?.ok_or_else(|| anyhow::anyhow!("placement vanished"))?;
+            let pf = proposals::placement_features(&p, rd, None);
+            let r = proposals::candidate_retrieval(
+                &pf,
+                rd,
+                Some(municipality_of(&p)),
+                vec![],
+                true,
+                s.candidate_retrieval_size,
+                s.candidate_search_radius_km,
+            );
+            Ok(idx.retrieve_candidates(&r)?.len())
+        },
+        &mut conn,
+    )?;
     let c2p = measure(
         "kandidaat -> plaatsen",
         &mut |conn, i| {
@@ -576,9 +670,6 @@ pub fn run(pool: &DbPool, rd: &RefData, index_dir: &std::path::Path, cfg: &Bench
         },
         &mut conn,
     )?;
-    let municipality_of = |p: &crate::db::queries::PlacementFull| {
-        rd.pc4.get(&p.placement.pc4).and_then(|x| munis.get(&x.municipality_code)).cloned().unwrap_or_default()
-    };
     let p2c = measure(
         "plaats -> kandidaten",
         &mut |conn, i| {
@@ -596,23 +687,31 @@ pub fn run(pool: &DbPool, rd: &RefData, index_dir: &std::path::Path, cfg: &Bench
         },
         &mut conn,
     )?;
-    let sql_c2p = measure(
-        "SQL kandidaat -> plaatsen",
-        &mut |conn, i| {
-            let c = candidate_full(conn, &qc[i])?.ok_or_else(|| anyhow::anyhow!("candidate vanished"))?;
-            sql_for_candidate(conn, rd, &c, &s, s.retrieval_size)
-        },
-        &mut conn,
-    )?;
-    let sql_p2c = measure(
-        "SQL plaats -> kandidaten",
-        &mut |conn, i| {
-            let p = placement_full(conn, &qp[i])?.ok_or_else(|| anyhow::anyhow!("placement vanished"))?;
-            let m = municipality_of(&p);
-            sql_for_placement(conn, rd, &p, &m, &s, s.retrieval_size)
-        },
-        &mut conn,
-    )?;
+    let none = || Latency { n: 0, p50_ms: f64::NAN, p99_ms: f64::NAN, mean_results: f64::NAN };
+    let (sql_c2p, sql_p2c) = if cfg.baseline { (None, None) } else { (Some(none()), Some(none())) };
+    let sql_c2p = match sql_c2p {
+        Some(l) => l,
+        None => measure(
+            "SQL kandidaat -> plaatsen",
+            &mut |conn, i| {
+                let c = candidate_full(conn, &qc[i])?.ok_or_else(|| anyhow::anyhow!("candidate vanished"))?;
+                sql_for_candidate(conn, rd, &c, &s, s.retrieval_size)
+            },
+            &mut conn,
+        )?,
+    };
+    let sql_p2c = match sql_p2c {
+        Some(l) => l,
+        None => measure(
+            "SQL plaats -> kandidaten",
+            &mut |conn, i| {
+                let p = placement_full(conn, &qp[i])?.ok_or_else(|| anyhow::anyhow!("placement vanished"))?;
+                let m = municipality_of(&p);
+                sql_for_placement(conn, rd, &p, &m, &s, s.retrieval_size)
+            },
+            &mut conn,
+        )?,
+    };
     Ok(BenchReport {
         placements: cfg.placements,
         candidates: cfg.candidates,
@@ -621,11 +720,17 @@ pub fn run(pool: &DbPool, rd: &RefData, index_dir: &std::path::Path, cfg: &Bench
         index_s,
         index_docs_per_s: (np + nc) as f64 / index_s.max(1e-9),
         index_size_mb,
+        features_s,
+        features_mb,
         candidate_to_placements: c2p,
         placement_to_candidates: p2c,
         placement_to_candidates_region: p2c_region,
+        retrieval_candidate_to_placements: c2p_retrieval,
+        retrieval_placement_to_candidates: p2c_retrieval,
         sql_candidate_to_placements: sql_c2p,
         sql_placement_to_candidates: sql_p2c,
+        peak_after_generate_mb,
+        peak_after_index_mb,
         peak_rss_mb: peak_rss_mb(),
     })
 }
@@ -649,11 +754,14 @@ impl std::fmt::Display for BenchReport {
             "Indexing: {} documents in {:.1} s = {:.0} docs/s (index {:.0} MB)",
             self.index_docs, self.index_s, self.index_docs_per_s, self.index_size_mb
         )?;
+        writeln!(f, "Matcher features in memory: loaded in {:.1} s, {:.0} MB", self.features_s, self.features_mb)?;
         writeln!(f, "{:<44} {:>6} {:>9} {:>9} {:>8}", "top-20 proposals", "n", "p50 ms", "p99 ms", "results")?;
         for (name, l) in [
             ("candidate -> placements (index)", &self.candidate_to_placements),
             ("placement -> candidates, municipality (index)", &self.placement_to_candidates),
             ("placement -> candidates, whole country (index)", &self.placement_to_candidates_region),
+            ("  retrieval alone: candidate -> placements", &self.retrieval_candidate_to_placements),
+            ("  retrieval alone: placement -> candidates", &self.retrieval_placement_to_candidates),
             ("candidate -> placements (SQL baseline)", &self.sql_candidate_to_placements),
             ("placement -> candidates (SQL baseline)", &self.sql_placement_to_candidates),
         ] {
@@ -672,6 +780,10 @@ impl std::fmt::Display for BenchReport {
             ratio(&self.candidate_to_placements, &self.sql_candidate_to_placements),
             ratio(&self.placement_to_candidates, &self.sql_placement_to_candidates)
         )?;
-        write!(f, "Peak resident memory: {:.0} MB", self.peak_rss_mb)
+        write!(
+            f,
+            "Peak resident memory: {:.0} MB (after generating the data {:.0} MB, after indexing {:.0} MB)",
+            self.peak_rss_mb, self.peak_after_generate_mb, self.peak_after_index_mb
+        )
     }
 }

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod bench;
+pub mod bench_http;
 pub mod charts;
 pub mod clock;
 pub mod config;
@@ -11,7 +12,9 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod features;
 pub mod jobs;
+pub mod journal;
 pub mod mail;
 pub mod matching;
 pub mod monitor;

@@ -107,6 +107,32 @@ enum Command {
         /// measure queries (for profiling; no generation or indexing figures)
         #[arg(long)]
         reuse: bool,
+        /// Skip the SQL baseline (for profiling the index path alone)
+        #[arg(long)]
+        no_baseline: bool,
+    },
+    /// The platform under HTTP load (wrk, a fixed number of connections): candidate proposals
+    /// and public placement search against `opstap serve` as its own process, on the demo region
+    /// or on the data of an `opstap bench` run; the server's memory idle and at most.
+    BenchHttp {
+        /// Working folder (the demo database, the wrk scripts, the server's log)
+        #[arg(long, default_value = "target/bench-http")]
+        dir: PathBuf,
+        /// Use the database and index of an `opstap bench` run in this folder (national data)
+        #[arg(long)]
+        national: Option<PathBuf>,
+        #[arg(long, default_value_t = 18080)]
+        port: u16,
+        #[arg(long, default_value_t = 64)]
+        connections: u32,
+        #[arg(long, default_value_t = 2)]
+        threads: u32,
+        /// Seconds per load
+        #[arg(long, default_value_t = 20)]
+        seconds: u32,
+        /// Also write the report as JSON to this file
+        #[arg(long)]
+        json: Option<PathBuf>,
     },
     /// Manage accounts
     User {
@@ -275,7 +301,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Bench { placements, candidates, queries, seed, dir, bench_database_url, json, reuse } => {
+        Command::Bench { placements, candidates, queries, seed, dir, bench_database_url, json, reuse, no_baseline } => {
             if dir.exists() && !reuse {
                 std::fs::remove_dir_all(&dir)?;
             }
@@ -287,8 +313,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             opstap::refdata::import(&mut conn, &g.refdata, true)?;
             let rd = opstap::refdata::RefData::load(&mut conn)?;
             drop(conn);
-            let cfg = opstap::bench::BenchConfig { placements, candidates, queries, seed, reuse };
+            let cfg = opstap::bench::BenchConfig { placements, candidates, queries, seed, reuse, baseline: !no_baseline };
             let report = opstap::bench::run(&pool, &rd, &dir.join("index"), &cfg)?;
+            println!("{report}");
+            if let Some(path) = json {
+                std::fs::write(&path, serde_json::to_string_pretty(&report)?)?;
+                println!("Report written to {}", path.display());
+            }
+            Ok(())
+        }
+        Command::BenchHttp { dir, national, port, connections, threads, seconds, json } => {
+            let cfg = opstap::bench_http::HttpBenchConfig { dir, national, refdata: g.refdata.clone(), port, connections, threads, seconds };
+            let report = opstap::bench_http::run(&cfg)?;
             println!("{report}");
             if let Some(path) = json {
                 std::fs::write(&path, serde_json::to_string_pretty(&report)?)?;

@@ -1,8 +1,8 @@
 //! Proposals: retrieval through the index, hard rules and explainable re-ranking by the
 //! matcher, settings of the municipality, and the proposal log. No actix here.
 
-use crate::db::models::{Municipality, Placement, ProposalLog, SroiContract};
-use crate::db::queries::{candidates_for_matching, placements_full, CandidateFull, PlacementFull};
+use crate::db::models::{Municipality, ProposalLog, SroiContract};
+use crate::db::queries::{candidates_for_matching, CandidateFull, PlacementFull};
 use crate::db::{new_id, now, schema::*, DbConnection};
 use crate::domain::settings::Settings;
 use crate::domain::{age_on, language, PlacementKind};
@@ -13,6 +13,7 @@ use crate::search::SearchIndex;
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Settings of a municipality (defaults where not set) and their version.
 pub fn load_settings(conn: &mut DbConnection, municipality_id: &str) -> QueryResult<(Settings, i32)> {
@@ -39,8 +40,8 @@ pub fn candidate_features(c: &CandidateFull, rd: &RefData, today: NaiveDate) -> 
         status: ca.status.clone(),
         consent_matching: ca.consent_matching,
         ladder_step: c.ladder.as_ref().map(|l| l.step),
-        implied_skills: rd.essential_skills_of(&occupations),
-        related_occupations: rd.hidden_matches(&occupations, crate::relatedness::KEEP, 0.0),
+        implied_skills: rd.essential_skills_of(&occupations).into(),
+        related_occupations: rd.hidden_matches(&occupations, crate::relatedness::KEEP, 0.0).into(),
         occupations,
         skills: c.skills.iter().filter_map(|s| s.skill_id.clone()).collect(),
         hours_min: ca.hours_min,
@@ -69,12 +70,13 @@ pub fn placement_features(p: &PlacementFull, rd: &RefData, sroi: Option<SroiStat
         organisation_sector: p.organisation.sector.clone(),
         kind: PlacementKind::parse(&pl.kind),
         occupation_id: pl.occupation_id.clone(),
-        occupation_skills: pl.occupation_id.as_ref().map(|o| rd.essential_skills_of(std::slice::from_ref(o))).unwrap_or_default(),
+        occupation_skills: pl.occupation_id.as_ref().map(|o| rd.essential_skills_of(std::slice::from_ref(o))).unwrap_or_default().into(),
         related_occupations: pl
             .occupation_id
             .as_ref()
             .map(|o| rd.hidden_matches(std::slice::from_ref(o), crate::relatedness::KEEP, 0.0))
-            .unwrap_or_default(),
+            .unwrap_or_default()
+            .into(),
         required_skills: p.skills.iter().filter(|s| s.required).map(|s| s.skill_id.clone()).collect(),
         desired_skills: p.skills.iter().filter(|s| !s.required).map(|s| s.skill_id.clone()).collect(),
         hours_min: pl.hours_min,
@@ -99,20 +101,27 @@ pub fn placement_features(p: &PlacementFull, rd: &RefData, sroi: Option<SroiStat
 /// SROI state of the contracts these placements are linked to. Realised value counts the
 /// matches that started (their bouwblok value, recorded at the start).
 pub fn sroi_states(conn: &mut DbConnection, ps: &[PlacementFull]) -> QueryResult<HashMap<String, SroiState>> {
-    let ids: Vec<&String> = ps.iter().filter_map(|p| p.placement.sroi_contract_id.as_ref()).collect();
+    let ids: Vec<String> = ps.iter().filter_map(|p| p.placement.sroi_contract_id.clone()).collect();
+    sroi_states_of(conn, &ids)
+}
+
+/// SROI state of these contracts (those that exist).
+pub fn sroi_states_of(conn: &mut DbConnection, ids: &[String]) -> QueryResult<HashMap<String, SroiState>> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let cs: Vec<SroiContract> = sroi_contracts::table.filter(sroi_contracts::id.eq_any(&ids)).select(SroiContract::as_select()).load(conn)?;
-    let realised = crate::db::queries::sroi_realised(conn, &ids)?;
-    Ok(cs
-        .into_iter()
-        .map(|c| {
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let cs: Vec<SroiContract> = sroi_contracts::table.filter(sroi_contracts::id.eq_any(chunk)).select(SroiContract::as_select()).load(conn)?;
+        let refs: Vec<&String> = chunk.iter().collect();
+        let realised = crate::db::queries::sroi_realised(conn, &refs)?;
+        for c in cs {
             let obligation = crate::domain::sroi_obligation_cents(c.contract_value_cents, c.percentage);
             let realised_cents = realised.get(&c.id).copied().unwrap_or(0);
-            (c.id.clone(), SroiState { contract_id: c.id, reference: c.reference, obligation_cents: obligation, realised_cents })
-        })
-        .collect())
+            out.insert(c.id.clone(), SroiState { contract_id: c.id, reference: c.reference, obligation_cents: obligation, realised_cents });
+        }
+    }
+    Ok(out)
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -121,7 +130,18 @@ pub struct Options {
     pub include_excluded: bool,
 }
 
-/// Placements ranked for a candidate.
+/// Settings in force for a municipality and their version: from the matcher's in-memory store,
+/// from the database when the store does not know the municipality (yet).
+pub fn settings_of(conn: &mut DbConnection, search: &SearchIndex, municipality_id: &str) -> QueryResult<(Arc<Settings>, i32)> {
+    match search.features.read(|f| f.settings(municipality_id)) {
+        Some(m) => Ok((m.settings, m.version)),
+        None => load_settings(conn, municipality_id).map(|(s, v)| (Arc::new(s), v)),
+    }
+}
+
+/// Placements ranked for a candidate: retrieval by the index, features from the in-memory store,
+/// the rules and the score of `matching::evaluate`; only the ranked results are read from the
+/// database (and checked there to be still published, unless excluded ones are asked for).
 pub fn for_candidate(
     conn: &mut DbConnection,
     search: &SearchIndex,
@@ -134,19 +154,17 @@ pub fn for_candidate(
     let cf = candidate_features(c, rd, today);
     let r = placement_retrieval(&cf, rd, s, !opts.include_excluded, s.retrieval_size);
     let hits = search.retrieve_placements(&r)?;
-    let ids: Vec<String> = hits.into_iter().map(|(id, _)| id).collect();
-    let ps: Vec<Placement> = placements::table.filter(placements::id.eq_any(&ids)).select(Placement::as_select()).load(conn)?;
-    let full = placements_full(conn, ps)?;
-    let sroi = sroi_states(conn, &full)?;
-    let evaluated: Vec<(String, Evaluation, PlacementFull)> = full
+    let features: Vec<PlacementFeatures> = search.features.read(|f| hits.iter().filter_map(|(id, _)| f.placement(id)).collect());
+    let evaluated: Vec<(String, Evaluation, ())> = features.iter().map(|pf| (pf.id.clone(), matching::evaluate(&cf, pf, s, today), ())).collect();
+    let ranked = matching::rank(evaluated, opts.include_excluded, opts.limit);
+    let ids: Vec<String> = ranked.iter().map(|(id, _, _)| id.clone()).collect();
+    let mut rows: HashMap<String, PlacementFull> =
+        crate::db::queries::placements_full_by_ids(conn, &ids)?.into_iter().map(|p| (p.placement.id.clone(), p)).collect();
+    Ok(ranked
         .into_iter()
-        .map(|p| {
-            let st = p.placement.sroi_contract_id.as_ref().and_then(|id| sroi.get(id).cloned());
-            let pf = placement_features(&p, rd, st);
-            (p.placement.id.clone(), matching::evaluate(&cf, &pf, s, today), p)
-        })
-        .collect();
-    Ok(matching::rank(evaluated, opts.include_excluded, opts.limit).into_iter().map(|(_, e, p)| (p, e)).collect())
+        .filter_map(|(id, e, ())| rows.remove(&id).map(|p| (p, e)))
+        .filter(|(p, _)| opts.include_excluded || p.is_published())
+        .collect())
 }
 
 /// The retrieval of candidates for a placement: relevance and, when `strict`, the hard rules
@@ -220,7 +238,10 @@ pub fn placement_retrieval(cf: &matching::CandidateFeatures, rd: &RefData, s: &S
 }
 
 /// Candidates ranked for a placement. Each candidate is evaluated with its own
-/// municipality's settings (the municipality pays the subsidy).
+/// municipality's settings (the municipality pays the subsidy). Features come from the
+/// in-memory store; the ranked candidates are read from the database and who may see them
+/// (municipality, consent to an anonymous profile, to matching, active) is checked on those
+/// rows, so a consent withdrawn a moment ago counts at once.
 pub fn for_placement(
     conn: &mut DbConnection,
     search: &SearchIndex,
@@ -230,55 +251,72 @@ pub fn for_placement(
     opts: Options,
     today: NaiveDate,
 ) -> anyhow::Result<Vec<(CandidateFull, Evaluation)>> {
-    let sroi = sroi_states(conn, std::slice::from_ref(p))?;
-    let st = p.placement.sroi_contract_id.as_ref().and_then(|id| sroi.get(id).cloned());
+    let contract = p.placement.sroi_contract_id.clone();
+    let known = contract.as_ref().map(|id| search.features.read(|f| f.sroi(id)));
+    let st = match known {
+        Some(Some(st)) => Some(st),
+        Some(None) => sroi_states(conn, std::slice::from_ref(p))?.into_values().next(),
+        None => None,
+    };
     let pf = placement_features(p, rd, st);
     let (municipality_id, flags) = match audience {
         Audience::Klantmanager { municipality_id } => (Some(municipality_id.clone()), vec![]),
         Audience::Werkgever => (None, vec!["consent_anonymous_profile".to_string()]),
     };
     let base = match &municipality_id {
-        Some(m) => load_settings(conn, m)?.0,
-        None => Settings::default(),
+        Some(m) => settings_of(conn, search, m)?.0,
+        None => Arc::new(Settings::default()),
     };
     let (k, radius) = (base.candidate_retrieval_size, base.candidate_search_radius_km);
-    let r = candidate_retrieval(&pf, rd, municipality_id, flags, !opts.include_excluded, k, radius);
+    let r = candidate_retrieval(&pf, rd, municipality_id.clone(), flags, !opts.include_excluded, k, radius);
     let hits = search.retrieve_candidates(&r)?;
-    let ids: Vec<String> = hits.into_iter().map(|(id, _)| id).collect();
-    let mut q = candidates::table.filter(candidates::id.eq_any(&ids)).into_boxed();
-    match audience {
-        Audience::Klantmanager { municipality_id } => q = q.filter(candidates::municipality_id.eq(municipality_id.clone())),
-        Audience::Werkgever => q = q.filter(candidates::consent_anonymous_profile.eq(true)),
+    let (features, settings) = search.features.read(|f| {
+        let features: Vec<CandidateFeatures> =
+            hits.iter().filter(|(id, _)| f.candidate_visible(id, municipality_id.as_deref())).filter_map(|(id, _)| f.candidate(id, today)).collect();
+        let mut settings: HashMap<String, Option<Arc<Settings>>> = HashMap::new();
+        for c in &features {
+            settings.entry(c.municipality_id.clone()).or_insert_with(|| f.settings(&c.municipality_id).map(|m| m.settings));
+        }
+        (features, settings)
+    });
+    // Municipalities the store does not know (yet): from the database, defaults where none.
+    let mut all_settings: HashMap<String, Arc<Settings>> = HashMap::new();
+    for (m, st) in settings {
+        let st = match st {
+            Some(st) => st,
+            None => match municipalities::table.find(&m).select(Municipality::as_select()).first(conn).optional()? {
+                Some(row) => Arc::new(parse_settings(&row.settings)),
+                None => Arc::new(Settings::default()),
+            },
+        };
+        all_settings.insert(m, st);
     }
-    let cs = q.select(crate::db::models::Candidate::as_select()).load(conn)?;
-    let full = candidates_for_matching(conn, cs)?;
-    // Only the settings of the municipalities these candidates belong to.
-    let mut muni_ids: Vec<&String> = full.iter().map(|c| &c.candidate.municipality_id).collect();
-    muni_ids.sort();
-    muni_ids.dedup();
-    let all_settings: HashMap<String, Settings> = municipalities::table
-        .filter(municipalities::id.eq_any(&muni_ids))
-        .select(Municipality::as_select())
-        .load(conn)?
-        .into_iter()
-        .map(|m| (m.id.clone(), parse_settings(&m.settings)))
-        .collect();
     let default = Settings::default();
-    let evaluated: Vec<(String, Evaluation, CandidateFull)> = full
-        .into_iter()
-        .map(|c| {
-            let s = all_settings.get(&c.candidate.municipality_id).unwrap_or(&default);
-            let cf = candidate_features(&c, rd, today);
-            (c.candidate.id.clone(), matching::evaluate(&cf, &pf, s, today), c)
+    let evaluated: Vec<(String, Evaluation, ())> = features
+        .iter()
+        .map(|cf| {
+            let s = all_settings.get(&cf.municipality_id).map(|s| s.as_ref()).unwrap_or(&default);
+            (cf.id.clone(), matching::evaluate(cf, &pf, s, today), ())
         })
         .collect();
-    Ok(matching::rank(evaluated, opts.include_excluded, opts.limit).into_iter().map(|(_, e, c)| (c, e)).collect())
+    let ranked = matching::rank(evaluated, opts.include_excluded, opts.limit);
+    let ids: Vec<&String> = ranked.iter().map(|(id, _, _)| id).collect();
+    let cs = candidates::table.filter(candidates::id.eq_any(&ids)).select(crate::db::models::Candidate::as_select()).load(conn)?;
+    let mut rows: HashMap<String, CandidateFull> = candidates_for_matching(conn, cs)?.into_iter().map(|c| (c.candidate.id.clone(), c)).collect();
+    Ok(ranked
+        .into_iter()
+        .filter_map(|(id, e, ())| rows.remove(&id).map(|c| (c, e)))
+        .filter(|(c, _)| match audience {
+            Audience::Klantmanager { municipality_id } => &c.candidate.municipality_id == municipality_id,
+            Audience::Werkgever => c.candidate.consent_anonymous_profile,
+        })
+        .filter(|(c, _)| opts.include_excluded || (c.candidate.consent_matching && c.candidate.status == crate::domain::ACTIEF))
+        .collect())
 }
 
-/// Records a proposal call: who asked, when, the settings version and the results.
+/// The record of a proposal call: who asked, when, the settings version and the results.
 #[allow(clippy::too_many_arguments)]
-pub fn log(
-    conn: &mut DbConnection,
+pub fn log_entry(
     direction: &str,
     subject_id: &str,
     municipality_id: Option<&str>,
@@ -287,7 +325,7 @@ pub fn log(
     settings_version: i32,
     include_excluded: bool,
     results: &[(String, &Evaluation)],
-) -> QueryResult<()> {
+) -> ProposalLog {
     let json = serde_json::Value::Array(
         results
             .iter()
@@ -301,19 +339,16 @@ pub fn log(
             })
             .collect(),
     );
-    diesel::insert_into(proposal_logs::table)
-        .values(&ProposalLog {
-            id: new_id(),
-            direction: direction.into(),
-            subject_id: subject_id.into(),
-            municipality_id: municipality_id.map(String::from),
-            requested_by: requested_by.into(),
-            role: role.into(),
-            settings_version,
-            include_excluded,
-            results: json.to_string(),
-            created_at: now(),
-        })
-        .execute(conn)?;
-    Ok(())
+    ProposalLog {
+        id: new_id(),
+        direction: direction.into(),
+        subject_id: subject_id.into(),
+        municipality_id: municipality_id.map(String::from),
+        requested_by: requested_by.into(),
+        role: role.into(),
+        settings_version,
+        include_excluded,
+        results: json.to_string(),
+        created_at: now(),
+    }
 }

@@ -20,6 +20,8 @@ pub struct AppState {
     pub mailer: Arc<crate::mail::Mailer>,
     /// The keys services need (pseudonym secret, public URL, allowances).
     pub keys: Arc<crate::service::Keys>,
+    /// Group commit of the proposal logs and audit entries of the proposal path.
+    pub journal: Arc<crate::journal::Journal>,
     /// SQLite allows one writer: serialising write transactions in the process avoids
     /// SQLITE_BUSY on lock upgrades. PostgreSQL does not need it.
     write_lock: Arc<Mutex<()>>,
@@ -38,8 +40,12 @@ impl AppState {
         mailer: crate::mail::Mailer,
     ) -> Self {
         let keys = Arc::new(crate::service::Keys::new(secret, config.public_url.clone(), config.employer_profile_views_per_hour));
+        let write_lock = Arc::new(Mutex::new(()));
+        let journal = crate::journal::Journal::start(pool.clone(), (backend == Backend::Sqlite).then(|| write_lock.clone()))
+            .expect("cannot start the journal thread");
         AppState {
             keys,
+            journal: Arc::new(journal),
             mailer: Arc::new(mailer),
             config: Arc::new(config),
             pool,
@@ -47,13 +53,13 @@ impl AppState {
             refdata,
             search,
             jwt: Arc::new(jwt),
-            write_lock: Arc::new(Mutex::new(())),
+            write_lock,
         }
     }
 
     /// What services read besides the database: the reference data and the keys.
     pub fn env(&self) -> crate::service::Env {
-        crate::service::Env { refdata: self.refdata(), keys: self.keys.clone() }
+        crate::service::Env { refdata: self.refdata(), keys: self.keys.clone(), journal: self.journal.clone() }
     }
 
     /// A snapshot of the reference data.

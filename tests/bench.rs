@@ -14,7 +14,7 @@ async fn bench_runs_end_to_end_at_small_scale() {
         opstap::refdata::import(&mut conn, &common::refdata_dir(), false).unwrap();
         let rd = opstap::refdata::RefData::load(&mut conn).unwrap();
         drop(conn);
-        let cfg = opstap::bench::BenchConfig { placements: 400, candidates: 800, queries: 5, seed: 7, reuse: false };
+        let cfg = opstap::bench::BenchConfig { placements: 400, candidates: 800, queries: 5, seed: 7, reuse: false, baseline: true };
         opstap::bench::run(&pool, &rd, &index, &cfg).unwrap()
     })
     .await

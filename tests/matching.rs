@@ -624,3 +624,125 @@ async fn skill_suggestions_understand_dutch_and_pages_show_dutch_skills() {
         assert!(!shown.iter().any(|s| s.contains(en.as_str())), "{shown:?}");
     }
 }
+
+/// Issue 14: the proposal path reads features from the in-memory store instead of the database
+/// rows. On the demo region (fixed seed) both give the same features for every placement and
+/// candidate, and the same ranking, scores and explanations in both directions.
+#[actix_web::test]
+async fn the_in_memory_features_rank_exactly_as_the_database_rows() {
+    use opstap::db::models::{Candidate, Placement};
+    use opstap::db::schema::{candidates, municipalities, placements};
+    use opstap::proposals::{Audience, Options};
+    // The test database holds the demo region (seeded into the template); a few of its
+    // placements are linked to the demo's SROI contract, through the change feed.
+    let app = common::app().await;
+    app.db(|conn| {
+        use opstap::db::changes::{record, Entity};
+        let contract: String = opstap::db::schema::sroi_contracts::table.select(opstap::db::schema::sroi_contracts::id).first(conn).unwrap();
+        let ids: Vec<String> = placements::table.select(placements::id).order(placements::id).limit(6).load(conn).unwrap();
+        for id in &ids {
+            diesel::update(placements::table.find(id)).set(placements::sroi_contract_id.eq(Some(&contract))).execute(conn).unwrap();
+            record(conn, Entity::Placement, id).unwrap();
+        }
+        record(conn, Entity::Sroi, &contract).unwrap();
+    })
+    .await;
+    app.flush_index().await;
+    let state = app.state.clone();
+    let (pairs, results) = actix_web::web::block(move || {
+        let mut conn = state.pool.get().unwrap();
+        let rd = state.refdata();
+        let today = opstap::clock::today();
+        let search = &state.search;
+        let cs: Vec<Candidate> = candidates::table.select(Candidate::as_select()).load(&mut conn).unwrap();
+        let cs = opstap::db::queries::candidates_for_matching(&mut conn, cs).unwrap();
+        let ps: Vec<Placement> = placements::table.select(Placement::as_select()).load(&mut conn).unwrap();
+        let ps = opstap::db::queries::placements_full(&mut conn, ps).unwrap();
+        let sroi = opstap::proposals::sroi_states(&mut conn, &ps).unwrap();
+        assert!(!sroi.is_empty(), "the demo links a placement to an SROI contract");
+        // The same features, field by field.
+        for p in &ps {
+            let from_db = opstap::proposals::placement_features(p, &rd, p.placement.sroi_contract_id.as_ref().and_then(|id| sroi.get(id).cloned()));
+            let stored = search.features.read(|f| f.placement(&p.placement.id)).expect("placement in the store");
+            assert_eq!(stored, from_db);
+        }
+        for c in &cs {
+            let stored = search.features.read(|f| f.candidate(&c.candidate.id, today)).expect("candidate in the store");
+            assert_eq!(stored, opstap::proposals::candidate_features(c, &rd, today));
+        }
+        // The same rankings as evaluating the database rows of every retrieved item (the path
+        // before the store).
+        let opts = Options { limit: 20, include_excluded: false };
+        let (mut pairs, mut results) = (0usize, 0usize);
+        for c in &cs {
+            let (s, _) = opstap::proposals::load_settings(&mut conn, &c.candidate.municipality_id).unwrap();
+            let got = opstap::proposals::for_candidate(&mut conn, search, &rd, c, &s, opts, today).unwrap();
+            let cf = opstap::proposals::candidate_features(c, &rd, today);
+            let hits = search.retrieve_placements(&opstap::proposals::placement_retrieval(&cf, &rd, &s, true, s.retrieval_size)).unwrap();
+            let ids: Vec<String> = hits.into_iter().map(|(id, _)| id).collect();
+            let rows = opstap::db::queries::placements_full_by_ids(&mut conn, &ids).unwrap();
+            let st = opstap::proposals::sroi_states(&mut conn, &rows).unwrap();
+            let ev: Vec<(String, opstap::matching::Evaluation, ())> = rows
+                .iter()
+                .map(|p| {
+                    let pf = opstap::proposals::placement_features(p, &rd, p.placement.sroi_contract_id.as_ref().and_then(|id| st.get(id).cloned()));
+                    (p.placement.id.clone(), opstap::matching::evaluate(&cf, &pf, &s, today), ())
+                })
+                .collect();
+            pairs += ev.len();
+            let want = opstap::matching::rank(ev, false, 20);
+            let got: Vec<(String, &opstap::matching::Evaluation)> = got.iter().map(|(p, e)| (p.placement.id.clone(), e)).collect();
+            let want: Vec<(String, &opstap::matching::Evaluation)> = want.iter().map(|(id, e, _)| (id.clone(), e)).collect();
+            assert_eq!(got, want, "candidate {}", c.candidate.id);
+            results += got.len();
+        }
+        let munis: Vec<String> = municipalities::table.select(municipalities::id).load(&mut conn).unwrap();
+        for p in &ps {
+            for audience in munis.iter().map(|m| Audience::Klantmanager { municipality_id: m.clone() }).chain([Audience::Werkgever]) {
+                let got = opstap::proposals::for_placement(&mut conn, search, &rd, p, &audience, opts, today).unwrap();
+                let pf = opstap::proposals::placement_features(p, &rd, p.placement.sroi_contract_id.as_ref().and_then(|id| sroi.get(id).cloned()));
+                let (m, flags) = match &audience {
+                    Audience::Klantmanager { municipality_id } => (Some(municipality_id.clone()), vec![]),
+                    Audience::Werkgever => (None, vec!["consent_anonymous_profile".to_string()]),
+                };
+                let base = match &m {
+                    Some(m) => opstap::proposals::load_settings(&mut conn, m).unwrap().0,
+                    None => opstap::domain::settings::Settings::default(),
+                };
+                let r = opstap::proposals::candidate_retrieval(
+                    &pf,
+                    &rd,
+                    m.clone(),
+                    flags,
+                    true,
+                    base.candidate_retrieval_size,
+                    base.candidate_search_radius_km,
+                );
+                let ids: Vec<String> = search.retrieve_candidates(&r).unwrap().into_iter().map(|(id, _)| id).collect();
+                let ev: Vec<(String, opstap::matching::Evaluation, ())> = cs
+                    .iter()
+                    .filter(|c| ids.contains(&c.candidate.id))
+                    .filter(|c| match &m {
+                        Some(m) => &c.candidate.municipality_id == m,
+                        None => c.candidate.consent_anonymous_profile,
+                    })
+                    .map(|c| {
+                        let (s, _) = opstap::proposals::load_settings(&mut conn, &c.candidate.municipality_id).unwrap();
+                        let cf = opstap::proposals::candidate_features(c, &rd, today);
+                        (c.candidate.id.clone(), opstap::matching::evaluate(&cf, &pf, &s, today), ())
+                    })
+                    .collect();
+                pairs += ev.len();
+                let want = opstap::matching::rank(ev, false, 20);
+                let got: Vec<(String, &opstap::matching::Evaluation)> = got.iter().map(|(c, e)| (c.candidate.id.clone(), e)).collect();
+                let want: Vec<(String, &opstap::matching::Evaluation)> = want.iter().map(|(id, e, _)| (id.clone(), e)).collect();
+                assert_eq!(got, want, "placement {} for {audience:?}", p.placement.title);
+                results += got.len();
+            }
+        }
+        (pairs, results)
+    })
+    .await
+    .unwrap();
+    assert!(pairs > 500 && results > 100, "{pairs} pairs evaluated, {results} results compared");
+}

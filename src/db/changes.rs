@@ -1,5 +1,5 @@
 //! The durable change feed. Every write that changes what derived data shows (the search index,
-//! later the matcher's in-memory features) appends one row per changed entity to `changes`, in
+//! the matcher's in-memory features of `crate::features`) appends one row per changed entity to `changes`, in
 //! the same transaction as the change itself. Each instance's index writer follows the table
 //! and stores the position it has applied inside the index, so a crash, a restart or a second
 //! instance on the same PostgreSQL all converge on the committed state.
@@ -30,6 +30,10 @@ pub enum Entity {
     Rebuild,
     /// Reference data changed (import, a beheerder's Dutch label): reload it, then rebuild.
     Refdata,
+    /// A municipality's matcher settings changed.
+    Municipality,
+    /// An SROI contract changed, or a match that counts towards it started or ended.
+    Sroi,
 }
 
 impl Entity {
@@ -40,6 +44,8 @@ impl Entity {
             Entity::Organisation => "organisation",
             Entity::Rebuild => "rebuild",
             Entity::Refdata => "refdata",
+            Entity::Municipality => "municipality",
+            Entity::Sroi => "sroi",
         }
     }
     pub fn parse(s: &str) -> Option<Entity> {
@@ -49,6 +55,8 @@ impl Entity {
             "organisation" => Entity::Organisation,
             "rebuild" => Entity::Rebuild,
             "refdata" => Entity::Refdata,
+            "municipality" => Entity::Municipality,
+            "sroi" => Entity::Sroi,
             _ => return None,
         })
     }

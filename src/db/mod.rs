@@ -69,10 +69,13 @@ impl Manager {
 
 /// Per connection: foreign keys, WAL, wait for locks, and reads through a memory map with a
 /// 32 MB page cache (the default 2 MB cache turns every lookup into read() syscalls). The map
-/// is file-backed memory and counts in the resident size, so it is kept at 512 MB.
+/// is file-backed memory and counts in the resident size: since the matcher reads its features
+/// from memory (`crate::features`) and only a request's own rows from the database, 128 MB
+/// of map serve the hot tables, and a full pass over a national database (a rebuild) no
+/// longer makes half a gigabyte of the file resident.
 const SQLITE_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; \
      PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL; \
-     PRAGMA mmap_size = 536870912; PRAGMA cache_size = -32000; PRAGMA temp_store = MEMORY;";
+     PRAGMA mmap_size = 134217728; PRAGMA cache_size = -32000; PRAGMA temp_store = MEMORY;";
 
 impl ManageConnection for Manager {
     type Connection = DbConnection;

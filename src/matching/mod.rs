@@ -13,8 +13,11 @@ use crate::domain::{geo, language, PlacementKind};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+/// A list derived from reference data, shared by every candidate or placement it belongs to.
+pub type Shared<T> = std::sync::Arc<Vec<T>>;
+
 /// What the matcher knows of a candidate.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CandidateFeatures {
     pub id: String,
     pub municipality_id: String,
@@ -24,10 +27,11 @@ pub struct CandidateFeatures {
     pub occupations: Vec<String>,
     /// Explicit ESCO skills.
     pub skills: Vec<String>,
-    /// Essential skills of the candidate's occupations (implied).
-    pub implied_skills: Vec<String>,
+    /// Essential skills of the candidate's occupations (implied). Shared: it follows from the
+    /// occupations alone, so candidates with the same occupations share one list in memory.
+    pub implied_skills: Shared<String>,
     /// Occupations related to the candidate's ones (`crate::relatedness`), relatedness 0..1.
-    pub related_occupations: Vec<(String, f64)>,
+    pub related_occupations: Shared<(String, f64)>,
     pub hours_min: i32,
     pub hours_max: i32,
     pub location: Option<(f64, f64)>,
@@ -47,7 +51,7 @@ pub struct CandidateFeatures {
 }
 
 /// An SROI contract's state, for the value of a placement to the employer.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SroiState {
     pub contract_id: String,
     pub reference: String,
@@ -56,7 +60,7 @@ pub struct SroiState {
 }
 
 /// What the matcher knows of a placement.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PlacementFeatures {
     pub id: String,
     pub organisation_id: String,
@@ -64,9 +68,9 @@ pub struct PlacementFeatures {
     pub kind: Option<PlacementKind>,
     pub occupation_id: Option<String>,
     /// Essential skills of the placement's occupation (for hidden matches).
-    pub occupation_skills: Vec<String>,
+    pub occupation_skills: Shared<String>,
     /// Occupations related to the placement's occupation, relatedness 0..1.
-    pub related_occupations: Vec<(String, f64)>,
+    pub related_occupations: Shared<(String, f64)>,
     pub required_skills: Vec<String>,
     pub desired_skills: Vec<String>,
     pub hours_min: i32,
@@ -673,7 +677,7 @@ mod tests {
             ladder_step: Some(step),
             occupations: vec!["kok".into()],
             skills: vec!["koken".into()],
-            implied_skills: vec!["koken".into(), "hygiene".into(), "snijden".into()],
+            implied_skills: vec!["koken".into(), "hygiene".into(), "snijden".into()].into(),
             hours_min: 24,
             hours_max: 32,
             location: Some((52.16, 6.41)),
@@ -690,7 +694,7 @@ mod tests {
             id: "p".into(),
             kind: Some(kind),
             occupation_id: Some(occupation.into()),
-            occupation_skills: essential.iter().map(|s| s.to_string()).collect(),
+            occupation_skills: essential.iter().map(|s| s.to_string()).collect::<Vec<_>>().into(),
             required_skills: required.iter().map(|s| s.to_string()).collect(),
             hours_min: 24,
             hours_max: 32,
@@ -741,7 +745,7 @@ mod tests {
         let mut blank = cook(35, 5);
         blank.occupations.clear();
         blank.skills.clear();
-        blank.implied_skills.clear();
+        blank.implied_skills = Default::default();
         let e = evaluate(&blank, &place(PlacementKind::ReguliereBaan, "kok", &["koken"], &["koken"]), &s, today());
         assert!(!e.is_excluded(), "{e:?}");
     }

@@ -15,7 +15,7 @@ pub mod query;
 pub mod schema;
 
 use crate::db::changes::{self, Change, Entity};
-use crate::db::queries::{candidates_full, placements_full};
+use crate::db::queries::placements_full;
 use crate::db::{models::*, schema as t, DbPool};
 use crate::refdata::RefData;
 use diesel::prelude::*;
@@ -94,6 +94,8 @@ pub struct IndexState {
 pub struct SearchIndex {
     pub placements: Arc<Part<PlacementFields>>,
     pub candidates: Arc<Part<CandidateFields>>,
+    /// The matcher's in-memory features, at the same feed position as the index.
+    pub features: crate::features::FeatureStore,
     tx: Arc<Mutex<Option<mpsc::Sender<Op>>>>,
     status: Arc<IndexStatus>,
     pub dir: PathBuf,
@@ -206,6 +208,7 @@ pub fn open(dir: &Path, force: bool) -> anyhow::Result<(SearchIndex, Option<Stri
         SearchIndex {
             placements: Arc::new(placements),
             candidates: Arc::new(candidates),
+            features: crate::features::FeatureStore::new(),
             tx: Arc::new(Mutex::new(None)),
             status: Arc::new(IndexStatus::default()),
             dir: dir.to_path_buf(),
@@ -253,6 +256,9 @@ pub fn start(dir: &Path, pool: DbPool, refdata: SharedRefData, progress: bool) -
             report.candidates = c;
         }
         None => {
+            // The index was kept: the features are read from the database as it is now (the
+            // catch-up below re-applies the changes after the index's position, to both).
+            w.load_features(progress)?;
             report.caught_up = w.follow()?;
             let (p, c) = idx.num_docs();
             report.placements = p as usize;
@@ -312,6 +318,15 @@ impl SearchIndex {
             error: self.status.error.lock().unwrap_or_else(|e| e.into_inner()).clone(),
             rebuilds: self.status.rebuilds.load(Ordering::SeqCst),
         }
+    }
+    /// Reads the matcher's features of everything from the database into this index's store
+    /// (for an index opened without a writer, as the benchmark does).
+    pub fn load_features(&self, pool: &DbPool, progress: bool) -> anyhow::Result<()> {
+        let mut conn = pool.get()?;
+        let rd = RefData::load(&mut conn)?;
+        let snap = scan(&mut conn, &rd, None, progress)?;
+        self.features.replace(snap);
+        Ok(())
     }
     pub fn writer_running(&self) -> bool {
         self.status.running.load(Ordering::SeqCst)
@@ -446,18 +461,22 @@ impl Writer {
                 self.idx.status.rebuilds.fetch_add(1, Ordering::SeqCst);
                 continue;
             }
-            self.apply(&batch)?;
+            let updates = self.apply(&batch)?;
             self.commit(last)?;
+            self.publish(updates);
         }
         Ok(applied)
     }
 
-    /// Re-reads the changed rows and replaces their documents.
-    fn apply(&mut self, batch: &[Change]) -> anyhow::Result<()> {
+    /// Re-reads the changed rows and replaces their documents; returns the matching changes of
+    /// the in-memory features, to publish after the commit.
+    fn apply(&mut self, batch: &[Change]) -> anyhow::Result<Vec<FeatureUpdate>> {
         let rd = self.refdata();
         let mut placements: BTreeSet<String> = BTreeSet::new();
         let mut candidates: BTreeSet<String> = BTreeSet::new();
         let mut orgs: BTreeSet<String> = BTreeSet::new();
+        let mut municipalities: BTreeSet<String> = BTreeSet::new();
+        let mut sroi: BTreeSet<String> = BTreeSet::new();
         for c in batch {
             match c.entity {
                 Entity::Placement => {
@@ -474,9 +493,16 @@ impl Writer {
                     placements.extend(self.ids_with_term(true, &c.id)?);
                     candidates.extend(self.ids_with_term(false, &c.id)?);
                 }
+                Entity::Municipality => {
+                    municipalities.insert(c.id.clone());
+                }
+                Entity::Sroi => {
+                    sroi.insert(c.id.clone());
+                }
                 Entity::Rebuild => {}
             }
         }
+        let mut updates = Vec::new();
         let mut conn = self.pool.get()?;
         let pf = &self.idx.placements.fields;
         if !orgs.is_empty() {
@@ -491,6 +517,7 @@ impl Writer {
             }
             for p in placements_full(&mut conn, ps)? {
                 self.pw.add_document(docs::placement_doc(pf, &p, &rd))?;
+                updates.push(FeatureUpdate::Placement(p.placement.id.clone(), Some(Box::new(p))));
             }
         }
         let ids: Vec<&String> = placements.iter().collect();
@@ -499,9 +526,13 @@ impl Writer {
                 self.pw.delete_term(Term::from_field_text(pf.id, id));
             }
             let ps: Vec<Placement> = t::placements::table.filter(t::placements::id.eq_any(chunk)).select(Placement::as_select()).load(&mut conn)?;
+            let mut found: BTreeSet<String> = BTreeSet::new();
             for p in placements_full(&mut conn, ps)? {
                 self.pw.add_document(docs::placement_doc(pf, &p, &rd))?;
+                found.insert(p.placement.id.clone());
+                updates.push(FeatureUpdate::Placement(p.placement.id.clone(), Some(Box::new(p))));
             }
+            updates.extend(chunk.iter().filter(|i| !found.contains(i.as_str())).map(|i| FeatureUpdate::Placement((*i).clone(), None)));
         }
         let cf = &self.idx.candidates.fields;
         let today = crate::clock::today();
@@ -511,10 +542,57 @@ impl Writer {
                 self.cw.delete_term(Term::from_field_text(cf.id, id));
             }
             let cs: Vec<Candidate> = t::candidates::table.filter(t::candidates::id.eq_any(chunk)).select(Candidate::as_select()).load(&mut conn)?;
-            for c in candidates_full(&mut conn, cs)? {
+            let mut found: BTreeSet<String> = BTreeSet::new();
+            for c in crate::db::queries::candidates_for_matching(&mut conn, cs)? {
                 self.cw.add_document(docs::candidate_doc(cf, &c, &rd, today))?;
+                found.insert(c.candidate.id.clone());
+                updates.push(FeatureUpdate::Candidate(c.candidate.id.clone(), Some(Box::new(c))));
+            }
+            updates.extend(chunk.iter().filter(|i| !found.contains(i.as_str())).map(|i| FeatureUpdate::Candidate((*i).clone(), None)));
+        }
+        for m in municipalities {
+            let row: Option<Municipality> = t::municipalities::table.find(&m).select(Municipality::as_select()).first(&mut conn).optional()?;
+            updates.push(FeatureUpdate::Settings(m, row.map(|r| Box::new((crate::proposals::parse_settings(&r.settings), r.settings_version)))));
+        }
+        if !sroi.is_empty() {
+            let ids: Vec<String> = sroi.into_iter().collect();
+            let mut states = crate::proposals::sroi_states_of(&mut conn, &ids)?;
+            for id in ids {
+                let st = states.remove(&id);
+                updates.push(FeatureUpdate::Sroi(id, st));
             }
         }
+        Ok(updates)
+    }
+
+    /// Publishes feature changes (after the index commit of the same batch).
+    fn publish(&self, updates: Vec<FeatureUpdate>) {
+        if updates.is_empty() {
+            return;
+        }
+        let rd = self.refdata();
+        self.idx.features.write(|s| {
+            for u in updates {
+                match u {
+                    FeatureUpdate::Placement(_, Some(p)) => s.put_placement(&p, &rd),
+                    FeatureUpdate::Placement(id, None) => s.remove_placement(&id),
+                    FeatureUpdate::Candidate(_, Some(c)) => s.put_candidate(&c, &rd),
+                    FeatureUpdate::Candidate(id, None) => s.remove_candidate(&id),
+                    FeatureUpdate::Settings(m, Some(b)) => s.put_settings(&m, b.0, b.1),
+                    FeatureUpdate::Settings(m, None) => s.remove_settings(&m),
+                    FeatureUpdate::Sroi(_, Some(st)) => s.put_sroi(st),
+                    FeatureUpdate::Sroi(id, None) => s.remove_sroi(&id),
+                }
+            }
+        });
+    }
+
+    /// Reads the features of everything from the database into a new store (the index is kept).
+    fn load_features(&mut self, progress: bool) -> anyhow::Result<()> {
+        let rd = self.refdata();
+        let mut conn = self.pool.get()?;
+        let snap = scan(&mut conn, &rd, None, progress)?;
+        self.idx.features.replace(snap);
         Ok(())
     }
 
@@ -555,60 +633,167 @@ impl Writer {
     }
 
     /// Deletes everything and adds every placement and candidate from the database, at the
-    /// feed position read before the rows (later changes are applied after it, again).
+    /// feed position read before the rows (later changes are applied after it, again). The
+    /// features are built in the same pass and swapped in with the commit.
     fn rebuild(&mut self, progress: bool) -> anyhow::Result<(usize, usize)> {
         let rd = self.refdata();
         let mut conn = self.pool.get()?;
         let at = changes::latest(&mut conn)?;
-        let r = rebuild_into(&mut conn, &rd, &self.idx, &mut self.pw, &mut self.cw, progress)?;
+        self.pw.delete_all_documents()?;
+        self.cw.delete_all_documents()?;
+        let snap = scan(&mut conn, &rd, Some((&self.idx, &self.pw, &self.cw)), progress)?;
         drop(conn);
+        let counts = snap.counts();
         self.commit(at)?;
+        self.idx.features.replace(snap);
         *self.idx.status.error.lock().unwrap_or_else(|e| e.into_inner()) = None;
-        Ok(r)
+        Ok(counts)
     }
 }
 
-/// Deletes everything and adds every placement and candidate from the database.
-fn rebuild_into(
+/// A change of the in-memory features, published after the index commit of its batch.
+enum FeatureUpdate {
+    Placement(String, Option<Box<crate::db::queries::PlacementFull>>),
+    Candidate(String, Option<Box<crate::db::queries::CandidateFull>>),
+    Settings(String, Option<Box<(crate::domain::settings::Settings, i32)>>),
+    Sroi(String, Option<crate::matching::SroiState>),
+}
+
+/// Rows read from the database per step of a full pass.
+const SCAN_BATCH: i64 = 2000;
+
+/// One pass over every placement and candidate of the database: the features of all of them,
+/// and, given an index, their documents. Rows are read in keyset-paged batches by one thread
+/// while the previous batch is turned into documents and features, so memory holds a few
+/// batches, not the database.
+fn scan(
     conn: &mut crate::db::DbConnection,
     rd: &RefData,
-    idx: &SearchIndex,
-    pw: &mut IndexWriter<TantivyDocument>,
-    cw: &mut IndexWriter<TantivyDocument>,
+    index: Option<(&SearchIndex, &IndexWriter<TantivyDocument>, &IndexWriter<TantivyDocument>)>,
     progress: bool,
-) -> anyhow::Result<(usize, usize)> {
-    pw.delete_all_documents()?;
-    cw.delete_all_documents()?;
+) -> anyhow::Result<crate::features::Snapshot> {
+    use crate::db::queries::{CandidateFull, PlacementFull};
     let today = crate::clock::today();
-    let ps: Vec<Placement> = t::placements::table.order(t::placements::id).select(Placement::as_select()).load(conn)?;
-    let cs: Vec<Candidate> = t::candidates::table.order(t::candidates::id).select(Candidate::as_select()).load(conn)?;
+    let np: i64 = t::placements::table.count().get_result(conn)?;
+    let nc: i64 = t::candidates::table.count().get_result(conn)?;
     let bar = if progress {
-        let b = indicatif::ProgressBar::new((ps.len() + cs.len()) as u64);
+        let b = indicatif::ProgressBar::new((np + nc) as u64);
         b.set_style(
             indicatif::ProgressStyle::with_template("{msg:>12} [{bar:30}] {pos}/{len} ({per_sec}, {eta})")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
                 .progress_chars("=> "),
         );
-        b.set_message("herindexeren");
+        b.set_message(if index.is_some() { "herindexeren" } else { "kenmerken" });
         b
     } else {
         indicatif::ProgressBar::hidden()
     };
-    let (np, nc) = (ps.len(), cs.len());
-    for chunk in ps.chunks(2000) {
-        for p in placements_full(conn, chunk.to_vec())? {
-            pw.add_document(docs::placement_doc(&idx.placements.fields, &p, rd))?;
-        }
-        bar.inc(chunk.len() as u64);
+    let mut snap = crate::features::Snapshot::default();
+    for m in t::municipalities::table.select(Municipality::as_select()).load(conn)? {
+        snap.put_settings(&m.id, crate::proposals::parse_settings(&m.settings), m.settings_version);
     }
-    for chunk in cs.chunks(2000) {
-        for c in candidates_full(conn, chunk.to_vec())? {
-            cw.add_document(docs::candidate_doc(&idx.candidates.fields, &c, rd, today))?;
-        }
-        bar.inc(chunk.len() as u64);
+    let contracts: Vec<String> = t::sroi_contracts::table.select(t::sroi_contracts::id).load(conn)?;
+    for (_, st) in crate::proposals::sroi_states_of(conn, &contracts)? {
+        snap.put_sroi(st);
     }
+    enum Batch {
+        P(Vec<PlacementFull>),
+        C(Vec<CandidateFull>),
+    }
+    let (tx, rx) = mpsc::sync_channel::<anyhow::Result<Batch>>(2);
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        // The reader: keyset pages by id, placements then candidates.
+        scope.spawn(move || {
+            let mut run = || -> anyhow::Result<()> {
+                let mut last = String::new();
+                loop {
+                    let ps: Vec<Placement> = t::placements::table
+                        .filter(t::placements::id.gt(&last))
+                        .order(t::placements::id)
+                        .limit(SCAN_BATCH)
+                        .select(Placement::as_select())
+                        .load(conn)?;
+                    let Some(l) = ps.last() else { break };
+                    last = l.id.clone();
+                    if tx.send(Ok(Batch::P(placements_full(conn, ps)?))).is_err() {
+                        return Ok(());
+                    }
+                }
+                let mut last = String::new();
+                loop {
+                    let cs: Vec<Candidate> = t::candidates::table
+                        .filter(t::candidates::id.gt(&last))
+                        .order(t::candidates::id)
+                        .limit(SCAN_BATCH)
+                        .select(Candidate::as_select())
+                        .load(conn)?;
+                    let Some(l) = cs.last() else { break };
+                    last = l.id.clone();
+                    let full = crate::db::queries::candidates_for_matching(conn, cs)?;
+                    if tx.send(Ok(Batch::C(full))).is_err() {
+                        return Ok(());
+                    }
+                }
+                Ok(())
+            };
+            if let Err(e) = run() {
+                let _ = tx.send(Err(e));
+            }
+        });
+        // Documents are built on two threads (this one and a helper) while the reader reads on,
+        // each with its own cache of analysed reference-data texts.
+        let mut caches = [docs::TokenCache::default(), docs::TokenCache::default()];
+        for b in rx {
+            match b? {
+                Batch::P(ps) => {
+                    if let Some((idx, pw, _)) = index {
+                        let f = &idx.placements.fields;
+                        in_two(&ps, &mut caches, |p, cache| {
+                            pw.add_document(docs::placement_doc_with(f, p, rd, cache))?;
+                            Ok(())
+                        })?;
+                    }
+                    for p in &ps {
+                        snap.put_placement(p, rd);
+                    }
+                    bar.inc(ps.len() as u64);
+                }
+                Batch::C(cs) => {
+                    if let Some((idx, _, cw)) = index {
+                        let f = &idx.candidates.fields;
+                        in_two(&cs, &mut caches, |c, cache| {
+                            cw.add_document(docs::candidate_doc_with(f, c, rd, today, cache))?;
+                            Ok(())
+                        })?;
+                    }
+                    for c in &cs {
+                        snap.put_candidate(c, rd);
+                    }
+                    bar.inc(cs.len() as u64);
+                }
+            }
+        }
+        Ok(())
+    })?;
     bar.finish();
-    Ok((np, nc))
+    Ok(snap)
+}
+
+/// Runs `f` over `items` on two threads (this one and a helper), each with its own cache.
+fn in_two<T: Sync>(
+    items: &[T],
+    caches: &mut [docs::TokenCache; 2],
+    f: impl Fn(&T, &mut docs::TokenCache) -> anyhow::Result<()> + Sync,
+) -> anyhow::Result<()> {
+    let (a, b) = items.split_at(items.len() / 2);
+    let [ca, cb] = caches;
+    std::thread::scope(|s| {
+        let f = &f;
+        let h = s.spawn(move || b.iter().try_for_each(|x| f(x, cb)));
+        let first = a.iter().try_for_each(|x| f(x, ca));
+        let second = h.join().map_err(|_| anyhow::anyhow!("a document builder panicked"))?;
+        first.and(second)
+    })
 }
 
 /// The `opstap reindex` command: when no server holds the index, empties it (whatever state

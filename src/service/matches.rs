@@ -671,6 +671,10 @@ pub fn act(conn: &mut DbConnection, ctx: &Ctx, id: &str, input: &ActionInput) ->
     if n == 0 {
         return Err(AppError::conflict("Deze match is intussen gewijzigd. Laad hem opnieuw."));
     }
+    // The realised value of an SROI contract counts its started matches (the matcher keeps it).
+    if let Some(sc) = u.sroi_contract_id.as_deref().filter(|_| from != to) {
+        crate::db::changes::record(conn, crate::db::changes::Entity::Sroi, sc)?;
+    }
     let detail = serde_json::json!({
         "reason": if matches!(action, Action::NotStarted) { input.reason.clone() } else { reason.clone() },
         "introduction_date": u.introduction_date.filter(|_| action == Action::Introduce),

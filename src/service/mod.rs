@@ -67,6 +67,7 @@ impl Keys {
 pub struct Env {
     pub refdata: Arc<RefData>,
     pub keys: Arc<Keys>,
+    pub journal: Arc<crate::journal::Journal>,
 }
 
 impl std::ops::Deref for Env {
@@ -82,11 +83,13 @@ pub struct Ctx<'a> {
     pub user: &'a CurrentUser,
     pub refdata: &'a RefData,
     pub keys: &'a Keys,
+    /// Group commit for the proposal path's logs and audit entries.
+    pub journal: &'a crate::journal::Journal,
     pub today: chrono::NaiveDate,
 }
 
 impl<'a> Ctx<'a> {
     pub fn new(user: &'a CurrentUser, env: &'a Env) -> Ctx<'a> {
-        Ctx { user, refdata: &env.refdata, keys: &env.keys, today: crate::clock::today() }
+        Ctx { user, refdata: &env.refdata, keys: &env.keys, journal: &env.journal, today: crate::clock::today() }
     }
 }

@@ -7,6 +7,7 @@ use crate::db::queries::{candidate_full, placement_full, CandidateFull, Placemen
 use crate::db::DbConnection;
 use crate::domain::Role;
 use crate::error::{AppError, AppResult};
+use crate::journal::Entries;
 use crate::matching::Evaluation;
 use crate::proposals::{self, Audience, Options};
 use crate::search::SearchIndex;
@@ -26,10 +27,20 @@ pub fn for_candidate(conn: &mut DbConnection, ctx: &Ctx, search: &SearchIndex, i
     user.require(&[Role::Klantmanager, Role::Kandidaat])?;
     authorize(conn, user, id, Access::Read, "profiel (passend werk zoeken)")?;
     let c = candidate_full(conn, id)?.ok_or(AppError::NotFound)?;
-    let (settings, version) = proposals::load_settings(conn, &c.candidate.municipality_id)?;
+    let (settings, version) = proposals::settings_of(conn, search, &c.candidate.municipality_id)?;
     let res = proposals::for_candidate(conn, search, ctx.refdata, &c, &settings, opts, ctx.today).map_err(AppError::Internal)?;
     let logged: Vec<(String, &Evaluation)> = res.iter().map(|(p, e)| (p.placement.id.clone(), e)).collect();
-    proposals::log(conn, "candidate", id, Some(&c.candidate.municipality_id), &user.id, user.role.as_str(), version, opts.include_excluded, &logged)?;
+    let log = proposals::log_entry(
+        "candidate",
+        id,
+        Some(&c.candidate.municipality_id),
+        &user.id,
+        user.role.as_str(),
+        version,
+        opts.include_excluded,
+        &logged,
+    );
+    ctx.journal.write(Entries { proposal_logs: vec![log], audit: vec![] }).map_err(AppError::Internal)?;
     Ok(ForCandidate { candidate: c, settings_version: version, results: res })
 }
 
@@ -69,11 +80,11 @@ pub fn for_placement(conn: &mut DbConnection, ctx: &Ctx, search: &SearchIndex, i
         Audience::Werkgever => None,
     };
     let version = match &municipality {
-        Some(m) => proposals::load_settings(conn, m)?.1,
+        Some(m) => proposals::settings_of(conn, search, m)?.1,
         None => 0,
     };
     let logged: Vec<(String, &Evaluation)> = res.iter().map(|(c, e)| (c.candidate.id.clone(), e)).collect();
-    proposals::log(conn, "placement", id, municipality.as_deref(), &user.id, user.role.as_str(), version, opts.include_excluded, &logged)?;
+    let log = proposals::log_entry("placement", id, municipality.as_deref(), &user.id, user.role.as_str(), version, opts.include_excluded, &logged);
     let employer = user.role == Role::Werkgever;
     if employer {
         // Anonymous profiles count against the employer's hourly allowance.
@@ -86,6 +97,7 @@ pub fn for_placement(conn: &mut DbConnection, ctx: &Ctx, search: &SearchIndex, i
     } else {
         ("naam en match-score", crate::audit::purpose::MATCHING)
     };
-    crate::audit::record(conn, &crate::audit::Actor::from(user), &subjects, crate::audit::access(crate::audit::Act::View, what, purpose))?;
+    let audit = crate::audit::entries(&crate::audit::Actor::from(user), &subjects, crate::audit::access(crate::audit::Act::View, what, purpose));
+    ctx.journal.write(Entries { proposal_logs: vec![log], audit }).map_err(AppError::Internal)?;
     Ok(ForPlacement { placement: p, employer, results: res })
 }

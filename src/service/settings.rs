@@ -23,5 +23,6 @@ pub fn save(conn: &mut DbConnection, municipality_id: &str, settings: &Settings,
     if n == 0 {
         return Err(AppError::conflict("De instellingen zijn intussen gewijzigd. Laad ze opnieuw."));
     }
+    crate::db::changes::record(conn, crate::db::changes::Entity::Municipality, municipality_id)?;
     Ok(cur + 1)
 }

@@ -155,6 +155,7 @@ pub fn create(conn: &mut DbConnection, ctx: &Ctx, input: SroiInput) -> AppResult
         updated_at: t,
     };
     diesel::insert_into(sroi_contracts::table).values(&c).execute(conn)?;
+    crate::db::changes::record(conn, crate::db::changes::Entity::Sroi, &c.id)?;
     Ok(with_realised(conn, vec![c])?.remove(0))
 }
 
@@ -172,6 +173,7 @@ pub fn update(conn: &mut DbConnection, ctx: &Ctx, id: &str, input: SroiInput) ->
     c.period_end = input.period_end;
     c.updated_at = now();
     diesel::update(sroi_contracts::table.find(id)).set(&c).execute(conn)?;
+    crate::db::changes::record(conn, crate::db::changes::Entity::Sroi, id)?;
     Ok(with_realised(conn, vec![c])?.remove(0))
 }
 
@@ -180,5 +182,6 @@ pub fn delete(conn: &mut DbConnection, ctx: &Ctx, id: &str) -> AppResult<()> {
     ctx.user.require(&[Role::Beheerder, Role::Klantmanager])?;
     load(conn, ctx.user, id)?;
     diesel::delete(sroi_contracts::table.find(id)).execute(conn)?;
+    crate::db::changes::record(conn, crate::db::changes::Entity::Sroi, id)?;
     Ok(())
 }

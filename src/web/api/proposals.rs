@@ -467,5 +467,9 @@ pub async fn put_settings(
 /// Stores checked settings in one transaction; returns the new version (API and pages).
 pub async fn save_settings(state: &AppState, id: &str, settings: &crate::domain::settings::Settings, version: Option<i32>) -> AppResult<i32> {
     let (mid, settings) = (id.to_string(), settings.clone());
-    state.tx(move |conn| crate::service::settings::save(conn, &mid, &settings, version)).await
+    let v = state.tx(move |conn| crate::service::settings::save(conn, &mid, &settings, version)).await?;
+    // The matcher reads settings from its in-memory store: the next proposal asked of this
+    // instance uses the new ones (other instances follow the feed within a moment).
+    state.caught_up().await?;
+    Ok(v)
 }

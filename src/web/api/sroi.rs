@@ -39,6 +39,7 @@ pub async fn get(state: web::Data<AppState>, user: CurrentUser, path: web::Path<
 pub async fn create(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<SroiInput>) -> AppResult<HttpResponse> {
     let rd = state.env();
     let c = state.tx(move |conn| svc::create(conn, &Ctx::new(&user, &rd), body.0)).await?;
+    state.caught_up().await?;
     Ok(HttpResponse::Created().json(c))
 }
 
@@ -49,6 +50,7 @@ pub async fn update(state: web::Data<AppState>, user: CurrentUser, path: web::Pa
     let id = path.into_inner();
     let rd = state.env();
     let c = state.tx(move |conn| svc::update(conn, &Ctx::new(&user, &rd), &id, body.0)).await?;
+    state.caught_up().await?;
     Ok(HttpResponse::Ok().json(c))
 }
 
@@ -58,5 +60,6 @@ pub async fn delete(state: web::Data<AppState>, user: CurrentUser, path: web::Pa
     let id = path.into_inner();
     let rd = state.env();
     state.tx(move |conn| svc::delete(conn, &Ctx::new(&user, &rd), &id)).await?;
+    state.caught_up().await?;
     Ok(HttpResponse::NoContent().finish())
 }

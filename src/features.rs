@@ -1,0 +1,384 @@
+//! What the matcher knows of every placement and candidate, and every municipality's settings,
+//! kept in memory so that a proposal is retrieval + evaluation without reading the database.
+//!
+//! Derived data like the search index, and fed the same way: the index writer thread
+//! (`crate::search`) reloads each changed row of the change feed once and updates both, and
+//! publishes the store's changes right after the index commit of the same batch, so search and
+//! features stand at the same feed position. A full rebuild builds a new store beside the
+//! current one and swaps it in at the commit. At start the store is loaded from the database
+//! (or built with the index when that is rebuilt).
+//!
+//! Memory: identifiers (ESCO URIs, municipality ids) are interned once and rows hold `u32`
+//! symbols; the lists derived from reference data (implied skills, related occupations) are
+//! computed once per occupation set and shared. `materialize` turns a row back into the
+//! `matching` features, equal to what `proposals::candidate_features` and
+//! `proposals::placement_features` build from the database rows (a test holds them equal).
+
+use crate::db::queries::{CandidateFull, PlacementFull};
+use crate::domain::settings::Settings;
+use crate::domain::{age_on, PlacementKind};
+use crate::matching::{CandidateFeatures, PlacementFeatures, Shared, SroiState};
+use crate::refdata::RefData;
+use chrono::NaiveDate;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+type Sym = u32;
+
+/// Strings stored once; rows refer to them by number.
+#[derive(Default)]
+struct Interner {
+    ids: HashMap<Arc<str>, Sym>,
+    strings: Vec<Arc<str>>,
+}
+
+impl Interner {
+    fn get(&mut self, s: &str) -> Sym {
+        if let Some(&i) = self.ids.get(s) {
+            return i;
+        }
+        let a: Arc<str> = Arc::from(s);
+        let i = self.strings.len() as Sym;
+        self.strings.push(a.clone());
+        self.ids.insert(a, i);
+        i
+    }
+    fn str(&self, i: Sym) -> &str {
+        &self.strings[i as usize]
+    }
+    fn string(&self, i: Sym) -> String {
+        self.str(i).to_string()
+    }
+    fn strings(&self, v: &[Sym]) -> Vec<String> {
+        v.iter().map(|&i| self.string(i)).collect()
+    }
+}
+
+/// Lists that follow from occupations and the reference data alone.
+#[derive(Default)]
+struct Derived {
+    skills: Shared<String>,
+    related: Shared<(String, f64)>,
+}
+
+struct CandidateRow {
+    municipality: Sym,
+    status: Sym,
+    consent_matching: bool,
+    consent_anonymous_profile: bool,
+    ladder_step: Option<i32>,
+    occupations: Box<[Sym]>,
+    skills: Box<[Sym]>,
+    derived: Arc<Derived>,
+    hours_min: i32,
+    hours_max: i32,
+    location: Option<(f64, f64)>,
+    max_travel_km: i32,
+    own_transport: bool,
+    language_level: Option<Sym>,
+    loonwaarde: Option<i32>,
+    flags: u8,
+    birth_date: NaiveDate,
+    available_from: Option<NaiveDate>,
+    sector_preferences: Box<[Sym]>,
+}
+
+const DOELGROEPREGISTER: u8 = 1;
+const BESCHUT: u8 = 2;
+const LKS: u8 = 4;
+const JOB_COACH: u8 = 8;
+const STATUSHOUDER: u8 = 16;
+
+struct PlacementRow {
+    organisation: Sym,
+    sector: Sym,
+    kind: Option<PlacementKind>,
+    occupation: Option<Sym>,
+    derived: Arc<Derived>,
+    required: Box<[Sym]>,
+    desired: Box<[Sym]>,
+    hours_min: i32,
+    hours_max: i32,
+    location: Option<(f64, f64)>,
+    hourly_wage_cents: Option<i32>,
+    language_level_required: Option<Sym>,
+    ladder_steps: Box<[i32]>,
+    flags: u8,
+    sroi_contract: Option<Sym>,
+    start_date: Option<NaiveDate>,
+    duration_months: Option<i32>,
+    published: bool,
+}
+
+const SUPERVISOR: u8 = 1;
+const COACH_WELCOME: u8 = 2;
+const ADAPTED: u8 = 4;
+const LKS_ACCEPTED: u8 = 8;
+const BANENAFSPRAAK: u8 = 16;
+const LANGUAGE_LEARNING: u8 = 32;
+
+/// A municipality's settings as the matcher uses them, with their version.
+#[derive(Debug, Clone)]
+pub struct MunicipalitySettings {
+    pub settings: Arc<Settings>,
+    pub version: i32,
+}
+
+/// Everything the store holds; built whole by a rebuild, changed row by row by the feed.
+#[derive(Default)]
+pub struct Snapshot {
+    strings: Interner,
+    candidates: HashMap<Box<str>, CandidateRow>,
+    placements: HashMap<Box<str>, PlacementRow>,
+    settings: HashMap<String, MunicipalitySettings>,
+    sroi: HashMap<String, SroiState>,
+    by_occupations: HashMap<Box<[Sym]>, Arc<Derived>>,
+}
+
+impl Snapshot {
+    fn derived_for(&mut self, occupations: &[Sym], rd: &RefData) -> Arc<Derived> {
+        if let Some(d) = self.by_occupations.get(occupations) {
+            return d.clone();
+        }
+        let ids = self.strings.strings(occupations);
+        let d = Arc::new(Derived {
+            skills: Arc::new(rd.essential_skills_of(&ids)),
+            related: Arc::new(rd.hidden_matches(&ids, crate::relatedness::KEEP, 0.0)),
+        });
+        self.by_occupations.insert(occupations.into(), d.clone());
+        d
+    }
+
+    fn syms(&mut self, v: impl IntoIterator<Item = impl AsRef<str>>) -> Box<[Sym]> {
+        v.into_iter().map(|s| self.strings.get(s.as_ref())).collect()
+    }
+
+    /// Adds or replaces a candidate.
+    pub fn put_candidate(&mut self, c: &CandidateFull, rd: &RefData) {
+        let ca = &c.candidate;
+        let occupations = self.syms(c.occupations.iter().map(|o| o.occupation_id.as_str()));
+        let derived = self.derived_for(&occupations, rd);
+        let skills = self.syms(c.skills.iter().filter_map(|s| s.skill_id.as_deref()));
+        let prefs: Vec<String> = serde_json::from_str(&ca.sector_preferences).unwrap_or_default();
+        let sector_preferences = self.syms(prefs);
+        let flags = (ca.doelgroepregister as u8 * DOELGROEPREGISTER)
+            | (ca.beschut_werk_indicatie as u8 * BESCHUT)
+            | (ca.lks_target_group as u8 * LKS)
+            | (ca.needs_job_coach as u8 * JOB_COACH)
+            | (ca.statushouder as u8 * STATUSHOUDER);
+        let row = CandidateRow {
+            municipality: self.strings.get(&ca.municipality_id),
+            status: self.strings.get(&ca.status),
+            consent_matching: ca.consent_matching,
+            consent_anonymous_profile: ca.consent_anonymous_profile,
+            ladder_step: c.ladder.as_ref().map(|l| l.step),
+            occupations,
+            skills,
+            derived,
+            hours_min: ca.hours_min,
+            hours_max: ca.hours_max,
+            location: rd.pc4.get(&ca.pc4).map(|p| (p.lat, p.lon)),
+            max_travel_km: ca.max_travel_km,
+            own_transport: ca.own_transport,
+            language_level: ca.language_level.as_deref().map(|l| self.strings.get(l)),
+            loonwaarde: ca.loonwaarde,
+            flags,
+            birth_date: ca.birth_date,
+            available_from: ca.available_from,
+            sector_preferences,
+        };
+        self.candidates.insert(ca.id.as_str().into(), row);
+    }
+
+    pub fn remove_candidate(&mut self, id: &str) {
+        self.candidates.remove(id);
+    }
+
+    /// Adds or replaces a placement.
+    pub fn put_placement(&mut self, p: &PlacementFull, rd: &RefData) {
+        let pl = &p.placement;
+        let occupation = pl.occupation_id.as_deref().map(|o| self.strings.get(o));
+        let derived = match occupation {
+            Some(o) => self.derived_for(&[o], rd),
+            None => Arc::new(Derived::default()),
+        };
+        let required = self.syms(p.skills.iter().filter(|s| s.required).map(|s| s.skill_id.as_str()));
+        let desired = self.syms(p.skills.iter().filter(|s| !s.required).map(|s| s.skill_id.as_str()));
+        let flags = (pl.internal_supervisor as u8 * SUPERVISOR)
+            | (pl.job_coach_welcome as u8 * COACH_WELCOME)
+            | (pl.adapted_workplace as u8 * ADAPTED)
+            | (pl.lks_accepted as u8 * LKS_ACCEPTED)
+            | (pl.counts_banenafspraak as u8 * BANENAFSPRAAK)
+            | (pl.language_learning as u8 * LANGUAGE_LEARNING);
+        let row = PlacementRow {
+            organisation: self.strings.get(&pl.organisation_id),
+            sector: self.strings.get(&p.organisation.sector),
+            kind: PlacementKind::parse(&pl.kind),
+            occupation,
+            derived,
+            required,
+            desired,
+            hours_min: pl.hours_min,
+            hours_max: pl.hours_max,
+            location: rd.pc4.get(&pl.pc4).map(|x| (x.lat, x.lon)),
+            hourly_wage_cents: pl.hourly_wage_cents,
+            language_level_required: pl.language_level_required.as_deref().map(|l| self.strings.get(l)),
+            ladder_steps: pl.ladder_steps_vec().into(),
+            flags,
+            sroi_contract: pl.sroi_contract_id.as_deref().map(|s| self.strings.get(s)),
+            start_date: pl.start_date,
+            duration_months: pl.duration_months,
+            published: p.is_published(),
+        };
+        self.placements.insert(pl.id.as_str().into(), row);
+    }
+
+    pub fn remove_placement(&mut self, id: &str) {
+        self.placements.remove(id);
+    }
+
+    pub fn put_settings(&mut self, municipality_id: &str, settings: Settings, version: i32) {
+        self.settings.insert(municipality_id.to_string(), MunicipalitySettings { settings: Arc::new(settings), version });
+    }
+
+    pub fn remove_settings(&mut self, municipality_id: &str) {
+        self.settings.remove(municipality_id);
+    }
+
+    pub fn put_sroi(&mut self, s: SroiState) {
+        self.sroi.insert(s.contract_id.clone(), s);
+    }
+
+    pub fn remove_sroi(&mut self, contract_id: &str) {
+        self.sroi.remove(contract_id);
+    }
+
+    /// The matcher's features of a candidate on `today` (age counts from it).
+    pub fn candidate(&self, id: &str, today: NaiveDate) -> Option<CandidateFeatures> {
+        let r = self.candidates.get(id)?;
+        let s = &self.strings;
+        Some(CandidateFeatures {
+            id: id.to_string(),
+            municipality_id: s.string(r.municipality),
+            status: s.string(r.status),
+            consent_matching: r.consent_matching,
+            ladder_step: r.ladder_step,
+            occupations: s.strings(&r.occupations),
+            skills: s.strings(&r.skills),
+            implied_skills: r.derived.skills.clone(),
+            related_occupations: r.derived.related.clone(),
+            hours_min: r.hours_min,
+            hours_max: r.hours_max,
+            location: r.location,
+            max_travel_km: r.max_travel_km,
+            own_transport: r.own_transport,
+            language_level: r.language_level.map(|l| s.string(l)),
+            loonwaarde: r.loonwaarde,
+            doelgroepregister: r.flags & DOELGROEPREGISTER != 0,
+            beschut_werk_indicatie: r.flags & BESCHUT != 0,
+            lks_target_group: r.flags & LKS != 0,
+            needs_job_coach: r.flags & JOB_COACH != 0,
+            statushouder: r.flags & STATUSHOUDER != 0,
+            age: Some(age_on(r.birth_date, today)),
+            available_from: r.available_from,
+            sector_preferences: s.strings(&r.sector_preferences),
+        })
+    }
+
+    /// Whether a candidate may be shown to `audience`: of its municipality (a klantmanager), or
+    /// allowing an anonymous profile (an employer). Candidates the store does not know are not.
+    pub fn candidate_visible(&self, id: &str, municipality_id: Option<&str>) -> bool {
+        let Some(r) = self.candidates.get(id) else { return false };
+        match municipality_id {
+            Some(m) => self.strings.str(r.municipality) == m,
+            None => r.consent_anonymous_profile,
+        }
+    }
+
+    /// The municipality of a candidate.
+    pub fn candidate_municipality(&self, id: &str) -> Option<&str> {
+        self.candidates.get(id).map(|r| self.strings.str(r.municipality))
+    }
+
+    /// The matcher's features of a placement, with the state of its SROI contract.
+    pub fn placement(&self, id: &str) -> Option<PlacementFeatures> {
+        let r = self.placements.get(id)?;
+        let s = &self.strings;
+        Some(PlacementFeatures {
+            id: id.to_string(),
+            organisation_id: s.string(r.organisation),
+            organisation_sector: s.string(r.sector),
+            kind: r.kind,
+            occupation_id: r.occupation.map(|o| s.string(o)),
+            occupation_skills: r.derived.skills.clone(),
+            related_occupations: r.derived.related.clone(),
+            required_skills: s.strings(&r.required),
+            desired_skills: s.strings(&r.desired),
+            hours_min: r.hours_min,
+            hours_max: r.hours_max,
+            location: r.location,
+            hourly_wage_cents: r.hourly_wage_cents,
+            language_level_required: r.language_level_required.map(|l| s.string(l)),
+            ladder_steps: r.ladder_steps.to_vec(),
+            internal_supervisor: r.flags & SUPERVISOR != 0,
+            job_coach_welcome: r.flags & COACH_WELCOME != 0,
+            adapted_workplace: r.flags & ADAPTED != 0,
+            lks_accepted: r.flags & LKS_ACCEPTED != 0,
+            counts_banenafspraak: r.flags & BANENAFSPRAAK != 0,
+            language_learning: r.flags & LANGUAGE_LEARNING != 0,
+            sroi: r.sroi_contract.and_then(|c| self.sroi.get(s.str(c)).cloned()),
+            start_date: r.start_date,
+            duration_months: r.duration_months,
+            published: r.published,
+        })
+    }
+
+    /// The state of an SROI contract, if the store knows it.
+    pub fn sroi(&self, contract_id: &str) -> Option<SroiState> {
+        self.sroi.get(contract_id).cloned()
+    }
+
+    /// A municipality's settings, if the store knows the municipality.
+    pub fn settings(&self, municipality_id: &str) -> Option<MunicipalitySettings> {
+        self.settings.get(municipality_id).cloned()
+    }
+
+    pub fn counts(&self) -> (usize, usize) {
+        (self.placements.len(), self.candidates.len())
+    }
+}
+
+/// The store the proposal path reads; shared by all handlers, written by the index writer.
+#[derive(Clone, Default)]
+pub struct FeatureStore {
+    inner: Arc<RwLock<Arc<RwLock<Snapshot>>>>,
+}
+
+impl FeatureStore {
+    pub fn new() -> FeatureStore {
+        FeatureStore::default()
+    }
+
+    /// Reads the current snapshot.
+    pub fn read<T>(&self, f: impl FnOnce(&Snapshot) -> T) -> T {
+        let cur = self.inner.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let g = cur.read().unwrap_or_else(|e| e.into_inner());
+        f(&g)
+    }
+
+    /// Changes the current snapshot in place.
+    pub fn write<T>(&self, f: impl FnOnce(&mut Snapshot) -> T) -> T {
+        let cur = self.inner.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let mut g = cur.write().unwrap_or_else(|e| e.into_inner());
+        f(&mut g)
+    }
+
+    /// Replaces the whole snapshot (after a rebuild).
+    pub fn replace(&self, s: Snapshot) {
+        *self.inner.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(RwLock::new(s));
+    }
+
+    pub fn counts(&self) -> (usize, usize) {
+        self.read(|s| s.counts())
+    }
+}
