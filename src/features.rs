@@ -54,11 +54,73 @@ impl Interner {
     }
 }
 
+/// Rows by id, stored densely: a hash table of rows would reserve twice the rows it holds (its
+/// buckets are a power of two), which for half a million candidates is a hundred megabytes.
+struct Table<R> {
+    index: HashMap<Box<str>, u32>,
+    rows: Vec<Option<R>>,
+    free: Vec<u32>,
+}
+
+impl<R> Default for Table<R> {
+    fn default() -> Self {
+        Table { index: HashMap::new(), rows: Vec::new(), free: Vec::new() }
+    }
+}
+
+impl<R> Table<R> {
+    fn get(&self, id: &str) -> Option<&R> {
+        self.index.get(id).and_then(|&i| self.rows[i as usize].as_ref())
+    }
+    fn put(&mut self, id: &str, r: R) {
+        if let Some(&i) = self.index.get(id) {
+            self.rows[i as usize] = Some(r);
+            return;
+        }
+        let i = match self.free.pop() {
+            Some(i) => i,
+            None => {
+                if self.rows.len() == self.rows.capacity() {
+                    // Grow by an eighth, not by doubling.
+                    self.rows.reserve_exact((self.rows.len() / 8).max(1024));
+                }
+                self.rows.push(None);
+                (self.rows.len() - 1) as u32
+            }
+        };
+        self.rows[i as usize] = Some(r);
+        self.index.insert(id.into(), i);
+    }
+    fn remove(&mut self, id: &str) {
+        if let Some(i) = self.index.remove(id) {
+            self.rows[i as usize] = None;
+            self.free.push(i);
+        }
+    }
+    fn len(&self) -> usize {
+        self.index.len()
+    }
+}
+
 /// Lists that follow from occupations and the reference data alone.
 #[derive(Default)]
 struct Derived {
     skills: Shared<String>,
     related: Shared<(String, f64)>,
+}
+
+/// The same for a set of several occupations, as symbols: there are tens of thousands of such
+/// sets, so they are kept small and turned into strings when a candidate is read.
+struct Combo {
+    skills: Box<[Sym]>,
+    related: Box<[(Sym, f64)]>,
+}
+
+#[derive(Clone)]
+enum DerivedRef {
+    /// No or one occupation: lists shared as they are handed out.
+    One(Arc<Derived>),
+    Many(Arc<Combo>),
 }
 
 struct CandidateRow {
@@ -69,7 +131,7 @@ struct CandidateRow {
     ladder_step: Option<i32>,
     occupations: Box<[Sym]>,
     skills: Box<[Sym]>,
-    derived: Arc<Derived>,
+    derived: DerivedRef,
     hours_min: i32,
     hours_max: i32,
     location: Option<(f64, f64)>,
@@ -128,25 +190,59 @@ pub struct MunicipalitySettings {
 #[derive(Default)]
 pub struct Snapshot {
     strings: Interner,
-    candidates: HashMap<Box<str>, CandidateRow>,
-    placements: HashMap<Box<str>, PlacementRow>,
+    candidates: Table<CandidateRow>,
+    placements: Table<PlacementRow>,
     settings: HashMap<String, MunicipalitySettings>,
     sroi: HashMap<String, SroiState>,
-    by_occupations: HashMap<Box<[Sym]>, Arc<Derived>>,
+    by_occupation: HashMap<Option<Sym>, Arc<Derived>>,
+    by_combo: HashMap<Box<[Sym]>, Arc<Combo>>,
 }
 
 impl Snapshot {
-    fn derived_for(&mut self, occupations: &[Sym], rd: &RefData) -> Arc<Derived> {
-        if let Some(d) = self.by_occupations.get(occupations) {
+    /// The derived lists of no or one occupation.
+    fn derived_one(&mut self, occupation: Option<Sym>, rd: &RefData) -> Arc<Derived> {
+        if let Some(d) = self.by_occupation.get(&occupation) {
             return d.clone();
         }
-        let ids = self.strings.strings(occupations);
+        let ids: Vec<String> = occupation.map(|o| self.strings.string(o)).into_iter().collect();
         let d = Arc::new(Derived {
             skills: Arc::new(rd.essential_skills_of(&ids)),
             related: Arc::new(rd.hidden_matches(&ids, crate::relatedness::KEEP, 0.0)),
         });
-        self.by_occupations.insert(occupations.into(), d.clone());
+        self.by_occupation.insert(occupation, d.clone());
         d
+    }
+
+    /// The derived lists of a candidate's occupations (in the candidate's order).
+    fn derived_for(&mut self, occupations: &[Sym], rd: &RefData) -> DerivedRef {
+        match occupations {
+            [] => DerivedRef::One(self.derived_one(None, rd)),
+            [o] => DerivedRef::One(self.derived_one(Some(*o), rd)),
+            many => {
+                if let Some(c) = self.by_combo.get(many) {
+                    return DerivedRef::Many(c.clone());
+                }
+                let ids = self.strings.strings(many);
+                let skills = rd.essential_skills_of(&ids);
+                let related = rd.hidden_matches(&ids, crate::relatedness::KEEP, 0.0);
+                let c = Arc::new(Combo {
+                    skills: skills.iter().map(|s| self.strings.get(s)).collect(),
+                    related: related.iter().map(|(o, r)| (self.strings.get(o), *r)).collect(),
+                });
+                self.by_combo.insert(many.into(), c.clone());
+                DerivedRef::Many(c)
+            }
+        }
+    }
+
+    /// The derived lists as the matcher takes them.
+    fn lists(&self, d: &DerivedRef) -> (Shared<String>, Shared<(String, f64)>) {
+        match d {
+            DerivedRef::One(d) => (d.skills.clone(), d.related.clone()),
+            DerivedRef::Many(c) => {
+                (Arc::new(self.strings.strings(&c.skills)), Arc::new(c.related.iter().map(|(o, r)| (self.strings.string(*o), *r)).collect()))
+            }
+        }
     }
 
     fn syms(&mut self, v: impl IntoIterator<Item = impl AsRef<str>>) -> Box<[Sym]> {
@@ -187,7 +283,7 @@ impl Snapshot {
             available_from: ca.available_from,
             sector_preferences,
         };
-        self.candidates.insert(ca.id.as_str().into(), row);
+        self.candidates.put(&ca.id, row);
     }
 
     pub fn remove_candidate(&mut self, id: &str) {
@@ -198,10 +294,7 @@ impl Snapshot {
     pub fn put_placement(&mut self, p: &PlacementFull, rd: &RefData) {
         let pl = &p.placement;
         let occupation = pl.occupation_id.as_deref().map(|o| self.strings.get(o));
-        let derived = match occupation {
-            Some(o) => self.derived_for(&[o], rd),
-            None => Arc::new(Derived::default()),
-        };
+        let derived = self.derived_one(occupation, rd);
         let required = self.syms(p.skills.iter().filter(|s| s.required).map(|s| s.skill_id.as_str()));
         let desired = self.syms(p.skills.iter().filter(|s| !s.required).map(|s| s.skill_id.as_str()));
         let flags = (pl.internal_supervisor as u8 * SUPERVISOR)
@@ -230,7 +323,7 @@ impl Snapshot {
             duration_months: pl.duration_months,
             published: p.is_published(),
         };
-        self.placements.insert(pl.id.as_str().into(), row);
+        self.placements.put(&pl.id, row);
     }
 
     pub fn remove_placement(&mut self, id: &str) {
@@ -257,6 +350,7 @@ impl Snapshot {
     pub fn candidate(&self, id: &str, today: NaiveDate) -> Option<CandidateFeatures> {
         let r = self.candidates.get(id)?;
         let s = &self.strings;
+        let (implied_skills, related_occupations) = self.lists(&r.derived);
         Some(CandidateFeatures {
             id: id.to_string(),
             municipality_id: s.string(r.municipality),
@@ -265,8 +359,8 @@ impl Snapshot {
             ladder_step: r.ladder_step,
             occupations: s.strings(&r.occupations),
             skills: s.strings(&r.skills),
-            implied_skills: r.derived.skills.clone(),
-            related_occupations: r.derived.related.clone(),
+            implied_skills,
+            related_occupations,
             hours_min: r.hours_min,
             hours_max: r.hours_max,
             location: r.location,

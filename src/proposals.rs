@@ -155,16 +155,11 @@ pub fn for_candidate(
     let r = placement_retrieval(&cf, rd, s, !opts.include_excluded, s.retrieval_size);
     let hits = search.retrieve_placements(&r)?;
     let features: Vec<PlacementFeatures> = search.features.read(|f| hits.iter().filter_map(|(id, _)| f.placement(id)).collect());
-    let evaluated: Vec<(String, Evaluation, ())> = features.iter().map(|pf| (pf.id.clone(), matching::evaluate(&cf, pf, s, today), ())).collect();
-    let ranked = matching::rank(evaluated, opts.include_excluded, opts.limit);
-    let ids: Vec<String> = ranked.iter().map(|(id, _, _)| id.clone()).collect();
+    let ranked = matching::rank_explained(features.iter().map(|pf| (pf.id.clone(), &cf, pf, s)), opts.include_excluded, opts.limit, today);
+    let ids: Vec<String> = ranked.iter().map(|(id, _)| id.clone()).collect();
     let mut rows: HashMap<String, PlacementFull> =
         crate::db::queries::placements_full_by_ids(conn, &ids)?.into_iter().map(|p| (p.placement.id.clone(), p)).collect();
-    Ok(ranked
-        .into_iter()
-        .filter_map(|(id, e, ())| rows.remove(&id).map(|p| (p, e)))
-        .filter(|(p, _)| opts.include_excluded || p.is_published())
-        .collect())
+    Ok(ranked.into_iter().filter_map(|(id, e)| rows.remove(&id).map(|p| (p, e))).filter(|(p, _)| opts.include_excluded || p.is_published()).collect())
 }
 
 /// The retrieval of candidates for a placement: relevance and, when `strict`, the hard rules
@@ -202,6 +197,7 @@ pub fn candidate_retrieval(
         // limit in the rules.
         pc4s: pf.location.map(|(lat, lon)| rd.pc4_within(lat, lon, radius)),
         k,
+        single_pass: false,
     }
 }
 
@@ -234,6 +230,7 @@ pub fn placement_retrieval(cf: &matching::CandidateFeatures, rd: &RefData, s: &S
         beschut_indicatie: cf.beschut_werk_indicatie,
         pc4s,
         k,
+        single_pass: false,
     }
 }
 
@@ -292,20 +289,18 @@ pub fn for_placement(
         all_settings.insert(m, st);
     }
     let default = Settings::default();
-    let evaluated: Vec<(String, Evaluation, ())> = features
-        .iter()
-        .map(|cf| {
-            let s = all_settings.get(&cf.municipality_id).map(|s| s.as_ref()).unwrap_or(&default);
-            (cf.id.clone(), matching::evaluate(cf, &pf, s, today), ())
-        })
-        .collect();
-    let ranked = matching::rank(evaluated, opts.include_excluded, opts.limit);
-    let ids: Vec<&String> = ranked.iter().map(|(id, _, _)| id).collect();
+    let ranked = matching::rank_explained(
+        features.iter().map(|cf| (cf.id.clone(), cf, &pf, all_settings.get(&cf.municipality_id).map(|s| s.as_ref()).unwrap_or(&default))),
+        opts.include_excluded,
+        opts.limit,
+        today,
+    );
+    let ids: Vec<&String> = ranked.iter().map(|(id, _)| id).collect();
     let cs = candidates::table.filter(candidates::id.eq_any(&ids)).select(crate::db::models::Candidate::as_select()).load(conn)?;
     let mut rows: HashMap<String, CandidateFull> = candidates_for_matching(conn, cs)?.into_iter().map(|c| (c.candidate.id.clone(), c)).collect();
     Ok(ranked
         .into_iter()
-        .filter_map(|(id, e, ())| rows.remove(&id).map(|c| (c, e)))
+        .filter_map(|(id, e)| rows.remove(&id).map(|c| (c, e)))
         .filter(|(c, _)| match audience {
             Audience::Klantmanager { municipality_id } => &c.candidate.municipality_id == municipality_id,
             Audience::Werkgever => c.candidate.consent_anonymous_profile,

@@ -670,6 +670,31 @@ async fn the_in_memory_features_rank_exactly_as_the_database_rows() {
             let stored = search.features.read(|f| f.candidate(&c.candidate.id, today)).expect("candidate in the store");
             assert_eq!(stored, opstap::proposals::candidate_features(c, &rd, today));
         }
+        // Retrieval that requires a relevance term first (when enough documents have one) gives
+        // exactly the top k of the one full query.
+        let mut two_pass = 0;
+        for c in &cs {
+            let (s, _) = opstap::proposals::load_settings(&mut conn, &c.candidate.municipality_id).unwrap();
+            let cf = opstap::proposals::candidate_features(c, &rd, today);
+            for k in [1, 3, 8] {
+                let mut r = opstap::proposals::placement_retrieval(&cf, &rd, &s, true, k);
+                let fast = search.retrieve_placements(&r).unwrap();
+                r.single_pass = true;
+                assert_eq!(fast, search.retrieve_placements(&r).unwrap(), "candidate {} k {k}", c.candidate.id);
+                two_pass += (fast.len() == k) as usize;
+            }
+        }
+        for p in &ps {
+            let pf = opstap::proposals::placement_features(p, &rd, None);
+            for (m, k) in [(None, 2), (None, 10), (Some(cs[0].candidate.municipality_id.clone()), 3)] {
+                let mut r = opstap::proposals::candidate_retrieval(&pf, &rd, m, vec![], true, k, 60.0);
+                let fast = search.retrieve_candidates(&r).unwrap();
+                r.single_pass = true;
+                assert_eq!(fast, search.retrieve_candidates(&r).unwrap(), "placement {} k {k}", p.placement.title);
+                two_pass += (fast.len() == k) as usize;
+            }
+        }
+        assert!(two_pass > 50, "the two-pass path ran {two_pass} times");
         // The same rankings as evaluating the database rows of every retrieved item (the path
         // before the store).
         let opts = Options { limit: 20, include_excluded: false };

@@ -7,11 +7,11 @@ use crate::domain::{ladder, language, PlacementKind};
 use chrono::NaiveDate;
 
 /// How far the work is, in plain words.
-fn distance_b1(d: f64) -> String {
+fn distance_b1(d: f64, detail: bool) -> String {
     if d < 1.0 {
         "Het werk is vlak bij uw huis, minder dan 1 km.".into()
     } else {
-        format!("Het werk is ongeveer {d:.0} km van uw huis.")
+        txt!(detail, "Het werk is ongeveer {d:.0} km van uw huis.")
     }
 }
 
@@ -45,6 +45,7 @@ pub fn factors(
     hours: Option<f64>,
     inst: &InstrumentPackage,
     rel: super::Relevance,
+    detail: bool,
 ) -> (Vec<Factor>, Vec<String>) {
     let w = &s.weights;
     let kind = p.kind.unwrap_or(PlacementKind::ReguliereBaan);
@@ -63,17 +64,17 @@ pub fn factors(
         _ if p.occupation_id.is_none() => "De plaats noemt geen ESCO-beroep.".to_string(),
         _ if occ >= 1.0 => "Zelfde beroep als de kandidaat.".to_string(),
         _ if occ > 0.0 => {
-            format!("Verborgen match: een verwant beroep; de beroepen van de kandidaat lijken voor {:.0}% op dit beroep.", occ * 100.0)
+            txt!(detail, "Verborgen match: een verwant beroep; de beroepen van de kandidaat lijken voor {:.0}% op dit beroep.", occ * 100.0)
         }
         _ => "Ander beroep, zonder gedeelde vaardigheden.".to_string(),
     };
     let skill_text = match cov {
-        Some((_, hr, nr, hd, nd)) => format!(" Vereiste vaardigheden: {hr} van {nr}; gewenste: {hd} van {nd}."),
+        Some((_, hr, nr, hd, nd)) => txt!(detail, " Vereiste vaardigheden: {hr} van {nr}; gewenste: {hd} van {nd}."),
         None => String::new(),
     };
     if let Some((_, hr, nr, _, _)) = cov {
         if hr < nr {
-            unmet.push(format!("{} van de {} vereiste vaardigheden ontbreken nog.", nr - hr, nr));
+            unmet.push(txt!(detail, "{} van de {} vereiste vaardigheden ontbreken nog.", nr - hr, nr));
         }
     }
     let b1 = match rel.basis {
@@ -83,7 +84,7 @@ pub fn factors(
         _ if fraction >= 0.3 => "U kunt al een deel van dit werk. De rest leert u op de werkplek.",
         _ => "Dit werk is nieuw voor u. U leert het op de werkplek.",
     };
-    out.push(f("skills", fraction, w.skills, format!("{occ_text}{skill_text}"), b1.into()));
+    out.push(f("skills", fraction, w.skills, txt!(detail, "{occ_text}{skill_text}"), b1.into()));
 
     // 2. Ladder. Under 27, education comes first (DOMAIN.md): a BBL place counts as at least as
     // good a step as a regular job, at every ladder step.
@@ -97,25 +98,26 @@ pub fn factors(
     let to = kind.leads_to_step();
     let (lt, lb1) = match c.ladder_step {
         Some(st) if education_first => (
-            format!("Jonger dan {}: werken en leren (BBL) telt als de beste stap vanaf trede {st}; een diploma gaat voor.", s.youth_age),
+            txt!(detail, "Jonger dan {}: werken en leren (BBL) telt als de beste stap vanaf trede {st}; een diploma gaat voor.", s.youth_age),
             "Met dit werk haalt u een diploma. Dat is de beste stap voor u.".to_string(),
         ),
         None => ("Trede onbekend: leg eerst een laddermeting vast.".to_string(), "We weten nog niet welke stap bij u past.".to_string()),
         Some(st) if to > st => (
-            format!(
+            txt!(
+                detail,
                 "{} leidt naar trede {to} ({}); kandidaat staat op trede {st}: {} omhoog.",
                 kind.label_nl(),
                 ladder::step_name(to),
-                if to - st == 1 { "één trede".to_string() } else { format!("{} treden", to - st) }
+                if to - st == 1 { "één trede".to_string() } else { txt!(detail, "{} treden", to - st) }
             ),
             "Met dit werk zet u een stap vooruit.".to_string(),
         ),
         Some(6) => ("Kandidaat werkt al zonder ondersteuning (trede 6); dit houdt dat vast.".to_string(), "Dit werk past bij uw stap.".to_string()),
         Some(st) if to == st => {
-            (format!("{} houdt de kandidaat op trede {st}.", kind.label_nl()), "Met dit werk blijft u op dezelfde stap.".to_string())
+            (txt!(detail, "{} houdt de kandidaat op trede {st}.", kind.label_nl()), "Met dit werk blijft u op dezelfde stap.".to_string())
         }
         Some(st) => {
-            (format!("{} leidt naar trede {to}, lager dan de huidige trede {st}.", kind.label_nl()), "Dit werk is een stap terug.".to_string())
+            (txt!(detail, "{} leidt naar trede {to}, lager dan de huidige trede {st}.", kind.label_nl()), "Dit werk is een stap terug.".to_string())
         }
     };
     out.push(f("ladder", lf, w.ladder, lt, lb1));
@@ -123,9 +125,11 @@ pub fn factors(
     // 3. Distance
     let (df, dt, db1) = match distance_km {
         Some(d) if max_km > 0.0 => {
-            (1.0 - d / max_km, format!("{} van de woonplaats (maximaal {max_km:.0} km).", crate::domain::nl::km(d)), distance_b1(d))
+            (1.0 - d / max_km, txt!(detail, "{} van de woonplaats (maximaal {max_km:.0} km).", crate::domain::nl::km(d)), distance_b1(d, detail))
         }
-        Some(d) => (if d < 1.0 { 1.0 } else { 0.0 }, format!("{}; de kandidaat wil niet reizen.", crate::domain::nl::km(d)), distance_b1(d)),
+        Some(d) => {
+            (if d < 1.0 { 1.0 } else { 0.0 }, txt!(detail, "{}; de kandidaat wil niet reizen.", crate::domain::nl::km(d)), distance_b1(d, detail))
+        }
         None => (0.5, "Afstand onbekend (postcode niet in de tabel).".into(), "We weten niet hoe ver het werk is.".into()),
     };
     out.push(f("distance", df, w.distance, dt, db1));
@@ -138,12 +142,12 @@ pub fn factors(
             let overlap = (h - lo).max(0.0);
             let frac = if want == 0.0 { 1.0 } else { ((overlap + 1.0) / (want + 1.0)).min(1.0) };
             if (p.hours_max as f64) < c.hours_max as f64 {
-                unmet.push(format!("Kandidaat wil tot {} uur werken; deze plaats biedt hoogstens {} uur.", c.hours_max, p.hours_max));
+                unmet.push(txt!(detail, "Kandidaat wil tot {} uur werken; deze plaats biedt hoogstens {} uur.", c.hours_max, p.hours_max));
             }
             (
                 frac,
-                format!("{h:.0} uur per week past bij de wens van {}-{} uur.", c.hours_min, c.hours_max),
-                format!("U werkt ongeveer {h:.0} uur per week."),
+                txt!(detail, "{h:.0} uur per week past bij de wens van {}-{} uur.", c.hours_min, c.hours_max),
+                txt!(detail, "U werkt ongeveer {h:.0} uur per week."),
             )
         }
         None => (0.0, "Uren passen niet.".into(), "De uren passen niet bij u.".into()),
@@ -157,7 +161,8 @@ pub fn factors(
         (None, _) => (1.0, "Geen taaleis.".to_string(), "U hoeft voor dit werk niet goed Nederlands te spreken.".to_string()),
         (Some(r), Some(cv)) if cv > r => (
             1.0,
-            format!(
+            txt!(
+                detail,
                 "Taalniveau ruim voldoende ({} boven de eis {}).",
                 c.language_level.as_deref().unwrap_or(""),
                 p.language_level_required.as_deref().unwrap_or("")
@@ -166,7 +171,7 @@ pub fn factors(
         ),
         (Some(_), Some(_)) => (
             0.8,
-            format!("Taalniveau voldoet precies aan de eis {}.", p.language_level_required.as_deref().unwrap_or("")),
+            txt!(detail, "Taalniveau voldoet precies aan de eis {}.", p.language_level_required.as_deref().unwrap_or("")),
             "Uw Nederlands is goed genoeg voor dit werk.".to_string(),
         ),
         (Some(_), None) => (0.0, "Taalniveau onbekend.".to_string(), "We weten niet hoe goed u Nederlands spreekt.".to_string()),
@@ -199,7 +204,7 @@ pub fn factors(
         let extra = p.job_coach_welcome || p.internal_supervisor || p.adapted_workplace;
         (
             1.0,
-            format!("Geen jobcoach nodig{}.", if extra { "; de werkplek biedt wel begeleiding" } else { "" }),
+            txt!(detail, "Geen jobcoach nodig{}.", if extra { "; de werkplek biedt wel begeleiding" } else { "" }),
             if extra { "Op deze plek is begeleiding als u die nodig heeft.".to_string() } else { "U werkt zelfstandig.".to_string() },
         )
     };
@@ -209,19 +214,20 @@ pub fn factors(
     let (sdf, sdt, sdb1) = match (c.available_from, p.start_date) {
         (Some(a), Some(st)) if a <= st => (
             1.0,
-            format!("Kandidaat is beschikbaar vóór de start ({}).", crate::domain::nl::date(st)),
-            format!("U kunt op tijd beginnen ({}).", crate::domain::nl::date_long(st)),
+            txt!(detail, "Kandidaat is beschikbaar vóór de start ({}).", crate::domain::nl::date(st)),
+            txt!(detail, "U kunt op tijd beginnen ({}).", crate::domain::nl::date_long(st)),
         ),
         (Some(a), Some(st)) => {
             let delay = (a - st).num_days() as f64;
-            unmet.push(format!(
+            unmet.push(txt!(
+                detail,
                 "Kandidaat is pas beschikbaar vanaf {}; de plaats begint {}.",
                 crate::domain::nl::date(a),
                 crate::domain::nl::date(st)
             ));
             (
                 (1.0 - delay / 90.0).max(0.0),
-                format!("Kandidaat is {delay:.0} dagen na de start beschikbaar."),
+                txt!(detail, "Kandidaat is {delay:.0} dagen na de start beschikbaar."),
                 "U kunt pas later beginnen dan het bedrijf wil.".to_string(),
             )
         }
@@ -231,8 +237,8 @@ pub fn factors(
         }
         (None, Some(st)) => (
             0.7,
-            format!("Beschikbaarheid van de kandidaat onbekend; start {}.", crate::domain::nl::date(st)),
-            format!("Het werk begint op {}.", crate::domain::nl::date_long(st)),
+            txt!(detail, "Beschikbaarheid van de kandidaat onbekend; start {}.", crate::domain::nl::date(st)),
+            txt!(detail, "Het werk begint op {}.", crate::domain::nl::date_long(st)),
         ),
     };
     out.push(f("start_date", sdf, w.start_date, sdt, sdb1));
@@ -241,19 +247,21 @@ pub fn factors(
     let (uf, ut, ub1) = if young {
         match kind {
             PlacementKind::LeerwerkplekBbl => {
-                (1.0, format!("Jonger dan {}: leren en werken (BBL) gaat voor.", s.youth_age), "U werkt en u haalt een diploma.".to_string())
+                (1.0, txt!(detail, "Jonger dan {}: leren en werken (BBL) gaat voor.", s.youth_age), "U werkt en u haalt een diploma.".to_string())
             }
-            PlacementKind::Werkervaringsplaats | PlacementKind::Proefplaatsing => {
-                (0.5, format!("Jonger dan {}: werkervaring telt, maar een opleiding gaat voor.", s.youth_age), "U doet werkervaring op.".to_string())
-            }
+            PlacementKind::Werkervaringsplaats | PlacementKind::Proefplaatsing => (
+                0.5,
+                txt!(detail, "Jonger dan {}: werkervaring telt, maar een opleiding gaat voor.", s.youth_age),
+                "U doet werkervaring op.".to_string(),
+            ),
             _ => (
                 0.0,
-                format!("Jonger dan {}: een opleiding of BBL-plek heeft voorrang boven deze plaats.", s.youth_age),
+                txt!(detail, "Jonger dan {}: een opleiding of BBL-plek heeft voorrang boven deze plaats.", s.youth_age),
                 "Kijk ook naar werk waarbij u een diploma haalt.".to_string(),
             ),
         }
     } else {
-        (0.0, format!("Niet van toepassing ({} jaar of ouder).", s.youth_age), String::new())
+        (0.0, txt!(detail, "Niet van toepassing ({} jaar of ouder).", s.youth_age), String::new())
     };
     out.push(f("under_27", uf, w.under_27, ut, ub1));
 
@@ -311,7 +319,7 @@ pub fn factors(
             if notes.is_empty() {
                 "Geen van de passende instrumenten is hier beschikbaar.".to_string()
             } else {
-                format!("Beschikbaar: {}.", notes.join(", "))
+                txt!(detail, "Beschikbaar: {}.", notes.join(", "))
             },
         )
     };

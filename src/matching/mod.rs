@@ -4,6 +4,14 @@
 //! Protected attributes (gender, nationality, religion, name, diagnosis) are not in the
 //! features at all; age is present only for the under-27 rule and the statutory youth wage.
 
+/// Formats an explanation only when the evaluation is asked with its texts: ranking needs the
+/// numbers of every pair, the texts only of the pairs shown.
+macro_rules! txt {
+    ($detail:expr, $($arg:tt)*) => {
+        if $detail { format!($($arg)*) } else { String::new() }
+    };
+}
+
 pub mod explain;
 pub mod register;
 
@@ -343,6 +351,13 @@ pub const BINDING_RULES: &[&str] = &["beschut_werk", WERKERVARINGSPLAATS_DURATIO
 pub const WERKERVARINGSPLAATS_DURATION: &str = "werkervaringsplaats_duration";
 
 pub fn evaluate(c: &CandidateFeatures, p: &PlacementFeatures, s: &Settings, today: NaiveDate) -> Evaluation {
+    evaluate_with(c, p, s, today, true)
+}
+
+/// `evaluate`, with the explanation texts only when `detail`: without them the score, the rules
+/// that exclude and every number are the same, so a ranking can be made on the quick form and
+/// only the pairs shown evaluated with their texts (`rank_explained`).
+pub fn evaluate_with(c: &CandidateFeatures, p: &PlacementFeatures, s: &Settings, today: NaiveDate, detail: bool) -> Evaluation {
     let kind = p.kind.unwrap_or(PlacementKind::ReguliereBaan);
     let distance_km = match (c.location, p.location) {
         (Some(a), Some(b)) => Some((geo::haversine_km(a.0, a.1, b.0, b.1) * 10.0).round() / 10.0),
@@ -362,7 +377,7 @@ pub fn evaluate(c: &CandidateFeatures, p: &PlacementFeatures, s: &Settings, toda
         );
     }
     if c.status != crate::domain::ACTIEF {
-        ex("status", format!("De kandidaat is niet actief (status: {}).", c.status), "U staat niet meer ingeschreven als werkzoekende.".into());
+        ex("status", txt!(detail, "De kandidaat is niet actief (status: {}).", c.status), "U staat niet meer ingeschreven als werkzoekende.".into());
     }
     if !c.consent_matching {
         ex(
@@ -381,7 +396,8 @@ pub fn evaluate(c: &CandidateFeatures, p: &PlacementFeatures, s: &Settings, toda
     if kind == PlacementKind::Werkervaringsplaats && p.duration_months.is_some_and(|m| m > s.werkervaringsplaats_max_months) {
         ex(
             WERKERVARINGSPLAATS_DURATION,
-            format!(
+            txt!(
+                detail,
                 "Een werkervaringsplaats duurt in deze gemeente hoogstens {} maanden; deze plaats duurt {} maanden.",
                 s.werkervaringsplaats_max_months,
                 p.duration_months.unwrap_or(0)
@@ -392,32 +408,33 @@ pub fn evaluate(c: &CandidateFeatures, p: &PlacementFeatures, s: &Settings, toda
     if !language::meets(c.language_level.as_deref(), p.language_level_required.as_deref()) {
         ex(
             "language",
-            format!(
+            txt!(
+                detail,
                 "Vereist taalniveau Nederlands {}; kandidaat: {}.",
                 p.language_level_required.as_deref().unwrap_or("-"),
                 c.language_level.as_deref().unwrap_or("onbekend")
             ),
-            format!("Voor dit werk moet u Nederlands op niveau {} spreken.", p.language_level_required.as_deref().unwrap_or("-")),
+            txt!(detail, "Voor dit werk moet u Nederlands op niveau {} spreken.", p.language_level_required.as_deref().unwrap_or("-")),
         );
     }
     if hours.is_none() {
         ex(
             "hours",
-            format!("Uren passen niet: kandidaat {}-{} uur, plaats {}-{} uur per week.", c.hours_min, c.hours_max, p.hours_min, p.hours_max),
-            format!("Dit werk is {}-{} uur per week. Dat past niet bij de uren die u wilt.", p.hours_min, p.hours_max),
+            txt!(detail, "Uren passen niet: kandidaat {}-{} uur, plaats {}-{} uur per week.", c.hours_min, c.hours_max, p.hours_min, p.hours_max),
+            txt!(detail, "Dit werk is {}-{} uur per week. Dat past niet bij de uren die u wilt.", p.hours_min, p.hours_max),
         );
     }
     if let Some(d) = distance_km {
         if d > max_km + 1e-9 {
             let why = if c.own_transport || max_km < s.no_transport_max_km {
-                format!("maximale reisafstand {max_km:.0} km")
+                txt!(detail, "maximale reisafstand {max_km:.0} km")
             } else {
-                format!("zonder eigen vervoer maximaal {max_km:.0} km")
+                txt!(detail, "zonder eigen vervoer maximaal {max_km:.0} km")
             };
             ex(
                 "distance",
-                format!("Afstand {} is meer dan de {why}.", crate::domain::nl::km(d)),
-                format!("Dit werk is {d:.0} km van uw huis. Dat is te ver."),
+                txt!(detail, "Afstand {} is meer dan de {why}.", crate::domain::nl::km(d)),
+                txt!(detail, "Dit werk is {d:.0} km van uw huis. Dat is te ver."),
             );
         }
     }
@@ -425,7 +442,8 @@ pub fn evaluate(c: &CandidateFeatures, p: &PlacementFeatures, s: &Settings, toda
         if !p.ladder_steps.is_empty() && !p.ladder_steps.contains(&step) {
             ex(
                 "ladder_step",
-                format!(
+                txt!(
+                    detail,
                     "{} past bij trede {}; kandidaat staat op trede {step}.",
                     kind.label_nl(),
                     p.ladder_steps.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ")
@@ -439,7 +457,8 @@ pub fn evaluate(c: &CandidateFeatures, p: &PlacementFeatures, s: &Settings, toda
     if rel.value < RELEVANCE_MIN {
         ex(
             "relevance",
-            format!(
+            txt!(
+                detail,
                 "Het werk heeft (bijna) niets te maken met de beroepen en vaardigheden van de kandidaat (relevantie {:.0}%, minimaal {:.0}%).",
                 rel.value * 100.0,
                 RELEVANCE_MIN * 100.0
@@ -449,7 +468,7 @@ pub fn evaluate(c: &CandidateFeatures, p: &PlacementFeatures, s: &Settings, toda
     }
 
     let instruments = package(c, p, s, today, hours.unwrap_or(p.hours_max.min(c.hours_max).max(0) as f64));
-    let (mut factors, unmet_wishes) = explain::factors(c, p, s, today, distance_km, max_km, hours, &instruments, rel);
+    let (mut factors, unmet_wishes) = explain::factors(c, p, s, today, distance_km, max_km, hours, &instruments, rel, detail);
     // Relevance leads: every other factor counts in proportion to it, so the score is at most
     // 100 x relevance and unrelated work cannot score as a good match on distance and hours.
     for f in factors.iter_mut().filter(|f| f.factor != "skills") {
@@ -661,6 +680,20 @@ pub fn rank<T>(mut items: Vec<(String, Evaluation, T)>, include_excluded: bool, 
     items
 }
 
+/// Ranks pairs on their quick evaluation (`evaluate_with(.., false)`) and evaluates the ones
+/// kept with their texts: the same result as ranking full evaluations, for a fraction of the
+/// formatting. `items` are (id, candidate, placement, settings).
+pub fn rank_explained<'a>(
+    items: impl IntoIterator<Item = (String, &'a CandidateFeatures, &'a PlacementFeatures, &'a Settings)>,
+    include_excluded: bool,
+    limit: usize,
+    today: NaiveDate,
+) -> Vec<(String, Evaluation)> {
+    let quick: Vec<(String, Evaluation, (&CandidateFeatures, &PlacementFeatures, &Settings))> =
+        items.into_iter().map(|(id, c, p, s)| (id, evaluate_with(c, p, s, today, false), (c, p, s))).collect();
+    rank(quick, include_excluded, limit).into_iter().map(|(id, _, (c, p, s))| (id, evaluate(c, p, s, today))).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -703,6 +736,39 @@ mod tests {
             published: true,
             ..Default::default()
         }
+    }
+
+    /// The quick form ranks: it must give every number and rule of the full one.
+    #[test]
+    fn the_quick_evaluation_has_the_numbers_and_rules_of_the_full_one() {
+        let s = Settings::default();
+        let mut n = 0;
+        for kind in PlacementKind::ALL {
+            for step in 1..=6 {
+                for age in [19, 35, 58] {
+                    for (occ, req) in [("kok", &["koken"][..]), ("bakker", &["bakken", "deeg"][..])] {
+                        let mut p = place(kind, occ, &["koken", "hygiene"], req);
+                        p.language_level_required = (step % 2 == 0).then(|| "2F".to_string());
+                        p.hours_min = 8 * (step % 3);
+                        let mut c = cook(age, step);
+                        c.location = (step != 4).then_some((52.16 + step as f64 * 0.1, 6.41));
+                        let full = evaluate(&c, &p, &s, today());
+                        let quick = evaluate_with(&c, &p, &s, today(), false);
+                        assert_eq!(quick.score, full.score);
+                        assert_eq!(quick.distance_km, full.distance_km);
+                        assert_eq!(quick.instruments, full.instruments);
+                        let rules = |e: &Evaluation| e.excluded.iter().map(|x| x.rule.clone()).collect::<Vec<_>>();
+                        assert_eq!(rules(&quick), rules(&full));
+                        let numbers = |e: &Evaluation| e.factors.iter().map(|f| (f.factor.clone(), f.contribution, f.max)).collect::<Vec<_>>();
+                        assert_eq!(numbers(&quick), numbers(&full));
+                        // The formatted texts are left out of the quick form only.
+                        assert!(quick.factors[0].explanation.is_empty() && !full.factors[0].explanation.is_empty());
+                        n += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(n, PlacementKind::ALL.len() * 6 * 3 * 2);
     }
 
     #[test]

@@ -324,7 +324,7 @@ impl SearchIndex {
     pub fn load_features(&self, pool: &DbPool, progress: bool) -> anyhow::Result<()> {
         let mut conn = pool.get()?;
         let rd = RefData::load(&mut conn)?;
-        let snap = scan(&mut conn, &rd, None, progress)?;
+        let (snap, _) = scan(&mut conn, &rd, None, true, progress)?;
         self.features.replace(snap);
         Ok(())
     }
@@ -374,6 +374,8 @@ struct Writer {
     refdata: SharedRefData,
     /// Position applied and committed.
     pos: i64,
+    /// Keep the matcher's features (a server); `opstap reindex` builds the index only.
+    features: bool,
     db: String,
 }
 
@@ -389,7 +391,7 @@ impl Writer {
         let mut conn = pool.get()?;
         let db = changes::database_id(&mut conn)?;
         drop(conn);
-        Ok(Writer { idx, pw, cw, pool, refdata, pos: 0, db })
+        Ok(Writer { idx, pw, cw, pool, refdata, pos: 0, features: true, db })
     }
 
     fn run(&mut self, rx: mpsc::Receiver<Op>) {
@@ -591,7 +593,7 @@ impl Writer {
     fn load_features(&mut self, progress: bool) -> anyhow::Result<()> {
         let rd = self.refdata();
         let mut conn = self.pool.get()?;
-        let snap = scan(&mut conn, &rd, None, progress)?;
+        let (snap, _) = scan(&mut conn, &rd, None, true, progress)?;
         self.idx.features.replace(snap);
         Ok(())
     }
@@ -641,11 +643,12 @@ impl Writer {
         let at = changes::latest(&mut conn)?;
         self.pw.delete_all_documents()?;
         self.cw.delete_all_documents()?;
-        let snap = scan(&mut conn, &rd, Some((&self.idx, &self.pw, &self.cw)), progress)?;
+        let (snap, counts) = scan(&mut conn, &rd, Some((&self.idx, &self.pw, &self.cw)), self.features, progress)?;
         drop(conn);
-        let counts = snap.counts();
         self.commit(at)?;
-        self.idx.features.replace(snap);
+        if self.features {
+            self.idx.features.replace(snap);
+        }
         *self.idx.status.error.lock().unwrap_or_else(|e| e.into_inner()) = None;
         Ok(counts)
     }
@@ -670,8 +673,9 @@ fn scan(
     conn: &mut crate::db::DbConnection,
     rd: &RefData,
     index: Option<(&SearchIndex, &IndexWriter<TantivyDocument>, &IndexWriter<TantivyDocument>)>,
+    features: bool,
     progress: bool,
-) -> anyhow::Result<crate::features::Snapshot> {
+) -> anyhow::Result<(crate::features::Snapshot, (usize, usize))> {
     use crate::db::queries::{CandidateFull, PlacementFull};
     let today = crate::clock::today();
     let np: i64 = t::placements::table.count().get_result(conn)?;
@@ -689,6 +693,7 @@ fn scan(
         indicatif::ProgressBar::hidden()
     };
     let mut snap = crate::features::Snapshot::default();
+    let mut counts = (0usize, 0usize);
     for m in t::municipalities::table.select(Municipality::as_select()).load(conn)? {
         snap.put_settings(&m.id, crate::proposals::parse_settings(&m.settings), m.settings_version);
     }
@@ -753,9 +758,12 @@ fn scan(
                             Ok(())
                         })?;
                     }
-                    for p in &ps {
-                        snap.put_placement(p, rd);
+                    if features {
+                        for p in &ps {
+                            snap.put_placement(p, rd);
+                        }
                     }
+                    counts.0 += ps.len();
                     bar.inc(ps.len() as u64);
                 }
                 Batch::C(cs) => {
@@ -766,9 +774,12 @@ fn scan(
                             Ok(())
                         })?;
                     }
-                    for c in &cs {
-                        snap.put_candidate(c, rd);
+                    if features {
+                        for c in &cs {
+                            snap.put_candidate(c, rd);
+                        }
                     }
+                    counts.1 += cs.len();
                     bar.inc(cs.len() as u64);
                 }
             }
@@ -776,7 +787,7 @@ fn scan(
         Ok(())
     })?;
     bar.finish();
-    Ok(snap)
+    Ok((snap, counts))
 }
 
 /// Runs `f` over `items` on two threads (this one and a helper), each with its own cache.
@@ -809,6 +820,7 @@ pub fn reindex(dir: &Path, pool: &DbPool, progress: bool) -> anyhow::Result<Rein
     let rd = RefData::load(&mut *pool.get()?)?;
     let (idx, _) = open(dir, true)?;
     let mut w = Writer::new(idx, pool.clone(), Arc::new(RwLock::new(Arc::new(rd))))?;
+    w.features = false;
     let (placements, candidates) = w.rebuild(progress)?;
     let Writer { pw, cw, .. } = w;
     pw.wait_merging_threads()?;

@@ -375,6 +375,8 @@ pub struct PlacementRetrieval {
     /// The PC4 areas within reach (None: no distance filter).
     pub pc4s: Option<Vec<String>>,
     pub k: usize,
+    /// Run the one full query only (see `relevant_first`; for tests).
+    pub single_pass: bool,
 }
 
 /// What the matcher asks of the index for one placement.
@@ -395,6 +397,8 @@ pub struct CandidateRetrieval {
     /// The PC4 areas from which candidates are considered (None: everywhere).
     pub pc4s: Option<Vec<String>>,
     pub k: usize,
+    /// Run the one full query only (see `relevant_first`; for tests).
+    pub single_pass: bool,
 }
 
 fn u64_terms(f: Field, vals: impl IntoIterator<Item = u64>) -> Box<dyn Query> {
@@ -424,9 +428,7 @@ impl SearchIndex {
         let mut should = boosted(f.occupation_id, &r.occupations);
         should.extend(boosted(f.skill_ids, &r.skills));
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        if !should.is_empty() {
-            clauses.push((Occur::Should, Box::new(BooleanQuery::new(should))));
-        }
+        let relevance: Option<Box<dyn Query>> = (!should.is_empty()).then(|| Box::new(BooleanQuery::new(should)) as Box<dyn Query>);
         if r.strict {
             // Equality and small sets through postings; only the hours are ranges, and the
             // intersection seeks them from the smallest clause (usually the PC4 set).
@@ -444,11 +446,7 @@ impl SearchIndex {
                 clauses.push(filter(text_terms(f.pc4, pc4s)));
             }
         }
-        if clauses.iter().all(|(o, _)| *o == Occur::MustNot) {
-            clauses.push((Occur::Must, Box::new(AllQuery)));
-        }
-        let query = BooleanQuery::new(clauses);
-        Ok(top_ids(&part.reader.searcher(), &query, f.id, None, r.k)?)
+        Ok(relevant_first(&part.reader.searcher(), relevance, clauses, f.id, r.k, r.single_pass)?)
     }
 
     /// Placement -> candidates.
@@ -458,9 +456,7 @@ impl SearchIndex {
         let mut should = boosted(f.occupation_ids, &r.occupations);
         should.extend(boosted(f.skill_ids, &r.skills));
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        if !should.is_empty() {
-            clauses.push((Occur::Should, Box::new(BooleanQuery::new(should))));
-        }
+        let relevance: Option<Box<dyn Query>> = (!should.is_empty()).then(|| Box::new(BooleanQuery::new(should)) as Box<dyn Query>);
         if let Some(m) = &r.municipality_id {
             clauses.push(filter(term(f.municipality_id, m)));
         }
@@ -487,10 +483,40 @@ impl SearchIndex {
                 clauses.push(filter(text_terms(f.pc4, pc4s)));
             }
         }
+        Ok(relevant_first(&part.reader.searcher(), relevance, clauses, f.id, r.k, r.single_pass)?)
+    }
+}
+
+/// The top `k` of `filters` ranked by `relevance` (weighted occupation and skill terms, optional:
+/// with filters, a document that matches none of them still counts, with score 0). Every
+/// document that matches a relevance term scores above 0 and so ranks above every one that
+/// matches none; so when at least `k` documents match a relevance term, the top `k` are found by
+/// requiring one, which lets the index skip the documents that match no term (usually most of
+/// the country). Only when fewer match does the full query run. Scores and their ties are the
+/// same either way (the filters score 0). `single_pass` runs the full query only (for tests).
+fn relevant_first(
+    searcher: &Searcher,
+    relevance: Option<Box<dyn Query>>,
+    filters: Vec<(Occur, Box<dyn Query>)>,
+    id_field: Field,
+    k: usize,
+    single_pass: bool,
+) -> tantivy::Result<Vec<(String, f32)>> {
+    let with = |occur: Occur| {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = filters.iter().map(|(o, q)| (*o, q.box_clone())).collect();
+        if let Some(r) = &relevance {
+            clauses.push((occur, r.box_clone()));
+        }
         if clauses.iter().all(|(o, _)| *o == Occur::MustNot) {
             clauses.push((Occur::Must, Box::new(AllQuery)));
         }
-        let query = BooleanQuery::new(clauses);
-        Ok(top_ids(&part.reader.searcher(), &query, f.id, None, r.k)?)
+        BooleanQuery::new(clauses)
+    };
+    if relevance.is_some() && !single_pass {
+        let top = top_ids(searcher, &with(Occur::Must), id_field, None, k)?;
+        if top.len() >= k.max(1) {
+            return Ok(top);
+        }
     }
+    top_ids(searcher, &with(Occur::Should), id_field, None, k)
 }
