@@ -375,7 +375,7 @@ pub struct PlacementRetrieval {
     /// The PC4 areas within reach (None: no distance filter).
     pub pc4s: Option<Vec<String>>,
     pub k: usize,
-    /// Run the one full query only (see `relevant_first`; for tests).
+    /// Unused: placements are always retrieved in one query (see `retrieve_placements_unchecked`).
     pub single_pass: bool,
 }
 
@@ -446,7 +446,9 @@ impl SearchIndex {
                 clauses.push(filter(text_terms(f.pc4, pc4s)));
             }
         }
-        Ok(relevant_first(&part.reader.searcher(), relevance, clauses, f.id, r.k, r.single_pass)?)
+        // Within a candidate's travel distance the full query is cheap and often fewer than k
+        // placements have a relevance term, so it runs as one query.
+        Ok(relevant_first(&part.reader.searcher(), relevance, clauses, f.id, r.k, true)?)
     }
 
     /// Placement -> candidates.
@@ -483,7 +485,9 @@ impl SearchIndex {
                 clauses.push(filter(text_terms(f.pc4, pc4s)));
             }
         }
-        Ok(relevant_first(&part.reader.searcher(), relevance, clauses, f.id, r.k, r.single_pass)?)
+        // Candidates of one municipality are few: one query. The whole country (an employer's
+        // view) holds many that match no relevance term: those are skipped when it can be.
+        Ok(relevant_first(&part.reader.searcher(), relevance, clauses, f.id, r.k, r.single_pass || r.municipality_id.is_some())?)
     }
 }
 
