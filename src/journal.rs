@@ -43,8 +43,10 @@ pub struct Journal {
 }
 
 impl Journal {
-    /// Starts the writer thread. `write_lock` is the in-process lock that serialises SQLite
-    /// writers (None on PostgreSQL). The thread ends when the journal is dropped.
+    /// Starts the writer thread on `pool`, which must be its own (requests wait for the journal
+    /// while holding a connection of the application's pool). `write_lock` is the in-process lock
+    /// that serialises SQLite writers (None on PostgreSQL). The thread ends when the journal is
+    /// dropped.
     pub fn start(pool: DbPool, write_lock: Option<Arc<Mutex<()>>>) -> anyhow::Result<Journal> {
         let (tx, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new().name("journal".into()).spawn(move || run(pool, write_lock, rx))?;

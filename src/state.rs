@@ -41,7 +41,10 @@ impl AppState {
     ) -> Self {
         let keys = Arc::new(crate::service::Keys::new(secret, config.public_url.clone(), config.employer_profile_views_per_hour));
         let write_lock = Arc::new(Mutex::new(()));
-        let journal = crate::journal::Journal::start(pool.clone(), (backend == Backend::Sqlite).then(|| write_lock.clone()))
+        // The journal has a connection of its own: requests wait for it while holding one of the
+        // pool's, so drawing from the same pool could leave it none (a deadlock under load).
+        let journal_pool = crate::db::connect(&config.database_url, 1).expect("cannot open the journal's database connection");
+        let journal = crate::journal::Journal::start(journal_pool, (backend == Backend::Sqlite).then(|| write_lock.clone()))
             .expect("cannot start the journal thread");
         AppState {
             keys,
