@@ -771,3 +771,22 @@ async fn the_in_memory_features_rank_exactly_as_the_database_rows() {
     .unwrap();
     assert!(pairs > 500 && results > 100, "{pairs} pairs evaluated, {results} results compared");
 }
+
+/// The journal stores proposal logs on a connection of its own: a request waits for its log
+/// while holding a connection of the pool, so with a shared pool of one connection (or 64
+/// requests on a pool of 8) it waited for itself until the pool timed out (503).
+#[actix_web::test]
+async fn proposals_answer_with_a_pool_of_one_connection() {
+    let app = common::app_with(|c| c.db_pool_size = 1).await;
+    let (km, _, occ) = setup(&app).await;
+    let (s, c) = app.post("/api/v1/candidates", Some(&km), candidate(&occ, 4, "7241")).await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    let cid = c["id"].as_str().unwrap().to_string();
+    app.flush_index().await;
+    for _ in 0..3 {
+        let v = proposals_for(&app, &km, &cid, "&limit=5").await;
+        assert!(v["proposals"].is_array(), "{v}");
+    }
+    let logged = app.db(move |conn| proposal_logs::table.filter(proposal_logs::subject_id.eq(&cid)).count().get_result::<i64>(conn).unwrap()).await;
+    assert_eq!(logged, 3, "every answered proposal call is logged");
+}
