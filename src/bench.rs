@@ -109,25 +109,18 @@ pub fn heap_in_use_mb() -> f64 {
     f64::NAN
 }
 
-/// Resident memory now (VmRSS), MB.
-pub fn current_rss_mb() -> f64 {
-    status_mb("VmRSS:")
-}
-
-fn status_mb(key: &str) -> f64 {
-    std::fs::read_to_string("/proc/self/status")
+/// A memory figure (`VmRSS:`, `VmHWM:`) of a process (`self` or a pid) from /proc, MB.
+pub(crate) fn proc_status_mb(pid: &str, key: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| s.lines().find(|l| l.starts_with(key)).and_then(|l| l.split_whitespace().nth(1)).and_then(|kb| kb.parse::<f64>().ok()))
         .map(|kb| kb / 1024.0)
         .unwrap_or(0.0)
 }
 
+/// Peak resident memory of this process (VmHWM), MB.
 pub fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|kb| kb.parse::<f64>().ok()))
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(0.0)
+    proc_status_mb("self", "VmHWM:")
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {

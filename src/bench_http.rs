@@ -78,14 +78,6 @@ fn http(port: u16, method: &str, path: &str, token: Option<&str>, body: Option<&
     Ok((status, body))
 }
 
-fn status_mb(pid: u32, key: &str) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with(key)).and_then(|l| l.split_whitespace().nth(1)).and_then(|kb| kb.parse::<f64>().ok()))
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(0.0)
-}
-
 /// Milliseconds from wrk's "1.23ms", "456.00us", "1.02s".
 fn wrk_ms(v: &str) -> Option<f64> {
     let (num, unit) = v.find(|c: char| c.is_ascii_alphabetic()).map(|i| v.split_at(i))?;
@@ -198,7 +190,7 @@ pub fn run(cfg: &HttpBenchConfig) -> anyhow::Result<HttpReport> {
     }
     let start_s = started.elapsed().as_secs_f64();
     std::thread::sleep(Duration::from_secs(2));
-    let server_rss_idle_mb = status_mb(pid, "VmRSS:");
+    let server_rss_idle_mb = crate::bench::proc_status_mb(&pid.to_string(), "VmRSS:");
 
     let body = serde_json::json!({ "email": account, "password": password }).to_string();
     let (s, b) = http(cfg.port, "POST", "/api/v1/auth/login", None, Some(&body))?;
@@ -243,7 +235,7 @@ pub fn run(cfg: &HttpBenchConfig) -> anyhow::Result<HttpReport> {
         anyhow::ensure!(s == 200, "{p}: {s} {b}");
     }
     let loads = vec![run_wrk(cfg, "candidate proposals (klantmanager)", &proposals)?, run_wrk(cfg, "public placement search", &search)?];
-    let server_rss_peak_mb = status_mb(pid, "VmHWM:");
+    let server_rss_peak_mb = crate::bench::proc_status_mb(&pid.to_string(), "VmHWM:");
     drop(server);
     Ok(HttpReport { data, start_s, server_rss_idle_mb, server_rss_peak_mb, connections: cfg.connections, seconds: cfg.seconds, loads })
 }

@@ -97,9 +97,6 @@ impl<R> Table<R> {
             self.free.push(i);
         }
     }
-    fn len(&self) -> usize {
-        self.index.len()
-    }
 }
 
 /// Lists that follow from occupations and the reference data alone.
@@ -389,11 +386,6 @@ impl Snapshot {
         }
     }
 
-    /// The municipality of a candidate.
-    pub fn candidate_municipality(&self, id: &str) -> Option<&str> {
-        self.candidates.get(id).map(|r| self.strings.str(r.municipality))
-    }
-
     /// The matcher's features of a placement, with the state of its SROI contract.
     pub fn placement(&self, id: &str) -> Option<PlacementFeatures> {
         let r = self.placements.get(id)?;
@@ -436,16 +428,12 @@ impl Snapshot {
     pub fn settings(&self, municipality_id: &str) -> Option<MunicipalitySettings> {
         self.settings.get(municipality_id).cloned()
     }
-
-    pub fn counts(&self) -> (usize, usize) {
-        (self.placements.len(), self.candidates.len())
-    }
 }
 
 /// The store the proposal path reads; shared by all handlers, written by the index writer.
 #[derive(Clone, Default)]
 pub struct FeatureStore {
-    inner: Arc<RwLock<Arc<RwLock<Snapshot>>>>,
+    inner: Arc<RwLock<Snapshot>>,
 }
 
 impl FeatureStore {
@@ -455,24 +443,18 @@ impl FeatureStore {
 
     /// Reads the current snapshot.
     pub fn read<T>(&self, f: impl FnOnce(&Snapshot) -> T) -> T {
-        let cur = self.inner.read().unwrap_or_else(|e| e.into_inner()).clone();
-        let g = cur.read().unwrap_or_else(|e| e.into_inner());
-        f(&g)
+        f(&self.inner.read().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Changes the current snapshot in place.
     pub fn write<T>(&self, f: impl FnOnce(&mut Snapshot) -> T) -> T {
-        let cur = self.inner.read().unwrap_or_else(|e| e.into_inner()).clone();
-        let mut g = cur.write().unwrap_or_else(|e| e.into_inner());
-        f(&mut g)
+        f(&mut self.inner.write().unwrap_or_else(|e| e.into_inner()))
     }
 
-    /// Replaces the whole snapshot (after a rebuild).
+    /// Replaces the whole snapshot (after a rebuild); the old one is freed after the lock is
+    /// released, so readers do not wait for that.
     pub fn replace(&self, s: Snapshot) {
-        *self.inner.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(RwLock::new(s));
-    }
-
-    pub fn counts(&self) -> (usize, usize) {
-        self.read(|s| s.counts())
+        let old = std::mem::replace(&mut *self.inner.write().unwrap_or_else(|e| e.into_inner()), s);
+        drop(old);
     }
 }

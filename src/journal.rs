@@ -84,6 +84,13 @@ fn insert(conn: &mut DbConnection, e: &Entries) -> diesel::QueryResult<()> {
     })
 }
 
+/// Stores `e` in one transaction, under the SQLite write lock when there is one.
+fn store(pool: &DbPool, write_lock: &Option<Arc<Mutex<()>>>, e: &Entries) -> Result<(), String> {
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let _g = write_lock.as_ref().map(|l| l.lock().unwrap_or_else(|e| e.into_inner()));
+    insert(&mut conn, e).map_err(|e| e.to_string())
+}
+
 fn run(pool: DbPool, write_lock: Option<Arc<Mutex<()>>>, rx: mpsc::Receiver<Job>) {
     while let Ok(first) = rx.recv() {
         let mut jobs = vec![first];
@@ -101,12 +108,7 @@ fn run(pool: DbPool, write_lock: Option<Arc<Mutex<()>>>, rx: mpsc::Receiver<Job>
         for j in &jobs {
             all.extend(&j.entries);
         }
-        let result = (|| -> Result<(), String> {
-            let mut conn = pool.get().map_err(|e| e.to_string())?;
-            let _g = write_lock.as_ref().map(|l| l.lock().unwrap_or_else(|e| e.into_inner()));
-            insert(&mut conn, &all).map_err(|e| e.to_string())
-        })();
-        match result {
+        match store(&pool, &write_lock, &all) {
             Ok(()) => {
                 for j in jobs {
                     let _ = j.done.send(Ok(()));
@@ -117,12 +119,7 @@ fn run(pool: DbPool, write_lock: Option<Arc<Mutex<()>>>, rx: mpsc::Receiver<Job>
                 // are not refused for it.
                 log::warn!("journal: a group of {} requests failed ({e}); storing them one by one", jobs.len());
                 for j in jobs {
-                    let r = (|| -> Result<(), String> {
-                        let mut conn = pool.get().map_err(|e| e.to_string())?;
-                        let _g = write_lock.as_ref().map(|l| l.lock().unwrap_or_else(|e| e.into_inner()));
-                        insert(&mut conn, &j.entries).map_err(|e| e.to_string())
-                    })();
-                    let _ = j.done.send(r);
+                    let _ = j.done.send(store(&pool, &write_lock, &j.entries));
                 }
             }
             Err(e) => {

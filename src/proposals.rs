@@ -267,26 +267,15 @@ pub fn for_placement(
     let (k, radius) = (base.candidate_retrieval_size, base.candidate_search_radius_km);
     let r = candidate_retrieval(&pf, rd, municipality_id.clone(), flags, !opts.include_excluded, k, radius);
     let hits = search.retrieve_candidates(&r)?;
-    let (features, settings) = search.features.read(|f| {
-        let features: Vec<CandidateFeatures> =
-            hits.iter().filter(|(id, _)| f.candidate_visible(id, municipality_id.as_deref())).filter_map(|(id, _)| f.candidate(id, today)).collect();
-        let mut settings: HashMap<String, Option<Arc<Settings>>> = HashMap::new();
-        for c in &features {
-            settings.entry(c.municipality_id.clone()).or_insert_with(|| f.settings(&c.municipality_id).map(|m| m.settings));
-        }
-        (features, settings)
+    let features: Vec<CandidateFeatures> = search.features.read(|f| {
+        hits.iter().filter(|(id, _)| f.candidate_visible(id, municipality_id.as_deref())).filter_map(|(id, _)| f.candidate(id, today)).collect()
     });
-    // Municipalities the store does not know (yet): from the database, defaults where none.
+    // The settings of the municipalities these candidates belong to.
     let mut all_settings: HashMap<String, Arc<Settings>> = HashMap::new();
-    for (m, st) in settings {
-        let st = match st {
-            Some(st) => st,
-            None => match municipalities::table.find(&m).select(Municipality::as_select()).first(conn).optional()? {
-                Some(row) => Arc::new(parse_settings(&row.settings)),
-                None => Arc::new(Settings::default()),
-            },
-        };
-        all_settings.insert(m, st);
+    for c in &features {
+        if !all_settings.contains_key(&c.municipality_id) {
+            all_settings.insert(c.municipality_id.clone(), settings_of(conn, search, &c.municipality_id)?.0);
+        }
     }
     let default = Settings::default();
     let ranked = matching::rank_explained(
