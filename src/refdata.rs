@@ -359,6 +359,8 @@ impl SkillInfo {
 #[derive(Debug, Default)]
 pub struct RefData {
     pub pc4: HashMap<String, Pc4Info>,
+    /// The PC4 centroids by latitude (lat, lon, pc4), for `pc4_within`: filled by `load`.
+    pc4_by_lat: Vec<(f64, f64, String)>,
     pub occupations: Vec<OccupationInfo>,
     pub occupation_index: HashMap<String, u32>,
     pub skills: Vec<SkillInfo>,
@@ -478,6 +480,7 @@ impl RefData {
                 Pc4Info { lat: a.lat, lon: a.lon, place: a.place, municipality: a.municipality, municipality_code: a.municipality_code },
             );
         }
+        rd.index_pc4();
         let mut skills: Vec<EscoSkill> = schema::esco_skills::table.select(EscoSkill::as_select()).load(conn)?;
         skills.sort_by(|a, b| a.id.cmp(&b.id));
         for s in skills {
@@ -679,11 +682,26 @@ impl RefData {
         self.skill_index.get(id).map(|&i| &self.skills[i as usize])
     }
 
+    fn index_pc4(&mut self) {
+        self.pc4_by_lat = self.pc4.iter().map(|(k, p)| (p.lat, p.lon, k.clone())).collect();
+        self.pc4_by_lat.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.2.cmp(&b.2)));
+    }
+
     /// The PC4 areas whose centroid lies within `km` of a point (sorted).
+    ///
+    /// Only the band of latitudes that can lie within `km` is measured: a great-circle distance
+    /// is never shorter than the difference in latitude (R·|Δφ|), so the band loses nothing.
     pub fn pc4_within(&self, lat: f64, lon: f64, km: f64) -> Vec<String> {
-        let mut v: Vec<String> =
-            self.pc4.iter().filter(|(_, p)| crate::domain::geo::haversine_km(lat, lon, p.lat, p.lon) <= km + 1e-9).map(|(k, _)| k.clone()).collect();
-        v.sort();
+        let within = |p_lat: f64, p_lon: f64| crate::domain::geo::haversine_km(lat, lon, p_lat, p_lon) <= km + 1e-9;
+        let mut v: Vec<String> = if self.pc4_by_lat.len() == self.pc4.len() {
+            let dlat = (km + 1e-6) / crate::domain::geo::EARTH_RADIUS_KM * (180.0 / std::f64::consts::PI) + 1e-9;
+            let from = self.pc4_by_lat.partition_point(|p| p.0 < lat - dlat);
+            let to = self.pc4_by_lat.partition_point(|p| p.0 <= lat + dlat);
+            self.pc4_by_lat[from..to].iter().filter(|p| within(p.0, p.1)).map(|p| p.2.clone()).collect()
+        } else {
+            self.pc4.iter().filter(|(_, p)| within(p.lat, p.lon)).map(|(k, _)| k.clone()).collect()
+        };
+        v.sort_unstable();
         v
     }
 
@@ -796,6 +814,45 @@ impl RefData {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pc4_within_a_latitude_band_finds_what_a_full_scan_finds() {
+        let mut rd = RefData::default();
+        // A pseudo-random spread over the Netherlands (fixed seed), some on one latitude.
+        let mut x: u64 = 2026;
+        let mut next = || {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (x >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for i in 0..3000 {
+            let lat = if i % 10 == 0 { 52.0 } else { 50.7 + 2.9 * next() };
+            let info = Pc4Info { lat, lon: 3.3 + 3.9 * next(), place: String::new(), municipality: String::new(), municipality_code: String::new() };
+            rd.pc4.insert(format!("{:04}", 1000 + i), info);
+        }
+        let full = |rd: &RefData, lat: f64, lon: f64, km: f64| {
+            let mut v: Vec<String> = rd
+                .pc4
+                .iter()
+                .filter(|(_, p)| crate::domain::geo::haversine_km(lat, lon, p.lat, p.lon) <= km + 1e-9)
+                .map(|(k, _)| k.clone())
+                .collect();
+            v.sort();
+            v
+        };
+        rd.index_pc4();
+        let mut found = 0;
+        for _ in 0..200 {
+            let (lat, lon, km) = (50.7 + 2.9 * next(), 3.3 + 3.9 * next(), 60.0 * next());
+            let banded = rd.pc4_within(lat, lon, km);
+            assert_eq!(banded, full(&rd, lat, lon, km), "at {lat},{lon} within {km} km");
+            found += banded.len();
+        }
+        // An area exactly at the edge of the band is kept, and the searches found areas at all.
+        let (a, b) = (&rd.pc4["1000"], &rd.pc4["1010"]);
+        let d = crate::domain::geo::haversine_km(a.lat, a.lon, b.lat, b.lon);
+        assert!(rd.pc4_within(a.lat, a.lon, d).contains(&"1010".to_string()));
+        assert!(found > 1000, "{found}");
+    }
     #[test]
     fn folding() {
         assert_eq!(fold("Café Ëxpert"), "cafe expert");

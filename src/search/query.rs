@@ -413,8 +413,67 @@ fn u64_terms(f: Field, vals: impl IntoIterator<Item = u64>) -> Box<dyn Query> {
     Box::new(BooleanQuery::new(terms.into_iter().map(|q| (Occur::Should, q)).collect()))
 }
 
+/// Any of a set of untokenized texts (PC4 areas: often hundreds); see `AnyText`.
 fn text_terms(f: Field, vals: &[String]) -> Box<dyn Query> {
-    Box::new(tantivy::query::TermSetQuery::new(vals.iter().map(|v| Term::from_field_text(f, v))))
+    let mut terms: Vec<Vec<u8>> = vals.iter().map(|v| v.as_bytes().to_vec()).collect();
+    terms.sort_unstable();
+    terms.dedup();
+    Box::new(AnyText { field: f, terms: std::sync::Arc::new(terms) })
+}
+
+/// Documents with any of a sorted set of terms of one untokenized text field, unscored. Per
+/// segment, the term dictionary is walked once from the first to the last wanted term, joined
+/// with the set, and the postings of the wanted terms fill a bitset: what `TermSetQuery` does,
+/// without building a finite-state automaton for every query.
+#[derive(Debug, Clone)]
+struct AnyText {
+    field: Field,
+    /// Sorted, without duplicates.
+    terms: std::sync::Arc<Vec<Vec<u8>>>,
+}
+
+impl Query for AnyText {
+    fn weight(&self, _: tantivy::query::EnableScoring<'_>) -> tantivy::Result<Box<dyn tantivy::query::Weight>> {
+        Ok(Box::new(self.clone()))
+    }
+}
+
+impl tantivy::query::Weight for AnyText {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn tantivy::query::Scorer>> {
+        let mut docs = tantivy_common::BitSet::with_max_value(reader.max_doc());
+        if let (Some(first), Some(last)) = (self.terms.first(), self.terms.last()) {
+            let inverted = reader.inverted_index(self.field)?;
+            let mut stream = inverted.terms().range().ge(first).le(last).into_stream()?;
+            let mut wanted = self.terms.iter().peekable();
+            while stream.advance() {
+                let key = stream.key();
+                while wanted.next_if(|w| w.as_slice() < key).is_some() {}
+                match wanted.peek() {
+                    None => break,
+                    Some(w) if w.as_slice() == key => {
+                        let mut postings = inverted.read_block_postings_from_terminfo(stream.value(), IndexRecordOption::Basic)?;
+                        while !postings.docs().is_empty() {
+                            for &d in postings.docs() {
+                                docs.insert(d);
+                            }
+                            postings.advance();
+                        }
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        Ok(Box::new(tantivy::query::ConstScorer::new(tantivy::query::BitSetDocSet::from(docs), boost)))
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<tantivy::query::Explanation> {
+        let mut scorer = self.scorer(reader, 1.0)?;
+        if tantivy::DocSet::seek(&mut scorer, doc) == doc {
+            Ok(tantivy::query::Explanation::new("AnyText", 1.0))
+        } else {
+            Err(tantivy::TantivyError::InvalidArgument(format!("document {doc} does not match")))
+        }
+    }
 }
 
 fn top_ids(searcher: &Searcher, query: &dyn Query, id_field: Field, geo: Option<GeoCircle>, k: usize) -> tantivy::Result<Vec<(String, f32)>> {
