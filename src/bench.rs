@@ -658,7 +658,7 @@ pub fn run(pool: &DbPool, rd: &RefData, index_dir: &std::path::Path, cfg: &Bench
     let c2p = measure(
         "kandidaat -> plaatsen",
         &mut |conn, i| {
-            let c = candidate_full(conn, &qc[i])?.ok_or_else(|| anyhow::anyhow!("candidate vanished"))?;
+            let c = proposals::subject_candidate(conn, &idx, rd, &qc[i], today)?.ok_or_else(|| anyhow::anyhow!("candidate vanished"))?;
             Ok(proposals::for_candidate(conn, &idx, rd, &c, &s, opts, today)?.len())
         },
         &mut conn,

@@ -186,6 +186,8 @@ pub struct MunicipalitySettings {
 /// Everything the store holds; built whole by a rebuild, changed row by row by the feed.
 #[derive(Default)]
 pub struct Snapshot {
+    /// The change-feed position this snapshot has applied: every change committed up to it is in.
+    applied: i64,
     strings: Interner,
     candidates: Table<CandidateRow>,
     placements: Table<PlacementRow>,
@@ -196,6 +198,16 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// The change-feed position applied (see `crate::db::changes`).
+    pub fn applied(&self) -> i64 {
+        self.applied
+    }
+
+    /// Marks every change up to `seq` as applied (positions only move forward).
+    pub fn set_applied(&mut self, seq: i64) {
+        self.applied = self.applied.max(seq);
+    }
+
     /// The derived lists of no or one occupation.
     fn derived_one(&mut self, occupation: Option<Sym>, rd: &RefData) -> Arc<Derived> {
         if let Some(d) = self.by_occupation.get(&occupation) {

@@ -146,20 +146,36 @@ pub fn for_candidate(
     conn: &mut DbConnection,
     search: &SearchIndex,
     rd: &RefData,
-    c: &CandidateFull,
+    cf: &CandidateFeatures,
     s: &Settings,
     opts: Options,
     today: NaiveDate,
 ) -> anyhow::Result<Vec<(PlacementFull, Evaluation)>> {
-    let cf = candidate_features(c, rd, today);
-    let r = placement_retrieval(&cf, rd, s, !opts.include_excluded, s.retrieval_size);
+    let r = placement_retrieval(cf, rd, s, !opts.include_excluded, s.retrieval_size);
     let hits = search.retrieve_placements(&r)?;
     let features: Vec<PlacementFeatures> = search.features.read(|f| hits.iter().filter_map(|(id, _)| f.placement(id)).collect());
-    let ranked = matching::rank_explained(features.iter().map(|pf| (pf.id.clone(), &cf, pf, s)), opts.include_excluded, opts.limit, today);
+    let ranked = matching::rank_explained(features.iter().map(|pf| (pf.id.clone(), cf, pf, s)), opts.include_excluded, opts.limit, today);
     let ids: Vec<String> = ranked.iter().map(|(id, _)| id.clone()).collect();
     let mut rows: HashMap<String, PlacementFull> =
         crate::db::queries::placements_full_by_ids(conn, &ids)?.into_iter().map(|p| (p.placement.id.clone(), p)).collect();
     Ok(ranked.into_iter().filter_map(|(id, e)| rows.remove(&id).map(|p| (p, e))).filter(|(p, _)| opts.include_excluded || p.is_published()).collect())
+}
+
+/// The matcher's features of the candidate asked about: from the in-memory store when it has
+/// applied every change committed so far (one cheap read of the feed's last position), else
+/// from the database rows (a change is still on its way to this instance's store).
+pub fn subject_candidate(
+    conn: &mut DbConnection,
+    search: &SearchIndex,
+    rd: &RefData,
+    id: &str,
+    today: NaiveDate,
+) -> anyhow::Result<Option<CandidateFeatures>> {
+    let latest = crate::db::changes::latest(conn)?;
+    if let Some(cf) = search.features.read(|s| if s.applied() >= latest { s.candidate(id, today) } else { None }) {
+        return Ok(Some(cf));
+    }
+    Ok(crate::db::queries::candidate_full(conn, id)?.map(|c| candidate_features(&c, rd, today)))
 }
 
 /// The retrieval of candidates for a placement: relevance and, when `strict`, the hard rules

@@ -701,8 +701,11 @@ async fn the_in_memory_features_rank_exactly_as_the_database_rows() {
         let (mut pairs, mut results) = (0usize, 0usize);
         for c in &cs {
             let (s, _) = opstap::proposals::load_settings(&mut conn, &c.candidate.municipality_id).unwrap();
-            let got = opstap::proposals::for_candidate(&mut conn, search, &rd, c, &s, opts, today).unwrap();
             let cf = opstap::proposals::candidate_features(c, &rd, today);
+            // The index has applied every change: the subject comes from the store, the same.
+            let subject = opstap::proposals::subject_candidate(&mut conn, search, &rd, &c.candidate.id, today).unwrap().unwrap();
+            assert_eq!(subject, cf);
+            let got = opstap::proposals::for_candidate(&mut conn, search, &rd, &subject, &s, opts, today).unwrap();
             let hits = search.retrieve_placements(&opstap::proposals::placement_retrieval(&cf, &rd, &s, true, s.retrieval_size)).unwrap();
             let ids: Vec<String> = hits.into_iter().map(|(id, _)| id).collect();
             let rows = opstap::db::queries::placements_full_by_ids(&mut conn, &ids).unwrap();
@@ -789,4 +792,42 @@ async fn proposals_answer_with_a_pool_of_one_connection() {
     }
     let logged = app.db(move |conn| proposal_logs::table.filter(proposal_logs::subject_id.eq(&cid)).count().get_result::<i64>(conn).unwrap()).await;
     assert_eq!(logged, 3, "every answered proposal call is logged");
+}
+
+/// Issue 14: the candidate asked about comes from the in-memory store only when the store has
+/// applied every committed change. A change still on its way to this instance's store (here:
+/// not even committed, so no writer can have it) is read from the database, so proposals asked
+/// right after an edit use the edit.
+#[actix_web::test]
+async fn the_candidate_asked_about_is_never_older_than_the_database() {
+    use opstap::db::changes::{record, Entity};
+    use opstap::db::models::Candidate;
+    use opstap::db::schema::candidates;
+    let app = common::app().await;
+    app.flush_index().await;
+    let state = app.state.clone();
+    actix_web::web::block(move || {
+        let mut conn = state.pool.get().unwrap();
+        let (rd, today, search) = (state.refdata(), opstap::clock::today(), &state.search);
+        let c: Candidate = candidates::table.select(Candidate::as_select()).order(candidates::id).first(&mut conn).unwrap();
+        let stored = |id: &str| search.features.read(|f| f.candidate(id, today)).unwrap();
+        let before = opstap::proposals::subject_candidate(&mut conn, search, &rd, &c.id, today).unwrap().unwrap();
+        assert_eq!(before, stored(&c.id), "caught up: from the store");
+        assert_eq!(before.hours_max, c.hours_max);
+        conn.transaction::<_, diesel::result::Error, _>(|conn| {
+            diesel::update(candidates::table.find(&c.id)).set(candidates::hours_max.eq(c.hours_max + 3)).execute(conn)?;
+            record(conn, Entity::Candidate, &c.id)?;
+            let now = opstap::proposals::subject_candidate(conn, search, &rd, &c.id, today).unwrap().unwrap();
+            assert_eq!(stored(&c.id).hours_max, c.hours_max, "the store cannot have an uncommitted change");
+            assert_eq!(now.hours_max, c.hours_max + 3, "the subject is read from the database");
+            Ok(())
+        })
+        .unwrap();
+        search.flush();
+        assert_eq!(stored(&c.id).hours_max, c.hours_max + 3, "the writer applied the change");
+        let after = opstap::proposals::subject_candidate(&mut conn, search, &rd, &c.id, today).unwrap().unwrap();
+        assert_eq!(after, stored(&c.id));
+    })
+    .await
+    .unwrap();
 }

@@ -324,7 +324,9 @@ impl SearchIndex {
     pub fn load_features(&self, pool: &DbPool, progress: bool) -> anyhow::Result<()> {
         let mut conn = pool.get()?;
         let rd = RefData::load(&mut conn)?;
-        let (snap, _) = scan(&mut conn, &rd, None, true, progress)?;
+        let at = changes::latest(&mut conn)?;
+        let (mut snap, _) = scan(&mut conn, &rd, None, true, progress)?;
+        snap.set_applied(at);
         self.features.replace(snap);
         Ok(())
     }
@@ -465,7 +467,7 @@ impl Writer {
             }
             let updates = self.apply(&batch)?;
             self.commit(last)?;
-            self.publish(updates);
+            self.publish(updates, last);
         }
         Ok(applied)
     }
@@ -567,13 +569,15 @@ impl Writer {
         Ok(updates)
     }
 
-    /// Publishes feature changes (after the index commit of the same batch).
-    fn publish(&self, updates: Vec<FeatureUpdate>) {
-        if updates.is_empty() {
+    /// Publishes feature changes (after the index commit of the same batch) with the batch's
+    /// last feed position.
+    fn publish(&self, updates: Vec<FeatureUpdate>, seq: i64) {
+        if !self.features {
             return;
         }
         let rd = self.refdata();
         self.idx.features.write(|s| {
+            s.set_applied(seq);
             for u in updates {
                 match u {
                     FeatureUpdate::Placement(_, Some(p)) => s.put_placement(&p, &rd),
@@ -593,7 +597,9 @@ impl Writer {
     fn load_features(&mut self, progress: bool) -> anyhow::Result<()> {
         let rd = self.refdata();
         let mut conn = self.pool.get()?;
-        let (snap, _) = scan(&mut conn, &rd, None, true, progress)?;
+        let at = changes::latest(&mut conn)?;
+        let (mut snap, _) = scan(&mut conn, &rd, None, true, progress)?;
+        snap.set_applied(at);
         self.idx.features.replace(snap);
         Ok(())
     }
@@ -643,10 +649,11 @@ impl Writer {
         let at = changes::latest(&mut conn)?;
         self.pw.delete_all_documents()?;
         self.cw.delete_all_documents()?;
-        let (snap, counts) = scan(&mut conn, &rd, Some((&self.idx, &self.pw, &self.cw)), self.features, progress)?;
+        let (mut snap, counts) = scan(&mut conn, &rd, Some((&self.idx, &self.pw, &self.cw)), self.features, progress)?;
         drop(conn);
         self.commit(at)?;
         if self.features {
+            snap.set_applied(at);
             self.idx.features.replace(snap);
         }
         *self.idx.status.error.lock().unwrap_or_else(|e| e.into_inner()) = None;

@@ -314,24 +314,43 @@ pub enum Access {
 /// candidate's personal data goes through here, so no access escapes the log.
 pub fn authorize(conn: &mut DbConnection, user: &CurrentUser, id: &str, access: Access, what: &str) -> AppResult<Candidate> {
     let c = authorize_only(conn, user, id, access)?;
+    crate::audit::one(conn, &crate::audit::Actor::from(user), &c.id, &c.municipality_id, audit_access(user, access).with_what(what))?;
+    Ok(c)
+}
+
+/// How an authorised access is described in the audit log: an update or a view, and its purpose
+/// by role (the candidate's own data, the municipality's administration, or guidance).
+pub fn audit_access(user: &CurrentUser, access: Access) -> crate::audit::Access<'static> {
     let (act, purpose) = match (access, user.role) {
         (_, Role::Kandidaat) => (crate::audit::Act::View, crate::audit::purpose::EIGEN_GEGEVENS),
         (Access::Read, Role::Beheerder) => (crate::audit::Act::View, crate::audit::purpose::BEHEER),
         (Access::Read, _) => (crate::audit::Act::View, crate::audit::purpose::BEGELEIDING),
         (Access::Write, _) => (crate::audit::Act::Update, crate::audit::purpose::BEGELEIDING),
     };
-    crate::audit::one(conn, &crate::audit::Actor::from(user), &c.id, &c.municipality_id, crate::audit::access(act, "", purpose).with_what(what))?;
-    Ok(c)
+    crate::audit::access(act, "", purpose)
 }
 
 pub fn authorize_only(conn: &mut DbConnection, user: &CurrentUser, id: &str, access: Access) -> AppResult<Candidate> {
-    match (user.role, access) {
-        (Role::Werkgever, _) => return Err(AppError::Forbidden),
-        (Role::Kandidaat, Access::Write) => return Err(AppError::Forbidden),
-        _ => {}
-    }
+    refuse_by_role(user, access)?;
     let c: Option<Candidate> = candidates::table.find(id).select(Candidate::as_select()).first(conn).optional()?;
     let c = c.ok_or(AppError::NotFound)?;
+    may_access(user, &c, access)?;
+    Ok(c)
+}
+
+/// The part of `may_access` that needs no candidate: employers never, candidates never write.
+fn refuse_by_role(user: &CurrentUser, access: Access) -> AppResult<()> {
+    match (user.role, access) {
+        (Role::Werkgever, _) | (Role::Kandidaat, Access::Write) => Err(AppError::Forbidden),
+        _ => Ok(()),
+    }
+}
+
+/// Whether `user` may read or write this candidate's personal data: the candidate itself (read),
+/// staff of the candidate's municipality (read), its own klantmanager (write). Another
+/// municipality's candidate is "not found", not "forbidden": its existence is not told.
+fn may_access(user: &CurrentUser, c: &Candidate, access: Access) -> AppResult<()> {
+    refuse_by_role(user, access)?;
     match user.role {
         Role::Kandidaat => {
             if user.candidate_id.as_deref() != Some(c.id.as_str()) {
@@ -346,9 +365,9 @@ pub fn authorize_only(conn: &mut DbConnection, user: &CurrentUser, id: &str, acc
                 return Err(AppError::Forbidden);
             }
         }
-        Role::Werkgever => unreachable!("rejected above"),
+        Role::Werkgever => unreachable!("refused above"),
     }
-    Ok(c)
+    Ok(())
 }
 
 fn check_klantmanager(conn: &mut DbConnection, municipality: &str, km: &str) -> AppResult<()> {

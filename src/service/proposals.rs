@@ -3,7 +3,8 @@
 //! profile allowance and the audit entries. The matching itself is `crate::proposals`.
 
 use super::Ctx;
-use crate::db::queries::{candidate_full, placement_full, CandidateFull, PlacementFull};
+use crate::db::models::Candidate;
+use crate::db::queries::{placement_full, CandidateFull, PlacementFull};
 use crate::db::DbConnection;
 use crate::domain::Role;
 use crate::error::{AppError, AppResult};
@@ -11,11 +12,11 @@ use crate::journal::Entries;
 use crate::matching::Evaluation;
 use crate::proposals::{self, Audience, Options};
 use crate::search::SearchIndex;
-use crate::service::candidates::{authorize, Access};
+use crate::service::candidates::{audit_access, authorize_only, Access};
 
 /// Placements for one candidate, ranked and explained.
 pub struct ForCandidate {
-    pub candidate: CandidateFull,
+    pub candidate: Candidate,
     pub settings_version: i32,
     pub results: Vec<(PlacementFull, Evaluation)>,
 }
@@ -25,22 +26,19 @@ pub struct ForCandidate {
 pub fn for_candidate(conn: &mut DbConnection, ctx: &Ctx, search: &SearchIndex, id: &str, opts: Options) -> AppResult<ForCandidate> {
     let user = ctx.user;
     user.require(&[Role::Klantmanager, Role::Kandidaat])?;
-    authorize(conn, user, id, Access::Read, "profiel (passend werk zoeken)")?;
-    let c = candidate_full(conn, id)?.ok_or(AppError::NotFound)?;
-    let (settings, version) = proposals::settings_of(conn, search, &c.candidate.municipality_id)?;
-    let res = proposals::for_candidate(conn, search, ctx.refdata, &c, &settings, opts, ctx.today).map_err(AppError::Internal)?;
-    let logged: Vec<(String, &Evaluation)> = res.iter().map(|(p, e)| (p.placement.id.clone(), e)).collect();
-    let log = proposals::log_entry(
-        "candidate",
-        id,
-        Some(&c.candidate.municipality_id),
-        &user.id,
-        user.role.as_str(),
-        version,
-        opts.include_excluded,
-        &logged,
+    let c = authorize_only(conn, user, id, Access::Read)?;
+    // The access is audited in the same group commit as the proposal log, before the answer.
+    let audit = crate::audit::entries(
+        &crate::audit::Actor::from(user),
+        &[(id, Some(&c.municipality_id))],
+        audit_access(user, Access::Read).with_what("profiel (passend werk zoeken)"),
     );
-    ctx.journal.write(Entries { proposal_logs: vec![log], audit: vec![] }).map_err(AppError::Internal)?;
+    let cf = proposals::subject_candidate(conn, search, ctx.refdata, id, ctx.today).map_err(AppError::Internal)?.ok_or(AppError::NotFound)?;
+    let (settings, version) = proposals::settings_of(conn, search, &c.municipality_id)?;
+    let res = proposals::for_candidate(conn, search, ctx.refdata, &cf, &settings, opts, ctx.today).map_err(AppError::Internal)?;
+    let logged: Vec<(String, &Evaluation)> = res.iter().map(|(p, e)| (p.placement.id.clone(), e)).collect();
+    let log = proposals::log_entry("candidate", id, Some(&c.municipality_id), &user.id, user.role.as_str(), version, opts.include_excluded, &logged);
+    ctx.journal.write(Entries { proposal_logs: vec![log], audit }).map_err(AppError::Internal)?;
     Ok(ForCandidate { candidate: c, settings_version: version, results: res })
 }
 

@@ -328,9 +328,8 @@ async fn proposals_view(
         .db(move |conn| {
             let ctx = crate::service::Ctx::new(&user, &rd);
             let found = crate::service::proposals::for_candidate(conn, &ctx, &st.search, &id, Options { limit: 20, include_excluded: false })?;
-            let (full, res) = (found.candidate, found.results);
             let proposed = crate::db::queries::standing_placements_of(conn, &id)?;
-            Ok((full.candidate, res, proposed))
+            Ok((found.candidate, found.results, proposed))
         })
         .await?;
     let cards = cards(state, res, &proposed);
