@@ -742,11 +742,15 @@ fn dir_size(p: &std::path::Path) -> u64 {
 impl std::fmt::Display for BenchReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(f, "Opstap benchmark: {} placements, {} candidates (generated in {:.0} s)", self.placements, self.candidates, self.generate_s)?;
-        writeln!(
-            f,
-            "Indexing: {} documents in {:.1} s = {:.0} docs/s (index {:.0} MB)",
-            self.index_docs, self.index_s, self.index_docs_per_s, self.index_size_mb
-        )?;
+        if self.index_s.is_finite() && self.index_s > 0.0 {
+            writeln!(
+                f,
+                "Indexing: {} documents in {:.1} s = {:.0} docs/s (index {:.0} MB)",
+                self.index_docs, self.index_s, self.index_docs_per_s, self.index_size_mb
+            )?;
+        } else {
+            writeln!(f, "Indexing: not measured (--reuse: the index of the earlier run, {:.0} MB)", self.index_size_mb)?;
+        }
         writeln!(f, "Matcher features in memory: loaded in {:.1} s, {:.0} MB", self.features_s, self.features_mb)?;
         writeln!(f, "{:<44} {:>6} {:>9} {:>9} {:>8}", "top-20 proposals", "n", "p50 ms", "p99 ms", "results")?;
         for (name, l) in [
@@ -758,6 +762,10 @@ impl std::fmt::Display for BenchReport {
             ("candidate -> placements (SQL baseline)", &self.sql_candidate_to_placements),
             ("placement -> candidates (SQL baseline)", &self.sql_placement_to_candidates),
         ] {
+            if l.n == 0 {
+                writeln!(f, "{name:<44} {:>6} {:>9} {:>9} {:>8}", 0, "-", "-", "-")?;
+                continue;
+            }
             writeln!(f, "{:<44} {:>6} {:>9.1} {:>9.1} {:>8.1}", name, l.n, l.p50_ms, l.p99_ms, l.mean_results)?;
         }
         let ratio = |a: &Latency, b: &Latency| {
@@ -767,12 +775,16 @@ impl std::fmt::Display for BenchReport {
                 0.0
             }
         };
-        writeln!(
-            f,
-            "SQL/index p50 ratio: candidate -> placements {:.1}x, placement -> candidates {:.1}x",
-            ratio(&self.candidate_to_placements, &self.sql_candidate_to_placements),
-            ratio(&self.placement_to_candidates, &self.sql_placement_to_candidates)
-        )?;
+        if self.sql_candidate_to_placements.n > 0 {
+            writeln!(
+                f,
+                "SQL/index p50 ratio: candidate -> placements {:.1}x, placement -> candidates {:.1}x",
+                ratio(&self.candidate_to_placements, &self.sql_candidate_to_placements),
+                ratio(&self.placement_to_candidates, &self.sql_placement_to_candidates)
+            )?;
+        } else {
+            writeln!(f, "SQL baseline: not measured (--no-baseline)")?;
+        }
         write!(
             f,
             "Peak resident memory: {:.0} MB (after generating the data {:.0} MB, after indexing {:.0} MB)",
