@@ -187,3 +187,57 @@ macro_rules! insert_all {
         }
     }};
 }
+
+/// `column IN (ids)` with the ids bound as one JSON array (see `id_in`).
+#[derive(Debug, Clone)]
+pub struct IdIn<C> {
+    column: C,
+    json: String,
+    postgres: bool,
+}
+
+/// `column IN (ids)` whose statement text does not depend on the number of ids, so the prepared
+/// statement is cached: diesel's `eq_any` writes a placeholder per id and has the database
+/// parse and plan the statement again each time (SQLite's parser was 11% of the CPU of a public
+/// search). The ids are one JSON array: `json_each` on SQLite, `json_array_elements_text` on
+/// PostgreSQL.
+pub fn id_in<C, S: AsRef<str>>(conn: &DbConnection, column: C, ids: &[S]) -> IdIn<C> {
+    let ids: Vec<&str> = ids.iter().map(|s| s.as_ref()).collect();
+    IdIn { column, json: serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into()), postgres: backend_of(conn) == Backend::Postgres }
+}
+
+impl<C: diesel::Expression> diesel::Expression for IdIn<C> {
+    type SqlType = diesel::sql_types::Bool;
+}
+
+impl<C, DB> diesel::query_builder::QueryFragment<DB> for IdIn<C>
+where
+    DB: diesel::backend::Backend + diesel::sql_types::HasSqlType<diesel::sql_types::Text>,
+    C: diesel::query_builder::QueryFragment<DB>,
+    String: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        self.column.walk_ast(out.reborrow())?;
+        if self.postgres {
+            out.push_sql(" IN (SELECT json_array_elements_text(CAST(");
+            out.push_bind_param::<diesel::sql_types::Text, _>(&self.json)?;
+            out.push_sql(" AS json)))");
+        } else {
+            out.push_sql(" IN (SELECT value FROM json_each(");
+            out.push_bind_param::<diesel::sql_types::Text, _>(&self.json)?;
+            out.push_sql("))");
+        }
+        Ok(())
+    }
+}
+
+impl<C> diesel::query_builder::QueryId for IdIn<C> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<C: diesel::AppearsOnTable<QS>, QS: ?Sized> diesel::AppearsOnTable<QS> for IdIn<C> {}
+impl<C: diesel::SelectableExpression<QS>, QS: ?Sized> diesel::SelectableExpression<QS> for IdIn<C> {}
+impl<C> diesel::expression::ValidGrouping<()> for IdIn<C> {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}

@@ -44,13 +44,16 @@ pub fn placements_full(conn: &mut DbConnection, ps: Vec<Placement>) -> QueryResu
         return Ok(vec![]);
     }
     let ids: Vec<&String> = ps.iter().map(|p| &p.id).collect();
-    let skills = placement_skills::table.filter(placement_skills::placement_id.eq_any(&ids)).select(PlacementSkill::as_select()).load(conn)?;
+    let skills = placement_skills::table
+        .filter(crate::db::id_in(conn, placement_skills::placement_id, &ids))
+        .select(PlacementSkill::as_select())
+        .load(conn)?;
     let mut skills = group(skills, |s| s.placement_id.clone());
     let mut org_ids: Vec<&String> = ps.iter().map(|p| &p.organisation_id).collect();
     org_ids.sort();
     org_ids.dedup();
     let orgs: HashMap<String, Organisation> = organisations::table
-        .filter(organisations::id.eq_any(&org_ids))
+        .filter(crate::db::id_in(conn, organisations::id, &org_ids))
         .select(Organisation::as_select())
         .load(conn)?
         .into_iter()
@@ -78,8 +81,10 @@ pub fn placement_full(conn: &mut DbConnection, id: &str) -> QueryResult<Option<P
 pub fn latest_ladder(conn: &mut DbConnection, ids: &[&String]) -> QueryResult<HashMap<String, LadderMeasurement>> {
     let mut out: HashMap<String, LadderMeasurement> = HashMap::new();
     for chunk in ids.chunks(5000) {
-        let rows =
-            ladder_measurements::table.filter(ladder_measurements::candidate_id.eq_any(chunk)).select(LadderMeasurement::as_select()).load(conn)?;
+        let rows = ladder_measurements::table
+            .filter(crate::db::id_in(conn, ladder_measurements::candidate_id, chunk))
+            .select(LadderMeasurement::as_select())
+            .load(conn)?;
         for m in rows {
             let newer = match out.get(&m.candidate_id) {
                 None => true,
@@ -98,7 +103,7 @@ pub fn last_contacts(conn: &mut DbConnection, ids: &[&String]) -> QueryResult<Ha
     let mut out: HashMap<String, chrono::NaiveDate> = HashMap::new();
     for chunk in ids.chunks(5000) {
         let rows: Vec<(String, chrono::NaiveDate)> = contact_moments::table
-            .filter(contact_moments::candidate_id.eq_any(chunk))
+            .filter(crate::db::id_in(conn, contact_moments::candidate_id, chunk))
             .select((contact_moments::candidate_id, contact_moments::contact_date))
             .load(conn)?;
         for (cid, d) in rows {
@@ -129,13 +134,16 @@ fn candidates_with(conn: &mut DbConnection, cs: Vec<Candidate>, with_contacts: b
     let mut sk = HashMap::new();
     for chunk in ids.chunks(5000) {
         let o = candidate_occupations::table
-            .filter(candidate_occupations::candidate_id.eq_any(chunk))
+            .filter(crate::db::id_in(conn, candidate_occupations::candidate_id, chunk))
             .select(CandidateOccupation::as_select())
             .load(conn)?;
         for (k, v) in group(o, |r| r.candidate_id.clone()) {
             occ.insert(k, v);
         }
-        let s = candidate_skills::table.filter(candidate_skills::candidate_id.eq_any(chunk)).select(CandidateSkill::as_select()).load(conn)?;
+        let s = candidate_skills::table
+            .filter(crate::db::id_in(conn, candidate_skills::candidate_id, chunk))
+            .select(CandidateSkill::as_select())
+            .load(conn)?;
         for (k, v) in group(s, |r| r.candidate_id.clone()) {
             sk.insert(k, v);
         }
@@ -261,8 +269,46 @@ pub fn candidate_row(conn: &mut DbConnection, cid: &str) -> QueryResult<Option<C
 
 /// Placements with skills and organisation, by id (in no particular order).
 pub fn placements_full_by_ids(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<PlacementFull>> {
-    let ps: Vec<Placement> = placements::table.filter(placements::id.eq_any(ids)).select(Placement::as_select()).load(conn)?;
+    let ps: Vec<Placement> = placements::table.filter(crate::db::id_in(conn, placements::id, ids)).select(Placement::as_select()).load(conn)?;
     placements_full(conn, ps)
+}
+
+/// What a search hit shows of a placement.
+#[derive(Debug, Clone, Queryable)]
+pub struct PlacementHitRow {
+    pub id: String,
+    pub title: String,
+    pub kind: String,
+    pub pc4: String,
+    pub hours_min: i32,
+    pub hours_max: i32,
+    pub job_coach_welcome: bool,
+    pub internal_supervisor: bool,
+    pub adapted_workplace: bool,
+    pub status: String,
+    pub organisation_name: String,
+}
+
+/// The hit rows of a page of search results, in one query (not the full placements with their
+/// skills and organisations that `placements_full_by_ids` reads).
+pub fn placement_hits(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<PlacementHitRow>> {
+    placements::table
+        .inner_join(organisations::table)
+        .filter(crate::db::id_in(conn, placements::id, ids))
+        .select((
+            placements::id,
+            placements::title,
+            placements::kind,
+            placements::pc4,
+            placements::hours_min,
+            placements::hours_max,
+            placements::job_coach_welcome,
+            placements::internal_supervisor,
+            placements::adapted_workplace,
+            placements::status,
+            organisations::name,
+        ))
+        .load(conn)
 }
 
 /// Whether the candidate said "I am interested" in this placement.

@@ -123,31 +123,30 @@ pub async fn search_placements(state: web::Data<AppState>, user: MaybeUser, p: w
     let search = state.search.clone();
     let res = web::block(move || search.search_placements(&pq)).await?.map_err(AppError::Internal)?;
     let ids: Vec<String> = res.hits.iter().map(|(id, _)| id.clone()).collect();
-    let rows = state.db(move |conn| Ok(crate::db::queries::placements_full_by_ids(conn, &ids)?)).await?;
-    let by_id: HashMap<&str, &crate::db::queries::PlacementFull> = rows.iter().map(|p| (p.placement.id.as_str(), p)).collect();
+    let rows = state.db(move |conn| Ok(crate::db::queries::placement_hits(conn, &ids)?)).await?;
+    let by_id: HashMap<&str, &crate::db::queries::PlacementHitRow> = rows.iter().map(|p| (p.id.as_str(), p)).collect();
     let rd = state.refdata();
     let hits = res
         .hits
         .iter()
         .filter_map(|(id, score)| {
             let p = by_id.get(id.as_str())?;
-            let pl = &p.placement;
             Some(PlacementHit {
-                id: pl.id.clone(),
+                id: p.id.clone(),
                 score: *score,
-                title: pl.title.clone(),
-                kind: pl.kind.clone(),
-                kind_label: PlacementKind::parse(&pl.kind).map(|k| k.label_nl().to_string()).unwrap_or_default(),
-                organisation_name: p.organisation.name.clone(),
-                pc4: pl.pc4.clone(),
-                place: rd.pc4.get(&pl.pc4).map(|x| x.place.clone()),
-                distance_km: p.pc4_distance(&rd, g),
-                hours_min: pl.hours_min,
-                hours_max: pl.hours_max,
-                job_coach_welcome: pl.job_coach_welcome,
-                internal_supervisor: pl.internal_supervisor,
-                adapted_workplace: pl.adapted_workplace,
-                status: pl.status.clone(),
+                title: p.title.clone(),
+                kind: p.kind.clone(),
+                kind_label: PlacementKind::parse(&p.kind).map(|k| k.label_nl().to_string()).unwrap_or_default(),
+                organisation_name: p.organisation_name.clone(),
+                pc4: p.pc4.clone(),
+                place: rd.pc4.get(&p.pc4).map(|x| x.place.clone()),
+                distance_km: pc4_distance(&rd, &p.pc4, g),
+                hours_min: p.hours_min,
+                hours_max: p.hours_max,
+                job_coach_welcome: p.job_coach_welcome,
+                internal_supervisor: p.internal_supervisor,
+                adapted_workplace: p.adapted_workplace,
+                status: p.status.clone(),
             })
         })
         .collect();
@@ -219,16 +218,11 @@ pub fn placement_query(state: &AppState, p: &PlacementSearchParams, staff: bool)
     })
 }
 
-trait Distance {
-    fn pc4_distance(&self, rd: &crate::refdata::RefData, g: Option<GeoCircle>) -> Option<f64>;
-}
-
-impl Distance for crate::db::queries::PlacementFull {
-    fn pc4_distance(&self, rd: &crate::refdata::RefData, g: Option<GeoCircle>) -> Option<f64> {
-        let g = g?;
-        let p = rd.pc4.get(&self.placement.pc4)?;
-        Some((crate::domain::geo::haversine_km(g.lat, g.lon, p.lat, p.lon) * 10.0).round() / 10.0)
-    }
+/// Distance from the search's centre to a PC4 centroid, to one decimal.
+fn pc4_distance(rd: &crate::refdata::RefData, pc4: &str, g: Option<GeoCircle>) -> Option<f64> {
+    let g = g?;
+    let p = rd.pc4.get(pc4)?;
+    Some((crate::domain::geo::haversine_km(g.lat, g.lon, p.lat, p.lon) * 10.0).round() / 10.0)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
