@@ -171,11 +171,37 @@ pub fn subject_candidate(
     id: &str,
     today: NaiveDate,
 ) -> anyhow::Result<Option<CandidateFeatures>> {
-    let latest = crate::db::changes::latest(conn)?;
-    if let Some(cf) = search.features.read(|s| if s.applied() >= latest { s.candidate(id, today) } else { None }) {
+    if let Some(cf) = from_current_store(conn, search, |s| s.candidate(id, today))? {
         return Ok(Some(cf));
     }
     Ok(crate::db::queries::candidate_full(conn, id)?.map(|c| candidate_features(&c, rd, today)))
+}
+
+/// The matcher's features of the placement asked about (its row read already), from the store
+/// under the same rule as `subject_candidate`; else built from the row, with its SROI contract's
+/// state.
+pub fn subject_placement(conn: &mut DbConnection, search: &SearchIndex, rd: &RefData, p: &PlacementFull) -> anyhow::Result<PlacementFeatures> {
+    if let Some(pf) = from_current_store(conn, search, |s| s.placement(&p.placement.id))? {
+        return Ok(pf);
+    }
+    let contract = p.placement.sroi_contract_id.clone();
+    let known = contract.as_ref().map(|id| search.features.read(|f| f.sroi(id)));
+    let st = match known {
+        Some(Some(st)) => Some(st),
+        Some(None) => sroi_states(conn, std::slice::from_ref(p))?.into_values().next(),
+        None => None,
+    };
+    Ok(placement_features(p, rd, st))
+}
+
+/// `read` on the in-memory store if it has applied every change committed so far, else None.
+fn from_current_store<T>(
+    conn: &mut DbConnection,
+    search: &SearchIndex,
+    read: impl FnOnce(&crate::features::Snapshot) -> Option<T>,
+) -> anyhow::Result<Option<T>> {
+    let latest = crate::db::changes::latest(conn)?;
+    Ok(search.features.read(|s| if s.applied() >= latest { read(s) } else { None }))
 }
 
 /// The retrieval of candidates for a placement: relevance and, when `strict`, the hard rules
@@ -264,14 +290,7 @@ pub fn for_placement(
     opts: Options,
     today: NaiveDate,
 ) -> anyhow::Result<Vec<(CandidateFull, Evaluation)>> {
-    let contract = p.placement.sroi_contract_id.clone();
-    let known = contract.as_ref().map(|id| search.features.read(|f| f.sroi(id)));
-    let st = match known {
-        Some(Some(st)) => Some(st),
-        Some(None) => sroi_states(conn, std::slice::from_ref(p))?.into_values().next(),
-        None => None,
-    };
-    let pf = placement_features(p, rd, st);
+    let pf = subject_placement(conn, search, rd, p)?;
     let (municipality_id, flags) = match audience {
         Audience::Klantmanager { municipality_id } => (Some(municipality_id.clone()), vec![]),
         Audience::Werkgever => (None, vec!["consent_anonymous_profile".to_string()]),
@@ -301,7 +320,7 @@ pub fn for_placement(
         today,
     );
     let ids: Vec<&String> = ranked.iter().map(|(id, _)| id).collect();
-    let cs = candidates::table.filter(candidates::id.eq_any(&ids)).select(crate::db::models::Candidate::as_select()).load(conn)?;
+    let cs = candidates::table.filter(crate::db::id_in(conn, candidates::id, &ids)).select(crate::db::models::Candidate::as_select()).load(conn)?;
     let mut rows: HashMap<String, CandidateFull> = candidates_for_matching(conn, cs)?.into_iter().map(|c| (c.candidate.id.clone(), c)).collect();
     Ok(ranked
         .into_iter()

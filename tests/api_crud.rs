@@ -28,7 +28,7 @@ async fn candidate_lifecycle_with_ladder_and_contacts() {
         .post(
             &format!("/api/v1/candidates/{id}/ladder-measurements"),
             Some(&km),
-            json!({"measured_on": chrono::Utc::now().date_naive(), "step": 4, "target_step": 5}),
+            json!({"measured_on": opstap::clock::today(), "step": 4, "target_step": 5}),
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{m}");

@@ -87,7 +87,7 @@ fn journeys() {
         .values(&opstap::db::models::LadderMeasurement {
             id: opstap::db::new_id(),
             candidate_id: cid.clone(),
-            measured_on: chrono::Utc::now().date_naive(),
+            measured_on: opstap::clock::today(),
             step: 3,
             target_step: Some(4),
             measured_by: Some(km_id),

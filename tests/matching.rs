@@ -794,15 +794,15 @@ async fn proposals_answer_with_a_pool_of_one_connection() {
     assert_eq!(logged, 3, "every answered proposal call is logged");
 }
 
-/// Issue 14: the candidate asked about comes from the in-memory store only when the store has
-/// applied every committed change. A change still on its way to this instance's store (here:
-/// not even committed, so no writer can have it) is read from the database, so proposals asked
-/// right after an edit use the edit.
+/// Issue 14: the candidate or placement asked about comes from the in-memory store only when the
+/// store has applied every committed change. A change still on its way to this instance's store
+/// (here: not even committed, so no writer can have it) is read from the database, so proposals
+/// asked right after an edit use the edit.
 #[actix_web::test]
-async fn the_candidate_asked_about_is_never_older_than_the_database() {
+async fn the_subject_of_a_proposal_is_never_older_than_the_database() {
     use opstap::db::changes::{record, Entity};
-    use opstap::db::models::Candidate;
-    use opstap::db::schema::candidates;
+    use opstap::db::models::{Candidate, Placement};
+    use opstap::db::schema::{candidates, placements};
     let app = common::app().await;
     app.flush_index().await;
     let state = app.state.clone();
@@ -827,6 +827,21 @@ async fn the_candidate_asked_about_is_never_older_than_the_database() {
         assert_eq!(stored(&c.id).hours_max, c.hours_max + 3, "the writer applied the change");
         let after = opstap::proposals::subject_candidate(&mut conn, search, &rd, &c.id, today).unwrap().unwrap();
         assert_eq!(after, stored(&c.id));
+        // The same for the placement asked about.
+        let p: Placement = placements::table.select(Placement::as_select()).order(placements::id).first(&mut conn).unwrap();
+        let stored_p = |id: &str| search.features.read(|f| f.placement(id)).unwrap();
+        let full = opstap::db::queries::placement_full(&mut conn, &p.id).unwrap().unwrap();
+        assert_eq!(opstap::proposals::subject_placement(&mut conn, search, &rd, &full).unwrap(), stored_p(&p.id));
+        conn.transaction::<_, diesel::result::Error, _>(|conn| {
+            diesel::update(placements::table.find(&p.id)).set(placements::hours_max.eq(p.hours_max + 2)).execute(conn)?;
+            record(conn, Entity::Placement, &p.id)?;
+            let full = opstap::db::queries::placement_full(conn, &p.id)?.unwrap();
+            let now = opstap::proposals::subject_placement(conn, search, &rd, &full).unwrap();
+            assert_eq!(stored_p(&p.id).hours_max, p.hours_max, "the store cannot have an uncommitted change");
+            assert_eq!(now.hours_max, p.hours_max + 2, "the subject is built from the database row");
+            Ok(())
+        })
+        .unwrap();
     })
     .await
     .unwrap();

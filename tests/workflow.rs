@@ -254,7 +254,7 @@ async fn lifecycle_with_staged_disclosure_checked_transitions_and_follow_up() {
         .post(
             &format!("/api/v1/candidates/{}/ladder-measurements", s.candidate_id),
             Some(&s.km),
-            json!({"measured_on": chrono::Utc::now().date_naive().to_string(), "step": 4, "note": "Gestart met werkervaring"}),
+            json!({"measured_on": opstap::clock::today().to_string(), "step": 4, "note": "Gestart met werkervaring"}),
         )
         .await;
     assert_eq!(st, StatusCode::CREATED);
@@ -435,7 +435,7 @@ async fn every_access_to_personal_data_is_in_the_audit_log_and_the_candidate_see
             "klantmanager adds a contact",
             "POST_CONTACT",
             "km",
-            Some(json!({"contact_date": chrono::Utc::now().date_naive().to_string(), "channel": "gesprek", "note": "Kennismaking"})),
+            Some(json!({"contact_date": opstap::clock::today().to_string(), "channel": "gesprek", "note": "Kennismaking"})),
         ),
     ];
     for (what, kind, who, body) in steps {
@@ -620,7 +620,7 @@ async fn reminders_and_digests_are_written_once_per_period() {
     let s = setup(&app).await;
     let (id, v) = to_interested(&app, &s).await;
     let (_, m) = act(&app, &s.km, &id, json!({"action": "introduce", "version": v, "introduction_date": "2099-01-05"})).await;
-    let start = chrono::Utc::now().date_naive();
+    let start = opstap::clock::today();
     let (st, m) = act(
         &app,
         &s.km,
@@ -737,10 +737,8 @@ async fn a_start_under_an_sroi_contract_adds_its_bouwblok_value() {
     assert_eq!(st, StatusCode::CREATED, "{p}");
     s.placement_id = p["id"].as_str().unwrap().to_string();
     let (id, v) = to_interested(&app, &s).await;
-    let (_, m) =
-        act(&app, &s.km, &id, json!({"action": "introduce", "version": v, "introduction_date": chrono::Utc::now().date_naive().to_string()})).await;
-    let start =
-        chrono::NaiveDate::parse_from_str(contract["period_start"].as_str().unwrap(), "%Y-%m-%d").unwrap().max(chrono::Utc::now().date_naive());
+    let (_, m) = act(&app, &s.km, &id, json!({"action": "introduce", "version": v, "introduction_date": opstap::clock::today().to_string()})).await;
+    let start = chrono::NaiveDate::parse_from_str(contract["period_start"].as_str().unwrap(), "%Y-%m-%d").unwrap().max(opstap::clock::today());
     let (st, m) = act(
         &app,
         &s.km,
@@ -890,7 +888,7 @@ async fn the_candidates_proposal_page_says_why_who_where_and_what_comes_next() {
     assert!(html.contains("aria-current=\"step\""), "a stepper with the current step");
     assert!(html.contains("step-done") && html.contains("step-todo"));
 
-    let day = (chrono::Utc::now().date_naive() + chrono::Duration::days(3)).to_string();
+    let day = (opstap::clock::today() + chrono::Duration::days(3)).to_string();
     let (st, e) =
         act(&app, &s.km, &id, json!({"action": "introduce", "version": v, "introduction_date": day, "introduction_time": "half elf"})).await;
     common::assert_field_error(st, &e, "introduction_time");
