@@ -331,26 +331,13 @@ pub fn audit_access(user: &CurrentUser, access: Access) -> crate::audit::Access<
 }
 
 pub fn authorize_only(conn: &mut DbConnection, user: &CurrentUser, id: &str, access: Access) -> AppResult<Candidate> {
-    refuse_by_role(user, access)?;
+    match (user.role, access) {
+        (Role::Werkgever, _) => return Err(AppError::Forbidden),
+        (Role::Kandidaat, Access::Write) => return Err(AppError::Forbidden),
+        _ => {}
+    }
     let c: Option<Candidate> = candidates::table.find(id).select(Candidate::as_select()).first(conn).optional()?;
     let c = c.ok_or(AppError::NotFound)?;
-    may_access(user, &c, access)?;
-    Ok(c)
-}
-
-/// The part of `may_access` that needs no candidate: employers never, candidates never write.
-fn refuse_by_role(user: &CurrentUser, access: Access) -> AppResult<()> {
-    match (user.role, access) {
-        (Role::Werkgever, _) | (Role::Kandidaat, Access::Write) => Err(AppError::Forbidden),
-        _ => Ok(()),
-    }
-}
-
-/// Whether `user` may read or write this candidate's personal data: the candidate itself (read),
-/// staff of the candidate's municipality (read), its own klantmanager (write). Another
-/// municipality's candidate is "not found", not "forbidden": its existence is not told.
-fn may_access(user: &CurrentUser, c: &Candidate, access: Access) -> AppResult<()> {
-    refuse_by_role(user, access)?;
     match user.role {
         Role::Kandidaat => {
             if user.candidate_id.as_deref() != Some(c.id.as_str()) {
@@ -365,9 +352,9 @@ fn may_access(user: &CurrentUser, c: &Candidate, access: Access) -> AppResult<()
                 return Err(AppError::Forbidden);
             }
         }
-        Role::Werkgever => unreachable!("refused above"),
+        Role::Werkgever => unreachable!("rejected above"),
     }
-    Ok(())
+    Ok(c)
 }
 
 fn check_klantmanager(conn: &mut DbConnection, municipality: &str, km: &str) -> AppResult<()> {
