@@ -26,44 +26,7 @@ impl GramWords {
     }
 }
 
-/// The analysed tokens of reference-data texts (occupation and skill labels), which thousands of
-/// documents share: analysed (tokenised, folded, stemmed) once and handed to tantivy
-/// pre-tokenised, exactly as the field's analyser would have produced them. A bulk rebuild keeps
-/// one per builder thread.
-pub struct TokenCache {
-    analyzer: tantivy::tokenizer::TextAnalyzer,
-    texts: std::collections::HashMap<String, tantivy::tokenizer::PreTokenizedString>,
-}
-
-impl Default for TokenCache {
-    fn default() -> Self {
-        TokenCache { analyzer: super::schema::nl_analyzer(), texts: Default::default() }
-    }
-}
-
-impl TokenCache {
-    /// Adds `text` to a field analysed by `schema::nl_analyzer`.
-    fn add(&mut self, d: &mut TantivyDocument, field: tantivy::schema::Field, text: &str) {
-        if let Some(t) = self.texts.get(text) {
-            d.add_pre_tokenized_text(field, t.clone());
-            return;
-        }
-        let mut tokens = Vec::new();
-        let mut ts = self.analyzer.token_stream(text);
-        while ts.advance() {
-            tokens.push(ts.token().clone());
-        }
-        let pre = tantivy::tokenizer::PreTokenizedString { text: text.to_string(), tokens };
-        d.add_pre_tokenized_text(field, pre.clone());
-        self.texts.insert(text.to_string(), pre);
-    }
-}
-
 pub fn placement_doc(f: &PlacementFields, p: &PlacementFull, rd: &RefData) -> TantivyDocument {
-    placement_doc_with(f, p, rd, &mut TokenCache::default())
-}
-
-pub fn placement_doc_with(f: &PlacementFields, p: &PlacementFull, rd: &RefData, cache: &mut TokenCache) -> TantivyDocument {
     let pl = &p.placement;
     let mut d = TantivyDocument::default();
     d.add_text(f.id, &pl.id);
@@ -75,10 +38,10 @@ pub fn placement_doc_with(f: &PlacementFields, p: &PlacementFull, rd: &RefData, 
     if let Some(oid) = &pl.occupation_id {
         d.add_text(f.occupation_id, oid);
         if let Some(o) = rd.occupation(oid) {
-            cache.add(&mut d, f.occupation, &o.label_nl);
+            d.add_text(f.occupation, &o.label_nl);
             grams.add(&o.label_nl);
             for a in &o.alt_labels {
-                cache.add(&mut d, f.occupation, a);
+                d.add_text(f.occupation, a);
                 grams.add(a);
             }
         }
@@ -89,7 +52,7 @@ pub fn placement_doc_with(f: &PlacementFields, p: &PlacementFull, rd: &RefData, 
             d.add_text(f.required_skill_ids, &s.skill_id);
         }
         if let Some(info) = rd.skill(&s.skill_id) {
-            cache.add(&mut d, f.skills_text, info.label());
+            d.add_text(f.skills_text, info.label());
             grams.add(info.label());
         }
     }
@@ -147,10 +110,6 @@ pub fn placement_doc_with(f: &PlacementFields, p: &PlacementFull, rd: &RefData, 
 }
 
 pub fn candidate_doc(f: &CandidateFields, c: &CandidateFull, rd: &RefData, today: chrono::NaiveDate) -> TantivyDocument {
-    candidate_doc_with(f, c, rd, today, &mut TokenCache::default())
-}
-
-pub fn candidate_doc_with(f: &CandidateFields, c: &CandidateFull, rd: &RefData, today: chrono::NaiveDate, cache: &mut TokenCache) -> TantivyDocument {
     let ca = &c.candidate;
     let mut d = TantivyDocument::default();
     d.add_text(f.id, &ca.id);
@@ -160,9 +119,9 @@ pub fn candidate_doc_with(f: &CandidateFields, c: &CandidateFull, rd: &RefData, 
     for o in &c.occupations {
         d.add_text(f.occupation_ids, &o.occupation_id);
         if let Some(info) = rd.occupation(&o.occupation_id) {
-            cache.add(&mut d, f.occupations_text, &info.label_nl);
+            d.add_text(f.occupations_text, &info.label_nl);
             for a in &info.alt_labels {
-                cache.add(&mut d, f.occupations_text, a);
+                d.add_text(f.occupations_text, a);
             }
         }
     }
@@ -170,7 +129,7 @@ pub fn candidate_doc_with(f: &CandidateFields, c: &CandidateFull, rd: &RefData, 
         if let Some(sid) = &s.skill_id {
             d.add_text(f.skill_ids, sid);
             if let Some(info) = rd.skill(sid) {
-                cache.add(&mut d, f.skills_text, info.label());
+                d.add_text(f.skills_text, info.label());
             }
         }
         if let Some(t) = &s.free_text {

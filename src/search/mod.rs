@@ -752,16 +752,15 @@ fn scan(
                 let _ = tx.send(Err(e));
             }
         });
-        // Documents are built on two threads (this one and a helper) while the reader reads on,
-        // each with its own cache of analysed reference-data texts.
-        let mut caches = [docs::TokenCache::default(), docs::TokenCache::default()];
+        // Documents are built on two threads (this one and a helper) while the reader reads on;
+        // tantivy's own threads analyse their texts (schema::Memo analyses a shared label once).
         for b in rx {
             match b? {
                 Batch::P(ps) => {
                     if let Some((idx, pw, _)) = index {
                         let f = &idx.placements.fields;
-                        in_two(&ps, &mut caches, |p, cache| {
-                            pw.add_document(docs::placement_doc_with(f, p, rd, cache))?;
+                        in_two(&ps, |p| {
+                            pw.add_document(docs::placement_doc(f, p, rd))?;
                             Ok(())
                         })?;
                     }
@@ -776,8 +775,8 @@ fn scan(
                 Batch::C(cs) => {
                     if let Some((idx, _, cw)) = index {
                         let f = &idx.candidates.fields;
-                        in_two(&cs, &mut caches, |c, cache| {
-                            cw.add_document(docs::candidate_doc_with(f, c, rd, today, cache))?;
+                        in_two(&cs, |c| {
+                            cw.add_document(docs::candidate_doc(f, c, rd, today))?;
                             Ok(())
                         })?;
                     }
@@ -797,18 +796,13 @@ fn scan(
     Ok((snap, counts))
 }
 
-/// Runs `f` over `items` on two threads (this one and a helper), each with its own cache.
-fn in_two<T: Sync>(
-    items: &[T],
-    caches: &mut [docs::TokenCache; 2],
-    f: impl Fn(&T, &mut docs::TokenCache) -> anyhow::Result<()> + Sync,
-) -> anyhow::Result<()> {
+/// Runs `f` over `items` on two threads (this one and a helper).
+fn in_two<T: Sync>(items: &[T], f: impl Fn(&T) -> anyhow::Result<()> + Sync) -> anyhow::Result<()> {
     let (a, b) = items.split_at(items.len() / 2);
-    let [ca, cb] = caches;
     std::thread::scope(|s| {
         let f = &f;
-        let h = s.spawn(move || b.iter().try_for_each(|x| f(x, cb)));
-        let first = a.iter().try_for_each(|x| f(x, ca));
+        let h = s.spawn(move || b.iter().try_for_each(f));
+        let first = a.iter().try_for_each(f);
         let second = h.join().map_err(|_| anyhow::anyhow!("a document builder panicked"))?;
         first.and(second)
     })

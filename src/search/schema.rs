@@ -2,7 +2,9 @@
 //! from the database at start.
 
 use tantivy::schema::*;
-use tantivy::tokenizer::{AsciiFoldingFilter, Language, LowerCaser, NgramTokenizer, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer};
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, Language, LowerCaser, NgramTokenizer, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer, Token, TokenStream, Tokenizer,
+};
 
 pub const SCHEMA_VERSION: u32 = 4;
 pub const NL_TOKENIZER: &str = "nl_stem";
@@ -22,7 +24,7 @@ pub fn ngram_analyzer() -> TextAnalyzer {
 
 /// Registers the project's tokenizers on an index.
 pub fn register_tokenizers(index: &tantivy::Index) {
-    index.tokenizers().register(NL_TOKENIZER, nl_analyzer());
+    index.tokenizers().register(NL_TOKENIZER, TextAnalyzer::from(Memo::new(nl_analyzer())));
     index.tokenizers().register(NGRAM_TOKENIZER, ngram_analyzer());
 }
 
@@ -38,6 +40,91 @@ pub fn nl_analyzer() -> TextAnalyzer {
         .filter(AsciiFoldingFilter)
         .filter(Stemmer::new(Language::Dutch))
         .build()
+}
+
+/// Texts of at most this many bytes are remembered by [`Memo`].
+const MEMO_TEXT_MAX: usize = 160;
+/// At most this many texts are remembered by one [`Memo`] (a few MB).
+const MEMO_ENTRIES_MAX: usize = 60_000;
+
+/// An analyser that remembers the tokens of the short texts it has analysed. Thousands of
+/// documents carry the same occupation and skill labels (and titles); each indexing thread
+/// analyses each of them once per segment instead of once per document. The tokens are exactly
+/// the inner analyser's. A clone starts with an empty memory, so the clone the query side
+/// takes per query costs nothing, and each segment writer fills its own.
+pub struct Memo {
+    inner: TextAnalyzer,
+    seen: rustc_hash::FxHashMap<String, Vec<Token>>,
+}
+
+impl Memo {
+    pub fn new(inner: TextAnalyzer) -> Memo {
+        Memo { inner, seen: Default::default() }
+    }
+}
+
+impl Clone for Memo {
+    fn clone(&self) -> Self {
+        Memo::new(self.inner.clone())
+    }
+}
+
+/// The tokens of one remembered text. A consumer that changes a token changes its own copy.
+pub struct MemoStream<'a> {
+    tokens: std::borrow::Cow<'a, [Token]>,
+    next: usize,
+    own: Option<Token>,
+}
+
+impl TokenStream for MemoStream<'_> {
+    fn advance(&mut self) -> bool {
+        self.own = None;
+        if self.next < self.tokens.len() {
+            self.next += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The current token; like tantivy's own streams, only valid after `advance` returned true.
+    fn token(&self) -> &Token {
+        match &self.own {
+            Some(t) => t,
+            None => &self.tokens[self.next - 1],
+        }
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        let current = &self.tokens[self.next - 1];
+        self.own.get_or_insert_with(|| current.clone())
+    }
+}
+
+impl Tokenizer for Memo {
+    type TokenStream<'a> = MemoStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> MemoStream<'a> {
+        let known = self.seen.contains_key(text);
+        if !known && (text.len() > MEMO_TEXT_MAX || self.seen.len() >= MEMO_ENTRIES_MAX) {
+            return MemoStream { tokens: std::borrow::Cow::Owned(analyse(&mut self.inner, text)), next: 0, own: None };
+        }
+        if !known {
+            let tokens = analyse(&mut self.inner, text);
+            self.seen.insert(text.to_string(), tokens);
+        }
+        let tokens = std::borrow::Cow::Borrowed(self.seen[text].as_slice());
+        MemoStream { tokens, next: 0, own: None }
+    }
+}
+
+fn analyse(a: &mut TextAnalyzer, text: &str) -> Vec<Token> {
+    let mut out = Vec::new();
+    let mut ts = a.token_stream(text);
+    while ts.advance() {
+        out.push(ts.token().clone());
+    }
+    out
 }
 
 fn nl_text() -> TextOptions {
@@ -202,5 +289,43 @@ impl CandidateFields {
             created_ts,
             facets,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokens(a: &mut TextAnalyzer, text: &str) -> Vec<(String, usize, usize, usize)> {
+        let mut out = Vec::new();
+        a.token_stream(text).process(&mut |t| out.push((t.text.clone(), t.position, t.offset_from, t.offset_to)));
+        out
+    }
+
+    #[test]
+    fn the_memo_gives_the_analysers_own_tokens_first_time_and_after() {
+        let mut plain = nl_analyzer();
+        let mut memo = TextAnalyzer::from(Memo::new(nl_analyzer()));
+        let long = "Medewerker schoonmaak in de zorg, ".repeat(10);
+        let texts = ["Fietsenmaker", "verzorgende IG", "Fietsenmaker", "", "  ", "Café-medewerker (m/v)", long.as_str(), long.as_str()];
+        for text in texts {
+            assert_eq!(tokens(&mut memo, text), tokens(&mut plain, text), "{text:?}");
+        }
+        assert_eq!(tokens(&mut memo, "verzorgende IG")[0].0, "verzorg");
+    }
+
+    #[test]
+    fn a_consumer_that_changes_a_token_does_not_change_the_memo() {
+        let mut memo = Memo::new(nl_analyzer());
+        {
+            let mut ts = memo.token_stream("Fietsenmaker");
+            assert!(ts.advance());
+            ts.token_mut().text = "anders".into();
+            assert_eq!(ts.token().text, "anders");
+            assert!(!ts.advance());
+        }
+        let mut ts = memo.token_stream("Fietsenmaker");
+        assert!(ts.advance());
+        assert_eq!(ts.token().text, "fietsenmaker");
     }
 }
