@@ -155,7 +155,7 @@ fn occupation_pool(rd: &RefData) -> Vec<u32> {
 pub fn generate(conn: &mut DbConnection, rd: &RefData, cfg: &BenchConfig) -> anyhow::Result<()> {
     let mut rng = fastrand::Rng::with_seed(cfg.seed);
     let t = now();
-    let today = t.date();
+    let today = crate::clock::today();
     let pc4s: Vec<String> = {
         let mut v: Vec<String> = rd.pc4.keys().cloned().collect();
         v.sort();
@@ -477,7 +477,7 @@ fn sql_ids(conn: &mut DbConnection, sql: &str) -> QueryResult<Vec<String>> {
 /// Baseline: the database does the retrieval (SQL filters, occupation/skill matching and a
 /// LIKE on the title), then the same re-ranker as the real path.
 fn sql_for_candidate(conn: &mut DbConnection, rd: &RefData, c: &crate::db::queries::CandidateFull, s: &Settings, k: usize) -> anyhow::Result<usize> {
-    let today = now().date();
+    let today = crate::clock::today();
     let cf = proposals::candidate_features(c, rd, today);
     let hidden = rd.hidden_matches(&cf.occupations, 25, 0.25);
     let occs: Vec<String> = cf.occupations.iter().cloned().chain(hidden.into_iter().map(|(o, _)| o)).collect();
@@ -525,7 +525,7 @@ fn sql_for_placement(
     s: &Settings,
     k: usize,
 ) -> anyhow::Result<usize> {
-    let today = now().date();
+    let today = crate::clock::today();
     let pf = proposals::placement_features(p, rd, None);
     let mut occs: Vec<String> = pf.occupation_id.iter().cloned().collect();
     occs.extend(rd.hidden_matches(&occs.clone(), 25, 0.25).into_iter().map(|(o, _)| o));
@@ -604,7 +604,7 @@ pub fn run(pool: &DbPool, rd: &RefData, index_dir: &std::path::Path, cfg: &Bench
     let qp: Vec<String> = (0..cfg.queries).map(|_| pl_ids[rng.usize(..pl_ids.len())].clone()).collect();
     let munis: HashMap<String, String> =
         municipalities::table.select((municipalities::cbs_code, municipalities::id)).load::<(String, String)>(&mut *conn)?.into_iter().collect();
-    let today = now().date();
+    let today = crate::clock::today();
     let s = Settings::default();
     let opts = Options { limit: 20, include_excluded: false };
 

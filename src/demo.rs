@@ -181,7 +181,7 @@ fn seed(conn: &mut DbConnection, rd: &RefData) -> anyhow::Result<DemoReport> {
     let mut rng = fastrand::Rng::with_seed(2026);
     let mut report = DemoReport::default();
     let t = now();
-    let today = t.date();
+    let today = crate::clock::today();
     let pw = hash_password(DEMO_PASSWORD)?;
     let mut add_user = |conn: &mut DbConnection,
                         email: &str,
