@@ -15,6 +15,7 @@ pub mod placements;
 pub mod profile_views;
 pub mod proposals;
 pub mod records;
+pub mod search;
 pub mod sessions;
 pub mod settings;
 pub mod sroi;

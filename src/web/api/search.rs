@@ -3,15 +3,13 @@
 //! fresh from the database.
 
 use crate::auth::{CurrentUser, MaybeUser};
-use crate::db::models::Candidate;
-use crate::db::queries::candidates_full;
 use crate::domain::{language, FieldError, PlacementKind, Role};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::search::query::{CandidateQuery, GeoCircle, PlacementQuery};
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -121,36 +119,35 @@ pub async fn search_placements(state: web::Data<AppState>, user: MaybeUser, p: w
     let g = pq.geo;
 
     let search = state.search.clone();
-    let res = web::block(move || search.search_placements(&pq)).await?.map_err(AppError::Internal)?;
-    let ids: Vec<String> = res.hits.iter().map(|(id, _)| id.clone()).collect();
-    let rows = state.db(move |conn| Ok(crate::db::queries::placement_hits(conn, &ids)?)).await?;
-    let by_id: HashMap<&str, &crate::db::queries::PlacementHitRow> = rows.iter().map(|p| (p.id.as_str(), p)).collect();
     let rd = state.refdata();
-    let hits = res
-        .hits
-        .iter()
-        .filter_map(|(id, score)| {
-            let p = by_id.get(id.as_str())?;
-            Some(PlacementHit {
-                id: p.id.clone(),
-                score: *score,
-                title: p.title.clone(),
-                kind: p.kind.clone(),
-                kind_label: PlacementKind::parse(&p.kind).map(|k| k.label_nl().to_string()).unwrap_or_default(),
-                organisation_name: p.organisation_name.clone(),
-                pc4: p.pc4.clone(),
-                place: rd.pc4.get(&p.pc4).map(|x| x.place.clone()),
-                distance_km: pc4_distance(&rd, &p.pc4, g),
-                hours_min: p.hours_min,
-                hours_max: p.hours_max,
-                job_coach_welcome: p.job_coach_welcome,
-                internal_supervisor: p.internal_supervisor,
-                adapted_workplace: p.adapted_workplace,
-                status: p.status.clone(),
-            })
+    let body = state
+        .db(move |conn| {
+            let found = crate::service::search::placements(conn, &search, &pq)?;
+            let hits = found
+                .hits
+                .into_iter()
+                .map(|(p, score)| PlacementHit {
+                    kind_label: PlacementKind::parse(&p.kind).map(|k| k.label_nl().to_string()).unwrap_or_default(),
+                    place: rd.pc4.get(&p.pc4).map(|x| x.place.clone()),
+                    distance_km: pc4_distance(&rd, &p.pc4, g),
+                    id: p.id,
+                    score,
+                    title: p.title,
+                    kind: p.kind,
+                    organisation_name: p.organisation_name,
+                    pc4: p.pc4,
+                    hours_min: p.hours_min,
+                    hours_max: p.hours_max,
+                    job_coach_welcome: p.job_coach_welcome,
+                    internal_supervisor: p.internal_supervisor,
+                    adapted_workplace: p.adapted_workplace,
+                    status: p.status,
+                })
+                .collect();
+            Ok(SearchResponse { total: found.total, hits, facets: found.facets })
         })
-        .collect();
-    Ok(HttpResponse::Ok().json(SearchResponse { total: res.total, hits, facets: res.facets }))
+        .await?;
+    Ok(HttpResponse::Ok().json(body))
 }
 
 /// Checks the filters of a placement search and builds the index query (shared by the search
@@ -332,52 +329,37 @@ pub async fn search_candidates(state: web::Data<AppState>, user: CurrentUser, p:
         offset: p.offset.unwrap_or(0),
     };
     let search = state.search.clone();
-    let res = web::block(move || search.search_candidates(&cq)).await?.map_err(AppError::Internal)?;
-    let ids: Vec<String> = res.hits.iter().map(|(id, _)| id.clone()).collect();
-    let m = user.municipality()?.to_string();
-    let actor = crate::audit::Actor::from(&user);
-    let rows = state
+    let rd = state.refdata();
+    let body = state
         .db(move |conn| {
-            // Re-check the municipality against the database, not only the index.
-            let cs: Vec<Candidate> = crate::db::queries::candidates_in_municipality(conn, &ids, &m)?;
-            let subjects: Vec<(&str, Option<&str>)> = cs.iter().map(|c| (c.id.as_str(), Some(c.municipality_id.as_str()))).collect();
-            crate::audit::record(
-                conn,
-                &actor,
-                &subjects,
-                crate::audit::access(crate::audit::Act::View, "profiel (zoekresultaat)", crate::audit::purpose::BEGELEIDING),
-            )?;
-            Ok(candidates_full(conn, cs)?)
+            let found = crate::service::search::candidates(conn, &user, &search, &cq)?;
+            let hits = found
+                .hits
+                .into_iter()
+                .map(|(c, score)| {
+                    let ca = c.candidate;
+                    CandidateHit {
+                        place: rd.pc4.get(&ca.pc4).map(|x| x.place.clone()),
+                        distance_km: pc4_distance(&rd, &ca.pc4, g),
+                        ladder_step: c.ladder.as_ref().map(|l| l.step),
+                        occupations: c.occupations.iter().map(|o| super::occupation_ref(&rd, &o.occupation_id)).collect(),
+                        id: ca.id,
+                        score,
+                        first_name: ca.first_name,
+                        last_name: ca.last_name,
+                        klantmanager_id: ca.klantmanager_id,
+                        pc4: ca.pc4,
+                        hours_min: ca.hours_min,
+                        hours_max: ca.hours_max,
+                        language_level: ca.language_level,
+                        status: ca.status,
+                    }
+                })
+                .collect();
+            Ok(SearchResponse { total: found.total, hits, facets: found.facets })
         })
         .await?;
-    let by_id: HashMap<&str, &crate::db::queries::CandidateFull> = rows.iter().map(|c| (c.candidate.id.as_str(), c)).collect();
-    let rd = state.refdata();
-    let hits = res
-        .hits
-        .iter()
-        .filter_map(|(id, score)| {
-            let c = by_id.get(id.as_str())?;
-            let ca = &c.candidate;
-            Some(CandidateHit {
-                id: ca.id.clone(),
-                score: *score,
-                first_name: ca.first_name.clone(),
-                last_name: ca.last_name.clone(),
-                klantmanager_id: ca.klantmanager_id.clone(),
-                pc4: ca.pc4.clone(),
-                place: rd.pc4.get(&ca.pc4).map(|x| x.place.clone()),
-                distance_km: g
-                    .and_then(|g| rd.pc4.get(&ca.pc4).map(|p| (crate::domain::geo::haversine_km(g.lat, g.lon, p.lat, p.lon) * 10.0).round() / 10.0)),
-                ladder_step: c.ladder.as_ref().map(|l| l.step),
-                hours_min: ca.hours_min,
-                hours_max: ca.hours_max,
-                language_level: ca.language_level.clone(),
-                occupations: c.occupations.iter().map(|o| super::occupation_ref(&rd, &o.occupation_id)).collect(),
-                status: ca.status.clone(),
-            })
-        })
-        .collect();
-    Ok(HttpResponse::Ok().json(SearchResponse { total: res.total, hits, facets: res.facets }))
+    Ok(HttpResponse::Ok().json(body))
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
