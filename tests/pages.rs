@@ -382,3 +382,26 @@ async fn a_beheerder_gives_a_skill_people_see_a_dutch_name() {
     assert_eq!(s, StatusCode::OK);
     assert!(page.contains(label), "{page}");
 }
+
+/// The search page lists what the search API finds, in the index's order, with each hit's support.
+#[actix_web::test]
+async fn the_search_page_shows_the_apis_hits_in_the_same_order_with_their_support() {
+    let app = common::app().await;
+    let (s, api) = app.get("/api/v1/search/placements?q=medewerker&limit=50", None).await;
+    assert_eq!(s, StatusCode::OK);
+    let api_ids: Vec<String> = api["hits"].as_array().unwrap().iter().map(|h| h["id"].as_str().unwrap().to_string()).collect();
+    assert!(api_ids.len() > 2, "the demo has several matches: {api}");
+    let (s, html) = app.html("/plekken?q=medewerker").await;
+    assert_eq!(s, StatusCode::OK);
+    let mut page_ids: Vec<String> = Vec::new();
+    for part in html.split("href=\"/plekken/").skip(1) {
+        let id: String = part.chars().take_while(|c| *c != '"' && *c != '?' && *c != '#').collect();
+        if !id.is_empty() && !page_ids.contains(&id) {
+            page_ids.push(id);
+        }
+    }
+    assert_eq!(page_ids, api_ids);
+    let coach = api["hits"].as_array().unwrap().iter().filter(|h| h["job_coach_welcome"] == true).count();
+    assert!(coach > 0, "some demo hits welcome a job coach");
+    assert_eq!(html.matches("jobcoach welkom").count(), coach, "{html}");
+}

@@ -287,6 +287,27 @@ pub struct PlacementHitRow {
     pub adapted_workplace: bool,
     pub status: String,
     pub organisation_name: String,
+    pub language_learning: bool,
+}
+
+impl From<&PlacementFull> for PlacementHitRow {
+    fn from(p: &PlacementFull) -> Self {
+        let pl = &p.placement;
+        PlacementHitRow {
+            id: pl.id.clone(),
+            title: pl.title.clone(),
+            kind: pl.kind.clone(),
+            pc4: pl.pc4.clone(),
+            hours_min: pl.hours_min,
+            hours_max: pl.hours_max,
+            job_coach_welcome: pl.job_coach_welcome,
+            internal_supervisor: pl.internal_supervisor,
+            adapted_workplace: pl.adapted_workplace,
+            status: pl.status.clone(),
+            organisation_name: p.organisation.name.clone(),
+            language_learning: pl.language_learning,
+        }
+    }
 }
 
 /// The hit rows of a page of search results, in one query (not the full placements with their
@@ -307,6 +328,7 @@ pub fn placement_hits(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Ve
             placements::adapted_workplace,
             placements::status,
             organisations::name,
+            placements::language_learning,
         ))
         .load(conn)
 }

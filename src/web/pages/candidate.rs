@@ -5,8 +5,8 @@
 use super::forms::FormState;
 use super::{check_csrf, render, see_other, Ctx, PageError, PageUser};
 use crate::auth::MaybeUser;
-use crate::db::models::{Candidate, Match, Placement, SavedSearch};
-use crate::db::queries::{placement_full, PlacementFull};
+use crate::db::models::{Candidate, Match, SavedSearch};
+use crate::db::queries::{placement_full, PlacementFull, PlacementHitRow};
 use crate::domain::workflow::MatchStatus;
 use crate::domain::{PlacementKind, Role};
 use crate::error::AppError;
@@ -39,7 +39,7 @@ pub struct Hit {
     pub support: Vec<&'static str>,
 }
 
-fn support_of(p: &Placement) -> Vec<&'static str> {
+fn support_of(p: &PlacementHitRow) -> Vec<&'static str> {
     let mut v = vec![];
     if p.internal_supervisor {
         v.push("vaste begeleider");
@@ -56,22 +56,22 @@ fn support_of(p: &Placement) -> Vec<&'static str> {
     v
 }
 
-fn hit(st: &AppState, p: &PlacementFull, from: Option<(f64, f64)>) -> Hit {
+fn hit(st: &AppState, p: &PlacementHitRow, from: Option<(f64, f64)>) -> Hit {
     let rd = st.refdata();
-    let loc = rd.pc4.get(&p.placement.pc4);
+    let loc = rd.pc4.get(&p.pc4);
     Hit {
-        id: p.placement.id.clone(),
-        title: p.placement.title.clone(),
-        kind: PlacementKind::parse(&p.placement.kind).map(|k| k.label_nl()).unwrap_or("").into(),
-        kind_b1: PlacementKind::parse(&p.placement.kind).map(|k| k.explain_b1()).unwrap_or(""),
-        employer: p.organisation.name.clone(),
-        place: loc.map(|x| x.place.clone()).unwrap_or_else(|| p.placement.pc4.clone()),
-        hours: format!("{} tot {}", p.placement.hours_min, p.placement.hours_max),
+        id: p.id.clone(),
+        title: p.title.clone(),
+        kind: PlacementKind::parse(&p.kind).map(|k| k.label_nl()).unwrap_or("").into(),
+        kind_b1: PlacementKind::parse(&p.kind).map(|k| k.explain_b1()).unwrap_or(""),
+        employer: p.organisation_name.clone(),
+        place: loc.map(|x| x.place.clone()).unwrap_or_else(|| p.pc4.clone()),
+        hours: format!("{} tot {}", p.hours_min, p.hours_max),
         distance_km: match (from, loc) {
             (Some((a, b)), Some(l)) => Some((crate::domain::geo::haversine_km(a, b, l.lat, l.lon)).round()),
             _ => None,
         },
-        support: support_of(&p.placement),
+        support: support_of(p),
     }
 }
 
@@ -204,13 +204,8 @@ async fn search(
     let (hits, total) = match placement_query(&state, &params, false) {
         Ok(pq) => {
             let search = state.search.clone();
-            let res = web::block(move || search.search_placements(&pq)).await.map_err(AppError::from)?.map_err(AppError::Internal)?;
-            let ids: Vec<String> = res.hits.iter().map(|(id, _)| id.clone()).collect();
-            let rows = state.db(move |conn| Ok(crate::db::queries::placements_full_by_ids(conn, &ids)?)).await?;
-            let order: Vec<String> = res.hits.iter().map(|(id, _)| id.clone()).collect();
-            let mut hits: Vec<Hit> = rows.iter().map(|p| hit(&state, p, from)).collect();
-            hits.sort_by_key(|h| order.iter().position(|o| *o == h.id).unwrap_or(usize::MAX));
-            (hits, res.total)
+            let found = state.db(move |conn| crate::service::search::placements(conn, &search, &pq)).await?;
+            (found.hits.iter().map(|(p, _)| hit(&state, p, from)).collect(), found.total)
         }
         Err(AppError::Validation(errs)) => {
             form.errors = errs;
@@ -324,7 +319,7 @@ async fn placement(req: HttpRequest, state: web::Data<AppState>, user: MaybeUser
         None => false,
     };
     let from = cand.as_ref().and_then(|c| state.refdata().pc4.get(&c.pc4).map(|l| (l.lat, l.lon)));
-    let h = hit(&state, &p, from);
+    let h = hit(&state, &PlacementHitRow::from(&p), from);
     let ld = json_ld(&p, &h.place, &state.config.public_url);
     let rd = state.env();
     let ids: Vec<&str> = p.skills.iter().map(|s| s.skill_id.as_str()).collect();
