@@ -356,6 +356,42 @@ impl SkillInfo {
     }
 }
 
+#[cfg(test)]
+impl OccupationInfo {
+    pub(crate) fn for_test(label: &str, alts: &[&str]) -> OccupationInfo {
+        OccupationInfo {
+            id: label.to_string(),
+            esco_code: String::new(),
+            isco_group: String::new(),
+            label_nl: label.to_string(),
+            alt_labels: alts.iter().map(|a| a.to_string()).collect(),
+            label_en: String::new(),
+            description_nl: String::new(),
+            essential: vec![],
+            optional: vec![],
+            folded_label: fold(label),
+            folded_alts: alts.iter().map(|a| fold(a)).collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+impl SkillInfo {
+    pub(crate) fn for_test(label: &str) -> SkillInfo {
+        SkillInfo {
+            id: label.to_string(),
+            label_nl: Some(label.to_string()),
+            alt_labels: vec![],
+            label_en: String::new(),
+            skill_type: String::new(),
+            group_nl: String::new(),
+            municipality_id: None,
+            folded_label: fold(label),
+            folded_alts: vec![],
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct RefData {
     pub pc4: HashMap<String, Pc4Info>,
@@ -373,6 +409,9 @@ pub struct RefData {
     /// Each municipality's face on the pages.
     pub faces: HashMap<String, Arc<crate::domain::face::Face>>,
     pub default_face: Option<Arc<crate::domain::face::Face>>,
+    /// The words of the occupation and skill labels, for free-text search: built at the first
+    /// search that needs it (see `search::labels`).
+    labels: std::sync::OnceLock<crate::search::labels::LabelIndex>,
 }
 
 /// Lowercases and strips Dutch/Latin diacritics, for matching typed text against labels.
@@ -673,6 +712,11 @@ impl RefData {
     }
     pub fn has_esco(&self) -> bool {
         !self.occupations.is_empty()
+    }
+
+    /// The words of the occupation and skill labels (built on first use).
+    pub fn labels(&self) -> &crate::search::labels::LabelIndex {
+        self.labels.get_or_init(|| crate::search::labels::LabelIndex::build(&self.occupations, &self.skills))
     }
 
     pub fn occupation(&self, id: &str) -> Option<&OccupationInfo> {

@@ -87,7 +87,7 @@ async fn candidate_documents_hold_no_personal_data() {
             (a, b, e.unwrap_or_default())
         })
         .await;
-    for text_field in [f.occupations_text, f.skills_text] {
+    for text_field in [f.skills_text] {
         for word in [first.to_lowercase(), last.to_lowercase().replace(' ', ""), email.clone()] {
             let term = tantivy::Term::from_field_text(text_field, &word);
             assert_eq!(searcher.doc_freq(&term).unwrap(), 0, "term {word} found in the candidate index");
@@ -287,4 +287,51 @@ async fn dutch_compounds_and_typos_are_found_exact_words_first() {
     // Nothing of the kind: no hits at all, not everything.
     let hits = search("xylofoonstemmer").await;
     assert!(!hits.iter().any(|h| made.contains(h)), "{hits:?}");
+}
+
+/// Documents carry the ids of their occupation and skills; the labels' words are looked up when
+/// a search runs. A placement is found by an alternative label of its occupation, a part of
+/// one of its words, a typo in one, and a word of a skill's label; a label a beheerder gives a
+/// skill finds its placements and candidates at once, without a reindex.
+#[actix_web::test]
+async fn occupation_and_skill_labels_are_searched_as_they_are_now() {
+    let app = common::app().await;
+    let w = app.login("werkgever1@demo.nl").await;
+    let km = app.login("klantmanager1@lochem.demo").await;
+    let beh = app.login("beheerder@lochem.demo").await;
+    let occ = app.get("/api/v1/esco/occupations?q=fietsenmaker&limit=1", None).await.1["items"][0]["id"].as_str().unwrap().to_string();
+    let skill = app.get("/api/v1/esco/skills?q=manage%20musical%20staff&limit=1", None).await.1["items"][0]["id"].as_str().unwrap().to_string();
+    let mut body = common::placement_body(None);
+    body["title"] = json!("Werkplaats algemeen");
+    body["description"] = json!("Meewerken in een kleine werkplaats.");
+    body["occupation_id"] = json!(occ);
+    body["desired_skills"] = json!([skill]);
+    let (s, p) = app.post("/api/v1/placements", Some(&w), body).await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let pid = p["id"].as_str().unwrap().to_string();
+    let mut c = common::candidate_body();
+    c["skills"] = json!([{"skill_id": skill}]);
+    let (s, cv) = app.post("/api/v1/candidates", Some(&km), c).await;
+    assert_eq!(s, StatusCode::CREATED, "{cv}");
+    let cid = cv["id"].as_str().unwrap().to_string();
+    app.flush_index().await;
+    let placements = |q: &'static str| {
+        let app = &app;
+        async move { ids(&app.get(&format!("/api/v1/search/placements?q={q}&limit=100"), None).await.1) }
+    };
+    // An alternative label of the occupation ("bromfietsreparateur"), as typed and as a part.
+    for q in ["bromfietsreparateur", "bromfiets", "reparateur", "fietsenmakr", "musical", "fietsenmaker%20musical"] {
+        assert!(placements(q).await.contains(&pid), "{q}");
+    }
+    // Every word must be found somewhere.
+    assert!(!placements("fietsenmaker%20xylofoon").await.contains(&pid));
+    assert!(!placements("xylofoon").await.contains(&pid));
+    // The English label was the skill's label; a Dutch one replaces it, for search too.
+    let (s, _) = app.put(&format!("/api/v1/esco/skills/{skill}"), Some(&beh), json!({"label_nl": "muzikaal personeel aansturen"})).await;
+    assert_eq!(s, StatusCode::OK);
+    within_a_second(&app, "/api/v1/search/placements?q=muzikaal&limit=100", None, |v| ids(v).contains(&pid)).await;
+    within_a_second(&app, "/api/v1/search/candidates?q=muzikaal&limit=100", Some(&km), |v| ids(v).contains(&cid)).await;
+    assert!(!placements("musical").await.contains(&pid), "the English label is no longer the skill's label");
+    let (_, v) = app.get("/api/v1/search/candidates?q=musical&limit=100", Some(&km)).await;
+    assert!(!ids(&v).contains(&cid), "{v}");
 }

@@ -11,21 +11,6 @@ fn ts(t: chrono::NaiveDateTime) -> u64 {
     t.and_utc().timestamp_micros().max(0) as u64
 }
 
-/// The distinct words of some labels, for the word-part field (each word its own value, so
-/// that no part spans two words).
-#[derive(Default)]
-struct GramWords {
-    words: std::collections::BTreeSet<String>,
-}
-
-impl GramWords {
-    fn add(&mut self, text: &str) {
-        for w in text.split(|c: char| !c.is_alphanumeric()).filter(|w| w.chars().count() >= super::schema::NGRAM_MIN) {
-            self.words.insert(crate::refdata::fold(w));
-        }
-    }
-}
-
 pub fn placement_doc(f: &PlacementFields, p: &PlacementFull, rd: &RefData) -> TantivyDocument {
     let pl = &p.placement;
     let mut d = TantivyDocument::default();
@@ -33,31 +18,20 @@ pub fn placement_doc(f: &PlacementFields, p: &PlacementFull, rd: &RefData) -> Ta
     d.add_text(f.kind, &pl.kind);
     d.add_text(f.title, &pl.title);
     d.add_text(f.description, &pl.description);
-    let mut grams = GramWords::default();
-    grams.add(&pl.title);
+    // Each distinct word of the title once (the labels of the occupation and skills are found
+    // through their ids at query time: `super::labels`).
+    let words: std::collections::BTreeSet<String> = super::labels::part_words(&pl.title).collect();
+    for w in words {
+        d.add_text(f.grams, &w);
+    }
     if let Some(oid) = &pl.occupation_id {
         d.add_text(f.occupation_id, oid);
-        if let Some(o) = rd.occupation(oid) {
-            d.add_text(f.occupation, &o.label_nl);
-            grams.add(&o.label_nl);
-            for a in &o.alt_labels {
-                d.add_text(f.occupation, a);
-                grams.add(a);
-            }
-        }
     }
     for s in &p.skills {
         d.add_text(f.skill_ids, &s.skill_id);
         if s.required {
             d.add_text(f.required_skill_ids, &s.skill_id);
         }
-        if let Some(info) = rd.skill(&s.skill_id) {
-            d.add_text(f.skills_text, info.label());
-            grams.add(info.label());
-        }
-    }
-    for w in grams.words {
-        d.add_text(f.grams, &w);
     }
     d.add_text(f.organisation_id, &pl.organisation_id);
     d.add_text(f.status, &pl.status);
@@ -118,19 +92,10 @@ pub fn candidate_doc(f: &CandidateFields, c: &CandidateFull, rd: &RefData, today
     d.add_text(f.status, &ca.status);
     for o in &c.occupations {
         d.add_text(f.occupation_ids, &o.occupation_id);
-        if let Some(info) = rd.occupation(&o.occupation_id) {
-            d.add_text(f.occupations_text, &info.label_nl);
-            for a in &info.alt_labels {
-                d.add_text(f.occupations_text, a);
-            }
-        }
     }
     for s in &c.skills {
         if let Some(sid) = &s.skill_id {
             d.add_text(f.skill_ids, sid);
-            if let Some(info) = rd.skill(sid) {
-                d.add_text(f.skills_text, info.label());
-            }
         }
         if let Some(t) = &s.free_text {
             d.add_text(f.skills_text, t);

@@ -11,6 +11,7 @@
 //! feed every `POLL_INTERVAL` for the writes of other instances.
 
 pub mod docs;
+pub mod labels;
 pub mod query;
 pub mod schema;
 
@@ -99,6 +100,8 @@ pub struct SearchIndex {
     tx: Arc<Mutex<Option<mpsc::Sender<Op>>>>,
     status: Arc<IndexStatus>,
     pub dir: PathBuf,
+    /// The reference data the writer follows: free text is looked up in its labels.
+    refdata: SharedRefData,
 }
 
 /// What `start` did.
@@ -212,6 +215,7 @@ pub fn open(dir: &Path, force: bool) -> anyhow::Result<(SearchIndex, Option<Stri
             tx: Arc::new(Mutex::new(None)),
             status: Arc::new(IndexStatus::default()),
             dir: dir.to_path_buf(),
+            refdata: Arc::new(RwLock::new(Arc::new(RefData::default()))),
         },
         why,
     ))
@@ -221,7 +225,10 @@ pub fn open(dir: &Path, force: bool) -> anyhow::Result<(SearchIndex, Option<Stri
 /// server answers) and starts the writer thread that follows the feed from then on.
 pub fn start(dir: &Path, pool: DbPool, refdata: SharedRefData, progress: bool) -> anyhow::Result<(SearchIndex, StartReport)> {
     let started = Instant::now();
-    let (idx, mut why) = open(dir, false)?;
+    let (mut idx, mut why) = open(dir, false)?;
+    // The labels' words for free-text search are built now, not by the first search.
+    refdata.read().unwrap_or_else(|e| e.into_inner()).labels();
+    idx.refdata = refdata.clone();
     let mut w = Writer::new(idx.clone(), pool, refdata)?;
     let mut conn = w.pool.get()?;
     let latest = changes::latest(&mut conn)?;
@@ -330,6 +337,12 @@ impl SearchIndex {
         self.features.replace(snap);
         Ok(())
     }
+    /// The reference data whose labels free text is looked up in (set by `start`; an index
+    /// only opened has none).
+    pub(crate) fn refdata(&self) -> Arc<RefData> {
+        self.refdata.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
     pub fn writer_running(&self) -> bool {
         self.status.running.load(Ordering::SeqCst)
     }
@@ -456,6 +469,8 @@ impl Writer {
             let full = batch.iter().any(|c| c.entity == Entity::Rebuild || (c.entity == Entity::Refdata && c.id == "*"));
             if batch.iter().any(|c| c.entity == Entity::Refdata) {
                 let rd = RefData::load(&mut conn)?;
+                // The labels' words are built here, not by the first search after the swap.
+                rd.labels();
                 *self.refdata.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(rd);
             }
             drop(conn);
@@ -753,7 +768,8 @@ fn scan(
             }
         });
         // Documents are built on two threads (this one and a helper) while the reader reads on;
-        // tantivy's own threads analyse their texts (schema::Memo analyses a shared label once).
+        // tantivy's own threads analyse their texts (schema::Memo: a shared title once, each
+        // word's stem once).
         for b in rx {
             match b? {
                 Batch::P(ps) => {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
 use tantivy::columnar::Column;
-use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
+use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::{DocAddress, DocId, Order, Score, Searcher, SegmentOrdinal, SegmentReader, TantivyDocument, Term};
 
@@ -282,51 +282,85 @@ fn execute(
     Ok(SearchResult { total, hits, facets })
 }
 
-/// Free text: the words as typed (stemmed Dutch, all of them), ranked first; then, for every
-/// word, a part of a compound (`grams`: "fiets" finds "fietsenmaker") or a typo of one letter
-/// (words of five letters or more), ranked below exact words.
-fn text_clause(index: &tantivy::Index, fields: Vec<Field>, grams: Option<Field>, q: &str) -> Option<Box<dyn Query>> {
-    let q = q.trim();
-    if q.is_empty() {
-        return None;
+/// Where free text is looked for: the document's own tokenised texts, and its occupation and
+/// skill ids, whose labels are looked up at query time (`super::labels`).
+struct TextFields {
+    texts: Vec<Field>,
+    occupations: Field,
+    skills: Field,
+    /// Word parts of the document's own title (placements): parts of compounds and typos are
+    /// looked for only where this is set.
+    grams: Option<Field>,
+}
+
+/// "Has one of these occupations or skills", each scoring `boost` (constant: a label is a fact
+/// of the document, not a text in it).
+fn labelled(tf: &TextFields, rd: &crate::refdata::RefData, l: &super::labels::Labelled, boost: f32, out: &mut Vec<(Occur, Box<dyn Query>)>) {
+    if !l.occupations.is_empty() {
+        let ids: Vec<String> = l.occupations.iter().filter_map(|&i| rd.occupations.get(i as usize)).map(|o| o.id.clone()).collect();
+        out.push((Occur::Should, Box::new(tantivy::query::BoostQuery::new(text_terms(tf.occupations, &ids), boost))));
     }
-    let mut parser = QueryParser::for_index(index, fields.clone());
-    parser.set_conjunction_by_default();
-    let (exact, _errors) = parser.parse_query_lenient(q);
-    let Some(grams) = grams else { return Some(exact) };
+    if !l.skills.is_empty() {
+        let ids: Vec<String> = l.skills.iter().filter_map(|&i| rd.skills.get(i as usize)).map(|s| s.id.clone()).collect();
+        out.push((Occur::Should, Box::new(tantivy::query::BoostQuery::new(text_terms(tf.skills, &ids), boost))));
+    }
+}
+
+/// Free text: every word must be found, as typed (its Dutch stem in a text of the document or
+/// in a label of its occupation or skills), ranked first; then, where the fields have word parts,
+/// every word as a part of a compound (`grams`: "fiets" finds "fietsenmaker") or with a typo of
+/// one letter (words of five letters or more), ranked below exact words.
+fn text_clause(tf: &TextFields, rd: &crate::refdata::RefData, q: &str) -> Option<Box<dyn Query>> {
+    let labels = rd.labels();
     let mut stem = super::schema::nl_analyzer();
+    let mut exact: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let mut per_word: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     for word in q.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
         let folded = crate::refdata::fold(word);
-        let mut alts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let mut stems = Vec::new();
         stem.token_stream(&folded).process(&mut |t| stems.push(t.text.clone()));
-        for st in &stems {
-            for &f in &fields {
-                alts.push((Occur::Should, Box::new(TermQuery::new(Term::from_field_text(f, st), IndexRecordOption::WithFreqs))));
-                if st.chars().count() >= 5 {
-                    let fuzzy = tantivy::query::FuzzyTermQuery::new(Term::from_field_text(f, st), 1, true);
-                    alts.push((Occur::Should, Box::new(tantivy::query::BoostQuery::new(Box::new(fuzzy), 0.5))));
-                }
-            }
-        }
-        let chars: Vec<char> = folded.chars().collect();
-        if chars.len() >= super::schema::NGRAM_MIN {
-            let n = chars.len().min(super::schema::NGRAM_MAX);
-            let parts: Vec<(Occur, Box<dyn Query>)> = (0..=chars.len() - n)
-                .map(|i| {
-                    let g: String = chars[i..i + n].iter().collect();
-                    (Occur::Must, Box::new(TermQuery::new(Term::from_field_text(grams, &g), IndexRecordOption::Basic)) as Box<dyn Query>)
-                })
-                .collect();
-            alts.push((Occur::Should, Box::new(tantivy::query::BoostQuery::new(Box::new(BooleanQuery::new(parts)), 0.7))));
-        }
-        if alts.is_empty() {
+        if stems.is_empty() {
             continue;
         }
-        per_word.push((Occur::Must, Box::new(BooleanQuery::new(alts))));
+        let mut as_typed: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut loose: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for st in &stems {
+            for &f in &tf.texts {
+                as_typed.push((Occur::Should, Box::new(TermQuery::new(Term::from_field_text(f, st), IndexRecordOption::WithFreqs))));
+            }
+            if let Some(l) = labels.exact(st) {
+                labelled(tf, rd, l, 1.0, &mut as_typed);
+            }
+            if tf.grams.is_some() && st.chars().count() >= 5 {
+                for &f in &tf.texts {
+                    let fuzzy = tantivy::query::FuzzyTermQuery::new(Term::from_field_text(f, st), 1, true);
+                    loose.push((Occur::Should, Box::new(tantivy::query::BoostQuery::new(Box::new(fuzzy), 0.5))));
+                }
+                labelled(tf, rd, &labels.near(st), 0.5, &mut loose);
+            }
+        }
+        if let Some(grams) = tf.grams {
+            let parts = super::labels::word_parts(&folded);
+            if !parts.is_empty() {
+                let all: Vec<(Occur, Box<dyn Query>)> = parts
+                    .iter()
+                    .map(|g| (Occur::Must, Box::new(TermQuery::new(Term::from_field_text(grams, g), IndexRecordOption::Basic)) as Box<dyn Query>))
+                    .collect();
+                loose.push((Occur::Should, Box::new(tantivy::query::BoostQuery::new(Box::new(BooleanQuery::new(all)), 0.7))));
+                labelled(tf, rd, &labels.containing(&folded), 0.7, &mut loose);
+            }
+        }
+        if tf.grams.is_some() {
+            loose.extend(as_typed.iter().map(|(o, q)| (*o, q.box_clone())));
+            per_word.push((Occur::Must, Box::new(BooleanQuery::new(loose))));
+        }
+        exact.push((Occur::Must, Box::new(BooleanQuery::new(as_typed))));
     }
-    if per_word.is_empty() {
+    if exact.is_empty() {
+        return None;
+    }
+    let exact: Box<dyn Query> = Box::new(BooleanQuery::new(exact));
+    if tf.grams.is_none() {
         return Some(exact);
     }
     Some(Box::new(BooleanQuery::new(vec![
@@ -340,8 +374,9 @@ impl SearchIndex {
         let part = &self.placements;
         let f = &part.fields;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let text =
-            pq.q.as_deref().and_then(|q| text_clause(&part.index, vec![f.title, f.occupation, f.skills_text, f.description], Some(f.grams), q));
+        let rd = self.refdata();
+        let tf = TextFields { texts: vec![f.title, f.description], occupations: f.occupation_id, skills: f.skill_ids, grams: Some(f.grams) };
+        let text = pq.q.as_deref().and_then(|q| text_clause(&tf, &rd, q));
         let by_relevance = text.is_some();
         if let Some(tq) = text {
             clauses.push((Occur::Must, tq));
@@ -389,7 +424,9 @@ impl SearchIndex {
         let part = &self.candidates;
         let f = &part.fields;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let text = cq.q.as_deref().and_then(|q| text_clause(&part.index, vec![f.occupations_text, f.skills_text], None, q));
+        let rd = self.refdata();
+        let tf = TextFields { texts: vec![f.skills_text], occupations: f.occupation_ids, skills: f.skill_ids, grams: None };
+        let text = cq.q.as_deref().and_then(|q| text_clause(&tf, &rd, q));
         let by_relevance = text.is_some();
         if let Some(tq) = text {
             clauses.push((Occur::Must, tq));
@@ -517,8 +554,25 @@ impl Query for AnyText {
 impl tantivy::query::Weight for AnyText {
     fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn tantivy::query::Scorer>> {
         let mut docs = tantivy_common::BitSet::with_max_value(reader.max_doc());
-        if let (Some(first), Some(last)) = (self.terms.first(), self.terms.last()) {
-            let inverted = reader.inverted_index(self.field)?;
+        let inverted = reader.inverted_index(self.field)?;
+        let add = |docs: &mut tantivy_common::BitSet, info: &tantivy::postings::TermInfo| -> tantivy::Result<()> {
+            let mut postings = inverted.read_block_postings_from_terminfo(info, IndexRecordOption::Basic)?;
+            while !postings.docs().is_empty() {
+                for &d in postings.docs() {
+                    docs.insert(d);
+                }
+                postings.advance();
+            }
+            Ok(())
+        };
+        if (self.terms.len() as u64) * 64 < inverted.terms().num_terms() as u64 {
+            // A few terms of a large dictionary: each looked up on its own.
+            for t in self.terms.iter() {
+                if let Some(info) = inverted.terms().get(t)? {
+                    add(&mut docs, &info)?;
+                }
+            }
+        } else if let (Some(first), Some(last)) = (self.terms.first(), self.terms.last()) {
             let mut stream = inverted.terms().range().ge(first).le(last).into_stream()?;
             let mut wanted = self.terms.iter().peekable();
             while stream.advance() {
@@ -526,15 +580,7 @@ impl tantivy::query::Weight for AnyText {
                 while wanted.next_if(|w| w.as_slice() < key).is_some() {}
                 match wanted.peek() {
                     None => break,
-                    Some(w) if w.as_slice() == key => {
-                        let mut postings = inverted.read_block_postings_from_terminfo(stream.value(), IndexRecordOption::Basic)?;
-                        while !postings.docs().is_empty() {
-                            for &d in postings.docs() {
-                                docs.insert(d);
-                            }
-                            postings.advance();
-                        }
-                    }
+                    Some(w) if w.as_slice() == key => add(&mut docs, stream.value())?,
                     Some(_) => {}
                 }
             }

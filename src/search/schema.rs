@@ -6,10 +6,11 @@ use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, NgramTokenizer, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer, Token, TokenStream, Tokenizer,
 };
 
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 pub const NL_TOKENIZER: &str = "nl_stem";
 /// Parts of words (4 and 5 characters), so that a part of a Dutch compound finds the whole:
-/// `fiets` finds "fietsenmaker", `zorg` "verzorgende". Each word is indexed as its own value.
+/// `fiets` finds "fietsenmaker", `zorg` "verzorgende". Each word of a placement's title is
+/// indexed as its own value; the labels' words are looked up at query time (`super::labels`).
 pub const NGRAM_TOKENIZER: &str = "nl_ngram";
 /// The gram length the query side uses for a word of 5 characters or more.
 pub const NGRAM_MAX: usize = 5;
@@ -24,7 +25,7 @@ pub fn ngram_analyzer() -> TextAnalyzer {
 
 /// Registers the project's tokenizers on an index.
 pub fn register_tokenizers(index: &tantivy::Index) {
-    index.tokenizers().register(NL_TOKENIZER, TextAnalyzer::from(Memo::new(nl_analyzer())));
+    index.tokenizers().register(NL_TOKENIZER, TextAnalyzer::from(Memo::dutch()));
     index.tokenizers().register(NGRAM_TOKENIZER, ngram_analyzer());
 }
 
@@ -33,6 +34,7 @@ fn gram_text() -> TextOptions {
         .set_indexing_options(TextFieldIndexing::default().set_tokenizer(NGRAM_TOKENIZER).set_index_option(IndexRecordOption::WithFreqs))
 }
 
+/// The analyser of the text fields: words, lowercased, accents folded, Dutch stems.
 pub fn nl_analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(40))
@@ -42,30 +44,66 @@ pub fn nl_analyzer() -> TextAnalyzer {
         .build()
 }
 
+/// `nl_analyzer` up to its stemmer.
+fn nl_words() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default()).filter(RemoveLongFilter::limit(40)).filter(LowerCaser).filter(AsciiFoldingFilter).build()
+}
+
 /// Texts of at most this many bytes are remembered by [`Memo`].
 const MEMO_TEXT_MAX: usize = 160;
 /// At most this many texts are remembered by one [`Memo`] (a few MB).
 const MEMO_ENTRIES_MAX: usize = 60_000;
+/// At most this many words' stems are remembered by one [`Memo`] (a few MB).
+const MEMO_STEMS_MAX: usize = 200_000;
 
-/// An analyser that remembers the tokens of the short texts it has analysed. Thousands of
-/// documents carry the same occupation and skill labels (and titles); each indexing thread
-/// analyses each of them once per segment instead of once per document. The tokens are exactly
-/// the inner analyser's. A clone starts with an empty memory, so the clone the query side
-/// takes per query costs nothing, and each segment writer fills its own.
+/// `nl_analyzer` that remembers what it has done: the tokens of the short texts (thousands of
+/// documents share a title) and the stem of every word (descriptions share their words), so
+/// each indexing thread analyses a shared title once per segment and stems a word once. The
+/// tokens are exactly `nl_analyzer`'s. A clone starts with an empty memory, so the clone the
+/// query side takes per query costs nothing, and each segment writer fills its own.
 pub struct Memo {
-    inner: TextAnalyzer,
+    words: TextAnalyzer,
+    stemmer: rust_stemmers::Stemmer,
+    stems: rustc_hash::FxHashMap<String, String>,
     seen: rustc_hash::FxHashMap<String, Vec<Token>>,
 }
 
 impl Memo {
-    pub fn new(inner: TextAnalyzer) -> Memo {
-        Memo { inner, seen: Default::default() }
+    pub fn dutch() -> Memo {
+        Memo {
+            words: nl_words(),
+            stemmer: rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::Dutch),
+            stems: Default::default(),
+            seen: Default::default(),
+        }
+    }
+
+    /// The tokens of `text`: its words, each with its (remembered) stem as text.
+    fn analyse(&mut self, text: &str) -> Vec<Token> {
+        let mut out = Vec::new();
+        let mut ts = self.words.token_stream(text);
+        while ts.advance() {
+            let mut t = ts.token().clone();
+            match self.stems.get(&t.text) {
+                Some(stem) => stem.clone_into(&mut t.text),
+                None => {
+                    let stem = self.stemmer.stem(&t.text).into_owned();
+                    if self.stems.len() < MEMO_STEMS_MAX {
+                        self.stems.insert(std::mem::replace(&mut t.text, stem.clone()), stem);
+                    } else {
+                        t.text = stem;
+                    }
+                }
+            }
+            out.push(t);
+        }
+        out
     }
 }
 
 impl Clone for Memo {
     fn clone(&self) -> Self {
-        Memo::new(self.inner.clone())
+        Memo::dutch()
     }
 }
 
@@ -107,10 +145,10 @@ impl Tokenizer for Memo {
     fn token_stream<'a>(&'a mut self, text: &'a str) -> MemoStream<'a> {
         let known = self.seen.contains_key(text);
         if !known && (text.len() > MEMO_TEXT_MAX || self.seen.len() >= MEMO_ENTRIES_MAX) {
-            return MemoStream { tokens: std::borrow::Cow::Owned(analyse(&mut self.inner, text)), next: 0, own: None };
+            return MemoStream { tokens: std::borrow::Cow::Owned(self.analyse(text)), next: 0, own: None };
         }
         if !known {
-            let tokens = analyse(&mut self.inner, text);
+            let tokens = self.analyse(text);
             self.seen.insert(text.to_string(), tokens);
         }
         let tokens = std::borrow::Cow::Borrowed(self.seen[text].as_slice());
@@ -118,18 +156,10 @@ impl Tokenizer for Memo {
     }
 }
 
-fn analyse(a: &mut TextAnalyzer, text: &str) -> Vec<Token> {
-    let mut out = Vec::new();
-    let mut ts = a.token_stream(text);
-    while ts.advance() {
-        out.push(ts.token().clone());
-    }
-    out
-}
-
+/// Text ranked by BM25: frequencies, no positions (no query looks for phrases).
 fn nl_text() -> TextOptions {
     TextOptions::default()
-        .set_indexing_options(TextFieldIndexing::default().set_tokenizer(NL_TOKENIZER).set_index_option(IndexRecordOption::WithFreqsAndPositions))
+        .set_indexing_options(TextFieldIndexing::default().set_tokenizer(NL_TOKENIZER).set_index_option(IndexRecordOption::WithFreqs))
 }
 
 fn num() -> NumericOptions {
@@ -143,9 +173,7 @@ pub struct PlacementFields {
     pub kind: Field,
     pub title: Field,
     pub description: Field,
-    pub occupation: Field,
-    pub skills_text: Field,
-    /// Word parts of the title, occupation labels and skill labels (see `NGRAM_TOKENIZER`).
+    /// Word parts of the title (see `NGRAM_TOKENIZER`).
     pub grams: Field,
     pub occupation_id: Field,
     pub skill_ids: Field,
@@ -172,8 +200,6 @@ impl PlacementFields {
         let kind = b.add_text_field("kind", STRING);
         let title = b.add_text_field("title", nl_text());
         let description = b.add_text_field("description", nl_text());
-        let occupation = b.add_text_field("occupation", nl_text());
-        let skills_text = b.add_text_field("skills_text", nl_text());
         let grams = b.add_text_field("grams", gram_text());
         let occupation_id = b.add_text_field("occupation_id", STRING);
         let skill_ids = b.add_text_field("skill_ids", STRING);
@@ -197,8 +223,6 @@ impl PlacementFields {
             kind,
             title,
             description,
-            occupation,
-            skills_text,
             grams,
             occupation_id,
             skill_ids,
@@ -221,6 +245,8 @@ impl PlacementFields {
 }
 
 /// Candidate documents carry no name, contact data or birth date: only what matching needs.
+/// Occupations and skills are there as ids (their labels are looked up at query time); the
+/// text field holds only skills described in the candidate's own words.
 #[derive(Clone)]
 pub struct CandidateFields {
     pub schema: Schema,
@@ -230,7 +256,6 @@ pub struct CandidateFields {
     pub status: Field,
     pub occupation_ids: Field,
     pub skill_ids: Field,
-    pub occupations_text: Field,
     pub skills_text: Field,
     pub ladder_step: Field,
     pub hours_min: Field,
@@ -254,7 +279,6 @@ impl CandidateFields {
         let status = b.add_text_field("status", STRING);
         let occupation_ids = b.add_text_field("occupation_ids", STRING);
         let skill_ids = b.add_text_field("skill_ids", STRING);
-        let occupations_text = b.add_text_field("occupations_text", nl_text());
         let skills_text = b.add_text_field("skills_text", nl_text());
         let ladder_step = b.add_u64_field("ladder_step", num());
         let hours_min = b.add_u64_field("hours_min", num());
@@ -275,7 +299,6 @@ impl CandidateFields {
             status,
             occupation_ids,
             skill_ids,
-            occupations_text,
             skills_text,
             ladder_step,
             hours_min,
@@ -305,9 +328,21 @@ mod tests {
     #[test]
     fn the_memo_gives_the_analysers_own_tokens_first_time_and_after() {
         let mut plain = nl_analyzer();
-        let mut memo = TextAnalyzer::from(Memo::new(nl_analyzer()));
+        let mut memo = TextAnalyzer::from(Memo::dutch());
         let long = "Medewerker schoonmaak in de zorg, ".repeat(10);
-        let texts = ["Fietsenmaker", "verzorgende IG", "Fietsenmaker", "", "  ", "Café-medewerker (m/v)", long.as_str(), long.as_str()];
+        let other = "Verzorgende in de thuiszorg: ouderen helpen, medewerkers begeleiden en schoonmaken. ".repeat(3);
+        let texts = [
+            "Fietsenmaker",
+            "verzorgende IG",
+            "Fietsenmaker",
+            "",
+            "  ",
+            "Café-medewerker (m/v)",
+            long.as_str(),
+            long.as_str(),
+            other.as_str(),
+            "medewerkers",
+        ];
         for text in texts {
             assert_eq!(tokens(&mut memo, text), tokens(&mut plain, text), "{text:?}");
         }
@@ -316,7 +351,7 @@ mod tests {
 
     #[test]
     fn a_consumer_that_changes_a_token_does_not_change_the_memo() {
-        let mut memo = Memo::new(nl_analyzer());
+        let mut memo = Memo::dutch();
         {
             let mut ts = memo.token_stream("Fietsenmaker");
             assert!(ts.advance());
