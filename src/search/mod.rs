@@ -27,10 +27,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant};
-use tantivy::collector::DocSetCollector;
 use tantivy::directory::{Directory, MmapDirectory, INDEX_WRITER_LOCK};
-use tantivy::query::TermQuery;
-use tantivy::schema::IndexRecordOption;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 /// How often a writer looks for changes written by other instances.
@@ -507,11 +504,9 @@ impl Writer {
                 Entity::Organisation => {
                     orgs.insert(c.id.clone());
                 }
-                Entity::Refdata => {
-                    // One skill's labels changed: every document that carries the skill.
-                    placements.extend(self.ids_with_term(true, &c.id)?);
-                    candidates.extend(self.ids_with_term(false, &c.id)?);
-                }
+                // A skill's labels or a municipality's face changed: `follow` has loaded the new
+                // reference data, which searches look the labels up in; documents carry ids only.
+                Entity::Refdata => {}
                 Entity::Municipality => {
                     municipalities.insert(c.id.clone());
                 }
@@ -617,22 +612,6 @@ impl Writer {
         snap.set_applied(at);
         self.idx.features.replace(snap);
         Ok(())
-    }
-
-    /// Ids of the documents that carry skill `skill` (placements or candidates).
-    fn ids_with_term(&self, placements: bool, skill: &str) -> anyhow::Result<Vec<String>> {
-        let (searcher, field, id) = if placements {
-            (self.idx.placements.reader.searcher(), self.idx.placements.fields.skill_ids, self.idx.placements.fields.id)
-        } else {
-            (self.idx.candidates.reader.searcher(), self.idx.candidates.fields.skill_ids, self.idx.candidates.fields.id)
-        };
-        let q = TermQuery::new(Term::from_field_text(field, skill), IndexRecordOption::Basic);
-        let docs = searcher.search(&q, &DocSetCollector)?;
-        let mut out = Vec::with_capacity(docs.len());
-        for addr in docs {
-            out.push(query::id_of(&searcher, id, addr)?);
-        }
-        Ok(out)
     }
 
     /// Commits both parts with position `seq` in their payload, then makes it visible.

@@ -1,4 +1,5 @@
-//! Queries against the index: filters as constant-score clauses, free text ranked by BM25,
+//! Queries against the index: filters as constant-score clauses, free text ranked by BM25 (and
+//! occupation and skill labels looked up in `super::labels`, at a constant score),
 //! exact distance filtering in a collector (bounding box in the query narrows it first),
 //! facet counts over all matching documents.
 

@@ -53,7 +53,8 @@ fn geo(state: &AppState, pc4: &Option<String>, max_km: Option<f64>, errs: &mut V
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams, ToSchema)]
 pub struct PlacementSearchParams {
-    /// Free text (Dutch stemming): title, occupation, skills, description
+    /// Free text (Dutch stemming, parts of compounds, one-letter typos): every word in the title, the
+    /// description, or a label (or synonym) of the occupation or a skill
     pub q: Option<String>,
     /// One or more kinds, comma-separated
     pub kind: Option<String>,
@@ -224,7 +225,8 @@ fn pc4_distance(rd: &crate::refdata::RefData, pc4: &str, g: Option<GeoCircle>) -
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct CandidateSearchParams {
-    /// Free text over occupations and skills (no names: they are not indexed)
+    /// Free text: every word in a label (or synonym) of an occupation or skill of the candidate, or
+    /// a skill in their own words (no names: they are not indexed)
     pub q: Option<String>,
     /// Only my caseload
     pub mine: Option<bool>,
