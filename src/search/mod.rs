@@ -32,7 +32,7 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 
 /// How often a writer looks for changes written by other instances.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(200);
-const WRITER_HEAP: usize = 64 * 1024 * 1024;
+const WRITER_HEAP: usize = 128 * 1024 * 1024;
 /// Changes read from the feed per step.
 const BATCH: i64 = 2000;
 /// A search that fails asks for a rebuild at most this often.

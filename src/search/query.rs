@@ -299,11 +299,11 @@ struct TextFields {
 fn labelled(tf: &TextFields, rd: &crate::refdata::RefData, l: &super::labels::Labelled, boost: f32, out: &mut Vec<(Occur, Box<dyn Query>)>) {
     if !l.occupations.is_empty() {
         let ids: Vec<String> = l.occupations.iter().filter_map(|&i| rd.occupations.get(i as usize)).map(|o| o.id.clone()).collect();
-        out.push((Occur::Should, Box::new(tantivy::query::BoostQuery::new(text_terms(tf.occupations, &ids), boost))));
+        out.push((Occur::Should, Box::new(tantivy::query::BoostQuery::new(id_terms(tf.occupations, &ids), boost))));
     }
     if !l.skills.is_empty() {
         let ids: Vec<String> = l.skills.iter().filter_map(|&i| rd.skills.get(i as usize)).map(|s| s.id.clone()).collect();
-        out.push((Occur::Should, Box::new(tantivy::query::BoostQuery::new(text_terms(tf.skills, &ids), boost))));
+        out.push((Occur::Should, Box::new(tantivy::query::BoostQuery::new(id_terms(tf.skills, &ids), boost))));
     }
 }
 
@@ -527,23 +527,35 @@ fn u64_terms(f: Field, vals: impl IntoIterator<Item = u64>) -> Box<dyn Query> {
     Box::new(BooleanQuery::new(terms.into_iter().map(|q| (Occur::Should, q)).collect()))
 }
 
-/// Any of a set of untokenized texts (PC4 areas: often hundreds); see `AnyText`.
+/// Any of a set of untokenized texts (PC4 areas: often hundreds, close together); see `AnyText`.
 fn text_terms(f: Field, vals: &[String]) -> Box<dyn Query> {
+    any_text(f, vals, false)
+}
+
+/// Any of a set of ids (occupations or skills whose labels have a word: a few or thousands,
+/// spread over the dictionary).
+fn id_terms(f: Field, vals: &[String]) -> Box<dyn Query> {
+    any_text(f, vals, true)
+}
+
+fn any_text(f: Field, vals: &[String], spread: bool) -> Box<dyn Query> {
     let mut terms: Vec<Vec<u8>> = vals.iter().map(|v| v.as_bytes().to_vec()).collect();
     terms.sort_unstable();
     terms.dedup();
-    Box::new(AnyText { field: f, terms: std::sync::Arc::new(terms) })
+    Box::new(AnyText { field: f, terms: std::sync::Arc::new(terms), spread })
 }
 
 /// Documents with any of a sorted set of terms of one untokenized text field, unscored. Per
 /// segment, the term dictionary is walked once from the first to the last wanted term, joined
 /// with the set, and the postings of the wanted terms fill a bitset: what `TermSetQuery` does,
-/// without building a finite-state automaton for every query.
+/// without building a finite-state automaton for every query. Terms spread over the dictionary
+/// are looked up one by one instead, unless they are a large part of it.
 #[derive(Debug, Clone)]
 struct AnyText {
     field: Field,
     /// Sorted, without duplicates.
     terms: std::sync::Arc<Vec<Vec<u8>>>,
+    spread: bool,
 }
 
 impl Query for AnyText {
@@ -566,7 +578,7 @@ impl tantivy::query::Weight for AnyText {
             }
             Ok(())
         };
-        if (self.terms.len() as u64) * 64 < inverted.terms().num_terms() as u64 {
+        if self.spread && (self.terms.len() as u64) * 8 < inverted.terms().num_terms() as u64 {
             // A few terms of a large dictionary: each looked up on its own.
             for t in self.terms.iter() {
                 if let Some(info) = inverted.terms().get(t)? {
