@@ -396,7 +396,7 @@ impl SkillInfo {
 pub struct RefData {
     pub pc4: HashMap<String, Pc4Info>,
     /// The PC4 centroids by latitude (lat, lon, pc4), for `pc4_within`: filled by `load`.
-    pc4_by_lat: Vec<(f64, f64, String)>,
+    pc4_by_lat: Vec<Pc4Point>,
     pub occupations: Vec<OccupationInfo>,
     pub occupation_index: HashMap<String, u32>,
     pub skills: Vec<SkillInfo>,
@@ -412,6 +412,21 @@ pub struct RefData {
     /// The words of the occupation and skill labels, for free-text search: built at the first
     /// search that needs it (see `search::labels`).
     labels: std::sync::OnceLock<crate::search::labels::LabelIndex>,
+}
+
+/// A PC4 centroid for `RefData::pc4_within`.
+#[derive(Debug, Clone, Default)]
+struct Pc4Point {
+    lat: f64,
+    lon: f64,
+    /// The point on the unit sphere.
+    unit: [f64; 3],
+    code: String,
+}
+
+fn unit_vector(lat: f64, lon: f64) -> [f64; 3] {
+    let (p, l) = (lat.to_radians(), lon.to_radians());
+    [p.cos() * l.cos(), p.cos() * l.sin(), p.sin()]
 }
 
 /// Lowercases and strips Dutch/Latin diacritics, for matching typed text against labels.
@@ -727,8 +742,9 @@ impl RefData {
     }
 
     fn index_pc4(&mut self) {
-        self.pc4_by_lat = self.pc4.iter().map(|(k, p)| (p.lat, p.lon, k.clone())).collect();
-        self.pc4_by_lat.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.2.cmp(&b.2)));
+        self.pc4_by_lat =
+            self.pc4.iter().map(|(k, p)| Pc4Point { lat: p.lat, lon: p.lon, unit: unit_vector(p.lat, p.lon), code: k.clone() }).collect();
+        self.pc4_by_lat.sort_by(|a, b| a.lat.total_cmp(&b.lat).then_with(|| a.code.cmp(&b.code)));
     }
 
     /// The PC4 areas whose centroid lies within `km` of a point (sorted).
@@ -739,9 +755,29 @@ impl RefData {
         let within = |p_lat: f64, p_lon: f64| crate::domain::geo::haversine_km(lat, lon, p_lat, p_lon) <= km + 1e-9;
         let mut v: Vec<String> = if self.pc4_by_lat.len() == self.pc4.len() {
             let dlat = (km + 1e-6) / crate::domain::geo::EARTH_RADIUS_KM * (180.0 / std::f64::consts::PI) + 1e-9;
-            let from = self.pc4_by_lat.partition_point(|p| p.0 < lat - dlat);
-            let to = self.pc4_by_lat.partition_point(|p| p.0 <= lat + dlat);
-            self.pc4_by_lat[from..to].iter().filter(|p| within(p.0, p.1)).map(|p| p.2.clone()).collect()
+            let from = self.pc4_by_lat.partition_point(|p| p.lat < lat - dlat);
+            let to = self.pc4_by_lat.partition_point(|p| p.lat <= lat + dlat);
+            // Haversine's `a` is a quarter of the squared chord between the unit vectors, so
+            // most points are decided by a dot product; only those within rounding distance of
+            // the limit are measured with the haversine formula itself, so the set is the same.
+            let half = (km + 1e-9) / (2.0 * crate::domain::geo::EARTH_RADIUS_KM);
+            let limit = if half < std::f64::consts::FRAC_PI_2 { half.sin().powi(2) } else { f64::INFINITY };
+            let margin = 1e-12 + limit * 1e-9;
+            let u = unit_vector(lat, lon);
+            self.pc4_by_lat[from..to]
+                .iter()
+                .filter(|p| {
+                    let a = ((p.unit[0] - u[0]).powi(2) + (p.unit[1] - u[1]).powi(2) + (p.unit[2] - u[2]).powi(2)) / 4.0;
+                    if a < limit - margin {
+                        true
+                    } else if a > limit + margin {
+                        false
+                    } else {
+                        within(p.lat, p.lon)
+                    }
+                })
+                .map(|p| p.code.clone())
+                .collect()
         } else {
             self.pc4.iter().filter(|(_, p)| within(p.lat, p.lon)).map(|(k, _)| k.clone()).collect()
         };
@@ -860,7 +896,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pc4_within_a_latitude_band_finds_what_a_full_scan_finds() {
+    fn pc4_within_a_latitude_band_and_chords_finds_what_a_full_scan_finds() {
         let mut rd = RefData::default();
         // A pseudo-random spread over the Netherlands (fixed seed), some on one latitude.
         let mut x: u64 = 2026;
@@ -896,6 +932,17 @@ mod tests {
         let d = crate::domain::geo::haversine_km(a.lat, a.lon, b.lat, b.lon);
         assert!(rd.pc4_within(a.lat, a.lon, d).contains(&"1010".to_string()));
         assert!(found > 1000, "{found}");
+        // Areas exactly at the limit are decided by the haversine formula itself, as in the
+        // full scan: the one at exactly the distance is kept, and so is every area the scan keeps.
+        for _ in 0..300 {
+            let (i, j) = ((next() * 3000.0) as usize, (next() * 3000.0) as usize);
+            let (ka, kb) = (format!("{:04}", 1000 + i), format!("{:04}", 1000 + j));
+            let (a, b) = (&rd.pc4[&ka], &rd.pc4[&kb]);
+            let d = crate::domain::geo::haversine_km(a.lat, a.lon, b.lat, b.lon);
+            let got = rd.pc4_within(a.lat, a.lon, d);
+            assert!(got.contains(&kb), "{kb} at {d} km from {ka}");
+            assert_eq!(got, full(&rd, a.lat, a.lon, d), "around {ka} within {d} km");
+        }
     }
     #[test]
     fn folding() {
