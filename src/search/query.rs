@@ -469,9 +469,19 @@ impl SearchIndex {
     }
 }
 
-/// Weighted terms for retrieval: (term, boost).
-fn boosted(f: Field, terms: &[(String, f32)]) -> Vec<(Occur, Box<dyn Query>)> {
-    terms.iter().map(|(t, b)| (Occur::Should, Box::new(tantivy::query::BoostQuery::new(term(f, t), *b)) as Box<dyn Query>)).collect()
+/// Weighted terms for retrieval: (term, boost). Terms no document of `searcher` has are left
+/// out: they add nothing to any score (a term's BM25 weight depends on its own statistics
+/// only), while tantivy would still build a scorer for each in every segment, which was most
+/// of a proposal's retrieval on a small region (dozens of related occupations and implied
+/// skills, few of them offered there).
+fn boosted(searcher: &Searcher, f: Field, terms: &[(String, f32)]) -> tantivy::Result<Vec<(Occur, Box<dyn Query>)>> {
+    let mut out: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(terms.len());
+    for (t, b) in terms {
+        if searcher.doc_freq(&Term::from_field_text(f, t))? > 0 {
+            out.push((Occur::Should, Box::new(tantivy::query::BoostQuery::new(term(f, t), *b))));
+        }
+    }
+    Ok(out)
 }
 
 /// What the matcher asks of the index for one candidate.
@@ -627,10 +637,14 @@ impl SearchIndex {
     pub(super) fn retrieve_placements_unchecked(&self, r: &PlacementRetrieval) -> anyhow::Result<Vec<(String, f32)>> {
         let part = &self.placements;
         let f = &part.fields;
-        let mut should = boosted(f.occupation_id, &r.occupations);
-        should.extend(boosted(f.skill_ids, &r.skills));
+        let searcher = part.reader.searcher();
+        let mut should = boosted(&searcher, f.occupation_id, &r.occupations)?;
+        should.extend(boosted(&searcher, f.skill_ids, &r.skills)?);
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let relevance: Option<Box<dyn Query>> = (!should.is_empty()).then(|| Box::new(BooleanQuery::new(should)) as Box<dyn Query>);
+        // Asked-for terms that no document has still make a (never matching) relevance query:
+        // without one, every document passing the filters would count as relevant.
+        let asked = !r.occupations.is_empty() || !r.skills.is_empty();
+        let relevance: Option<Box<dyn Query>> = asked.then(|| Box::new(BooleanQuery::new(should)) as Box<dyn Query>);
         if r.strict {
             // Equality and small sets through postings; only the hours are ranges, and the
             // intersection seeks them from the smallest clause (usually the PC4 set).
@@ -650,17 +664,21 @@ impl SearchIndex {
         }
         // Within a candidate's travel distance the full query is cheap and often fewer than k
         // placements have a relevance term, so it runs as one query.
-        Ok(relevant_first(&part.reader.searcher(), relevance, clauses, f.id, r.k, true)?)
+        Ok(relevant_first(&searcher, relevance, clauses, f.id, r.k, true)?)
     }
 
     /// Placement -> candidates.
     pub(super) fn retrieve_candidates_unchecked(&self, r: &CandidateRetrieval) -> anyhow::Result<Vec<(String, f32)>> {
         let part = &self.candidates;
         let f = &part.fields;
-        let mut should = boosted(f.occupation_ids, &r.occupations);
-        should.extend(boosted(f.skill_ids, &r.skills));
+        let searcher = part.reader.searcher();
+        let mut should = boosted(&searcher, f.occupation_ids, &r.occupations)?;
+        should.extend(boosted(&searcher, f.skill_ids, &r.skills)?);
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let relevance: Option<Box<dyn Query>> = (!should.is_empty()).then(|| Box::new(BooleanQuery::new(should)) as Box<dyn Query>);
+        // Asked-for terms that no document has still make a (never matching) relevance query:
+        // without one, every document passing the filters would count as relevant.
+        let asked = !r.occupations.is_empty() || !r.skills.is_empty();
+        let relevance: Option<Box<dyn Query>> = asked.then(|| Box::new(BooleanQuery::new(should)) as Box<dyn Query>);
         if let Some(m) = &r.municipality_id {
             clauses.push(filter(term(f.municipality_id, m)));
         }
@@ -689,7 +707,7 @@ impl SearchIndex {
         }
         // Candidates of one municipality are few: one query. The whole country (an employer's
         // view) holds many that match no relevance term: those are skipped when it can be.
-        Ok(relevant_first(&part.reader.searcher(), relevance, clauses, f.id, r.k, r.single_pass || r.municipality_id.is_some())?)
+        Ok(relevant_first(&searcher, relevance, clauses, f.id, r.k, r.single_pass || r.municipality_id.is_some())?)
     }
 }
 
