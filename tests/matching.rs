@@ -775,9 +775,9 @@ async fn the_in_memory_features_rank_exactly_as_the_database_rows() {
     assert!(pairs > 500 && results > 100, "{pairs} pairs evaluated, {results} results compared");
 }
 
-/// The journal stores proposal logs on a connection of its own: a request waits for its log
-/// while holding a connection of the pool, so with a shared pool of one connection (or 64
-/// requests on a pool of 8) it waited for itself until the pool timed out (503).
+/// The journal stores proposal logs on a connection of its own: had it shared the pool, a
+/// request of a pool of one connection (or 64 requests on a pool of 8) would wait for itself
+/// until the pool timed out (503). Every answer still waits until its log is stored.
 #[actix_web::test]
 async fn proposals_answer_with_a_pool_of_one_connection() {
     let app = common::app_with(|c| c.db_pool_size = 1).await;

@@ -8,7 +8,7 @@ use crate::db::queries::{placement_full, CandidateFull, PlacementFull};
 use crate::db::DbConnection;
 use crate::domain::Role;
 use crate::error::{AppError, AppResult};
-use crate::journal::Entries;
+use crate::journal::{Entries, Pending};
 use crate::matching::Evaluation;
 use crate::proposals::{self, Audience, Options};
 use crate::search::SearchIndex;
@@ -22,8 +22,9 @@ pub struct ForCandidate {
 }
 
 /// Placements for a candidate the user may read (its klantmanager's municipality, or the
-/// candidate itself); the request is logged with the settings version.
-pub fn for_candidate(conn: &mut DbConnection, ctx: &Ctx, search: &SearchIndex, id: &str, opts: Options) -> AppResult<ForCandidate> {
+/// candidate itself); the request is logged with the settings version. The answer is pending
+/// until the log and the audit entries are stored (`journal::Pending`).
+pub fn for_candidate(conn: &mut DbConnection, ctx: &Ctx, search: &SearchIndex, id: &str, opts: Options) -> AppResult<Pending<ForCandidate>> {
     let user = ctx.user;
     user.require(&[Role::Klantmanager, Role::Kandidaat])?;
     let c = authorize_only(conn, user, id, Access::Read)?;
@@ -38,8 +39,8 @@ pub fn for_candidate(conn: &mut DbConnection, ctx: &Ctx, search: &SearchIndex, i
     let res = proposals::for_candidate(conn, search, ctx.refdata, &cf, &settings, opts, ctx.today).map_err(AppError::Internal)?;
     let logged: Vec<(String, &Evaluation)> = res.iter().map(|(p, e)| (p.placement.id.clone(), e)).collect();
     let log = proposals::log_entry("candidate", id, Some(&c.municipality_id), &user.id, user.role.as_str(), version, opts.include_excluded, &logged);
-    ctx.journal.write(Entries { proposal_logs: vec![log], audit }).map_err(AppError::Internal)?;
-    Ok(ForCandidate { candidate: c, settings_version: version, results: res })
+    let found = ForCandidate { candidate: c, settings_version: version, results: res };
+    ctx.journal.submit(found, Entries { proposal_logs: vec![log], audit }).map_err(AppError::Internal)
 }
 
 /// Candidates for one placement, ranked and explained.
@@ -52,8 +53,9 @@ pub struct ForPlacement {
 
 /// Candidates for a placement: a klantmanager gets its municipality's candidates; the
 /// placement's own (verified) employer gets the region's candidates who allow an anonymous
-/// profile, counted against its hourly allowance. Logged and audited per candidate shown.
-pub fn for_placement(conn: &mut DbConnection, ctx: &Ctx, search: &SearchIndex, id: &str, opts: Options) -> AppResult<ForPlacement> {
+/// profile, counted against its hourly allowance. Logged and audited per candidate shown; the
+/// answer is pending until those rows are stored.
+pub fn for_placement(conn: &mut DbConnection, ctx: &Ctx, search: &SearchIndex, id: &str, opts: Options) -> AppResult<Pending<ForPlacement>> {
     let user = ctx.user;
     user.require(&[Role::Klantmanager, Role::Werkgever])?;
     let p = placement_full(conn, id)?.ok_or(AppError::NotFound)?;
@@ -96,6 +98,6 @@ pub fn for_placement(conn: &mut DbConnection, ctx: &Ctx, search: &SearchIndex, i
         ("naam en match-score", crate::audit::purpose::MATCHING)
     };
     let audit = crate::audit::entries(&crate::audit::Actor::from(user), &subjects, crate::audit::access(crate::audit::Act::View, what, purpose));
-    ctx.journal.write(Entries { proposal_logs: vec![log], audit }).map_err(AppError::Internal)?;
-    Ok(ForPlacement { placement: p, employer, results: res })
+    let found = ForPlacement { placement: p, employer, results: res };
+    ctx.journal.submit(found, Entries { proposal_logs: vec![log], audit }).map_err(AppError::Internal)
 }

@@ -128,46 +128,49 @@ pub async fn candidate_proposals(
     let plain_words = user.role == Role::Kandidaat;
     let out = state
         .db(move |conn| {
-            let found = crate::service::proposals::for_candidate(conn, &Ctx::new(&user, &rd), &search, &id, opts)?;
-            let (version, res) = (found.settings_version, found.results);
-            let note = "Dit zijn voorstellen van de matcher. De klantmanager beslist.".to_string();
-            Ok(if plain_words {
-                CandidateProposals {
-                    candidate_id: id,
-                    settings_version: version,
-                    note: "Dit zijn plekken die bij u kunnen passen. Bespreek ze met uw klantmanager.".into(),
-                    proposals: None,
-                    plain: Some(
-                        res.iter()
-                            .map(|(p, e)| {
-                                let (fit, reasons, not_now) = crate::matching::plain(e);
-                                PlainProposal { placement: summary(p, &rd), score: e.score, fit, reasons, distance_km: e.distance_km, not_now }
-                            })
-                            .collect(),
-                    ),
-                }
-            } else {
-                CandidateProposals {
-                    candidate_id: id,
-                    settings_version: version,
-                    note,
-                    proposals: Some(
-                        res.into_iter()
-                            .map(|(p, e)| PlacementProposal {
-                                placement: summary(&p, &rd),
-                                score: e.score,
-                                factors: e.factors,
-                                unmet_wishes: e.unmet_wishes,
-                                instruments: e.instruments,
-                                distance_km: e.distance_km,
-                                excluded: e.excluded,
-                            })
-                            .collect(),
-                    ),
-                    plain: None,
-                }
+            crate::service::proposals::for_candidate(conn, &Ctx::new(&user, &rd), &search, &id, opts)?.try_map(|found| {
+                let (version, res) = (found.settings_version, found.results);
+                let note = "Dit zijn voorstellen van de matcher. De klantmanager beslist.".to_string();
+                Ok(if plain_words {
+                    CandidateProposals {
+                        candidate_id: id,
+                        settings_version: version,
+                        note: "Dit zijn plekken die bij u kunnen passen. Bespreek ze met uw klantmanager.".into(),
+                        proposals: None,
+                        plain: Some(
+                            res.iter()
+                                .map(|(p, e)| {
+                                    let (fit, reasons, not_now) = crate::matching::plain(e);
+                                    PlainProposal { placement: summary(p, &rd), score: e.score, fit, reasons, distance_km: e.distance_km, not_now }
+                                })
+                                .collect(),
+                        ),
+                    }
+                } else {
+                    CandidateProposals {
+                        candidate_id: id,
+                        settings_version: version,
+                        note,
+                        proposals: Some(
+                            res.into_iter()
+                                .map(|(p, e)| PlacementProposal {
+                                    placement: summary(&p, &rd),
+                                    score: e.score,
+                                    factors: e.factors,
+                                    unmet_wishes: e.unmet_wishes,
+                                    instruments: e.instruments,
+                                    distance_km: e.distance_km,
+                                    excluded: e.excluded,
+                                })
+                                .collect(),
+                        ),
+                        plain: None,
+                    }
+                })
             })
         })
+        .await?
+        .stored()
         .await?;
     Ok(HttpResponse::Ok().json(out))
 }
@@ -270,59 +273,62 @@ pub async fn placement_proposals(
     let out = state
         .db(move |conn| {
             let ctx = Ctx::new(&user, &rd);
-            let found = crate::service::proposals::for_placement(conn, &ctx, &search, &id, opts)?;
-            let (p, employer, res) = (found.placement, found.employer, found.results);
-            let proposals = res
-                .into_iter()
-                .map(|(c, e)| {
-                    if employer {
-                        let mut instruments = e.instruments;
-                        // The formula names the loonwaarde; the employer sees the amount only.
-                        if let Some(l) = instruments.loonkostensubsidie.as_mut() {
-                            l.formula = String::new();
+            crate::service::proposals::for_placement(conn, &ctx, &search, &id, opts)?.try_map(|found| {
+                let (p, employer, res) = (found.placement, found.employer, found.results);
+                let proposals = res
+                    .into_iter()
+                    .map(|(c, e)| {
+                        if employer {
+                            let mut instruments = e.instruments;
+                            // The formula names the loonwaarde; the employer sees the amount only.
+                            if let Some(l) = instruments.loonkostensubsidie.as_mut() {
+                                l.formula = String::new();
+                            }
+                            CandidateProposal {
+                                candidate: None,
+                                profile: Some(anonymous_profile(ctx.keys, &rd, &p.placement, &c)),
+                                score: e.score,
+                                factors: e.factors.into_iter().filter(|f| EMPLOYER_FACTORS.contains(&f.factor.as_str())).collect(),
+                                unmet_wishes: vec![],
+                                instruments,
+                                distance_km: None,
+                                excluded: e
+                                    .excluded
+                                    .into_iter()
+                                    .map(|x| Exclusion { reason: x.rule.clone(), reason_b1: String::new(), rule: x.rule })
+                                    .collect(),
+                            }
+                        } else {
+                            CandidateProposal {
+                                candidate: Some(CandidateSummary {
+                                    id: c.candidate.id.clone(),
+                                    first_name: c.candidate.first_name.clone(),
+                                    last_name: c.candidate.last_name.clone(),
+                                    ladder_step: c.ladder.as_ref().map(|l| l.step),
+                                    pc4: c.candidate.pc4.clone(),
+                                    place: rd.pc4.get(&c.candidate.pc4).map(|x| x.place.clone()),
+                                    klantmanager_id: c.candidate.klantmanager_id.clone(),
+                                }),
+                                profile: None,
+                                score: e.score,
+                                factors: e.factors,
+                                unmet_wishes: e.unmet_wishes,
+                                instruments: e.instruments,
+                                distance_km: e.distance_km,
+                                excluded: e.excluded,
+                            }
                         }
-                        CandidateProposal {
-                            candidate: None,
-                            profile: Some(anonymous_profile(ctx.keys, &rd, &p.placement, &c)),
-                            score: e.score,
-                            factors: e.factors.into_iter().filter(|f| EMPLOYER_FACTORS.contains(&f.factor.as_str())).collect(),
-                            unmet_wishes: vec![],
-                            instruments,
-                            distance_km: None,
-                            excluded: e
-                                .excluded
-                                .into_iter()
-                                .map(|x| Exclusion { reason: x.rule.clone(), reason_b1: String::new(), rule: x.rule })
-                                .collect(),
-                        }
-                    } else {
-                        CandidateProposal {
-                            candidate: Some(CandidateSummary {
-                                id: c.candidate.id.clone(),
-                                first_name: c.candidate.first_name.clone(),
-                                last_name: c.candidate.last_name.clone(),
-                                ladder_step: c.ladder.as_ref().map(|l| l.step),
-                                pc4: c.candidate.pc4.clone(),
-                                place: rd.pc4.get(&c.candidate.pc4).map(|x| x.place.clone()),
-                                klantmanager_id: c.candidate.klantmanager_id.clone(),
-                            }),
-                            profile: None,
-                            score: e.score,
-                            factors: e.factors,
-                            unmet_wishes: e.unmet_wishes,
-                            instruments: e.instruments,
-                            distance_km: e.distance_km,
-                            excluded: e.excluded,
-                        }
-                    }
+                    })
+                    .collect();
+                Ok(PlacementProposals {
+                    placement_id: id,
+                    note: "Voorstellen van de matcher; de klantmanager beslist wie wordt voorgesteld.".into(),
+                    proposals,
                 })
-                .collect();
-            Ok(PlacementProposals {
-                placement_id: id,
-                note: "Voorstellen van de matcher; de klantmanager beslist wie wordt voorgesteld.".into(),
-                proposals,
             })
         })
+        .await?
+        .stored()
         .await?;
     Ok(HttpResponse::Ok().json(out))
 }

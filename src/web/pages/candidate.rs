@@ -398,7 +398,10 @@ async fn mine(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -> R
                     crate::proposals::Options { limit: 5, include_excluded: false },
                 )
             })
-            .await?;
+            .await?
+            .stored()
+            .await
+            .map_err(AppError::Internal)?;
         let rd = state.refdata();
         // Not what her klantmanager already proposed (that is in the list above).
         let proposed: std::collections::HashSet<&str> = ms.iter().filter_map(|m| m.placement_id.as_deref()).collect();

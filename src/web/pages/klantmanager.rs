@@ -329,9 +329,12 @@ async fn proposals_view(
             let ctx = crate::service::Ctx::new(&user, &rd);
             let found = crate::service::proposals::for_candidate(conn, &ctx, &st.search, &id, Options { limit: 20, include_excluded: false })?;
             let proposed = crate::db::queries::standing_placements_of(conn, &id)?;
-            Ok((found.candidate, found.results, proposed))
+            Ok(found.map(|found| (found.candidate, found.results, proposed)))
         })
-        .await?;
+        .await?
+        .stored()
+        .await
+        .map_err(AppError::Internal)?;
     let cards = cards(state, res, &proposed);
     render_status(status, &ProposalsPage { ctx: Ctx::new(req, Some(u)), c, cards, form, failed_for })
 }
@@ -426,11 +429,13 @@ pub async fn placement_candidates(
         .db(move |conn| {
             let ctx = crate::service::Ctx::new(&user, &rd);
             let found = crate::service::proposals::for_placement(conn, &ctx, &st.search, &id, Options { limit: 20, include_excluded: false })?;
-            let (p, res) = (found.placement, found.results);
             let proposed = crate::db::queries::standing_candidates_of(conn, &id)?;
-            Ok((p, res, proposed))
+            Ok(found.map(|found| (found.placement, found.results, proposed)))
         })
-        .await?;
+        .await?
+        .stored()
+        .await
+        .map_err(AppError::Internal)?;
     let rd = state.env();
     let cards = res
         .into_iter()
