@@ -44,21 +44,16 @@ pub fn placements_full(conn: &mut DbConnection, ps: Vec<Placement>) -> QueryResu
         return Ok(vec![]);
     }
     let ids: Vec<&String> = ps.iter().map(|p| &p.id).collect();
-    let skills = placement_skills::table
-        .filter(crate::db::id_in(conn, placement_skills::placement_id, &ids))
-        .select(PlacementSkill::as_select())
-        .load(conn)?;
+    let skill_ids = crate::db::id_in(conn, placement_skills::placement_id, &ids);
+    let skills: Vec<PlacementSkill> =
+        crate::native!(conn, c => placement_skills::table.filter(skill_ids).select(PlacementSkill::as_select()).load(c))?;
     let mut skills = group(skills, |s| s.placement_id.clone());
     let mut org_ids: Vec<&String> = ps.iter().map(|p| &p.organisation_id).collect();
     org_ids.sort();
     org_ids.dedup();
-    let orgs: HashMap<String, Organisation> = organisations::table
-        .filter(crate::db::id_in(conn, organisations::id, &org_ids))
-        .select(Organisation::as_select())
-        .load(conn)?
-        .into_iter()
-        .map(|o| (o.id.clone(), o))
-        .collect();
+    let org_ids = crate::db::id_in(conn, organisations::id, &org_ids);
+    let orgs: Vec<Organisation> = crate::native!(conn, c => organisations::table.filter(org_ids).select(Organisation::as_select()).load(c))?;
+    let orgs: HashMap<String, Organisation> = orgs.into_iter().map(|o| (o.id.clone(), o)).collect();
     let mut out = Vec::with_capacity(ps.len());
     for p in ps {
         let Some(org) = orgs.get(&p.organisation_id).cloned() else { continue };
@@ -269,7 +264,8 @@ pub fn candidate_row(conn: &mut DbConnection, cid: &str) -> QueryResult<Option<C
 
 /// Placements with skills and organisation, by id (in no particular order).
 pub fn placements_full_by_ids(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<PlacementFull>> {
-    let ps: Vec<Placement> = placements::table.filter(crate::db::id_in(conn, placements::id, ids)).select(Placement::as_select()).load(conn)?;
+    let ids = crate::db::id_in(conn, placements::id, ids);
+    let ps: Vec<Placement> = crate::native!(conn, c => placements::table.filter(ids).select(Placement::as_select()).load(c))?;
     placements_full(conn, ps)
 }
 

@@ -336,7 +336,8 @@ pub fn authorize_only(conn: &mut DbConnection, user: &CurrentUser, id: &str, acc
         (Role::Kandidaat, Access::Write) => return Err(AppError::Forbidden),
         _ => {}
     }
-    let c: Option<Candidate> = candidates::table.find(id).select(Candidate::as_select()).first(conn).optional()?;
+    // On every access to a candidate: the backend's own connection (see `db::native`).
+    let c: Option<Candidate> = crate::native!(conn, c => candidates::table.find(id).select(Candidate::as_select()).first(c).optional())?;
     let c = c.ok_or(AppError::NotFound)?;
     match user.role {
         Role::Kandidaat => {

@@ -26,13 +26,15 @@ pub fn open(conn: &mut DbConnection, user_id: &str, ttl_minutes: i64) -> AppResu
 
 /// Whether the session exists for this user, is not revoked and has not expired.
 pub fn is_live(conn: &mut DbConnection, sid: &str, user_id: &str) -> QueryResult<bool> {
-    let n: i64 = sessions::table
+    let at = now();
+    // On every authenticated request: the backend's own connection (see `db::native`).
+    let n: i64 = crate::native!(conn, c => sessions::table
         .find(sid)
         .filter(sessions::user_id.eq(user_id))
         .filter(sessions::revoked_at.is_null())
-        .filter(sessions::expires_at.gt(now()))
+        .filter(sessions::expires_at.gt(at))
         .count()
-        .get_result(conn)?;
+        .get_result(c))?;
     Ok(n > 0)
 }
 
