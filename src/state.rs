@@ -48,7 +48,9 @@ impl AppState {
         let write_lock = Arc::new(Mutex::new(()));
         // The journal has a connection of its own: requests wait for it while holding one of the
         // pool's, so drawing from the same pool could leave it none (a deadlock under load).
-        let journal_pool = crate::db::connect(&config.database_url, 1).expect("cannot open the journal's database connection");
+        // The writer's and, on SQLite, the checkpointer's.
+        let size = if backend == Backend::Sqlite { 2 } else { 1 };
+        let journal_pool = crate::db::connect(&config.database_url, size).expect("cannot open the journal's database connection");
         let journal = crate::journal::Journal::start(journal_pool, (backend == Backend::Sqlite).then(|| write_lock.clone()))
             .expect("cannot start the journal thread");
         let gate = Arc::new(tokio::sync::Semaphore::new(pool.max_size().max(1) as usize));
