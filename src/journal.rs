@@ -238,3 +238,48 @@ fn run(pool: DbPool, write_lock: Option<Arc<Mutex<()>>>, rx: mpsc::Receiver<Job>
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::models::ProposalLog;
+
+    /// On SQLite the journal's own commits never checkpoint (that is the checkpointer's work, off
+    /// the requests' path), yet the log does reach the database file: without the checkpointer,
+    /// nothing would be copied there until the last connection closed.
+    #[test]
+    fn the_checkpointer_copies_the_journals_commits_into_the_database_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("j.sqlite");
+        let url = format!("sqlite://{}", file.display());
+        let pool = crate::db::connect(&url, 2).unwrap();
+        crate::db::run_migrations(&mut pool.get().unwrap()).unwrap();
+        let before = std::fs::metadata(&file).unwrap().len();
+        let journal = Journal::start(pool.clone(), Some(Arc::new(Mutex::new(())))).unwrap();
+        let results = "x".repeat(4000);
+        for i in 0..300 {
+            let log = ProposalLog {
+                id: format!("log-{i:04}"),
+                direction: "candidate".into(),
+                subject_id: "c".into(),
+                municipality_id: None,
+                requested_by: "u".into(),
+                role: "klantmanager".into(),
+                settings_version: 1,
+                include_excluded: false,
+                results: results.clone(),
+                created_at: chrono::NaiveDate::from_ymd_opt(2026, 12, 3).unwrap().and_hms_opt(10, 0, 0).unwrap(),
+            };
+            journal.write(Entries { proposal_logs: vec![log], audit: vec![] }).unwrap();
+        }
+        let stored: i64 = diesel::RunQueryDsl::get_result(diesel::QueryDsl::count(proposal_logs::table), &mut pool.get().unwrap()).unwrap();
+        assert_eq!(stored, 300, "every acknowledged write is stored");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let mut size = std::fs::metadata(&file).unwrap().len();
+        while size < before + 300 * 4000 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            size = std::fs::metadata(&file).unwrap().len();
+        }
+        assert!(size >= before + 300 * 4000, "the database file holds the log: {before} -> {size} bytes");
+    }
+}
