@@ -57,20 +57,11 @@ impl<T> Pending<T> {
         Pending { value: f(self.value), receipt: self.receipt }
     }
 
-    /// Transforms the value with `f`, which may fail; the rows stay pending.
-    pub fn try_map<U, E>(self, f: impl FnOnce(T) -> Result<U, E>) -> Result<Pending<U>, E> {
-        Ok(Pending { value: f(self.value)?, receipt: self.receipt })
-    }
-
     /// The value, once its rows are committed (async: for handlers).
     pub async fn stored(self) -> anyhow::Result<T> {
         match self.receipt {
             None => Ok(self.value),
-            Some(r) => match r.await {
-                Ok(Ok(())) => Ok(self.value),
-                Ok(Err(e)) => Err(anyhow::anyhow!("storing the proposal log failed: {e}")),
-                Err(_) => Err(anyhow::anyhow!("the journal writer has stopped")),
-            },
+            Some(r) => outcome(r.await).map(|()| self.value),
         }
     }
 
@@ -79,12 +70,17 @@ impl<T> Pending<T> {
     pub fn wait(self) -> anyhow::Result<T> {
         match self.receipt {
             None => Ok(self.value),
-            Some(r) => match r.blocking_recv() {
-                Ok(Ok(())) => Ok(self.value),
-                Ok(Err(e)) => Err(anyhow::anyhow!("storing the proposal log failed: {e}")),
-                Err(_) => Err(anyhow::anyhow!("the journal writer has stopped")),
-            },
+            Some(r) => outcome(r.blocking_recv()).map(|()| self.value),
         }
+    }
+}
+
+/// What the writer answered, as an error for the request.
+fn outcome(answer: Result<Result<(), String>, tokio::sync::oneshot::error::RecvError>) -> anyhow::Result<()> {
+    match answer {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(anyhow::anyhow!("storing the proposal log failed: {e}")),
+        Err(_) => Err(anyhow::anyhow!("the journal writer has stopped")),
     }
 }
 

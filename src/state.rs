@@ -46,9 +46,9 @@ impl AppState {
     ) -> Self {
         let keys = Arc::new(crate::service::Keys::new(secret, config.public_url.clone(), config.employer_profile_views_per_hour));
         let write_lock = Arc::new(Mutex::new(()));
-        // The journal has a connection of its own: requests wait for it while holding one of the
-        // pool's, so drawing from the same pool could leave it none (a deadlock under load).
-        // The writer's and, on SQLite, the checkpointer's.
+        // The journal has connections of its own (the writer's and, on SQLite, the
+        // checkpointer's): a blocking `Journal::write` waits while holding one of the pool's, so
+        // drawing from the same pool could leave it none (a deadlock under load).
         let size = if backend == Backend::Sqlite { 2 } else { 1 };
         let journal_pool = crate::db::connect(&config.database_url, size).expect("cannot open the journal's database connection");
         let journal = crate::journal::Journal::start(journal_pool, (backend == Backend::Sqlite).then(|| write_lock.clone()))

@@ -128,10 +128,10 @@ pub async fn candidate_proposals(
     let plain_words = user.role == Role::Kandidaat;
     let out = state
         .db(move |conn| {
-            crate::service::proposals::for_candidate(conn, &Ctx::new(&user, &rd), &search, &id, opts)?.try_map(|found| {
+            Ok(crate::service::proposals::for_candidate(conn, &Ctx::new(&user, &rd), &search, &id, opts)?.map(|found| {
                 let (version, res) = (found.settings_version, found.results);
                 let note = "Dit zijn voorstellen van de matcher. De klantmanager beslist.".to_string();
-                Ok(if plain_words {
+                if plain_words {
                     CandidateProposals {
                         candidate_id: id,
                         settings_version: version,
@@ -166,8 +166,8 @@ pub async fn candidate_proposals(
                         ),
                         plain: None,
                     }
-                })
-            })
+                }
+            }))
         })
         .await?
         .stored()
@@ -273,7 +273,7 @@ pub async fn placement_proposals(
     let out = state
         .db(move |conn| {
             let ctx = Ctx::new(&user, &rd);
-            crate::service::proposals::for_placement(conn, &ctx, &search, &id, opts)?.try_map(|found| {
+            Ok(crate::service::proposals::for_placement(conn, &ctx, &search, &id, opts)?.map(|found| {
                 let (p, employer, res) = (found.placement, found.employer, found.results);
                 let proposals = res
                     .into_iter()
@@ -320,12 +320,12 @@ pub async fn placement_proposals(
                         }
                     })
                     .collect();
-                Ok(PlacementProposals {
+                PlacementProposals {
                     placement_id: id,
                     note: "Voorstellen van de matcher; de klantmanager beslist wie wordt voorgesteld.".into(),
                     proposals,
-                })
-            })
+                }
+            }))
         })
         .await?
         .stored()
