@@ -103,6 +103,16 @@ impl AppState {
         .await?
     }
 
+    /// Runs read-only database work on one snapshot of the database (`db::read_snapshot`): every
+    /// statement of `f` sees the same committed state. `f` must not write (use `tx`).
+    pub async fn read<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.db(move |conn| crate::db::read_snapshot(conn, f)).await
+    }
+
     /// Runs `f` in one write transaction (serialised on SQLite); rolled back on error, so a
     /// rejected request changes nothing. The changes `f` records (`db::changes::record`) are
     /// appended to the change feed as the transaction's last statement, and this instance's

@@ -142,7 +142,7 @@ pub fn token_from(req: &HttpRequest) -> Option<String> {
 /// request.
 pub async fn load_current(state: &AppState, user_id: String, sid: Option<String>) -> Result<CurrentUser, AppError> {
     state
-        .db(move |conn| {
+        .read(move |conn| {
             if let Some(sid) = &sid {
                 if !crate::service::sessions::is_live(conn, sid, &user_id)? {
                     return Err(AppError::Unauthorized("Uw sessie is beëindigd. Log opnieuw in.".into()));

@@ -127,7 +127,7 @@ pub async fn candidate_proposals(
     let search = state.search.clone();
     let plain_words = user.role == Role::Kandidaat;
     let out = state
-        .db(move |conn| {
+        .read(move |conn| {
             Ok(crate::service::proposals::for_candidate(conn, &Ctx::new(&user, &rd), &search, &id, opts)?.map(|found| {
                 let (version, res) = (found.settings_version, found.results);
                 let note = "Dit zijn voorstellen van de matcher. De klantmanager beslist.".to_string();

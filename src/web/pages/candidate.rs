@@ -389,7 +389,7 @@ async fn mine(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -> R
     let suggestions = if c.consent_matching {
         let (u3, rd, search, cid) = (u.clone(), state.env(), state.search.clone(), c.id.clone());
         let found = state
-            .db(move |conn| {
+            .read(move |conn| {
                 crate::service::proposals::for_candidate(
                     conn,
                     &crate::service::Ctx::new(&u3, &rd),

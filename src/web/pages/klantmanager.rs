@@ -325,7 +325,7 @@ async fn proposals_view(
     let (user, rd) = (u.clone(), state.env());
     let st = state.clone();
     let (c, res, proposed) = state
-        .db(move |conn| {
+        .read(move |conn| {
             let ctx = crate::service::Ctx::new(&user, &rd);
             let found = crate::service::proposals::for_candidate(conn, &ctx, &st.search, &id, Options { limit: 20, include_excluded: false })?;
             let proposed = crate::db::queries::standing_placements_of(conn, &id)?;
