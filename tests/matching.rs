@@ -464,6 +464,28 @@ async fn hidden_matches_find_work_under_another_occupation_name() {
     assert!(skills["contribution"].as_f64().unwrap() > 0.0);
 }
 
+/// Retrieval takes its hidden matches from the related occupations the features carry: the same
+/// list as asking the reference data for them directly, for single occupations and for
+/// combinations (where the best relatedness over the candidate's occupations counts).
+#[actix_web::test]
+async fn hidden_matches_of_the_features_are_those_of_the_reference_data() {
+    let app = common::app().await;
+    let rd = app.state.refdata();
+    let ids: Vec<String> = rd.occupations.iter().step_by(97).map(|o| o.id.clone()).collect();
+    assert!(ids.len() > 20, "reference data loaded: {} occupations", rd.occupations.len());
+    let mut asked: Vec<Vec<String>> = ids.iter().map(|o| vec![o.clone()]).collect();
+    asked.extend(ids.windows(3).step_by(5).map(|w| w.to_vec()));
+    let mut some_cut = false;
+    for occupations in asked {
+        let carried = rd.hidden_matches(&occupations, opstap::relatedness::KEEP, 0.0);
+        let from_features: Vec<(String, f64)> = opstap::proposals::hidden_matches(&carried).cloned().collect();
+        let direct = rd.hidden_matches(&occupations, opstap::proposals::HIDDEN_LIMIT, opstap::proposals::HIDDEN_MIN);
+        assert_eq!(from_features, direct, "{occupations:?}");
+        some_cut |= direct.len() < carried.len();
+    }
+    assert!(some_cut, "the limit or the minimum left out a related occupation at least once");
+}
+
 /// The index pre-filter (strict retrieval) is derived from the hard rules of `evaluate`: over
 /// every candidate and placement of the demo region, plus a candidate without a ladder
 /// measurement, no pair that `evaluate` keeps is missing from retrieval, in either direction.
