@@ -170,7 +170,6 @@ pub fn now() -> chrono::NaiveDateTime {
     Utc::now().naive_utc().trunc_subsecs(6)
 }
 
-/// A new UUID v7 as text.
 /// Runs read-only work on one snapshot. On SQLite that is one read transaction: besides the
 /// consistency, SQLite checks at the start of each read transaction whether another connection
 /// committed since this one last read, and if so drops the connection's whole page cache; with
@@ -191,6 +190,7 @@ where
     }
 }
 
+/// A new UUID v7 as text.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
