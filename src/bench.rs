@@ -645,7 +645,6 @@ pub fn run(pool: &DbPool, rd: &RefData, index_dir: &std::path::Path, cfg: &Bench
             let pf = proposals::placement_features(&p, rd, None);
             let r = proposals::candidate_retrieval(
                 &pf,
-                rd,
                 Some(municipality_of(&p)),
                 vec![],
                 true,

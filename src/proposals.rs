@@ -222,7 +222,6 @@ pub fn hidden_matches(related: &[(String, f64)]) -> impl Iterator<Item = &(Strin
 /// of `matching::evaluate` as index filters; candidates within `radius` km of the placement.
 pub fn candidate_retrieval(
     pf: &matching::PlacementFeatures,
-    rd: &RefData,
     municipality_id: Option<String>,
     flags: Vec<String>,
     strict: bool,
@@ -250,7 +249,7 @@ pub fn candidate_retrieval(
         beschut_only: pf.kind == Some(PlacementKind::BeschutWerk),
         // Candidates' travel limits differ: the setting's radius here, each candidate's own
         // limit in the rules.
-        pc4s: pf.location.map(|(lat, lon)| rd.pc4_within(lat, lon, radius)),
+        reach: pf.location.map(|(lat, lon)| crate::refdata::Reach::new(lat, lon, radius)),
         k,
         single_pass: false,
     }
@@ -312,7 +311,7 @@ pub fn for_placement(
         None => Arc::new(Settings::default()),
     };
     let (k, radius) = (base.candidate_retrieval_size, base.candidate_search_radius_km);
-    let r = candidate_retrieval(&pf, rd, municipality_id.clone(), flags, !opts.include_excluded, k, radius);
+    let r = candidate_retrieval(&pf, municipality_id.clone(), flags, !opts.include_excluded, k, radius);
     let hits = search.retrieve_candidates(&r)?;
     let features: Vec<CandidateFeatures> = search.features.read(|f| {
         hits.iter().filter(|(id, _)| f.candidate_visible(id, municipality_id.as_deref())).filter_map(|(id, _)| f.candidate(id, today)).collect()

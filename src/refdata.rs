@@ -424,6 +424,56 @@ struct Pc4Point {
     code: String,
 }
 
+/// The points within `km` (great-circle distance, `geo::haversine_km`, + 1e-9) of a centre: the
+/// one rule for "within reach" of `RefData::pc4_within` and of the index's distance filter on
+/// the PC4 centroids its documents carry, so both select the same areas.
+#[derive(Debug, Clone, Copy)]
+pub struct Reach {
+    lat: f64,
+    lon: f64,
+    km: f64,
+    /// The band of latitudes that can lie within `km` (nothing outside it does).
+    lat_min: f64,
+    lat_max: f64,
+    /// Haversine's `a` at `km`, and the rounding margin around it.
+    limit: f64,
+    margin: f64,
+    unit: [f64; 3],
+}
+
+impl Reach {
+    pub fn new(lat: f64, lon: f64, km: f64) -> Reach {
+        let dlat = (km + 1e-6) / crate::domain::geo::EARTH_RADIUS_KM * (180.0 / std::f64::consts::PI) + 1e-9;
+        let half = (km + 1e-9) / (2.0 * crate::domain::geo::EARTH_RADIUS_KM);
+        let limit = if half < std::f64::consts::FRAC_PI_2 { half.sin().powi(2) } else { f64::INFINITY };
+        Reach { lat, lon, km, lat_min: lat - dlat, lat_max: lat + dlat, limit, margin: 1e-12 + limit * 1e-9, unit: unit_vector(lat, lon) }
+    }
+
+    /// Whether the point lies within reach.
+    pub fn contains(&self, lat: f64, lon: f64) -> bool {
+        self.contains_unit(lat, lon, &unit_vector(lat, lon))
+    }
+
+    /// `contains` for a point whose unit vector (`unit_vector(lat, lon)`) is known. Haversine's
+    /// `a` is a quarter of the squared chord between the unit vectors, so most points are
+    /// decided by a dot product; only those within rounding distance of the limit are measured
+    /// with the haversine formula itself, so the answer is the formula's.
+    fn contains_unit(&self, lat: f64, lon: f64, unit: &[f64; 3]) -> bool {
+        if lat < self.lat_min || lat > self.lat_max {
+            return false;
+        }
+        let u = &self.unit;
+        let a = ((unit[0] - u[0]).powi(2) + (unit[1] - u[1]).powi(2) + (unit[2] - u[2]).powi(2)) / 4.0;
+        if a < self.limit - self.margin {
+            true
+        } else if a > self.limit + self.margin {
+            false
+        } else {
+            crate::domain::geo::haversine_km(self.lat, self.lon, lat, lon) <= self.km + 1e-9
+        }
+    }
+}
+
 fn unit_vector(lat: f64, lon: f64) -> [f64; 3] {
     let (p, l) = (lat.to_radians(), lon.to_radians());
     [p.cos() * l.cos(), p.cos() * l.sin(), p.sin()]
@@ -747,39 +797,19 @@ impl RefData {
         self.pc4_by_lat.sort_by(|a, b| a.lat.total_cmp(&b.lat).then_with(|| a.code.cmp(&b.code)));
     }
 
-    /// The PC4 areas whose centroid lies within `km` of a point (sorted).
+    /// The PC4 areas whose centroid lies within `km` of a point (sorted): those `Reach::new(lat,
+    /// lon, km)` contains.
     ///
     /// Only the band of latitudes that can lie within `km` is measured: a great-circle distance
     /// is never shorter than the difference in latitude (R·|Δφ|), so the band loses nothing.
     pub fn pc4_within(&self, lat: f64, lon: f64, km: f64) -> Vec<String> {
-        let within = |p_lat: f64, p_lon: f64| crate::domain::geo::haversine_km(lat, lon, p_lat, p_lon) <= km + 1e-9;
+        let reach = Reach::new(lat, lon, km);
         let mut v: Vec<String> = if self.pc4_by_lat.len() == self.pc4.len() {
-            let dlat = (km + 1e-6) / crate::domain::geo::EARTH_RADIUS_KM * (180.0 / std::f64::consts::PI) + 1e-9;
-            let from = self.pc4_by_lat.partition_point(|p| p.lat < lat - dlat);
-            let to = self.pc4_by_lat.partition_point(|p| p.lat <= lat + dlat);
-            // Haversine's `a` is a quarter of the squared chord between the unit vectors, so
-            // most points are decided by a dot product; only those within rounding distance of
-            // the limit are measured with the haversine formula itself, so the set is the same.
-            let half = (km + 1e-9) / (2.0 * crate::domain::geo::EARTH_RADIUS_KM);
-            let limit = if half < std::f64::consts::FRAC_PI_2 { half.sin().powi(2) } else { f64::INFINITY };
-            let margin = 1e-12 + limit * 1e-9;
-            let u = unit_vector(lat, lon);
-            self.pc4_by_lat[from..to]
-                .iter()
-                .filter(|p| {
-                    let a = ((p.unit[0] - u[0]).powi(2) + (p.unit[1] - u[1]).powi(2) + (p.unit[2] - u[2]).powi(2)) / 4.0;
-                    if a < limit - margin {
-                        true
-                    } else if a > limit + margin {
-                        false
-                    } else {
-                        within(p.lat, p.lon)
-                    }
-                })
-                .map(|p| p.code.clone())
-                .collect()
+            let from = self.pc4_by_lat.partition_point(|p| p.lat < reach.lat_min);
+            let to = self.pc4_by_lat.partition_point(|p| p.lat <= reach.lat_max);
+            self.pc4_by_lat[from..to].iter().filter(|p| reach.contains_unit(p.lat, p.lon, &p.unit)).map(|p| p.code.clone()).collect()
         } else {
-            self.pc4.iter().filter(|(_, p)| within(p.lat, p.lon)).map(|(k, _)| k.clone()).collect()
+            self.pc4.iter().filter(|(_, p)| reach.contains(p.lat, p.lon)).map(|(k, _)| k.clone()).collect()
         };
         v.sort_unstable();
         v

@@ -542,7 +542,7 @@ async fn the_index_pre_filter_never_drops_a_pair_that_evaluate_keeps() {
             for (m, s) in &settings {
                 // Placement -> candidates of one municipality, within the search radius.
                 let radius = s.candidate_search_radius_km;
-                let r = opstap::proposals::candidate_retrieval(pf, &rd, Some(m.clone()), vec![], true, 100_000, radius);
+                let r = opstap::proposals::candidate_retrieval(pf, Some(m.clone()), vec![], true, 100_000, radius);
                 let found: std::collections::HashSet<String> = state.search.retrieve_candidates(&r).unwrap().into_iter().map(|(id, _)| id).collect();
                 for c in cs.iter().filter(|c| &c.candidate.municipality_id == m) {
                     let cf = opstap::proposals::candidate_features(c, &rd, today);
@@ -709,7 +709,7 @@ async fn the_in_memory_features_rank_exactly_as_the_database_rows() {
         for p in &ps {
             let pf = opstap::proposals::placement_features(p, &rd, None);
             for (m, k) in [(None, 2), (None, 10), (Some(cs[0].candidate.municipality_id.clone()), 3)] {
-                let mut r = opstap::proposals::candidate_retrieval(&pf, &rd, m, vec![], true, k, 60.0);
+                let mut r = opstap::proposals::candidate_retrieval(&pf, m, vec![], true, k, 60.0);
                 let fast = search.retrieve_candidates(&r).unwrap();
                 r.single_pass = true;
                 assert_eq!(fast, search.retrieve_candidates(&r).unwrap(), "placement {} k {k}", p.placement.title);
@@ -761,7 +761,6 @@ async fn the_in_memory_features_rank_exactly_as_the_database_rows() {
                 };
                 let r = opstap::proposals::candidate_retrieval(
                     &pf,
-                    &rd,
                     m.clone(),
                     flags,
                     true,

@@ -496,7 +496,10 @@ pub struct PlacementRetrieval {
     pub language_rank: u64,
     pub ladder_step: Option<u64>,
     pub beschut_indicatie: bool,
-    /// The PC4 areas within reach (None: no distance filter).
+    /// The PC4 areas within reach (None: no distance filter). A set, not a `Reach` check: a
+    /// candidate's reach is small, the set the most selective clause, and often fewer than `k`
+    /// placements in it have a relevance term, so that every placement passing the filters is
+    /// looked at (see `retrieve_placements_unchecked`).
     pub pc4s: Option<Vec<String>>,
     pub k: usize,
     /// Unused: placements are always retrieved in one query (see `retrieve_placements_unchecked`).
@@ -518,11 +521,96 @@ pub struct CandidateRetrieval {
     pub hours_max: u64,
     pub language_rank: u64,
     pub beschut_only: bool,
-    /// The PC4 areas from which candidates are considered (None: everywhere).
-    pub pc4s: Option<Vec<String>>,
+    /// Candidates whose PC4 area lies within reach (None: everywhere).
+    pub reach: Option<crate::refdata::Reach>,
     pub k: usize,
     /// Run the one full query only (see `relevant_first`; for tests).
     pub single_pass: bool,
+}
+
+/// A hard rule checked on a document's own values (fast fields), see `Checked`.
+#[derive(Debug, Clone)]
+pub(crate) enum Check {
+    /// One of the field's values lies in `lo..=hi`.
+    Between(Field, u64, u64),
+    /// One of the field's values is in the (sorted) set.
+    In(Field, std::sync::Arc<[u64]>),
+    /// The document's place (`lat`, `lon`: its PC4 centroid) is within reach; documents
+    /// without a place are not.
+    Within(crate::refdata::Reach),
+}
+
+/// Keeps, of the documents the query yields, those that pass every check, read from their fast
+/// fields: a look-up per document the selective clauses (a municipality, the relevance terms)
+/// let through. As clauses of the query these rules cost far more: a set of areas in reach
+/// meant reading hundreds of posting lists per query, a union of steps refilled a 4,096-document
+/// window for every document it was asked about, a range scanned ahead at every seek; and a
+/// clause that scans for the next passing document walks documents no other clause has.
+struct Checked<C> {
+    checks: std::sync::Arc<[Check]>,
+    inner: C,
+}
+
+struct CheckedSegment<C> {
+    checks: Vec<OpenCheck>,
+    inner: C,
+}
+
+enum OpenCheck {
+    Between(Column<u64>, u64, u64),
+    In(Column<u64>, std::sync::Arc<[u64]>),
+    Within(Column<f64>, Column<f64>, crate::refdata::Reach),
+}
+
+impl OpenCheck {
+    #[inline]
+    fn passes(&self, doc: DocId) -> bool {
+        match self {
+            OpenCheck::Between(c, lo, hi) => c.values_for_doc(doc).any(|v| *lo <= v && v <= *hi),
+            OpenCheck::In(c, set) => c.values_for_doc(doc).any(|v| set.binary_search(&v).is_ok()),
+            OpenCheck::Within(lat, lon, reach) => match (lat.first(doc), lon.first(doc)) {
+                (Some(la), Some(lo)) => reach.contains(la, lo),
+                _ => false,
+            },
+        }
+    }
+}
+
+impl<C: Collector> Collector for Checked<C> {
+    type Fruit = C::Fruit;
+    type Child = CheckedSegment<C::Child>;
+
+    fn for_segment(&self, ord: SegmentOrdinal, reader: &SegmentReader) -> tantivy::Result<Self::Child> {
+        let ff = reader.fast_fields();
+        let schema = reader.schema();
+        let mut checks = Vec::with_capacity(self.checks.len());
+        for c in self.checks.iter() {
+            checks.push(match c {
+                Check::Between(f, lo, hi) => OpenCheck::Between(ff.u64(schema.get_field_name(*f))?, *lo, *hi),
+                Check::In(f, set) => OpenCheck::In(ff.u64(schema.get_field_name(*f))?, set.clone()),
+                Check::Within(reach) => OpenCheck::Within(ff.f64("lat")?, ff.f64("lon")?, *reach),
+            });
+        }
+        Ok(CheckedSegment { checks, inner: self.inner.for_segment(ord, reader)? })
+    }
+    fn requires_scoring(&self) -> bool {
+        self.inner.requires_scoring()
+    }
+    fn merge_fruits(&self, fruits: Vec<<Self::Child as SegmentCollector>::Fruit>) -> tantivy::Result<Self::Fruit> {
+        self.inner.merge_fruits(fruits)
+    }
+}
+
+impl<C: SegmentCollector> SegmentCollector for CheckedSegment<C> {
+    type Fruit = C::Fruit;
+    fn collect(&mut self, doc: DocId, score: Score) {
+        if self.checks.iter().all(|c| c.passes(doc)) {
+            self.inner.collect(doc, score);
+        }
+    }
+    fn harvest(self) -> C::Fruit {
+        self.inner.harvest()
+    }
 }
 
 /// Any of a few numbers (a step, a rank range): a union of term queries. A `TermSetQuery` would
@@ -680,8 +768,14 @@ impl SegmentTerms {
     }
 }
 
-fn top_ids(searcher: &Searcher, query: &dyn Query, id_field: Field, geo: Option<GeoCircle>, k: usize) -> tantivy::Result<Vec<(String, f32)>> {
-    let col = GeoFilter { geo, inner: TopDocs::with_limit(k.max(1)) };
+fn top_ids(
+    searcher: &Searcher,
+    query: &dyn Query,
+    id_field: Field,
+    checks: &std::sync::Arc<[Check]>,
+    k: usize,
+) -> tantivy::Result<Vec<(String, f32)>> {
+    let col = Checked { checks: checks.clone(), inner: TopDocs::with_limit(k.max(1)) };
     let top = searcher.search(query, &col)?;
     let mut out = Vec::with_capacity(top.len());
     for (score, addr) in top {
@@ -700,6 +794,7 @@ impl SearchIndex {
         let mut should = boosted(&searcher, f.occupation_id, &r.occupations)?;
         should.extend(boosted(&searcher, f.skill_ids, &r.skills)?);
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut list: Vec<Check> = Vec::new();
         // Asked-for terms that no document has still make a (never matching) relevance query:
         // without one, every document passing the filters would count as relevant.
         let asked = !r.occupations.is_empty() || !r.skills.is_empty();
@@ -708,11 +803,13 @@ impl SearchIndex {
             // Equality and small sets through postings; only the hours are ranges, and the
             // intersection seeks them from the smallest clause (usually the PC4 set).
             clauses.push(filter(u64_terms(f.published, [1])));
-            clauses.push(filter(u64_range(f.hours_min, Bound::Unbounded, Bound::Included(r.hours_max))));
-            clauses.push(filter(u64_range(f.hours_max, Bound::Included(r.hours_min.max(1)), Bound::Unbounded)));
-            clauses.push(filter(u64_terms(f.language_rank, 0..=r.language_rank)));
+            list = vec![
+                Check::Between(f.hours_min, 0, r.hours_max),
+                Check::Between(f.hours_max, r.hours_min.max(1), u64::MAX),
+                Check::Between(f.language_rank, 0, r.language_rank),
+            ];
             if let Some(s) = r.ladder_step {
-                clauses.push(filter(u64_terms(f.ladder_steps, [s])));
+                list.push(Check::In(f.ladder_steps, [s].into()));
             }
             if !r.beschut_indicatie {
                 clauses.push((Occur::MustNot, term(f.kind, "beschut_werk")));
@@ -723,7 +820,7 @@ impl SearchIndex {
         }
         // Within a candidate's travel distance the full query is cheap and often fewer than k
         // placements have a relevance term, so it runs as one query.
-        Ok(relevant_first(&searcher, relevance, clauses, f.id, r.k, true)?)
+        Ok(relevant_first(&searcher, relevance, clauses, list, f.id, r.k, true)?)
     }
 
     /// Placement -> candidates.
@@ -734,6 +831,7 @@ impl SearchIndex {
         let mut should = boosted(&searcher, f.occupation_ids, &r.occupations)?;
         should.extend(boosted(&searcher, f.skill_ids, &r.skills)?);
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut list: Vec<Check> = Vec::new();
         // Asked-for terms that no document has still make a (never matching) relevance query:
         // without one, every document passing the filters would count as relevant.
         let asked = !r.occupations.is_empty() || !r.skills.is_empty();
@@ -747,26 +845,28 @@ impl SearchIndex {
         if r.strict {
             clauses.push(filter(term(f.status, crate::domain::ACTIEF)));
             clauses.push(filter(term(f.flags, "consent_matching")));
+            list = vec![Check::Between(f.hours_min, 0, r.hours_max), Check::Between(f.hours_max, r.hours_min.max(1), u64::MAX)];
             if !r.ladder_steps.is_empty() {
                 // Step 0 = no ladder measurement yet: `matching::evaluate` keeps such a candidate
                 // (the ladder rule needs a known step), so the pre-filter must too.
-                clauses.push(filter(u64_terms(f.ladder_step, r.ladder_steps.iter().copied().chain([0]))));
+                let mut steps: Vec<u64> = r.ladder_steps.iter().copied().chain([0]).collect();
+                steps.sort_unstable();
+                steps.dedup();
+                list.push(Check::In(f.ladder_step, steps.into()));
             }
-            clauses.push(filter(u64_range(f.hours_min, Bound::Unbounded, Bound::Included(r.hours_max))));
-            clauses.push(filter(u64_range(f.hours_max, Bound::Included(r.hours_min.max(1)), Bound::Unbounded)));
             if r.language_rank > 0 {
-                clauses.push(filter(u64_terms(f.language_rank, r.language_rank..=6)));
+                list.push(Check::Between(f.language_rank, r.language_rank, 6));
+            }
+            if let Some(reach) = r.reach {
+                list.push(Check::Within(reach));
             }
             if r.beschut_only {
                 clauses.push(filter(term(f.flags, "beschut_werk_indicatie")));
             }
-            if let Some(pc4s) = &r.pc4s {
-                clauses.push(filter(any_text(f.pc4, pc4s)));
-            }
         }
         // Candidates of one municipality are few: one query. The whole country (an employer's
         // view) holds many that match no relevance term: those are skipped when it can be.
-        Ok(relevant_first(&searcher, relevance, clauses, f.id, r.k, r.single_pass || r.municipality_id.is_some())?)
+        Ok(relevant_first(&searcher, relevance, clauses, list, f.id, r.k, r.single_pass || r.municipality_id.is_some())?)
     }
 }
 
@@ -781,6 +881,7 @@ fn relevant_first(
     searcher: &Searcher,
     relevance: Option<Box<dyn Query>>,
     filters: Vec<(Occur, Box<dyn Query>)>,
+    checks: Vec<Check>,
     id_field: Field,
     k: usize,
     single_pass: bool,
@@ -795,13 +896,14 @@ fn relevant_first(
         }
         BooleanQuery::new(clauses)
     };
+    let checks: std::sync::Arc<[Check]> = checks.into();
     if relevance.is_some() && !single_pass {
-        let top = top_ids(searcher, &with(Occur::Must), id_field, None, k)?;
+        let top = top_ids(searcher, &with(Occur::Must), id_field, &checks, k)?;
         if top.len() >= k.max(1) {
             return Ok(top);
         }
     }
-    top_ids(searcher, &with(Occur::Should), id_field, None, k)
+    top_ids(searcher, &with(Occur::Should), id_field, &checks, k)
 }
 
 #[cfg(test)]
