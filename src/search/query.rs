@@ -21,8 +21,9 @@ pub struct GeoCircle {
 }
 
 impl GeoCircle {
-    fn contains(&self, lat: f64, lon: f64) -> bool {
-        crate::domain::geo::haversine_km(self.lat, self.lon, lat, lon) <= self.km + 1e-9
+    /// The exact distance rule, checked per document in the collector (`Checked`).
+    fn check(&self) -> Check {
+        Check::Within(crate::refdata::Reach::new(self.lat, self.lon, self.km))
     }
 }
 
@@ -100,53 +101,6 @@ fn bbox(clauses: &mut Vec<(Occur, Box<dyn Query>)>, lat_f: Field, lon_f: Field, 
     let dlon = g.km / (111.320 * g.lat.to_radians().cos().max(0.01)) + 0.01;
     clauses.push(filter(f64_range(lat_f, g.lat - dlat, g.lat + dlat)));
     clauses.push(filter(f64_range(lon_f, g.lon - dlon, g.lon + dlon)));
-}
-
-/// Wraps a collector and passes on only documents within the circle (exact haversine on the
-/// lat/lon fast fields). Documents without a location are left out when a circle is given.
-struct GeoFilter<C> {
-    geo: Option<GeoCircle>,
-    inner: C,
-}
-
-struct GeoFilterSegment<C> {
-    geo: Option<(GeoCircle, Column<f64>, Column<f64>)>,
-    inner: C,
-}
-
-impl<C: Collector> Collector for GeoFilter<C> {
-    type Fruit = C::Fruit;
-    type Child = GeoFilterSegment<C::Child>;
-
-    fn for_segment(&self, ord: SegmentOrdinal, reader: &SegmentReader) -> tantivy::Result<Self::Child> {
-        let geo = match self.geo {
-            Some(g) => Some((g, reader.fast_fields().f64("lat")?, reader.fast_fields().f64("lon")?)),
-            None => None,
-        };
-        Ok(GeoFilterSegment { geo, inner: self.inner.for_segment(ord, reader)? })
-    }
-    fn requires_scoring(&self) -> bool {
-        self.inner.requires_scoring()
-    }
-    fn merge_fruits(&self, fruits: Vec<<Self::Child as SegmentCollector>::Fruit>) -> tantivy::Result<Self::Fruit> {
-        self.inner.merge_fruits(fruits)
-    }
-}
-
-impl<C: SegmentCollector> SegmentCollector for GeoFilterSegment<C> {
-    type Fruit = C::Fruit;
-    fn collect(&mut self, doc: DocId, score: Score) {
-        if let Some((g, lat, lon)) = &self.geo {
-            match (lat.first(doc), lon.first(doc)) {
-                (Some(la), Some(lo)) if g.contains(la, lo) => {}
-                _ => return,
-            }
-        }
-        self.inner.collect(doc, score);
-    }
-    fn harvest(self) -> C::Fruit {
-        self.inner.harvest()
-    }
 }
 
 /// Facet counts: root (`kind`, `place`, ...) -> value -> number of documents.
@@ -261,8 +215,9 @@ fn execute(
 ) -> tantivy::Result<SearchResult> {
     let limit = limit.clamp(1, 1000);
     let fc = FacetCount::new(roots);
+    let checks: std::sync::Arc<[Check]> = geo.map(|g| g.check()).into_iter().collect();
     let (hits, counts, total) = if by_relevance {
-        let col = GeoFilter { geo, inner: (TopDocs::with_limit(limit).and_offset(offset), fc, Count) };
+        let col = Checked { checks, inner: (TopDocs::with_limit(limit).and_offset(offset), fc, Count) };
         let (top, counts, total) = searcher.search(query, &col)?;
         let mut hits = Vec::with_capacity(top.len());
         for (score, addr) in top {
@@ -271,7 +226,7 @@ fn execute(
         (hits, counts, total)
     } else {
         let top = TopDocs::with_limit(limit).and_offset(offset).order_by_fast_field::<u64>("created_ts", Order::Desc);
-        let col = GeoFilter { geo, inner: (top, fc, Count) };
+        let col = Checked { checks, inner: (top, fc, Count) };
         let (top, counts, total) = searcher.search(query, &col)?;
         let mut hits = Vec::with_capacity(top.len());
         for (_, addr) in top {
@@ -947,6 +902,80 @@ mod tests {
             let theirs = searcher.search(&theirs, &tantivy::collector::DocSetCollector).unwrap();
             assert_eq!(ours, theirs, "round {round}: {} codes", vals.len());
             assert_eq!(searcher.search(&*any_text(code, &vals), &Count).unwrap(), theirs.len());
+        }
+    }
+
+    /// `Checked` keeps, over several segments, exactly the documents tantivy's own range and
+    /// term queries keep, and for `Within` those a haversine scan of the documents' places
+    /// keeps (documents without a place or value never pass).
+    #[test]
+    fn checked_keeps_what_the_equivalent_queries_keep() {
+        let mut sb = Schema::builder();
+        let num = tantivy::schema::NumericOptions::default().set_indexed().set_fast();
+        let hours = sb.add_u64_field("hours", num.clone());
+        let steps = sb.add_u64_field("steps", num.clone());
+        let lat = sb.add_f64_field("lat", num.clone());
+        let lon = sb.add_f64_field("lon", num.clone());
+        let i = sb.add_u64_field("i", num);
+        let index = tantivy::Index::create_in_ram(sb.build());
+        let mut w: tantivy::IndexWriter<TantivyDocument> = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        let mut rng = fastrand::Rng::with_seed(5);
+        let mut places = Vec::new();
+        for _ in 0..3 {
+            for _ in 0..500 {
+                let mut d = TantivyDocument::default();
+                d.add_u64(i, places.len() as u64);
+                if rng.u8(..10) > 0 {
+                    d.add_u64(hours, rng.u64(0..41));
+                }
+                for _ in 0..rng.usize(0..3) {
+                    d.add_u64(steps, rng.u64(0..7));
+                }
+                let place = (rng.u8(..10) > 0).then(|| (52.0 + rng.f64() * 0.6, 5.8 + rng.f64() * 0.9));
+                if let Some((la, lo)) = place {
+                    d.add_f64(lat, la);
+                    d.add_f64(lon, lo);
+                }
+                places.push(place);
+                w.add_document(d).unwrap();
+            }
+            w.commit().unwrap();
+        }
+        let searcher = index.reader().unwrap().searcher();
+        assert!(searcher.segment_readers().len() > 1, "several segments");
+        let kept = |checks: Vec<Check>| {
+            let col = Checked { checks: checks.into(), inner: tantivy::collector::DocSetCollector };
+            searcher.search(&AllQuery, &col).unwrap()
+        };
+        let docs = |q: &dyn Query| searcher.search(q, &tantivy::collector::DocSetCollector).unwrap();
+        for (lo, hi) in [(0, 40), (8, 24), (24, 24), (1, u64::MAX), (41, 50)] {
+            let theirs = docs(&*u64_range(hours, Bound::Included(lo), Bound::Included(hi)));
+            assert_eq!(kept(vec![Check::Between(hours, lo, hi)]), theirs, "hours {lo}..={hi}");
+        }
+        for set in [vec![0u64], vec![2, 3], vec![0, 4, 6], vec![9]] {
+            let theirs = BooleanQuery::new(
+                set.iter()
+                    .map(|v| (Occur::Should, Box::new(TermQuery::new(Term::from_field_u64(steps, *v), IndexRecordOption::Basic)) as Box<dyn Query>))
+                    .collect(),
+            );
+            assert_eq!(kept(vec![Check::In(steps, set.clone().into())]), docs(&theirs), "steps {set:?}");
+        }
+        let numbers = |set: std::collections::HashSet<DocAddress>| -> std::collections::BTreeSet<u64> {
+            set.into_iter().map(|a| searcher.segment_reader(a.segment_ord).fast_fields().u64("i").unwrap().first(a.doc_id).unwrap()).collect()
+        };
+        for km in [0.0, 5.0, 20.0, 60.0] {
+            let (c_lat, c_lon) = (52.3, 6.2);
+            let theirs: std::collections::BTreeSet<u64> = places
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.is_some_and(|(la, lo)| crate::domain::geo::haversine_km(c_lat, c_lon, la, lo) <= km + 1e-9))
+                .map(|(i, _)| i as u64)
+                .collect();
+            let ours = kept(vec![Check::Within(crate::refdata::Reach::new(c_lat, c_lon, km))]);
+            assert_eq!(numbers(ours.clone()), theirs, "within {km} km");
+            assert!(km < 5.0 || !theirs.is_empty());
+            let both = kept(vec![Check::Within(crate::refdata::Reach::new(c_lat, c_lon, km)), Check::Between(hours, 0, 20)]);
+            assert!(both.is_subset(&ours) && (km < 20.0 || both.len() < ours.len()), "checks combine");
         }
     }
 
