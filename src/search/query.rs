@@ -493,6 +493,52 @@ pub(crate) enum Check {
     /// The document's place (`lat`, `lon`: its PC4 centroid) is within reach; documents
     /// without a place are not.
     Within(crate::refdata::Reach),
+    /// The document has this term: for terms most documents have (active, consent given,
+    /// published), whose posting lists an intersection would otherwise seek in for every
+    /// document; read once per segment into a bitset kept in memory (`common_term_bits`).
+    Has(Term),
+}
+
+/// At most this many bitsets of common terms are kept (a few per index segment are used: each
+/// is one bit per document of its segment).
+const COMMON_TERM_BITS_KEPT: usize = 64;
+
+type BitsCache = std::collections::HashMap<(tantivy::index::SegmentId, Vec<u8>), (std::sync::Arc<tantivy_common::BitSet>, u64)>;
+
+static COMMON_TERM_BITS: std::sync::LazyLock<std::sync::Mutex<(BitsCache, u64)>> = std::sync::LazyLock::new(Default::default);
+
+/// The documents of a segment that have `term`, as a bitset: read from the postings once per
+/// segment and term (segments never change; deleted documents are left out by the collector)
+/// and kept, least recently used out first beyond `COMMON_TERM_BITS_KEPT`.
+fn common_term_bits(reader: &SegmentReader, term: &Term) -> tantivy::Result<std::sync::Arc<tantivy_common::BitSet>> {
+    let key = (reader.segment_id(), term.serialized_term().to_vec());
+    {
+        let mut guard = COMMON_TERM_BITS.lock().unwrap_or_else(|e| e.into_inner());
+        let (map, clock) = &mut *guard;
+        *clock += 1;
+        let now = *clock;
+        if let Some((bits, used)) = map.get_mut(&key) {
+            *used = now;
+            return Ok(bits.clone());
+        }
+    }
+    let mut bits = tantivy_common::BitSet::with_max_value(reader.max_doc());
+    if let Some(mut postings) = reader.inverted_index(term.field())?.read_postings(term, IndexRecordOption::Basic)? {
+        let mut d = tantivy::DocSet::doc(&postings);
+        while d != tantivy::TERMINATED {
+            bits.insert(d);
+            d = tantivy::DocSet::advance(&mut postings);
+        }
+    }
+    let bits = std::sync::Arc::new(bits);
+    let mut guard = COMMON_TERM_BITS.lock().unwrap_or_else(|e| e.into_inner());
+    let (map, clock) = &mut *guard;
+    map.insert(key.clone(), (bits.clone(), *clock));
+    while map.len() > COMMON_TERM_BITS_KEPT {
+        let Some(oldest) = map.iter().filter(|(k, _)| **k != key).min_by_key(|(_, (_, used))| *used).map(|(k, _)| k.clone()) else { break };
+        map.remove(&oldest);
+    }
+    Ok(bits)
 }
 
 /// Keeps, of the documents the query yields, those that pass every check, read from their fast
@@ -515,6 +561,7 @@ enum OpenCheck {
     Between(Column<u64>, u64, u64),
     In(Column<u64>, std::sync::Arc<[u64]>),
     Within(Column<f64>, Column<f64>, crate::refdata::Reach),
+    Has(std::sync::Arc<tantivy_common::BitSet>),
 }
 
 impl OpenCheck {
@@ -527,6 +574,7 @@ impl OpenCheck {
                 (Some(la), Some(lo)) => reach.contains(la, lo),
                 _ => false,
             },
+            OpenCheck::Has(bits) => bits.contains(doc),
         }
     }
 }
@@ -544,6 +592,7 @@ impl<C: Collector> Collector for Checked<C> {
                 Check::Between(f, lo, hi) => OpenCheck::Between(ff.u64(schema.get_field_name(*f))?, *lo, *hi),
                 Check::In(f, set) => OpenCheck::In(ff.u64(schema.get_field_name(*f))?, set.clone()),
                 Check::Within(reach) => OpenCheck::Within(ff.f64("lat")?, ff.f64("lon")?, *reach),
+                Check::Has(term) => OpenCheck::Has(common_term_bits(reader, term)?),
             });
         }
         Ok(CheckedSegment { checks, inner: self.inner.for_segment(ord, reader)? })
@@ -566,18 +615,6 @@ impl<C: SegmentCollector> SegmentCollector for CheckedSegment<C> {
     fn harvest(self) -> C::Fruit {
         self.inner.harvest()
     }
-}
-
-/// Any of a few numbers (a step, a rank range): a union of term queries. A `TermSetQuery` would
-/// build a finite-state automaton per query, whose builder zeroes a 10,000-entry table each
-/// time: most of the cost of a small filter.
-fn u64_terms(f: Field, vals: impl IntoIterator<Item = u64>) -> Box<dyn Query> {
-    let mut terms: Vec<Box<dyn Query>> =
-        vals.into_iter().map(|v| Box::new(TermQuery::new(Term::from_field_u64(f, v), IndexRecordOption::Basic)) as Box<dyn Query>).collect();
-    if terms.len() == 1 {
-        return terms.remove(0);
-    }
-    Box::new(BooleanQuery::new(terms.into_iter().map(|q| (Occur::Should, q)).collect()))
 }
 
 /// Any of a set of untokenized texts: PC4 areas (often hundreds, close together), occupation or
@@ -757,8 +794,8 @@ impl SearchIndex {
         if r.strict {
             // Equality and small sets through postings; only the hours are ranges, and the
             // intersection seeks them from the smallest clause (usually the PC4 set).
-            clauses.push(filter(u64_terms(f.published, [1])));
             list = vec![
+                Check::Has(Term::from_field_u64(f.published, 1)),
                 Check::Between(f.hours_min, 0, r.hours_max),
                 Check::Between(f.hours_max, r.hours_min.max(1), u64::MAX),
                 Check::Between(f.language_rank, 0, r.language_rank),
@@ -794,13 +831,12 @@ impl SearchIndex {
         if let Some(m) = &r.municipality_id {
             clauses.push(filter(term(f.municipality_id, m)));
         }
-        for fl in &r.flags {
-            clauses.push(filter(term(f.flags, fl)));
-        }
+        list.extend(r.flags.iter().map(|fl| Check::Has(Term::from_field_text(f.flags, fl))));
         if r.strict {
-            clauses.push(filter(term(f.status, crate::domain::ACTIEF)));
-            clauses.push(filter(term(f.flags, "consent_matching")));
-            list = vec![Check::Between(f.hours_min, 0, r.hours_max), Check::Between(f.hours_max, r.hours_min.max(1), u64::MAX)];
+            list.push(Check::Has(Term::from_field_text(f.status, crate::domain::ACTIEF)));
+            list.push(Check::Has(Term::from_field_text(f.flags, "consent_matching")));
+            list.push(Check::Between(f.hours_min, 0, r.hours_max));
+            list.push(Check::Between(f.hours_max, r.hours_min.max(1), u64::MAX));
             if !r.ladder_steps.is_empty() {
                 // Step 0 = no ladder measurement yet: `matching::evaluate` keeps such a candidate
                 // (the ladder rule needs a known step), so the pre-filter must too.
@@ -841,6 +877,7 @@ fn relevant_first(
     k: usize,
     single_pass: bool,
 ) -> tantivy::Result<Vec<(String, f32)>> {
+    let checks: std::sync::Arc<[Check]> = checks.into();
     let with = |occur: Occur| {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = filters.iter().map(|(o, q)| (*o, q.box_clone())).collect();
         if let Some(r) = &relevance {
@@ -848,10 +885,13 @@ fn relevant_first(
         }
         if clauses.iter().all(|(o, _)| *o == Occur::MustNot) {
             clauses.push((Occur::Must, Box::new(AllQuery)));
+        } else if !checks.is_empty() && !clauses.iter().any(|(o, _)| *o == Occur::Must) {
+            // Checks are required filters too (applied by the collector, scoring nothing): with
+            // them and no required clause, the relevance terms stay optional.
+            clauses.push(filter(Box::new(AllQuery)));
         }
         BooleanQuery::new(clauses)
     };
-    let checks: std::sync::Arc<[Check]> = checks.into();
     if relevance.is_some() && !single_pass {
         let top = top_ids(searcher, &with(Occur::Must), id_field, &checks, k)?;
         if top.len() >= k.max(1) {
@@ -959,6 +999,14 @@ mod tests {
                     .collect(),
             );
             assert_eq!(kept(vec![Check::In(steps, set.clone().into())]), docs(&theirs), "steps {set:?}");
+        }
+        for step in [0u64, 3, 9] {
+            let term = Term::from_field_u64(steps, step);
+            let theirs = docs(&TermQuery::new(term.clone(), IndexRecordOption::Basic));
+            // Twice: read from the postings, then from the kept bitsets.
+            for _ in 0..2 {
+                assert_eq!(kept(vec![Check::Has(term.clone())]), theirs, "has step {step}");
+            }
         }
         let numbers = |set: std::collections::HashSet<DocAddress>| -> std::collections::BTreeSet<u64> {
             set.into_iter().map(|a| searcher.segment_reader(a.segment_ord).fast_fields().u64("i").unwrap().first(a.doc_id).unwrap()).collect()
