@@ -1,10 +1,10 @@
 //! Building index documents from database aggregates (pure: no I/O).
 
+use super::schema::facet_value;
 use super::schema::{CandidateFields, PlacementFields};
 use crate::db::queries::{CandidateFull, PlacementFull};
 use crate::domain::language;
 use crate::refdata::RefData;
-use tantivy::schema::Facet;
 use tantivy::TantivyDocument;
 
 fn ts(t: chrono::NaiveDateTime) -> u64 {
@@ -40,7 +40,7 @@ pub fn placement_doc(f: &PlacementFields, p: &PlacementFull, rd: &RefData) -> Ta
     d.add_u64(f.hours_max, pl.hours_max.max(0) as u64);
     for s in pl.ladder_steps_vec() {
         d.add_u64(f.ladder_steps, s as u64);
-        d.add_facet(f.facets, Facet::from_path(["ladder", &s.to_string()]));
+        d.add_text(f.facets, facet_value("ladder", &s.to_string()));
     }
     let rank = pl.language_level_required.as_deref().and_then(language::rank).unwrap_or(0);
     d.add_u64(f.language_rank, rank as u64);
@@ -48,7 +48,7 @@ pub fn placement_doc(f: &PlacementFields, p: &PlacementFull, rd: &RefData) -> Ta
     if let Some(pc) = rd.pc4.get(&pl.pc4) {
         d.add_f64(f.lat, pc.lat);
         d.add_f64(f.lon, pc.lon);
-        d.add_facet(f.facets, Facet::from_path(["place", &pc.place]));
+        d.add_text(f.facets, facet_value("place", &pc.place));
     }
     let mut flags = Vec::new();
     if pl.job_coach_welcome {
@@ -74,11 +74,10 @@ pub fn placement_doc(f: &PlacementFields, p: &PlacementFull, rd: &RefData) -> Ta
         flags.push("support");
     }
     for fl in &flags {
-        d.add_text(f.flags, fl);
-        d.add_facet(f.facets, Facet::from_path(["flag", fl]));
+        d.add_text(f.facets, super::schema::flag_facet(fl));
     }
-    d.add_facet(f.facets, Facet::from_path(["kind", &pl.kind]));
-    d.add_facet(f.facets, Facet::from_path(["status", &pl.status]));
+    d.add_text(f.facets, facet_value("kind", &pl.kind));
+    d.add_text(f.facets, facet_value("status", &pl.status));
     d.add_u64(f.created_ts, ts(pl.created_at));
     d
 }
@@ -103,15 +102,12 @@ pub fn candidate_doc(f: &CandidateFields, c: &CandidateFull, rd: &RefData, today
     }
     let step = c.ladder.as_ref().map(|l| l.step).unwrap_or(0);
     d.add_u64(f.ladder_step, step.max(0) as u64);
-    d.add_facet(f.facets, Facet::from_path(["ladder", &step.to_string()]));
+    d.add_text(f.facets, facet_value("ladder", &step.to_string()));
     d.add_u64(f.hours_min, ca.hours_min.max(0) as u64);
     d.add_u64(f.hours_max, ca.hours_max.max(0) as u64);
     let rank = ca.language_level.as_deref().and_then(language::rank).unwrap_or(0);
     d.add_u64(f.language_rank, rank as u64);
-    d.add_facet(
-        f.facets,
-        Facet::from_path(["language", ca.language_level.as_deref().and_then(language::normalise).as_deref().unwrap_or("onbekend")]),
-    );
+    d.add_text(f.facets, facet_value("language", ca.language_level.as_deref().and_then(language::normalise).as_deref().unwrap_or("onbekend")));
     d.add_u64(f.max_travel_km, ca.max_travel_km.max(0) as u64);
     d.add_text(f.pc4, &ca.pc4);
     if let Some(pc) = rd.pc4.get(&ca.pc4) {
@@ -137,10 +133,9 @@ pub fn candidate_doc(f: &CandidateFields, c: &CandidateFull, rd: &RefData, today
         }
     }
     for fl in flags {
-        d.add_text(f.flags, fl);
-        d.add_facet(f.facets, Facet::from_path(["flag", fl]));
+        d.add_text(f.facets, super::schema::flag_facet(fl));
     }
-    d.add_facet(f.facets, Facet::from_path(["status", &ca.status]));
+    d.add_text(f.facets, facet_value("status", &ca.status));
     d.add_u64(f.created_ts, ts(ca.created_at));
     d
 }

@@ -6,7 +6,7 @@ use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, NgramTokenizer, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer, Token, TokenStream, Tokenizer,
 };
 
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 pub const NL_TOKENIZER: &str = "nl_stem";
 /// Parts of words (4 and 5 characters), so that a part of a Dutch compound finds the whole:
 /// `fiets` finds "fietsenmaker", `zorg` "verzorgende". Each word of a placement's title is
@@ -162,8 +162,31 @@ fn nl_text() -> TextOptions {
         .set_indexing_options(TextFieldIndexing::default().set_tokenizer(NL_TOKENIZER).set_index_option(IndexRecordOption::WithFreqs))
 }
 
+/// A number that queries only compare (ranges, sets): a column of values per document. Range
+/// queries on fast fields read the column (tantivy's `FastFieldRangeWeight`), and proposals check
+/// it per document (`query::Check`), so no posting lists are written for it.
 fn num() -> NumericOptions {
+    NumericOptions::default().set_fast()
+}
+
+/// A number also looked up as a term (`published`: its documents as a bitset, `query::Check::Has`).
+fn num_term() -> NumericOptions {
     NumericOptions::default().set_indexed().set_fast()
+}
+
+/// A value of the `facets` field: `root/value` (`kind/bbl`, `flag/support`, `place/Den Haag`).
+/// The field is a plain string field with a column: one term per value to filter on, and the
+/// column to count values with (`query::FacetCount`). A tantivy facet field would also index
+/// every value's ancestors (the root `/` and `/kind`), three terms per value, that no query
+/// asks for. Roots hold no `/`; values may.
+pub fn facet_value(root: &str, value: &str) -> String {
+    format!("{root}/{value}")
+}
+
+/// The facet value of a flag. Flags are filtered on through this term, so each flag is
+/// indexed once, not again in a field of its own.
+pub fn flag_facet(name: &str) -> String {
+    facet_value("flag", name)
 }
 
 #[derive(Clone)]
@@ -188,7 +211,6 @@ pub struct PlacementFields {
     pub lat: Field,
     pub lon: Field,
     pub pc4: Field,
-    pub flags: Field,
     pub created_ts: Field,
     pub facets: Field,
 }
@@ -206,7 +228,7 @@ impl PlacementFields {
         let required_skill_ids = b.add_text_field("required_skill_ids", STRING);
         let organisation_id = b.add_text_field("organisation_id", STRING);
         let status = b.add_text_field("status", STRING);
-        let published = b.add_u64_field("published", num());
+        let published = b.add_u64_field("published", num_term());
         let hours_min = b.add_u64_field("hours_min", num());
         let hours_max = b.add_u64_field("hours_max", num());
         let ladder_steps = b.add_u64_field("ladder_steps", num());
@@ -214,9 +236,8 @@ impl PlacementFields {
         let lat = b.add_f64_field("lat", num());
         let lon = b.add_f64_field("lon", num());
         let pc4 = b.add_text_field("pc4", STRING);
-        let flags = b.add_text_field("flags", STRING);
         let created_ts = b.add_u64_field("created_ts", NumericOptions::default().set_fast());
-        let facets = b.add_facet_field("facets", FacetOptions::default());
+        let facets = b.add_text_field("facets", STRING | FAST);
         PlacementFields {
             schema: b.build(),
             id,
@@ -237,7 +258,6 @@ impl PlacementFields {
             lat,
             lon,
             pc4,
-            flags,
             created_ts,
             facets,
         }
@@ -265,7 +285,6 @@ pub struct CandidateFields {
     pub lat: Field,
     pub lon: Field,
     pub pc4: Field,
-    pub flags: Field,
     pub created_ts: Field,
     pub facets: Field,
 }
@@ -288,9 +307,8 @@ impl CandidateFields {
         let lat = b.add_f64_field("lat", num());
         let lon = b.add_f64_field("lon", num());
         let pc4 = b.add_text_field("pc4", STRING);
-        let flags = b.add_text_field("flags", STRING);
         let created_ts = b.add_u64_field("created_ts", NumericOptions::default().set_fast());
-        let facets = b.add_facet_field("facets", FacetOptions::default());
+        let facets = b.add_text_field("facets", STRING | FAST);
         CandidateFields {
             schema: b.build(),
             id,
@@ -308,7 +326,6 @@ impl CandidateFields {
             lat,
             lon,
             pc4,
-            flags,
             created_ts,
             facets,
         }
