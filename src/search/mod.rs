@@ -339,7 +339,7 @@ impl SearchIndex {
         let mut conn = pool.get()?;
         let rd = RefData::load(&mut conn)?;
         let at = changes::latest(&mut conn)?;
-        let (mut snap, _) = scan(&mut conn, &rd, None, true, progress)?;
+        let (mut snap, _) = scan(&mut conn, pool, &rd, None, true, progress)?;
         snap.set_applied(at);
         self.features.replace(snap);
         Ok(())
@@ -618,7 +618,7 @@ impl Writer {
         let rd = self.refdata();
         let mut conn = self.pool.get()?;
         let at = changes::latest(&mut conn)?;
-        let (mut snap, _) = scan(&mut conn, &rd, None, true, progress)?;
+        let (mut snap, _) = scan(&mut conn, &self.pool, &rd, None, true, progress)?;
         snap.set_applied(at);
         self.idx.features.replace(snap);
         Ok(())
@@ -653,7 +653,7 @@ impl Writer {
         let at = changes::latest(&mut conn)?;
         self.pw.delete_all_documents()?;
         self.cw.delete_all_documents()?;
-        let (mut snap, counts) = scan(&mut conn, &rd, Some((&self.idx, &self.pw, &self.cw)), self.features, progress)?;
+        let (mut snap, counts) = scan(&mut conn, &self.pool, &rd, Some((&self.idx, &mut self.pw, &self.cw)), self.features, progress)?;
         drop(conn);
         self.commit(at)?;
         if self.features {
@@ -677,13 +677,18 @@ enum FeatureUpdate {
 const SCAN_BATCH: i64 = 2000;
 
 /// One pass over every placement and candidate of the database: the features of all of them,
-/// and, given an index, their documents. Rows are read in keyset-paged batches by one thread
-/// while the previous batch is turned into documents and features, so memory holds a few
-/// batches, not the database.
+/// and, given an index, their documents. Rows are read in keyset-paged batches while the
+/// previous batches are turned into documents and features, so memory holds a few batches, not
+/// the database. Placements are read by one thread; candidates (more rows, and more child rows
+/// each: reading them held one core while the other waited) by two, each on its own connection
+/// over half of the ids, when the pool has a second connection free. Once the last placement
+/// is added, its writer finishes its segments (`prepare_commit`, committed later with the
+/// candidates) while the candidates are read.
 fn scan(
     conn: &mut crate::db::DbConnection,
+    pool: &crate::db::DbPool,
     rd: &RefData,
-    index: Option<(&SearchIndex, &IndexWriter<TantivyDocument>, &IndexWriter<TantivyDocument>)>,
+    index: Option<(&SearchIndex, &mut IndexWriter<TantivyDocument>, &IndexWriter<TantivyDocument>)>,
     features: bool,
     progress: bool,
 ) -> anyhow::Result<(crate::features::Snapshot, (usize, usize))> {
@@ -712,13 +717,44 @@ fn scan(
     for (_, st) in crate::proposals::sroi_states_of(conn, &contracts)? {
         snap.put_sroi(st);
     }
+    // The second reader's connection, if one is free now (a pool of one, as some tests use,
+    // reads on one thread) and there are enough candidates to share.
+    let mut second = if nc >= 2 * SCAN_BATCH { pool.try_get() } else { None };
+    // Candidates up to and including `split` are read by the first reader, the rest by the second.
+    let split: Option<String> = match &second {
+        Some(_) => t::candidates::table.select(t::candidates::id).order(t::candidates::id).offset(nc / 2).first(conn).optional()?,
+        None => None,
+    };
     enum Batch {
         P(Vec<PlacementFull>),
+        PlacementsDone,
         C(Vec<CandidateFull>),
     }
-    let (tx, rx) = mpsc::sync_channel::<anyhow::Result<Batch>>(2);
+    type Tx = mpsc::SyncSender<anyhow::Result<Batch>>;
+    /// Candidates with ids above `after` (and at most `upto`), page by page.
+    fn read_candidates(conn: &mut crate::db::DbConnection, tx: &Tx, mut after: String, upto: Option<&str>) -> anyhow::Result<()> {
+        loop {
+            let page = t::candidates::table.filter(t::candidates::id.gt(&after)).order(t::candidates::id).limit(SCAN_BATCH);
+            let cs: Vec<Candidate> = match upto {
+                Some(u) => page.filter(t::candidates::id.le(u)).select(Candidate::as_select()).load(conn)?,
+                None => page.select(Candidate::as_select()).load(conn)?,
+            };
+            let Some(l) = cs.last() else { return Ok(()) };
+            after = l.id.clone();
+            let full = crate::db::queries::candidates_for_matching(conn, cs)?;
+            if tx.send(Ok(Batch::C(full))).is_err() {
+                return Ok(());
+            }
+        }
+    }
+    let (tx, rx) = mpsc::sync_channel::<anyhow::Result<Batch>>(3);
+    let (idx, mut pw, cw) = match index {
+        Some((i, p, c)) => (Some(i), Some(p), Some(c)),
+        None => (None, None, None),
+    };
     std::thread::scope(|scope| -> anyhow::Result<()> {
-        // The reader: keyset pages by id, placements then candidates.
+        // The first reader: keyset pages by id, placements then candidates.
+        let split = split.as_deref();
         scope.spawn(move || {
             let mut run = || -> anyhow::Result<()> {
                 let mut last = String::new();
@@ -735,34 +771,33 @@ fn scan(
                         return Ok(());
                     }
                 }
-                let mut last = String::new();
-                loop {
-                    let cs: Vec<Candidate> = t::candidates::table
-                        .filter(t::candidates::id.gt(&last))
-                        .order(t::candidates::id)
-                        .limit(SCAN_BATCH)
-                        .select(Candidate::as_select())
-                        .load(conn)?;
-                    let Some(l) = cs.last() else { break };
-                    last = l.id.clone();
-                    let full = crate::db::queries::candidates_for_matching(conn, cs)?;
-                    if tx.send(Ok(Batch::C(full))).is_err() {
-                        return Ok(());
-                    }
+                if tx.send(Ok(Batch::PlacementsDone)).is_err() {
+                    return Ok(());
                 }
-                Ok(())
+                if let (Some(mut other), Some(split)) = (second.take(), split) {
+                    let tx2 = tx.clone();
+                    scope.spawn(move || {
+                        if let Err(e) = read_candidates(&mut other, &tx2, split.to_string(), None) {
+                            let _ = tx2.send(Err(e));
+                        }
+                    });
+                    read_candidates(conn, &tx, String::new(), Some(split))
+                } else {
+                    read_candidates(conn, &tx, String::new(), None)
+                }
             };
             if let Err(e) = run() {
                 let _ = tx.send(Err(e));
             }
         });
-        // Documents are built on two threads (this one and a helper) while the reader reads on;
+        // Documents are built on two threads (this one and a helper) while the readers read on;
         // tantivy's own threads analyse their texts (schema::Memo: a shared title once, each
         // word's stem once).
+        let mut placements_flushed = None;
         for b in rx {
             match b? {
                 Batch::P(ps) => {
-                    if let Some((idx, pw, _)) = index {
+                    if let (Some(idx), Some(pw)) = (idx, pw.as_deref()) {
                         let f = &idx.placements.fields;
                         in_two(&ps, |p| {
                             pw.add_document(docs::placement_doc(f, p, rd))?;
@@ -777,8 +812,16 @@ fn scan(
                     counts.0 += ps.len();
                     bar.inc(ps.len() as u64);
                 }
+                Batch::PlacementsDone => {
+                    // The placements' writer turns what it holds into segments now, alongside
+                    // the candidates, instead of at the commit after them. Nothing is visible
+                    // before that commit.
+                    if let Some(pw) = pw.take() {
+                        placements_flushed = Some(scope.spawn(move || pw.prepare_commit().map(|_| ())));
+                    }
+                }
                 Batch::C(cs) => {
-                    if let Some((idx, _, cw)) = index {
+                    if let (Some(idx), Some(cw)) = (idx, cw) {
                         let f = &idx.candidates.fields;
                         in_two(&cs, |c| {
                             cw.add_document(docs::candidate_doc(f, c, rd, today))?;
@@ -794,6 +837,9 @@ fn scan(
                     bar.inc(cs.len() as u64);
                 }
             }
+        }
+        if let Some(h) = placements_flushed {
+            h.join().map_err(|_| anyhow::anyhow!("the placements' writer panicked"))??;
         }
         Ok(())
     })?;
