@@ -31,8 +31,12 @@ pub struct CandidateFull {
     pub last_contact: Option<chrono::NaiveDate>,
 }
 
-fn group<T, K: Fn(&T) -> String>(rows: Vec<T>, key: K) -> HashMap<String, Vec<T>> {
-    let mut m: HashMap<String, Vec<T>> = HashMap::new();
+/// Maps keyed by ids read in bulk (a rebuild groups millions of child rows): FxHash, not SipHash
+/// (the keys are our own ids, not chosen by a client to collide).
+type IdMap<V> = rustc_hash::FxHashMap<String, V>;
+
+fn group<T, K: Fn(&T) -> String>(rows: Vec<T>, key: K) -> IdMap<Vec<T>> {
+    let mut m: IdMap<Vec<T>> = IdMap::default();
     for r in rows {
         m.entry(key(&r)).or_default().push(r);
     }
@@ -73,8 +77,8 @@ pub fn placement_full(conn: &mut DbConnection, id: &str) -> QueryResult<Option<P
 }
 
 /// Latest ladder measurement per candidate (by date, then creation time).
-pub fn latest_ladder(conn: &mut DbConnection, ids: &[&String]) -> QueryResult<HashMap<String, LadderMeasurement>> {
-    let mut out: HashMap<String, LadderMeasurement> = HashMap::new();
+pub fn latest_ladder(conn: &mut DbConnection, ids: &[&String]) -> QueryResult<IdMap<LadderMeasurement>> {
+    let mut out: IdMap<LadderMeasurement> = IdMap::default();
     for chunk in ids.chunks(5000) {
         let rows = ladder_measurements::table
             .filter(crate::db::id_in(conn, ladder_measurements::candidate_id, chunk))
@@ -94,8 +98,8 @@ pub fn latest_ladder(conn: &mut DbConnection, ids: &[&String]) -> QueryResult<Ha
 }
 
 /// Date of the latest contact moment per candidate.
-pub fn last_contacts(conn: &mut DbConnection, ids: &[&String]) -> QueryResult<HashMap<String, chrono::NaiveDate>> {
-    let mut out: HashMap<String, chrono::NaiveDate> = HashMap::new();
+pub fn last_contacts(conn: &mut DbConnection, ids: &[&String]) -> QueryResult<IdMap<chrono::NaiveDate>> {
+    let mut out: IdMap<chrono::NaiveDate> = IdMap::default();
     for chunk in ids.chunks(5000) {
         let rows: Vec<(String, chrono::NaiveDate)> = contact_moments::table
             .filter(crate::db::id_in(conn, contact_moments::candidate_id, chunk))
@@ -125,8 +129,8 @@ fn candidates_with(conn: &mut DbConnection, cs: Vec<Candidate>, with_contacts: b
         return Ok(vec![]);
     }
     let ids: Vec<&String> = cs.iter().map(|c| &c.id).collect();
-    let mut occ = HashMap::new();
-    let mut sk = HashMap::new();
+    let mut occ = IdMap::default();
+    let mut sk = IdMap::default();
     for chunk in ids.chunks(5000) {
         let o = candidate_occupations::table
             .filter(crate::db::id_in(conn, candidate_occupations::candidate_id, chunk))
@@ -144,7 +148,7 @@ fn candidates_with(conn: &mut DbConnection, cs: Vec<Candidate>, with_contacts: b
         }
     }
     let mut ladder = latest_ladder(conn, &ids)?;
-    let mut contacts = if with_contacts { last_contacts(conn, &ids)? } else { HashMap::new() };
+    let mut contacts = if with_contacts { last_contacts(conn, &ids)? } else { IdMap::default() };
     Ok(cs
         .into_iter()
         .map(|c| {
