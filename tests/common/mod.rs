@@ -61,12 +61,59 @@ fn pg_exec(url: &str, sql: &str) {
 
 static TEMPLATE: Mutex<Option<String>> = Mutex::new(None);
 
+/// Whether the test process `pid` still runs (Linux: /proc). Where that cannot be told (or the
+/// name holds no pid), it is taken to run, so nothing of it is removed.
+fn process_runs(pid: &str) -> bool {
+    let ours = !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit());
+    !ours || !std::path::Path::new("/proc/self").exists() || std::path::Path::new("/proc").join(pid).exists()
+}
+
+/// A template lives as long as its test process and nothing removes it at exit (statics are not
+/// dropped): each run left a 50 MB SQLite file or a PostgreSQL database behind. Each run removes
+/// those of test processes that no longer run.
+fn remove_stale_templates(pg: Option<&str>) {
+    match pg {
+        Some(url) => {
+            #[derive(diesel::QueryableByName)]
+            struct Name {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                datname: String,
+            }
+            use diesel::RunQueryDsl;
+            let Ok(pool) = opstap::db::connect(url, 1) else { return };
+            let Ok(mut c) = pool.get() else { return };
+            let names: Vec<Name> =
+                diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'opstap\\_tmpl\\_%'").load(&mut *c).unwrap_or_default();
+            for n in names {
+                if let Some(pid) = n.datname.strip_prefix("opstap_tmpl_") {
+                    if !process_runs(pid) {
+                        use diesel::connection::SimpleConnection;
+                        let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", n.datname));
+                    }
+                }
+            }
+        }
+        None => {
+            let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if let Some(pid) = name.strip_prefix("opstap-test-template-") {
+                    if !process_runs(pid) {
+                        let _ = std::fs::remove_dir_all(e.path());
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Builds the template once: migrations, reference data, demo region.
 fn template() -> String {
     let mut g = TEMPLATE.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(t) = g.as_ref() {
         return t.clone();
     }
+    remove_stale_templates(pg_url().as_deref());
     let t = match pg_url() {
         Some(url) => {
             let name = format!("opstap_tmpl_{}", std::process::id());
