@@ -513,46 +513,72 @@ pub(crate) enum Check {
     Has(Term),
 }
 
+type Entries<K, V> = std::collections::HashMap<K, (std::sync::Arc<V>, u64)>;
+
+/// A process-wide cache of data read from index segments (a segment never changes, so an entry
+/// keyed by its id stays true): least recently used out first once the entries' weights pass
+/// `budget`. Built outside the lock, so two threads may build the same entry once each.
+pub(crate) struct SegmentCache<K, V> {
+    /// Entry -> (value, last use), and the use clock.
+    entries: std::sync::Mutex<(Entries<K, V>, u64)>,
+    budget: usize,
+    weight: fn(&V) -> usize,
+}
+
+impl<K: std::hash::Hash + Eq + Clone, V> SegmentCache<K, V> {
+    pub(crate) fn new(budget: usize, weight: fn(&V) -> usize) -> Self {
+        SegmentCache { entries: Default::default(), budget, weight }
+    }
+
+    pub(crate) fn get_or_build(&self, key: K, build: impl FnOnce() -> tantivy::Result<V>) -> tantivy::Result<std::sync::Arc<V>> {
+        {
+            let mut guard = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+            let (map, clock) = &mut *guard;
+            *clock += 1;
+            let now = *clock;
+            if let Some((v, used)) = map.get_mut(&key) {
+                *used = now;
+                return Ok(v.clone());
+            }
+        }
+        let v = std::sync::Arc::new(build()?);
+        let mut guard = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let (map, clock) = &mut *guard;
+        map.insert(key.clone(), (v.clone(), *clock));
+        let mut total: usize = map.values().map(|(v, _)| (self.weight)(v)).sum();
+        while total > self.budget && map.len() > 1 {
+            let Some(oldest) = map.iter().filter(|(k, _)| **k != key).min_by_key(|(_, (_, used))| *used).map(|(k, _)| k.clone()) else { break };
+            if let Some((gone, _)) = map.remove(&oldest) {
+                total -= (self.weight)(&gone);
+            }
+        }
+        Ok(v)
+    }
+}
+
 /// At most this many bitsets of common terms are kept (a few per index segment are used: each
 /// is one bit per document of its segment).
 const COMMON_TERM_BITS_KEPT: usize = 64;
 
-type BitsCache = std::collections::HashMap<(tantivy::index::SegmentId, Vec<u8>), (std::sync::Arc<tantivy_common::BitSet>, u64)>;
+type BitsKey = (tantivy::index::SegmentId, Vec<u8>);
 
-static COMMON_TERM_BITS: std::sync::LazyLock<std::sync::Mutex<(BitsCache, u64)>> = std::sync::LazyLock::new(Default::default);
+static COMMON_TERM_BITS: std::sync::LazyLock<SegmentCache<BitsKey, tantivy_common::BitSet>> =
+    std::sync::LazyLock::new(|| SegmentCache::new(COMMON_TERM_BITS_KEPT, |_| 1));
 
 /// The documents of a segment that have `term`, as a bitset: read from the postings once per
-/// segment and term (segments never change; deleted documents are left out by the collector)
-/// and kept, least recently used out first beyond `COMMON_TERM_BITS_KEPT`.
+/// segment and term (deleted documents are left out by the collector) and kept.
 fn common_term_bits(reader: &SegmentReader, term: &Term) -> tantivy::Result<std::sync::Arc<tantivy_common::BitSet>> {
-    let key = (reader.segment_id(), term.serialized_term().to_vec());
-    {
-        let mut guard = COMMON_TERM_BITS.lock().unwrap_or_else(|e| e.into_inner());
-        let (map, clock) = &mut *guard;
-        *clock += 1;
-        let now = *clock;
-        if let Some((bits, used)) = map.get_mut(&key) {
-            *used = now;
-            return Ok(bits.clone());
+    COMMON_TERM_BITS.get_or_build((reader.segment_id(), term.serialized_term().to_vec()), || {
+        let mut bits = tantivy_common::BitSet::with_max_value(reader.max_doc());
+        if let Some(mut postings) = reader.inverted_index(term.field())?.read_postings(term, IndexRecordOption::Basic)? {
+            let mut d = tantivy::DocSet::doc(&postings);
+            while d != tantivy::TERMINATED {
+                bits.insert(d);
+                d = tantivy::DocSet::advance(&mut postings);
+            }
         }
-    }
-    let mut bits = tantivy_common::BitSet::with_max_value(reader.max_doc());
-    if let Some(mut postings) = reader.inverted_index(term.field())?.read_postings(term, IndexRecordOption::Basic)? {
-        let mut d = tantivy::DocSet::doc(&postings);
-        while d != tantivy::TERMINATED {
-            bits.insert(d);
-            d = tantivy::DocSet::advance(&mut postings);
-        }
-    }
-    let bits = std::sync::Arc::new(bits);
-    let mut guard = COMMON_TERM_BITS.lock().unwrap_or_else(|e| e.into_inner());
-    let (map, clock) = &mut *guard;
-    map.insert(key.clone(), (bits.clone(), *clock));
-    while map.len() > COMMON_TERM_BITS_KEPT {
-        let Some(oldest) = map.iter().filter(|(k, _)| **k != key).min_by_key(|(_, (_, used))| *used).map(|(k, _)| k.clone()) else { break };
-        map.remove(&oldest);
-    }
-    Ok(bits)
+        Ok(bits)
+    })
 }
 
 /// Keeps, of the documents the query yields, those that pass every check, read from their fast
@@ -705,44 +731,23 @@ struct SegmentTerms {
 /// At most this many bytes of dictionaries are kept (national data: a few MB are used).
 const SEGMENT_TERMS_BUDGET: usize = 64 << 20;
 
-type TermsCache = std::collections::HashMap<(tantivy::index::SegmentId, Field), (std::sync::Arc<SegmentTerms>, u64)>;
-
-static SEGMENT_TERMS: std::sync::LazyLock<std::sync::Mutex<(TermsCache, u64)>> = std::sync::LazyLock::new(Default::default);
+static SEGMENT_TERMS: std::sync::LazyLock<SegmentCache<(tantivy::index::SegmentId, Field), SegmentTerms>> =
+    std::sync::LazyLock::new(|| SegmentCache::new(SEGMENT_TERMS_BUDGET, SegmentTerms::size));
 
 impl SegmentTerms {
     fn of(reader: &SegmentReader, field: Field, inverted: &tantivy::InvertedIndexReader) -> tantivy::Result<std::sync::Arc<SegmentTerms>> {
-        let key = (reader.segment_id(), field);
-        {
-            let mut guard = SEGMENT_TERMS.lock().unwrap_or_else(|e| e.into_inner());
-            let (map, clock) = &mut *guard;
-            *clock += 1;
-            let now = *clock;
-            if let Some((t, used)) = map.get_mut(&key) {
-                *used = now;
-                return Ok(t.clone());
+        SEGMENT_TERMS.get_or_build((reader.segment_id(), field), || {
+            let dict = inverted.terms();
+            let n = dict.num_terms();
+            let mut t = SegmentTerms { bytes: Vec::new(), ends: Vec::with_capacity(n), infos: Vec::with_capacity(n) };
+            let mut stream = dict.stream()?;
+            while stream.advance() {
+                t.bytes.extend_from_slice(stream.key());
+                t.ends.push(t.bytes.len() as u32);
+                t.infos.push(stream.value().clone());
             }
-        }
-        let dict = inverted.terms();
-        let n = dict.num_terms();
-        let mut t = SegmentTerms { bytes: Vec::new(), ends: Vec::with_capacity(n), infos: Vec::with_capacity(n) };
-        let mut stream = dict.stream()?;
-        while stream.advance() {
-            t.bytes.extend_from_slice(stream.key());
-            t.ends.push(t.bytes.len() as u32);
-            t.infos.push(stream.value().clone());
-        }
-        let t = std::sync::Arc::new(t);
-        let mut guard = SEGMENT_TERMS.lock().unwrap_or_else(|e| e.into_inner());
-        let (map, clock) = &mut *guard;
-        map.insert(key, (t.clone(), *clock));
-        let mut total: usize = map.values().map(|(t, _)| t.size()).sum();
-        while total > SEGMENT_TERMS_BUDGET && map.len() > 1 {
-            let Some(oldest) = map.iter().filter(|(k, _)| **k != key).min_by_key(|(_, (_, used))| *used).map(|(k, _)| *k) else { break };
-            if let Some((gone, _)) = map.remove(&oldest) {
-                total -= gone.size();
-            }
-        }
-        Ok(t)
+            Ok(t)
+        })
     }
 
     fn size(&self) -> usize {
@@ -806,8 +811,8 @@ impl SearchIndex {
         let asked = !r.occupations.is_empty() || !r.skills.is_empty();
         let relevance: Option<Box<dyn Query>> = asked.then(|| Box::new(BooleanQuery::new(should)) as Box<dyn Query>);
         if r.strict {
-            // Equality and small sets through postings; only the hours are ranges, and the
-            // intersection seeks them from the smallest clause (usually the PC4 set).
+            // The hard rules are checked per document on the documents the selective clauses
+            // (relevance, the PC4 set) let through; only `beschut_werk` is excluded by a clause.
             list = vec![
                 Check::Has(Term::from_field_u64(f.published, 1)),
                 Check::Between(f.hours_min, 0, r.hours_max),
