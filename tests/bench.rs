@@ -68,3 +68,92 @@ async fn a_rebuild_with_two_candidate_readers_indexes_every_row_once() {
     .await
     .unwrap();
 }
+
+/// `read` of `items` (in id order) in pages of `size` as a full pass reads them: each page with
+/// the last id of the page before it.
+fn in_pages<T: Clone, S>(items: &[T], size: usize, id: impl Fn(&T) -> &String, mut read: impl FnMut(Vec<T>, &str) -> Vec<S>) -> Vec<S> {
+    let mut after = String::new();
+    let mut out = Vec::new();
+    for page in items.chunks(size) {
+        out.extend(read(page.to_vec(), &after));
+        after = id(page.last().unwrap()).clone();
+    }
+    out
+}
+
+/// A full pass reads child rows per page as one id range (`*_page_*`), grouped by position;
+/// a request reads them by ids. Both give every candidate and placement the same aggregate
+/// (occupations, skills, latest ladder step, organisation), pages cut anywhere, on SQLite and
+/// PostgreSQL (whose text order is its collation's). A row of a candidate missing from its page
+/// (inserted after the page was read) goes to no other candidate.
+#[actix_web::test]
+async fn a_page_of_a_full_pass_reads_what_a_read_by_ids_reads() {
+    use diesel::prelude::*;
+    use opstap::db::models::{Candidate, LadderMeasurement, Placement};
+    use opstap::db::queries as q;
+    use opstap::db::schema as s;
+    let db = common::fresh_db();
+    let url = db.url.clone();
+    actix_web::web::block(move || {
+        let pool = opstap::db::connect(&url, 1).unwrap();
+        let mut conn = pool.get().unwrap();
+        let cs: Vec<Candidate> = s::candidates::table.order(s::candidates::id).select(Candidate::as_select()).load(&mut conn).unwrap();
+        assert!(cs.len() >= 10, "the demo region has candidates");
+        // More than one ladder measurement for some: a later one (wins), an earlier one (loses),
+        // one on the same day created later (wins).
+        let day = chrono::NaiveDate::from_ymd_opt(2030, 6, 1).unwrap();
+        let at = opstap::db::now();
+        for (n, c) in cs.iter().enumerate().filter(|(n, _)| n % 3 == 0) {
+            for (d, step, created) in [(day, 4, at), (day - chrono::Days::new(400), 1, at), (day, 5, at + chrono::Duration::seconds(n as i64 + 1))] {
+                diesel::insert_into(s::ladder_measurements::table)
+                    .values(&LadderMeasurement {
+                        id: opstap::db::new_id(),
+                        candidate_id: c.id.clone(),
+                        measured_on: d,
+                        step,
+                        target_step: None,
+                        measured_by: None,
+                        note: String::new(),
+                        created_at: created,
+                    })
+                    .execute(&mut conn)
+                    .unwrap();
+            }
+        }
+        let show =
+            |c: &q::CandidateFull| format!("{:?} {:?} {:?} {:?}", c.candidate, c.occupations, c.skills, c.ladder.as_ref().map(|l| (l.step, &l.id)));
+        let full = q::candidates_for_matching(&mut conn, cs.clone()).unwrap();
+        for (n, c) in full.iter().enumerate().filter(|(n, _)| n % 3 == 0) {
+            assert_eq!(c.ladder.as_ref().map(|l| l.step), Some(5), "candidate {n}: the latest measurement");
+        }
+        assert!(full.iter().any(|c| !c.skills.is_empty()) && full.iter().any(|c| !c.occupations.is_empty()), "the comparison covers child rows");
+        let by_ids: Vec<String> = full.iter().map(show).collect();
+        for size in [1, 3, 7, cs.len()] {
+            let paged = in_pages(
+                &cs,
+                size,
+                |c| &c.id,
+                |page, after| q::candidates_page_for_matching(&mut conn, page, after).unwrap().iter().map(show).collect(),
+            );
+            assert_eq!(paged, by_ids, "pages of {size}");
+        }
+        // The second candidate is missing from the page of the first three.
+        let page = vec![cs[0].clone(), cs[2].clone()];
+        let got: Vec<String> = q::candidates_page_for_matching(&mut conn, page, "").unwrap().iter().map(show).collect();
+        assert_eq!(got, vec![by_ids[0].clone(), by_ids[2].clone()]);
+
+        let ps: Vec<Placement> = s::placements::table.order(s::placements::id).select(Placement::as_select()).load(&mut conn).unwrap();
+        assert!(ps.len() >= 5);
+        let show = |p: &q::PlacementFull| format!("{:?} {:?} {}", p.placement, p.skills, p.organisation.id);
+        let by_ids: Vec<String> = q::placements_full(&mut conn, ps.clone()).unwrap().iter().map(show).collect();
+        assert!(q::placements_full(&mut conn, ps.clone()).unwrap().iter().any(|p| p.skills.len() > 1));
+        for size in [1, 4, ps.len()] {
+            let paged =
+                in_pages(&ps, size, |p| &p.id, |page, after| q::placements_page_full(&mut conn, page, after).unwrap().iter().map(show).collect());
+            assert_eq!(paged, by_ids, "pages of {size}");
+        }
+    })
+    .await
+    .unwrap();
+    drop(db);
+}

@@ -35,23 +35,96 @@ pub struct CandidateFull {
 /// (the keys are our own ids, not chosen by a client to collide).
 type IdMap<V> = rustc_hash::FxHashMap<String, V>;
 
-fn group<T, K: Fn(&T) -> String>(rows: Vec<T>, key: K) -> IdMap<Vec<T>> {
-    let mut m: IdMap<Vec<T>> = IdMap::default();
-    for r in rows {
-        m.entry(key(&r)).or_default().push(r);
+/// Whose child rows to read.
+#[derive(Clone, Copy)]
+pub enum Parents<'a> {
+    /// These ids, in any order.
+    Ids(&'a [&'a String]),
+    /// A keyset page of a full pass: the ids in id order, holding every parent with an id in
+    /// `(after, last id]`. Their child rows are read as that id range (one index range scan,
+    /// not one look-up per id).
+    Page { ids: &'a [&'a String], after: &'a str },
+}
+
+impl<'a> Parents<'a> {
+    fn ids(&self) -> &'a [&'a String] {
+        match *self {
+            Parents::Ids(ids) | Parents::Page { ids, .. } => ids,
+        }
     }
-    m
+
+    /// The rows of `column`'s table that belong to these parents, read by `load` with the filter
+    /// (in chunks of ids, or one range).
+    fn rows<C: Copy, T>(
+        &self,
+        conn: &mut DbConnection,
+        column: C,
+        mut load: impl FnMut(&mut DbConnection, crate::db::IdIn<C>) -> QueryResult<Vec<T>>,
+    ) -> QueryResult<Vec<T>> {
+        match *self {
+            Parents::Page { ids, after } => match ids.last() {
+                Some(last) => load(conn, crate::db::id_range(column, after, last)),
+                None => Ok(vec![]),
+            },
+            Parents::Ids(ids) => {
+                let mut out = Vec::new();
+                for chunk in ids.chunks(5000) {
+                    let f = crate::db::id_in(conn, column, chunk);
+                    out.extend(load(conn, f)?);
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    /// `rows` cut into one group per parent, in the parents' order. Rows of a page mostly come
+    /// in parent order (the database reads them along its index): each is then found a few
+    /// steps after the previous row's parent, without hashing or copying an id; others are
+    /// looked up. Rows of no parent (one inserted after its page was read) are left out.
+    fn group<T>(&self, rows: Vec<T>, key: impl Fn(&T) -> &str) -> Vec<Vec<T>> {
+        const STEPS: usize = 16;
+        let ids = self.ids();
+        let mut out: Vec<Vec<T>> = std::iter::repeat_with(Vec::new).take(ids.len()).collect();
+        let mut at: Option<rustc_hash::FxHashMap<&str, usize>> = None;
+        let mut i = 0;
+        for r in rows {
+            let k = key(&r);
+            let near = ids[i..].iter().take(STEPS).position(|id| id.as_str() == k).map(|d| i + d);
+            let pos = near.or_else(|| at.get_or_insert_with(|| ids.iter().enumerate().map(|(n, id)| (id.as_str(), n)).collect()).get(k).copied());
+            if let Some(p) = pos {
+                i = p;
+                out[p].push(r);
+            }
+        }
+        out
+    }
 }
 
 pub fn placements_full(conn: &mut DbConnection, ps: Vec<Placement>) -> QueryResult<Vec<PlacementFull>> {
+    placements_with(conn, ps, None)
+}
+
+/// `placements_full` of a keyset page of a full pass: `ps` in id order, every placement with an
+/// id in `(after, last id]` (see `Parents::Page`).
+pub fn placements_page_full(conn: &mut DbConnection, ps: Vec<Placement>, after: &str) -> QueryResult<Vec<PlacementFull>> {
+    placements_with(conn, ps, Some(after))
+}
+
+fn placements_with(conn: &mut DbConnection, ps: Vec<Placement>, page_after: Option<&str>) -> QueryResult<Vec<PlacementFull>> {
     if ps.is_empty() {
         return Ok(vec![]);
     }
     let ids: Vec<&String> = ps.iter().map(|p| &p.id).collect();
-    let skill_ids = crate::db::id_in(conn, placement_skills::placement_id, &ids);
-    let skills: Vec<PlacementSkill> =
-        crate::native!(conn, c => placement_skills::table.filter(skill_ids).select(PlacementSkill::as_select()).load(c))?;
-    let mut skills = group(skills, |s| s.placement_id.clone());
+    let parents = match page_after {
+        Some(after) => Parents::Page { ids: &ids, after },
+        None => Parents::Ids(&ids),
+    };
+    let skills = parents.rows(
+        conn,
+        placement_skills::placement_id,
+        |c, f| crate::native!(c, c => placement_skills::table.filter(f).select(PlacementSkill::as_select()).load(c)),
+    )?;
+    let skills = parents.group(skills, |s| &s.placement_id);
     let mut org_ids: Vec<&String> = ps.iter().map(|p| &p.organisation_id).collect();
     org_ids.sort();
     org_ids.dedup();
@@ -59,9 +132,8 @@ pub fn placements_full(conn: &mut DbConnection, ps: Vec<Placement>) -> QueryResu
     let orgs: Vec<Organisation> = crate::native!(conn, c => organisations::table.filter(org_ids).select(Organisation::as_select()).load(c))?;
     let orgs: HashMap<String, Organisation> = orgs.into_iter().map(|o| (o.id.clone(), o)).collect();
     let mut out = Vec::with_capacity(ps.len());
-    for p in ps {
+    for (p, mut sk) in ps.into_iter().zip(skills) {
         let Some(org) = orgs.get(&p.organisation_id).cloned() else { continue };
-        let mut sk = skills.remove(&p.id).unwrap_or_default();
         sk.sort_by(|a, b| b.required.cmp(&a.required).then(a.skill_id.cmp(&b.skill_id)));
         out.push(PlacementFull { placement: p, skills: sk, organisation: org });
     }
@@ -76,25 +148,27 @@ pub fn placement_full(conn: &mut DbConnection, id: &str) -> QueryResult<Option<P
     })
 }
 
-/// Latest ladder measurement per candidate (by date, then creation time).
-pub fn latest_ladder(conn: &mut DbConnection, ids: &[&String]) -> QueryResult<IdMap<LadderMeasurement>> {
-    let mut out: IdMap<LadderMeasurement> = IdMap::default();
-    for chunk in ids.chunks(5000) {
-        let rows = ladder_measurements::table
-            .filter(crate::db::id_in(conn, ladder_measurements::candidate_id, chunk))
-            .select(LadderMeasurement::as_select())
-            .load(conn)?;
-        for m in rows {
-            let newer = match out.get(&m.candidate_id) {
-                None => true,
-                Some(cur) => (m.measured_on, m.created_at) > (cur.measured_on, cur.created_at),
-            };
-            if newer {
-                out.insert(m.candidate_id.clone(), m);
-            }
+/// The latest of ladder measurements (by date, then creation time; of equals the first).
+fn latest(ms: Vec<LadderMeasurement>) -> Option<LadderMeasurement> {
+    let mut best: Option<LadderMeasurement> = None;
+    for m in ms {
+        if best.as_ref().is_none_or(|b| (m.measured_on, m.created_at) > (b.measured_on, b.created_at)) {
+            best = Some(m);
         }
     }
-    Ok(out)
+    best
+}
+
+fn ladder_rows(conn: &mut DbConnection, parents: Parents) -> QueryResult<Vec<Vec<LadderMeasurement>>> {
+    let rows = parents
+        .rows(conn, ladder_measurements::candidate_id, |c, f| ladder_measurements::table.filter(f).select(LadderMeasurement::as_select()).load(c))?;
+    Ok(parents.group(rows, |m| &m.candidate_id))
+}
+
+/// Latest ladder measurement per candidate (by date, then creation time).
+pub fn latest_ladder(conn: &mut DbConnection, ids: &[&String]) -> QueryResult<IdMap<LadderMeasurement>> {
+    let groups = ladder_rows(conn, Parents::Ids(ids))?;
+    Ok(ids.iter().zip(groups).filter_map(|(id, ms)| latest(ms).map(|m| (id.to_string(), m))).collect())
 }
 
 /// Date of the latest contact moment per candidate.
@@ -116,47 +190,45 @@ pub fn last_contacts(conn: &mut DbConnection, ids: &[&String]) -> QueryResult<Id
 }
 
 pub fn candidates_full(conn: &mut DbConnection, cs: Vec<Candidate>) -> QueryResult<Vec<CandidateFull>> {
-    candidates_with(conn, cs, true)
+    candidates_with(conn, cs, true, None)
 }
 
 /// Like `candidates_full` without the last contact date (the matcher does not use it).
 pub fn candidates_for_matching(conn: &mut DbConnection, cs: Vec<Candidate>) -> QueryResult<Vec<CandidateFull>> {
-    candidates_with(conn, cs, false)
+    candidates_with(conn, cs, false, None)
 }
 
-fn candidates_with(conn: &mut DbConnection, cs: Vec<Candidate>, with_contacts: bool) -> QueryResult<Vec<CandidateFull>> {
+/// `candidates_for_matching` of a keyset page of a full pass: `cs` in id order, every candidate
+/// with an id in `(after, last id]` (see `Parents::Page`).
+pub fn candidates_page_for_matching(conn: &mut DbConnection, cs: Vec<Candidate>, after: &str) -> QueryResult<Vec<CandidateFull>> {
+    candidates_with(conn, cs, false, Some(after))
+}
+
+fn candidates_with(conn: &mut DbConnection, cs: Vec<Candidate>, with_contacts: bool, page_after: Option<&str>) -> QueryResult<Vec<CandidateFull>> {
     if cs.is_empty() {
         return Ok(vec![]);
     }
     let ids: Vec<&String> = cs.iter().map(|c| &c.id).collect();
-    let mut occ = IdMap::default();
-    let mut sk = IdMap::default();
-    for chunk in ids.chunks(5000) {
-        let o = candidate_occupations::table
-            .filter(crate::db::id_in(conn, candidate_occupations::candidate_id, chunk))
-            .select(CandidateOccupation::as_select())
-            .load(conn)?;
-        for (k, v) in group(o, |r| r.candidate_id.clone()) {
-            occ.insert(k, v);
-        }
-        let s = candidate_skills::table
-            .filter(crate::db::id_in(conn, candidate_skills::candidate_id, chunk))
-            .select(CandidateSkill::as_select())
-            .load(conn)?;
-        for (k, v) in group(s, |r| r.candidate_id.clone()) {
-            sk.insert(k, v);
-        }
-    }
-    let mut ladder = latest_ladder(conn, &ids)?;
+    let parents = match page_after {
+        Some(after) => Parents::Page { ids: &ids, after },
+        None => Parents::Ids(&ids),
+    };
+    let occ = parents.rows(conn, candidate_occupations::candidate_id, |c, f| {
+        candidate_occupations::table.filter(f).select(CandidateOccupation::as_select()).load(c)
+    })?;
+    let occ = parents.group(occ, |r| &r.candidate_id);
+    let sk =
+        parents.rows(conn, candidate_skills::candidate_id, |c, f| candidate_skills::table.filter(f).select(CandidateSkill::as_select()).load(c))?;
+    let sk = parents.group(sk, |r| &r.candidate_id);
+    let ladder = ladder_rows(conn, parents)?;
     let mut contacts = if with_contacts { last_contacts(conn, &ids)? } else { IdMap::default() };
     Ok(cs
         .into_iter()
-        .map(|c| {
-            let mut occupations: Vec<CandidateOccupation> = occ.remove(&c.id).unwrap_or_default();
+        .zip(occ.into_iter().zip(sk).zip(ladder))
+        .map(|(c, ((mut occupations, mut skills), ladder))| {
             occupations.sort_by(|a, b| a.occupation_id.cmp(&b.occupation_id));
-            let mut skills: Vec<CandidateSkill> = sk.remove(&c.id).unwrap_or_default();
             skills.sort_by(|a, b| a.id.cmp(&b.id));
-            CandidateFull { ladder: ladder.remove(&c.id), last_contact: contacts.remove(&c.id), occupations, skills, candidate: c }
+            CandidateFull { ladder: latest(ladder), last_contact: contacts.remove(&c.id), occupations, skills, candidate: c }
         })
         .collect())
 }

@@ -677,8 +677,9 @@ enum FeatureUpdate {
 const SCAN_BATCH: i64 = 2000;
 
 /// One pass over every placement and candidate of the database: the features of all of them,
-/// and, given an index, their documents. Rows are read in keyset-paged batches while the
-/// previous batches are turned into documents and features, so memory holds a few batches, not
+/// and, given an index, their documents. Rows are read in keyset-paged batches (the child rows
+/// of a page as its id range: `queries::Parents::Page`) while the previous batches are turned
+/// into documents and features, so memory holds a few batches, not
 /// the database. Placements are read by one thread; candidates (more rows, and more child rows
 /// each: reading them held one core while the other waited) by two, each on its own connection
 /// over half of the ids, when the pool has a second connection free. Once the last placement
@@ -740,8 +741,9 @@ fn scan(
                 None => page.select(Candidate::as_select()).load(conn)?,
             };
             let Some(l) = cs.last() else { return Ok(()) };
-            after = l.id.clone();
-            let full = crate::db::queries::candidates_for_matching(conn, cs)?;
+            let last = l.id.clone();
+            let full = crate::db::queries::candidates_page_for_matching(conn, cs, &after)?;
+            after = last;
             if tx.send(Ok(Batch::C(full))).is_err() {
                 return Ok(());
             }
@@ -766,8 +768,10 @@ fn scan(
                         .select(Placement::as_select())
                         .load(conn)?;
                     let Some(l) = ps.last() else { break };
-                    last = l.id.clone();
-                    if tx.send(Ok(Batch::P(placements_full(conn, ps)?))).is_err() {
+                    let page_last = l.id.clone();
+                    let full = crate::db::queries::placements_page_full(conn, ps, &last)?;
+                    last = page_last;
+                    if tx.send(Ok(Batch::P(full))).is_err() {
                         return Ok(());
                     }
                 }
