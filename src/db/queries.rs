@@ -385,9 +385,11 @@ impl From<&PlacementFull> for PlacementHitRow {
 /// The hit rows of a page of search results, in one query (not the full placements with their
 /// skills and organisations that `placements_full_by_ids` reads).
 pub fn placement_hits(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<PlacementHitRow>> {
-    placements::table
+    let ids = crate::db::id_in(conn, placements::id, ids);
+    // On the backend's own connection: the public search's hot read (see `crate::native`).
+    crate::native!(conn, c => placements::table
         .inner_join(organisations::table)
-        .filter(crate::db::id_in(conn, placements::id, ids))
+        .filter(ids)
         .select((
             placements::id,
             placements::title,
@@ -402,7 +404,7 @@ pub fn placement_hits(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Ve
             organisations::name,
             placements::language_learning,
         ))
-        .load(conn)
+        .load(c))
 }
 
 /// Whether the candidate said "I am interested" in this placement.
