@@ -3,8 +3,9 @@
 //!
 //! Derived data like the search index, and fed the same way: the index writer thread
 //! (`crate::search`) reloads each changed row of the change feed once and updates both, and
-//! publishes the store's changes right after the index commit of the same batch, so search and
-//! features stand at the same feed position. A full rebuild builds a new store beside the
+//! publishes the store's changes between the index commit of the same batch and making that
+//! commit visible, so search and features stand at the same feed position and a search never
+//! finds a document newer than the features it shows of it. A full rebuild builds a new store beside the
 //! current one and swaps it in at the commit. At start the store is loaded from the database
 //! (or built with the index when that is rebuilt).
 //!
@@ -14,7 +15,7 @@
 //! `matching` features, equal to what `proposals::candidate_features` and
 //! `proposals::placement_features` build from the database rows (a test holds them equal).
 
-use crate::db::queries::{CandidateFull, PlacementFull};
+use crate::db::queries::{CandidateFull, PlacementFull, PlacementHitRow};
 use crate::domain::settings::Settings;
 use crate::domain::{age_on, PlacementKind};
 use crate::matching::{CandidateFeatures, PlacementFeatures, Shared, SroiState};
@@ -167,6 +168,17 @@ struct PlacementRow {
     start_date: Option<NaiveDate>,
     duration_months: Option<i32>,
     published: bool,
+    /// What a search hit shows (`PlacementHitRow`), so that a search reads no rows.
+    shown: Shown,
+}
+
+/// The fields of a search hit that the matcher does not need.
+struct Shown {
+    title: Box<str>,
+    kind: Sym,
+    pc4: Sym,
+    status: Sym,
+    organisation_name: Sym,
 }
 
 const SUPERVISOR: u8 = 1;
@@ -331,6 +343,13 @@ impl Snapshot {
             start_date: pl.start_date,
             duration_months: pl.duration_months,
             published: p.is_published(),
+            shown: Shown {
+                title: pl.title.as_str().into(),
+                kind: self.strings.get(&pl.kind),
+                pc4: self.strings.get(&pl.pc4),
+                status: self.strings.get(&pl.status),
+                organisation_name: self.strings.get(&p.organisation.name),
+            },
         };
         self.placements.put(&pl.id, row);
     }
@@ -428,6 +447,26 @@ impl Snapshot {
             start_date: r.start_date,
             duration_months: r.duration_months,
             published: r.published,
+        })
+    }
+
+    /// What a search hit shows of a placement, as `queries::placement_hits` reads it.
+    pub fn placement_hit(&self, id: &str) -> Option<PlacementHitRow> {
+        let r = self.placements.get(id)?;
+        let s = &self.strings;
+        Some(PlacementHitRow {
+            id: id.to_string(),
+            title: r.shown.title.to_string(),
+            kind: s.string(r.shown.kind),
+            pc4: s.string(r.shown.pc4),
+            hours_min: r.hours_min,
+            hours_max: r.hours_max,
+            job_coach_welcome: r.flags & COACH_WELCOME != 0,
+            internal_supervisor: r.flags & SUPERVISOR != 0,
+            adapted_workplace: r.flags & ADAPTED != 0,
+            status: s.string(r.shown.status),
+            organisation_name: s.string(r.shown.organisation_name),
+            language_learning: r.flags & LANGUAGE_LEARNING != 0,
         })
     }
 

@@ -687,6 +687,9 @@ async fn the_in_memory_features_rank_exactly_as_the_database_rows() {
             let from_db = opstap::proposals::placement_features(p, &rd, p.placement.sroi_contract_id.as_ref().and_then(|id| sroi.get(id).cloned()));
             let stored = search.features.read(|f| f.placement(&p.placement.id)).expect("placement in the store");
             assert_eq!(stored, from_db);
+            // What a public search shows of it, too.
+            let shown = search.features.read(|f| f.placement_hit(&p.placement.id)).expect("placement in the store");
+            assert_eq!(vec![shown], opstap::db::queries::placement_hits(&mut conn, std::slice::from_ref(&p.placement.id)).unwrap());
         }
         for c in &cs {
             let stored = search.features.read(|f| f.candidate(&c.candidate.id, today)).expect("candidate in the store");

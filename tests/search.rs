@@ -43,8 +43,19 @@ async fn create_update_delete_visible_within_a_second() {
     body["description"] = json!("Toezicht in de parkeergarage.");
     let (s, _) = app.put(&format!("/api/v1/placements/{id}"), Some(&w), body).await;
     assert_eq!(s, StatusCode::OK);
-    within_a_second(&app, "/api/v1/search/placements?q=parkeergarage", None, |v| v["total"] == 1).await;
+    let v = within_a_second(&app, "/api/v1/search/placements?q=parkeergarage", None, |v| v["total"] == 1).await;
+    assert_eq!(v["hits"][0]["title"], "Parkeergarage toezichthouder", "a hit shows the placement as it is now: {v}");
     within_a_second(&app, "/api/v1/search/placements?q=fietsenstalling", None, |v| v["total"] == 0).await;
+    // A hit shows its organisation's name as it is now, also after a rename.
+    let org = p["organisation_id"].as_str().unwrap().to_string();
+    let (s, mut o) = app.get(&format!("/api/v1/organisations/{org}"), Some(&w)).await;
+    assert_eq!(s, StatusCode::OK, "{o}");
+    assert_eq!(v["hits"][0]["organisation_name"], o["name"], "{v}");
+    o["name"] = json!("Stallingbeheer Noord B.V.");
+    let (s, r) = app.put(&format!("/api/v1/organisations/{org}"), Some(&w), o).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    within_a_second(&app, "/api/v1/search/placements?q=parkeergarage", None, |v| v["hits"][0]["organisation_name"] == "Stallingbeheer Noord B.V.")
+        .await;
 
     assert_eq!(app.delete(&format!("/api/v1/placements/{id}"), Some(&w)).await.0, StatusCode::NO_CONTENT);
     within_a_second(&app, "/api/v1/search/placements?q=parkeergarage", None, |v| v["total"] == 0).await;

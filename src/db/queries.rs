@@ -346,7 +346,7 @@ pub fn placements_full_by_ids(conn: &mut DbConnection, ids: &[String]) -> QueryR
 }
 
 /// What a search hit shows of a placement.
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, PartialEq, Queryable)]
 pub struct PlacementHitRow {
     pub id: String,
     pub title: String,

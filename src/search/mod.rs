@@ -490,6 +490,7 @@ impl Writer {
             let updates = self.apply(&batch)?;
             self.commit(last)?;
             self.publish(updates, last);
+            self.reveal(last)?;
         }
         Ok(applied)
     }
@@ -589,8 +590,8 @@ impl Writer {
         Ok(updates)
     }
 
-    /// Publishes feature changes (after the index commit of the same batch) with the batch's
-    /// last feed position.
+    /// Publishes feature changes (after the index commit of the same batch, before it is made
+    /// visible) with the batch's last feed position.
     fn publish(&self, updates: Vec<FeatureUpdate>, seq: i64) {
         if !self.features {
             return;
@@ -624,7 +625,7 @@ impl Writer {
         Ok(())
     }
 
-    /// Commits both parts with position `seq` in their payload, then makes it visible.
+    /// Commits both parts with position `seq` in their payload (durably, not yet visible).
     fn commit(&mut self, seq: i64) -> anyhow::Result<()> {
         let payload = serde_json::to_string(&Position { seq, db: self.db.clone() })?;
         let mut c = self.pw.prepare_commit()?;
@@ -633,6 +634,14 @@ impl Writer {
         let mut c = self.cw.prepare_commit()?;
         c.set_payload(&payload);
         c.commit()?;
+        Ok(())
+    }
+
+    /// Makes the index committed at `seq` visible to searches, after the features of the same
+    /// batch are published: a search that finds a document always finds its features as new as
+    /// the document or newer (a public search shows what the store holds of each hit), never
+    /// older.
+    fn reveal(&mut self, seq: i64) -> anyhow::Result<()> {
         self.idx.placements.reader.reload()?;
         self.idx.candidates.reader.reload()?;
         self.pos = seq;
@@ -660,6 +669,7 @@ impl Writer {
             snap.set_applied(at);
             self.idx.features.replace(snap);
         }
+        self.reveal(at)?;
         *self.idx.status.error.lock().unwrap_or_else(|e| e.into_inner()) = None;
         Ok(counts)
     }

@@ -1,7 +1,9 @@
-//! Searching placements and candidates: the index ranks and counts, what is shown is read fresh
-//! from the database (a hit whose row is gone, or no longer in the searcher's municipality, is
-//! left out). Used by the search API; the index query itself is built from checked parameters
-//! by `web::api::search::placement_query` and the candidate search's parser.
+//! Searching placements and candidates: the index ranks and counts. What a placement hit shows
+//! comes from the in-memory store fed by the same change-feed batches as the index (see
+//! `placements`); what a candidate hit shows is read fresh from the database (a hit whose row is
+//! gone, or no longer in the searcher's municipality, is left out). Used by the search API and
+//! pages; the index query itself is built from checked parameters by
+//! `web::api::search::placement_query` and the candidate search's parser.
 
 use crate::auth::CurrentUser;
 use crate::db::queries::{CandidateFull, PlacementHitRow};
@@ -10,6 +12,7 @@ use crate::domain::Role;
 use crate::error::{AppError, AppResult};
 use crate::search::query::{CandidateQuery, FacetMap, PlacementQuery};
 use crate::search::SearchIndex;
+use crate::state::AppState;
 use std::collections::HashMap;
 
 /// One page of hits in the index's order, with the total and the facet counts of all matches.
@@ -26,10 +29,29 @@ fn in_order<T>(ranked: Vec<(String, f32)>, rows: Vec<T>, id: impl Fn(&T) -> &str
 }
 
 /// Placements for anyone (the query says whether only published ones count).
-pub fn placements(conn: &mut DbConnection, search: &SearchIndex, pq: &PlacementQuery) -> AppResult<Found<PlacementHitRow>> {
-    let res = search.search_placements(pq).map_err(AppError::Internal)?;
-    let ids: Vec<String> = res.hits.iter().map(|(id, _)| id.clone()).collect();
-    let rows = crate::db::queries::placement_hits(conn, &ids)?;
+///
+/// The index ranks and counts, and what a hit shows comes from the in-memory store, which the
+/// index writer updates from the same change-feed batch as the index: no database read and no
+/// hand-off to the blocking pool, so this runs on the request's own worker (a search is CPU work
+/// on the memory-mapped index). Hits the store does not hold (it is loaded after the index at
+/// start, or not at all in a one-off CLI process) are read from the database; a hit whose row is
+/// gone there is left out.
+pub async fn placements(state: &AppState, pq: &PlacementQuery) -> AppResult<Found<PlacementHitRow>> {
+    let res = state.search.search_placements(pq).map_err(AppError::Internal)?;
+    let (mut rows, missing) = state.search.features.read(|f| {
+        let mut rows = Vec::with_capacity(res.hits.len());
+        let mut missing = Vec::new();
+        for (id, _) in &res.hits {
+            match f.placement_hit(id) {
+                Some(r) => rows.push(r),
+                None => missing.push(id.clone()),
+            }
+        }
+        (rows, missing)
+    });
+    if !missing.is_empty() {
+        rows.extend(state.db(move |conn| Ok(crate::db::queries::placement_hits(conn, &missing)?)).await?);
+    }
     Ok(Found { total: res.total, hits: in_order(res.hits, rows, |r| r.id.as_str()), facets: res.facets })
 }
 

@@ -119,35 +119,30 @@ pub async fn search_placements(state: web::Data<AppState>, user: MaybeUser, p: w
     let pq = placement_query(&state, &p, staff)?;
     let g = pq.geo;
 
-    let search = state.search.clone();
+    let found = crate::service::search::placements(&state, &pq).await?;
     let rd = state.refdata();
-    let body = state
-        .db(move |conn| {
-            let found = crate::service::search::placements(conn, &search, &pq)?;
-            let hits = found
-                .hits
-                .into_iter()
-                .map(|(p, score)| PlacementHit {
-                    kind_label: PlacementKind::parse(&p.kind).map(|k| k.label_nl().to_string()).unwrap_or_default(),
-                    place: rd.pc4.get(&p.pc4).map(|x| x.place.clone()),
-                    distance_km: pc4_distance(&rd, &p.pc4, g),
-                    id: p.id,
-                    score,
-                    title: p.title,
-                    kind: p.kind,
-                    organisation_name: p.organisation_name,
-                    pc4: p.pc4,
-                    hours_min: p.hours_min,
-                    hours_max: p.hours_max,
-                    job_coach_welcome: p.job_coach_welcome,
-                    internal_supervisor: p.internal_supervisor,
-                    adapted_workplace: p.adapted_workplace,
-                    status: p.status,
-                })
-                .collect();
-            Ok(SearchResponse { total: found.total, hits, facets: found.facets })
+    let hits = found
+        .hits
+        .into_iter()
+        .map(|(p, score)| PlacementHit {
+            kind_label: PlacementKind::parse(&p.kind).map(|k| k.label_nl().to_string()).unwrap_or_default(),
+            place: rd.pc4.get(&p.pc4).map(|x| x.place.clone()),
+            distance_km: pc4_distance(&rd, &p.pc4, g),
+            id: p.id,
+            score,
+            title: p.title,
+            kind: p.kind,
+            organisation_name: p.organisation_name,
+            pc4: p.pc4,
+            hours_min: p.hours_min,
+            hours_max: p.hours_max,
+            job_coach_welcome: p.job_coach_welcome,
+            internal_supervisor: p.internal_supervisor,
+            adapted_workplace: p.adapted_workplace,
+            status: p.status,
         })
-        .await?;
+        .collect();
+    let body = SearchResponse { total: found.total, hits, facets: found.facets };
     Ok(HttpResponse::Ok().json(body))
 }
 

@@ -203,8 +203,7 @@ async fn search(
     let from = cand.as_ref().and_then(|c| state.refdata().pc4.get(&c.pc4).map(|l| (l.lat, l.lon)));
     let (hits, total) = match placement_query(&state, &params, false) {
         Ok(pq) => {
-            let search = state.search.clone();
-            let found = state.db(move |conn| crate::service::search::placements(conn, &search, &pq)).await?;
+            let found = crate::service::search::placements(&state, &pq).await?;
             (found.hits.iter().map(|(p, _)| hit(&state, p, from)).collect(), found.total)
         }
         Err(AppError::Validation(errs)) => {
