@@ -219,6 +219,19 @@ async fn logout_password_change_and_deactivation_end_sessions() {
     let (s, v) = app.get("/api/v1/me", Some(&t1)).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED, "{v}");
     assert_eq!(app.get("/api/v1/me", Some(&t2)).await.0, StatusCode::OK);
+    // The proposal endpoints load the user inside their own database call: the same checks.
+    let (_, list) = app.get("/api/v1/candidates?mine=true&limit=1", Some(&t2)).await;
+    let cid = list["items"][0]["id"].as_str().expect("a candidate of the klantmanager").to_string();
+    let (_, found) = app.get("/api/v1/search/placements?limit=1", None).await;
+    let pid = found["hits"][0]["id"].as_str().expect("a published placement").to_string();
+    let proposals = [format!("/api/v1/candidates/{cid}/proposals"), format!("/api/v1/placements/{pid}/proposals")];
+    for path in &proposals {
+        let (s, v) = app.get(path, Some(&t1)).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{path}: {v}");
+        assert!(v["message"].as_str().unwrap_or_default().contains("sessie is beëindigd"), "{path}: {v}");
+        let (s, v) = app.get(path, Some(&t2)).await;
+        assert_eq!(s, StatusCode::OK, "{path}: {v}");
+    }
 
     // A password change ends every session of the account; the new password works.
     let (s, v) =
@@ -238,6 +251,9 @@ async fn logout_password_change_and_deactivation_end_sessions() {
     let (s, _) = app.patch(&format!("/api/v1/users/{uid}"), Some(&beheer), json!({"active": false})).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(app.get("/api/v1/me", Some(&t3)).await.0, StatusCode::UNAUTHORIZED);
+    for path in &proposals {
+        assert_eq!(app.get(path, Some(&t3)).await.0, StatusCode::UNAUTHORIZED, "{path}");
+    }
     let (s, _) = app.patch(&format!("/api/v1/users/{uid}"), Some(&beheer), json!({"active": true})).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(app.get("/api/v1/me", Some(&t3)).await.0, StatusCode::UNAUTHORIZED);

@@ -141,36 +141,75 @@ pub fn token_from(req: &HttpRequest) -> Option<String> {
 /// password change, deactivation) are rejected. `sid` None only for a session opened in the same
 /// request.
 pub async fn load_current(state: &AppState, user_id: String, sid: Option<String>) -> Result<CurrentUser, AppError> {
-    state
-        .read(move |conn| {
-            if let Some(sid) = &sid {
-                if !crate::service::sessions::is_live(conn, sid, &user_id)? {
-                    return Err(AppError::Unauthorized("Uw sessie is beëindigd. Log opnieuw in.".into()));
-                }
-            }
-            let u: Option<User> = users::table.find(&user_id).select(User::as_select()).first(conn).optional()?;
-            let Some(u) = u else { return Err(AppError::Unauthorized("Ongeldige sessie. Log opnieuw in.".into())) };
-            if !u.active {
-                return Err(AppError::Unauthorized("Dit account is niet actief.".into()));
-            }
-            let role = Role::parse(&u.role).ok_or_else(|| AppError::Internal(anyhow::anyhow!("bad role {}", u.role)))?;
-            let verified = match &u.organisation_id {
-                Some(org) => organisations::table.find(org).select(organisations::verified).first(conn).optional()?.unwrap_or(false),
-                None => false,
-            };
-            Ok(CurrentUser {
-                id: u.id,
-                role,
-                name: u.name,
-                email: u.email,
-                municipality_id: u.municipality_id,
-                organisation_id: u.organisation_id,
-                candidate_id: u.candidate_id,
-                organisation_verified: verified,
-                channel: crate::audit::Channel::Api,
-            })
-        })
-        .await
+    state.read(move |conn| current_user(conn, &user_id, sid.as_deref())).await
+}
+
+/// `load_current` on a connection the caller holds.
+pub fn current_user(conn: &mut crate::db::DbConnection, user_id: &str, sid: Option<&str>) -> Result<CurrentUser, AppError> {
+    if let Some(sid) = sid {
+        if !crate::service::sessions::is_live(conn, sid, user_id)? {
+            return Err(AppError::Unauthorized("Uw sessie is beëindigd. Log opnieuw in.".into()));
+        }
+    }
+    let u: Option<User> = users::table.find(user_id).select(User::as_select()).first(conn).optional()?;
+    let Some(u) = u else { return Err(AppError::Unauthorized("Ongeldige sessie. Log opnieuw in.".into())) };
+    if !u.active {
+        return Err(AppError::Unauthorized("Dit account is niet actief.".into()));
+    }
+    let role = Role::parse(&u.role).ok_or_else(|| AppError::Internal(anyhow::anyhow!("bad role {}", u.role)))?;
+    let verified = match &u.organisation_id {
+        Some(org) => organisations::table.find(org).select(organisations::verified).first(conn).optional()?.unwrap_or(false),
+        None => false,
+    };
+    Ok(CurrentUser {
+        id: u.id,
+        role,
+        name: u.name,
+        email: u.email,
+        municipality_id: u.municipality_id,
+        organisation_id: u.organisation_id,
+        candidate_id: u.candidate_id,
+        organisation_verified: verified,
+        channel: crate::audit::Channel::Api,
+    })
+}
+
+/// A request's verified token whose user is not loaded yet. `CurrentUser` loads the user in a
+/// database call of its own; a handler on a hot path takes a `Token` instead and loads the user
+/// (`Token::user`: the same checks) inside its own database call, which saves a hand-off to the
+/// blocking pool and a read transaction per request.
+#[derive(Debug, Clone)]
+pub struct Token {
+    user_id: String,
+    sid: String,
+    channel: crate::audit::Channel,
+}
+
+impl Token {
+    fn from_request_sync(req: &HttpRequest) -> Result<Token, AppError> {
+        let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| AppError::Internal(anyhow::anyhow!("app state missing")))?;
+        let bearer = req.headers().contains_key(actix_web::http::header::AUTHORIZATION);
+        let channel = if bearer { crate::audit::Channel::Api } else { crate::audit::Channel::Page };
+        let token = token_from(req).ok_or_else(AppError::unauthorized)?;
+        let claims = state.jwt.verify(&token)?;
+        Ok(Token { user_id: claims.sub, sid: claims.sid, channel })
+    }
+
+    /// The token's user, if the session is live and the account active (as `CurrentUser`).
+    pub fn user(&self, conn: &mut crate::db::DbConnection) -> Result<CurrentUser, AppError> {
+        let mut user = current_user(conn, &self.user_id, Some(&self.sid))?;
+        user.channel = self.channel;
+        Ok(user)
+    }
+}
+
+impl FromRequest for Token {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Token::from_request_sync(req))
+    }
 }
 
 impl FromRequest for CurrentUser {
@@ -179,15 +218,12 @@ impl FromRequest for CurrentUser {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = token_from(req);
-        let bearer = req.headers().contains_key(actix_web::http::header::AUTHORIZATION);
-        let channel = if bearer { crate::audit::Channel::Api } else { crate::audit::Channel::Page };
+        let token = Token::from_request_sync(req);
         Box::pin(async move {
             let state = state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("app state missing")))?;
-            let token = token.ok_or_else(AppError::unauthorized)?;
-            let claims = state.jwt.verify(&token)?;
-            let mut user = load_current(&state, claims.sub, Some(claims.sid)).await?;
-            user.channel = channel;
+            let token = token?;
+            let mut user = load_current(&state, token.user_id, Some(token.sid)).await?;
+            user.channel = token.channel;
             Ok(user)
         })
     }

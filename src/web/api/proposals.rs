@@ -1,7 +1,7 @@
 //! Proposals in both directions, the LKS calculator and the municipality settings.
 
 use super::LabelRef;
-use crate::auth::{CurrentUser, MaybeUser};
+use crate::auth::{CurrentUser, MaybeUser, Token};
 use crate::domain::instruments::{self, LksInput, LksResult};
 use crate::domain::settings::Settings;
 use crate::domain::{geo, FieldError, PlacementKind, Role};
@@ -117,7 +117,7 @@ pub fn summary(p: &crate::db::queries::PlacementFull, rd: &crate::refdata::RefDa
     responses((status = 200, body = CandidateProposals), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn candidate_proposals(
     state: web::Data<AppState>,
-    user: CurrentUser,
+    token: Token,
     path: web::Path<String>,
     q: web::Query<ProposalParams>,
 ) -> AppResult<HttpResponse> {
@@ -125,9 +125,11 @@ pub async fn candidate_proposals(
     let opts = q.options();
     let rd = state.env();
     let search = state.search.clone();
-    let plain_words = user.role == Role::Kandidaat;
     let out = state
         .read(move |conn| {
+            // The user is loaded in this same read (see `Token`).
+            let user = token.user(conn)?;
+            let plain_words = user.role == Role::Kandidaat;
             Ok(crate::service::proposals::for_candidate(conn, &Ctx::new(&user, &rd), &search, &id, opts)?.map(|found| {
                 let (version, res) = (found.settings_version, found.results);
                 let note = "Dit zijn voorstellen van de matcher. De klantmanager beslist.".to_string();
@@ -262,7 +264,7 @@ const EMPLOYER_FACTORS: &[&str] = &["skills", "ladder", "distance", "hours", "st
     responses((status = 200, body = PlacementProposals), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn placement_proposals(
     state: web::Data<AppState>,
-    user: CurrentUser,
+    token: Token,
     path: web::Path<String>,
     q: web::Query<ProposalParams>,
 ) -> AppResult<HttpResponse> {
@@ -272,6 +274,8 @@ pub async fn placement_proposals(
     let search = state.search.clone();
     let out = state
         .db(move |conn| {
+            // The user is loaded in this same call (see `Token`).
+            let user = token.user(conn)?;
             let ctx = Ctx::new(&user, &rd);
             Ok(crate::service::proposals::for_placement(conn, &ctx, &search, &id, opts)?.map(|found| {
                 let (p, employer, res) = (found.placement, found.employer, found.results);
