@@ -39,6 +39,10 @@ pub struct Load {
     pub p99_ms: f64,
     /// Responses other than 2xx/3xx, and socket errors.
     pub errors: u64,
+    /// CPU time the server process used during the load (user + system, all threads) per
+    /// request, ms: what a request costs, less dependent on how fast the machine is just then
+    /// and on the load generator sharing its cores.
+    pub server_cpu_ms_per_request: f64,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -93,7 +97,16 @@ fn wrk_ms(v: &str) -> Option<f64> {
 
 /// Reads wrk's report (with `--latency`).
 pub fn parse_wrk(name: &str, out: &str) -> anyhow::Result<Load> {
-    let mut l = Load { name: name.into(), requests: 0, requests_per_s: 0.0, p50_ms: 0.0, p90_ms: 0.0, p99_ms: 0.0, errors: 0 };
+    let mut l = Load {
+        name: name.into(),
+        requests: 0,
+        requests_per_s: 0.0,
+        p50_ms: 0.0,
+        p90_ms: 0.0,
+        p99_ms: 0.0,
+        errors: 0,
+        server_cpu_ms_per_request: 0.0,
+    };
     for line in out.lines().map(str::trim) {
         let parts: Vec<&str> = line.split_whitespace().collect();
         match parts.as_slice() {
@@ -126,14 +139,33 @@ fn lua_string(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
-fn run_wrk(cfg: &HttpBenchConfig, name: &str, script: &Path) -> anyhow::Result<Load> {
+/// CPU time (user + system) a process has used, ms, from a `/proc/PID/stat` line: fields 14 and
+/// 15, in clock ticks of 1/100 s (Linux's USER_HZ); the command name (field 2) may hold spaces
+/// and parentheses, so the fields are counted after its last ')'.
+fn cpu_ms_of_stat(stat: &str) -> Option<f64> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 * 10.0)
+}
+
+fn cpu_ms(pid: u32) -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    cpu_ms_of_stat(&stat).ok_or_else(|| anyhow::anyhow!("unreadable /proc/{pid}/stat: {stat}"))
+}
+
+fn run_wrk(cfg: &HttpBenchConfig, pid: u32, name: &str, script: &Path) -> anyhow::Result<Load> {
+    let cpu_before = cpu_ms(pid)?;
     let out = Command::new("wrk")
         .args(["-t", &cfg.threads.to_string(), "-c", &cfg.connections.to_string(), "-d", &format!("{}s", cfg.seconds), "--latency", "-s"])
         .arg(script)
         .arg(format!("http://127.0.0.1:{}", cfg.port))
         .output()?;
+    let cpu = cpu_ms(pid)? - cpu_before;
     anyhow::ensure!(out.status.success(), "wrk failed: {}", String::from_utf8_lossy(&out.stderr));
-    parse_wrk(name, &String::from_utf8_lossy(&out.stdout))
+    let mut l = parse_wrk(name, &String::from_utf8_lossy(&out.stdout))?;
+    l.server_cpu_ms_per_request = cpu / l.requests as f64;
+    Ok(l)
 }
 
 pub fn run(cfg: &HttpBenchConfig) -> anyhow::Result<HttpReport> {
@@ -234,7 +266,7 @@ pub fn run(cfg: &HttpBenchConfig) -> anyhow::Result<HttpReport> {
         let (s, b) = http(cfg.port, "GET", p, None, None)?;
         anyhow::ensure!(s == 200, "{p}: {s} {b}");
     }
-    let loads = vec![run_wrk(cfg, "candidate proposals (klantmanager)", &proposals)?, run_wrk(cfg, "public placement search", &search)?];
+    let loads = vec![run_wrk(cfg, pid, "candidate proposals (klantmanager)", &proposals)?, run_wrk(cfg, pid, "public placement search", &search)?];
     let server_rss_peak_mb = crate::bench::proc_status_mb(&pid.to_string(), "VmHWM:");
     drop(server);
     Ok(HttpReport { data, start_s, server_rss_idle_mb, server_rss_peak_mb, connections: cfg.connections, seconds: cfg.seconds, loads })
@@ -248,12 +280,16 @@ impl std::fmt::Display for HttpReport {
             "Server: ready in {:.1} s, resident memory {:.0} MB idle, {:.0} MB at most",
             self.start_s, self.server_rss_idle_mb, self.server_rss_peak_mb
         )?;
-        writeln!(f, "{:<38} {:>9} {:>9} {:>8} {:>8} {:>8} {:>7}", "load", "requests", "req/s", "p50 ms", "p90 ms", "p99 ms", "errors")?;
+        writeln!(
+            f,
+            "{:<38} {:>9} {:>9} {:>8} {:>8} {:>8} {:>7} {:>12}",
+            "load", "requests", "req/s", "p50 ms", "p90 ms", "p99 ms", "errors", "cpu ms/req"
+        )?;
         for l in &self.loads {
             writeln!(
                 f,
-                "{:<38} {:>9} {:>9.0} {:>8.1} {:>8.1} {:>8.1} {:>7}",
-                l.name, l.requests, l.requests_per_s, l.p50_ms, l.p90_ms, l.p99_ms, l.errors
+                "{:<38} {:>9} {:>9.0} {:>8.1} {:>8.1} {:>8.1} {:>7} {:>12.3}",
+                l.name, l.requests, l.requests_per_s, l.p50_ms, l.p90_ms, l.p99_ms, l.errors, l.server_cpu_ms_per_request
             )?;
         }
         Ok(())
@@ -273,5 +309,23 @@ mod tests {
         assert_eq!(l.p99_ms, 1200.0);
         assert_eq!(l.errors, 3);
         assert!(super::parse_wrk("x", "nothing").is_err());
+    }
+
+    #[test]
+    fn reads_cpu_time_from_proc_stat() {
+        // utime 1234 and stime 56 ticks; the name holds a space and a parenthesis.
+        let stat = "4242 (opstap (x) y) S 1 4242 4242 0 -1 4194560 1000 0 0 0 1234 56 0 0 20 0 9 0 100 1000000 2000 18446744073709551615";
+        assert_eq!(super::cpu_ms_of_stat(stat), Some(12900.0));
+        assert_eq!(super::cpu_ms_of_stat("4242 (opstap) S 1"), None);
+        // This process's own line parses, and its CPU time only grows.
+        let me = std::fs::read_to_string("/proc/self/stat").unwrap();
+        let a = super::cpu_ms_of_stat(&me).unwrap();
+        let mut x = 0u64;
+        for i in 0..20_000_000u64 {
+            x = x.wrapping_mul(31).wrapping_add(i);
+        }
+        std::hint::black_box(x);
+        let b = super::cpu_ms_of_stat(&std::fs::read_to_string("/proc/self/stat").unwrap()).unwrap();
+        assert!(b >= a, "{a} -> {b}");
     }
 }
