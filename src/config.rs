@@ -3,6 +3,10 @@
 
 use std::path::PathBuf;
 
+pub const DEFAULT_SMTP_TIMEOUT_SECS: u64 = 30;
+pub const DEFAULT_SMTP_DATA_TIMEOUT_SECS: u64 = 600;
+pub const DEFAULT_MAIL_LEASE_SECS: u64 = 60;
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database_url: String,
@@ -25,6 +29,18 @@ pub struct Config {
     pub employer_profile_views_per_hour: u32,
     /// How often the background worker looks for mail to send and jobs to run, in seconds.
     pub worker_interval_secs: u64,
+    /// SMTP: the most one step may take before the message is handed over (connect, greeting,
+    /// EHLO, STARTTLS, AUTH, MAIL, RCPT, DATA), in seconds. A stalled step fails the attempt,
+    /// which is retried later; nothing was accepted yet, so nothing is sent twice.
+    pub smtp_timeout_secs: u64,
+    /// SMTP: the most the server may take to confirm a message after its last line, in seconds
+    /// (RFC 5321 4.5.3.2.6 advises 10 minutes). Giving up earlier risks a second copy when the
+    /// server delivers after all, so this one is long; the claim on the message is renewed
+    /// meanwhile.
+    pub smtp_data_timeout_secs: u64,
+    /// How long a worker's claim on an outbox message lasts without renewal, in seconds; it is
+    /// renewed every third of that while the message is being sent.
+    pub mail_lease_secs: u64,
 }
 
 impl Config {
@@ -46,6 +62,9 @@ impl Config {
             audit_retention_days: 365,
             employer_profile_views_per_hour: 100,
             worker_interval_secs: 5,
+            smtp_timeout_secs: DEFAULT_SMTP_TIMEOUT_SECS,
+            smtp_data_timeout_secs: DEFAULT_SMTP_DATA_TIMEOUT_SECS,
+            mail_lease_secs: DEFAULT_MAIL_LEASE_SECS,
         }
     }
 }

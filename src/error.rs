@@ -26,8 +26,11 @@ pub enum AppError {
     TooManyRequests { retry_after: u64 },
     #[error("{0}")]
     Unavailable(String),
+    /// Another writer holds the database lock: try again shortly (503 with Retry-After).
+    #[error("De database is even bezet. Probeer het over {retry_after} seconden opnieuw; er is niets opgeslagen.")]
+    Busy { retry_after: u64 },
     #[error(transparent)]
-    Internal(#[from] anyhow::Error),
+    Internal(anyhow::Error),
 }
 
 /// The JSON body of every API error.
@@ -75,6 +78,7 @@ impl AppError {
             AppError::IllegalTransition { .. } => "invalid_transition",
             AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::Unavailable(_) => "unavailable",
+            AppError::Busy { .. } => "busy",
             AppError::Internal(_) => "internal_error",
         }
     }
@@ -98,7 +102,7 @@ impl ResponseError for AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } | AppError::IllegalTransition { .. } => StatusCode::CONFLICT,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable(_) | AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -117,7 +121,7 @@ impl ResponseError for AppError {
             _ => vec![],
         };
         let mut resp = HttpResponse::build(self.status_code());
-        if let AppError::TooManyRequests { retry_after } = self {
+        if let AppError::TooManyRequests { retry_after } | AppError::Busy { retry_after } = self {
             resp.insert_header((header::RETRY_AFTER, retry_after.to_string()));
         }
         if let AppError::Unauthorized(_) = self {
@@ -138,11 +142,30 @@ impl From<diesel::result::Error> for AppError {
         use diesel::result::{DatabaseErrorKind, Error};
         match e {
             Error::NotFound => AppError::NotFound,
+            ref busy if crate::db::is_busy(busy) => {
+                log::warn!("database busy: {busy}");
+                AppError::Busy { retry_after: 2 }
+            }
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => AppError::conflict(format!("Dit bestaat al ({}).", info.message())),
             Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
                 AppError::conflict("Dit gegeven wordt nog gebruikt of verwijst naar iets dat niet bestaat.")
             }
             other => AppError::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+/// An error that travelled as `anyhow` keeps its meaning: an `AppError` inside stays itself, a
+/// database error is classified as `From<diesel::result::Error>` does (a held lock is 503, not
+/// 500); anything else is internal.
+impl From<anyhow::Error> for AppError {
+    fn from(e: anyhow::Error) -> Self {
+        match e.downcast::<AppError>() {
+            Ok(a) => a,
+            Err(e) => match e.downcast::<diesel::result::Error>() {
+                Ok(d) => d.into(),
+                Err(e) => AppError::Internal(e),
+            },
         }
     }
 }

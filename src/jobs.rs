@@ -16,25 +16,28 @@ use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use std::collections::HashMap;
 
-/// Starts the worker on the current runtime.
+/// Starts the worker on the current runtime: two loops, so that reminders, digests and purges
+/// never wait on a slow or stalled mail server, and mail never waits on them.
 pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     let every = std::time::Duration::from_secs(state.config.worker_interval_secs.max(1));
+    let mail_state = state.clone();
     actix_web::rt::spawn(async move {
-        let mut last_periodic: Option<std::time::Instant> = None;
         loop {
-            if let Err(e) = mail::deliver_due(&state, now()).await {
+            if let Err(e) = mail::deliver_due(&mail_state, now()).await {
                 log::error!("mail worker: {e:#}");
             }
-            // Reminders and digests: every 10 minutes is plenty (each runs once per period).
-            if last_periodic.map(|t| t.elapsed().as_secs() >= 600).unwrap_or(true) {
-                last_periodic = Some(std::time::Instant::now());
-                match run_periodic(&state, crate::clock::today()).await {
-                    Ok(r) if r != Periodic::default() => log::info!("jobs: {r:?}"),
-                    Ok(_) => {}
-                    Err(e) => log::error!("jobs: {e:#}"),
-                }
-            }
             tokio::time::sleep(every).await;
+        }
+    });
+    actix_web::rt::spawn(async move {
+        loop {
+            // Reminders and digests: every 10 minutes is plenty (each runs once per period).
+            match run_periodic(&state, crate::clock::today()).await {
+                Ok(r) if r != Periodic::default() => log::info!("jobs: {r:?}"),
+                Ok(_) => {}
+                Err(e) => log::error!("jobs: {e:#}"),
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(600).max(every)).await;
         }
     })
 }

@@ -12,7 +12,6 @@
 use crate::db::models::{AuditEntry, ProposalLog};
 use crate::db::schema::{audit_log, proposal_logs};
 use crate::db::{DbConnection, DbPool};
-use diesel::Connection;
 use std::sync::{mpsc, Arc, Mutex};
 
 /// Rows to store together.
@@ -79,6 +78,8 @@ impl<T> Pending<T> {
 fn outcome(answer: Result<Result<(), String>, tokio::sync::oneshot::error::RecvError>) -> anyhow::Result<()> {
     match answer {
         Ok(Ok(())) => Ok(()),
+        // Another process held the SQLite write lock past the busy timeout: try again shortly.
+        Ok(Err(e)) if e.contains("database is locked") => Err(anyhow::Error::new(crate::error::AppError::Busy { retry_after: 2 })),
         Ok(Err(e)) => Err(anyhow::anyhow!("storing the proposal log failed: {e}")),
         Err(_) => Err(anyhow::anyhow!("the journal writer has stopped")),
     }
@@ -108,7 +109,7 @@ impl Journal {
     /// commit, so every request of the group waited for the disk (the slowest percent of
     /// proposal requests on a busy disk). A checkpointer thread on its own connection does it
     /// every half second instead, in passive mode: it never waits for, or blocks, a writer.
-    pub fn start(pool: DbPool, write_lock: Option<Arc<Mutex<()>>>) -> anyhow::Result<Journal> {
+    pub fn start(pool: DbPool, write_lock: Option<Arc<parking_lot::Mutex<()>>>) -> anyhow::Result<Journal> {
         let (tx, rx) = mpsc::channel::<Job>();
         let sqlite = write_lock.is_some();
         let stop = if sqlite {
@@ -149,7 +150,7 @@ impl Journal {
 /// again for every group (a tenth of the server's CPU under proposal load). On PostgreSQL,
 /// where each statement is a round trip, in chunks.
 fn insert(conn: &mut DbConnection, e: &Entries) -> diesel::QueryResult<()> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         if crate::db::backend_of(conn) == crate::db::Backend::Sqlite {
             for row in &e.proposal_logs {
                 crate::insert_all!(conn, proposal_logs::table, row)?;
@@ -170,14 +171,17 @@ fn insert(conn: &mut DbConnection, e: &Entries) -> diesel::QueryResult<()> {
 }
 
 /// Stores `e` in one transaction, under the SQLite write lock when there is one.
-fn store(pool: &DbPool, write_lock: &Option<Arc<Mutex<()>>>, e: &Entries) -> Result<(), String> {
+fn store(pool: &DbPool, write_lock: &Option<Arc<parking_lot::Mutex<()>>>, e: &Entries) -> Result<(), String> {
     use diesel::connection::SimpleConnection;
     let mut conn = pool.get().map_err(|e| e.to_string())?;
     if write_lock.is_some() {
         // Per connection, and the pool may have opened a new one: the checkpointer does it.
         conn.batch_execute("PRAGMA wal_autocheckpoint = 0").map_err(|e| e.to_string())?;
     }
-    let _g = write_lock.as_ref().map(|l| l.lock().unwrap_or_else(|e| e.into_inner()));
+    let _g = match write_lock {
+        Some(l) => Some(l.try_lock_for(crate::db::BUSY_WAIT).ok_or("database is locked (queued behind other writers)")?),
+        None => None,
+    };
     insert(&mut conn, e).map_err(|e| e.to_string())
 }
 
@@ -194,7 +198,7 @@ fn checkpoints(pool: DbPool, stopped: mpsc::Receiver<()>) {
     }
 }
 
-fn run(pool: DbPool, write_lock: Option<Arc<Mutex<()>>>, rx: mpsc::Receiver<Job>) {
+fn run(pool: DbPool, write_lock: Option<Arc<parking_lot::Mutex<()>>>, rx: mpsc::Receiver<Job>) {
     while let Ok(first) = rx.recv() {
         let mut jobs = vec![first];
         let mut n = jobs[0].entries.len();
@@ -251,7 +255,7 @@ mod tests {
         let pool = crate::db::connect(&url, 2).unwrap();
         crate::db::run_migrations(&mut pool.get().unwrap()).unwrap();
         let before = std::fs::metadata(&file).unwrap().len();
-        let journal = Journal::start(pool.clone(), Some(Arc::new(Mutex::new(())))).unwrap();
+        let journal = Journal::start(pool.clone(), Some(Arc::new(parking_lot::Mutex::new(())))).unwrap();
         let results = "x".repeat(4000);
         for i in 0..300 {
             let log = ProposalLog {

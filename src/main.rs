@@ -57,6 +57,18 @@ struct Global {
     /// Seconds between runs of the background worker (mail outbox, reminders, digests)
     #[arg(long, env = "OPSTAP_WORKER_INTERVAL_SECS", default_value_t = 5, global = true)]
     worker_interval_secs: u64,
+    /// SMTP: seconds one step may take before the message is handed over (connect, greeting, commands)
+    #[arg(long, env = "OPSTAP_SMTP_TIMEOUT_SECS", default_value_t = opstap::config::DEFAULT_SMTP_TIMEOUT_SECS, global = true,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    smtp_timeout_secs: u64,
+    /// SMTP: seconds the server may take to confirm a message once it is sent (RFC 5321: 10 minutes)
+    #[arg(long, env = "OPSTAP_SMTP_DATA_TIMEOUT_SECS", default_value_t = opstap::config::DEFAULT_SMTP_DATA_TIMEOUT_SECS, global = true,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    smtp_data_timeout_secs: u64,
+    /// Seconds a worker's claim on an outbox message lasts without renewal (renewed while sending)
+    #[arg(long, env = "OPSTAP_MAIL_LEASE_SECS", default_value_t = opstap::config::DEFAULT_MAIL_LEASE_SECS, global = true,
+          value_parser = clap::value_parser!(u64).range(3..))]
+    mail_lease_secs: u64,
 }
 
 #[derive(Subcommand, Debug)]
@@ -194,6 +206,9 @@ fn config(g: &Global, serve: Option<&ServeArgs>) -> Config {
         audit_retention_days: g.audit_retention_days,
         employer_profile_views_per_hour: g.employer_profile_views_per_hour,
         worker_interval_secs: g.worker_interval_secs.max(1),
+        smtp_timeout_secs: g.smtp_timeout_secs,
+        smtp_data_timeout_secs: g.smtp_data_timeout_secs,
+        mail_lease_secs: g.mail_lease_secs,
     }
 }
 

@@ -7,7 +7,7 @@ use crate::error::AppError;
 use crate::refdata::RefData;
 use crate::search::{SearchIndex, SharedRefData};
 use actix_web::web;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -24,7 +24,7 @@ pub struct AppState {
     pub journal: Arc<crate::journal::Journal>,
     /// SQLite allows one writer: serialising write transactions in the process avoids
     /// SQLITE_BUSY on lock upgrades. PostgreSQL does not need it.
-    write_lock: Arc<Mutex<()>>,
+    write_lock: Arc<parking_lot::Mutex<()>>,
     /// One permit per pooled connection, handed out first come, first served: requests queue
     /// here, in order, instead of as blocking threads on the pool, whose waiters are woken in
     /// no particular order (under load that unfairness, not the work, made the slowest
@@ -45,7 +45,7 @@ impl AppState {
         mailer: crate::mail::Mailer,
     ) -> Self {
         let keys = Arc::new(crate::service::Keys::new(secret, config.public_url.clone(), config.employer_profile_views_per_hour));
-        let write_lock = Arc::new(Mutex::new(()));
+        let write_lock = Arc::new(parking_lot::Mutex::new(()));
         // The journal has connections of its own (the writer's and, on SQLite, the
         // checkpointer's): a blocking `Journal::write` waits while holding one of the pool's, so
         // drawing from the same pool could leave it none (a deadlock under load).
@@ -113,8 +113,9 @@ impl AppState {
         self.db(move |conn| crate::db::read_snapshot(conn, f)).await
     }
 
-    /// Runs `f` in one write transaction (serialised on SQLite); rolled back on error, so a
-    /// rejected request changes nothing. The changes `f` records (`db::changes::record`) are
+    /// Runs `f` in one write transaction (serialised on SQLite, and begun IMMEDIATE there, see
+    /// `db::write_transaction`); rolled back on error, so a rejected request changes nothing.
+    /// A lock held elsewhere for longer than the busy timeout is answered 503 with Retry-After. The changes `f` records (`db::changes::record`) are
     /// appended to the change feed as the transaction's last statement, and this instance's
     /// index writer is woken after the commit (other instances poll the feed).
     pub async fn tx<T, F>(&self, f: F) -> Result<T, AppError>
@@ -128,15 +129,26 @@ impl AppState {
         let _permit = self.gate.acquire().await.map_err(|e| AppError::Internal(e.into()))?;
         let (v, changed) = web::block(move || {
             let mut conn = pool.get()?;
-            let _guard = if sqlite { Some(lock.lock().unwrap_or_else(|e| e.into_inner())) } else { None };
-            use diesel::Connection;
             let c: &mut DbConnection = &mut conn;
+            let started = std::time::Instant::now();
+            // The in-process queue and SQLite's own wait together take at most `BUSY_WAIT`: a
+            // lock held elsewhere makes every queued write wait once, not once each in turn.
+            let _guard = if sqlite { Some(lock.try_lock_for(crate::db::BUSY_WAIT).ok_or(AppError::Busy { retry_after: 2 })?) } else { None };
+            let queued = started.elapsed();
+            let shortened = sqlite && queued > std::time::Duration::from_millis(20);
+            if shortened {
+                crate::db::set_busy_timeout(c, crate::db::BUSY_WAIT.saturating_sub(queued))?;
+            }
             let collect = crate::db::changes::Collect::begin();
-            c.transaction(|conn| {
+            let r = crate::db::write_transaction(c, |conn| {
                 let v = f(conn)?;
                 let changed = collect.finish(conn)?;
                 Ok::<_, AppError>((v, changed))
-            })
+            });
+            if shortened {
+                crate::db::set_busy_timeout(c, crate::db::BUSY_WAIT)?;
+            }
+            r
         })
         .await??;
         if changed > 0 {

@@ -113,12 +113,25 @@ async fn employer_registers_prepares_placements_and_is_published_after_verificat
     cand["email"] = json!("kandidaat1@lochem.demo");
     let (s3, v3) = app.post("/api/v1/auth/register-employer", None, cand).await;
     assert_eq!((s3, &v3), (s, &reg));
-    // A KvK number already registered is public knowledge: 409 naming the field.
+    // A KvK number already registered answers as a new one too: nothing is created, the
+    // organisation and the new address hear of it by mail.
     let mut again = body.clone();
     again["email"] = json!("ander@keerkring.example");
-    let (s, v) = app.post("/api/v1/auth/register-employer", None, again).await;
-    assert_eq!(s, StatusCode::CONFLICT, "{v}");
-    assert_eq!(v["fields"][0]["field"], "kvk_number");
+    let (s_kvk, v) = app.post("/api/v1/auth/register-employer", None, again.clone()).await;
+    assert_eq!((s_kvk, &v), (s, &reg));
+    assert_eq!(app.db(|c| opstap::db::schema::organisations::table.count().get_result::<i64>(c).unwrap()).await, orgs_before);
+    assert_eq!(outbox("registration_kvk_used", "Els@Keerkring.example").await, 1);
+    assert_eq!(outbox("registration_kvk_taken", "ander@keerkring.example").await, 1);
+    // Each owner hears of it at most once a day, however often it is tried.
+    for _ in 0..3 {
+        assert_eq!(app.post("/api/v1/auth/register-employer", None, again.clone()).await.0, s);
+        let mut known = body.clone();
+        known["organisation"]["kvk_number"] = json!("45645645");
+        assert_eq!(app.post("/api/v1/auth/register-employer", None, known).await.0, s);
+    }
+    assert_eq!(outbox("registration_kvk_used", "Els@Keerkring.example").await, 1);
+    assert_eq!(outbox("registration_kvk_taken", "ander@keerkring.example").await, 1);
+    assert_eq!(outbox("registration_exists", "Els@Keerkring.example").await, 1);
 
     // It may prepare a placement, but it is not published.
     let mut p = common::placement_body(None);

@@ -243,3 +243,55 @@ async fn strict_json_named_query_parameters_and_sane_dates() {
     let sec = &spec["paths"]["/api/v1/monitor/algorithm-register"]["get"]["security"];
     assert!(sec.as_array().is_some_and(|a| a.iter().all(|x| x.as_object().is_some_and(|o| o.is_empty()))), "{sec}");
 }
+
+/// Every write endpoint of the API (from its OpenAPI description) refuses a field it does not
+/// know with 422 naming it, and never stores anything for it; a control character in a text is
+/// refused the same way.
+#[actix_web::test]
+async fn unknown_fields_and_control_characters_are_refused_on_every_write_endpoint() {
+    let app = common::app().await;
+    let mut tokens = vec![None];
+    for e in ["beheerder@lochem.demo", "klantmanager1@lochem.demo", "werkgever1@demo.nl", "kandidaat1@lochem.demo"] {
+        tokens.push(Some(app.login(e).await));
+    }
+    let (_, spec) = app.get("/api/v1/openapi.json", None).await;
+    let mut checked = vec![];
+    for (path, ops) in spec["paths"].as_object().unwrap() {
+        for method in ["post", "put", "patch"] {
+            let Some(op) = ops.get(method) else { continue };
+            if op.get("requestBody").is_none() {
+                continue;
+            }
+            let uri = path
+                .split('/')
+                .map(|seg| if seg.starts_with('{') { "0190a000-0000-7000-8000-000000000000" } else { seg })
+                .collect::<Vec<_>>()
+                .join("/");
+            let m = actix_web::http::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let mut named = false;
+            for t in &tokens {
+                let (s, v) = app.call(m.clone(), &uri, t.as_deref(), Some(json!({"zz_onbekend": 1}))).await;
+                assert!(!s.is_success() && !s.is_server_error(), "{method} {path}: {s} {v}");
+                if s == StatusCode::UNPROCESSABLE_ENTITY {
+                    named |= v["fields"].as_array().is_some_and(|f| f.iter().any(|f| f["field"] == "zz_onbekend"));
+                }
+            }
+            assert!(named, "{method} {path}: an unknown field is not refused by name for any role");
+            checked.push(format!("{method} {path}"));
+        }
+    }
+    assert!(checked.len() >= 18, "write endpoints found: {checked:?}");
+    // `PUT /me/saved-search` with only unknown fields no longer empties the saved search.
+    let k = app.login("kandidaat1@lochem.demo").await;
+    let (s, v) = app.put("/api/v1/me/saved-search", Some(&k), json!({"zoekterm": "kok"})).await;
+    assert_field_error(s, &v, "zoekterm");
+    // A NUL character in a text is refused by name, and nothing is stored.
+    let w = app.login("werkgever1@demo.nl").await;
+    let before = count_placements(&app).await;
+    let mut body = common::placement_body(None);
+    body["title"] = json!("Kok\u{0}in de keuken");
+    let (s, v) = app.post("/api/v1/placements", Some(&w), body).await;
+    assert_field_error(s, &v, "title");
+    assert_eq!(count_placements(&app).await, before);
+    eprintln!("strict bodies: {} write endpoints refuse unknown fields by name", checked.len());
+}

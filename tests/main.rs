@@ -11,6 +11,7 @@ mod bench;
 mod browser;
 mod cli;
 mod esco;
+mod faults;
 mod matching;
 mod monitor;
 mod operation;

@@ -870,3 +870,132 @@ async fn the_subject_of_a_proposal_is_never_older_than_the_database() {
     .await
     .unwrap();
 }
+
+/// An employer with three placements of its own cannot work out where a proposed candidate
+/// lives from anything it receives: moving the candidate's home within the same three distance
+/// bands changes nothing the employer sees (profile, score, factors, texts), and trilateration
+/// over the demo's candidates narrows a home only to the PC4s with the same three bands.
+#[actix_web::test]
+async fn an_employer_cannot_narrow_a_candidates_home_below_the_distance_band() {
+    use opstap::db::schema::candidates;
+    let app = common::app_with(|c| c.employer_profile_views_per_hour = 10_000).await;
+    let (km, w, occ) = setup(&app).await;
+    let rd = app.state.refdata();
+    let at = |pc4: &str| {
+        let p = rd.pc4.get(pc4).unwrap_or_else(|| panic!("PC4 {pc4} not in the reference data"));
+        (p.lat, p.lon)
+    };
+    let sites = ["7241", "7231", "7251"];
+    let mut pids = vec![];
+    for (i, pc4) in sites.iter().enumerate() {
+        let (s, p) = app.post("/api/v1/placements", Some(&w), placement("werkervaringsplaats", &format!("Driehoek {i}"), &occ, pc4)).await;
+        assert_eq!(s, StatusCode::CREATED, "{p}");
+        pids.push(p["id"].as_str().unwrap().to_string());
+    }
+    let bands_of = |pc4: &str| -> Vec<&'static str> {
+        let (la, lo) = at(pc4);
+        sites
+            .iter()
+            .map(|s| {
+                let (sa, so) = at(s);
+                opstap::domain::geo::distance_band(opstap::domain::geo::haversine_km(la, lo, sa, so))
+            })
+            .collect()
+    };
+    // A home, and another PC4 in the same three bands but at other distances.
+    let home = "7242";
+    let twin = rd
+        .pc4
+        .keys()
+        .filter(|k| k.as_str() != home && bands_of(k) == bands_of(home))
+        .min_by(|a, b| {
+            let d = |k: &str| {
+                let (x, y) = (at(k), at(home));
+                opstap::domain::geo::haversine_km(x.0, x.1, y.0, y.1)
+            };
+            d(b).partial_cmp(&d(a)).unwrap()
+        })
+        .expect("a PC4 with the same bands")
+        .clone();
+    let mut body = candidate(&occ, 3, home);
+    body["max_travel_km"] = json!(60);
+    let (s, cv) = app.post("/api/v1/candidates", Some(&km), body.clone()).await;
+    assert_eq!(s, StatusCode::CREATED, "{cv}");
+    let cid = cv["id"].as_str().unwrap().to_string();
+    app.flush_index().await;
+
+    let seen = |v: &Value, pid: &str| -> Value {
+        let reference = app.state.keys.pseudonym(pid, &cid);
+        v["proposals"].as_array().unwrap().iter().find(|p| p["profile"]["reference"] == reference.as_str()).cloned().unwrap_or(Value::Null)
+    };
+    let views = |label: &'static str| {
+        let (app, w, pids) = (&app, &w, &pids);
+        async move {
+            let mut out = vec![];
+            for pid in pids {
+                let (s, v) = app.get(&format!("/api/v1/placements/{pid}/proposals?limit=100"), Some(w)).await;
+                assert_eq!(s, StatusCode::OK, "{label}: {v}");
+                out.push(v);
+            }
+            out
+        }
+    };
+    let before: Vec<Value> = views("before").await.iter().zip(&pids).map(|(v, p)| seen(v, p)).collect();
+    assert!(before.iter().all(|v| !v.is_null()), "the candidate is proposed at all three: {before:?}");
+    for v in &before {
+        let text = v.to_string();
+        assert!(v["distance_km"].is_null(), "{v}");
+        assert!(!text.contains(" km van"), "an exact distance in {text}");
+        let d = v["factors"].as_array().unwrap().iter().find(|f| f["factor"] == "distance").unwrap();
+        assert!(d["explanation"].as_str().unwrap().contains(v["profile"]["distance_band"].as_str().unwrap()), "{d}");
+    }
+
+    // Moved within the same bands: not one byte of what the employer sees changes.
+    let version = app.get(&format!("/api/v1/candidates/{cid}"), Some(&km)).await.1["version"].clone();
+    let mut moved = body.clone();
+    moved["pc4"] = json!(twin);
+    moved["version"] = version;
+    moved.as_object_mut().unwrap().remove("ladder_step");
+    let (s, v) = app.put(&format!("/api/v1/candidates/{cid}"), Some(&km), moved.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    app.flush_index().await;
+    let after: Vec<Value> = views("after").await.iter().zip(&pids).map(|(v, p)| seen(v, p)).collect();
+    assert_eq!(before, after, "moving home from {home} to {twin} (same bands) changed the employer's view");
+    // The klantmanager does see the difference: the test could fail.
+    let (_, kmv) = app.get(&format!("/api/v1/placements/{}/proposals?limit=100", pids[0]), Some(&km)).await;
+    let mine = kmv["proposals"].as_array().unwrap().iter().find(|p| p["candidate"]["id"] == cid.as_str()).unwrap();
+    assert!(mine["distance_km"].is_number(), "{mine}");
+
+    // Trilateration over every demo candidate the employer is shown at all three placements:
+    // the PC4s consistent with everything it received are those with the same three bands.
+    let all = views("demo").await;
+    let cands: Vec<(String, String)> = app.db(|c| candidates::table.select((candidates::id, candidates::pc4)).load(c).unwrap()).await;
+    let mut sizes = vec![];
+    for (id, pc4) in &cands {
+        let refs: Vec<Option<&Value>> = all
+            .iter()
+            .zip(&pids)
+            .map(|(v, pid)| {
+                let r = app.state.keys.pseudonym(pid, id);
+                v["proposals"].as_array().unwrap().iter().find(|p| p["profile"]["reference"] == r.as_str())
+            })
+            .collect();
+        if refs.iter().any(|r| r.is_none()) || !rd.pc4.contains_key(pc4.as_str()) {
+            continue;
+        }
+        let observed: Vec<String> = refs.iter().map(|r| r.unwrap()["profile"]["distance_band"].as_str().unwrap_or("").to_string()).collect();
+        let feasible: Vec<&String> = rd.pc4.keys().filter(|k| bands_of(k).iter().zip(&observed).all(|(a, b)| a == b)).collect();
+        assert!(feasible.contains(&pc4), "the home is among the PC4s with the observed bands");
+        sizes.push(feasible.len());
+    }
+    sizes.sort_unstable();
+    assert!(!sizes.is_empty(), "no demo candidate was shown at all three placements");
+    eprintln!(
+        "trilateration from 3 placements: {} candidates; PC4s left per candidate: min {}, median {}, max {} (without bands: 1 each)",
+        sizes.len(),
+        sizes[0],
+        sizes[sizes.len() / 2],
+        sizes[sizes.len() - 1]
+    );
+    assert!(sizes[sizes.len() / 2] > 1, "bands still pin most homes down: {sizes:?}");
+}

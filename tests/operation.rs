@@ -101,7 +101,7 @@ fn serve_sends_mail_over_smtp_and_loses_or_repeats_none_through_an_outage() {
 }
 
 /// Pages through a search; returns every id found.
-fn search_ids(s: &Server, path: &str, token: &str) -> HashSet<String> {
+pub(crate) fn search_ids(s: &Server, path: &str, token: &str) -> HashSet<String> {
     let mut out = HashSet::new();
     let mut offset = 0;
     loop {

@@ -190,6 +190,86 @@ where
     }
 }
 
+/// The most a write waits for SQLite's write lock (the pragma's busy timeout above) before it is
+/// answered as busy: the in-process queue and the wait for another process together.
+pub const BUSY_WAIT: std::time::Duration = std::time::Duration::from_millis(5000);
+
+/// Sets SQLite's busy timeout of this connection (a no-op on PostgreSQL).
+pub fn set_busy_timeout(conn: &mut DbConnection, t: std::time::Duration) -> diesel::QueryResult<()> {
+    use diesel::connection::SimpleConnection;
+    match conn {
+        DbConnection::Sqlite(c) => c.batch_execute(&format!("PRAGMA busy_timeout = {}", t.as_millis().max(1))),
+        #[cfg(feature = "postgres")]
+        DbConnection::Pg(_) => Ok(()),
+    }
+}
+
+/// Runs `f` in a write transaction. On SQLite it begins IMMEDIATE: the write lock is taken at
+/// BEGIN, where the busy timeout applies, so a lock held by another process (the CLI, a second
+/// server on the same file) makes this wait, and then fail as busy (`is_busy`), instead of
+/// failing at once when a deferred transaction that has read first tries to write. Inside an
+/// open transaction it is a savepoint, as `Connection::transaction`.
+pub fn write_transaction<T, E>(conn: &mut DbConnection, f: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    use diesel::Connection;
+    type Tm = <DbConnection as Connection>::TransactionManager;
+    let depth = Tm::transaction_manager_status_mut(conn).transaction_depth().map_err(E::from)?;
+    match conn {
+        DbConnection::Sqlite(inner) if depth.is_none() => {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE").map_err(E::from)?;
+        }
+        _ => return conn.transaction(f),
+    }
+    // As `TransactionManager::transaction` does after its BEGIN.
+    match f(conn) {
+        Ok(v) => {
+            Tm::commit_transaction(conn).map_err(E::from)?;
+            Ok(v)
+        }
+        Err(e) => match Tm::rollback_transaction(conn) {
+            Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(e),
+            Err(rollback) => Err(rollback.into()),
+        },
+    }
+}
+
+/// Whether a database error means another writer holds the lock (SQLite's "database is
+/// locked" after the busy timeout; PostgreSQL's lock timeout or a serialisation failure):
+/// worth trying again shortly, not a fault of the request.
+pub fn is_busy(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match e {
+        Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
+        Error::DatabaseError(_, info) => {
+            let m = info.message();
+            m.contains("database is locked")
+                || m.contains("database table is locked")
+                || m.contains("lock timeout")
+                || m.contains("deadlock detected")
+        }
+        _ => false,
+    }
+}
+
+/// Locks the row `id` of `table` for the rest of the transaction before it is read for an
+/// update, so that an update without a `version` (last writer wins) behaves the same on both
+/// backends: on PostgreSQL a concurrent writer waits here and then reads the row as the other
+/// left it (without the lock its compare-and-set would miss and answer 409); on SQLite the
+/// IMMEDIATE transaction (`write_transaction`) already holds the only write lock.
+pub fn lock_row(conn: &mut DbConnection, table: &'static str, id: &str) -> diesel::QueryResult<()> {
+    match conn {
+        DbConnection::Sqlite(_) => Ok(()),
+        #[cfg(feature = "postgres")]
+        DbConnection::Pg(pg) => {
+            diesel::sql_query(format!("SELECT id FROM {table} WHERE id = $1 FOR UPDATE")).bind::<diesel::sql_types::Text, _>(id).execute(pg)?;
+            Ok(())
+        }
+    }
+}
+
 /// A new UUID v7 as text.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()

@@ -2,9 +2,11 @@
 //! and written to the `outbox` table in the same transaction as the change that causes them.
 //! A background worker (`deliver_due`) sends them: through SMTP when `OPSTAP_SMTP_URL` is set,
 //! into a mail folder otherwise. A failed send is retried with exponential backoff; a message is
-//! marked sent only after the server accepted it, and claimed with a lease so that two workers
-//! never send the same message.
+//! marked sent only after the server accepted it, and claimed with a lease, renewed while it is
+//! being sent, so that two workers never send the same message. Every SMTP step has a deadline
+//! (`smtp`).
 
+pub mod smtp;
 pub mod templates;
 
 use crate::config::Config;
@@ -15,31 +17,24 @@ use crate::state::AppState;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use lettre::message::{header::ContentTransferEncoding, header::ContentType, Mailbox, MultiPart, SinglePart};
-use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::Message;
+use std::path::PathBuf;
 use std::time::Duration;
 
 pub use templates::Mail;
 
 /// Where mail goes.
 pub enum Transport {
-    Folder(AsyncFileTransport<Tokio1Executor>),
-    /// The URL is checked at start; the transport (with its connection pool, which spawns a
-    /// task on the Tokio runtime) is built on first use, inside the runtime of `serve`.
-    Smtp {
-        url: String,
-        transport: std::sync::OnceLock<AsyncSmtpTransport<Tokio1Executor>>,
-    },
-}
-
-fn smtp_builder(url: &str) -> anyhow::Result<lettre::transport::smtp::AsyncSmtpTransportBuilder> {
-    Ok(AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-        .map_err(|e| anyhow::anyhow!("OPSTAP_SMTP_URL {}: {e}", crate::db::redact_url(url)))?
-        .timeout(Some(Duration::from_secs(15))))
+    /// One `.eml` file per message, named after its outbox id.
+    Folder(PathBuf),
+    Smtp(smtp::Target, smtp::Timeouts),
 }
 
 pub struct Mailer {
     transport: Transport,
     from: Mailbox,
+    /// How long a claim on a message lasts without renewal.
+    lease: Duration,
 }
 
 impl Mailer {
@@ -48,15 +43,19 @@ impl Mailer {
         let from: Mailbox = c.mail_from.parse().map_err(|e| anyhow::anyhow!("OPSTAP_MAIL_FROM {:?}: {e}", c.mail_from))?;
         let transport = match &c.smtp_url {
             Some(url) => {
-                smtp_builder(url)?;
-                Transport::Smtp { url: url.clone(), transport: std::sync::OnceLock::new() }
+                let target = smtp::Target::parse(url).map_err(|e| anyhow::anyhow!("OPSTAP_SMTP_URL {}: {e}", crate::db::redact_url(url)))?;
+                let timeouts = smtp::Timeouts {
+                    step: Duration::from_secs(c.smtp_timeout_secs.max(1)),
+                    data_end: Duration::from_secs(c.smtp_data_timeout_secs.max(1)),
+                };
+                Transport::Smtp(target, timeouts)
             }
             None => {
                 std::fs::create_dir_all(&c.mail_dir).map_err(|e| anyhow::anyhow!("mail folder {}: {e}", c.mail_dir.display()))?;
-                Transport::Folder(AsyncFileTransport::new(&c.mail_dir))
+                Transport::Folder(c.mail_dir.clone())
             }
         };
-        Ok(Mailer { transport, from })
+        Ok(Mailer { transport, from, lease: Duration::from_secs(c.mail_lease_secs.max(3)) })
     }
 
     async fn send(&self, m: &OutboxMessage) -> Result<(), SendError> {
@@ -88,23 +87,37 @@ impl Mailer {
             )
             .map_err(|e| SendError::Permanent(e.to_string()))?;
         match &self.transport {
-            Transport::Folder(t) => t.send(msg).await.map(|_| ()).map_err(|e| SendError::Transient(e.to_string())),
-            Transport::Smtp { url, transport } => {
-                let t = match transport.get() {
-                    Some(t) => t,
-                    None => {
-                        let built = smtp_builder(url).map_err(|e| SendError::Permanent(e.to_string()))?.build();
-                        transport.get_or_init(|| built)
-                    }
-                };
-                match t.send(msg).await {
-                    Ok(_) => Ok(()),
-                    Err(e) if e.is_permanent() => Err(SendError::Permanent(e.to_string())),
-                    Err(e) => Err(SendError::Transient(e.to_string())),
-                }
+            Transport::Folder(dir) => {
+                let (dir, name, bytes) = (dir.clone(), format!("{}.eml", m.id), msg.formatted());
+                tokio::task::spawn_blocking(move || write_file(&dir, &name, &bytes))
+                    .await
+                    .map_err(|e| SendError::Transient(e.to_string()))?
+                    .map_err(|e| SendError::Transient(format!("schrijven naar de mailmap: {e}")))
             }
+            Transport::Smtp(target, timeouts) => smtp::send(target, *timeouts, msg.envelope(), &msg.formatted()).await.map_err(|e| match e {
+                smtp::Failure::Transient(e) => SendError::Transient(e),
+                smtp::Failure::Permanent(e) => SendError::Permanent(e),
+            }),
         }
     }
+}
+
+/// Writes a message file under a temporary name, syncs it and renames it into place: a failed
+/// write (a full disk) leaves no empty or partial `.eml` behind, and a reader of the folder sees
+/// whole messages only. Writing the same message again replaces it.
+fn write_file(dir: &std::path::Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, dir.join(name))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }
 
 #[derive(Debug)]
@@ -164,25 +177,24 @@ pub struct Delivery {
     pub failed: usize,
 }
 
-/// A claimed message is leased for this long: four times the SMTP timeout. Messages are claimed
-/// one at a time, so a worker that dies (a crash, `kill -9`) holds at most one message, for at
-/// most this long, before another worker or its own restart sends it.
-const LEASE_SECS: i64 = 60;
-/// Messages claimed per step (one: see `LEASE_SECS`).
+/// Messages claimed per step: one, so a worker that dies (a crash, `kill -9`) holds at most one
+/// message, for at most the lease (config `mail_lease_secs`), before another worker or its own
+/// restart sends it. While a message is being sent its lease is renewed every third of that.
 const CLAIM_BATCH: i64 = 1;
 
 /// Sends every message that is due at `at`. Safe to run from several workers at once.
 pub async fn deliver_due(state: &AppState, at: NaiveDateTime) -> anyhow::Result<Delivery> {
     let mut report = Delivery::default();
     loop {
-        let batch = claim(state, at, CLAIM_BATCH).await?;
+        let lease = state.mailer.lease;
+        let batch = claim(state, at, CLAIM_BATCH, lease).await?;
         if batch.is_empty() {
             return Ok(report);
         }
         let mut rest: Vec<String> = batch.iter().map(|m| m.id.clone()).collect();
         for m in batch {
             rest.retain(|id| *id != m.id);
-            let result = state.mailer.send(&m).await;
+            let result = send_renewing(state, &m, lease).await;
             let id = m.id.clone();
             let attempts = m.attempts + 1;
             let outcome = match &result {
@@ -244,7 +256,8 @@ pub async fn deliver_due(state: &AppState, at: NaiveDateTime) -> anyhow::Result<
 
 /// Claims up to `n` due messages with a lease (a conditional update per row, so that it is
 /// atomic on both backends without `SKIP LOCKED`).
-async fn claim(state: &AppState, at: NaiveDateTime, n: i64) -> anyhow::Result<Vec<OutboxMessage>> {
+async fn claim(state: &AppState, at: NaiveDateTime, n: i64, lease: Duration) -> anyhow::Result<Vec<OutboxMessage>> {
+    let lease = chrono::Duration::from_std(lease)?;
     let rows = state
         .tx(move |conn| {
             let t = now();
@@ -264,7 +277,7 @@ async fn claim(state: &AppState, at: NaiveDateTime, n: i64) -> anyhow::Result<Ve
                         .filter(outbox::status.eq("pending"))
                         .filter(outbox::claimed_until.is_null().or(outbox::claimed_until.lt(t))),
                 )
-                .set(outbox::claimed_until.eq(Some(t + chrono::Duration::seconds(LEASE_SECS))))
+                .set(outbox::claimed_until.eq(Some(t + lease)))
                 .execute(conn)?;
                 if k == 1 {
                     claimed.push(m);
@@ -274,6 +287,39 @@ async fn claim(state: &AppState, at: NaiveDateTime, n: i64) -> anyhow::Result<Ve
         })
         .await?;
     Ok(rows)
+}
+
+/// Sends `m`, renewing its claim every third of the lease while the attempt runs (an SMTP server
+/// may take minutes to confirm a message: without renewal another worker would claim and send it
+/// again meanwhile). A renewal that finds the claim gone, or cannot reach the database, is
+/// logged; the attempt goes on, since stopping half-way through the data phase is what risks a
+/// second copy.
+async fn send_renewing(state: &AppState, m: &OutboxMessage, lease: Duration) -> Result<(), SendError> {
+    let send = state.mailer.send(m);
+    tokio::pin!(send);
+    let every = lease / 3;
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    loop {
+        tokio::select! {
+            r = &mut send => return r,
+            _ = tick.tick() => {
+                let id = m.id.clone();
+                let until = now() + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
+                let renewed = state
+                    .db(move |conn| {
+                        Ok(diesel::update(outbox::table.find(&id).filter(outbox::status.eq("pending")))
+                            .set(outbox::claimed_until.eq(Some(until)))
+                            .execute(conn)?)
+                    })
+                    .await;
+                match renewed {
+                    Ok(1) => {}
+                    Ok(_) => log::warn!("mail {}: claim gone while sending", m.id),
+                    Err(e) => log::warn!("mail {}: claim not renewed: {e}", m.id),
+                }
+            }
+        }
+    }
 }
 
 /// Deletes sent messages older than `days` (their content is personal data too).

@@ -123,7 +123,7 @@ pub struct Exclusion {
     pub reason_b1: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct JobCoachPackage {
     /// The candidate is entitled to support at the workplace (LKS target group) or needs it.
     pub applicable: bool,
@@ -147,7 +147,7 @@ pub struct SroiPackage {
     pub share_of_open_obligation_pct: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct InstrumentPackage {
     /// Hours per week this proposal assumes (the overlap of wishes and placement).
     pub hours_per_week: f64,

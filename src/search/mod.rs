@@ -37,6 +37,10 @@ const WRITER_HEAP: usize = 128 * 1024 * 1024;
 const BATCH: i64 = 2000;
 /// A search that fails asks for a rebuild at most this often.
 const REBUILD_REQUEST_EVERY_SECS: i64 = 60;
+/// After a failed write to the index (disk full, folder gone, no permission) the writer tries
+/// again after `POLL_INTERVAL`, doubling per further failure up to this: short enough that the
+/// index heals within a few seconds of the fault clearing.
+const MAX_RETRY_WAIT: Duration = Duration::from_secs(2);
 
 pub type SharedRefData = Arc<RwLock<Arc<RefData>>>;
 
@@ -71,6 +75,8 @@ pub struct IndexStatus {
     error: Mutex<Option<String>>,
     last_rebuild_request: AtomicI64,
     rebuilds: AtomicI64,
+    /// Failed attempts to write the index since the last success (0: writing works).
+    write_failures: AtomicI64,
     cv: (Mutex<()>, Condvar),
 }
 
@@ -85,6 +91,8 @@ pub struct IndexState {
     pub error: Option<String>,
     /// Rebuilds since start (not counting the one at start).
     pub rebuilds: i64,
+    /// Failed attempts to write the index since the last success (0: writing works).
+    pub write_failures: i64,
 }
 
 /// The read side, shared by all handlers; plus the channel to the writer thread.
@@ -280,6 +288,9 @@ pub fn start(dir: &Path, pool: DbPool, refdata: SharedRefData, progress: bool) -
         }
     }
     report.seconds = started.elapsed().as_secs_f64();
+    // Applied and visible: also when the catch-up had nothing to do (else `/health` would
+    // report the whole feed as lag until the next write).
+    idx.status.applied.store(w.pos, Ordering::SeqCst);
     let (tx, rx) = mpsc::channel::<Op>();
     *idx.tx.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx);
     idx.status.running.store(true, Ordering::SeqCst);
@@ -331,6 +342,7 @@ impl SearchIndex {
             writer_running: self.status.running.load(Ordering::SeqCst),
             error: self.status.error.lock().unwrap_or_else(|e| e.into_inner()).clone(),
             rebuilds: self.status.rebuilds.load(Ordering::SeqCst),
+            write_failures: self.status.write_failures.load(Ordering::SeqCst),
         }
     }
     /// Reads the matcher's features of everything from the database into this index's store
@@ -399,6 +411,14 @@ struct Writer {
     /// Keep the matcher's features (a server); `opstap reindex` builds the index only.
     features: bool,
     db: String,
+    /// A write failed: the writers may hold operations that never reach the disk (tantivy
+    /// drops the documents of an indexing worker that failed, and a later commit would then
+    /// publish the position without them). Both are rolled back to their last commit first.
+    dirty: bool,
+    /// The index must be rebuilt from the database before anything else (a part was created
+    /// again, empty, after its folder was removed; or a rebuild was asked for); kept until a
+    /// rebuild succeeds.
+    must_rebuild: Option<String>,
 }
 
 impl Writer {
@@ -413,10 +433,11 @@ impl Writer {
         let mut conn = pool.get()?;
         let db = changes::database_id(&mut conn)?;
         drop(conn);
-        Ok(Writer { idx, pw, cw, pool, refdata, pos: 0, features: true, db })
+        Ok(Writer { idx, pw, cw, pool, refdata, pos: 0, features: true, db, dirty: false, must_rebuild: None })
     }
 
     fn run(&mut self, rx: mpsc::Receiver<Op>) {
+        let mut failures: u32 = 0;
         loop {
             let mut flushes = Vec::new();
             let mut rebuild: Option<String> = None;
@@ -425,33 +446,91 @@ impl Writer {
                 Op::Flush(done) => flushes.push(done),
                 Op::Rebuild(why) => rebuild = Some(why),
             };
-            match rx.recv_timeout(POLL_INTERVAL) {
-                Ok(op) => take(op, &mut flushes),
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
-                Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            // After a failure the next try waits (a nudge does not hurry it; a flush does).
+            let until = Instant::now() + if failures == 0 { POLL_INTERVAL } else { retry_wait(failures) };
+            loop {
+                match rx.recv_timeout(until.saturating_duration_since(Instant::now())) {
+                    Ok(op) => take(op, &mut flushes),
+                    Err(mpsc::RecvTimeoutError::Timeout) => break,
+                    Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                }
+                if failures == 0 || !flushes.is_empty() {
+                    break;
+                }
             }
             // Gather what else has arrived; one pass over the feed serves them all.
             while let Ok(op) = rx.try_recv() {
                 take(op, &mut flushes);
             }
-            if let Some(why) = rebuild {
-                log::warn!("search index: rebuilding from the database ({why})");
-                match self.rebuild(false) {
-                    Ok((p, c)) => {
-                        self.idx.status.rebuilds.fetch_add(1, Ordering::SeqCst);
-                        log::info!("search index rebuilt: {p} placements, {c} candidates");
+            match self.step(rebuild) {
+                Ok(()) => {
+                    if failures > 0 {
+                        log::info!("search index: writing works again after {failures} failed attempt(s); applied up to change {}", self.pos);
+                        *self.idx.status.error.lock().unwrap_or_else(|e| e.into_inner()) = None;
                     }
-                    Err(e) => self.fail(format!("rebuild failed: {e:#}")),
+                    failures = 0;
+                }
+                Err(e) => {
+                    failures = failures.saturating_add(1);
+                    self.dirty = true;
+                    self.fail(format!("writing the index failed (attempt {failures}, next in {:.1} s): {e:#}", retry_wait(failures).as_secs_f64()));
                 }
             }
-            match self.follow() {
-                Ok(_) => {}
-                Err(e) => self.fail(format!("following the change feed failed: {e:#}")),
-            }
+            self.idx.status.write_failures.store(failures as i64, Ordering::SeqCst);
             for f in flushes {
                 let _ = f.send(());
             }
         }
+    }
+
+    /// One round: repairs the writers after a failed write or a removed folder, rebuilds when
+    /// that is due, and follows the feed. The position moves only after a durable commit.
+    fn step(&mut self, rebuild: Option<String>) -> anyhow::Result<()> {
+        let missing = self.missing_parts();
+        if self.dirty || !missing.is_empty() {
+            self.recover(&missing)?;
+        }
+        if let Some(why) = rebuild {
+            self.must_rebuild.get_or_insert(why);
+        }
+        if let Some(why) = self.must_rebuild.clone() {
+            log::warn!("search index: rebuilding from the database ({why})");
+            let (p, c) = self.rebuild(false).map_err(|e| e.context("rebuild"))?;
+            self.must_rebuild = None;
+            self.idx.status.rebuilds.fetch_add(1, Ordering::SeqCst);
+            log::info!("search index rebuilt: {p} placements, {c} candidates");
+        }
+        self.follow().map_err(|e| e.context("following the change feed"))?;
+        Ok(())
+    }
+
+    /// The parts whose commit file is gone (the folder removed while the server runs).
+    fn missing_parts(&self) -> Vec<&'static str> {
+        ["placements", "candidates"].into_iter().filter(|p| !self.idx.dir.join(p).join("meta.json").exists()).collect()
+    }
+
+    /// Starts both writers over from their last commit: whatever a failed write left in them
+    /// is dropped (the feed position did not move past it, so it is applied again). A part
+    /// whose folder is gone is created again, empty, and a rebuild is due.
+    fn recover(&mut self, missing: &[&str]) -> anyhow::Result<()> {
+        if !missing.is_empty() {
+            log::warn!("search index: {} gone from {}; creating it again", missing.join(" and "), self.idx.dir.display());
+            std::fs::create_dir_all(&self.idx.dir)?;
+            std::fs::write(self.idx.dir.join("SCHEMA_VERSION"), SCHEMA_VERSION.to_string())?;
+            for part in missing {
+                let dir = self.idx.dir.join(part);
+                std::fs::create_dir_all(&dir)?;
+                // An empty index in the same folder: the readers open it by path at their next
+                // reload, and the writers below start from it.
+                let schema = if *part == "placements" { self.idx.placements.index.schema() } else { self.idx.candidates.index.schema() };
+                Index::create_in_dir(&dir, schema)?;
+            }
+            self.must_rebuild = Some(format!("{} removed while running", missing.join(" and ")));
+        }
+        reset_writer(&mut self.pw, &self.idx.placements.index)?;
+        reset_writer(&mut self.cw, &self.idx.candidates.index)?;
+        self.dirty = false;
+        Ok(())
     }
 
     fn fail(&self, msg: String) {
@@ -672,6 +751,30 @@ impl Writer {
         self.reveal(at)?;
         *self.idx.status.error.lock().unwrap_or_else(|e| e.into_inner()) = None;
         Ok(counts)
+    }
+}
+
+/// The wait before try `failures + 1` after a failed write: 0.2 s doubling, at most 2 s.
+fn retry_wait(failures: u32) -> Duration {
+    POLL_INTERVAL.saturating_mul(1 << failures.saturating_sub(1).min(8)).min(MAX_RETRY_WAIT)
+}
+
+/// Drops everything a writer holds since its last commit and gives it fresh indexing threads
+/// (a worker that hit an I/O error is gone, and documents sent to it would be lost silently).
+/// tantivy's `rollback` gives up the writer's lock if it fails half-way (and panics when called
+/// again without one): then a new writer takes the lock.
+fn reset_writer(w: &mut IndexWriter<TantivyDocument>, index: &Index) -> anyhow::Result<()> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.rollback())) {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => {
+            log::warn!("search index: rollback failed ({e}); opening a new writer");
+            *w = index.writer(WRITER_HEAP)?;
+            Ok(())
+        }
+        Err(_) => {
+            *w = index.writer(WRITER_HEAP)?;
+            Ok(())
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use crate::db::models::{Candidate, Municipality, Organisation, User};
 use crate::db::{new_id, now, schema::*, DbConnection};
 use crate::domain::{FieldError, Role};
 use crate::error::{AppError, AppResult};
-use crate::service::organisations::{ensure_kvk_free, OrganisationInput};
+use crate::service::organisations::OrganisationInput;
 use crate::state::AppState;
 use crate::web::extract::validate_with;
 use diesel::prelude::*;
@@ -85,11 +85,32 @@ pub struct RegisterEmployerInput {
 /// does not reveal which addresses are registered; the mail tells the owner.
 pub const REGISTERED_MESSAGE: &str = "Uw aanmelding is ontvangen. We hebben u een e-mail gestuurd. Log daarna in met uw e-mailadres en wachtwoord.";
 
+/// Registrations one client address may send per hour.
+pub const REGISTRATIONS_PER_HOUR: i64 = 20;
+/// Password-reset requests one client address may send per hour (besides the 3 mails per
+/// account and hour).
+pub const RESET_REQUESTS_PER_HOUR: i64 = 20;
+
+/// Refuses the request (429) when `address` sent too many of this kind this hour.
+fn check_rate(conn: &mut DbConnection, kind: &str, address: Option<&str>, per_hour: i64) -> AppResult<()> {
+    if let Some(a) = address {
+        let wait = crate::service::throttle::hourly(conn, kind, a, per_hour)?;
+        if wait > 0 {
+            return Err(AppError::TooManyRequests { retry_after: wait as u64 });
+        }
+    }
+    Ok(())
+}
+
 /// Registers an employer organisation with its first account, unverified (API and pages).
-/// Returns the new organisation and account, or `None` when the address already has an account:
-/// then nothing is created and the owner gets a mail (a registration attempt with their
-/// address, and how to reset the password). The caller answers both the same way.
-pub async fn register(state: &AppState, input: RegisterEmployerInput) -> AppResult<Option<(Organisation, User)>> {
+/// Returns the new organisation and account, or `None` when the address already has an account
+/// or the KvK number is registered already: then nothing is created, and the answer to the
+/// caller is the same as for a new registration, so that nobody can find out this way who has
+/// an account or which organisation takes part. The mail tells: the owner of a known address
+/// gets a note (a registration attempt with their address, and how to reset the password), an
+/// organisation whose KvK number was used gets one, and so does the new address; each at most
+/// once a day. `address` is the client's, for the hourly limit per address.
+pub async fn register(state: &AppState, input: RegisterEmployerInput, address: Option<String>) -> AppResult<Option<(Organisation, User)>> {
     let mut errs = input.organisation.check(&state.refdata());
     if let Err(m) = auth::check_password_policy(&input.password) {
         errs.push(crate::domain::FieldError::new("password", m));
@@ -116,9 +137,13 @@ pub async fn register(state: &AppState, input: RegisterEmployerInput) -> AppResu
     let base = state.config.public_url.trim_end_matches('/').to_string();
     state
         .tx(move |conn| {
+            check_rate(conn, "register", address.as_deref(), REGISTRATIONS_PER_HOUR)?;
             let existing: Option<User> =
                 users::table.filter(users::email_normalized.eq(&user.email_normalized)).select(User::as_select()).first(conn).optional()?;
             if let Some(owner) = existing {
+                if !crate::service::throttle::once_a_day(conn, "registration_exists", &owner.email_normalized)? {
+                    return Ok(None);
+                }
                 let mail = crate::mail::templates::AccountMail {
                     kind: "registration_exists",
                     subject: "Aanmelding met uw e-mailadres".into(),
@@ -135,7 +160,12 @@ pub async fn register(state: &AppState, input: RegisterEmployerInput) -> AppResu
                 crate::mail::enqueue(conn, &to, &mail, owner.candidate_id.as_deref())?;
                 return Ok(None);
             }
-            ensure_kvk_free(conn, &org.kvk_number, None)?;
+            let holder: Option<String> =
+                organisations::table.filter(organisations::kvk_number.eq(&org.kvk_number)).select(organisations::id).first(conn).optional()?;
+            if let Some(holder) = holder {
+                kvk_taken_notices(conn, &base, &holder, &user)?;
+                return Ok(None);
+            }
             diesel::insert_into(organisations::table).values(&org).execute(conn)?;
             diesel::insert_into(users::table).values(&user).execute(conn)?;
             let mail = crate::mail::templates::AccountMail {
@@ -156,6 +186,48 @@ pub async fn register(state: &AppState, input: RegisterEmployerInput) -> AppResu
         .await
 }
 
+/// A registration with a KvK number that is registered already: the organisation's active
+/// accounts hear of it (at most once a day per organisation), and so does the address that
+/// registered (at most once a day per address), with what to do instead.
+fn kvk_taken_notices(conn: &mut DbConnection, base: &str, organisation_id: &str, new: &User) -> AppResult<()> {
+    use crate::mail::templates::AccountMail;
+    if crate::service::throttle::once_a_day(conn, "kvk_used", organisation_id)? {
+        let holders: Vec<User> =
+            users::table.filter(users::organisation_id.eq(organisation_id)).filter(users::active.eq(true)).select(User::as_select()).load(conn)?;
+        for h in holders {
+            let mail = AccountMail {
+                kind: "registration_kvk_used",
+                subject: "Aanmelding met het KvK-nummer van uw organisatie".into(),
+                name: h.name.clone(),
+                paragraphs: vec![
+                    "Iemand heeft zich bij Opstap aangemeld met het KvK-nummer van uw organisatie. Uw organisatie heeft al een account, dus we hebben geen nieuw account gemaakt.".into(),
+                    "Wil een collega ook inloggen? Neem dan contact op met de gemeente. Kent u deze aanmelding niet? Dan hoeft u niets te doen.".into(),
+                ],
+                link: format!("{base}/inloggen"),
+                link_text: "Inloggen".into(),
+            };
+            let to = crate::mail::Recipient { address: h.email.clone(), name: h.name.clone(), role: "werkgever" };
+            crate::mail::enqueue(conn, &to, &mail, None)?;
+        }
+    }
+    if crate::service::throttle::once_a_day(conn, "kvk_taken", &new.email_normalized)? {
+        let mail = AccountMail {
+            kind: "registration_kvk_taken",
+            subject: "Uw aanmelding bij Opstap".into(),
+            name: new.name.clone(),
+            paragraphs: vec![
+                "U heeft zich aangemeld bij Opstap. Met dit KvK-nummer is al een organisatie aangemeld, dus we hebben geen nieuw account gemaakt.".into(),
+                "Werkt u bij die organisatie? Vraag dan een collega die al inlogt, of neem contact op met de gemeente. Dan krijgt u een eigen account.".into(),
+            ],
+            link: format!("{base}/inloggen"),
+            link_text: "Naar Opstap".into(),
+        };
+        let to = crate::mail::Recipient { address: new.email.clone(), name: new.name.clone(), role: "werkgever" };
+        crate::mail::enqueue(conn, &to, &mail, None)?;
+    }
+    Ok(())
+}
+
 fn role_str(role: &str) -> &'static str {
     Role::parse(role).map(|r| r.as_str()).unwrap_or("werkgever")
 }
@@ -172,7 +244,7 @@ fn token_hash(token: &str) -> String {
 
 /// Starts a password reset for any role: when an active account has this address, a single-use
 /// link (valid for an hour) is mailed to it. The answer is the same whether or not it exists.
-pub async fn request_reset(state: &AppState, email: &str) -> AppResult<()> {
+pub async fn request_reset(state: &AppState, email: &str, address: Option<String>) -> AppResult<()> {
     use argon2::password_hash::rand_core::{OsRng, RngCore};
     let norm = auth::normalize_email(email);
     let mut raw = [0u8; 32];
@@ -182,6 +254,7 @@ pub async fn request_reset(state: &AppState, email: &str) -> AppResult<()> {
     state
         .tx(move |conn| {
             use crate::db::schema::password_resets;
+            check_rate(conn, "password_reset", address.as_deref(), RESET_REQUESTS_PER_HOUR)?;
             let u: Option<User> = users::table.filter(users::email_normalized.eq(&norm)).select(User::as_select()).first(conn).optional()?;
             let Some(u) = u.filter(|u| u.active) else { return Ok(()) };
             let t = now();

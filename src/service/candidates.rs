@@ -456,6 +456,7 @@ pub fn create(conn: &mut DbConnection, ctx: &Ctx, input: &CandidateInput) -> App
 
 /// Updates a candidate of the user's own caseload; a stale `version` is a conflict.
 pub fn update(conn: &mut DbConnection, ctx: &Ctx, id: &str, input: &CandidateInput) -> AppResult<()> {
+    crate::db::lock_row(conn, "candidates", id)?;
     let cur = authorize(conn, ctx.user, id, Access::Write, "profiel")?;
     validate_with(input, input.check(ctx.refdata, ctx.today))?;
     if input.ladder_step.is_some() {

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod candidates;
 pub mod caseload;
 pub mod employer;
+pub mod employer_view;
 pub mod esco;
 pub mod face;
 pub mod matches;

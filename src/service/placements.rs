@@ -63,6 +63,7 @@ pub fn create(conn: &mut DbConnection, ctx: &Ctx, input: &PlacementInput) -> App
 
 /// Updates a placement the user may edit; a stale `version` is a conflict.
 pub fn update(conn: &mut DbConnection, ctx: &Ctx, id: &str, input: &PlacementInput) -> AppResult<()> {
+    crate::db::lock_row(conn, "placements", id)?;
     let cur = load_editable(conn, ctx.user, id)?;
     if input.organisation_id.as_deref().is_some_and(|o| o != cur.placement.organisation_id) {
         return Err(AppError::field("organisation_id", "Een plaats kan niet naar een andere organisatie worden verplaatst."));

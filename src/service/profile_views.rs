@@ -22,7 +22,7 @@ pub fn charge(conn: &mut DbConnection, user_id: &str, organisation_id: Option<&s
     if n > per_hour {
         return Err(AppError::TooManyRequests { retry_after: WINDOW_SECS as u64 });
     }
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         // Serialise the check-and-count per organisation (or account) across instances.
         #[cfg(feature = "postgres")]
         if let DbConnection::Pg(pg) = conn {

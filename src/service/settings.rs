@@ -12,6 +12,7 @@ use diesel::prelude::*;
 pub fn save(conn: &mut DbConnection, municipality_id: &str, settings: &Settings, version: Option<i32>) -> AppResult<i32> {
     AppError::check(settings.check().into_iter().map(|e| crate::domain::FieldError::new(format!("settings.{}", e.field), e.message)).collect())?;
     let json = serde_json::to_string(settings).map_err(|e| AppError::Internal(e.into()))?;
+    crate::db::lock_row(conn, "municipalities", municipality_id)?;
     let cur: i32 =
         municipalities::table.find(municipality_id).select(municipalities::settings_version).first(conn).optional()?.ok_or(AppError::NotFound)?;
     if version.is_some_and(|v| v != cur) {

@@ -84,6 +84,48 @@ fn record(conn: &mut DbConnection, subject: &str, kind: &str) -> QueryResult<usi
         .execute(conn)
 }
 
+/// Requests of one kind (registration, password reset) from one client address: at most
+/// `per_hour` in the last hour. Returns the seconds to wait (the request is then refused and
+/// not counted), or 0 after counting this one. Shared by all instances (in the database).
+pub fn hourly(conn: &mut DbConnection, kind: &str, address: &str, per_hour: i64) -> QueryResult<i64> {
+    let subject = format!("{kind}:{}", address_key(address));
+    let t = now();
+    let times: Vec<chrono::NaiveDateTime> = login_events::table
+        .filter(login_events::subject.eq(&subject))
+        .filter(login_events::kind.eq("request"))
+        .filter(login_events::at.gt(t - chrono::Duration::hours(1)))
+        .order(login_events::at.asc())
+        .select(login_events::at)
+        .load(conn)?;
+    if times.len() as i64 >= per_hour.max(1) {
+        let oldest = times[0];
+        log::warn!("{kind} refused: {} requests from one address this hour", times.len());
+        return Ok(((oldest + chrono::Duration::hours(1)) - t).num_seconds().max(1));
+    }
+    record(conn, &subject, "request")?;
+    Ok(0)
+}
+
+/// Whether a notice about `about` (e.g. "registratie met een bekend adres" for one address) may
+/// be sent now: at most once a day. Counts it when it may. The subject is hashed, so the
+/// throttle's rows hold no address.
+pub fn once_a_day(conn: &mut DbConnection, kind: &str, about: &str) -> QueryResult<bool> {
+    use sha2::{Digest, Sha256};
+    let hash: String = Sha256::digest(about.as_bytes()).iter().take(16).map(|b| format!("{b:02x}")).collect();
+    let subject = format!("notice:{kind}:{hash}");
+    let recent: i64 = login_events::table
+        .filter(login_events::subject.eq(&subject))
+        .filter(login_events::kind.eq("notice"))
+        .filter(login_events::at.gt(now() - chrono::Duration::days(1)))
+        .count()
+        .get_result(conn)?;
+    if recent > 0 {
+        return Ok(false);
+    }
+    record(conn, &subject, "notice")?;
+    Ok(true)
+}
+
 /// Removes events older than 30 days (housekeeping; lock-outs stay that long for review).
 pub fn prune(conn: &mut DbConnection) -> QueryResult<usize> {
     diesel::delete(login_events::table.filter(login_events::at.lt(now() - chrono::Duration::days(30)))).execute(conn)

@@ -149,12 +149,86 @@ impl<T: DeserializeOwned + validator::Validate + 'static> FromRequest for ValidJ
 }
 
 /// Parses one JSON value and nothing after it (whitespace aside): `{...}xyz` is refused, not
-/// stored with the tail ignored.
+/// stored with the tail ignored. Strict besides: a field the type does not know, and a text
+/// with a control character (NUL, escape, ...; line breaks and tabs are text), are refused with
+/// 422 naming the field, so that a typo or a stray byte is never silently dropped or stored.
 pub fn parse_json_strict<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    let mut unknown: Vec<String> = Vec::new();
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let v: T = serde_path_to_error::deserialize(&mut de).map_err(json_error)?;
+    let parsed: Result<T, _> =
+        serde_path_to_error::deserialize(serde_ignored::Deserializer::new(&mut de, &mut |path: serde_ignored::Path| unknown.push(field_path(&path))));
+    let unknown_error = |f: String| FieldError::new(f, "Dit veld bestaat niet; laat het weg of controleer de spelling.");
+    let v = match parsed {
+        Ok(v) => v,
+        // Name the unknown fields met before the error too (a misspelt required field is both).
+        Err(e) => {
+            return Err(match json_error(e) {
+                AppError::Validation(mut f) => {
+                    f.extend(unknown.into_iter().map(unknown_error));
+                    AppError::Validation(f)
+                }
+                other => other,
+            })
+        }
+    };
     de.end().map_err(|e| AppError::BadRequest(format!("Ongeldige JSON: na het JSON-object volgt nog tekst ({e}).")))?;
+    let mut errors: Vec<FieldError> = unknown.into_iter().map(unknown_error).collect();
+    // Well-formed JSON (the type parsed it): read it once more to find control characters.
+    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) {
+        control_characters("", &value, &mut errors);
+    }
+    AppError::check(errors)?;
     Ok(v)
+}
+
+/// A field's path as the other field errors name it: `a.b`, `list[2].c` (serde_ignored's own
+/// form adds `?` for an `Option` and a number for a list item).
+fn field_path(p: &serde_ignored::Path) -> String {
+    use serde_ignored::Path;
+    match p {
+        Path::Root => String::new(),
+        Path::Seq { parent, index } => format!("{}[{index}]", field_path(parent)),
+        Path::Map { parent, key } => {
+            let base = field_path(parent);
+            if base.is_empty() {
+                key.clone()
+            } else {
+                format!("{base}.{key}")
+            }
+        }
+        Path::Some { parent } | Path::NewtypeStruct { parent } | Path::NewtypeVariant { parent } => field_path(parent),
+    }
+}
+
+/// Whether `c` may not appear in text sent to the platform: control characters except line
+/// breaks and tabs.
+pub fn is_forbidden_char(c: char) -> bool {
+    c.is_control() && !matches!(c, '\n' | '\r' | '\t')
+}
+
+fn control_characters(path: &str, v: &serde_json::Value, out: &mut Vec<FieldError>) {
+    use serde_json::Value;
+    let field = |p: &str| if p.is_empty() { "body".to_string() } else { p.to_string() };
+    match v {
+        Value::String(t) if t.chars().any(is_forbidden_char) => {
+            out.push(FieldError::new(field(path), "Bevat een stuurteken (zoals een NUL-teken) dat in tekst niet mag."))
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                control_characters(&format!("{path}[{i}]"), item, out);
+            }
+        }
+        Value::Object(map) => {
+            for (k, item) in map {
+                let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                if k.chars().any(is_forbidden_char) {
+                    out.push(FieldError::new(field(path), "Een veldnaam bevat een stuurteken."));
+                }
+                control_characters(&p, item, out);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The query parameter a serde_urlencoded / serde error message names, if any.
@@ -171,11 +245,48 @@ pub fn json_config() -> web::JsonConfig {
 }
 
 pub fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default().error_handler(|err, req| {
-        let msg = err.to_string();
-        let field = query_param_of(&msg).or_else(|| bad_query_param(req.query_string())).unwrap_or_else(|| "query".into());
-        AppError::Validation(vec![FieldError::new(field.clone(), format!("Ongeldige waarde voor '{field}': {msg}"))]).into()
-    })
+    web::QueryConfig::default().error_handler(|err, req| query_error(&err.to_string(), req.query_string()).into())
+}
+
+/// A query-string error as a 422 that names the parameter and says in Dutch what is wrong.
+pub fn query_error(msg: &str, qs: &str) -> AppError {
+    let field = query_param_of(msg).or_else(|| variant_param(msg, qs)).or_else(|| bad_query_param(qs));
+    let what = query_problem_nl(msg);
+    match field {
+        Some(f) => AppError::Validation(vec![FieldError::new(f.clone(), format!("Ongeldige waarde voor '{f}': {what}."))]),
+        None => AppError::Validation(vec![FieldError::new("zoekparameters", format!("Een zoekparameter klopt niet: {what}."))]),
+    }
+}
+
+/// What serde_urlencoded's (English) message means, in Dutch.
+fn query_problem_nl(msg: &str) -> String {
+    if let Some(rest) = msg.split("unknown variant `").nth(1) {
+        let value = rest.split('`').next().unwrap_or("");
+        let options = msg.split("expected one of ").nth(1).or_else(|| msg.split("expected ").nth(1)).unwrap_or("").replace('`', "");
+        return format!("'{value}' is geen bekende waarde (kies uit: {options})");
+    }
+    if msg.contains("missing field") {
+        return "deze parameter is verplicht".into();
+    }
+    if msg.contains("invalid digit") || msg.contains("cannot parse integer") || msg.contains("number too large") || msg.contains("number too small") {
+        return "dit moet een geheel getal zijn".into();
+    }
+    if msg.contains("invalid float") {
+        return "dit moet een getal zijn".into();
+    }
+    if msg.contains("`true` or `false`") {
+        return "dit moet true of false zijn".into();
+    }
+    if msg.contains("input contains invalid characters") || msg.contains("premature end of input") || msg.contains("input is out of range") {
+        return "dit is geen geldige datum (JJJJ-MM-DD)".into();
+    }
+    "deze waarde kan niet worden gelezen".into()
+}
+
+/// For "unknown variant `x`": the parameter whose value is x.
+fn variant_param(msg: &str, qs: &str) -> Option<String> {
+    let value = msg.split("unknown variant `").nth(1)?.split('`').next()?;
+    qs.split('&').filter_map(|p| p.split_once('=')).find(|(_, v)| urldecode(v) == value).map(|(k, _)| urldecode(k))
 }
 
 /// serde_urlencoded does not say which parameter failed to parse ("invalid digit found in
@@ -248,5 +359,46 @@ mod tests {
         assert_eq!(bad_query_param("from=2026-13-01").as_deref(), Some("from"));
         assert_eq!(bad_query_param("limit=5&from=2026-01-01"), None);
         assert_eq!(urldecode("a%20b+c%zz"), "a b c%zz");
+    }
+
+    #[test]
+    fn query_errors_name_the_parameter_in_dutch() {
+        let e = query_error("invalid digit found in string", "q=kok&limit=abc");
+        let AppError::Validation(f) = e else { panic!() };
+        assert_eq!(f[0].field, "limit");
+        assert!(f[0].message.contains("geheel getal"), "{}", f[0].message);
+        let e = query_error("unknown variant `zomaar`, expected one of `a`, `b`", "kind=zomaar");
+        let AppError::Validation(f) = e else { panic!() };
+        assert_eq!(f[0].field, "kind");
+        assert!(f[0].message.contains("kies uit: a, b"), "{}", f[0].message);
+        let e = query_error("something else", "");
+        let AppError::Validation(f) = e else { panic!() };
+        assert_eq!(f[0].field, "zoekparameters");
+        assert!(!f[0].message.contains("something"), "no English: {}", f[0].message);
+    }
+
+    #[test]
+    fn unknown_fields_and_control_characters_are_refused_by_name() {
+        #[derive(serde::Deserialize, Debug)]
+        struct Inner {
+            #[allow(dead_code)]
+            b: Option<String>,
+        }
+        #[derive(serde::Deserialize, Debug)]
+        struct T {
+            #[allow(dead_code)]
+            a: Option<String>,
+            #[allow(dead_code)]
+            inner: Option<Inner>,
+        }
+        let fields = |body: &str| match parse_json_strict::<T>(body.as_bytes()) {
+            Err(AppError::Validation(f)) => f.into_iter().map(|f| f.field).collect::<Vec<_>>(),
+            other => panic!("{body}: {other:?}"),
+        };
+        assert_eq!(fields(r#"{"a":"x","tpyo":1}"#), vec!["tpyo"]);
+        assert_eq!(fields(r#"{"inner":{"b":"x","c":2}}"#), vec!["inner.c"]);
+        assert_eq!(fields(r#"{"a":"x\u0000y"}"#), vec!["a"]);
+        assert_eq!(fields(r#"{"inner":{"b":"\u001b[31m"}}"#), vec!["inner.b"]);
+        assert!(parse_json_strict::<T>(br#"{"a":"regel 1\nregel 2\tmet tab"}"#).is_ok());
     }
 }

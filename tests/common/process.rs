@@ -108,6 +108,11 @@ pub fn request(addr: &str, method: &str, path: &str, token: Option<&str>, body: 
 /// Sends one request (HTTP/1.1, `Connection: close`); returns the status and the JSON body
 /// (Null when empty or not JSON).
 pub fn try_request(addr: &str, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> std::io::Result<(u16, Value)> {
+    try_request_head(addr, method, path, token, body).map(|(s, _, v)| (s, v))
+}
+
+/// As `try_request`, with the response's head (status line and headers, lower-cased).
+pub fn try_request_head(addr: &str, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> std::io::Result<(u16, String, Value)> {
     let mut s = TcpStream::connect(addr)?;
     s.set_read_timeout(Some(Duration::from_secs(60)))?;
     let payload = body.map(|b| b.to_string()).unwrap_or_default();
@@ -129,7 +134,7 @@ pub fn try_request(addr: &str, method: &str, path: &str, token: Option<&str>, bo
     let status: u16 = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).ok_or_else(|| std::io::Error::other("bad status line"))?;
     let chunked = head.lines().any(|l| l.starts_with("transfer-encoding:") && l.contains("chunked"));
     let body = if chunked { dechunk(rest) } else { rest.to_vec() };
-    Ok((status, serde_json::from_slice(&body).unwrap_or(Value::Null)))
+    Ok((status, head, serde_json::from_slice(&body).unwrap_or(Value::Null)))
 }
 
 fn dechunk(mut rest: &[u8]) -> Vec<u8> {

@@ -107,9 +107,9 @@ pub struct RegisteredView {
 /// Registers an employer organisation with its first account. The answer is the same whether or
 /// not the address already has an account (the mail tells the owner which): log in afterwards.
 #[utoipa::path(post, path = "/api/v1/auth/register-employer", tag = "auth", request_body = RegisterEmployerInput,
-    responses((status = 202, body = RegisteredView), (status = 409, description = "KvK number taken", body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn register_employer(state: web::Data<AppState>, body: JsonBody<RegisterEmployerInput>) -> AppResult<HttpResponse> {
-    register(&state, body.0).await?;
+    responses((status = 202, body = RegisteredView), (status = 422, body = ErrorBody), (status = 429, description = "too many registrations from this address", body = ErrorBody)))]
+pub async fn register_employer(req: HttpRequest, state: web::Data<AppState>, body: JsonBody<RegisterEmployerInput>) -> AppResult<HttpResponse> {
+    register(&state, body.0, client_address(&req)).await?;
     Ok(HttpResponse::Accepted().json(RegisteredView { message: REGISTERED_MESSAGE.into() }))
 }
 
@@ -125,9 +125,9 @@ pub const RESET_MESSAGE: &str = "Als er een account is met dit e-mailadres, krij
 
 /// Asks for a password-reset link by e-mail (every role). Always 202 with the same message.
 #[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "auth", request_body = ResetRequest,
-    responses((status = 202, body = RegisteredView), (status = 422, body = ErrorBody)))]
-pub async fn password_reset(state: web::Data<AppState>, body: ValidJson<ResetRequest>) -> AppResult<HttpResponse> {
-    crate::service::accounts::request_reset(&state, &body.0.email).await?;
+    responses((status = 202, body = RegisteredView), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn password_reset(req: HttpRequest, state: web::Data<AppState>, body: ValidJson<ResetRequest>) -> AppResult<HttpResponse> {
+    crate::service::accounts::request_reset(&state, &body.0.email, client_address(&req)).await?;
     Ok(HttpResponse::Accepted().json(RegisteredView { message: RESET_MESSAGE.into() }))
 }
 

@@ -30,6 +30,9 @@ pub struct FeedStatus {
     pub error: Option<String>,
     /// Full rebuilds of this instance's index since it started (admin reindex, damage).
     pub rebuilds: i64,
+    /// Failed attempts to write the index since the last success (disk full, folder removed):
+    /// the writer retries on its own, and the position does not move until a write succeeds.
+    pub write_failures: i64,
 }
 
 #[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -55,8 +58,10 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
         .await;
     let (latest, oldest) = lag.unwrap_or((applied, None));
     let lag_ms = oldest.map(|t| (crate::db::now() - t).num_milliseconds().max(0)).unwrap_or(0);
-    // A writer that is stopped, an index error, or changes waiting longer than 30 s.
-    let index_ok = ix.writer_running && ix.error.is_none() && lag_ms < 30_000;
+    // A writer that is stopped, an index error (a failing write included), or changes waiting
+    // longer than 30 s. The lag is measured against the database's newest change, not against
+    // the writer's last batch.
+    let index_ok = ix.writer_running && ix.error.is_none() && ix.write_failures == 0 && lag_ms < 30_000;
     let index = Component {
         ok: index_ok,
         detail: format!(
@@ -68,7 +73,15 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
             }
         ),
     };
-    let feed = FeedStatus { latest, applied, lag_changes: (latest - applied).max(0), lag_ms, error: ix.error.clone(), rebuilds: ix.rebuilds };
+    let feed = FeedStatus {
+        latest,
+        applied,
+        lag_changes: (latest - applied).max(0),
+        lag_ms,
+        error: ix.error.clone(),
+        rebuilds: ix.rebuilds,
+        write_failures: ix.write_failures,
+    };
     let rd = state.refdata();
     let mut lacks = Vec::new();
     if !rd.has_pc4() {

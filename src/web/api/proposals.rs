@@ -4,7 +4,7 @@ use super::LabelRef;
 use crate::auth::{CurrentUser, MaybeUser, Token};
 use crate::domain::instruments::{self, LksInput, LksResult};
 use crate::domain::settings::Settings;
-use crate::domain::{geo, FieldError, PlacementKind, Role};
+use crate::domain::{FieldError, PlacementKind, Role};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::matching::{Exclusion, Factor, InstrumentPackage};
 use crate::proposals::{self, Options};
@@ -188,22 +188,7 @@ pub struct CandidateSummary {
     pub klantmanager_id: String,
 }
 
-/// What an employer sees of a proposed candidate before disclosure: no name, contact data,
-/// address, birth date or id.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct AnonymousProfile {
-    /// A pseudonym, stable for this placement only.
-    pub reference: String,
-    pub occupations: Vec<LabelRef>,
-    pub skills: Vec<LabelRef>,
-    /// The skills in Dutch for pages and e-mail (English-only ESCO terms summarised in the
-    /// occupation's Dutch wording).
-    pub skills_nl: Vec<String>,
-    pub ladder_step: Option<i32>,
-    pub hours_min: i32,
-    pub hours_max: i32,
-    pub distance_band: Option<String>,
-}
+pub use crate::service::employer_view::{anonymous_profile, AnonymousProfile};
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CandidateProposal {
@@ -229,37 +214,6 @@ pub struct PlacementProposals {
     pub proposals: Vec<CandidateProposal>,
 }
 
-/// The anonymous profile of a candidate as the employer of `placement` may see it.
-pub fn anonymous_profile(
-    keys: &crate::service::Keys,
-    rd: &crate::refdata::RefData,
-    placement: &crate::db::models::Placement,
-    c: &crate::db::queries::CandidateFull,
-) -> AnonymousProfile {
-    let place_loc = rd.pc4.get(&placement.pc4).map(|x| (x.lat, x.lon));
-    let cand_loc = rd.pc4.get(&c.candidate.pc4).map(|x| (x.lat, x.lon));
-    let band = match (place_loc, cand_loc) {
-        (Some(a), Some(b)) => Some(geo::distance_band(geo::haversine_km(a.0, a.1, b.0, b.1)).to_string()),
-        _ => None,
-    };
-    AnonymousProfile {
-        reference: keys.pseudonym(&placement.id, &c.candidate.id),
-        occupations: c.occupations.iter().map(|o| super::occupation_ref(rd, &o.occupation_id)).collect(),
-        skills: c.skills.iter().filter_map(|s| s.skill_id.as_deref()).map(|s| super::skill_ref(rd, s)).collect(),
-        skills_nl: rd.skill_labels_nl(
-            &c.skills.iter().filter_map(|s| s.skill_id.as_deref()).collect::<Vec<_>>(),
-            c.occupations.first().map(|o| o.occupation_id.as_str()),
-        ),
-        ladder_step: c.ladder.as_ref().map(|l| l.step),
-        hours_min: c.candidate.hours_min,
-        hours_max: c.candidate.hours_max,
-        distance_band: band,
-    }
-}
-
-/// Factors an employer may read: those about the work, not about the person's situation.
-const EMPLOYER_FACTORS: &[&str] = &["skills", "ladder", "distance", "hours", "start_date", "instruments"];
-
 #[utoipa::path(get, path = "/api/v1/placements/{id}/proposals", tag = "matching", params(ProposalParams),
     responses((status = 200, body = PlacementProposals), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn placement_proposals(
@@ -279,28 +233,21 @@ pub async fn placement_proposals(
             let ctx = Ctx::new(&user, &rd);
             Ok(crate::service::proposals::for_placement(conn, &ctx, &search, &id, opts)?.map(|found| {
                 let (p, employer, res) = (found.placement, found.employer, found.results);
-                let proposals = res
+                let mut proposals: Vec<CandidateProposal> = res
                     .into_iter()
                     .map(|(c, e)| {
                         if employer {
-                            let mut instruments = e.instruments;
-                            // The formula names the loonwaarde; the employer sees the amount only.
-                            if let Some(l) = instruments.loonkostensubsidie.as_mut() {
-                                l.formula = String::new();
-                            }
+                            let profile = anonymous_profile(ctx.keys, &rd, &p.placement, &c);
+                            let v = crate::service::employer_view::evaluation(e, profile.distance_band.as_deref());
                             CandidateProposal {
                                 candidate: None,
-                                profile: Some(anonymous_profile(ctx.keys, &rd, &p.placement, &c)),
-                                score: e.score,
-                                factors: e.factors.into_iter().filter(|f| EMPLOYER_FACTORS.contains(&f.factor.as_str())).collect(),
+                                profile: Some(profile),
+                                score: v.score,
+                                factors: v.factors,
                                 unmet_wishes: vec![],
-                                instruments,
+                                instruments: v.instruments,
                                 distance_km: None,
-                                excluded: e
-                                    .excluded
-                                    .into_iter()
-                                    .map(|x| Exclusion { reason: x.rule.clone(), reason_b1: String::new(), rule: x.rule })
-                                    .collect(),
+                                excluded: v.excluded,
                             }
                         } else {
                             CandidateProposal {
@@ -324,6 +271,13 @@ pub async fn placement_proposals(
                         }
                     })
                     .collect();
+                if employer {
+                    // In the order of what the employer sees: the full score's order would tell
+                    // something of what is hidden from it.
+                    let key =
+                        |p: &CandidateProposal| (p.excluded.is_empty(), p.score, p.profile.as_ref().map(|x| std::cmp::Reverse(x.reference.clone())));
+                    proposals.sort_by(|a, b| key(b).partial_cmp(&key(a)).unwrap_or(std::cmp::Ordering::Equal));
+                }
                 PlacementProposals {
                     placement_id: id,
                     note: "Voorstellen van de matcher; de klantmanager beslist wie wordt voorgesteld.".into(),

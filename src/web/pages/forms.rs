@@ -85,6 +85,11 @@ pub fn to_json(f: &FormState, fields: &[(&str, Kind)]) -> (Value, Vec<FieldError
     for (name, kind) in fields {
         let raw: Vec<&str> = f.values.get(*name).map(|v| v.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).collect()).unwrap_or_default();
         let first = raw.first().copied();
+        // The API's rule for text (`extract::parse_json_strict`): no control characters.
+        if raw.iter().any(|s| s.chars().any(crate::web::extract::is_forbidden_char)) {
+            errs.push(FieldError::new(*name, "Hier staat een teken in dat niet mag (een stuurteken). Haal het weg."));
+            continue;
+        }
         let v = match kind {
             Kind::Bool => Some(Value::Bool(f.checked(name))),
             Kind::Text => first.map(|s| Value::String(s.to_string())),

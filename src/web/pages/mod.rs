@@ -223,7 +223,7 @@ impl ResponseError for PageError {
         let title = match &self.0 {
             AppError::NotFound => "Niet gevonden",
             AppError::Forbidden => "Geen toegang",
-            AppError::TooManyRequests { .. } => "Even wachten",
+            AppError::TooManyRequests { .. } | AppError::Busy { .. } => "Even wachten",
             AppError::Internal(_) | AppError::Unavailable(_) => "Er ging iets mis",
             _ => "Dat lukte niet",
         };
@@ -247,7 +247,7 @@ impl ResponseError for PageError {
         };
         let body = ErrorPage { ctx, title, message }.render().unwrap_or_else(|_| title.to_string());
         let mut r = HttpResponse::build(self.status_code());
-        if let AppError::TooManyRequests { retry_after } = &self.0 {
+        if let AppError::TooManyRequests { retry_after } | AppError::Busy { retry_after } = &self.0 {
             r.insert_header((header::RETRY_AFTER, retry_after.to_string()));
         }
         r.content_type("text/html; charset=utf-8").body(body)
@@ -450,7 +450,7 @@ async fn forgotten(req: HttpRequest, state: web::Data<AppState>, form: web::Form
             &ForgottenPage { ctx: Ctx::new(&req, None), email, error: Some("Vul uw e-mailadres in.".into()) },
         );
     }
-    crate::service::accounts::request_reset(&state, &email).await?;
+    crate::service::accounts::request_reset(&state, &email, crate::web::api::auth::client_address(&req)).await?;
     render(&MessagePage {
         ctx: Ctx::new(&req, None),
         title: "Kijk in uw e-mail".into(),
@@ -605,7 +605,7 @@ async fn register(req: HttpRequest, state: web::Data<AppState>, form: web::Form<
         email: v("email"),
         password: fs.v("password").to_string(),
     };
-    match crate::web::api::auth::register(&state, input).await {
+    match crate::web::api::auth::register(&state, input, crate::web::api::auth::client_address(&req)).await {
         // The same answer whether or not the address already had an account.
         Ok(_) => Ok(see_other("/registreren/ontvangen")),
         Err(e) => match forms::field_errors(e) {
