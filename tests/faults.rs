@@ -332,6 +332,10 @@ fn fault_a_stalled_smtp_server_fails_the_attempt_and_mail_flows_once_it_answers(
     let url = format!("smtp://127.0.0.1:{port}");
     let env = [("OPSTAP_SMTP_URL", url.as_str()), ("OPSTAP_SMTP_TIMEOUT_SECS", "2")];
     let s = Server::start(&db.url, work.path(), "stall", &env);
+    let emp = s.login("werkgever1@demo.nl");
+    let km = s.login("klantmanager1@lochem.demo");
+    let org = org_of(&db, "werkgever1@demo.nl");
+    let load = Load::start(&s.addr, &emp, "stil");
     for n in 0..3 {
         register(&s, n, "stil");
     }
@@ -344,8 +348,13 @@ fn fault_a_stalled_smtp_server_fails_the_attempt_and_mail_flows_once_it_answers(
     assert_eq!(row.1, "pending", "a stalled attempt is retried: {row:?}");
     assert!(took <= Duration::from_secs(10), "the stalled attempt took {took:?}");
     assert!(s.log_text().contains("antwoordde niet"), "the stall is logged");
-    // The server keeps answering meanwhile.
+    // The server keeps answering meanwhile, and writes are searchable as ever.
     assert_eq!(s.get("/health", None).0, 200);
+    let (acked, refused) = load.finish();
+    assert!(refused.is_empty(), "{refused:?}");
+    assert_in_database(&db, &acked);
+    let (in_search, missing) = found_in_search(&s, &org, &km, &acked, Duration::from_secs(5));
+    assert!(in_search.is_some(), "{missing} of {} writes missing from search while mail stalled", acked.len());
 
     // The SMTP server recovers (a real one on the same port).
     drop(staller);
@@ -358,7 +367,8 @@ fn fault_a_stalled_smtp_server_fails_the_attempt_and_mail_flows_once_it_answers(
     let (lost, dup) = lost_and_duplicated(&rows, &received);
     assert_eq!((lost, dup, received.len()), (0, 0, rows.len()), "mail lost or doubled");
     eprintln!(
-        "fault smtp-stall: {} mails, first stalled attempt recorded as failed after {:.1} s, all delivered {:.1} s after the server answered again; {lost} lost, {dup} duplicated",
+        "fault smtp-stall: {} writes acknowledged meanwhile, 0 missing from search; {} mails, first stalled attempt recorded as failed after {:.1} s, all delivered {:.1} s after the server answered again; {lost} lost, {dup} duplicated",
+        acked.len(),
         rows.len(),
         took.as_secs_f64(),
         recovered.elapsed().as_secs_f64()
@@ -410,6 +420,10 @@ fn fault_a_slow_smtp_server_with_two_senders_delivers_each_message_once() {
     let env = [("OPSTAP_SMTP_URL", url.as_str()), ("OPSTAP_MAIL_LEASE_SECS", "3"), ("OPSTAP_SMTP_TIMEOUT_SECS", "5")];
     let a = Server::start(&db.url, work.path(), "slow-a", &env);
     let b = Server::start(&db.url, work.path(), "slow-b", &env);
+    let emp = a.login("werkgever1@demo.nl");
+    let km = b.login("klantmanager1@lochem.demo");
+    let org = org_of(&db, "werkgever1@demo.nl");
+    let load = Load::start(&a.addr, &emp, "traag");
     for n in 0..2 {
         register(&a, n, "traag-a");
         register(&b, n, "traag-b");
@@ -417,6 +431,12 @@ fn fault_a_slow_smtp_server_with_two_senders_delivers_each_message_once() {
     let started = Instant::now();
     let sent = wait_for(Duration::from_secs(150), || outbox_rows(&db).iter().all(|r| r.1 == "sent").then_some(()));
     assert!(sent.is_some(), "mail not sent through a slow server: {:?}\n{}", outbox_rows(&db), a.log_text());
+    let (acked, refused) = load.finish();
+    assert!(refused.is_empty(), "{refused:?}");
+    assert_in_database(&db, &acked);
+    // Written through A, found through B.
+    let (in_search, missing) = found_in_search(&b, &org, &km, &acked, Duration::from_secs(5));
+    assert!(in_search.is_some(), "{missing} of {} writes missing from B's search", acked.len());
     // Give a second copy, were one on its way, time to arrive.
     std::thread::sleep(Duration::from_secs(8));
     let rows = outbox_rows(&db);
@@ -425,7 +445,8 @@ fn fault_a_slow_smtp_server_with_two_senders_delivers_each_message_once() {
     assert_eq!((lost, dup, received.len()), (0, 0, rows.len()), "mail lost or doubled: {:?}", message_ids(&received));
     assert!(rows.iter().all(|r| r.2 == 1), "one attempt per message: {rows:?}");
     eprintln!(
-        "fault smtp-slow (two instances, confirmation after 7 s, lease 3 s): {} mails in {:.1} s, {lost} lost, {dup} duplicated",
+        "fault smtp-slow (two instances, confirmation after 7 s, lease 3 s): {} writes acknowledged meanwhile, 0 missing from search; {} mails in {:.1} s, {lost} lost, {dup} duplicated",
+        acked.len(),
         rows.len(),
         started.elapsed().as_secs_f64()
     );
