@@ -390,6 +390,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 fn serve(config: Config) -> anyhow::Result<()> {
     let bind = config.bind.clone();
     println!("Opstap starting on {} (database {})", bind, opstap::db::redact_url(&config.database_url));
+    // The address first: an occupied port is one clear line at once, not an error after the
+    // migrations and the index build.
+    let listener = std::net::TcpListener::bind(&bind)
+        .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e} (another `opstap serve` there? choose another with OPSTAP_BIND)"))?;
     let (state, startup) = opstap::build_state(config, true)?;
     if startup.migrations_run > 0 {
         println!("Ran {} database migration(s).", startup.migrations_run);
@@ -429,7 +433,7 @@ fn serve(config: Config) -> anyhow::Result<()> {
     }
     actix_web::rt::System::new().block_on(async move {
         let worker = opstap::jobs::spawn(state.clone());
-        let r = actix_web::HttpServer::new(move || opstap::app(state.clone())).bind(&bind)?.run().await;
+        let r = actix_web::HttpServer::new(move || opstap::app(state.clone())).listen(listener)?.run().await;
         worker.abort();
         r
     })?;

@@ -130,3 +130,37 @@ fn serve_seeds_demo_data_only_when_safe() {
     assert_eq!(demo_login(&s), 200);
     assert!(s.log_text().contains("WARNING: demo data seeded"), "{}", s.log_text());
 }
+
+/// A database URL of another kind and an occupied port are refused at once, with one clear line,
+/// before anything is created or built.
+#[test]
+fn serve_refuses_an_unknown_database_scheme_and_an_occupied_port_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let file_like = dir.path().join("mysql:");
+    let (ok, out) = run({
+        let mut c = Command::new(env!("CARGO_BIN_EXE_opstap"));
+        c.current_dir(dir.path())
+            .env("DATABASE_URL", "mysql://u:geheim@db.example/opstap")
+            .env("OPSTAP_REFDATA", common::refdata_dir())
+            .arg("migrate");
+        c
+    });
+    assert!(!ok, "{out}");
+    assert!(out.contains("unknown scheme \"mysql\""), "{out}");
+    assert!(!out.contains("geheim"), "the password is not printed: {out}");
+    assert!(!file_like.exists() && std::fs::read_dir(dir.path()).unwrap().next().is_none(), "nothing created");
+
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let db = common::fresh_db();
+    let started = std::time::Instant::now();
+    let (ok, out) = run({
+        let mut c = opstap(&db);
+        c.env("OPSTAP_BIND", &addr).env("OPSTAP_DEMO", "false").arg("serve");
+        c
+    });
+    assert!(!ok, "{out}");
+    assert!(out.contains(&format!("cannot listen on {addr}")), "{out}");
+    assert!(!out.contains("Search index"), "refused before the index was built: {out}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "{:?}", started.elapsed());
+}

@@ -405,3 +405,43 @@ async fn the_search_page_shows_the_apis_hits_in_the_same_order_with_their_suppor
     assert!(coach > 0, "some demo hits welcome a job coach");
     assert_eq!(html.matches("jobcoach welkom").count(), coach, "{html}");
 }
+
+/// Money on the forms is read the Dutch way: "15,50" is € 15,50; "15.5" is refused with a message
+/// that asks for a comma (it was stored as € 155), and the form comes back with the input.
+#[actix_web::test]
+async fn euro_amounts_on_the_forms_are_read_the_dutch_way() {
+    let app = common::app().await;
+    let token = app.login("werkgever1@demo.nl").await;
+    let t = "dddddddddddddddddddddddddddddddddddddddd";
+    let post = |wage: &'static str, title: &'static str| {
+        let form: Vec<(&str, &str)> = vec![
+            ("kind", "reguliere_baan"),
+            ("title", title),
+            ("description", "Afwassen en schoonmaken in de keuken."),
+            ("hours_min", "16"),
+            ("hours_max", "24"),
+            ("pc4", "7241"),
+            ("hourly_wage_cents", wage),
+            ("status", "open"),
+            ("csrf", t),
+        ];
+        TestRequest::post()
+            .uri("/werkgever/plekken/nieuw")
+            .insert_header(("Cookie", format!("opstap_session={token}; opstap_csrf={t}")))
+            .set_form(form)
+    };
+    let wage_of = |title: &'static str| {
+        app.db(move |c| {
+            placements::table.filter(placements::title.eq(title)).select(placements::hourly_wage_cents).first::<Option<i32>>(c).optional().unwrap()
+        })
+    };
+    let resp = actix_web::test::call_service(&app.svc, post("15.5", "Afwasser punt").to_request()).await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = String::from_utf8(actix_web::test::read_body(resp).await.to_vec()).unwrap();
+    assert!(html.contains("komma"), "the form says to use a comma: {html}");
+    assert!(html.contains("15.5"), "the input is kept");
+    assert_eq!(wage_of("Afwasser punt").await, None, "nothing stored");
+    let (s, _, _) = app.raw(post("15,50", "Afwasser komma")).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(wage_of("Afwasser komma").await, Some(Some(1550)));
+}

@@ -117,6 +117,12 @@ impl ManageConnection for Manager {
 
 /// Opens a pool. For SQLite the parent directory of the file is created first.
 pub fn connect(url: &str, max_size: u32) -> anyhow::Result<DbPool> {
+    // A URL of another database (mysql://, a typo) would otherwise open a SQLite file of that name.
+    if let Some((scheme, _)) = url.split_once("://") {
+        if !matches!(scheme, "sqlite" | "postgres" | "postgresql") {
+            anyhow::bail!("DATABASE_URL {}: unknown scheme {scheme:?}; use sqlite://path or postgres://user:pass@host/db", redact_url(url));
+        }
+    }
     if Backend::of_url(url) == Backend::Sqlite {
         let path = std::path::Path::new(sqlite_path(url));
         if let Some(dir) = path.parent() {

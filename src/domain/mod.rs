@@ -9,6 +9,7 @@ pub mod language;
 pub mod monitor;
 pub mod nl;
 pub mod settings;
+pub mod validation;
 pub mod workflow;
 
 pub use kinds::PlacementKind;

@@ -96,6 +96,47 @@ pub fn euro_input(cents: i64) -> String {
     format!("{sign}{},{:02}", cents.abs() / 100, cents.abs() % 100)
 }
 
+/// Reads an amount in euros written the Dutch way into cents: "14,50", "14,5", "14", "1.234,50",
+/// "12.000", "€ 1.440,00", "-3,20". A point is only a thousands separator (groups of three digits);
+/// "14.5" or "14.50" could mean fourteen and a half or be a typing error, so it is refused with a
+/// message that asks for a comma, as is anything else that is not an amount.
+pub fn parse_euro_cents(input: &str) -> Result<i64, &'static str> {
+    const ASK: &str = "Vul een bedrag in euro in, bijvoorbeeld 14,50 of 1.234,50.";
+    const COMMA: &str = "Gebruik een komma voor de centen, bijvoorbeeld 14,50 (een punt staat alleen tussen duizendtallen: 1.234,50).";
+    let s: String = input.trim().trim_start_matches('€').chars().filter(|c| !c.is_whitespace()).collect();
+    let (negative, s) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest.to_string()),
+        None => (false, s),
+    };
+    let (whole, cents) = match s.split_once(',') {
+        Some((w, c)) => {
+            if c.is_empty() || c.len() > 2 || !c.chars().all(|x| x.is_ascii_digit()) {
+                return Err(if c.contains(',') || c.contains('.') { ASK } else { "Hoogstens twee cijfers na de komma, bijvoorbeeld 14,50." });
+            }
+            (w, if c.len() == 1 { format!("{c}0") } else { c.to_string() })
+        }
+        None => (s.as_str(), "00".to_string()),
+    };
+    if whole.is_empty() || whole.starts_with('.') || whole.ends_with('.') {
+        return Err(ASK);
+    }
+    let groups: Vec<&str> = whole.split('.').collect();
+    if groups.iter().any(|g| g.is_empty() || !g.chars().all(|x| x.is_ascii_digit())) {
+        return Err(ASK);
+    }
+    if groups.len() > 1 && (groups[0].len() > 3 || groups[1..].iter().any(|g| g.len() != 3)) {
+        return Err(COMMA);
+    }
+    let digits: String = groups.concat();
+    if digits.len() > 10 {
+        return Err("Dit bedrag is te groot.");
+    }
+    let euros: i64 = digits.parse().map_err(|_| ASK)?;
+    let cents: i64 = cents.parse().map_err(|_| ASK)?;
+    let v = euros * 100 + cents;
+    Ok(if negative { -v } else { v })
+}
+
 /// "02-12-2026".
 pub fn date(d: impl Val<NaiveDate>) -> String {
     d.val().format("%d-%m-%Y").to_string()
@@ -154,6 +195,30 @@ mod tests {
         assert_eq!(date(d), "02-12-2026");
         assert_eq!(date_long(d), "2 december 2026");
         assert_eq!(date_with_day(d), "woensdag 2 december 2026");
+    }
+
+    #[test]
+    fn euro_amounts_are_read_the_dutch_way_and_ambiguous_ones_refused() {
+        for (input, cents) in [
+            ("14,50", 1450),
+            ("14,5", 1450),
+            ("14", 1400),
+            ("1.234,50", 123450),
+            ("12.000", 1_200_000),
+            ("€ 1.440,00", 144_000),
+            ("€1440", 144_000),
+            (" 0,05 ", 5),
+            ("-3,20", -320),
+            ("1.234.567,89", 123_456_789),
+        ] {
+            assert_eq!(parse_euro_cents(input), Ok(cents), "{input}");
+        }
+        // The bug this replaces: "14.5" was read as 145 euros.
+        for input in ["14.5", "14.50", "1.23", "12.0000", "1,234.50", "14,505", "", "abc", "1..234", ".5", "14,", "€", "1.234.5"] {
+            assert!(parse_euro_cents(input).is_err(), "{input} must be refused");
+        }
+        assert!(parse_euro_cents("14.5").unwrap_err().contains("komma"));
+        assert_eq!(parse_euro_cents(&euro_input(144000)), Ok(144000), "what the form shows is read back the same");
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::db::{new_id, now, schema::*, DbConnection};
 use crate::domain::{self, language, one_of, FieldError, Role};
 use crate::error::{AppError, AppResult};
 use crate::refdata::RefData;
-use crate::web::extract::validate_with;
+use crate::service::validate_with;
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -504,7 +504,7 @@ pub fn erase(conn: &mut DbConnection, ctx: &Ctx, id: &str, reason: &str) -> AppR
     let input = ErasureInput { reason: Some(reason.trim().to_string()) };
     let access = if user.role == Role::Beheerder { Access::Read } else { Access::Write };
     let c = authorize_only(conn, user, id, access)?;
-    AppError::check(crate::web::extract::validation_errors_of(&input))?;
+    AppError::check(crate::domain::validation::validation_errors_of(&input))?;
     erase_row(conn, user, &c, reason.trim())
 }
 

@@ -40,7 +40,7 @@ pub fn label_skill(conn: &mut DbConnection, ctx: &Ctx, id: &str, input: SkillLab
     if s.municipality_id.is_some() && s.municipality_id != ctx.user.municipality_id {
         return Err(AppError::NotFound);
     }
-    let mut errs = crate::web::extract::validation_errors_of(&input);
+    let mut errs = crate::domain::validation::validation_errors_of(&input);
     errs.extend(crate::domain::check_text_list("alt_labels_nl", &input.alt_labels_nl, 20, 200));
     if input.alt_labels_nl.iter().any(|a| a.contains('|')) {
         errs.push(crate::domain::FieldError::new("alt_labels_nl", "Een synoniem mag geen | bevatten."));
@@ -57,7 +57,7 @@ pub fn label_skill(conn: &mut DbConnection, ctx: &Ctx, id: &str, input: SkillLab
 pub fn create_skill(conn: &mut DbConnection, ctx: &Ctx, input: LocalSkillInput) -> AppResult<EscoSkill> {
     ctx.user.require(&[Role::Beheerder])?;
     let m = ctx.user.municipality()?.to_string();
-    let mut errs = crate::web::extract::validation_errors_of(&input);
+    let mut errs = crate::domain::validation::validation_errors_of(&input);
     errs.extend(crate::domain::check_text_list("alt_labels_nl", &input.alt_labels_nl, 20, 200));
     AppError::check(errs)?;
     let s = EscoSkill {

@@ -45,7 +45,7 @@ const LOGO_PREFIXES: [&str; 3] = ["data:image/png;base64,", "data:image/jpeg;bas
 
 /// The checks beyond lengths: logo and colour.
 pub fn check(input: &FaceInput) -> Vec<FieldError> {
-    let mut errs = crate::web::extract::validation_errors_of(input);
+    let mut errs = crate::domain::validation::validation_errors_of(input);
     if let Some(l) = input.logo_url.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
         let data = LOGO_PREFIXES.iter().any(|p| l.starts_with(p));
         let path = l.starts_with('/') && !l.starts_with("//") && !l.contains(['"', '\'', '<', '>', ' ', '\\']);

@@ -280,7 +280,7 @@ fn full_name(c: &Candidate) -> String {
 pub fn propose(conn: &mut DbConnection, ctx: &Ctx, input: &ProposeInput) -> AppResult<String> {
     let (user, today) = (ctx.user, ctx.today);
     user.require(&[Role::Klantmanager])?;
-    let mut errs = crate::web::extract::validation_errors_of(input);
+    let mut errs = crate::domain::validation::validation_errors_of(input);
     let cand = match authorize(conn, user, &input.candidate_id, Access::Write, "profiel (voorstel doen)") {
         Ok(c) => Some(c),
         Err(AppError::NotFound) => {
@@ -451,7 +451,7 @@ pub fn load_for(conn: &mut DbConnection, user: &CurrentUser, id: &str) -> AppRes
 pub fn act(conn: &mut DbConnection, ctx: &Ctx, id: &str, input: &ActionInput) -> AppResult<Match> {
     let (user, today) = (ctx.user, ctx.today);
     let m = load_for(conn, user, id)?;
-    let mut errs = crate::web::extract::validation_errors_of(input);
+    let mut errs = crate::domain::validation::validation_errors_of(input);
     let Some(action) = Action::parse(input.action.trim()) else {
         let all: Vec<&str> = Action::ALL.iter().map(|a| a.as_str()).collect();
         errs.push(FieldError::new("action", format!("Onbekende actie; kies uit: {}.", all.join(", "))));

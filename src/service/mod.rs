@@ -24,6 +24,14 @@ pub mod tasks;
 pub mod throttle;
 
 use crate::auth::CurrentUser;
+use crate::domain::FieldError;
+use crate::error::AppError;
+
+/// Runs the `validator` rules of `value` and merges their errors with `extra` (domain checks):
+/// 422 naming every wrong field at once, or Ok.
+pub fn validate_with<T: validator::Validate>(value: &T, extra: Vec<FieldError>) -> Result<(), AppError> {
+    AppError::check(crate::domain::validation::merged_errors(value, extra))
+}
 use crate::refdata::RefData;
 use std::sync::Arc;
 

@@ -9,7 +9,7 @@ use crate::db::{new_id, now, schema::*, DbConnection};
 use crate::domain::{validate_kvk, FieldError, Role};
 use crate::error::{AppError, AppResult};
 use crate::refdata::RefData;
-use crate::web::extract::validate_with;
+use crate::service::validate_with;
 use diesel::prelude::*;
 use serde::Deserialize;
 use utoipa::ToSchema;

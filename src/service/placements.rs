@@ -19,7 +19,7 @@ use diesel::prelude::*;
 /// Every field error of `input`: its own checks, the validator's, sorted, once each.
 fn field_errors(input: &PlacementInput, rd: &RefData, mut errs: Vec<FieldError>) -> Vec<FieldError> {
     errs.extend(input.check(rd));
-    errs.extend(crate::web::extract::validation_errors_of(input));
+    errs.extend(crate::domain::validation::validation_errors_of(input));
     errs.sort_by(|a, b| a.field.cmp(&b.field).then(a.message.cmp(&b.message)));
     errs.dedup();
     errs

@@ -76,13 +76,13 @@ impl ContactInput {
 /// Every field error of a ladder input: its own checks and the validator's.
 fn ladder_errors(ctx: &Ctx, input: &LadderInput) -> Vec<FieldError> {
     let mut errs = input.check(ctx.today);
-    errs.extend(crate::web::extract::validation_errors_of(input));
+    errs.extend(crate::domain::validation::validation_errors_of(input));
     errs
 }
 
 fn contact_errors(ctx: &Ctx, input: &ContactInput) -> Vec<FieldError> {
     let mut errs = input.check(ctx.today);
-    errs.extend(crate::web::extract::validation_errors_of(input));
+    errs.extend(crate::domain::validation::validation_errors_of(input));
     errs
 }
 

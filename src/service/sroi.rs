@@ -88,7 +88,7 @@ fn load(conn: &mut DbConnection, user: &CurrentUser, id: &str) -> AppResult<Sroi
 }
 
 fn check(conn: &mut DbConnection, input: &SroiInput) -> AppResult<()> {
-    let mut errs = crate::web::extract::validation_errors_of(input);
+    let mut errs = crate::domain::validation::validation_errors_of(input);
     errs.extend(crate::domain::check_date_ranges([("period_start", Some(input.period_start)), ("period_end", Some(input.period_end))]));
     if input.period_end < input.period_start {
         errs.push(FieldError::new("period_end", "Het einde ligt voor het begin van de looptijd."));

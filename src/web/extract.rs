@@ -1,7 +1,10 @@
 //! Request extractors with errors that name the field.
 
 use crate::domain::FieldError;
+// The validation helpers live with the rules (services use them too); re-exported for handlers.
+pub use crate::domain::validation::{validation_errors, validation_errors_of};
 use crate::error::AppError;
+pub use crate::service::validate_with;
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
 use std::future::Future;
@@ -12,60 +15,6 @@ use std::pin::Pin;
 pub struct ValidJson<T>(pub T);
 
 const MAX_BODY: usize = 1024 * 1024;
-
-/// The `validator` errors of a value, as field errors (empty when valid).
-pub fn validation_errors_of<T: validator::Validate>(v: &T) -> Vec<FieldError> {
-    match v.validate() {
-        Ok(()) => vec![],
-        Err(e) => validation_errors(&e),
-    }
-}
-
-pub fn validation_errors(e: &validator::ValidationErrors) -> Vec<FieldError> {
-    fn walk(prefix: &str, e: &validator::ValidationErrors, out: &mut Vec<FieldError>) {
-        for (field, kind) in e.errors() {
-            let name = if prefix.is_empty() { field.to_string() } else { format!("{prefix}.{field}") };
-            match kind {
-                validator::ValidationErrorsKind::Field(errs) => {
-                    for err in errs {
-                        let msg = err.message.as_ref().map(|m| m.to_string()).unwrap_or_else(|| default_message(err));
-                        out.push(FieldError::new(name.clone(), msg));
-                    }
-                }
-                validator::ValidationErrorsKind::Struct(inner) => walk(&name, inner, out),
-                validator::ValidationErrorsKind::List(items) => {
-                    for (i, inner) in items {
-                        walk(&format!("{name}[{i}]"), inner, out);
-                    }
-                }
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk("", e, &mut out);
-    out.sort_by(|a, b| a.field.cmp(&b.field));
-    out
-}
-
-fn default_message(err: &validator::ValidationError) -> String {
-    let p = |k: &str| err.params.get(k).map(|v| v.to_string());
-    match err.code.as_ref() {
-        "length" => match (p("min"), p("max")) {
-            (Some(min), Some(max)) => format!("Lengte moet tussen {min} en {max} tekens liggen."),
-            (Some(min), None) => format!("Minstens {min} teken(s)."),
-            (None, Some(max)) => format!("Hoogstens {max} tekens."),
-            _ => "Ongeldige lengte.".into(),
-        },
-        "range" => match (p("min"), p("max")) {
-            (Some(min), Some(max)) => format!("Waarde moet tussen {min} en {max} liggen."),
-            (Some(min), None) => format!("Waarde moet minstens {min} zijn."),
-            (None, Some(max)) => format!("Waarde mag hoogstens {max} zijn."),
-            _ => "Waarde buiten bereik.".into(),
-        },
-        "email" => "Dit is geen geldig e-mailadres.".into(),
-        other => format!("Ongeldige waarde ({other})."),
-    }
-}
 
 /// Turns a serde error into a 400 (syntax) or a 422 naming the field (data).
 pub fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> AppError {
@@ -93,16 +42,6 @@ pub fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> AppError 
 /// JSON body, deserialised with the path of any bad field, not yet validated: for handlers
 /// that add domain checks and report every field error at once with [`validate_with`].
 pub struct JsonBody<T>(pub T);
-
-/// Runs the `validator` rules and merges their errors with `extra` (domain checks).
-pub fn validate_with<T: validator::Validate>(value: &T, mut extra: Vec<FieldError>) -> Result<(), AppError> {
-    if let Err(e) = value.validate() {
-        extra.extend(validation_errors(&e));
-    }
-    extra.sort_by(|a, b| a.field.cmp(&b.field).then(a.message.cmp(&b.message)));
-    extra.dedup();
-    AppError::check(extra)
-}
 
 fn read_json<T: DeserializeOwned + 'static>(req: &HttpRequest, payload: &mut Payload) -> Pin<Box<dyn Future<Output = Result<T, AppError>>>> {
     let ct_ok = req

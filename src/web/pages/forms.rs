@@ -112,14 +112,15 @@ pub fn to_json(f: &FormState, fields: &[(&str, Kind)]) -> (Value, Vec<FieldError
                     Value::from(0)
                 }
             }),
-            Kind::EuroCents => first.and_then(|s| {
-                let norm = s.replace(['€', '.'], "").replace(',', ".").trim().to_string();
-                match norm.parse::<f64>() {
-                    Ok(e) if e.is_finite() && e.abs() < 1e9 => Some(Value::from((e * 100.0).round() as i64)),
-                    _ => {
-                        errs.push(FieldError::new(*name, "Vul een bedrag in euro in, bijvoorbeeld 14,40."));
-                        None
-                    }
+            Kind::EuroCents => first.and_then(|s| match crate::domain::nl::parse_euro_cents(s) {
+                Ok(c) if c.abs() < 100_000_000_000 => Some(Value::from(c)),
+                Ok(_) => {
+                    errs.push(FieldError::new(*name, "Dit bedrag is te groot."));
+                    None
+                }
+                Err(m) => {
+                    errs.push(FieldError::new(*name, m));
+                    None
                 }
             }),
             Kind::List | Kind::IntList => {
