@@ -12,6 +12,7 @@ mod browser;
 mod cli;
 mod esco;
 mod faults;
+mod layers;
 mod matching;
 mod monitor;
 mod operation;

@@ -1,4 +1,4 @@
-// Diesel table definitions, shared by both backends (plain SQL types only, see ARCHITECTURE.md).
+// Diesel table definitions, shared by both backends (plain SQL types only, see ../shared/docs/ARCHITECTURE.md).
 
 diesel::table! {
     app_settings (key) {

@@ -8,10 +8,10 @@
 //! support needs or age). An employer with placements at several addresses learns at most
 //! which band each is in.
 
+use super::labels::LabelRef;
 use crate::domain::geo;
 use crate::matching::{Evaluation, Exclusion, Factor, InstrumentPackage};
 use crate::refdata::RefData;
-use crate::web::api::LabelRef;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -47,7 +47,7 @@ pub fn anonymous_profile(
     placement: &crate::db::models::Placement,
     c: &crate::db::queries::CandidateFull,
 ) -> AnonymousProfile {
-    use crate::web::api::{occupation_ref, skill_ref};
+    use super::labels::{occupation_ref, skill_ref};
     AnonymousProfile {
         reference: keys.pseudonym(&placement.id, &c.candidate.id),
         occupations: c.occupations.iter().map(|o| occupation_ref(rd, &o.occupation_id)).collect(),

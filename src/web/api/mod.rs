@@ -33,15 +33,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(monitor::configure);
 }
 
-/// A reference to an ESCO item with the label to show.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct LabelRef {
-    pub id: String,
-    pub label: String,
-    /// `nl`, or `en` where ESCO has no Dutch label.
-    pub language: String,
-}
-
 /// A page of results.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
@@ -49,19 +40,7 @@ pub struct Page<T> {
     pub items: Vec<T>,
 }
 
-pub fn occupation_ref(rd: &crate::refdata::RefData, id: &str) -> LabelRef {
-    match rd.occupation(id) {
-        Some(o) => LabelRef { id: id.into(), label: o.label_nl.clone(), language: "nl".into() },
-        None => LabelRef { id: id.into(), label: id.into(), language: "nl".into() },
-    }
-}
-
-pub fn skill_ref(rd: &crate::refdata::RefData, id: &str) -> LabelRef {
-    match rd.skill(id) {
-        Some(s) => LabelRef { id: id.into(), label: s.label().into(), language: s.label_language().into() },
-        None => LabelRef { id: id.into(), label: id.into(), language: "nl".into() },
-    }
-}
+pub use crate::service::labels::{occupation_ref, skill_ref, LabelRef};
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 pub struct Paging {

@@ -2,10 +2,8 @@
 
 use super::{occupation_ref, skill_ref, LabelRef};
 use crate::auth::{CurrentUser, MaybeUser};
-use crate::db::models::{Placement, PlacementSkill};
-use crate::db::now;
 use crate::db::queries::{placement_full, PlacementFull};
-use crate::domain::{kinds, language, one_of, FieldError, PlacementKind, PLACEMENT_STATUSES};
+use crate::domain::PlacementKind;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::refdata::RefData;
 use crate::service::placements as svc;
@@ -16,7 +14,6 @@ use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use validator::Validate;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/placements", web::get().to(list))
@@ -26,179 +23,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/placements/{id}", web::delete().to(delete));
 }
 
-fn default_positions() -> i32 {
-    1
-}
-fn default_status() -> String {
-    crate::domain::PlacementStatus::Open.as_str().into()
-}
-
-#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
-pub struct PlacementInput {
-    /// Required for klantmanager/beheerder; a werkgever always posts for its own organisation.
-    pub organisation_id: Option<String>,
-    pub kind: PlacementKind,
-    #[validate(length(min = 1, max = 200, message = "Vul een titel in (hoogstens 200 tekens)."))]
-    pub title: String,
-    #[validate(length(max = 10000, message = "Hoogstens 10.000 tekens."))]
-    #[serde(default)]
-    pub description: String,
-    /// ESCO occupation id
-    pub occupation_id: Option<String>,
-    /// ESCO skill ids that are required (essential)
-    #[serde(default)]
-    pub required_skills: Vec<String>,
-    /// ESCO skill ids that are desired
-    #[serde(default)]
-    pub desired_skills: Vec<String>,
-    #[validate(range(min = 1, max = 60, message = "Uren per week liggen tussen 1 en 60."))]
-    pub hours_min: i32,
-    #[validate(range(min = 1, max = 60, message = "Uren per week liggen tussen 1 en 60."))]
-    pub hours_max: i32,
-    pub pc4: String,
-    /// Gross hourly wage in cents, for paid kinds
-    #[validate(range(min = 1, max = 100000, message = "Het uurloon ligt tussen 1 cent en € 1.000."))]
-    pub hourly_wage_cents: Option<i32>,
-    /// 1F/2F/3F/4F or A1..C2
-    pub language_level_required: Option<String>,
-    /// Candidates' current ladder steps this placement suits (1..6); default by kind
-    pub ladder_steps: Option<Vec<i32>>,
-    #[serde(default)]
-    pub internal_supervisor: bool,
-    #[serde(default)]
-    pub job_coach_welcome: bool,
-    #[serde(default)]
-    pub adapted_workplace: bool,
-    #[serde(default)]
-    pub lks_accepted: bool,
-    #[serde(default)]
-    pub counts_banenafspraak: bool,
-    /// Combines work with learning Dutch (valuable for statushouders)
-    #[serde(default)]
-    pub language_learning: bool,
-    pub sroi_contract_id: Option<String>,
-    #[validate(range(min = 1, max = 1000, message = "Aantal plaatsen ligt tussen 1 en 1000."))]
-    #[serde(default = "default_positions")]
-    pub positions: i32,
-    pub start_date: Option<NaiveDate>,
-    pub duration_months: Option<i32>,
-    pub extension_months: Option<i32>,
-    /// draft | open | filled | closed (default open)
-    #[serde(default = "default_status")]
-    pub status: String,
-    /// For updates: the version you read; a stale version gets 409.
-    pub version: Option<i32>,
-}
-
-impl PlacementInput {
-    /// Domain checks that need reference data; returns all field errors at once.
-    pub fn check(&self, rd: &RefData) -> Vec<FieldError> {
-        let mut errs = Vec::new();
-        if self.hours_min > self.hours_max {
-            let m = "Het minimum aantal uren is groter dan het maximum.";
-            errs.push(FieldError::new("hours_min", m));
-            errs.push(FieldError::new("hours_max", m));
-        }
-        if let Some(e) = rd.check_pc4("pc4", self.pc4.trim()) {
-            errs.push(e);
-        }
-        if let Some(o) = &self.occupation_id {
-            if rd.has_esco() && rd.occupation(o).is_none() {
-                errs.push(FieldError::new("occupation_id", "Onbekend ESCO-beroep."));
-            }
-        }
-        for (name, list) in [("required_skills", &self.required_skills), ("desired_skills", &self.desired_skills)] {
-            for (i, s) in list.iter().enumerate() {
-                if rd.has_esco() && rd.skill(s).is_none() {
-                    errs.push(FieldError::new(format!("{name}[{i}]"), "Onbekende ESCO-vaardigheid."));
-                }
-            }
-        }
-        for (i, s) in self.desired_skills.iter().enumerate() {
-            if self.required_skills.contains(s) {
-                errs.push(FieldError::new(format!("desired_skills[{i}]"), "Deze vaardigheid staat al bij de vereiste vaardigheden."));
-            }
-        }
-        if self.kind.is_paid() {
-            if self.hourly_wage_cents.is_none() {
-                errs.push(FieldError::new("hourly_wage_cents", "Geef het bruto uurloon op: dit is betaald werk."));
-            }
-        } else if self.hourly_wage_cents.is_some() {
-            errs.push(FieldError::new("hourly_wage_cents", "Dit soort plaats is onbetaald; laat het uurloon leeg."));
-        }
-        if let Some(l) = &self.language_level_required {
-            if language::rank(l).is_none() {
-                errs.push(FieldError::new("language_level_required", "Kies een taalniveau: 1F, 2F, 3F, 4F of A1 t/m C2."));
-            }
-        }
-        if let Some(steps) = &self.ladder_steps {
-            if steps.is_empty() {
-                errs.push(FieldError::new("ladder_steps", "Kies minstens één trede (1 t/m 6)."));
-            }
-            for (i, s) in steps.iter().enumerate() {
-                if !crate::domain::ladder::is_valid_step(*s) {
-                    errs.push(FieldError::new(format!("ladder_steps[{i}]"), "Een trede van de participatieladder ligt tussen 1 en 6."));
-                }
-            }
-        }
-        if let Some(e) = one_of("status", &self.status, PLACEMENT_STATUSES) {
-            errs.push(e);
-        }
-        errs.extend(kinds::check_duration(self.kind, self.duration_months, self.extension_months));
-        errs.extend(crate::domain::check_date_ranges([("start_date", self.start_date)]));
-        errs
-    }
-
-    fn ladder_steps_text(&self) -> String {
-        let mut steps = self.ladder_steps.clone().unwrap_or_else(|| self.kind.default_ladder_steps().to_vec());
-        steps.sort_unstable();
-        steps.dedup();
-        steps.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(",")
-    }
-
-    pub(crate) fn to_row(&self, id: String, organisation_id: String, version: i32, created: chrono::NaiveDateTime) -> Placement {
-        Placement {
-            id,
-            organisation_id,
-            kind: self.kind.as_str().into(),
-            title: self.title.trim().into(),
-            description: self.description.trim().into(),
-            occupation_id: self.occupation_id.clone(),
-            hours_min: self.hours_min,
-            hours_max: self.hours_max,
-            pc4: self.pc4.trim().into(),
-            hourly_wage_cents: self.hourly_wage_cents,
-            language_level_required: self.language_level_required.as_deref().and_then(language::normalise),
-            ladder_steps: self.ladder_steps_text(),
-            internal_supervisor: self.internal_supervisor,
-            job_coach_welcome: self.job_coach_welcome,
-            adapted_workplace: self.adapted_workplace,
-            lks_accepted: self.lks_accepted,
-            counts_banenafspraak: self.counts_banenafspraak,
-            sroi_contract_id: self.sroi_contract_id.clone(),
-            positions: self.positions,
-            start_date: self.start_date,
-            duration_months: self.duration_months,
-            extension_months: self.extension_months,
-            status: self.status.clone(),
-            version,
-            created_at: created,
-            updated_at: now(),
-            language_learning: self.language_learning,
-        }
-    }
-
-    pub(crate) fn skill_rows(&self, placement_id: &str) -> Vec<PlacementSkill> {
-        let mut seen = std::collections::HashSet::new();
-        self.required_skills
-            .iter()
-            .map(|s| (s, true))
-            .chain(self.desired_skills.iter().map(|s| (s, false)))
-            .filter(|(s, _)| seen.insert((*s).clone()))
-            .map(|(s, r)| PlacementSkill { placement_id: placement_id.into(), skill_id: s.clone(), required: r })
-            .collect()
-    }
-}
+pub use crate::service::placements::PlacementInput;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct PlacementView {

@@ -1,10 +1,9 @@
 //! Proposals in both directions, the LKS calculator and the municipality settings.
 
-use super::LabelRef;
 use crate::auth::{CurrentUser, MaybeUser, Token};
 use crate::domain::instruments::{self, LksInput, LksResult};
 use crate::domain::settings::Settings;
-use crate::domain::{FieldError, PlacementKind, Role};
+use crate::domain::{FieldError, Role};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::matching::{Exclusion, Factor, InstrumentPackage};
 use crate::proposals::{self, Options};
@@ -36,23 +35,6 @@ impl ProposalParams {
     fn options(&self) -> Options {
         Options { limit: self.limit.unwrap_or(20).clamp(1, 100), include_excluded: self.include_excluded.unwrap_or(false) }
     }
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct PlacementSummary {
-    pub id: String,
-    pub title: String,
-    pub kind: String,
-    pub kind_label: String,
-    pub organisation_id: String,
-    pub organisation_name: String,
-    pub pc4: String,
-    pub place: Option<String>,
-    pub hours_min: i32,
-    pub hours_max: i32,
-    pub hourly_wage_cents: Option<i32>,
-    pub start_date: Option<NaiveDate>,
-    pub occupation: Option<LabelRef>,
 }
 
 /// A placement proposed for a candidate, for the klantmanager.
@@ -92,25 +74,6 @@ pub struct CandidateProposals {
     pub proposals: Option<Vec<PlacementProposal>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plain: Option<Vec<PlainProposal>>,
-}
-
-pub fn summary(p: &crate::db::queries::PlacementFull, rd: &crate::refdata::RefData) -> PlacementSummary {
-    let pl = &p.placement;
-    PlacementSummary {
-        id: pl.id.clone(),
-        title: pl.title.clone(),
-        kind: pl.kind.clone(),
-        kind_label: PlacementKind::parse(&pl.kind).map(|k| k.label_nl().to_string()).unwrap_or_default(),
-        organisation_id: pl.organisation_id.clone(),
-        organisation_name: p.organisation.name.clone(),
-        pc4: pl.pc4.clone(),
-        place: rd.pc4.get(&pl.pc4).map(|x| x.place.clone()),
-        hours_min: pl.hours_min,
-        hours_max: pl.hours_max,
-        hourly_wage_cents: pl.hourly_wage_cents,
-        start_date: pl.start_date,
-        occupation: pl.occupation_id.as_deref().map(|o| super::occupation_ref(rd, o)),
-    }
 }
 
 #[utoipa::path(get, path = "/api/v1/candidates/{id}/proposals", tag = "matching", params(ProposalParams),
@@ -189,6 +152,7 @@ pub struct CandidateSummary {
 }
 
 pub use crate::service::employer_view::{anonymous_profile, AnonymousProfile};
+pub use crate::service::placements::{summary, PlacementSummary};
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CandidateProposal {

@@ -5,7 +5,7 @@
 use crate::auth::{CurrentUser, MaybeUser};
 use crate::domain::{language, FieldError, PlacementKind, Role};
 use crate::error::{AppError, AppResult, ErrorBody};
-use crate::search::query::{CandidateQuery, GeoCircle, PlacementQuery};
+use crate::search::query::{CandidateQuery, GeoCircle};
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -18,69 +18,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/admin/reindex", web::post().to(reindex));
 }
 
-fn split(s: &Option<String>) -> Vec<String> {
-    s.as_deref().map(|s| s.split(',').map(str::trim).filter(|x| !x.is_empty()).map(String::from).collect()).unwrap_or_default()
-}
-
-fn geo(state: &AppState, pc4: &Option<String>, max_km: Option<f64>, errs: &mut Vec<FieldError>) -> Option<GeoCircle> {
-    let rd = state.refdata();
-    match (pc4, max_km) {
-        (Some(pc), km) => {
-            if let Some(e) = rd.check_pc4("pc4", pc.trim()) {
-                errs.push(e);
-                return None;
-            }
-            let km = km.unwrap_or(25.0);
-            if !(0.0..=500.0).contains(&km) {
-                errs.push(FieldError::new("max_km", "De afstand ligt tussen 0 en 500 km."));
-                return None;
-            }
-            match rd.pc4.get(pc.trim()) {
-                Some(p) => Some(GeoCircle { lat: p.lat, lon: p.lon, km }),
-                None => {
-                    errs.push(FieldError::new("pc4", "Afstand zoeken kan niet: de postcodetabel is niet geladen."));
-                    None
-                }
-            }
-        }
-        (None, Some(_)) => {
-            errs.push(FieldError::new("pc4", "Geef een postcode op om op afstand te zoeken."));
-            None
-        }
-        (None, None) => None,
-    }
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams, ToSchema)]
-pub struct PlacementSearchParams {
-    /// Free text (Dutch stemming, parts of compounds, one-letter typos): every word in the title, the
-    /// description, or a label (or synonym) of the occupation or a skill
-    pub q: Option<String>,
-    /// One or more kinds, comma-separated
-    pub kind: Option<String>,
-    /// Centre of the distance filter
-    pub pc4: Option<String>,
-    /// Maximum distance in km from `pc4` (default 25)
-    pub max_km: Option<f64>,
-    /// Hours per week the placement must allow
-    pub hours: Option<u64>,
-    /// A candidate's current ladder step the placement must suit
-    pub ladder_step: Option<u64>,
-    /// The searcher's Dutch level: placements requiring more are left out
-    pub language_level: Option<String>,
-    /// Comma-separated: support, job_coach_welcome, internal_supervisor, adapted_workplace, lks_accepted, counts_banenafspraak
-    pub flags: Option<String>,
-    /// Shorthand for flags=support
-    pub with_support: Option<bool>,
-    pub occupation_id: Option<String>,
-    /// Comma-separated ESCO skill ids, all required
-    pub skill_id: Option<String>,
-    pub organisation_id: Option<String>,
-    /// Staff only: comma-separated statuses (default: published placements)
-    pub status: Option<String>,
-    pub limit: Option<usize>,
-    pub offset: Option<usize>,
-}
+use crate::service::search::{geo, split};
+pub use crate::service::search::{placement_query, PlacementSearchParams, MAX_QUERY_CHARS};
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct PlacementHit {
@@ -108,8 +47,6 @@ pub struct SearchResponse<T> {
     /// facet -> value -> count (over all matches, not just this page)
     pub facets: BTreeMap<String, BTreeMap<String, u64>>,
 }
-
-const FLAGS: &[&str] = &["support", "job_coach_welcome", "internal_supervisor", "adapted_workplace", "lks_accepted", "counts_banenafspraak"];
 
 #[utoipa::path(get, path = "/api/v1/search/placements", tag = "search", params(PlacementSearchParams),
     responses((status = 200, body = SearchResponse<PlacementHit>), (status = 422, body = ErrorBody)))]
@@ -144,71 +81,6 @@ pub async fn search_placements(state: web::Data<AppState>, user: MaybeUser, p: w
         .collect();
     let body = SearchResponse { total: found.total, hits, facets: found.facets };
     Ok(HttpResponse::Ok().json(body))
-}
-
-/// Checks the filters of a placement search and builds the index query (shared by the search
-/// endpoint, the pages and the saved-search digest).
-/// The longest free-text search accepted (and stored in a saved search).
-pub const MAX_QUERY_CHARS: usize = 200;
-
-pub fn placement_query(state: &AppState, p: &PlacementSearchParams, staff: bool) -> AppResult<PlacementQuery> {
-    let mut errs = Vec::new();
-    let kinds = split(&p.kind);
-    for k in &kinds {
-        if PlacementKind::parse(k).is_none() {
-            errs.push(FieldError::new("kind", format!("Onbekende soort plaats '{k}'.")));
-        }
-    }
-    let mut flags = split(&p.flags);
-    if p.with_support == Some(true) {
-        flags.push("support".into());
-    }
-    for f in &flags {
-        if !FLAGS.contains(&f.as_str()) {
-            errs.push(FieldError::new("flags", format!("Onbekend filter '{f}'. Kies uit: {}.", FLAGS.join(", "))));
-        }
-    }
-    let language_rank = match &p.language_level {
-        Some(l) => match language::rank(l) {
-            Some(r) => Some(r as u64),
-            None => {
-                errs.push(FieldError::new("language_level", "Kies een taalniveau: 1F, 2F, 3F, 4F of A1 t/m C2."));
-                None
-            }
-        },
-        None => None,
-    };
-    if p.hours.is_some_and(|h| h == 0 || h > 60) {
-        errs.push(FieldError::new("hours", "Uren per week liggen tussen 1 en 60."));
-    }
-    if p.ladder_step.is_some_and(|s| !(1..=6).contains(&s)) {
-        errs.push(FieldError::new("ladder_step", "Een trede van de participatieladder ligt tussen 1 en 6."));
-    }
-    let statuses = split(&p.status);
-    if !statuses.is_empty() && !staff {
-        errs.push(FieldError::new("status", "Alleen medewerkers van de gemeente kunnen op status zoeken."));
-    }
-    if p.q.as_ref().is_some_and(|q| q.chars().count() > MAX_QUERY_CHARS) {
-        errs.push(FieldError::new("q", format!("Een zoekopdracht is hoogstens {MAX_QUERY_CHARS} tekens lang.")));
-    }
-    let g = geo(state, &p.pc4, p.max_km, &mut errs);
-    AppError::check(errs)?;
-    Ok(PlacementQuery {
-        q: p.q.clone(),
-        kinds: kinds.iter().filter_map(|k| PlacementKind::parse(k)).map(|k| k.as_str().to_string()).collect(),
-        geo: g,
-        hours: p.hours,
-        ladder_step: p.ladder_step,
-        language_rank,
-        flags,
-        occupation_id: p.occupation_id.clone(),
-        skill_ids: split(&p.skill_id),
-        organisation_id: p.organisation_id.clone(),
-        published_only: statuses.is_empty(),
-        statuses,
-        limit: p.limit.unwrap_or(20).clamp(1, 100),
-        offset: p.offset.unwrap_or(0),
-    })
 }
 
 /// Distance from the search's centre to a PC4 centroid, to one decimal.
