@@ -479,33 +479,9 @@ fn unit_vector(lat: f64, lon: f64) -> [f64; 3] {
     [p.cos() * l.cos(), p.cos() * l.sin(), p.sin()]
 }
 
-/// Lowercases and strips Dutch/Latin diacritics, for matching typed text against labels.
-pub fn fold(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        let r = match c {
-            'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' => 'a',
-            'è' | 'é' | 'ê' | 'ë' | 'È' | 'É' | 'Ê' | 'Ë' => 'e',
-            'ì' | 'í' | 'î' | 'ï' | 'Ì' | 'Í' | 'Î' | 'Ï' => 'i',
-            'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' => 'o',
-            'ù' | 'ú' | 'û' | 'ü' | 'Ù' | 'Ú' | 'Û' | 'Ü' => 'u',
-            'ç' | 'Ç' => 'c',
-            'ñ' | 'Ñ' => 'n',
-            'ĳ' | 'Ĳ' => {
-                out.push_str("ij");
-                continue;
-            }
-            c => {
-                for l in c.to_lowercase() {
-                    out.push(l);
-                }
-                continue;
-            }
-        };
-        out.push(r);
-    }
-    out
-}
+/// Lowercases and strips Dutch/Latin diacritics (a rule of Dutch text, kept with the others in
+/// `domain::nl`).
+pub use crate::domain::nl::fold;
 
 fn split_alts(s: &str) -> Vec<String> {
     s.split('|').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()

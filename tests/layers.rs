@@ -1,6 +1,7 @@
 //! The one-way arrows between the layers (../shared/docs/ARCHITECTURE.md), read from the source:
-//! nothing below `src/web/` imports the web layer, and the pure rules (`src/domain/`,
-//! `src/matching/`) import no framework, no database, no service and no state. An arrow added
+//! nothing below `src/web/` imports the web layer, the pure rules (`src/domain/`,
+//! `src/matching/`) import no framework, no database, no service and no state, and `src/domain/`
+//! imports nothing of the engine or the reference-data catalogue. An arrow added
 //! against them fails here, with the file and line, instead of drifting in unnoticed.
 
 use std::path::{Path, PathBuf};

@@ -164,7 +164,7 @@ pub fn datetime(utc: impl Val<NaiveDateTime>) -> String {
 pub fn name_sort_key(last_name: &str, first_name: &str) -> String {
     const PREFIXES: [&str; 14] =
         ["van der ", "van den ", "van de ", "van het ", "van 't ", "in 't ", "van ", "de ", "den ", "der ", "het ", "'t ", "te ", "ter "];
-    let folded = crate::refdata::fold(last_name.trim());
+    let folded = fold(last_name.trim());
     let mut rest = folded.as_str();
     for p in PREFIXES {
         if let Some(r) = rest.strip_prefix(p) {
@@ -172,7 +172,35 @@ pub fn name_sort_key(last_name: &str, first_name: &str) -> String {
             break;
         }
     }
-    format!("{rest} {}", crate::refdata::fold(first_name.trim()))
+    format!("{rest} {}", fold(first_name.trim()))
+}
+
+/// Lowercases and strips Dutch/Latin diacritics, for matching typed text against labels.
+pub fn fold(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        let r = match c {
+            'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' => 'a',
+            'è' | 'é' | 'ê' | 'ë' | 'È' | 'É' | 'Ê' | 'Ë' => 'e',
+            'ì' | 'í' | 'î' | 'ï' | 'Ì' | 'Í' | 'Î' | 'Ï' => 'i',
+            'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' => 'o',
+            'ù' | 'ú' | 'û' | 'ü' | 'Ù' | 'Ú' | 'Û' | 'Ü' => 'u',
+            'ç' | 'Ç' => 'c',
+            'ñ' | 'Ñ' => 'n',
+            'ĳ' | 'Ĳ' => {
+                out.push_str("ij");
+                continue;
+            }
+            c => {
+                for l in c.to_lowercase() {
+                    out.push(l);
+                }
+                continue;
+            }
+        };
+        out.push(r);
+    }
+    out
 }
 
 #[cfg(test)]
