@@ -145,8 +145,11 @@ impl AppState {
                 let changed = collect.finish(conn)?;
                 Ok::<_, AppError>((v, changed))
             });
+            // After the commit: a failure here must not turn an acknowledged write into an error.
             if shortened {
-                crate::db::set_busy_timeout(c, crate::db::BUSY_WAIT)?;
+                if let Err(e) = crate::db::set_busy_timeout(c, crate::db::BUSY_WAIT) {
+                    log::warn!("could not restore the busy timeout of a connection: {e}");
+                }
             }
             r
         })

@@ -262,7 +262,16 @@ fn fault_the_index_folder_removed_while_running_is_rebuilt_without_a_restart() {
     let org = org_of(&db, "werkgever1@demo.nl");
     let load = Load::start(&s.addr, &emp, "weg");
     std::thread::sleep(Duration::from_millis(800));
-    std::fs::remove_dir_all(work.path().join("index-gone")).unwrap();
+    // The writer may add or remove files while the folder is being removed (ENOTEMPTY, ENOENT):
+    // try again until one removal goes through.
+    let removal = (0..100).find(|_| match std::fs::remove_dir_all(work.path().join("index-gone")) {
+        Ok(()) => true,
+        Err(_) => {
+            std::thread::sleep(Duration::from_millis(10));
+            false
+        }
+    });
+    assert!(removal.is_some(), "could not remove the index folder");
     let removed = Instant::now();
     std::thread::sleep(Duration::from_millis(1500));
     let (acked, refused) = load.finish();

@@ -764,18 +764,12 @@ fn retry_wait(failures: u32) -> Duration {
 /// tantivy's `rollback` gives up the writer's lock if it fails half-way (and panics when called
 /// again without one): then a new writer takes the lock.
 fn reset_writer(w: &mut IndexWriter<TantivyDocument>, index: &Index) -> anyhow::Result<()> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.rollback())) {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) => {
-            log::warn!("search index: rollback failed ({e}); opening a new writer");
-            *w = index.writer(WRITER_HEAP)?;
-            Ok(())
-        }
-        Err(_) => {
-            *w = index.writer(WRITER_HEAP)?;
-            Ok(())
-        }
+    if let Ok(Ok(_)) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.rollback())) {
+        return Ok(());
     }
+    log::warn!("search index: rollback failed; opening a new writer");
+    *w = index.writer(WRITER_HEAP)?;
+    Ok(())
 }
 
 /// A change of the in-memory features, published after the index commit of its batch.

@@ -112,9 +112,13 @@ pub fn parse_json_strict<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppErro
     };
     de.end().map_err(|e| AppError::BadRequest(format!("Ongeldige JSON: na het JSON-object volgt nog tekst ({e}).")))?;
     let mut errors: Vec<FieldError> = unknown.into_iter().map(unknown_error).collect();
-    // Well-formed JSON (the type parsed it): read it once more to find control characters.
-    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) {
-        control_characters("", &value, &mut errors);
+    // Well-formed JSON (the type parsed it): read it once more to name the field of a control
+    // character, only when there can be one (serde_json refuses raw ones below U+0020, so it is
+    // an escape (`\u`, `\b`, `\f`), a raw DEL or a raw C1 character).
+    if may_hold_control_characters(bytes) {
+        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) {
+            control_characters("", &value, &mut errors);
+        }
     }
     AppError::check(errors)?;
     Ok(v)
@@ -143,6 +147,11 @@ fn field_path(p: &serde_ignored::Path) -> String {
 /// breaks and tabs.
 pub fn is_forbidden_char(c: char) -> bool {
     c.is_control() && !matches!(c, '\n' | '\r' | '\t')
+}
+
+fn may_hold_control_characters(bytes: &[u8]) -> bool {
+    bytes.windows(2).any(|w| w == b"\\u" || w == b"\\b" || w == b"\\f" || w[0] == 0x7f || (w[0] == 0xc2 && (0x80..=0x9f).contains(&w[1])))
+        || bytes.last() == Some(&0x7f)
 }
 
 fn control_characters(path: &str, v: &serde_json::Value, out: &mut Vec<FieldError>) {
@@ -298,6 +307,17 @@ mod tests {
         assert_eq!(bad_query_param("from=2026-13-01").as_deref(), Some("from"));
         assert_eq!(bad_query_param("limit=5&from=2026-01-01"), None);
         assert_eq!(urldecode("a%20b+c%zz"), "a b c%zz");
+    }
+
+    #[test]
+    fn the_pre_scan_misses_no_control_character() {
+        for c in (0u32..0x20).chain(0x7f..0xa0).filter_map(char::from_u32).filter(|c| is_forbidden_char(*c)) {
+            let escaped = serde_json::to_vec(&serde_json::json!({"a": format!("x{c}y")})).unwrap();
+            assert!(may_hold_control_characters(&escaped), "{:?} as {:?}", c, String::from_utf8_lossy(&escaped));
+            let raw = format!("{{\"a\":\"x{c}\"}}").into_bytes();
+            assert!(c < ' ' || may_hold_control_characters(&raw), "raw {c:?}");
+        }
+        assert!(!may_hold_control_characters(br#"{"a":"Kok in de keuken, regel 1\nregel 2"}"#));
     }
 
     #[test]
