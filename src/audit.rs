@@ -59,25 +59,7 @@ impl Act {
     }
 }
 
-/// Through which door the data went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Channel {
-    Api,
-    Page,
-    Email,
-    Export,
-}
-
-impl Channel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Api => "api",
-            Channel::Page => "page",
-            Channel::Email => "email",
-            Channel::Export => "export",
-        }
-    }
-}
+pub use crate::auth::Channel;
 
 /// Dutch labels of the audit log's codes, for the beheerder's page.
 pub const ACT_LABELS: &[(&str, &str)] = &[

@@ -41,6 +41,36 @@ pub struct Config {
     /// How long a worker's claim on an outbox message lasts without renewal, in seconds; it is
     /// renewed every third of that while the message is being sent.
     pub mail_lease_secs: u64,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (addresses or networks). A request
+    /// from any other peer is taken to come from that peer, whatever it claims.
+    pub trusted_proxies: TrustedProxies,
+    /// Where the Prometheus metrics are served (`/metrics`); None: not at all. Never on `bind`.
+    pub metrics_bind: Option<String>,
+}
+
+/// Reads `OPSTAP_TRUSTED_PROXIES`: addresses or networks separated by commas
+/// ("127.0.0.1, 10.0.0.0/8, ::1").
+pub fn parse_trusted_proxies(s: &str) -> Result<TrustedProxies, String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.parse::<ipnet::IpNet>()
+                .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| format!("'{p}' is not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/8)"))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(TrustedProxies)
+}
+
+/// The parsed `OPSTAP_TRUSTED_PROXIES`.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(pub Vec<ipnet::IpNet>);
+
+impl TrustedProxies {
+    pub fn contains(&self, ip: &std::net::IpAddr) -> bool {
+        self.0.iter().any(|n| n.contains(ip))
+    }
 }
 
 impl Config {
@@ -65,6 +95,8 @@ impl Config {
             smtp_timeout_secs: DEFAULT_SMTP_TIMEOUT_SECS,
             smtp_data_timeout_secs: DEFAULT_SMTP_DATA_TIMEOUT_SECS,
             mail_lease_secs: DEFAULT_MAIL_LEASE_SECS,
+            trusted_proxies: TrustedProxies::default(),
+            metrics_bind: None,
         }
     }
 }

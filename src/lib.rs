@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod journal;
 pub mod mail;
 pub mod matching;
+pub mod metrics;
 pub mod monitor;
 pub mod proposals;
 pub mod refdata;
@@ -54,42 +55,47 @@ pub fn build_state(config: Config, progress: bool) -> anyhow::Result<(AppState, 
     let backend = db::Backend::of_url(&config.database_url);
     let pool = db::connect(&config.database_url, config.db_pool_size)?;
     let mut conn = pool.get()?;
-    startup.migrations_run = db::run_migrations(&mut conn)?;
-    if !refdata::is_imported(&mut conn)? {
-        if config.refdata_dir.exists() {
-            let r = refdata::import(&mut conn, &config.refdata_dir, progress)?;
-            if !r.missing_files.is_empty() {
-                log::warn!("reference data incomplete in {}: missing {}", config.refdata_dir.display(), r.missing_files.join(", "));
+    // Several instances may start at once on one PostgreSQL: the set-up is done by one of them
+    // at a time, so migrations, the reference-data import, the demo and the secret happen once.
+    let (rd, secret) = db::with_setup_lock(&mut conn, |conn| {
+        startup.migrations_run = db::run_migrations(conn)?;
+        if !refdata::is_imported(conn)? {
+            if config.refdata_dir.exists() {
+                let r = refdata::import(conn, &config.refdata_dir, progress)?;
+                if !r.missing_files.is_empty() {
+                    log::warn!("reference data incomplete in {}: missing {}", config.refdata_dir.display(), r.missing_files.join(", "));
+                }
+                startup.refdata = Some(r);
+            } else {
+                log::warn!(
+                    "reference data folder {} not found: running without ESCO suggestions and distances (set OPSTAP_REFDATA)",
+                    config.refdata_dir.display()
+                );
             }
-            startup.refdata = Some(r);
-        } else {
-            log::warn!(
-                "reference data folder {} not found: running without ESCO suggestions and distances (set OPSTAP_REFDATA)",
-                config.refdata_dir.display()
-            );
         }
-    }
-    if refdata::is_imported(&mut conn)? && !refdata::has_relatedness(&mut conn)? {
-        // A database imported before relatedness was computed at import.
-        refdata::store_relatedness(&mut conn, progress)?;
-    }
-    let mut rd = refdata::RefData::load(&mut conn)?;
-    if config.demo {
-        startup.demo = demo::seed_if_empty(&mut conn, &rd)?;
-        // The seeded municipalities and their faces.
-        rd = refdata::RefData::load(&mut conn)?;
-    }
-    let secret = match &config.jwt_secret {
-        Some(s) => s.clone(),
-        None => match db::queries::get_setting(&mut conn, "jwt_secret")? {
-            Some(s) => s,
-            None => {
-                let s = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
-                db::queries::put_setting(&mut conn, "jwt_secret", &s)?;
-                s
-            }
-        },
-    };
+        if refdata::is_imported(conn)? && !refdata::has_relatedness(conn)? {
+            // A database imported before relatedness was computed at import.
+            refdata::store_relatedness(conn, progress)?;
+        }
+        let mut rd = refdata::RefData::load(conn)?;
+        if config.demo {
+            startup.demo = demo::seed_if_empty(conn, &rd)?;
+            // The seeded municipalities and their faces.
+            rd = refdata::RefData::load(conn)?;
+        }
+        let secret = match &config.jwt_secret {
+            Some(s) => s.clone(),
+            None => match db::queries::get_setting(conn, "jwt_secret")? {
+                Some(s) => s,
+                None => {
+                    let s = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+                    db::queries::put_setting(conn, "jwt_secret", &s)?;
+                    s
+                }
+            },
+        };
+        Ok((rd, secret))
+    })?;
     drop(conn);
     let jwt = auth::JwtKeys::new(secret.as_bytes(), config.token_ttl_minutes);
     let mailer = mail::Mailer::from_config(&config)?;
@@ -126,7 +132,24 @@ pub fn app(
                 ))
                 .add(("Permissions-Policy", "geolocation=(), camera=(), microphone=()")),
         )
-        .wrap(middleware::Logger::new("%r %s %Dms"))
+        // Outermost: the request id, the log line and the metrics see every answer.
+        .wrap_fn(web::observe::observe)
         .configure(web::configure)
         .default_service(aweb::to(web::pages::not_found))
+}
+
+/// The metrics application, served on its own address (`OPSTAP_METRICS_BIND`) so that it is
+/// never reachable through the public one.
+pub fn metrics_app(
+    state: AppState,
+) -> App<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new().app_data(aweb::Data::new(state)).route("/metrics", aweb::get().to(web::api::health::metrics))
 }

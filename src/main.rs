@@ -69,6 +69,15 @@ struct Global {
     #[arg(long, env = "OPSTAP_MAIL_LEASE_SECS", default_value_t = opstap::config::DEFAULT_MAIL_LEASE_SECS, global = true,
           value_parser = clap::value_parser!(u64).range(3..))]
     mail_lease_secs: u64,
+    /// Reverse proxies whose X-Forwarded-For is believed: addresses or networks, comma-separated
+    #[arg(long, env = "OPSTAP_TRUSTED_PROXIES", default_value = "", global = true, value_parser = opstap::config::parse_trusted_proxies)]
+    trusted_proxies: opstap::config::TrustedProxies,
+    /// Address for the Prometheus metrics (/metrics), e.g. 127.0.0.1:9464; not served when unset
+    #[arg(long, env = "OPSTAP_METRICS_BIND", global = true)]
+    metrics_bind: Option<String>,
+    /// Log lines as text or json (one object per line, with the request id)
+    #[arg(long, env = "OPSTAP_LOG_FORMAT", default_value = "text", global = true, value_parser = ["text", "json"])]
+    log_format: String,
 }
 
 #[derive(Subcommand, Debug)]
@@ -77,6 +86,16 @@ enum Command {
     Serve(ServeArgs),
     /// Run pending database migrations
     Migrate,
+    /// Write a backup of the database while it is in use (SQLite: VACUUM INTO; PostgreSQL: pg_dump)
+    Backup {
+        /// The backup file to write (must not exist)
+        to: PathBuf,
+    },
+    /// Restore a backup into an empty database (DATABASE_URL); the index is rebuilt at the next start
+    Restore {
+        /// The backup file written by `opstap backup`
+        from: PathBuf,
+    },
     /// Rebuild the search index from the database (stop the server first)
     Reindex,
     /// Import reference data (ESCO, PC4) from a folder; rows already present are kept
@@ -209,15 +228,30 @@ fn config(g: &Global, serve: Option<&ServeArgs>) -> Config {
         smtp_timeout_secs: g.smtp_timeout_secs,
         smtp_data_timeout_secs: g.smtp_data_timeout_secs,
         mail_lease_secs: g.mail_lease_secs,
+        trusted_proxies: g.trusted_proxies.clone(),
+        metrics_bind: g.metrics_bind.clone(),
     }
 }
 
 fn main() {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info,tantivy=warn")).init();
     let cli = Cli::parse();
+    init_logging(cli.global.log_format == "json");
     if let Err(e) = run(cli) {
         eprintln!("opstap: {e:#}");
         std::process::exit(1);
+    }
+}
+
+/// Log lines go to stderr, as text or one JSON object per line; RUST_LOG filters them (default
+/// "info,tantivy=warn"). The `log` lines of this crate and of the libraries are passed through.
+fn init_logging(json: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,tantivy=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        builder.json().with_current_span(true).with_span_list(false).init();
+    } else {
+        builder.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init();
     }
 }
 
@@ -241,6 +275,27 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let mut conn = pool.get()?;
             let n = opstap::db::run_migrations(&mut conn)?;
             println!("{n} migration(s) run on {}", opstap::db::redact_url(&g.database_url));
+            Ok(())
+        }
+        Command::Backup { to } => {
+            let bytes = opstap::db::backup::backup(&g.database_url, &to)?;
+            println!("Backup of {} written to {} ({:.1} MB).", opstap::db::redact_url(&g.database_url), to.display(), bytes as f64 / 1e6);
+            Ok(())
+        }
+        Command::Restore { from } => {
+            let n = opstap::db::backup::restore(&g.database_url, &from)?;
+            // The index belongs to the database it was built from: removed, it is rebuilt from
+            // the restored database at the next start.
+            if g.index_dir.exists() {
+                std::fs::remove_dir_all(&g.index_dir)?;
+            }
+            println!(
+                "Restored {} into {}{}; the search index in {} is rebuilt at the next start.",
+                from.display(),
+                opstap::db::redact_url(&g.database_url),
+                if n > 0 { format!(" and ran {n} newer migration(s)") } else { String::new() },
+                g.index_dir.display()
+            );
             Ok(())
         }
         Command::Reindex => {
@@ -394,6 +449,13 @@ fn serve(config: Config) -> anyhow::Result<()> {
     // migrations and the index build.
     let listener = std::net::TcpListener::bind(&bind)
         .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e} (another `opstap serve` there? choose another with OPSTAP_BIND)"))?;
+    let metrics_listener = match &config.metrics_bind {
+        Some(m) => Some(
+            std::net::TcpListener::bind(m)
+                .map_err(|e| anyhow::anyhow!("cannot listen on {m} for the metrics: {e} (choose another with OPSTAP_METRICS_BIND)"))?,
+        ),
+        None => None,
+    };
     let (state, startup) = opstap::build_state(config, true)?;
     if startup.migrations_run > 0 {
         println!("Ran {} database migration(s).", startup.migrations_run);
@@ -425,6 +487,9 @@ fn serve(config: Config) -> anyhow::Result<()> {
     }
     println!("{}\n{}", opstap::ATTRIBUTION_ESCO, opstap::ATTRIBUTION_GEONAMES);
     println!("Open http://{bind}/ (API: http://{bind}/api/v1/openapi.json, health: http://{bind}/health)");
+    if let Some(m) = &state.config.metrics_bind {
+        println!("Metrics for Prometheus: http://{m}/metrics");
+    }
     match &state.config.smtp_url {
         Some(u) => {
             println!("E-mail is sent through {} (outbox in the database, retried with backoff).", opstap::db::redact_url(u))
@@ -433,8 +498,19 @@ fn serve(config: Config) -> anyhow::Result<()> {
     }
     actix_web::rt::System::new().block_on(async move {
         let worker = opstap::jobs::spawn(state.clone());
+        let metrics = match metrics_listener {
+            Some(l) => {
+                let st = state.clone();
+                let server = actix_web::HttpServer::new(move || opstap::metrics_app(st.clone())).workers(1).listen(l)?.run();
+                Some(actix_web::rt::spawn(server))
+            }
+            None => None,
+        };
         let r = actix_web::HttpServer::new(move || opstap::app(state.clone())).listen(listener)?.run().await;
         worker.abort();
+        if let Some(m) = metrics {
+            m.abort();
+        }
         r
     })?;
     Ok(())

@@ -15,6 +15,7 @@ mod faults;
 mod layers;
 mod matching;
 mod monitor;
+mod operate;
 mod operation;
 mod pages;
 mod search;

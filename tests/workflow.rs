@@ -350,7 +350,7 @@ async fn mail_goes_through_a_real_smtp_server_survives_an_outage_and_never_leaks
     let s = setup(&app).await;
     let (id, v) = to_interested(&app, &s).await;
     let now = || opstap::db::now();
-    let d = opstap::mail::deliver_due(&app.state, now()).await.unwrap();
+    let d = opstap::jobs::outbox::deliver_due(&app.state, now()).await.unwrap();
     let errors: Vec<Option<String>> = app.db(|c| outbox::table.select(outbox::last_error).load(c).unwrap()).await;
     assert!(d.sent >= 2, "{errors:?}");
     assert!(d.sent >= 2, "proposal to candidate and employer at least: {d:?}");
@@ -368,30 +368,30 @@ async fn mail_goes_through_a_real_smtp_server_survives_an_outage_and_never_leaks
     smtp.stop();
     let (st, m) = act(&app, &s.km, &id, json!({"action": "introduce", "version": v, "introduction_date": "2099-02-02"})).await;
     assert_eq!(st, StatusCode::OK, "{m}");
-    let d = opstap::mail::deliver_due(&app.state, now()).await.unwrap();
+    let d = opstap::jobs::outbox::deliver_due(&app.state, now()).await.unwrap();
     assert_eq!(d.sent, 0);
     assert!(d.retried >= 1, "{d:?}");
     let pending: i64 = app.db(|c| outbox::table.filter(outbox::status.eq("pending")).count().get_result(c).unwrap()).await;
     assert_eq!(pending, 2, "introduction to employer and candidate wait in the outbox");
     // Each round tries one message while the server is down; then all wait for their backoff.
-    let d = opstap::mail::deliver_due(&app.state, now()).await.unwrap();
+    let d = opstap::jobs::outbox::deliver_due(&app.state, now()).await.unwrap();
     assert_eq!((d.sent, d.retried), (0, 1), "{d:?}");
-    let d = opstap::mail::deliver_due(&app.state, now()).await.unwrap();
-    assert_eq!(d, opstap::mail::Delivery::default(), "nothing due during the backoff");
+    let d = opstap::jobs::outbox::deliver_due(&app.state, now()).await.unwrap();
+    assert_eq!(d, opstap::jobs::outbox::Delivery::default(), "nothing due during the backoff");
     let attempts: Vec<i32> = app.db(|c| outbox::table.filter(outbox::status.eq("pending")).select(outbox::attempts).load(c).unwrap()).await;
     assert_eq!(attempts, vec![1, 1]);
     // Back up; the retry sends them, once.
     smtp.restart();
     let later = now() + chrono::Duration::hours(2);
-    let d = opstap::mail::deliver_due(&app.state, later).await.unwrap();
+    let d = opstap::jobs::outbox::deliver_due(&app.state, later).await.unwrap();
     assert_eq!(d.sent, 2, "{d:?}");
     // A restart of the platform (a new state on the same database) sends nothing again.
     let mut cfg = app.state.config.as_ref().clone();
     let other_index = tempfile::tempdir().unwrap();
     cfg.index_dir = other_index.path().join("index"); // the first process still holds its index lock
     let (restarted, _) = actix_web::web::block(move || opstap::build_state(cfg, false)).await.unwrap().unwrap();
-    let d = opstap::mail::deliver_due(&restarted, later + chrono::Duration::days(1)).await.unwrap();
-    assert_eq!(d, opstap::mail::Delivery::default());
+    let d = opstap::jobs::outbox::deliver_due(&restarted, later + chrono::Duration::days(1)).await.unwrap();
+    assert_eq!(d, opstap::jobs::outbox::Delivery::default());
     let all = smtp.messages();
     let sent: i64 = app.db(|c| outbox::table.filter(outbox::status.eq("sent")).count().get_result(c).unwrap()).await;
     assert_eq!(all.len() as i64, sent, "each sent message arrived exactly once");

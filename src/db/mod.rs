@@ -1,6 +1,7 @@
 //! Storage: one `DbConnection` enum over SQLite (embedded default) and PostgreSQL (feature
 //! `postgres`), chosen at runtime from `DATABASE_URL`. No actix here.
 
+pub mod backup;
 pub mod changes;
 pub mod models;
 pub mod queries;
@@ -153,13 +154,40 @@ pub fn redact_url(url: &str) -> String {
 }
 
 /// Runs the pending migrations of the connection's backend; returns how many ran.
-pub fn run_migrations(conn: &mut DbConnection) -> anyhow::Result<usize> {
-    let ran = match conn {
-        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map_err(|e| anyhow::anyhow!("{e}"))?.len(),
+/// The PostgreSQL advisory lock that instances starting at once take in turn for their set-up
+/// (migrations, reference-data import, demo seed, the token secret): the first does the work,
+/// the others then find it done. "opstap" in ASCII.
+#[cfg(feature = "postgres")]
+const SETUP_LOCK: i64 = 0x6f70_7374_6170;
+
+/// Runs `f` holding the set-up lock. On PostgreSQL a session lock, held across `f`'s own
+/// transactions and released after it (or when the connection closes, should the process die
+/// half-way); it may be taken again inside `f` on the same connection. On SQLite (one file on
+/// one host) `f` simply runs.
+pub fn with_setup_lock<T>(conn: &mut DbConnection, f: impl FnOnce(&mut DbConnection) -> anyhow::Result<T>) -> anyhow::Result<T> {
+    match conn {
+        DbConnection::Sqlite(_) => f(conn),
         #[cfg(feature = "postgres")]
-        DbConnection::Pg(c) => c.run_pending_migrations(PG_MIGRATIONS).map_err(|e| anyhow::anyhow!("{e}"))?.len(),
-    };
-    Ok(ran)
+        DbConnection::Pg(_) => {
+            conn.batch_execute(&format!("SELECT pg_advisory_lock({SETUP_LOCK})"))?;
+            let result = f(conn);
+            let unlocked = conn.batch_execute(&format!("SELECT pg_advisory_unlock({SETUP_LOCK})"));
+            let value = result?;
+            unlocked?;
+            Ok(value)
+        }
+    }
+}
+
+/// Runs the pending migrations, under the set-up lock.
+pub fn run_migrations(conn: &mut DbConnection) -> anyhow::Result<usize> {
+    with_setup_lock(conn, |conn| {
+        Ok(match conn {
+            DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map_err(|e| anyhow::anyhow!("{e}"))?.len(),
+            #[cfg(feature = "postgres")]
+            DbConnection::Pg(c) => c.run_pending_migrations(PG_MIGRATIONS).map_err(|e| anyhow::anyhow!("{e}"))?.len(),
+        })
+    })
 }
 
 pub fn backend_of(conn: &DbConnection) -> Backend {
@@ -267,7 +295,10 @@ pub fn is_busy(e: &diesel::result::Error) -> bool {
 /// IMMEDIATE transaction (`write_transaction`) already holds the only write lock.
 pub fn lock_row(conn: &mut DbConnection, table: &'static str, id: &str) -> diesel::QueryResult<()> {
     match conn {
-        DbConnection::Sqlite(_) => Ok(()),
+        DbConnection::Sqlite(_) => {
+            let _ = (table, id);
+            Ok(())
+        }
         #[cfg(feature = "postgres")]
         DbConnection::Pg(pg) => {
             diesel::sql_query(format!("SELECT id FROM {table} WHERE id = $1 FOR UPDATE")).bind::<diesel::sql_types::Text, _>(id).execute(pg)?;

@@ -77,6 +77,8 @@ pub struct IndexStatus {
     rebuilds: AtomicI64,
     /// Failed attempts to write the index since the last success (0: writing works).
     write_failures: AtomicI64,
+    /// A full rebuild is running (searches see the old index or an empty one until it is done).
+    rebuilding: AtomicBool,
     cv: (Mutex<()>, Condvar),
 }
 
@@ -93,6 +95,8 @@ pub struct IndexState {
     pub rebuilds: i64,
     /// Failed attempts to write the index since the last success (0: writing works).
     pub write_failures: i64,
+    /// A full rebuild is running.
+    pub rebuilding: bool,
 }
 
 /// The read side, shared by all handlers; plus the channel to the writer thread.
@@ -343,6 +347,7 @@ impl SearchIndex {
             error: self.status.error.lock().unwrap_or_else(|e| e.into_inner()).clone(),
             rebuilds: self.status.rebuilds.load(Ordering::SeqCst),
             write_failures: self.status.write_failures.load(Ordering::SeqCst),
+            rebuilding: self.status.rebuilding.load(Ordering::SeqCst),
         }
     }
     /// Reads the matcher's features of everything from the database into this index's store
@@ -495,7 +500,10 @@ impl Writer {
         }
         if let Some(why) = self.must_rebuild.clone() {
             log::warn!("search index: rebuilding from the database ({why})");
-            let (p, c) = self.rebuild(false).map_err(|e| e.context("rebuild"))?;
+            self.idx.status.rebuilding.store(true, Ordering::SeqCst);
+            let built = self.rebuild(false);
+            self.idx.status.rebuilding.store(false, Ordering::SeqCst);
+            let (p, c) = built.map_err(|e| e.context("rebuild"))?;
             self.must_rebuild = None;
             self.idx.status.rebuilds.fetch_add(1, Ordering::SeqCst);
             log::info!("search index rebuilt: {p} placements, {c} candidates");

@@ -4,7 +4,7 @@
 
 use crate::audit::{self, Act, Actor, Channel};
 use crate::auth::CurrentUser;
-use crate::db::models::{Candidate, Match, MatchEvent, Organisation, Placement, SroiContract, Task, User};
+use crate::db::models::{Candidate, Match, MatchEvent, Organisation, Placement, SroiContract, Task};
 use crate::db::queries::{candidate_full, placement_full, CandidateFull, PlacementFull};
 use crate::db::schema::{candidates, match_events, matches, organisations, placements, sroi_contracts, tasks, users};
 use crate::db::{new_id, now, DbConnection};
@@ -262,15 +262,6 @@ fn candidate_recipient(c: &Candidate) -> Option<Recipient> {
         }
         _ => None,
     }
-}
-
-pub(crate) fn user_recipient(conn: &mut DbConnection, id: Option<&str>) -> QueryResult<Option<(User, Recipient)>> {
-    let Some(id) = id else { return Ok(None) };
-    let u: Option<User> = users::table.find(id).select(User::as_select()).first(conn).optional()?;
-    Ok(u.filter(|u| u.active).map(|u| {
-        let r = Recipient { address: u.email.clone(), name: u.name.clone(), role: "klantmanager" };
-        (u, r)
-    }))
 }
 
 fn full_name(c: &Candidate) -> String {
@@ -710,7 +701,7 @@ fn side_effects(conn: &mut DbConnection, ctx: &Ctx, actor: &Actor, m: &Match, ca
         Some(p) => placements::table.find(p).select(Placement::as_select()).first(conn).optional()?,
         None => None,
     };
-    let km = user_recipient(conn, m.klantmanager_id.as_deref().or(Some(cand.klantmanager_id.as_str())))?;
+    let km = crate::mail::user_recipient(conn, m.klantmanager_id.as_deref().or(Some(cand.klantmanager_id.as_str())))?;
     let employer_name = org.as_ref().map(|o| o.name.clone()).unwrap_or_default();
     let reference = ctx.keys.pseudonym(m.placement_id.as_deref().unwrap_or(""), &cand.id);
     let url = link(ctx.keys, &m.id);

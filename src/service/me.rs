@@ -19,12 +19,6 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::ToSchema;
 
-/// The candidate id of a kandidaat account.
-pub fn own_candidate(user: &CurrentUser) -> AppResult<String> {
-    user.require(&[Role::Kandidaat])?;
-    user.candidate_id.clone().ok_or(AppError::Forbidden)
-}
-
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct AccessEntry {
     pub at: NaiveDateTime,
@@ -189,7 +183,7 @@ pub struct SavedSearchView {
 
 /// The candidate's saved search.
 pub fn saved_search(conn: &mut DbConnection, ctx: &Ctx) -> AppResult<SavedSearchView> {
-    let cid = own_candidate(ctx.user)?;
+    let cid = ctx.user.own_candidate()?;
     let s: SavedSearch = saved_searches::table.find(&cid).select(SavedSearch::as_select()).first(conn).optional()?.ok_or(AppError::NotFound)?;
     let email_allowed = crate::db::queries::consent_email(conn, &cid)?;
     Ok(SavedSearchView {
@@ -202,7 +196,7 @@ pub fn saved_search(conn: &mut DbConnection, ctx: &Ctx) -> AppResult<SavedSearch
 
 /// Removes the candidate's saved search.
 pub fn delete_saved_search(conn: &mut DbConnection, ctx: &Ctx) -> AppResult<()> {
-    let cid = own_candidate(ctx.user)?;
+    let cid = ctx.user.own_candidate()?;
     diesel::delete(saved_searches::table.find(&cid)).execute(conn)?;
     Ok(())
 }

@@ -8,6 +8,7 @@ pub mod employer;
 pub mod employer_view;
 pub mod esco;
 pub mod face;
+pub mod health;
 pub mod labels;
 pub mod matches;
 pub mod me;

@@ -36,7 +36,9 @@ pub fn for_candidate(conn: &mut DbConnection, ctx: &Ctx, search: &SearchIndex, i
     );
     let cf = proposals::subject_candidate(conn, search, ctx.refdata, id, ctx.today).map_err(AppError::Internal)?.ok_or(AppError::NotFound)?;
     let (settings, version) = proposals::settings_of(conn, search, &c.municipality_id)?;
+    let started = std::time::Instant::now();
     let res = proposals::for_candidate(conn, search, ctx.refdata, &cf, &settings, opts, ctx.today).map_err(AppError::Internal)?;
+    crate::metrics::get().proposals("for_candidate", started.elapsed().as_secs_f64());
     let logged: Vec<(String, &Evaluation)> = res.iter().map(|(p, e)| (p.placement.id.clone(), e)).collect();
     let log = proposals::log_entry("candidate", id, Some(&c.municipality_id), &user.id, user.role.as_str(), version, opts.include_excluded, &logged);
     let found = ForCandidate { candidate: c, settings_version: version, results: res };
@@ -74,7 +76,9 @@ pub fn for_placement(conn: &mut DbConnection, ctx: &Ctx, search: &SearchIndex, i
             Audience::Werkgever
         }
     };
+    let started = std::time::Instant::now();
     let res = proposals::for_placement(conn, search, ctx.refdata, &p, &audience, opts, ctx.today).map_err(AppError::Internal)?;
+    crate::metrics::get().proposals("for_placement", started.elapsed().as_secs_f64());
     let municipality = match &audience {
         Audience::Klantmanager { municipality_id } => Some(municipality_id.clone()),
         Audience::Werkgever => None,

@@ -4,7 +4,7 @@
 
 use crate::db::schema::sessions;
 use crate::db::{new_id, now, DbConnection};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use diesel::prelude::*;
 
 /// Opens a session for the user; returns its id and the expiry (Unix seconds) the token carries.
@@ -54,4 +54,47 @@ pub fn revoke_all(conn: &mut DbConnection, user_id: &str) -> QueryResult<usize> 
 pub fn prune(conn: &mut DbConnection) -> QueryResult<usize> {
     let before = now() - chrono::Duration::days(1);
     diesel::delete(sessions::table.filter(sessions::expires_at.lt(before).or(sessions::revoked_at.lt(before)))).execute(conn)
+}
+
+/// Loads the user of a verified token; inactive or deleted users and ended sessions (logout,
+/// password change, deactivation) are rejected. `sid` None only for a session opened in the same
+/// request.
+pub async fn load_current(state: &crate::state::AppState, user_id: String, sid: Option<String>) -> Result<crate::auth::CurrentUser, AppError> {
+    state.read(move |conn| current_user(conn, &user_id, sid.as_deref())).await
+}
+
+/// `load_current` on a connection the caller holds.
+pub fn current_user(conn: &mut DbConnection, user_id: &str, sid: Option<&str>) -> Result<crate::auth::CurrentUser, AppError> {
+    if let Some(sid) = sid {
+        if !is_live(conn, sid, user_id)? {
+            return Err(AppError::Unauthorized("Uw sessie is beëindigd. Log opnieuw in.".into()));
+        }
+    }
+    let u: Option<crate::db::models::User> =
+        crate::db::schema::users::table.find(user_id).select(crate::db::models::User::as_select()).first(conn).optional()?;
+    let Some(u) = u else { return Err(AppError::Unauthorized("Ongeldige sessie. Log opnieuw in.".into())) };
+    if !u.active {
+        return Err(AppError::Unauthorized("Dit account is niet actief.".into()));
+    }
+    let role = crate::domain::Role::parse(&u.role).ok_or_else(|| AppError::Internal(anyhow::anyhow!("bad role {}", u.role)))?;
+    let verified = match &u.organisation_id {
+        Some(org) => crate::db::schema::organisations::table
+            .find(org)
+            .select(crate::db::schema::organisations::verified)
+            .first(conn)
+            .optional()?
+            .unwrap_or(false),
+        None => false,
+    };
+    Ok(crate::auth::CurrentUser {
+        id: u.id,
+        role,
+        name: u.name,
+        email: u.email,
+        municipality_id: u.municipality_id,
+        organisation_id: u.organisation_id,
+        candidate_id: u.candidate_id,
+        organisation_verified: verified,
+        channel: crate::auth::Channel::Api,
+    })
 }

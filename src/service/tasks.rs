@@ -162,7 +162,7 @@ pub fn interest(conn: &mut DbConnection, ctx: &Ctx, placement_id: &str) -> AppRe
     let c = crate::service::candidates::authorize(
         conn,
         ctx.user,
-        &crate::service::me::own_candidate(ctx.user)?,
+        &ctx.user.own_candidate()?,
         crate::service::candidates::Access::Read,
         "interesse in een plek",
     )?;
@@ -195,7 +195,7 @@ pub fn interest(conn: &mut DbConnection, ctx: &Ctx, placement_id: &str) -> AppRe
     let actor = Actor::from(ctx.user);
     audit::one(conn, &actor, &c.id, &c.municipality_id, audit::access(Act::Create, "interesse in een plek", audit::purpose::EIGEN_GEGEVENS))?;
     // The klantmanager hears of it at once (the task alone would wait for the next visit).
-    if let Some((km, to)) = crate::service::matches::user_recipient(conn, Some(&c.klantmanager_id))? {
+    if let Some((km, to)) = crate::mail::user_recipient(conn, Some(&c.klantmanager_id))? {
         let mail = crate::mail::templates::InterestKlantmanager {
             name: km.name,
             candidate_name: format!("{} {}", c.first_name, c.last_name),
@@ -255,7 +255,7 @@ pub struct InterestRow {
 
 /// The candidate's own interests, for its overview.
 pub fn my_interests(conn: &mut DbConnection, ctx: &Ctx) -> AppResult<Vec<InterestRow>> {
-    let cid = crate::service::me::own_candidate(ctx.user)?;
+    let cid = ctx.user.own_candidate()?;
     let rows: Vec<Task> = tasks::table
         .filter(tasks::candidate_id.eq(&cid))
         .filter(tasks::kind.eq(TaskKind::Interest.as_str()))

@@ -21,6 +21,8 @@ impl Modify for BearerAuth {
     modifiers(&BearerAuth),
     paths(
         health::health,
+        health::live,
+        health::ready,
         auth::login, auth::logout, auth::register_employer, auth::password_reset, auth::password_reset_confirm, auth::me, auth::change_password,
         users::list_users, users::create_user, users::update_user, users::list_municipalities,
         organisations::list, organisations::get, organisations::create, organisations::update, organisations::delete, organisations::verify,

@@ -185,6 +185,23 @@ pub fn fresh_db() -> TestDb {
     }
 }
 
+/// A database with nothing in it, not even the migrations (PostgreSQL: a new database; SQLite:
+/// a file name not yet created).
+pub fn empty_db() -> TestDb {
+    let dir = tempfile::tempdir().expect("temp dir");
+    match pg_url() {
+        Some(admin) => {
+            let name = format!("opstap_t_{}", uuid_simple());
+            pg_exec(&admin, &format!("CREATE DATABASE {name}"));
+            TestDb { url: with_db(&admin, &name), dir, pg: Some((admin, name)) }
+        }
+        None => {
+            let file = dir.path().join("empty.sqlite");
+            TestDb { url: format!("sqlite://{}", file.display()), dir, pg: None }
+        }
+    }
+}
+
 fn uuid_simple() -> String {
     opstap::db::new_id().replace('-', "")
 }

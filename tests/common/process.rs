@@ -22,6 +22,12 @@ impl Server {
     /// Starts `opstap serve` on `db_url` with its own index folder under `dir`, and waits until
     /// `/health` answers. `env` adds or overrides environment variables (e.g. OPSTAP_SMTP_URL).
     pub fn start(db_url: &str, dir: &Path, name: &str, env: &[(&str, &str)]) -> Server {
+        let mut s = Server::configure(db_url, dir, name, env);
+        s.restart();
+        s
+    }
+
+    fn configure(db_url: &str, dir: &Path, name: &str, env: &[(&str, &str)]) -> Server {
         let port = super::smtp::free_port();
         let mut all: Vec<(String, String)> = vec![
             ("DATABASE_URL".into(), db_url.into()),
@@ -38,13 +44,23 @@ impl Server {
             all.retain(|(a, _)| a != k);
             all.push((k.to_string(), v.to_string()));
         }
-        let mut s = Server { child: None, addr: format!("127.0.0.1:{port}"), log: dir.join(format!("serve-{name}.log")), env: all };
-        s.restart();
+        Server { child: None, addr: format!("127.0.0.1:{port}"), log: dir.join(format!("serve-{name}.log")), env: all }
+    }
+
+    /// Starts the process without waiting for it (`wait_ready` waits).
+    pub fn spawn(db_url: &str, dir: &Path, name: &str, env: &[(&str, &str)]) -> Server {
+        let mut s = Server::configure(db_url, dir, name, env);
+        s.launch();
         s
     }
 
     /// Starts the process again with the same configuration (after `kill`).
     pub fn restart(&mut self) {
+        self.launch();
+        self.wait_ready();
+    }
+
+    fn launch(&mut self) {
         let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).expect("log file");
         let mut c = Command::new(env!("CARGO_BIN_EXE_opstap"));
         c.arg("serve").stdin(Stdio::null()).stdout(log.try_clone().expect("log")).stderr(log);
@@ -53,6 +69,10 @@ impl Server {
             c.env(k, v);
         }
         self.child = Some(c.spawn().expect("start opstap serve"));
+    }
+
+    /// Waits until `/health` answers 200 (at most 120 s); panics when the process exits first.
+    pub fn wait_ready(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(120);
         while Instant::now() < deadline {
             if let Some(st) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
@@ -113,12 +133,32 @@ pub fn try_request(addr: &str, method: &str, path: &str, token: Option<&str>, bo
 
 /// As `try_request`, with the response's head (status line and headers, lower-cased).
 pub fn try_request_head(addr: &str, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> std::io::Result<(u16, String, Value)> {
+    try_request_raw(addr, method, path, token, body).map(|(s, h, b)| (s, h, serde_json::from_slice(&b).unwrap_or(Value::Null)))
+}
+
+/// One request; the status, the head (lower-cased) and the body as bytes.
+pub fn try_request_raw(addr: &str, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> std::io::Result<(u16, String, Vec<u8>)> {
+    try_request_with(addr, method, path, token, body, &[])
+}
+
+/// As `try_request_raw`, with extra request headers.
+pub fn try_request_with(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+    headers: &[(&str, &str)],
+) -> std::io::Result<(u16, String, Vec<u8>)> {
     let mut s = TcpStream::connect(addr)?;
     s.set_read_timeout(Some(Duration::from_secs(60)))?;
     let payload = body.map(|b| b.to_string()).unwrap_or_default();
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAccept: application/json\r\n");
     if let Some(t) = token {
         req.push_str(&format!("Authorization: Bearer {t}\r\n"));
+    }
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
     }
     if body.is_some() {
         req.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", payload.len()));
@@ -134,7 +174,7 @@ pub fn try_request_head(addr: &str, method: &str, path: &str, token: Option<&str
     let status: u16 = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).ok_or_else(|| std::io::Error::other("bad status line"))?;
     let chunked = head.lines().any(|l| l.starts_with("transfer-encoding:") && l.contains("chunked"));
     let body = if chunked { dechunk(rest) } else { rest.to_vec() };
-    Ok((status, head, serde_json::from_slice(&body).unwrap_or(Value::Null)))
+    Ok((status, head, body))
 }
 
 fn dechunk(mut rest: &[u8]) -> Vec<u8> {

@@ -1,6 +1,6 @@
 //! Login and logout, employer self-registration, password reset and change, the current user.
 
-use crate::auth::{self, CurrentUser};
+use crate::auth::CurrentUser;
 use crate::domain::Role;
 use crate::error::{AppResult, ErrorBody};
 pub use crate::service::accounts::{login as check_login, register, RegisterEmployerInput, REGISTERED_MESSAGE};
@@ -65,11 +65,7 @@ pub struct TokenView {
     pub user: MeView,
 }
 
-/// The client's address as the throttle counts it (the TCP peer; a proxy in front should pass
-/// one address per client).
-pub fn client_address(req: &HttpRequest) -> Option<String> {
-    req.peer_addr().map(|a| a.ip().to_string())
-}
+pub use crate::web::client::client_address;
 
 /// Logs in: a session token. Wrong e-mail or password: 401, the same for both. After five failed
 /// attempts for an account within 15 minutes (or 30 from one address) the next attempt must wait:
@@ -79,7 +75,7 @@ pub fn client_address(req: &HttpRequest) -> Option<String> {
 pub async fn login(req: HttpRequest, state: web::Data<AppState>, body: ValidJson<LoginInput>) -> AppResult<HttpResponse> {
     let ok = check_login(&state, &body.0.email, &body.0.password, client_address(&req)).await?;
     let token = state.jwt.issue(&ok.user_id, &ok.role, &ok.session_id, ok.expires_at)?;
-    let user = auth::load_current(&state, ok.user_id, None).await?;
+    let user = crate::service::sessions::load_current(&state, ok.user_id, None).await?;
     Ok(HttpResponse::Ok().json(TokenView { token, expires_at: ok.expires_at, user: MeView::from(&user) }))
 }
 
@@ -92,7 +88,7 @@ pub async fn logout(req: HttpRequest, state: web::Data<AppState>, _user: Current
 
 /// Revokes the session named by the request's token (Bearer or cookie), if any.
 pub async fn end_session(req: &HttpRequest, state: &AppState) -> AppResult<()> {
-    if let Some(claims) = auth::token_from(req).and_then(|t| state.jwt.verify(&t).ok()) {
+    if let Some(claims) = crate::web::auth::token_from(req).and_then(|t| state.jwt.verify(&t).ok()) {
         state.tx(move |conn| Ok(crate::service::sessions::revoke(conn, &claims.sid)?)).await?;
     }
     Ok(())

@@ -1,114 +1,39 @@
-//! GET /health: database, index and reference-data status.
+//! GET /health (the full report), /health/live (the process answers) and /health/ready (the
+//! database answers and the index is not being rebuilt).
 
+pub use crate::service::health::{Component, FeedStatus, Health};
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
-use diesel::connection::SimpleConnection;
-use serde::Serialize;
-
-#[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct Health {
-    /// ok | degraded | down
-    pub status: String,
-    pub database: Component,
-    pub index: Component,
-    pub refdata: Component,
-    pub feed: FeedStatus,
-}
-
-/// Where this instance's search index stands in the database's change feed.
-#[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct FeedStatus {
-    /// Newest change in the database.
-    pub latest: i64,
-    /// Change applied to this instance's index and visible in search.
-    pub applied: i64,
-    /// Changes not yet applied.
-    pub lag_changes: i64,
-    /// Age in milliseconds of the oldest change not yet applied (0: none).
-    pub lag_ms: i64,
-    /// The index's last error (a failed search, commit or feed read), if any.
-    pub error: Option<String>,
-    /// Full rebuilds of this instance's index since it started (admin reindex, damage).
-    pub rebuilds: i64,
-    /// Failed attempts to write the index since the last success (disk full, folder removed):
-    /// the writer retries on its own, and the position does not move until a write succeeds.
-    pub write_failures: i64,
-}
-
-#[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct Component {
-    pub ok: bool,
-    pub detail: String,
-}
 
 #[utoipa::path(get, path = "/health", tag = "health", responses((status = 200, body = Health), (status = 503, body = Health)))]
 pub async fn health(state: web::Data<AppState>) -> HttpResponse {
-    let backend = format!("{:?}", state.backend).to_lowercase();
-    let db = state.db(|conn| conn.batch_execute("SELECT 1").map_err(Into::into)).await;
-    let database = Component { ok: db.is_ok(), detail: if db.is_ok() { backend } else { "database niet bereikbaar".into() } };
-    let (np, nc) = state.search.num_docs();
-    let ix = state.search.state();
-    let applied = ix.applied;
-    let lag = state
-        .db(move |conn| {
-            let latest = crate::db::changes::latest(conn)?;
-            let oldest = crate::db::changes::oldest_after(conn, applied)?;
-            Ok((latest, oldest))
-        })
-        .await;
-    let (latest, oldest) = lag.unwrap_or((applied, None));
-    let lag_ms = oldest.map(|t| (crate::db::now() - t).num_milliseconds().max(0)).unwrap_or(0);
-    // A writer that is stopped, an index error (a failing write included), or changes waiting
-    // longer than 30 s. The lag is measured against the database's newest change, not against
-    // the writer's last batch.
-    let index_ok = ix.writer_running && ix.error.is_none() && ix.write_failures == 0 && lag_ms < 30_000;
-    let index = Component {
-        ok: index_ok,
-        detail: format!(
-            "{np} plaatsen, {nc} kandidaten; schrijver {}; wijziging {applied} van {latest} verwerkt{}",
-            if ix.writer_running { "actief" } else { "gestopt" },
-            match &ix.error {
-                Some(e) => format!("; fout: {e}"),
-                None => String::new(),
-            }
-        ),
-    };
-    let feed = FeedStatus {
-        latest,
-        applied,
-        lag_changes: (latest - applied).max(0),
-        lag_ms,
-        error: ix.error.clone(),
-        rebuilds: ix.rebuilds,
-        write_failures: ix.write_failures,
-    };
-    let rd = state.refdata();
-    let mut lacks = Vec::new();
-    if !rd.has_pc4() {
-        lacks.push("postcodes (geen afstanden)");
-    }
-    if !rd.has_esco() {
-        lacks.push("ESCO (geen suggesties)");
-    }
-    let refdata = Component {
-        ok: lacks.is_empty(),
-        detail: if lacks.is_empty() {
-            format!("{} postcodes, {} beroepen, {} vaardigheden", rd.pc4.len(), rd.occupations.len(), rd.skills.len())
-        } else {
-            format!("ontbreekt: {}", lacks.join(", "))
-        },
-    };
-    let status = if !database.ok {
-        "down"
-    } else if !index.ok || !refdata.ok {
-        "degraded"
-    } else {
-        "ok"
-    };
-    let body = Health { status: status.into(), database, index, refdata, feed };
-    if status == "down" {
+    let body = crate::service::health::report(&state).await;
+    if body.status == "down" {
         HttpResponse::ServiceUnavailable().json(body)
     } else {
         HttpResponse::Ok().json(body)
     }
+}
+
+/// Liveness: the process answers requests (a probe restarts it when this fails).
+#[utoipa::path(get, path = "/health/live", tag = "health", responses((status = 200, description = "alive")))]
+pub async fn live() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({ "status": "live" }))
+}
+
+/// Readiness: 200 when the database answers and the index is not being rebuilt, else 503 with
+/// the full report.
+#[utoipa::path(get, path = "/health/ready", tag = "health", responses((status = 200, body = Health), (status = 503, body = Health)))]
+pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
+    let body = crate::service::health::report(&state).await;
+    if crate::service::health::is_ready(&body) {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}
+
+/// The Prometheus metrics; routed only on the metrics address (`OPSTAP_METRICS_BIND`).
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(crate::service::health::metrics(&state).await)
 }

@@ -7,7 +7,7 @@ use crate::auth::CurrentUser;
 use crate::domain::Role;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::service::matches::{self as svc, ActionInput, MatchView, ProposeInput};
-use crate::service::me::{self, own_candidate};
+use crate::service::me;
 pub use crate::service::me::{
     access_log_of, audit_entries, change_consents, save_search_for, AccessEntry, AuditPage, AuditView, ConsentsInput, ConsentsView, SavedSearchView,
 };
@@ -185,7 +185,7 @@ pub struct AccessLogParams {
 #[utoipa::path(get, path = "/api/v1/me/access-log", tag = "me", params(AccessLogParams),
     responses((status = 200, body = Vec<AccessEntry>), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn my_access_log(state: web::Data<AppState>, user: CurrentUser, q: web::Query<AccessLogParams>) -> AppResult<HttpResponse> {
-    let cid = own_candidate(&user)?;
+    let cid = user.own_candidate()?;
     let limit = q.limit.unwrap_or(100).clamp(1, 500);
     let offset = q.offset.unwrap_or(0).max(0);
     let out = state.db(move |conn| Ok(me::access_log_page(conn, &cid, limit, offset)?)).await?;
@@ -233,7 +233,7 @@ pub async fn get_saved_search(state: web::Data<AppState>, user: CurrentUser) -> 
 #[utoipa::path(put, path = "/api/v1/me/saved-search", tag = "me", request_body = PlacementSearchParams,
     responses((status = 200, body = SavedSearchView), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn put_saved_search(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<PlacementSearchParams>) -> AppResult<HttpResponse> {
-    let cid = own_candidate(&user)?;
+    let cid = user.own_candidate()?;
     let v = save_search_for(&state, &cid, body.0).await?;
     Ok(HttpResponse::Ok().json(v))
 }

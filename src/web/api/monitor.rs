@@ -74,7 +74,7 @@ pub async fn export_xlsx(state: web::Data<AppState>, user: CurrentUser, q: web::
 
 #[utoipa::path(get, path = "/api/v1/monitor/algorithm-register", tag = "monitor",
     responses((status = 200, description = "Machine-readable description of the matcher for the algorithm register. Public: no token needed (the register is meant for everyone).")), security(()))]
-pub async fn algorithm_register(state: web::Data<AppState>, user: crate::auth::MaybeUser) -> AppResult<HttpResponse> {
+pub async fn algorithm_register(state: web::Data<AppState>, user: crate::web::auth::MaybeUser) -> AppResult<HttpResponse> {
     // Public information; with a staff session the weights of the user's own municipality.
     let m = user.0.as_ref().and_then(|u| u.municipality_id.clone());
     let (settings, version) = match m {

@@ -1,7 +1,7 @@
 //! Vacancies and placements. Published = status open and the organisation verified.
 
 use super::{occupation_ref, skill_ref, LabelRef};
-use crate::auth::{CurrentUser, MaybeUser};
+use crate::auth::CurrentUser;
 use crate::db::queries::{placement_full, PlacementFull};
 use crate::domain::PlacementKind;
 use crate::error::{AppError, AppResult, ErrorBody};
@@ -9,6 +9,7 @@ use crate::refdata::RefData;
 use crate::service::placements as svc;
 pub use crate::service::placements::can_see;
 use crate::state::AppState;
+use crate::web::auth::MaybeUser;
 use crate::web::extract::JsonBody;
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;

@@ -1,6 +1,6 @@
 //! Proposals in both directions, the LKS calculator and the municipality settings.
 
-use crate::auth::{CurrentUser, MaybeUser, Token};
+use crate::auth::CurrentUser;
 use crate::domain::instruments::{self, LksInput, LksResult};
 use crate::domain::settings::Settings;
 use crate::domain::{FieldError, Role};
@@ -9,6 +9,7 @@ use crate::matching::{Exclusion, Factor, InstrumentPackage};
 use crate::proposals::{self, Options};
 use crate::service::Ctx;
 use crate::state::AppState;
+use crate::web::auth::{MaybeUser, Token};
 use crate::web::extract::JsonBody;
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;

@@ -2,11 +2,12 @@
 //! (klantmanagers, own municipality only). Hits come from the index; what is shown is read
 //! fresh from the database.
 
-use crate::auth::{CurrentUser, MaybeUser};
+use crate::auth::CurrentUser;
 use crate::domain::{language, FieldError, PlacementKind, Role};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::search::query::{CandidateQuery, GeoCircle};
 use crate::state::AppState;
+use crate::web::auth::MaybeUser;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -4,7 +4,6 @@
 
 use super::forms::FormState;
 use super::{check_csrf, render, see_other, Ctx, PageError, PageUser};
-use crate::auth::MaybeUser;
 use crate::db::models::{Candidate, Match, SavedSearch};
 use crate::db::queries::{placement_full, PlacementFull, PlacementHitRow};
 use crate::domain::workflow::MatchStatus;
@@ -12,6 +11,7 @@ use crate::domain::{PlacementKind, Role};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::api::search::{placement_query, PlacementSearchParams};
+use crate::web::auth::MaybeUser;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 

@@ -3,11 +3,11 @@
 
 use super::forms::FormState;
 use super::{check_csrf, render, render_status, see_other, Ctx, PageError, PageUser};
-use crate::auth::MaybeUser;
 use crate::domain::face::Face;
 use crate::domain::Role;
 use crate::service::face::FaceInput;
 use crate::state::AppState;
+use crate::web::auth::MaybeUser;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;

@@ -358,7 +358,7 @@ struct IndexPage {
     municipalities: i64,
 }
 
-async fn index(req: HttpRequest, state: web::Data<AppState>, user: crate::auth::MaybeUser) -> Result<HttpResponse, PageError> {
+async fn index(req: HttpRequest, state: web::Data<AppState>, user: crate::web::auth::MaybeUser) -> Result<HttpResponse, PageError> {
     let (p, m) = state.db(|conn| Ok((crate::db::queries::published_count(conn)?, crate::db::queries::municipality_count(conn)?))).await?;
     render(&IndexPage { ctx: Ctx::new(&req, user.0.as_ref()), placements: p, municipalities: m })
 }

@@ -2,6 +2,8 @@
 //! kept no longer than needed. Each periodic job records its period in `job_runs`, so that it
 //! runs once per period even with several workers or after a restart.
 
+pub mod outbox;
+
 use crate::audit::{self, Act, Actor, Channel};
 use crate::db::models::{Candidate, Organisation, Placement, SavedSearch, Task, User};
 use crate::db::schema::{candidates, contact_moments, matches, organisations, placements, saved_searches, tasks, users};
@@ -23,7 +25,7 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     let mail_state = state.clone();
     actix_web::rt::spawn(async move {
         loop {
-            if let Err(e) = mail::deliver_due(&mail_state, now()).await {
+            if let Err(e) = outbox::deliver_due(&mail_state, now()).await {
                 log::error!("mail worker: {e:#}");
             }
             tokio::time::sleep(every).await;
