@@ -11,20 +11,18 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod domain;
+pub mod engine;
 pub mod error;
-pub mod features;
 pub mod jobs;
 pub mod journal;
 pub mod mail;
-pub mod matching;
 pub mod metrics;
 pub mod monitor;
-pub mod proposals;
 pub mod refdata;
-pub mod relatedness;
 pub mod search;
 pub mod service;
 pub mod state;
+pub mod text;
 pub mod web;
 
 use actix_web::{middleware, web as aweb, App};
@@ -61,7 +59,7 @@ pub fn build_state(config: Config, progress: bool) -> anyhow::Result<(AppState, 
         startup.migrations_run = db::run_migrations(conn)?;
         if !refdata::is_imported(conn)? {
             if config.refdata_dir.exists() {
-                let r = refdata::import(conn, &config.refdata_dir, progress)?;
+                let r = engine::relatedness::import(conn, &config.refdata_dir, progress)?;
                 if !r.missing_files.is_empty() {
                     log::warn!("reference data incomplete in {}: missing {}", config.refdata_dir.display(), r.missing_files.join(", "));
                 }
@@ -75,7 +73,7 @@ pub fn build_state(config: Config, progress: bool) -> anyhow::Result<(AppState, 
         }
         if refdata::is_imported(conn)? && !refdata::has_relatedness(conn)? {
             // A database imported before relatedness was computed at import.
-            refdata::store_relatedness(conn, progress)?;
+            engine::relatedness::store(conn, progress)?;
         }
         let mut rd = refdata::RefData::load(conn)?;
         if config.demo {

@@ -324,7 +324,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if !from.exists() {
                 anyhow::bail!("folder {} does not exist", from.display());
             }
-            let r = opstap::refdata::import(&mut conn, &from, true)?;
+            let r = opstap::engine::relatedness::import(&mut conn, &from, true)?;
             // Running servers reload the reference data and rebuild their index.
             opstap::db::changes::record(&mut conn, opstap::db::changes::Entity::Refdata, "*")?;
             println!(
@@ -344,19 +344,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let mut conn = pool.get()?;
             opstap::db::run_migrations(&mut conn)?;
             if !opstap::refdata::is_imported(&mut conn)? {
-                opstap::refdata::import(&mut conn, &g.refdata, true)?;
+                opstap::engine::relatedness::import(&mut conn, &g.refdata, true)?;
             }
             let rd = opstap::refdata::RefData::load(&mut conn)?;
             anyhow::ensure!(rd.has_esco(), "no ESCO reference data (set --refdata)");
             let t = std::time::Instant::now();
-            let model = opstap::relatedness::Model::build(&rd);
+            let model = opstap::engine::relatedness::Model::build(&rd);
             println!("Relatedness model of {} occupations built in {:.1} s.", rd.occupations.len(), t.elapsed().as_secs_f64());
             let t = std::time::Instant::now();
-            let r = opstap::relatedness::yardstick::measure(&rd, &model, &groundtruth)?;
+            let r = opstap::engine::relatedness::yardstick::measure(&rd, &model, &groundtruth)?;
             println!("Measured {} closest pairs in {:.1} s ({}).", r.overall.pairs, t.elapsed().as_secs_f64(), groundtruth.display());
             println!("{:<34} {:>6} {:>7} {:>6}", "", "pairs", "hit@5", "MRR");
             let line =
-                |name: &str, f: &opstap::relatedness::yardstick::Figures| println!("{name:<34} {:>6} {:>7.3} {:>6.3}", f.pairs, f.hit_at_5, f.mrr);
+                |name: &str, f: &opstap::engine::relatedness::yardstick::Figures| println!("{name:<34} {:>6} {:>7.3} {:>6.3}", f.pairs, f.hit_at_5, f.mrr);
             line("Opstap relatedness", &r.overall);
             for (g, f) in &r.by_major_group {
                 line(&format!("  ISCO major group {g}"), f);
@@ -380,7 +380,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let pool = opstap::db::connect(&url, 4)?;
             let mut conn = pool.get()?;
             opstap::db::run_migrations(&mut conn)?;
-            opstap::refdata::import(&mut conn, &g.refdata, true)?;
+            opstap::engine::relatedness::import(&mut conn, &g.refdata, true)?;
             let rd = opstap::refdata::RefData::load(&mut conn)?;
             drop(conn);
             let cfg = opstap::bench::BenchConfig { placements, candidates, queries, seed, reuse, baseline: !no_baseline };

@@ -6,7 +6,7 @@ use crate::db::schema::{candidates, contact_moments, erased_subjects, ladder_mea
 use crate::db::DbConnection;
 use crate::domain::monitor::{published, MatchFact, Monitor, Quarter, SroiFact, Subject};
 use crate::domain::PERSONAL_CHANNELS;
-use crate::matching::InstrumentPackage;
+use crate::engine::matching::InstrumentPackage;
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use std::collections::HashMap;
@@ -121,7 +121,7 @@ pub fn facts(conn: &mut DbConnection, municipality_id: &str) -> QueryResult<(Vec
 
 pub fn compute(conn: &mut DbConnection, municipality_id: &str, q: Quarter) -> QueryResult<Monitor> {
     let (subjects, ms, sroi) = facts(conn, municipality_id)?;
-    let (settings, _) = crate::proposals::load_settings(conn, municipality_id)?;
+    let (settings, _) = crate::engine::ranking::load_settings(conn, municipality_id)?;
     Ok(crate::domain::monitor::compute(q, &subjects, &ms, &sroi, settings.banenafspraak_hours))
 }
 

@@ -11,7 +11,7 @@ async fn bench_runs_end_to_end_at_small_scale() {
         let pool = opstap::db::connect(&url, 2).unwrap();
         let mut conn = pool.get().unwrap();
         opstap::db::run_migrations(&mut conn).unwrap();
-        opstap::refdata::import(&mut conn, &common::refdata_dir(), false).unwrap();
+        opstap::engine::relatedness::import(&mut conn, &common::refdata_dir(), false).unwrap();
         let rd = opstap::refdata::RefData::load(&mut conn).unwrap();
         drop(conn);
         let cfg = opstap::bench::BenchConfig { placements: 400, candidates: 800, queries: 5, seed: 7, reuse: false, baseline: true };
@@ -45,7 +45,7 @@ async fn a_rebuild_with_two_candidate_readers_indexes_every_row_once() {
         let pool = opstap::db::connect(&url, 2).unwrap();
         let mut conn = pool.get().unwrap();
         opstap::db::run_migrations(&mut conn).unwrap();
-        opstap::refdata::import(&mut conn, &common::refdata_dir(), false).unwrap();
+        opstap::engine::relatedness::import(&mut conn, &common::refdata_dir(), false).unwrap();
         let rd = opstap::refdata::RefData::load(&mut conn).unwrap();
         // Four pages and a bit (a page is 2,000 rows): the halves do not fall on page bounds.
         let cfg = opstap::bench::BenchConfig { placements: 300, candidates: 8_300, queries: 0, seed: 3, reuse: false, baseline: false };

@@ -477,9 +477,9 @@ async fn hidden_matches_of_the_features_are_those_of_the_reference_data() {
     asked.extend(ids.windows(3).step_by(5).map(|w| w.to_vec()));
     let mut some_cut = false;
     for occupations in asked {
-        let carried = rd.hidden_matches(&occupations, opstap::relatedness::KEEP, 0.0);
-        let from_features: Vec<(String, f64)> = opstap::proposals::hidden_matches(&carried).cloned().collect();
-        let direct = rd.hidden_matches(&occupations, opstap::proposals::HIDDEN_LIMIT, opstap::proposals::HIDDEN_MIN);
+        let carried = rd.hidden_matches(&occupations, opstap::engine::relatedness::KEEP, 0.0);
+        let from_features: Vec<(String, f64)> = opstap::engine::ranking::hidden_matches(&carried).cloned().collect();
+        let direct = rd.hidden_matches(&occupations, opstap::engine::ranking::HIDDEN_LIMIT, opstap::engine::ranking::HIDDEN_MIN);
         assert_eq!(from_features, direct, "{occupations:?}");
         some_cut |= direct.len() < carried.len();
     }
@@ -512,26 +512,26 @@ async fn the_index_pre_filter_never_drops_a_pair_that_evaluate_keeps() {
         let cs = opstap::db::queries::candidates_full(&mut conn, cs).unwrap();
         let ps: Vec<Placement> = placements::table.select(Placement::as_select()).load(&mut conn).unwrap();
         let ps = opstap::db::queries::placements_full(&mut conn, ps).unwrap();
-        let sroi = opstap::proposals::sroi_states(&mut conn, &ps).unwrap();
+        let sroi = opstap::engine::ranking::sroi_states(&mut conn, &ps).unwrap();
         let pfs: Vec<_> = ps
             .iter()
-            .map(|p| opstap::proposals::placement_features(p, &rd, p.placement.sroi_contract_id.as_ref().and_then(|id| sroi.get(id).cloned())))
+            .map(|p| opstap::engine::ranking::placement_features(p, &rd, p.placement.sroi_contract_id.as_ref().and_then(|id| sroi.get(id).cloned())))
             .collect();
         let mut settings = std::collections::HashMap::new();
         for c in &cs {
             let m = c.candidate.municipality_id.clone();
-            settings.entry(m.clone()).or_insert_with(|| opstap::proposals::load_settings(&mut conn, &m).unwrap().0);
+            settings.entry(m.clone()).or_insert_with(|| opstap::engine::ranking::load_settings(&mut conn, &m).unwrap().0);
         }
         let (mut pairs, mut kept, mut unmeasured_kept) = (0, 0, 0);
         for c in &cs {
             let s = &settings[&c.candidate.municipality_id];
-            let cf = opstap::proposals::candidate_features(c, &rd, today);
+            let cf = opstap::engine::ranking::candidate_features(c, &rd, today);
             // Candidate -> placements.
-            let r = opstap::proposals::placement_retrieval(&cf, &rd, s, true, 100_000);
+            let r = opstap::engine::ranking::placement_retrieval(&cf, &rd, s, true, 100_000);
             let found: std::collections::HashSet<String> = state.search.retrieve_placements(&r).unwrap().into_iter().map(|(id, _)| id).collect();
             for (p, pf) in ps.iter().zip(&pfs) {
                 pairs += 1;
-                let e = opstap::matching::evaluate(&cf, pf, s, today);
+                let e = opstap::engine::matching::evaluate(&cf, pf, s, today);
                 if !e.is_excluded() {
                     kept += 1;
                     assert!(found.contains(&p.placement.id), "pre-filter dropped {} for {}: {:?}", p.placement.title, c.candidate.id, e.factors);
@@ -542,11 +542,11 @@ async fn the_index_pre_filter_never_drops_a_pair_that_evaluate_keeps() {
             for (m, s) in &settings {
                 // Placement -> candidates of one municipality, within the search radius.
                 let radius = s.candidate_search_radius_km;
-                let r = opstap::proposals::candidate_retrieval(pf, Some(m.clone()), vec![], true, 100_000, radius);
+                let r = opstap::engine::ranking::candidate_retrieval(pf, Some(m.clone()), vec![], true, 100_000, radius);
                 let found: std::collections::HashSet<String> = state.search.retrieve_candidates(&r).unwrap().into_iter().map(|(id, _)| id).collect();
                 for c in cs.iter().filter(|c| &c.candidate.municipality_id == m) {
-                    let cf = opstap::proposals::candidate_features(c, &rd, today);
-                    let e = opstap::matching::evaluate(&cf, pf, s, today);
+                    let cf = opstap::engine::ranking::candidate_features(c, &rd, today);
+                    let e = opstap::engine::matching::evaluate(&cf, pf, s, today);
                     if !e.is_excluded() && e.distance_km.is_none_or(|d| d <= radius) {
                         assert!(found.contains(&c.candidate.id), "pre-filter dropped candidate {} for {}", c.candidate.id, p.placement.title);
                         if c.candidate.id == unmeasured {
@@ -654,7 +654,7 @@ async fn skill_suggestions_understand_dutch_and_pages_show_dutch_skills() {
 async fn the_in_memory_features_rank_exactly_as_the_database_rows() {
     use opstap::db::models::{Candidate, Placement};
     use opstap::db::schema::{candidates, municipalities, placements};
-    use opstap::proposals::{Audience, Options};
+    use opstap::engine::ranking::{Audience, Options};
     // The test database holds the demo region (seeded into the template); a few of its
     // placements are linked to the demo's SROI contract, through the change feed.
     let app = common::app().await;
@@ -680,11 +680,11 @@ async fn the_in_memory_features_rank_exactly_as_the_database_rows() {
         let cs = opstap::db::queries::candidates_for_matching(&mut conn, cs).unwrap();
         let ps: Vec<Placement> = placements::table.select(Placement::as_select()).load(&mut conn).unwrap();
         let ps = opstap::db::queries::placements_full(&mut conn, ps).unwrap();
-        let sroi = opstap::proposals::sroi_states(&mut conn, &ps).unwrap();
+        let sroi = opstap::engine::ranking::sroi_states(&mut conn, &ps).unwrap();
         assert!(!sroi.is_empty(), "the demo links a placement to an SROI contract");
         // The same features, field by field.
         for p in &ps {
-            let from_db = opstap::proposals::placement_features(p, &rd, p.placement.sroi_contract_id.as_ref().and_then(|id| sroi.get(id).cloned()));
+            let from_db = opstap::engine::ranking::placement_features(p, &rd, p.placement.sroi_contract_id.as_ref().and_then(|id| sroi.get(id).cloned()));
             let stored = search.features.read(|f| f.placement(&p.placement.id)).expect("placement in the store");
             assert_eq!(stored, from_db);
             // What a public search shows of it, too.
@@ -693,16 +693,16 @@ async fn the_in_memory_features_rank_exactly_as_the_database_rows() {
         }
         for c in &cs {
             let stored = search.features.read(|f| f.candidate(&c.candidate.id, today)).expect("candidate in the store");
-            assert_eq!(stored, opstap::proposals::candidate_features(c, &rd, today));
+            assert_eq!(stored, opstap::engine::ranking::candidate_features(c, &rd, today));
         }
         // Retrieval that requires a relevance term first (when enough documents have one) gives
         // exactly the top k of the one full query.
         let mut two_pass = 0;
         for c in &cs {
-            let (s, _) = opstap::proposals::load_settings(&mut conn, &c.candidate.municipality_id).unwrap();
-            let cf = opstap::proposals::candidate_features(c, &rd, today);
+            let (s, _) = opstap::engine::ranking::load_settings(&mut conn, &c.candidate.municipality_id).unwrap();
+            let cf = opstap::engine::ranking::candidate_features(c, &rd, today);
             for k in [1, 3, 8] {
-                let mut r = opstap::proposals::placement_retrieval(&cf, &rd, &s, true, k);
+                let mut r = opstap::engine::ranking::placement_retrieval(&cf, &rd, &s, true, k);
                 let fast = search.retrieve_placements(&r).unwrap();
                 r.single_pass = true;
                 assert_eq!(fast, search.retrieve_placements(&r).unwrap(), "candidate {} k {k}", c.candidate.id);
@@ -710,9 +710,9 @@ async fn the_in_memory_features_rank_exactly_as_the_database_rows() {
             }
         }
         for p in &ps {
-            let pf = opstap::proposals::placement_features(p, &rd, None);
+            let pf = opstap::engine::ranking::placement_features(p, &rd, None);
             for (m, k) in [(None, 2), (None, 10), (Some(cs[0].candidate.municipality_id.clone()), 3)] {
-                let mut r = opstap::proposals::candidate_retrieval(&pf, m, vec![], true, k, 60.0);
+                let mut r = opstap::engine::ranking::candidate_retrieval(&pf, m, vec![], true, k, 60.0);
                 let fast = search.retrieve_candidates(&r).unwrap();
                 r.single_pass = true;
                 assert_eq!(fast, search.retrieve_candidates(&r).unwrap(), "placement {} k {k}", p.placement.title);
@@ -725,44 +725,44 @@ async fn the_in_memory_features_rank_exactly_as_the_database_rows() {
         let opts = Options { limit: 20, include_excluded: false };
         let (mut pairs, mut results) = (0usize, 0usize);
         for c in &cs {
-            let (s, _) = opstap::proposals::load_settings(&mut conn, &c.candidate.municipality_id).unwrap();
-            let cf = opstap::proposals::candidate_features(c, &rd, today);
+            let (s, _) = opstap::engine::ranking::load_settings(&mut conn, &c.candidate.municipality_id).unwrap();
+            let cf = opstap::engine::ranking::candidate_features(c, &rd, today);
             // The index has applied every change: the subject comes from the store, the same.
-            let subject = opstap::proposals::subject_candidate(&mut conn, search, &rd, &c.candidate.id, today).unwrap().unwrap();
+            let subject = opstap::engine::ranking::subject_candidate(&mut conn, search, &rd, &c.candidate.id, today).unwrap().unwrap();
             assert_eq!(subject, cf);
-            let got = opstap::proposals::for_candidate(&mut conn, search, &rd, &subject, &s, opts, today).unwrap();
-            let hits = search.retrieve_placements(&opstap::proposals::placement_retrieval(&cf, &rd, &s, true, s.retrieval_size)).unwrap();
+            let got = opstap::engine::ranking::for_candidate(&mut conn, search, &rd, &subject, &s, opts, today).unwrap();
+            let hits = search.retrieve_placements(&opstap::engine::ranking::placement_retrieval(&cf, &rd, &s, true, s.retrieval_size)).unwrap();
             let ids: Vec<String> = hits.into_iter().map(|(id, _)| id).collect();
             let rows = opstap::db::queries::placements_full_by_ids(&mut conn, &ids).unwrap();
-            let st = opstap::proposals::sroi_states(&mut conn, &rows).unwrap();
-            let ev: Vec<(String, opstap::matching::Evaluation, ())> = rows
+            let st = opstap::engine::ranking::sroi_states(&mut conn, &rows).unwrap();
+            let ev: Vec<(String, opstap::engine::matching::Evaluation, ())> = rows
                 .iter()
                 .map(|p| {
-                    let pf = opstap::proposals::placement_features(p, &rd, p.placement.sroi_contract_id.as_ref().and_then(|id| st.get(id).cloned()));
-                    (p.placement.id.clone(), opstap::matching::evaluate(&cf, &pf, &s, today), ())
+                    let pf = opstap::engine::ranking::placement_features(p, &rd, p.placement.sroi_contract_id.as_ref().and_then(|id| st.get(id).cloned()));
+                    (p.placement.id.clone(), opstap::engine::matching::evaluate(&cf, &pf, &s, today), ())
                 })
                 .collect();
             pairs += ev.len();
-            let want = opstap::matching::rank(ev, false, 20);
-            let got: Vec<(String, &opstap::matching::Evaluation)> = got.iter().map(|(p, e)| (p.placement.id.clone(), e)).collect();
-            let want: Vec<(String, &opstap::matching::Evaluation)> = want.iter().map(|(id, e, _)| (id.clone(), e)).collect();
+            let want = opstap::engine::matching::rank(ev, false, 20);
+            let got: Vec<(String, &opstap::engine::matching::Evaluation)> = got.iter().map(|(p, e)| (p.placement.id.clone(), e)).collect();
+            let want: Vec<(String, &opstap::engine::matching::Evaluation)> = want.iter().map(|(id, e, _)| (id.clone(), e)).collect();
             assert_eq!(got, want, "candidate {}", c.candidate.id);
             results += got.len();
         }
         let munis: Vec<String> = municipalities::table.select(municipalities::id).load(&mut conn).unwrap();
         for p in &ps {
             for audience in munis.iter().map(|m| Audience::Klantmanager { municipality_id: m.clone() }).chain([Audience::Werkgever]) {
-                let got = opstap::proposals::for_placement(&mut conn, search, &rd, p, &audience, opts, today).unwrap();
-                let pf = opstap::proposals::placement_features(p, &rd, p.placement.sroi_contract_id.as_ref().and_then(|id| sroi.get(id).cloned()));
+                let got = opstap::engine::ranking::for_placement(&mut conn, search, &rd, p, &audience, opts, today).unwrap();
+                let pf = opstap::engine::ranking::placement_features(p, &rd, p.placement.sroi_contract_id.as_ref().and_then(|id| sroi.get(id).cloned()));
                 let (m, flags) = match &audience {
                     Audience::Klantmanager { municipality_id } => (Some(municipality_id.clone()), vec![]),
                     Audience::Werkgever => (None, vec!["consent_anonymous_profile".to_string()]),
                 };
                 let base = match &m {
-                    Some(m) => opstap::proposals::load_settings(&mut conn, m).unwrap().0,
+                    Some(m) => opstap::engine::ranking::load_settings(&mut conn, m).unwrap().0,
                     None => opstap::domain::settings::Settings::default(),
                 };
-                let r = opstap::proposals::candidate_retrieval(
+                let r = opstap::engine::ranking::candidate_retrieval(
                     &pf,
                     m.clone(),
                     flags,
@@ -771,7 +771,7 @@ async fn the_in_memory_features_rank_exactly_as_the_database_rows() {
                     base.candidate_search_radius_km,
                 );
                 let ids: Vec<String> = search.retrieve_candidates(&r).unwrap().into_iter().map(|(id, _)| id).collect();
-                let ev: Vec<(String, opstap::matching::Evaluation, ())> = cs
+                let ev: Vec<(String, opstap::engine::matching::Evaluation, ())> = cs
                     .iter()
                     .filter(|c| ids.contains(&c.candidate.id))
                     .filter(|c| match &m {
@@ -779,15 +779,15 @@ async fn the_in_memory_features_rank_exactly_as_the_database_rows() {
                         None => c.candidate.consent_anonymous_profile,
                     })
                     .map(|c| {
-                        let (s, _) = opstap::proposals::load_settings(&mut conn, &c.candidate.municipality_id).unwrap();
-                        let cf = opstap::proposals::candidate_features(c, &rd, today);
-                        (c.candidate.id.clone(), opstap::matching::evaluate(&cf, &pf, &s, today), ())
+                        let (s, _) = opstap::engine::ranking::load_settings(&mut conn, &c.candidate.municipality_id).unwrap();
+                        let cf = opstap::engine::ranking::candidate_features(c, &rd, today);
+                        (c.candidate.id.clone(), opstap::engine::matching::evaluate(&cf, &pf, &s, today), ())
                     })
                     .collect();
                 pairs += ev.len();
-                let want = opstap::matching::rank(ev, false, 20);
-                let got: Vec<(String, &opstap::matching::Evaluation)> = got.iter().map(|(c, e)| (c.candidate.id.clone(), e)).collect();
-                let want: Vec<(String, &opstap::matching::Evaluation)> = want.iter().map(|(id, e, _)| (id.clone(), e)).collect();
+                let want = opstap::engine::matching::rank(ev, false, 20);
+                let got: Vec<(String, &opstap::engine::matching::Evaluation)> = got.iter().map(|(c, e)| (c.candidate.id.clone(), e)).collect();
+                let want: Vec<(String, &opstap::engine::matching::Evaluation)> = want.iter().map(|(id, e, _)| (id.clone(), e)).collect();
                 assert_eq!(got, want, "placement {} for {audience:?}", p.placement.title);
                 results += got.len();
             }
@@ -835,13 +835,13 @@ async fn the_subject_of_a_proposal_is_never_older_than_the_database() {
         let (rd, today, search) = (state.refdata(), opstap::clock::today(), &state.search);
         let c: Candidate = candidates::table.select(Candidate::as_select()).order(candidates::id).first(&mut conn).unwrap();
         let stored = |id: &str| search.features.read(|f| f.candidate(id, today)).unwrap();
-        let before = opstap::proposals::subject_candidate(&mut conn, search, &rd, &c.id, today).unwrap().unwrap();
+        let before = opstap::engine::ranking::subject_candidate(&mut conn, search, &rd, &c.id, today).unwrap().unwrap();
         assert_eq!(before, stored(&c.id), "caught up: from the store");
         assert_eq!(before.hours_max, c.hours_max);
         conn.transaction::<_, diesel::result::Error, _>(|conn| {
             diesel::update(candidates::table.find(&c.id)).set(candidates::hours_max.eq(c.hours_max + 3)).execute(conn)?;
             record(conn, Entity::Candidate, &c.id)?;
-            let now = opstap::proposals::subject_candidate(conn, search, &rd, &c.id, today).unwrap().unwrap();
+            let now = opstap::engine::ranking::subject_candidate(conn, search, &rd, &c.id, today).unwrap().unwrap();
             assert_eq!(stored(&c.id).hours_max, c.hours_max, "the store cannot have an uncommitted change");
             assert_eq!(now.hours_max, c.hours_max + 3, "the subject is read from the database");
             Ok(())
@@ -849,18 +849,18 @@ async fn the_subject_of_a_proposal_is_never_older_than_the_database() {
         .unwrap();
         search.flush();
         assert_eq!(stored(&c.id).hours_max, c.hours_max + 3, "the writer applied the change");
-        let after = opstap::proposals::subject_candidate(&mut conn, search, &rd, &c.id, today).unwrap().unwrap();
+        let after = opstap::engine::ranking::subject_candidate(&mut conn, search, &rd, &c.id, today).unwrap().unwrap();
         assert_eq!(after, stored(&c.id));
         // The same for the placement asked about.
         let p: Placement = placements::table.select(Placement::as_select()).order(placements::id).first(&mut conn).unwrap();
         let stored_p = |id: &str| search.features.read(|f| f.placement(id)).unwrap();
         let full = opstap::db::queries::placement_full(&mut conn, &p.id).unwrap().unwrap();
-        assert_eq!(opstap::proposals::subject_placement(&mut conn, search, &rd, &full).unwrap(), stored_p(&p.id));
+        assert_eq!(opstap::engine::ranking::subject_placement(&mut conn, search, &rd, &full).unwrap(), stored_p(&p.id));
         conn.transaction::<_, diesel::result::Error, _>(|conn| {
             diesel::update(placements::table.find(&p.id)).set(placements::hours_max.eq(p.hours_max + 2)).execute(conn)?;
             record(conn, Entity::Placement, &p.id)?;
             let full = opstap::db::queries::placement_full(conn, &p.id)?.unwrap();
-            let now = opstap::proposals::subject_placement(conn, search, &rd, &full).unwrap();
+            let now = opstap::engine::ranking::subject_placement(conn, search, &rd, &full).unwrap();
             assert_eq!(stored_p(&p.id).hours_max, p.hours_max, "the store cannot have an uncommitted change");
             assert_eq!(now.hours_max, p.hours_max + 2, "the subject is built from the database row");
             Ok(())

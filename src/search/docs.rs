@@ -20,7 +20,7 @@ pub fn placement_doc(f: &PlacementFields, p: &PlacementFull, rd: &RefData) -> Ta
     d.add_text(f.description, &pl.description);
     // Each distinct word of the title once (the labels of the occupation and skills are found
     // through their ids at query time: `super::labels`).
-    let words: std::collections::BTreeSet<String> = super::labels::part_words(&pl.title).collect();
+    let words: std::collections::BTreeSet<String> = crate::refdata::labels::part_words(&pl.title).collect();
     for w in words {
         d.add_text(f.grams, &w);
     }

@@ -11,7 +11,6 @@
 //! feed every `POLL_INTERVAL` for the writes of other instances.
 
 pub mod docs;
-pub mod labels;
 pub mod query;
 pub mod schema;
 
@@ -105,7 +104,7 @@ pub struct SearchIndex {
     pub placements: Arc<Part<PlacementFields>>,
     pub candidates: Arc<Part<CandidateFields>>,
     /// The matcher's in-memory features, at the same feed position as the index.
-    pub features: crate::features::FeatureStore,
+    pub features: crate::engine::features::FeatureStore,
     tx: Arc<Mutex<Option<mpsc::Sender<Op>>>>,
     status: Arc<IndexStatus>,
     pub dir: PathBuf,
@@ -230,7 +229,7 @@ pub fn open(dir: &Path, force: bool) -> anyhow::Result<(SearchIndex, Option<Stri
         SearchIndex {
             placements: Arc::new(placements),
             candidates: Arc::new(candidates),
-            features: crate::features::FeatureStore::new(),
+            features: crate::engine::features::FeatureStore::new(),
             tx: Arc::new(Mutex::new(None)),
             status: Arc::new(IndexStatus::default()),
             dir: dir.to_path_buf(),
@@ -664,11 +663,11 @@ impl Writer {
         }
         for m in municipalities {
             let row: Option<Municipality> = t::municipalities::table.find(&m).select(Municipality::as_select()).first(&mut conn).optional()?;
-            updates.push(FeatureUpdate::Settings(m, row.map(|r| Box::new((crate::proposals::parse_settings(&r.settings), r.settings_version)))));
+            updates.push(FeatureUpdate::Settings(m, row.map(|r| Box::new((crate::engine::ranking::parse_settings(&r.settings), r.settings_version)))));
         }
         if !sroi.is_empty() {
             let ids: Vec<String> = sroi.into_iter().collect();
-            let mut states = crate::proposals::sroi_states_of(&mut conn, &ids)?;
+            let mut states = crate::engine::ranking::sroi_states_of(&mut conn, &ids)?;
             for id in ids {
                 let st = states.remove(&id);
                 updates.push(FeatureUpdate::Sroi(id, st));
@@ -785,7 +784,7 @@ enum FeatureUpdate {
     Placement(String, Option<Box<crate::db::queries::PlacementFull>>),
     Candidate(String, Option<Box<crate::db::queries::CandidateFull>>),
     Settings(String, Option<Box<(crate::domain::settings::Settings, i32)>>),
-    Sroi(String, Option<crate::matching::SroiState>),
+    Sroi(String, Option<crate::engine::matching::SroiState>),
 }
 
 /// Rows read from the database per step of a full pass.
@@ -807,7 +806,7 @@ fn scan(
     index: Option<(&SearchIndex, &mut IndexWriter<TantivyDocument>, &IndexWriter<TantivyDocument>)>,
     features: bool,
     progress: bool,
-) -> anyhow::Result<(crate::features::Snapshot, (usize, usize))> {
+) -> anyhow::Result<(crate::engine::features::Snapshot, (usize, usize))> {
     use crate::db::queries::{CandidateFull, PlacementFull};
     let today = crate::clock::today();
     let np: i64 = t::placements::table.count().get_result(conn)?;
@@ -824,13 +823,13 @@ fn scan(
     } else {
         indicatif::ProgressBar::hidden()
     };
-    let mut snap = crate::features::Snapshot::default();
+    let mut snap = crate::engine::features::Snapshot::default();
     let mut counts = (0usize, 0usize);
     for m in t::municipalities::table.select(Municipality::as_select()).load(conn)? {
-        snap.put_settings(&m.id, crate::proposals::parse_settings(&m.settings), m.settings_version);
+        snap.put_settings(&m.id, crate::engine::ranking::parse_settings(&m.settings), m.settings_version);
     }
     let contracts: Vec<String> = t::sroi_contracts::table.select(t::sroi_contracts::id).load(conn)?;
-    for (_, st) in crate::proposals::sroi_states_of(conn, &contracts)? {
+    for (_, st) in crate::engine::ranking::sroi_states_of(conn, &contracts)? {
         snap.put_sroi(st);
     }
     // The second reader's connection, if one is free now (a pool of one, as some tests use,

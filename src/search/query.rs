@@ -265,7 +265,7 @@ struct TextFields {
 
 /// "Has one of these occupations or skills", each scoring `boost` (constant: a label is a fact
 /// of the document, not a text in it).
-fn labelled(tf: &TextFields, rd: &crate::refdata::RefData, l: &super::labels::Labelled, boost: f32, out: &mut Vec<(Occur, Box<dyn Query>)>) {
+fn labelled(tf: &TextFields, rd: &crate::refdata::RefData, l: &crate::refdata::labels::Labelled, boost: f32, out: &mut Vec<(Occur, Box<dyn Query>)>) {
     if !l.occupations.is_empty() {
         let ids: Vec<String> = l.occupations.iter().filter_map(|&i| rd.occupations.get(i as usize)).map(|o| o.id.clone()).collect();
         out.push((Occur::Should, Box::new(tantivy::query::BoostQuery::new(any_text(tf.occupations, &ids), boost))));
@@ -310,7 +310,7 @@ fn text_clause(tf: &TextFields, rd: &crate::refdata::RefData, q: &str) -> Option
             }
         }
         if let Some(grams) = tf.grams {
-            let parts = super::labels::word_parts(&folded);
+            let parts = crate::refdata::labels::word_parts(&folded);
             if !parts.is_empty() {
                 let all: Vec<(Occur, Box<dyn Query>)> = parts
                     .iter()

@@ -3,18 +3,17 @@
 
 use tantivy::schema::*;
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, NgramTokenizer, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer, Token, TokenStream, Tokenizer,
+    AsciiFoldingFilter, LowerCaser, NgramTokenizer, RemoveLongFilter, SimpleTokenizer, TextAnalyzer, Token, TokenStream, Tokenizer,
 };
 
 pub const SCHEMA_VERSION: u32 = 6;
 pub const NL_TOKENIZER: &str = "nl_stem";
-/// Parts of words (4 and 5 characters), so that a part of a Dutch compound finds the whole:
-/// `fiets` finds "fietsenmaker", `zorg` "verzorgende". Each word of a placement's title is
-/// indexed as its own value; the labels' words are looked up at query time (`super::labels`).
+/// Parts of words (`NGRAM_MIN`..=`NGRAM_MAX` characters), so that a part of a Dutch compound
+/// finds the whole: `fiets` finds "fietsenmaker", `zorg` "verzorgende". Each word of a
+/// placement's title is indexed as its own value; the labels' words are looked up at query time
+/// (`refdata::labels`).
 pub const NGRAM_TOKENIZER: &str = "nl_ngram";
-/// The gram length the query side uses for a word of 5 characters or more.
-pub const NGRAM_MAX: usize = 5;
-pub const NGRAM_MIN: usize = 4;
+pub use crate::text::{nl_analyzer, NGRAM_MAX, NGRAM_MIN};
 
 pub fn ngram_analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(NgramTokenizer::new(NGRAM_MIN, NGRAM_MAX, false).expect("valid n-gram sizes"))
@@ -32,16 +31,6 @@ pub fn register_tokenizers(index: &tantivy::Index) {
 fn gram_text() -> TextOptions {
     TextOptions::default()
         .set_indexing_options(TextFieldIndexing::default().set_tokenizer(NGRAM_TOKENIZER).set_index_option(IndexRecordOption::WithFreqs))
-}
-
-/// The analyser of the text fields: words, lowercased, accents folded, Dutch stems.
-pub fn nl_analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(40))
-        .filter(LowerCaser)
-        .filter(AsciiFoldingFilter)
-        .filter(Stemmer::new(Language::Dutch))
-        .build()
 }
 
 /// `nl_analyzer` up to its stemmer.

@@ -10,7 +10,7 @@
 
 use super::labels::LabelRef;
 use crate::domain::geo;
-use crate::matching::{Evaluation, Exclusion, Factor, InstrumentPackage};
+use crate::engine::matching::{Evaluation, Exclusion, Factor, InstrumentPackage};
 use crate::refdata::RefData;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

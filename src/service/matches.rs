@@ -12,8 +12,8 @@ use crate::domain::workflow::{self, Action, MatchStatus};
 use crate::domain::{euros, FieldError, PlacementKind, Role};
 use crate::error::{AppError, AppResult};
 use crate::mail::{self, templates as mt, Recipient};
-use crate::matching::{self, InstrumentPackage};
-use crate::proposals;
+use crate::engine::matching::{self, InstrumentPackage};
+use crate::engine::ranking as proposals;
 use crate::service::candidates::{authorize, Access};
 use crate::service::employer_view::{anonymous_profile, AnonymousProfile};
 use crate::service::placements::{summary, PlacementSummary};
@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-pub use crate::matching::Chosen;
+pub use crate::engine::matching::Chosen;
 
 #[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]

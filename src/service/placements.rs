@@ -137,7 +137,7 @@ pub fn check_werkervaringsplaats_duration(
         .first(conn)
         .optional()?;
     let Some((id, name)) = m else { return Ok(()) };
-    let (settings, _) = crate::proposals::load_settings(conn, &id)?;
+    let (settings, _) = crate::engine::ranking::load_settings(conn, &id)?;
     if months > settings.werkervaringsplaats_max_months {
         return Err(AppError::Validation(vec![FieldError::new(
             "duration_months",

@@ -1,6 +1,6 @@
 //! Asking the matcher, as the API and the pages share it: who may ask for which candidate or
 //! placement, the settings in force, the proposal log (kept for the AI Act), the employer's
-//! profile allowance and the audit entries. The matching itself is `crate::proposals`.
+//! profile allowance and the audit entries. The matching itself is `crate::engine::ranking`.
 
 use super::Ctx;
 use crate::db::models::Candidate;
@@ -9,8 +9,8 @@ use crate::db::DbConnection;
 use crate::domain::Role;
 use crate::error::{AppError, AppResult};
 use crate::journal::{Entries, Pending};
-use crate::matching::Evaluation;
-use crate::proposals::{self, Audience, Options};
+use crate::engine::matching::Evaluation;
+use crate::engine::ranking::{self as proposals, Audience, Options};
 use crate::search::SearchIndex;
 use crate::service::candidates::{audit_access, authorize_only, Access};
 

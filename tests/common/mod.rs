@@ -139,7 +139,7 @@ fn seed_template(url: &str) {
     let pool = opstap::db::connect(url, 1).expect("open template");
     let mut conn = pool.get().expect("template connection");
     opstap::db::run_migrations(&mut conn).expect("migrations");
-    opstap::refdata::import(&mut conn, &refdata_dir(), false).expect("refdata import");
+    opstap::engine::relatedness::import(&mut conn, &refdata_dir(), false).expect("refdata import");
     let rd = opstap::refdata::RefData::load(&mut conn).expect("refdata load");
     opstap::demo::seed_if_empty(&mut conn, &rd).expect("demo seed").expect("template was empty");
     if let opstap::db::DbConnection::Sqlite(_) = &*conn {

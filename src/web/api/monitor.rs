@@ -78,8 +78,8 @@ pub async fn algorithm_register(state: web::Data<AppState>, user: crate::web::au
     // Public information; with a staff session the weights of the user's own municipality.
     let m = user.0.as_ref().and_then(|u| u.municipality_id.clone());
     let (settings, version) = match m {
-        Some(m) => state.db(move |conn| Ok(crate::proposals::load_settings(conn, &m)?)).await?,
+        Some(m) => state.db(move |conn| Ok(crate::engine::ranking::load_settings(conn, &m)?)).await?,
         None => (crate::domain::settings::Settings::default(), 0),
     };
-    Ok(HttpResponse::Ok().json(crate::matching::register::describe(&settings, version)))
+    Ok(HttpResponse::Ok().json(crate::engine::matching::register::describe(&settings, version)))
 }

@@ -5,8 +5,8 @@ use crate::domain::instruments::{self, LksInput, LksResult};
 use crate::domain::settings::Settings;
 use crate::domain::{FieldError, Role};
 use crate::error::{AppError, AppResult, ErrorBody};
-use crate::matching::{Exclusion, Factor, InstrumentPackage};
-use crate::proposals::{self, Options};
+use crate::engine::matching::{Exclusion, Factor, InstrumentPackage};
+use crate::engine::ranking::{self as proposals, Options};
 use crate::service::Ctx;
 use crate::state::AppState;
 use crate::web::auth::{MaybeUser, Token};
@@ -106,7 +106,7 @@ pub async fn candidate_proposals(
                         plain: Some(
                             res.iter()
                                 .map(|(p, e)| {
-                                    let (fit, reasons, not_now) = crate::matching::plain(e);
+                                    let (fit, reasons, not_now) = crate::engine::matching::plain(e);
                                     PlainProposal { placement: summary(p, &rd), score: e.score, fit, reasons, distance_km: e.distance_km, not_now }
                                 })
                                 .collect(),

@@ -355,7 +355,7 @@ fn build(settings: &Settings, form: Option<&FormState>) -> (Vec<Section>, Vec<Ro
 }
 
 async fn load(state: &AppState, m: String) -> Result<(Settings, i32), AppError> {
-    state.db(move |conn| Ok(crate::proposals::load_settings(conn, &m)?)).await
+    state.db(move |conn| Ok(crate::engine::ranking::load_settings(conn, &m)?)).await
 }
 
 async fn settings_form(

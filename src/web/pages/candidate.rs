@@ -394,7 +394,7 @@ async fn mine(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -> R
                     &crate::service::Ctx::new(&u3, &rd),
                     &search,
                     &cid,
-                    crate::proposals::Options { limit: 5, include_excluded: false },
+                    crate::engine::ranking::Options { limit: 5, include_excluded: false },
                 )
             })
             .await?
@@ -408,9 +408,9 @@ async fn mine(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -> R
             .results
             .iter()
             .filter(|(p, _)| !proposed.contains(p.placement.id.as_str()))
-            .filter(|(_, e)| crate::matching::Fit::of(e).is_some())
+            .filter(|(_, e)| crate::engine::matching::Fit::of(e).is_some())
             .map(|(p, e)| {
-                let (fit, reasons, _) = crate::matching::plain(e);
+                let (fit, reasons, _) = crate::engine::matching::plain(e);
                 Suggestion {
                     id: p.placement.id.clone(),
                     title: p.placement.title.clone(),

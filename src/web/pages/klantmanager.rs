@@ -9,8 +9,8 @@ use crate::db::queries::candidate_full;
 use crate::domain::workflow::MatchStatus;
 use crate::domain::{ladder, Role, CONTACT_CHANNELS};
 use crate::error::AppError;
-use crate::matching::{Evaluation, Factor};
-use crate::proposals::Options;
+use crate::engine::matching::{Evaluation, Factor};
+use crate::engine::ranking::Options;
 use crate::service::matches::{self as svc, Chosen, ProposeInput};
 use crate::service::records::{insert_contact, insert_ladder, ContactInput, LadderInput};
 use crate::state::AppState;
@@ -102,7 +102,7 @@ crate::page!(Dashboard, CandidatePage, ProposalsPage);
 
 impl ProposalsPage {
     pub fn label(&self, factor: &str) -> &'static str {
-        crate::matching::explain::factor_label(factor)
+        crate::engine::matching::explain::factor_label(factor)
     }
 }
 
@@ -409,7 +409,7 @@ crate::page!(PlacementCandidatesPage);
 
 impl PlacementCandidatesPage {
     pub fn label(&self, factor: &str) -> &'static str {
-        crate::matching::explain::factor_label(factor)
+        crate::engine::matching::explain::factor_label(factor)
     }
 }
 

@@ -18,7 +18,7 @@
 use crate::db::queries::{CandidateFull, PlacementFull, PlacementHitRow};
 use crate::domain::settings::Settings;
 use crate::domain::{age_on, PlacementKind};
-use crate::matching::{CandidateFeatures, PlacementFeatures, Shared, SroiState};
+use crate::engine::matching::{CandidateFeatures, PlacementFeatures, Shared, SroiState};
 use crate::refdata::RefData;
 use chrono::NaiveDate;
 use std::collections::HashMap;
@@ -228,7 +228,7 @@ impl Snapshot {
         let ids: Vec<String> = occupation.map(|o| self.strings.string(o)).into_iter().collect();
         let d = Arc::new(Derived {
             skills: Arc::new(rd.essential_skills_of(&ids)),
-            related: Arc::new(rd.hidden_matches(&ids, crate::relatedness::KEEP, 0.0)),
+            related: Arc::new(rd.hidden_matches(&ids, crate::engine::relatedness::KEEP, 0.0)),
         });
         self.by_occupation.insert(occupation, d.clone());
         d
@@ -245,7 +245,7 @@ impl Snapshot {
                 }
                 let ids = self.strings.strings(many);
                 let skills = rd.essential_skills_of(&ids);
-                let related = rd.hidden_matches(&ids, crate::relatedness::KEEP, 0.0);
+                let related = rd.hidden_matches(&ids, crate::engine::relatedness::KEEP, 0.0);
                 let c = Arc::new(Combo {
                     skills: skills.iter().map(|s| self.strings.get(s)).collect(),
                     related: related.iter().map(|(o, r)| (self.strings.get(o), *r)).collect(),

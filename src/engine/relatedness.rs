@@ -202,7 +202,7 @@ impl Model {
                 .collect()
         };
         let text = |o: &crate::refdata::OccupationInfo| format!("{} {} {}", o.label_nl, o.alt_labels.join(" "), o.description_nl);
-        let mut stem = crate::search::schema::nl_analyzer();
+        let mut stem = crate::text::nl_analyzer();
         let words = tfidf_of(rd, |o, add| {
             let t: String = dutch_words(&text(o)).collect::<Vec<_>>().join(" ");
             stem.token_stream(&t).process(&mut |tok| add(&tok.text, 1.0));
@@ -434,6 +434,57 @@ pub mod yardstick {
     }
 }
 
+/// Imports the reference data (`refdata::import`) and computes the relatedness of its
+/// occupations when the ESCO links changed or it was never computed.
+pub fn import(conn: &mut crate::db::DbConnection, dir: &std::path::Path, progress: bool) -> anyhow::Result<crate::refdata::ImportReport> {
+    let mut report = crate::refdata::import(conn, dir, progress)?;
+    if report.occupation_skill_links > 0 || !crate::refdata::has_relatedness(conn)? {
+        report.occupation_relations = store(conn, progress)?;
+    }
+    Ok(report)
+}
+
+/// Computes occupation relatedness from the ESCO data in the database and stores it (replacing
+/// what was there). Returns the number of relations stored.
+pub fn store(conn: &mut crate::db::DbConnection, progress: bool) -> anyhow::Result<usize> {
+    use diesel::prelude::*;
+    let rd = crate::refdata::RefData::load(conn)?;
+    if !rd.has_esco() {
+        return Ok(0);
+    }
+    let t = std::time::Instant::now();
+    let model = Model::build(&rd);
+    let top = model.top_related();
+    let rows: Vec<(String, String, f64)> = top
+        .iter()
+        .enumerate()
+        .flat_map(|(a, v)| v.iter().map(move |&(b, r)| (a, b, r)))
+        .map(|(a, b, r)| (rd.occupations[a].id.clone(), rd.occupations[b as usize].id.clone(), r as f64))
+        .collect();
+    let pb = crate::refdata::bar(rows.len(), "verwante beroepen", progress);
+    conn.transaction::<_, anyhow::Error, _>(|conn| {
+        diesel::delete(crate::db::schema::occupation_relations::table).execute(conn)?;
+        for chunk in rows.chunks(crate::refdata::BATCH * 3) {
+            let values: Vec<_> = chunk
+                .iter()
+                .map(|(a, b, r)| {
+                    (
+                        crate::db::schema::occupation_relations::occupation_id.eq(a),
+                        crate::db::schema::occupation_relations::related_id.eq(b),
+                        crate::db::schema::occupation_relations::relatedness.eq(r),
+                    )
+                })
+                .collect();
+            crate::insert_all!(conn, crate::db::schema::occupation_relations::table, &values)?;
+            pb.inc(chunk.len() as u64);
+        }
+        Ok(())
+    })?;
+    pb.finish();
+    log::info!("occupation relatedness: {} relations of {} occupations in {:.1} s", rows.len(), rd.occupations.len(), t.elapsed().as_secs_f64());
+    Ok(rows.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -452,7 +503,7 @@ mod tests {
         let pool = crate::db::connect(&format!("sqlite://{}", dir.path().join("r.sqlite").display()), 1).unwrap();
         let mut conn = pool.get().unwrap();
         crate::db::run_migrations(&mut conn).unwrap();
-        let r = crate::refdata::import(&mut conn, &data, false).unwrap();
+        let r = super::import(&mut conn, &data, false).unwrap();
         assert!(r.occupation_relations > 0);
         let rd = RefData::load(&mut conn).unwrap();
         let model = Model::build(&rd);

@@ -3,6 +3,8 @@
 //! for validation, suggestions and distances. If the files are missing the app still runs and
 //! says what it lacks.
 
+pub mod labels;
+
 use crate::db::models::*;
 use crate::db::schema;
 use crate::db::DbConnection;
@@ -13,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
-const BATCH: usize = 1000;
+pub(crate) const BATCH: usize = 1000;
 
 #[derive(Debug, Default, Clone, serde::Serialize)]
 pub struct ImportReport {
@@ -22,7 +24,7 @@ pub struct ImportReport {
     pub occupations: usize,
     pub skills: usize,
     pub occupation_skill_links: usize,
-    /// Occupation relations computed from ESCO (`crate::relatedness`).
+    /// Occupation relations computed from ESCO (the engine's relatedness model).
     pub occupation_relations: usize,
     pub missing_files: Vec<String>,
 }
@@ -78,7 +80,7 @@ fn read_csv<T: for<'de> Deserialize<'de>>(path: &Path) -> anyhow::Result<Vec<T>>
     Ok(out)
 }
 
-fn bar(len: usize, what: &str, show: bool) -> ProgressBar {
+pub(crate) fn bar(len: usize, what: &str, show: bool) -> ProgressBar {
     if !show {
         return ProgressBar::hidden();
     }
@@ -243,50 +245,7 @@ pub fn import(conn: &mut DbConnection, dir: &Path, progress: bool) -> anyhow::Re
         }
         Ok(())
     })?;
-    if report.occupation_skill_links > 0 || !has_relatedness(conn)? {
-        report.occupation_relations = store_relatedness(conn, progress)?;
-    }
     Ok(report)
-}
-
-/// Computes occupation relatedness from the ESCO data in the database and stores it (replacing
-/// what was there). Returns the number of relations stored.
-pub fn store_relatedness(conn: &mut DbConnection, progress: bool) -> anyhow::Result<usize> {
-    let rd = RefData::load(conn)?;
-    if !rd.has_esco() {
-        return Ok(0);
-    }
-    let t = std::time::Instant::now();
-    let model = crate::relatedness::Model::build(&rd);
-    let top = model.top_related();
-    let rows: Vec<(String, String, f64)> = top
-        .iter()
-        .enumerate()
-        .flat_map(|(a, v)| v.iter().map(move |&(b, r)| (a, b, r)))
-        .map(|(a, b, r)| (rd.occupations[a].id.clone(), rd.occupations[b as usize].id.clone(), r as f64))
-        .collect();
-    let pb = bar(rows.len(), "verwante beroepen", progress);
-    conn.transaction::<_, anyhow::Error, _>(|conn| {
-        diesel::delete(schema::occupation_relations::table).execute(conn)?;
-        for chunk in rows.chunks(BATCH * 3) {
-            let values: Vec<_> = chunk
-                .iter()
-                .map(|(a, b, r)| {
-                    (
-                        schema::occupation_relations::occupation_id.eq(a),
-                        schema::occupation_relations::related_id.eq(b),
-                        schema::occupation_relations::relatedness.eq(r),
-                    )
-                })
-                .collect();
-            crate::insert_all!(conn, schema::occupation_relations::table, &values)?;
-            pb.inc(chunk.len() as u64);
-        }
-        Ok(())
-    })?;
-    pb.finish();
-    log::info!("occupation relatedness: {} relations of {} occupations in {:.1} s", rows.len(), rd.occupations.len(), t.elapsed().as_secs_f64());
-    Ok(rows.len())
 }
 
 /// Whether the occupation relatedness has been computed.
@@ -404,14 +363,14 @@ pub struct RefData {
     /// Per skill (index into `skills`): the occupations for which it is essential.
     pub essential_for: Vec<Vec<u32>>,
     /// Per occupation: its most related occupations with a relatedness 0..1, best first
-    /// (`crate::relatedness`, stored at import). Empty when not computed.
+    /// (the engine's relatedness model, stored at import). Empty when not computed.
     pub related: Vec<Vec<(u32, f32)>>,
     /// Each municipality's face on the pages.
     pub faces: HashMap<String, Arc<crate::domain::face::Face>>,
     pub default_face: Option<Arc<crate::domain::face::Face>>,
     /// The words of the occupation and skill labels, for free-text search: built at the first
     /// search that needs it (see `search::labels`).
-    labels: std::sync::OnceLock<crate::search::labels::LabelIndex>,
+    labels: std::sync::OnceLock<crate::refdata::labels::LabelIndex>,
 }
 
 /// A PC4 centroid for `RefData::pc4_within`.
@@ -540,7 +499,7 @@ fn match_score(text: &str, q: &str, q_words: &[&str], stems: &[String]) -> u32 {
 
 /// The Dutch stems of (folded) words.
 fn dutch_stems(words: &[&str]) -> Vec<String> {
-    let mut a = crate::search::schema::nl_analyzer();
+    let mut a = crate::text::nl_analyzer();
     let mut out = Vec::new();
     for w in words {
         let mut one = None;
@@ -689,7 +648,7 @@ impl RefData {
 
     /// "Hidden matches": other occupations related to these ones, with a relatedness 0..1 (the
     /// highest over the given occupations), best first; at most `limit`, at least `min`. From the
-    /// relatedness model (`crate::relatedness`); without it, the share of an occupation's
+    /// relatedness model (the engine's relatedness model); without it, the share of an occupation's
     /// essential skills these occupations also need.
     pub fn hidden_matches(&self, occupation_ids: &[String], limit: usize, min: f64) -> Vec<(String, f64)> {
         let own: std::collections::HashSet<u32> = occupation_ids.iter().filter_map(|o| self.occupation_index.get(o).copied()).collect();
@@ -756,8 +715,8 @@ impl RefData {
     }
 
     /// The words of the occupation and skill labels (built on first use).
-    pub fn labels(&self) -> &crate::search::labels::LabelIndex {
-        self.labels.get_or_init(|| crate::search::labels::LabelIndex::build(&self.occupations, &self.skills))
+    pub fn labels(&self) -> &crate::refdata::labels::LabelIndex {
+        self.labels.get_or_init(|| crate::refdata::labels::LabelIndex::build(&self.occupations, &self.skills))
     }
 
     pub fn occupation(&self, id: &str) -> Option<&OccupationInfo> {

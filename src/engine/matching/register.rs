@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 pub fn describe(s: &Settings, settings_version: i32) -> Value {
     let w = &s.weights;
-    let factor = |code: &str, weight: f64, what: &str| json!({"factor": code, "name": crate::matching::explain::factor_label(code), "weight": weight, "description": what});
+    let factor = |code: &str, weight: f64, what: &str| json!({"factor": code, "name": crate::engine::matching::explain::factor_label(code), "weight": weight, "description": what});
     json!({
         "name": "Opstap matcher",
         "organisation_type": "gemeente (Participatiewet, Werk)",

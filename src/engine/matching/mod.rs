@@ -40,7 +40,7 @@ pub struct CandidateFeatures {
     /// follows from the occupations alone, so candidates with the same occupations share one list
     /// in memory.
     pub implied_skills: Shared<String>,
-    /// Occupations related to the candidate's ones (`crate::relatedness`), relatedness 0..1.
+    /// Occupations related to the candidate's ones (`crate::engine::relatedness`), relatedness 0..1.
     pub related_occupations: Shared<(String, f64)>,
     pub hours_min: i32,
     pub hours_max: i32,
@@ -228,7 +228,7 @@ impl<'a> Members<'a> {
 }
 
 /// Occupation similarity 0..1: 1 for the same occupation; else the relatedness of the two
-/// occupations from ESCO (`crate::relatedness`, either direction), or the share of the placement
+/// occupations from ESCO (`crate::engine::relatedness`, either direction), or the share of the placement
 /// occupation's essential skills the candidate's occupations also require, whichever is higher
 /// ("hidden match").
 pub fn occupation_similarity(c: &CandidateFeatures, p: &PlacementFeatures) -> f64 {

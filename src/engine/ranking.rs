@@ -6,7 +6,7 @@ use crate::db::queries::{candidates_for_matching, CandidateFull, PlacementFull};
 use crate::db::{new_id, now, schema::*, DbConnection};
 use crate::domain::settings::Settings;
 use crate::domain::{age_on, language, PlacementKind};
-use crate::matching::{self, CandidateFeatures, Evaluation, PlacementFeatures, SroiState};
+use crate::engine::matching::{self, CandidateFeatures, Evaluation, PlacementFeatures, SroiState};
 use crate::refdata::RefData;
 use crate::search::query::{CandidateRetrieval, PlacementRetrieval};
 use crate::search::SearchIndex;
@@ -41,7 +41,7 @@ pub fn candidate_features(c: &CandidateFull, rd: &RefData, today: NaiveDate) -> 
         consent_matching: ca.consent_matching,
         ladder_step: c.ladder.as_ref().map(|l| l.step),
         implied_skills: rd.essential_skills_of(&occupations).into(),
-        related_occupations: rd.hidden_matches(&occupations, crate::relatedness::KEEP, 0.0).into(),
+        related_occupations: rd.hidden_matches(&occupations, crate::engine::relatedness::KEEP, 0.0).into(),
         occupations,
         skills: c.skills.iter().filter_map(|s| s.skill_id.clone()).collect(),
         hours_min: ca.hours_min,
@@ -74,7 +74,7 @@ pub fn placement_features(p: &PlacementFull, rd: &RefData, sroi: Option<SroiStat
         related_occupations: pl
             .occupation_id
             .as_ref()
-            .map(|o| rd.hidden_matches(std::slice::from_ref(o), crate::relatedness::KEEP, 0.0))
+            .map(|o| rd.hidden_matches(std::slice::from_ref(o), crate::engine::relatedness::KEEP, 0.0))
             .unwrap_or_default()
             .into(),
         required_skills: p.skills.iter().filter(|s| s.required).map(|s| s.skill_id.clone()).collect(),
@@ -198,7 +198,7 @@ pub fn subject_placement(conn: &mut DbConnection, search: &SearchIndex, rd: &Ref
 fn from_current_store<T>(
     conn: &mut DbConnection,
     search: &SearchIndex,
-    read: impl FnOnce(&crate::features::Snapshot) -> Option<T>,
+    read: impl FnOnce(&crate::engine::features::Snapshot) -> Option<T>,
 ) -> anyhow::Result<Option<T>> {
     let latest = crate::db::changes::latest(conn)?;
     Ok(search.features.read(|s| if s.applied() >= latest { read(s) } else { None }))
@@ -207,7 +207,7 @@ fn from_current_store<T>(
 /// How many hidden matches (related occupations) retrieval asks for, and their least relatedness.
 pub const HIDDEN_LIMIT: usize = 25;
 pub const HIDDEN_MIN: f64 = 0.25;
-const _: () = assert!(HIDDEN_LIMIT <= crate::relatedness::KEEP);
+const _: () = assert!(HIDDEN_LIMIT <= crate::engine::relatedness::KEEP);
 
 /// The hidden matches retrieval asks for, from the related occupations the features carry
 /// (`RefData::hidden_matches` with `relatedness::KEEP` and no minimum: best first, ties by id):
