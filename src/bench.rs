@@ -583,10 +583,10 @@ pub fn run(pool: &DbPool, rd: &RefData, index_dir: &std::path::Path, cfg: &Bench
     }
     // Indexing is the reindex alone; loading the matcher's features is timed on its own below.
     let index_s = if cfg.reuse { f64::NAN } else { t0.elapsed().as_secs_f64() };
-    let (idx, _) = crate::search::open(index_dir, false)?;
+    let (index, _) = crate::search::open(index_dir, false)?;
     let t1 = Instant::now();
     let heap_before = heap_in_use_mb();
-    idx.load_features(pool, true)?;
+    let idx = crate::engine::follow::with_features(index, pool, true)?;
     let features_s = t1.elapsed().as_secs_f64();
     let features_mb = heap_in_use_mb() - heap_before;
     let (np, nc) = {

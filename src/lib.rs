@@ -98,9 +98,9 @@ pub fn build_state(config: Config, progress: bool) -> anyhow::Result<(AppState, 
     let jwt = auth::JwtKeys::new(secret.as_bytes(), config.token_ttl_minutes);
     let mailer = mail::Mailer::from_config(&config)?;
     let refdata: search::SharedRefData = std::sync::Arc::new(std::sync::RwLock::new(std::sync::Arc::new(rd)));
-    let (index, report) = search::start(&config.index_dir, pool.clone(), refdata.clone(), progress)?;
+    let (engine, report) = engine::follow::start(&config.index_dir, pool.clone(), refdata.clone(), progress)?;
     startup.index = report;
-    let state = AppState::new(config, pool, backend, refdata, index, jwt, secret, mailer);
+    let state = AppState::new(config, pool, backend, refdata, engine, jwt, secret, mailer);
     Ok((state, startup))
 }
 

@@ -355,8 +355,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let r = opstap::engine::relatedness::yardstick::measure(&rd, &model, &groundtruth)?;
             println!("Measured {} closest pairs in {:.1} s ({}).", r.overall.pairs, t.elapsed().as_secs_f64(), groundtruth.display());
             println!("{:<34} {:>6} {:>7} {:>6}", "", "pairs", "hit@5", "MRR");
-            let line =
-                |name: &str, f: &opstap::engine::relatedness::yardstick::Figures| println!("{name:<34} {:>6} {:>7.3} {:>6.3}", f.pairs, f.hit_at_5, f.mrr);
+            let line = |name: &str, f: &opstap::engine::relatedness::yardstick::Figures| {
+                println!("{name:<34} {:>6} {:>7.3} {:>6.3}", f.pairs, f.hit_at_5, f.mrr)
+            };
             line("Opstap relatedness", &r.overall);
             for (g, f) in &r.by_major_group {
                 line(&format!("  ISCO major group {g}"), f);

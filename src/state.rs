@@ -3,9 +3,10 @@
 use crate::auth::JwtKeys;
 use crate::config::Config;
 use crate::db::{Backend, DbConnection, DbPool};
+use crate::engine::Engine;
 use crate::error::AppError;
 use crate::refdata::RefData;
-use crate::search::{SearchIndex, SharedRefData};
+use crate::search::SharedRefData;
 use actix_web::web;
 use std::sync::Arc;
 
@@ -15,7 +16,7 @@ pub struct AppState {
     pub pool: DbPool,
     pub backend: Backend,
     pub refdata: SharedRefData,
-    pub search: SearchIndex,
+    pub engine: Engine,
     pub jwt: Arc<JwtKeys>,
     pub mailer: Arc<crate::mail::Mailer>,
     /// The keys services need (pseudonym secret, public URL, allowances).
@@ -39,7 +40,7 @@ impl AppState {
         pool: DbPool,
         backend: Backend,
         refdata: SharedRefData,
-        search: SearchIndex,
+        engine: Engine,
         jwt: JwtKeys,
         secret: String,
         mailer: crate::mail::Mailer,
@@ -63,7 +64,7 @@ impl AppState {
             pool,
             backend,
             refdata,
-            search,
+            engine,
             jwt: Arc::new(jwt),
             write_lock,
         }
@@ -83,8 +84,8 @@ impl AppState {
     /// write whose effect the same request shows (a reference-data change is loaded by the
     /// writer of every instance, so this also makes a new Dutch label visible here).
     pub async fn caught_up(&self) -> Result<(), AppError> {
-        let search = self.search.clone();
-        web::block(move || search.flush()).await?;
+        let engine = self.engine.clone();
+        web::block(move || engine.flush()).await?;
         Ok(())
     }
 
@@ -155,7 +156,7 @@ impl AppState {
         })
         .await??;
         if changed > 0 {
-            self.search.nudge();
+            self.engine.nudge();
         }
         Ok(v)
     }

@@ -106,7 +106,7 @@ fn journeys() {
         .expect("a published regular job in the demo");
     opstap::db::changes::record(&mut conn, opstap::db::changes::Entity::Candidate, &cid).expect("change");
     drop(conn);
-    state.search.flush();
+    state.engine.flush();
 
     let (addr, server, thread) = serve(state);
     let shots = manifest().join("target/screenshots");

@@ -528,7 +528,7 @@ async fn the_index_pre_filter_never_drops_a_pair_that_evaluate_keeps() {
             let cf = opstap::engine::ranking::candidate_features(c, &rd, today);
             // Candidate -> placements.
             let r = opstap::engine::ranking::placement_retrieval(&cf, &rd, s, true, 100_000);
-            let found: std::collections::HashSet<String> = state.search.retrieve_placements(&r).unwrap().into_iter().map(|(id, _)| id).collect();
+            let found: std::collections::HashSet<String> = state.engine.retrieve_placements(&r).unwrap().into_iter().map(|(id, _)| id).collect();
             for (p, pf) in ps.iter().zip(&pfs) {
                 pairs += 1;
                 let e = opstap::engine::matching::evaluate(&cf, pf, s, today);
@@ -543,7 +543,7 @@ async fn the_index_pre_filter_never_drops_a_pair_that_evaluate_keeps() {
                 // Placement -> candidates of one municipality, within the search radius.
                 let radius = s.candidate_search_radius_km;
                 let r = opstap::engine::ranking::candidate_retrieval(pf, Some(m.clone()), vec![], true, 100_000, radius);
-                let found: std::collections::HashSet<String> = state.search.retrieve_candidates(&r).unwrap().into_iter().map(|(id, _)| id).collect();
+                let found: std::collections::HashSet<String> = state.engine.retrieve_candidates(&r).unwrap().into_iter().map(|(id, _)| id).collect();
                 for c in cs.iter().filter(|c| &c.candidate.municipality_id == m) {
                     let cf = opstap::engine::ranking::candidate_features(c, &rd, today);
                     let e = opstap::engine::matching::evaluate(&cf, pf, s, today);
@@ -675,7 +675,7 @@ async fn the_in_memory_features_rank_exactly_as_the_database_rows() {
         let mut conn = state.pool.get().unwrap();
         let rd = state.refdata();
         let today = opstap::clock::today();
-        let search = &state.search;
+        let search = &state.engine;
         let cs: Vec<Candidate> = candidates::table.select(Candidate::as_select()).load(&mut conn).unwrap();
         let cs = opstap::db::queries::candidates_for_matching(&mut conn, cs).unwrap();
         let ps: Vec<Placement> = placements::table.select(Placement::as_select()).load(&mut conn).unwrap();
@@ -684,7 +684,8 @@ async fn the_in_memory_features_rank_exactly_as_the_database_rows() {
         assert!(!sroi.is_empty(), "the demo links a placement to an SROI contract");
         // The same features, field by field.
         for p in &ps {
-            let from_db = opstap::engine::ranking::placement_features(p, &rd, p.placement.sroi_contract_id.as_ref().and_then(|id| sroi.get(id).cloned()));
+            let from_db =
+                opstap::engine::ranking::placement_features(p, &rd, p.placement.sroi_contract_id.as_ref().and_then(|id| sroi.get(id).cloned()));
             let stored = search.features.read(|f| f.placement(&p.placement.id)).expect("placement in the store");
             assert_eq!(stored, from_db);
             // What a public search shows of it, too.
@@ -738,7 +739,8 @@ async fn the_in_memory_features_rank_exactly_as_the_database_rows() {
             let ev: Vec<(String, opstap::engine::matching::Evaluation, ())> = rows
                 .iter()
                 .map(|p| {
-                    let pf = opstap::engine::ranking::placement_features(p, &rd, p.placement.sroi_contract_id.as_ref().and_then(|id| st.get(id).cloned()));
+                    let pf =
+                        opstap::engine::ranking::placement_features(p, &rd, p.placement.sroi_contract_id.as_ref().and_then(|id| st.get(id).cloned()));
                     (p.placement.id.clone(), opstap::engine::matching::evaluate(&cf, &pf, &s, today), ())
                 })
                 .collect();
@@ -753,7 +755,8 @@ async fn the_in_memory_features_rank_exactly_as_the_database_rows() {
         for p in &ps {
             for audience in munis.iter().map(|m| Audience::Klantmanager { municipality_id: m.clone() }).chain([Audience::Werkgever]) {
                 let got = opstap::engine::ranking::for_placement(&mut conn, search, &rd, p, &audience, opts, today).unwrap();
-                let pf = opstap::engine::ranking::placement_features(p, &rd, p.placement.sroi_contract_id.as_ref().and_then(|id| sroi.get(id).cloned()));
+                let pf =
+                    opstap::engine::ranking::placement_features(p, &rd, p.placement.sroi_contract_id.as_ref().and_then(|id| sroi.get(id).cloned()));
                 let (m, flags) = match &audience {
                     Audience::Klantmanager { municipality_id } => (Some(municipality_id.clone()), vec![]),
                     Audience::Werkgever => (None, vec!["consent_anonymous_profile".to_string()]),
@@ -832,7 +835,7 @@ async fn the_subject_of_a_proposal_is_never_older_than_the_database() {
     let state = app.state.clone();
     actix_web::web::block(move || {
         let mut conn = state.pool.get().unwrap();
-        let (rd, today, search) = (state.refdata(), opstap::clock::today(), &state.search);
+        let (rd, today, search) = (state.refdata(), opstap::clock::today(), &state.engine);
         let c: Candidate = candidates::table.select(Candidate::as_select()).order(candidates::id).first(&mut conn).unwrap();
         let stored = |id: &str| search.features.read(|f| f.candidate(id, today)).unwrap();
         let before = opstap::engine::ranking::subject_candidate(&mut conn, search, &rd, &c.id, today).unwrap().unwrap();

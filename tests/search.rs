@@ -86,15 +86,15 @@ async fn create_update_delete_visible_within_a_second() {
 #[actix_web::test]
 async fn candidate_documents_hold_no_personal_data() {
     let app = common::app().await;
-    let schema = app.state.search.candidates.index.schema();
+    let schema = app.state.engine.candidates.index.schema();
     let stored: Vec<String> = schema.fields().filter(|(_, e)| e.is_stored()).map(|(_, e)| e.name().to_string()).collect();
     assert_eq!(stored, vec!["id".to_string()], "only the id may be stored");
     for banned in ["name", "first_name", "last_name", "email", "phone", "birth_date", "support_needs", "work_capacity_limits"] {
         assert!(schema.get_field(banned).is_err(), "candidate index has field {banned}");
     }
     // And no indexed term is a candidate's name or e-mail.
-    let searcher = app.state.search.candidates.reader.searcher();
-    let f = &app.state.search.candidates.fields;
+    let searcher = app.state.engine.candidates.reader.searcher();
+    let f = &app.state.engine.candidates.fields;
     let (first, last, email): (String, String, String) = app
         .db(|c| {
             use diesel::prelude::*;
@@ -257,7 +257,7 @@ async fn index_is_rebuilt_when_missing_or_of_another_schema_version() {
     let (state, startup) = actix_web::web::block(move || opstap::build_state(cfg, false)).await.unwrap().unwrap();
     assert!(startup.index.rebuilt.is_some());
     assert_eq!((startup.index.placements, startup.index.candidates), (32, 60));
-    assert_eq!(state.search.num_docs(), (32, 60));
+    assert_eq!(state.engine.num_docs(), (32, 60));
 }
 
 /// Dutch search: a part of a compound finds the whole word, a typo of one letter is forgiven,

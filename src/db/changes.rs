@@ -1,5 +1,5 @@
 //! The durable change feed. Every write that changes what derived data shows (the search index,
-//! the matcher's in-memory features of `crate::engine::features`) appends one row per changed entity to `changes`, in
+//! the matcher's in-memory features of the engine) appends one row per changed entity to `changes`, in
 //! the same transaction as the change itself. Each instance's index writer follows the table
 //! and stores the position it has applied inside the index, so a crash, a restart or a second
 //! instance on the same PostgreSQL all converge on the committed state.

@@ -210,7 +210,7 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// The change-feed position applied (see `crate::db::changes`).
+    /// The change-feed position applied (of the database's change feed).
     pub fn applied(&self) -> i64 {
         self.applied
     }

@@ -12,6 +12,22 @@
 //! index) and `db`. Above it: the services.
 
 pub mod features;
+pub mod follow;
 pub mod matching;
 pub mod ranking;
 pub mod relatedness;
+
+/// The engine's handle: the search index it retrieves from and the features it scores with,
+/// both at the same position of the change feed (see `follow`). Derefs to the index.
+#[derive(Clone)]
+pub struct Engine {
+    pub index: crate::search::SearchIndex,
+    pub features: crate::engine::features::FeatureStore,
+}
+
+impl std::ops::Deref for Engine {
+    type Target = crate::search::SearchIndex;
+    fn deref(&self) -> &crate::search::SearchIndex {
+        &self.index
+    }
+}

@@ -7,9 +7,9 @@ use crate::db::{new_id, now, schema::*, DbConnection};
 use crate::domain::settings::Settings;
 use crate::domain::{age_on, language, PlacementKind};
 use crate::engine::matching::{self, CandidateFeatures, Evaluation, PlacementFeatures, SroiState};
+use crate::engine::Engine;
 use crate::refdata::RefData;
 use crate::search::query::{CandidateRetrieval, PlacementRetrieval};
-use crate::search::SearchIndex;
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use std::collections::HashMap;
@@ -132,8 +132,8 @@ pub struct Options {
 
 /// Settings in force for a municipality and their version: from the matcher's in-memory store,
 /// from the database when the store does not know the municipality (yet).
-pub fn settings_of(conn: &mut DbConnection, search: &SearchIndex, municipality_id: &str) -> QueryResult<(Arc<Settings>, i32)> {
-    match search.features.read(|f| f.settings(municipality_id)) {
+pub fn settings_of(conn: &mut DbConnection, engine: &Engine, municipality_id: &str) -> QueryResult<(Arc<Settings>, i32)> {
+    match engine.features.read(|f| f.settings(municipality_id)) {
         Some(m) => Ok((m.settings, m.version)),
         None => load_settings(conn, municipality_id).map(|(s, v)| (Arc::new(s), v)),
     }
@@ -144,7 +144,7 @@ pub fn settings_of(conn: &mut DbConnection, search: &SearchIndex, municipality_i
 /// database (and checked there to be still published, unless excluded ones are asked for).
 pub fn for_candidate(
     conn: &mut DbConnection,
-    search: &SearchIndex,
+    engine: &Engine,
     rd: &RefData,
     cf: &CandidateFeatures,
     s: &Settings,
@@ -152,8 +152,8 @@ pub fn for_candidate(
     today: NaiveDate,
 ) -> anyhow::Result<Vec<(PlacementFull, Evaluation)>> {
     let r = placement_retrieval(cf, rd, s, !opts.include_excluded, s.retrieval_size);
-    let hits = search.retrieve_placements(&r)?;
-    let features: Vec<PlacementFeatures> = search.features.read(|f| hits.iter().filter_map(|(id, _)| f.placement(id)).collect());
+    let hits = engine.retrieve_placements(&r)?;
+    let features: Vec<PlacementFeatures> = engine.features.read(|f| hits.iter().filter_map(|(id, _)| f.placement(id)).collect());
     let ranked = matching::rank_explained(features.iter().map(|pf| (pf.id.clone(), cf, pf, s)), opts.include_excluded, opts.limit, today);
     let ids: Vec<String> = ranked.iter().map(|(id, _)| id.clone()).collect();
     let mut rows: HashMap<String, PlacementFull> =
@@ -166,12 +166,12 @@ pub fn for_candidate(
 /// from the database rows (a change is still on its way to this instance's store).
 pub fn subject_candidate(
     conn: &mut DbConnection,
-    search: &SearchIndex,
+    engine: &Engine,
     rd: &RefData,
     id: &str,
     today: NaiveDate,
 ) -> anyhow::Result<Option<CandidateFeatures>> {
-    if let Some(cf) = from_current_store(conn, search, |s| s.candidate(id, today))? {
+    if let Some(cf) = from_current_store(conn, engine, |s| s.candidate(id, today))? {
         return Ok(Some(cf));
     }
     Ok(crate::db::queries::candidate_full(conn, id)?.map(|c| candidate_features(&c, rd, today)))
@@ -180,12 +180,12 @@ pub fn subject_candidate(
 /// The matcher's features of the placement asked about (its row read already), from the store
 /// under the same rule as `subject_candidate`; else built from the row, with its SROI contract's
 /// state.
-pub fn subject_placement(conn: &mut DbConnection, search: &SearchIndex, rd: &RefData, p: &PlacementFull) -> anyhow::Result<PlacementFeatures> {
-    if let Some(pf) = from_current_store(conn, search, |s| s.placement(&p.placement.id))? {
+pub fn subject_placement(conn: &mut DbConnection, engine: &Engine, rd: &RefData, p: &PlacementFull) -> anyhow::Result<PlacementFeatures> {
+    if let Some(pf) = from_current_store(conn, engine, |s| s.placement(&p.placement.id))? {
         return Ok(pf);
     }
     let contract = p.placement.sroi_contract_id.clone();
-    let known = contract.as_ref().map(|id| search.features.read(|f| f.sroi(id)));
+    let known = contract.as_ref().map(|id| engine.features.read(|f| f.sroi(id)));
     let st = match known {
         Some(Some(st)) => Some(st),
         Some(None) => sroi_states(conn, std::slice::from_ref(p))?.into_values().next(),
@@ -197,11 +197,11 @@ pub fn subject_placement(conn: &mut DbConnection, search: &SearchIndex, rd: &Ref
 /// `read` on the in-memory store if it has applied every change committed so far, else None.
 fn from_current_store<T>(
     conn: &mut DbConnection,
-    search: &SearchIndex,
+    engine: &Engine,
     read: impl FnOnce(&crate::engine::features::Snapshot) -> Option<T>,
 ) -> anyhow::Result<Option<T>> {
     let latest = crate::db::changes::latest(conn)?;
-    Ok(search.features.read(|s| if s.applied() >= latest { read(s) } else { None }))
+    Ok(engine.features.read(|s| if s.applied() >= latest { read(s) } else { None }))
 }
 
 /// How many hidden matches (related occupations) retrieval asks for, and their least relatedness.
@@ -294,33 +294,33 @@ pub fn placement_retrieval(cf: &matching::CandidateFeatures, rd: &RefData, s: &S
 /// rows, so a consent withdrawn a moment ago counts at once.
 pub fn for_placement(
     conn: &mut DbConnection,
-    search: &SearchIndex,
+    engine: &Engine,
     rd: &RefData,
     p: &PlacementFull,
     audience: &Audience,
     opts: Options,
     today: NaiveDate,
 ) -> anyhow::Result<Vec<(CandidateFull, Evaluation)>> {
-    let pf = subject_placement(conn, search, rd, p)?;
+    let pf = subject_placement(conn, engine, rd, p)?;
     let (municipality_id, flags) = match audience {
         Audience::Klantmanager { municipality_id } => (Some(municipality_id.clone()), vec![]),
         Audience::Werkgever => (None, vec!["consent_anonymous_profile".to_string()]),
     };
     let base = match &municipality_id {
-        Some(m) => settings_of(conn, search, m)?.0,
+        Some(m) => settings_of(conn, engine, m)?.0,
         None => Arc::new(Settings::default()),
     };
     let (k, radius) = (base.candidate_retrieval_size, base.candidate_search_radius_km);
     let r = candidate_retrieval(&pf, municipality_id.clone(), flags, !opts.include_excluded, k, radius);
-    let hits = search.retrieve_candidates(&r)?;
-    let features: Vec<CandidateFeatures> = search.features.read(|f| {
+    let hits = engine.retrieve_candidates(&r)?;
+    let features: Vec<CandidateFeatures> = engine.features.read(|f| {
         hits.iter().filter(|(id, _)| f.candidate_visible(id, municipality_id.as_deref())).filter_map(|(id, _)| f.candidate(id, today)).collect()
     });
     // The settings of the municipalities these candidates belong to.
     let mut all_settings: HashMap<String, Arc<Settings>> = HashMap::new();
     for c in &features {
         if !all_settings.contains_key(&c.municipality_id) {
-            all_settings.insert(c.municipality_id.clone(), settings_of(conn, search, &c.municipality_id)?.0);
+            all_settings.insert(c.municipality_id.clone(), settings_of(conn, engine, &c.municipality_id)?.0);
         }
     }
     let default = Settings::default();

@@ -259,7 +259,7 @@ async fn placement_digests(st: &AppState, today: NaiveDate) -> anyhow::Result<us
         let Ok(pq) = placement_query(st, &q, false) else {
             continue;
         };
-        let search = st.search.clone();
+        let search = st.engine.clone();
         let hits = actix_web::web::block(move || search.search_placements(&pq)).await??;
         let ids: Vec<String> = hits.hits.into_iter().map(|(id, _)| id).collect();
         let since: NaiveDateTime = s.last_sent_at;

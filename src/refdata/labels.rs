@@ -13,8 +13,8 @@
 //! - `containing`: the labels with a word that holds every part of the typed word
 //!   (`NGRAM_MIN`..=`NGRAM_MAX` characters): "fiets" finds "fietsenmaker".
 
-use crate::text::{nl_analyzer, NGRAM_MAX, NGRAM_MIN};
 use super::{fold, OccupationInfo, SkillInfo};
+use crate::text::{nl_analyzer, NGRAM_MAX, NGRAM_MIN};
 use rustc_hash::{FxHashMap, FxHasher};
 use std::hash::{Hash, Hasher};
 

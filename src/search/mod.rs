@@ -15,7 +15,8 @@ pub mod query;
 pub mod schema;
 
 use crate::db::changes::{self, Change, Entity};
-use crate::db::queries::placements_full;
+use crate::db::queries::{placements_full, CandidateFull, PlacementFull};
+use crate::db::DbConnection;
 use crate::db::{models::*, schema as t, DbPool};
 use crate::refdata::RefData;
 use diesel::prelude::*;
@@ -66,6 +67,29 @@ struct Position {
     db: String,
 }
 
+/// Derived data that follows the change feed beside the index, at the same position (the
+/// engine's features). The writer reads each changed row once and hands it to the index and
+/// to the companion; what a batch changed is published after the index commit and before the
+/// index is revealed, so a search that finds a document finds the companion's data of it as new
+/// or newer, never older. The index knows nothing of what the companion keeps.
+pub trait Companion: Send + Sync {
+    /// A collector for one batch of changes, or for a full pass (`full`: every row follows, and
+    /// the collector's data replaces all at `publish`). `rd` is the reference data in force.
+    fn collector(&self, conn: &mut DbConnection, full: bool, rd: Arc<RefData>) -> anyhow::Result<Box<dyn Collector>>;
+}
+
+/// What a companion gathers from one batch or pass; see [`Companion`].
+pub trait Collector {
+    /// A placement as it is now (None: deleted).
+    fn placement(&mut self, id: &str, row: Option<&PlacementFull>);
+    /// A candidate as it is now (None: deleted).
+    fn candidate(&mut self, id: &str, row: Option<&CandidateFull>);
+    /// Municipalities (their settings) and SROI contracts that changed in a batch.
+    fn others(&mut self, conn: &mut DbConnection, municipalities: &[String], sroi: &[String]) -> anyhow::Result<()>;
+    /// Makes what was gathered visible, at feed position `seq`.
+    fn publish(self: Box<Self>, seq: i64);
+}
+
 /// How the index stands, for `/health`.
 #[derive(Debug, Default)]
 pub struct IndexStatus {
@@ -103,8 +127,6 @@ pub struct IndexState {
 pub struct SearchIndex {
     pub placements: Arc<Part<PlacementFields>>,
     pub candidates: Arc<Part<CandidateFields>>,
-    /// The matcher's in-memory features, at the same feed position as the index.
-    pub features: crate::engine::features::FeatureStore,
     tx: Arc<Mutex<Option<mpsc::Sender<Op>>>>,
     status: Arc<IndexStatus>,
     pub dir: PathBuf,
@@ -229,7 +251,6 @@ pub fn open(dir: &Path, force: bool) -> anyhow::Result<(SearchIndex, Option<Stri
         SearchIndex {
             placements: Arc::new(placements),
             candidates: Arc::new(candidates),
-            features: crate::engine::features::FeatureStore::new(),
             tx: Arc::new(Mutex::new(None)),
             status: Arc::new(IndexStatus::default()),
             dir: dir.to_path_buf(),
@@ -241,13 +262,20 @@ pub fn open(dir: &Path, force: bool) -> anyhow::Result<(SearchIndex, Option<Stri
 
 /// Opens the index, brings it up to date with the database (rebuild or catch-up, before the
 /// server answers) and starts the writer thread that follows the feed from then on.
-pub fn start(dir: &Path, pool: DbPool, refdata: SharedRefData, progress: bool) -> anyhow::Result<(SearchIndex, StartReport)> {
+pub fn start(
+    dir: &Path,
+    pool: DbPool,
+    refdata: SharedRefData,
+    companion: Option<Arc<dyn Companion>>,
+    progress: bool,
+) -> anyhow::Result<(SearchIndex, StartReport)> {
     let started = Instant::now();
     let (mut idx, mut why) = open(dir, false)?;
     // The labels' words for free-text search are built now, not by the first search.
     refdata.read().unwrap_or_else(|e| e.into_inner()).labels();
     idx.refdata = refdata.clone();
     let mut w = Writer::new(idx.clone(), pool, refdata)?;
+    w.companion = companion;
     let mut conn = w.pool.get()?;
     let latest = changes::latest(&mut conn)?;
     let pruned = changes::pruned_through(&mut conn)?;
@@ -281,9 +309,9 @@ pub fn start(dir: &Path, pool: DbPool, refdata: SharedRefData, progress: bool) -
             report.candidates = c;
         }
         None => {
-            // The index was kept: the features are read from the database as it is now (the
-            // catch-up below re-applies the changes after the index's position, to both).
-            w.load_features(progress)?;
+            // The index was kept: the companion's data is read from the database as it is now
+            // (the catch-up below re-applies the changes after the index's position, to both).
+            w.load_companion(progress)?;
             report.caught_up = w.follow()?;
             let (p, c) = idx.num_docs();
             report.placements = p as usize;
@@ -349,17 +377,6 @@ impl SearchIndex {
             rebuilding: self.status.rebuilding.load(Ordering::SeqCst),
         }
     }
-    /// Reads the matcher's features of everything from the database into this index's store
-    /// (for an index opened without a writer, as the benchmark does).
-    pub fn load_features(&self, pool: &DbPool, progress: bool) -> anyhow::Result<()> {
-        let mut conn = pool.get()?;
-        let rd = RefData::load(&mut conn)?;
-        let at = changes::latest(&mut conn)?;
-        let (mut snap, _) = scan(&mut conn, pool, &rd, None, true, progress)?;
-        snap.set_applied(at);
-        self.features.replace(snap);
-        Ok(())
-    }
     /// The reference data whose labels free text is looked up in (set by `start`; an index
     /// only opened has none).
     pub(crate) fn refdata(&self) -> Arc<RefData> {
@@ -412,8 +429,9 @@ struct Writer {
     refdata: SharedRefData,
     /// Position applied and committed.
     pos: i64,
-    /// Keep the matcher's features (a server); `opstap reindex` builds the index only.
-    features: bool,
+    /// The data kept beside the index (a server's features); `opstap reindex` builds the index
+    /// only.
+    companion: Option<Arc<dyn Companion>>,
     db: String,
     /// A write failed: the writers may hold operations that never reach the disk (tantivy
     /// drops the documents of an indexing worker that failed, and a later commit would then
@@ -437,7 +455,7 @@ impl Writer {
         let mut conn = pool.get()?;
         let db = changes::database_id(&mut conn)?;
         drop(conn);
-        Ok(Writer { idx, pw, cw, pool, refdata, pos: 0, features: true, db, dirty: false, must_rebuild: None })
+        Ok(Writer { idx, pw, cw, pool, refdata, pos: 0, companion: None, db, dirty: false, must_rebuild: None })
     }
 
     fn run(&mut self, rx: mpsc::Receiver<Op>) {
@@ -573,17 +591,19 @@ impl Writer {
                 self.idx.status.rebuilds.fetch_add(1, Ordering::SeqCst);
                 continue;
             }
-            let updates = self.apply(&batch)?;
+            let gathered = self.apply(&batch)?;
             self.commit(last)?;
-            self.publish(updates, last);
+            if let Some(g) = gathered {
+                g.publish(last);
+            }
             self.reveal(last)?;
         }
         Ok(applied)
     }
 
-    /// Re-reads the changed rows and replaces their documents; returns the matching changes of
-    /// the in-memory features, to publish after the commit.
-    fn apply(&mut self, batch: &[Change]) -> anyhow::Result<Vec<FeatureUpdate>> {
+    /// Re-reads the changed rows and replaces their documents; returns what the companion
+    /// gathered of them, to publish after the commit.
+    fn apply(&mut self, batch: &[Change]) -> anyhow::Result<Option<Box<dyn Collector>>> {
         let rd = self.refdata();
         let mut placements: BTreeSet<String> = BTreeSet::new();
         let mut candidates: BTreeSet<String> = BTreeSet::new();
@@ -613,8 +633,11 @@ impl Writer {
                 Entity::Rebuild => {}
             }
         }
-        let mut updates = Vec::new();
         let mut conn = self.pool.get()?;
+        let mut col = match &self.companion {
+            Some(c) => Some(c.collector(&mut conn, false, rd.clone())?),
+            None => None,
+        };
         let pf = &self.idx.placements.fields;
         if !orgs.is_empty() {
             let org_ids: Vec<&String> = orgs.iter().collect();
@@ -628,7 +651,9 @@ impl Writer {
             }
             for p in placements_full(&mut conn, ps)? {
                 self.pw.add_document(docs::placement_doc(pf, &p, &rd))?;
-                updates.push(FeatureUpdate::Placement(p.placement.id.clone(), Some(Box::new(p))));
+                if let Some(c) = col.as_mut() {
+                    c.placement(&p.placement.id, Some(&p));
+                }
             }
         }
         let ids: Vec<&String> = placements.iter().collect();
@@ -641,9 +666,13 @@ impl Writer {
             for p in placements_full(&mut conn, ps)? {
                 self.pw.add_document(docs::placement_doc(pf, &p, &rd))?;
                 found.insert(p.placement.id.clone());
-                updates.push(FeatureUpdate::Placement(p.placement.id.clone(), Some(Box::new(p))));
+                if let Some(c) = col.as_mut() {
+                    c.placement(&p.placement.id, Some(&p));
+                }
             }
-            updates.extend(chunk.iter().filter(|i| !found.contains(i.as_str())).map(|i| FeatureUpdate::Placement((*i).clone(), None)));
+            if let Some(c) = col.as_mut() {
+                chunk.iter().filter(|i| !found.contains(i.as_str())).for_each(|i| c.placement(i, None));
+            }
         }
         let cf = &self.idx.candidates.fields;
         let today = crate::clock::today();
@@ -657,58 +686,28 @@ impl Writer {
             for c in crate::db::queries::candidates_for_matching(&mut conn, cs)? {
                 self.cw.add_document(docs::candidate_doc(cf, &c, &rd, today))?;
                 found.insert(c.candidate.id.clone());
-                updates.push(FeatureUpdate::Candidate(c.candidate.id.clone(), Some(Box::new(c))));
-            }
-            updates.extend(chunk.iter().filter(|i| !found.contains(i.as_str())).map(|i| FeatureUpdate::Candidate((*i).clone(), None)));
-        }
-        for m in municipalities {
-            let row: Option<Municipality> = t::municipalities::table.find(&m).select(Municipality::as_select()).first(&mut conn).optional()?;
-            updates.push(FeatureUpdate::Settings(m, row.map(|r| Box::new((crate::engine::ranking::parse_settings(&r.settings), r.settings_version)))));
-        }
-        if !sroi.is_empty() {
-            let ids: Vec<String> = sroi.into_iter().collect();
-            let mut states = crate::engine::ranking::sroi_states_of(&mut conn, &ids)?;
-            for id in ids {
-                let st = states.remove(&id);
-                updates.push(FeatureUpdate::Sroi(id, st));
-            }
-        }
-        Ok(updates)
-    }
-
-    /// Publishes feature changes (after the index commit of the same batch, before it is made
-    /// visible) with the batch's last feed position.
-    fn publish(&self, updates: Vec<FeatureUpdate>, seq: i64) {
-        if !self.features {
-            return;
-        }
-        let rd = self.refdata();
-        self.idx.features.write(|s| {
-            s.set_applied(seq);
-            for u in updates {
-                match u {
-                    FeatureUpdate::Placement(_, Some(p)) => s.put_placement(&p, &rd),
-                    FeatureUpdate::Placement(id, None) => s.remove_placement(&id),
-                    FeatureUpdate::Candidate(_, Some(c)) => s.put_candidate(&c, &rd),
-                    FeatureUpdate::Candidate(id, None) => s.remove_candidate(&id),
-                    FeatureUpdate::Settings(m, Some(b)) => s.put_settings(&m, b.0, b.1),
-                    FeatureUpdate::Settings(m, None) => s.remove_settings(&m),
-                    FeatureUpdate::Sroi(_, Some(st)) => s.put_sroi(st),
-                    FeatureUpdate::Sroi(id, None) => s.remove_sroi(&id),
+                if let Some(g) = col.as_mut() {
+                    g.candidate(&c.candidate.id, Some(&c));
                 }
             }
-        });
+            if let Some(g) = col.as_mut() {
+                chunk.iter().filter(|i| !found.contains(i.as_str())).for_each(|i| g.candidate(i, None));
+            }
+        }
+        if let Some(c) = col.as_mut() {
+            if !municipalities.is_empty() || !sroi.is_empty() {
+                let m: Vec<String> = municipalities.into_iter().collect();
+                let s: Vec<String> = sroi.into_iter().collect();
+                c.others(&mut conn, &m, &s)?;
+            }
+        }
+        Ok(col)
     }
 
-    /// Reads the features of everything from the database into a new store (the index is kept).
-    fn load_features(&mut self, progress: bool) -> anyhow::Result<()> {
-        let rd = self.refdata();
-        let mut conn = self.pool.get()?;
-        let at = changes::latest(&mut conn)?;
-        let (mut snap, _) = scan(&mut conn, &self.pool, &rd, None, true, progress)?;
-        snap.set_applied(at);
-        self.idx.features.replace(snap);
-        Ok(())
+    /// Reads the companion's data of everything from the database (the index is kept).
+    fn load_companion(&mut self, progress: bool) -> anyhow::Result<()> {
+        let Some(companion) = self.companion.clone() else { return Ok(()) };
+        feed_companion(&self.pool, &self.refdata(), companion.as_ref(), progress)
     }
 
     /// Commits both parts with position `seq` in their payload (durably, not yet visible).
@@ -748,12 +747,15 @@ impl Writer {
         let at = changes::latest(&mut conn)?;
         self.pw.delete_all_documents()?;
         self.cw.delete_all_documents()?;
-        let (mut snap, counts) = scan(&mut conn, &self.pool, &rd, Some((&self.idx, &mut self.pw, &self.cw)), self.features, progress)?;
+        let mut col = match &self.companion {
+            Some(c) => Some(c.collector(&mut conn, true, rd.clone())?),
+            None => None,
+        };
+        let counts = scan(&mut conn, &self.pool, Some((&self.idx, &mut self.pw, &self.cw)), col.as_deref_mut(), &rd, progress)?;
         drop(conn);
         self.commit(at)?;
-        if self.features {
-            snap.set_applied(at);
-            self.idx.features.replace(snap);
+        if let Some(c) = col {
+            c.publish(at);
         }
         self.reveal(at)?;
         *self.idx.status.error.lock().unwrap_or_else(|e| e.into_inner()) = None;
@@ -779,12 +781,15 @@ fn reset_writer(w: &mut IndexWriter<TantivyDocument>, index: &Index) -> anyhow::
     Ok(())
 }
 
-/// A change of the in-memory features, published after the index commit of its batch.
-enum FeatureUpdate {
-    Placement(String, Option<Box<crate::db::queries::PlacementFull>>),
-    Candidate(String, Option<Box<crate::db::queries::CandidateFull>>),
-    Settings(String, Option<Box<(crate::domain::settings::Settings, i32)>>),
-    Sroi(String, Option<crate::engine::matching::SroiState>),
+/// Reads every placement and candidate for a companion alone (the index is not touched), and
+/// publishes what it gathered at the database's feed position read first.
+pub fn feed_companion(pool: &DbPool, rd: &Arc<RefData>, companion: &dyn Companion, progress: bool) -> anyhow::Result<()> {
+    let mut conn = pool.get()?;
+    let at = changes::latest(&mut conn)?;
+    let mut col = companion.collector(&mut conn, true, rd.clone())?;
+    scan(&mut conn, pool, None, Some(col.as_mut()), rd, progress)?;
+    col.publish(at);
+    Ok(())
 }
 
 /// Rows read from the database per step of a full pass.
@@ -802,12 +807,11 @@ const SCAN_BATCH: i64 = 2000;
 fn scan(
     conn: &mut crate::db::DbConnection,
     pool: &crate::db::DbPool,
-    rd: &RefData,
     index: Option<(&SearchIndex, &mut IndexWriter<TantivyDocument>, &IndexWriter<TantivyDocument>)>,
-    features: bool,
+    mut companion: Option<&mut (dyn Collector + 'static)>,
+    rd: &RefData,
     progress: bool,
-) -> anyhow::Result<(crate::engine::features::Snapshot, (usize, usize))> {
-    use crate::db::queries::{CandidateFull, PlacementFull};
+) -> anyhow::Result<(usize, usize)> {
     let today = crate::clock::today();
     let np: i64 = t::placements::table.count().get_result(conn)?;
     let nc: i64 = t::candidates::table.count().get_result(conn)?;
@@ -823,15 +827,7 @@ fn scan(
     } else {
         indicatif::ProgressBar::hidden()
     };
-    let mut snap = crate::engine::features::Snapshot::default();
     let mut counts = (0usize, 0usize);
-    for m in t::municipalities::table.select(Municipality::as_select()).load(conn)? {
-        snap.put_settings(&m.id, crate::engine::ranking::parse_settings(&m.settings), m.settings_version);
-    }
-    let contracts: Vec<String> = t::sroi_contracts::table.select(t::sroi_contracts::id).load(conn)?;
-    for (_, st) in crate::engine::ranking::sroi_states_of(conn, &contracts)? {
-        snap.put_sroi(st);
-    }
     // The second reader's connection, if one is free now (a pool of one, as some tests use,
     // reads on one thread) and there are enough candidates to share.
     let mut second = if nc >= 2 * SCAN_BATCH { pool.try_get() } else { None };
@@ -922,9 +918,9 @@ fn scan(
                             Ok(())
                         })?;
                     }
-                    if features {
+                    if let Some(c) = companion.as_deref_mut() {
                         for p in &ps {
-                            snap.put_placement(p, rd);
+                            c.placement(&p.placement.id, Some(p));
                         }
                     }
                     counts.0 += ps.len();
@@ -946,9 +942,9 @@ fn scan(
                             Ok(())
                         })?;
                     }
-                    if features {
+                    if let Some(g) = companion.as_deref_mut() {
                         for c in &cs {
-                            snap.put_candidate(c, rd);
+                            g.candidate(&c.candidate.id, Some(c));
                         }
                     }
                     counts.1 += cs.len();
@@ -962,7 +958,7 @@ fn scan(
         Ok(())
     })?;
     bar.finish();
-    Ok((snap, counts))
+    Ok(counts)
 }
 
 /// Runs `f` over `items` on two threads (this one and a helper).
@@ -990,7 +986,6 @@ pub fn reindex(dir: &Path, pool: &DbPool, progress: bool) -> anyhow::Result<Rein
     let rd = RefData::load(&mut *pool.get()?)?;
     let (idx, _) = open(dir, true)?;
     let mut w = Writer::new(idx, pool.clone(), Arc::new(RwLock::new(Arc::new(rd))))?;
-    w.features = false;
     let (placements, candidates) = w.rebuild(progress)?;
     let Writer { pw, cw, .. } = w;
     pw.wait_merging_threads()?;

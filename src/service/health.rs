@@ -49,8 +49,8 @@ pub async fn report(state: &AppState) -> Health {
     let backend = format!("{:?}", state.backend).to_lowercase();
     let db = state.db(|conn| conn.batch_execute("SELECT 1").map_err(Into::into)).await;
     let database = Component { ok: db.is_ok(), detail: if db.is_ok() { backend } else { "database niet bereikbaar".into() } };
-    let (np, nc) = state.search.num_docs();
-    let ix = state.search.state();
+    let (np, nc) = state.engine.num_docs();
+    let ix = state.engine.state();
     let applied = ix.applied;
     let lag = state
         .db(move |conn| {

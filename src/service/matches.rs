@@ -10,10 +10,10 @@ use crate::db::schema::{candidates, match_events, matches, organisations, placem
 use crate::db::{new_id, now, DbConnection};
 use crate::domain::workflow::{self, Action, MatchStatus};
 use crate::domain::{euros, FieldError, PlacementKind, Role};
-use crate::error::{AppError, AppResult};
-use crate::mail::{self, templates as mt, Recipient};
 use crate::engine::matching::{self, InstrumentPackage};
 use crate::engine::ranking as proposals;
+use crate::error::{AppError, AppResult};
+use crate::mail::{self, templates as mt, Recipient};
 use crate::service::candidates::{authorize, Access};
 use crate::service::employer_view::{anonymous_profile, AnonymousProfile};
 use crate::service::placements::{summary, PlacementSummary};

@@ -7,11 +7,11 @@ use crate::db::models::Candidate;
 use crate::db::queries::{placement_full, CandidateFull, PlacementFull};
 use crate::db::DbConnection;
 use crate::domain::Role;
-use crate::error::{AppError, AppResult};
-use crate::journal::{Entries, Pending};
 use crate::engine::matching::Evaluation;
 use crate::engine::ranking::{self as proposals, Audience, Options};
-use crate::search::SearchIndex;
+use crate::engine::Engine;
+use crate::error::{AppError, AppResult};
+use crate::journal::{Entries, Pending};
 use crate::service::candidates::{audit_access, authorize_only, Access};
 
 /// Placements for one candidate, ranked and explained.
@@ -24,7 +24,7 @@ pub struct ForCandidate {
 /// Placements for a candidate the user may read (its klantmanager's municipality, or the
 /// candidate itself); the request is logged with the settings version. The answer is pending
 /// until the log and the audit entries are stored (`journal::Pending`).
-pub fn for_candidate(conn: &mut DbConnection, ctx: &Ctx, search: &SearchIndex, id: &str, opts: Options) -> AppResult<Pending<ForCandidate>> {
+pub fn for_candidate(conn: &mut DbConnection, ctx: &Ctx, engine: &Engine, id: &str, opts: Options) -> AppResult<Pending<ForCandidate>> {
     let user = ctx.user;
     user.require(&[Role::Klantmanager, Role::Kandidaat])?;
     let c = authorize_only(conn, user, id, Access::Read)?;
@@ -34,10 +34,10 @@ pub fn for_candidate(conn: &mut DbConnection, ctx: &Ctx, search: &SearchIndex, i
         &[(id, Some(&c.municipality_id))],
         audit_access(user, Access::Read).with_what("profiel (passend werk zoeken)"),
     );
-    let cf = proposals::subject_candidate(conn, search, ctx.refdata, id, ctx.today).map_err(AppError::Internal)?.ok_or(AppError::NotFound)?;
-    let (settings, version) = proposals::settings_of(conn, search, &c.municipality_id)?;
+    let cf = proposals::subject_candidate(conn, engine, ctx.refdata, id, ctx.today).map_err(AppError::Internal)?.ok_or(AppError::NotFound)?;
+    let (settings, version) = proposals::settings_of(conn, engine, &c.municipality_id)?;
     let started = std::time::Instant::now();
-    let res = proposals::for_candidate(conn, search, ctx.refdata, &cf, &settings, opts, ctx.today).map_err(AppError::Internal)?;
+    let res = proposals::for_candidate(conn, engine, ctx.refdata, &cf, &settings, opts, ctx.today).map_err(AppError::Internal)?;
     crate::metrics::get().proposals("for_candidate", started.elapsed().as_secs_f64());
     let logged: Vec<(String, &Evaluation)> = res.iter().map(|(p, e)| (p.placement.id.clone(), e)).collect();
     let log = proposals::log_entry("candidate", id, Some(&c.municipality_id), &user.id, user.role.as_str(), version, opts.include_excluded, &logged);
@@ -57,7 +57,7 @@ pub struct ForPlacement {
 /// placement's own (verified) employer gets the region's candidates who allow an anonymous
 /// profile, counted against its hourly allowance. Logged and audited per candidate shown; the
 /// answer is pending until those rows are stored.
-pub fn for_placement(conn: &mut DbConnection, ctx: &Ctx, search: &SearchIndex, id: &str, opts: Options) -> AppResult<Pending<ForPlacement>> {
+pub fn for_placement(conn: &mut DbConnection, ctx: &Ctx, engine: &Engine, id: &str, opts: Options) -> AppResult<Pending<ForPlacement>> {
     let user = ctx.user;
     user.require(&[Role::Klantmanager, Role::Werkgever])?;
     let p = placement_full(conn, id)?.ok_or(AppError::NotFound)?;
@@ -77,14 +77,14 @@ pub fn for_placement(conn: &mut DbConnection, ctx: &Ctx, search: &SearchIndex, i
         }
     };
     let started = std::time::Instant::now();
-    let res = proposals::for_placement(conn, search, ctx.refdata, &p, &audience, opts, ctx.today).map_err(AppError::Internal)?;
+    let res = proposals::for_placement(conn, engine, ctx.refdata, &p, &audience, opts, ctx.today).map_err(AppError::Internal)?;
     crate::metrics::get().proposals("for_placement", started.elapsed().as_secs_f64());
     let municipality = match &audience {
         Audience::Klantmanager { municipality_id } => Some(municipality_id.clone()),
         Audience::Werkgever => None,
     };
     let version = match &municipality {
-        Some(m) => proposals::settings_of(conn, search, m)?.1,
+        Some(m) => proposals::settings_of(conn, engine, m)?.1,
         None => 0,
     };
     let logged: Vec<(String, &Evaluation)> = res.iter().map(|(c, e)| (c.candidate.id.clone(), e)).collect();

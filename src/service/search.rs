@@ -9,9 +9,9 @@ use crate::auth::CurrentUser;
 use crate::db::queries::{CandidateFull, PlacementHitRow};
 use crate::db::DbConnection;
 use crate::domain::{language, FieldError, PlacementKind, Role};
+use crate::engine::Engine;
 use crate::error::{AppError, AppResult};
 use crate::search::query::{CandidateQuery, FacetMap, GeoCircle, PlacementQuery};
-use crate::search::SearchIndex;
 use crate::state::AppState;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -39,8 +39,8 @@ fn in_order<T>(ranked: Vec<(String, f32)>, rows: Vec<T>, id: impl Fn(&T) -> &str
 /// start, or not at all in a one-off CLI process) are read from the database; a hit whose row is
 /// gone there is left out.
 pub async fn placements(state: &AppState, pq: &PlacementQuery) -> AppResult<Found<PlacementHitRow>> {
-    let res = state.search.search_placements(pq).map_err(AppError::Internal)?;
-    let (mut rows, missing) = state.search.features.read(|f| {
+    let res = state.engine.search_placements(pq).map_err(AppError::Internal)?;
+    let (mut rows, missing) = state.engine.features.read(|f| {
         let mut rows = Vec::with_capacity(res.hits.len());
         let mut missing = Vec::new();
         for (id, _) in &res.hits {
@@ -59,13 +59,13 @@ pub async fn placements(state: &AppState, pq: &PlacementQuery) -> AppResult<Foun
 
 /// Candidates of the klantmanager's own municipality (the query carries it; the rows are checked
 /// against the database too). Showing them is an access to personal data: audited.
-pub fn candidates(conn: &mut DbConnection, user: &CurrentUser, search: &SearchIndex, cq: &CandidateQuery) -> AppResult<Found<CandidateFull>> {
+pub fn candidates(conn: &mut DbConnection, user: &CurrentUser, engine: &Engine, cq: &CandidateQuery) -> AppResult<Found<CandidateFull>> {
     user.require(&[Role::Klantmanager])?;
     let m = user.municipality()?.to_string();
     if cq.municipality_id != m {
         return Err(AppError::Forbidden);
     }
-    let res = search.search_candidates(cq).map_err(AppError::Internal)?;
+    let res = engine.search_candidates(cq).map_err(AppError::Internal)?;
     let ids: Vec<String> = res.hits.iter().map(|(id, _)| id.clone()).collect();
     let cs = crate::db::queries::candidates_in_municipality(conn, &ids, &m)?;
     let subjects: Vec<(&str, Option<&str>)> = cs.iter().map(|c| (c.id.as_str(), Some(c.municipality_id.as_str()))).collect();
@@ -149,7 +149,7 @@ const FLAGS: &[&str] = &["support", "job_coach_welcome", "internal_supervisor", 
 
 /// Checks the filters of a placement search and builds the index query (shared by the search
 /// endpoint, the pages and the saved-search digest).
-/// The longest free-text search accepted (and stored in a saved search).
+/// The longest free-text search accepted (and stored in a saved engine).
 pub const MAX_QUERY_CHARS: usize = 200;
 
 pub fn placement_query(state: &AppState, p: &PlacementSearchParams, staff: bool) -> AppResult<PlacementQuery> {

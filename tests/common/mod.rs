@@ -297,7 +297,7 @@ where
 
     /// Waits until the index has committed everything sent so far.
     pub async fn flush_index(&self) {
-        let s = self.state.search.clone();
+        let s = self.state.engine.clone();
         actix_web::web::block(move || s.flush()).await.expect("flush");
     }
 

@@ -4,9 +4,9 @@ use crate::auth::CurrentUser;
 use crate::domain::instruments::{self, LksInput, LksResult};
 use crate::domain::settings::Settings;
 use crate::domain::{FieldError, Role};
-use crate::error::{AppError, AppResult, ErrorBody};
 use crate::engine::matching::{Exclusion, Factor, InstrumentPackage};
 use crate::engine::ranking::{self as proposals, Options};
+use crate::error::{AppError, AppResult, ErrorBody};
 use crate::service::Ctx;
 use crate::state::AppState;
 use crate::web::auth::{MaybeUser, Token};
@@ -88,7 +88,7 @@ pub async fn candidate_proposals(
     let id = path.into_inner();
     let opts = q.options();
     let rd = state.env();
-    let search = state.search.clone();
+    let search = state.engine.clone();
     let out = state
         .read(move |conn| {
             // The user is loaded in this same read (see `Token`).
@@ -190,7 +190,7 @@ pub async fn placement_proposals(
     let id = path.into_inner();
     let opts = q.options();
     let rd = state.env();
-    let search = state.search.clone();
+    let search = state.engine.clone();
     let out = state
         .db(move |conn| {
             // The user is loaded in this same call (see `Token`).

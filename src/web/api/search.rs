@@ -198,7 +198,7 @@ pub async fn search_candidates(state: web::Data<AppState>, user: CurrentUser, p:
         limit: p.limit.unwrap_or(20).clamp(1, 100),
         offset: p.offset.unwrap_or(0),
     };
-    let search = state.search.clone();
+    let search = state.engine.clone();
     let rd = state.refdata();
     let body = state
         .db(move |conn| {
@@ -245,12 +245,12 @@ pub async fn reindex(state: web::Data<AppState>, user: CurrentUser) -> AppResult
     // Every instance rebuilds its own index when it reads this from the change feed; this one
     // answers when its own rebuild is done.
     let seq = state.db(|conn| Ok(crate::db::changes::record_now(conn, crate::db::changes::Entity::Rebuild, "admin")?)).await?;
-    state.search.nudge();
-    let search = state.search.clone();
+    state.engine.nudge();
+    let search = state.engine.clone();
     let done = web::block(move || search.wait_applied(seq, std::time::Duration::from_secs(3600))).await?;
     if !done {
         return Err(AppError::Internal(anyhow::anyhow!("the index rebuild did not finish in time; /health shows its state")));
     }
-    let (p, c) = state.search.num_docs();
+    let (p, c) = state.engine.num_docs();
     Ok(HttpResponse::Ok().json(ReindexView { placements: p as usize, candidates: c as usize }))
 }

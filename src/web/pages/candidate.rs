@@ -254,7 +254,7 @@ async fn zero_result_suggestions(state: &AppState, sf: &SearchForm) -> Result<Ve
         }
         let params = PlacementSearchParams { q: Some(text.clone()).filter(|t| !t.is_empty()), limit: Some(1), ..Default::default() };
         let Ok(pq) = placement_query(state, &params, false) else { continue };
-        let search = state.search.clone();
+        let search = state.engine.clone();
         let found = web::block(move || search.search_placements(&pq)).await.map_err(AppError::from)?.map_err(AppError::Internal)?.total;
         if found > 0 {
             out.push((
@@ -386,7 +386,7 @@ async fn mine(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -> R
         .await?;
     // What the matcher finds for her (only with her consent to matching; the hard rules apply).
     let suggestions = if c.consent_matching {
-        let (u3, rd, search, cid) = (u.clone(), state.env(), state.search.clone(), c.id.clone());
+        let (u3, rd, search, cid) = (u.clone(), state.env(), state.engine.clone(), c.id.clone());
         let found = state
             .read(move |conn| {
                 crate::service::proposals::for_candidate(

@@ -8,9 +8,9 @@ use crate::db::models::{Candidate, ContactMoment, LadderMeasurement};
 use crate::db::queries::candidate_full;
 use crate::domain::workflow::MatchStatus;
 use crate::domain::{ladder, Role, CONTACT_CHANNELS};
-use crate::error::AppError;
 use crate::engine::matching::{Evaluation, Factor};
 use crate::engine::ranking::Options;
+use crate::error::AppError;
 use crate::service::matches::{self as svc, Chosen, ProposeInput};
 use crate::service::records::{insert_contact, insert_ladder, ContactInput, LadderInput};
 use crate::state::AppState;
@@ -327,7 +327,7 @@ async fn proposals_view(
     let (c, res, proposed) = state
         .read(move |conn| {
             let ctx = crate::service::Ctx::new(&user, &rd);
-            let found = crate::service::proposals::for_candidate(conn, &ctx, &st.search, &id, Options { limit: 20, include_excluded: false })?;
+            let found = crate::service::proposals::for_candidate(conn, &ctx, &st.engine, &id, Options { limit: 20, include_excluded: false })?;
             let proposed = crate::db::queries::standing_placements_of(conn, &id)?;
             Ok(found.map(|found| (found.candidate, found.results, proposed)))
         })
@@ -428,7 +428,7 @@ pub async fn placement_candidates(
     let (p, res, proposed) = state
         .db(move |conn| {
             let ctx = crate::service::Ctx::new(&user, &rd);
-            let found = crate::service::proposals::for_placement(conn, &ctx, &st.search, &id, Options { limit: 20, include_excluded: false })?;
+            let found = crate::service::proposals::for_placement(conn, &ctx, &st.engine, &id, Options { limit: 20, include_excluded: false })?;
             let proposed = crate::db::queries::standing_candidates_of(conn, &id)?;
             Ok(found.map(|found| (found.placement, found.results, proposed)))
         })
