@@ -575,3 +575,15 @@ fn erase_row(conn: &mut DbConnection, user: &CurrentUser, c: &Candidate, reason:
     )?;
     Ok(())
 }
+
+/// Updates a candidate in one transaction (API and pages).
+pub async fn update_candidate(state: &crate::state::AppState, user: &crate::auth::CurrentUser, id: &str, input: CandidateInput) -> AppResult<()> {
+    let (user, rd, id) = (user.clone(), state.env(), id.to_string());
+    state.tx(move |conn| update(conn, &Ctx::new(&user, &rd), &id, &input)).await
+}
+
+/// Registers a candidate in one transaction (API and pages); returns the id.
+pub async fn create_candidate(state: &crate::state::AppState, user: &crate::auth::CurrentUser, input: CandidateInput) -> AppResult<String> {
+    let (user, rd) = (user.clone(), state.env());
+    state.tx(move |conn| create(conn, &Ctx::new(&user, &rd), &input)).await
+}

@@ -308,3 +308,33 @@ pub async fn change_consents(state: &AppState, user: &CurrentUser, input: Consen
         .await?;
     Ok(v)
 }
+
+/// Writes the audit row of a candidate looking at their own data on the pages.
+fn audit_own_view(conn: &mut DbConnection, user: &CurrentUser, candidate_id: &str, municipality_id: &str, what: &'static str) -> AppResult<()> {
+    audit::one(
+        conn,
+        &Actor::from(user),
+        candidate_id,
+        municipality_id,
+        audit::Access { act: Act::View, what, purpose: audit::purpose::EIGEN_GEGEVENS, channel: Some(crate::audit::Channel::Page) },
+    )?;
+    Ok(())
+}
+
+/// "Mijn voorstellen": the candidate's own matches and the interests they showed; the view is
+/// audited.
+pub fn own_matches(conn: &mut DbConnection, ctx: &Ctx, municipality_id: &str) -> AppResult<(Vec<Match>, Vec<crate::service::tasks::InterestRow>)> {
+    let cid = ctx.user.own_candidate()?;
+    audit_own_view(conn, ctx.user, &cid, municipality_id, "eigen voorstellen")?;
+    let interests = crate::service::tasks::my_interests(conn, ctx)?;
+    Ok((crate::db::queries::matches_of_candidate(conn, &cid)?, interests))
+}
+
+/// "Mijn gegevens": who looked at the candidate's data (the latest 100) and their saved search;
+/// the view is audited.
+pub fn own_data(conn: &mut DbConnection, ctx: &Ctx, municipality_id: &str) -> AppResult<(Vec<AccessEntry>, Option<SavedSearch>)> {
+    let cid = ctx.user.own_candidate()?;
+    audit_own_view(conn, ctx.user, &cid, municipality_id, "eigen gegevens")?;
+    let log = access_log_of(conn, &cid, 100)?;
+    Ok((log, crate::db::queries::saved_search_of(conn, &cid)?))
+}

@@ -164,3 +164,24 @@ pub fn ensure_kvk_free(conn: &mut DbConnection, kvk: &str, except: Option<&str>)
     }
     Ok(())
 }
+
+/// Updates an organisation in one transaction (API and pages).
+pub async fn update_organisation(
+    state: &crate::state::AppState,
+    user: &crate::auth::CurrentUser,
+    id: String,
+    input: OrganisationInput,
+) -> AppResult<crate::db::models::Organisation> {
+    let (user, rd) = (user.clone(), state.env());
+    state.tx(move |conn| update(conn, &Ctx::new(&user, &rd), &id, input)).await
+}
+
+/// Verifies an organisation in one transaction (API and pages).
+pub async fn verify_organisation(
+    state: &crate::state::AppState,
+    user: &crate::auth::CurrentUser,
+    id: String,
+) -> AppResult<crate::db::models::Organisation> {
+    let (user, rd) = (user.clone(), state.env());
+    state.tx(move |conn| verify(conn, &Ctx::new(&user, &rd), &id)).await
+}

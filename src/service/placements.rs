@@ -435,3 +435,9 @@ pub fn summary(p: &crate::db::queries::PlacementFull, rd: &crate::refdata::RefDa
         occupation: pl.occupation_id.as_deref().map(|o| super::labels::occupation_ref(rd, o)),
     }
 }
+
+/// Updates a placement the user may edit (API and pages).
+pub async fn update_placement(state: &crate::state::AppState, user: &crate::auth::CurrentUser, id: &str, input: PlacementInput) -> AppResult<()> {
+    let (user, rd, id) = (user.clone(), state.env(), id.to_string());
+    state.tx(move |conn| update(conn, &Ctx::new(&user, &rd), &id, &input)).await
+}

@@ -27,3 +27,18 @@ pub fn save(conn: &mut DbConnection, municipality_id: &str, settings: &Settings,
     crate::db::changes::record(conn, crate::db::changes::Entity::Municipality, municipality_id)?;
     Ok(cur + 1)
 }
+
+/// Stores checked settings in one transaction; returns the new version (API and pages).
+pub async fn save_settings(
+    state: &crate::state::AppState,
+    id: &str,
+    settings: &crate::domain::settings::Settings,
+    version: Option<i32>,
+) -> AppResult<i32> {
+    let (mid, settings) = (id.to_string(), settings.clone());
+    let v = state.tx(move |conn| save(conn, &mid, &settings, version)).await?;
+    // The matcher reads settings from its in-memory store: the next proposal asked of this
+    // instance uses the new ones (other instances follow the feed within a moment).
+    state.caught_up().await?;
+    Ok(v)
+}

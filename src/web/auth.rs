@@ -2,7 +2,7 @@
 //! or the session cookie (the pages), verified, and its user loaded (`service::sessions`).
 
 use crate::auth::{CurrentUser, SESSION_COOKIE};
-use crate::error::AppError;
+use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use std::future::Future;
@@ -94,4 +94,12 @@ impl FromRequest for MaybeUser {
             fut.await.map(|u| MaybeUser(Some(u)))
         })
     }
+}
+
+/// Revokes the session named by the request's token (Bearer or cookie), if any.
+pub async fn end_session(req: &HttpRequest, state: &AppState) -> AppResult<()> {
+    if let Some(claims) = token_from(req).and_then(|t| state.jwt.verify(&t).ok()) {
+        state.tx(move |conn| Ok(crate::service::sessions::revoke(conn, &claims.sid)?)).await?;
+    }
+    Ok(())
 }

@@ -82,16 +82,8 @@ pub async fn login(req: HttpRequest, state: web::Data<AppState>, body: ValidJson
 /// Ends the session of the token: it no longer works anywhere.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn logout(req: HttpRequest, state: web::Data<AppState>, _user: CurrentUser) -> AppResult<HttpResponse> {
-    end_session(&req, &state).await?;
+    crate::web::auth::end_session(&req, &state).await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// Revokes the session named by the request's token (Bearer or cookie), if any.
-pub async fn end_session(req: &HttpRequest, state: &AppState) -> AppResult<()> {
-    if let Some(claims) = crate::web::auth::token_from(req).and_then(|t| state.jwt.verify(&t).ok()) {
-        state.tx(move |conn| Ok(crate::service::sessions::revoke(conn, &claims.sid)?)).await?;
-    }
-    Ok(())
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

@@ -208,15 +208,9 @@ pub async fn get(state: web::Data<AppState>, user: CurrentUser, path: web::Path<
 #[utoipa::path(post, path = "/api/v1/candidates", tag = "candidates", request_body = CandidateInput,
     responses((status = 201, body = CandidateView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn create(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<CandidateInput>) -> AppResult<HttpResponse> {
-    let id = create_candidate(&state, &user, body.0).await?;
+    let id = crate::service::candidates::create_candidate(&state, &user, body.0).await?;
     let c = state.db(move |conn| candidate_full(conn, &id)?.ok_or(AppError::NotFound)).await?;
     Ok(HttpResponse::Created().json(view(&c, &state.refdata(), true)))
-}
-
-/// Registers a candidate in one transaction (API and pages); returns the id.
-pub async fn create_candidate(state: &AppState, user: &CurrentUser, input: CandidateInput) -> AppResult<String> {
-    let (user, rd) = (user.clone(), state.env());
-    state.tx(move |conn| svc::create(conn, &Ctx::new(&user, &rd), &input)).await
 }
 
 #[utoipa::path(put, path = "/api/v1/candidates/{id}", tag = "candidates", request_body = CandidateInput,
@@ -229,15 +223,9 @@ pub async fn update(
     body: JsonBody<CandidateInput>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    update_candidate(&state, &user, &id, body.0).await?;
+    crate::service::candidates::update_candidate(&state, &user, &id, body.0).await?;
     let c = state.db(move |conn| candidate_full(conn, &id)?.ok_or(AppError::NotFound)).await?;
     Ok(HttpResponse::Ok().json(view(&c, &state.refdata(), true)))
-}
-
-/// Updates a candidate in one transaction (API and pages).
-pub async fn update_candidate(state: &AppState, user: &CurrentUser, id: &str, input: CandidateInput) -> AppResult<()> {
-    let (user, rd, id) = (user.clone(), state.env(), id.to_string());
-    state.tx(move |conn| svc::update(conn, &Ctx::new(&user, &rd), &id, &input)).await
 }
 
 /// Erasure (AVG art. 17): removes the candidate's personal data from the database (profile,

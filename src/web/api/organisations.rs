@@ -91,27 +91,15 @@ pub async fn update(
     path: web::Path<String>,
     body: JsonBody<OrganisationInput>,
 ) -> AppResult<HttpResponse> {
-    let org = update_organisation(&state, &user, path.into_inner(), body.0).await?;
+    let org = crate::service::organisations::update_organisation(&state, &user, path.into_inner(), body.0).await?;
     Ok(HttpResponse::Ok().json(OrganisationView::from(&org)))
-}
-
-/// Updates an organisation in one transaction (API and pages).
-pub async fn update_organisation(state: &AppState, user: &CurrentUser, id: String, input: OrganisationInput) -> AppResult<Organisation> {
-    let (user, rd) = (user.clone(), state.env());
-    state.tx(move |conn| svc::update(conn, &Ctx::new(&user, &rd), &id, input)).await
 }
 
 #[utoipa::path(post, path = "/api/v1/organisations/{id}/verify", tag = "organisations",
     responses((status = 200, body = OrganisationView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn verify(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>) -> AppResult<HttpResponse> {
-    let org = verify_organisation(&state, &user, path.into_inner()).await?;
+    let org = crate::service::organisations::verify_organisation(&state, &user, path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(OrganisationView::from(&org)))
-}
-
-/// Verifies an organisation in one transaction (API and pages).
-pub async fn verify_organisation(state: &AppState, user: &CurrentUser, id: String) -> AppResult<Organisation> {
-    let (user, rd) = (user.clone(), state.env());
-    state.tx(move |conn| svc::verify(conn, &Ctx::new(&user, &rd), &id)).await
 }
 
 #[utoipa::path(delete, path = "/api/v1/organisations/{id}", tag = "organisations",

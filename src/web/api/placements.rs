@@ -168,15 +168,9 @@ pub async fn update(
     body: JsonBody<PlacementInput>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    update_placement(&state, &user, &id, body.0).await?;
+    crate::service::placements::update_placement(&state, &user, &id, body.0).await?;
     let p = state.db(move |conn| Ok(placement_full(conn, &id)?)).await?.ok_or(AppError::NotFound)?;
     Ok(HttpResponse::Ok().json(view(&p, &state.refdata())))
-}
-
-/// Updates a placement the user may edit (API and pages).
-pub async fn update_placement(state: &AppState, user: &CurrentUser, id: &str, input: PlacementInput) -> AppResult<()> {
-    let (user, rd, id) = (user.clone(), state.env(), id.to_string());
-    state.tx(move |conn| svc::update(conn, &svc::Ctx::new(&user, &rd), &id, &input)).await
 }
 
 #[utoipa::path(delete, path = "/api/v1/placements/{id}", tag = "placements",

@@ -383,7 +383,7 @@ pub async fn put_settings(
     let input = body.0;
     let errs: Vec<FieldError> = input.settings.check().into_iter().map(|e| FieldError::new(format!("settings.{}", e.field), e.message)).collect();
     AppError::check(errs)?;
-    let version = save_settings(&state, &id, &input.settings, input.version).await?;
+    let version = crate::service::settings::save_settings(&state, &id, &input.settings, input.version).await?;
     let (settings, _) = state
         .db({
             let id = id.clone();
@@ -391,14 +391,4 @@ pub async fn put_settings(
         })
         .await?;
     Ok(HttpResponse::Ok().json(SettingsView { municipality_id: id, version, settings }))
-}
-
-/// Stores checked settings in one transaction; returns the new version (API and pages).
-pub async fn save_settings(state: &AppState, id: &str, settings: &crate::domain::settings::Settings, version: Option<i32>) -> AppResult<i32> {
-    let (mid, settings) = (id.to_string(), settings.clone());
-    let v = state.tx(move |conn| crate::service::settings::save(conn, &mid, &settings, version)).await?;
-    // The matcher reads settings from its in-memory store: the next proposal asked of this
-    // instance uses the new ones (other instances follow the feed within a moment).
-    state.caught_up().await?;
-    Ok(v)
 }

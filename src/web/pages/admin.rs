@@ -180,7 +180,7 @@ async fn create_user(
     let result = if errs.is_empty() {
         let u2 = u.clone();
         state
-            .tx(move |conn| crate::web::api::users::create_user_in(conn, &input, Some(&u2), None).map(|_| ()))
+            .tx(move |conn| crate::service::accounts::create_user_in(conn, &input, Some(&u2), None).map(|_| ()))
             .await
             .map_err(super::forms::field_errors)
     } else {
@@ -212,7 +212,7 @@ async fn verify(
     let u = user.0;
     admin(&u)?;
     check_csrf(&req, &form.csrf)?;
-    crate::web::api::organisations::verify_organisation(&state, &u, path.into_inner()).await?;
+    crate::service::organisations::verify_organisation(&state, &u, path.into_inner()).await?;
     Ok(see_other("/beheer?geverifieerd=1#organisaties"))
 }
 
@@ -480,7 +480,7 @@ async fn save(
         Ok(s) => {
             let check = s.check();
             if check.is_empty() {
-                match crate::web::api::proposals::save_settings(&state, &m, &s, version).await {
+                match crate::service::settings::save_settings(&state, &m, &s, version).await {
                     Ok(_) => return Ok(see_other("/beheer/instellingen?opgeslagen=1")),
                     Err(AppError::Conflict { message, .. }) => errs.push(FieldError::new("version", message)),
                     Err(e) => return Err(e.into()),
@@ -518,7 +518,7 @@ async fn audit(
     let fs = FormState::from_pairs(&q.into_inner());
     let candidate = Some(fs.v("kandidaat").trim().to_string()).filter(|s| !s.is_empty());
     let action = Some(fs.v("actie").trim().to_string()).filter(|s| !s.is_empty());
-    let (total, rows) = state.db(move |conn| Ok(crate::web::api::matches::audit_entries(conn, &m, candidate, None, action, 200, 0)?)).await?;
+    let (total, rows) = state.db(move |conn| Ok(crate::service::me::audit_entries(conn, &m, candidate, None, action, 200, 0)?)).await?;
     let rows = rows
         .into_iter()
         .map(|r| AuditRow {

@@ -4,7 +4,7 @@
 
 use super::forms::FormState;
 use super::{check_csrf, render, see_other, Ctx, PageError, PageUser};
-use crate::db::models::{Candidate, Match, SavedSearch};
+use crate::db::models::{Candidate, Match};
 use crate::db::queries::{placement_full, PlacementFull, PlacementHitRow};
 use crate::domain::workflow::MatchStatus;
 use crate::domain::{PlacementKind, Role};
@@ -362,28 +362,9 @@ async fn mine(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -> R
     let u = user.0;
     u.require(&[Role::Kandidaat])?;
     let c = me(&state, &u).await?.ok_or(AppError::Forbidden)?;
-    let cid = c.id.clone();
-    let actor = crate::audit::Actor::from(&u);
-    let mid = c.municipality_id.clone();
-    let (u2, rd) = (u.clone(), state.env());
-    let (ms, interests): (Vec<Match>, _) = state
-        .db(move |conn| {
-            crate::audit::one(
-                conn,
-                &actor,
-                &cid,
-                &mid,
-                crate::audit::Access {
-                    act: crate::audit::Act::View,
-                    what: "eigen voorstellen",
-                    purpose: crate::audit::purpose::EIGEN_GEGEVENS,
-                    channel: Some(crate::audit::Channel::Page),
-                },
-            )?;
-            let interests = crate::service::tasks::my_interests(conn, &crate::service::Ctx::new(&u2, &rd))?;
-            Ok((crate::db::queries::matches_of_candidate(conn, &cid)?, interests))
-        })
-        .await?;
+    let (u2, rd, mid) = (u.clone(), state.env(), c.municipality_id.clone());
+    let (ms, interests): (Vec<Match>, _) =
+        state.db(move |conn| crate::service::me::own_matches(conn, &crate::service::Ctx::new(&u2, &rd), &mid)).await?;
     // What the matcher finds for her (only with her consent to matching; the hard rules apply).
     let suggestions = if c.consent_matching {
         let (u3, rd, search, cid) = (u.clone(), state.env(), state.engine.clone(), c.id.clone());
@@ -449,28 +430,8 @@ async fn my_data(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -
     let u = user.0;
     u.require(&[Role::Kandidaat])?;
     let c = me(&state, &u).await?.ok_or(AppError::Forbidden)?;
-    let cid = c.id.clone();
-    let actor = crate::audit::Actor::from(&u);
-    let mid = c.municipality_id.clone();
-    let (log, saved) = state
-        .db(move |conn| {
-            crate::audit::one(
-                conn,
-                &actor,
-                &cid,
-                &mid,
-                crate::audit::Access {
-                    act: crate::audit::Act::View,
-                    what: "eigen gegevens",
-                    purpose: crate::audit::purpose::EIGEN_GEGEVENS,
-                    channel: Some(crate::audit::Channel::Page),
-                },
-            )?;
-            let log = crate::web::api::matches::access_log_of(conn, &cid, 100)?;
-            let saved: Option<SavedSearch> = crate::db::queries::saved_search_of(conn, &cid)?;
-            Ok((log, saved))
-        })
-        .await?;
+    let (u2, rd, mid) = (u.clone(), state.env(), c.municipality_id.clone());
+    let (log, saved) = state.db(move |conn| crate::service::me::own_data(conn, &crate::service::Ctx::new(&u2, &rd), &mid)).await?;
     let log = log
         .into_iter()
         .filter(|e| e.role != "kandidaat")
@@ -518,7 +479,7 @@ async fn consents(
         consent_anonymous_profile: Some(fs.checked("consent_anonymous_profile")),
         consent_email: Some(fs.checked("consent_email")),
     };
-    crate::web::api::matches::change_consents(&state, &u, input).await?;
+    crate::service::me::change_consents(&state, &u, input).await?;
     Ok(see_other("/kandidaat/gegevens?opgeslagen=1#toestemming"))
 }
 
@@ -542,7 +503,7 @@ async fn save_search(
         with_support: Some(fs.v("steun") == "on").filter(|b| *b),
         ..Default::default()
     };
-    crate::web::api::matches::save_search_for(&state, &c.id, q).await?;
+    crate::service::me::save_search_for(&state, &c.id, q).await?;
     let back = format!(
         "/plekken?q={}&soort={}&afstand={}&uren={}{}&bewaard=1",
         super::urlencode(fs.v("q")),

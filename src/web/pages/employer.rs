@@ -266,7 +266,7 @@ async fn edit_save(
             // The form edits the required skills; the desired ones (set through the API) stay.
             input.desired_skills =
                 skills.iter().filter(|(_, r)| !*r).map(|(s, _)| s.clone()).filter(|s| !input.required_skills.contains(s)).collect();
-            crate::web::api::placements::update_placement(&state, &u, &id, input).await.map_err(forms::field_errors)
+            crate::service::placements::update_placement(&state, &u, &id, input).await.map_err(forms::field_errors)
         }
         Err(e) => Err(Ok(e)),
     };
@@ -380,7 +380,7 @@ async fn org_save(
     check_csrf(&req, fs.v("csrf"))?;
     let (json, _) = forms::to_json(&fs, ORG_FIELDS);
     let result = match forms::parse::<crate::web::api::organisations::OrganisationInput>(json) {
-        Ok(input) => crate::web::api::organisations::update_organisation(&state, &u, org_id, input).await.map(|_| ()).map_err(forms::field_errors),
+        Ok(input) => crate::service::organisations::update_organisation(&state, &u, org_id, input).await.map(|_| ()).map_err(forms::field_errors),
         Err(e) => Err(Ok(e)),
     };
     match result {

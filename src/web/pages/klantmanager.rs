@@ -672,7 +672,7 @@ async fn edit_save(
         }
     }
     let result = match candidate_input(&state, base, errs) {
-        Ok(input) => crate::web::api::candidates::update_candidate(&state, &u, &id, input).await.map_err(forms::field_errors),
+        Ok(input) => crate::service::candidates::update_candidate(&state, &u, &id, input).await.map_err(forms::field_errors),
         Err(errs) => Err(Ok(errs)),
     };
     match result {
@@ -741,7 +741,7 @@ async fn new_save(
     errs.extend(type_errs);
     json["occupations"] = serde_json::Value::Array(occ.iter().map(|o| serde_json::json!({"occupation_id": o})).collect());
     let result = match candidate_input(&state, json, errs) {
-        Ok(input) => crate::web::api::candidates::create_candidate(&state, &u, input).await.map_err(forms::field_errors),
+        Ok(input) => crate::service::candidates::create_candidate(&state, &u, input).await.map_err(forms::field_errors),
         Err(errs) => Err(Ok(errs)),
     };
     match result {

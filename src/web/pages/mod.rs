@@ -450,7 +450,7 @@ async fn forgotten(req: HttpRequest, state: web::Data<AppState>, form: web::Form
             &ForgottenPage { ctx: Ctx::new(&req, None), email, error: Some("Vul uw e-mailadres in.".into()) },
         );
     }
-    crate::service::accounts::request_reset(&state, &email, crate::web::api::auth::client_address(&req)).await?;
+    crate::service::accounts::request_reset(&state, &email, crate::web::client::client_address(&req)).await?;
     render(&MessagePage {
         ctx: Ctx::new(&req, None),
         title: "Kijk in uw e-mail".into(),
@@ -520,7 +520,7 @@ async fn login(req: HttpRequest, state: web::Data<AppState>, form: web::Form<Log
     let f = form.into_inner();
     check_csrf(&req, &f.csrf)?;
     let back = safe_back(&f.terug).unwrap_or("").to_string();
-    match crate::web::api::auth::check_login(&state, &f.email, &f.password, crate::web::api::auth::client_address(&req)).await {
+    match crate::service::accounts::login(&state, &f.email, &f.password, crate::web::client::client_address(&req)).await {
         Ok(ok) => {
             let token = state.jwt.issue(&ok.user_id, &ok.role, &ok.session_id, ok.expires_at).map_err(AppError::Internal)?;
             let role = Role::parse(&ok.role).unwrap_or(Role::Kandidaat);
@@ -565,7 +565,7 @@ struct CsrfForm {
 /// Ends the session on the server (the token stops working everywhere) and removes the cookie.
 async fn logout(req: HttpRequest, state: web::Data<AppState>, form: web::Form<CsrfForm>) -> Result<HttpResponse, PageError> {
     check_csrf(&req, &form.csrf)?;
-    crate::web::api::auth::end_session(&req, &state).await?;
+    crate::web::auth::end_session(&req, &state).await?;
     let mut gone = Cookie::build(SESSION_COOKIE, "").path("/").finish();
     gone.make_removal();
     Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, "/inloggen")).cookie(gone).finish())
@@ -605,7 +605,7 @@ async fn register(req: HttpRequest, state: web::Data<AppState>, form: web::Form<
         email: v("email"),
         password: fs.v("password").to_string(),
     };
-    match crate::web::api::auth::register(&state, input, crate::web::api::auth::client_address(&req)).await {
+    match crate::service::accounts::register(&state, input, crate::web::client::client_address(&req)).await {
         // The same answer whether or not the address already had an account.
         Ok(_) => Ok(see_other("/registreren/ontvangen")),
         Err(e) => match forms::field_errors(e) {
