@@ -32,7 +32,8 @@ impl From<&CurrentUser> for Actor {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
 pub enum Act {
     View,
     Create,
@@ -46,16 +47,7 @@ pub enum Act {
 
 impl Act {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Act::View => "view",
-            Act::Create => "create",
-            Act::Update => "update",
-            Act::Delete => "delete",
-            Act::Email => "email",
-            Act::Disclose => "disclose",
-            Act::Erase => "erase",
-            Act::Export => "export",
-        }
+        self.into()
     }
 }
 

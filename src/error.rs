@@ -19,7 +19,7 @@ pub enum AppError {
     #[error("Niet gevonden.")]
     NotFound,
     #[error("{message}")]
-    Conflict { message: String, fields: Vec<FieldError> },
+    Conflict { code: ConflictCode, message: String, fields: Vec<FieldError> },
     #[error("Dit kan niet vanuit de huidige status ({from}).")]
     IllegalTransition { from: String, action: String, allowed: Vec<(String, String)> },
     #[error("Te veel verzoeken; probeer het over {retry_after} seconden opnieuw.")]
@@ -33,10 +33,28 @@ pub enum AppError {
     Internal(anyhow::Error),
 }
 
+/// What a 409 is about: the `code` of the JSON error, so that a client can act on it without
+/// reading the Dutch message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
+pub enum ConflictCode {
+    /// The record changed since the client read it (its `version` is older).
+    StaleVersion,
+    /// The thing exists already (an e-mail address, a KvK number, a proposal of this pair).
+    AlreadyExists,
+    /// It was done already (a task completed, consent withdrawn).
+    AlreadyDone,
+    /// The record's state does not allow it (erased data, an unverified organisation).
+    WrongStatus,
+    /// Still referred to, or refers to something that does not exist.
+    InUse,
+}
+
 /// The JSON body of every API error.
 #[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ErrorBody {
-    /// Machine-readable code, e.g. `validation_failed`, `not_found`.
+    /// Machine-readable code, e.g. `validation_failed`, `not_found`; a 409 says what it is
+    /// about: `stale_version`, `already_exists`, `already_done`, `wrong_status`, `in_use`.
     pub code: String,
     /// Human-readable message (Dutch).
     pub message: String,
@@ -61,8 +79,13 @@ impl AppError {
     pub fn field(field: &str, message: impl Into<String>) -> AppError {
         AppError::Validation(vec![FieldError::new(field, message)])
     }
-    pub fn conflict(message: impl Into<String>) -> AppError {
-        AppError::Conflict { message: message.into(), fields: vec![] }
+    pub fn conflict(code: ConflictCode, message: impl Into<String>) -> AppError {
+        AppError::Conflict { code, message: message.into(), fields: vec![] }
+    }
+    /// A conflict about one field (shown beside it on a form).
+    pub fn conflict_on(code: ConflictCode, field: &str, message: impl Into<String>) -> AppError {
+        let message = message.into();
+        AppError::Conflict { code, fields: vec![FieldError::new(field, message.clone())], message }
     }
     pub fn unauthorized() -> AppError {
         AppError::Unauthorized("Log in om verder te gaan.".into())
@@ -74,7 +97,7 @@ impl AppError {
             AppError::Unauthorized(_) => "unauthorized",
             AppError::Forbidden => "forbidden",
             AppError::NotFound => "not_found",
-            AppError::Conflict { .. } => "conflict",
+            AppError::Conflict { code, .. } => code.into(),
             AppError::IllegalTransition { .. } => "invalid_transition",
             AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::Unavailable(_) => "unavailable",
@@ -146,9 +169,11 @@ impl From<diesel::result::Error> for AppError {
                 log::warn!("database busy: {busy}");
                 AppError::Busy { retry_after: 2 }
             }
-            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => AppError::conflict(format!("Dit bestaat al ({}).", info.message())),
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                AppError::conflict(ConflictCode::AlreadyExists, format!("Dit bestaat al ({}).", info.message()))
+            }
             Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
-                AppError::conflict("Dit gegeven wordt nog gebruikt of verwijst naar iets dat niet bestaat.")
+                AppError::conflict(ConflictCode::InUse, "Dit gegeven wordt nog gebruikt of verwijst naar iets dat niet bestaat.")
             }
             other => AppError::Internal(anyhow::Error::new(other)),
         }

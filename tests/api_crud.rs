@@ -80,7 +80,7 @@ async fn candidate_lifecycle_with_ladder_and_contacts() {
     assert_eq!(selfv["first_name"], "Testje");
     assert!(selfv.get("support_needs").is_none());
     // A second account for the same candidate: 409.
-    let (s, _) = app
+    let (s, v) = app
         .post(
             "/api/v1/users",
             Some(&km),
@@ -88,6 +88,7 @@ async fn candidate_lifecycle_with_ladder_and_contacts() {
         )
         .await;
     assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!((v["code"].as_str(), v["fields"][0]["field"].as_str()), (Some("already_exists"), Some("candidate_id")), "{v}");
 
     // Delete removes the candidate (and its account).
     assert_eq!(app.delete(&format!("/api/v1/candidates/{id}?reason=test%20van%20verwijdering"), Some(&km)).await.0, StatusCode::NO_CONTENT);
@@ -110,6 +111,7 @@ async fn organisations_sroi_and_users() {
         .post("/api/v1/organisations", Some(&km), json!({"name": "Ander", "kvk_number": "23456789", "sector": "Bouw", "pc4": "7201", "contact_name": "Kim", "contact_email": "kim@hanze.example"}))
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert_eq!((v["code"].as_str(), v["fields"][0]["field"].as_str()), (Some("already_exists"), Some("kvk_number")), "{v}");
 
     let (s, c) = app
         .post("/api/v1/sroi-contracts", Some(&km), json!({"organisation_id": oid, "reference": "ZUT-2026-100", "contract_value_cents": 20000000, "percentage": 5, "period_start": "2026-01-01", "period_end": "2027-12-31"}))

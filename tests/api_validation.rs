@@ -110,7 +110,7 @@ async fn placement_rules_give_field_errors_and_store_nothing() {
     assert_eq!(v["version"], 2);
     let (s, v) = app.put(&format!("/api/v1/placements/{id}"), Some(&tok), upd).await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
-    assert_eq!(v["code"], "conflict");
+    assert_eq!(v["code"], "stale_version");
 
     // Unknown id: 404. Bad query parameter: 4xx, not 500.
     let (s, v) = app.get("/api/v1/placements/00000000-0000-0000-0000-000000000000", Some(&tok)).await;

@@ -569,6 +569,7 @@ fn updates_without_version_racing_on_one_row_all_succeed_on_both_backends() {
     b["version"] = json!(1);
     let (st, v) = s.call("PUT", &format!("/api/v1/placements/{id}"), Some(&emp), Some(&b));
     assert_eq!(st, 409, "{v}");
+    assert_eq!(v["code"], "stale_version", "{v}");
 }
 
 /// Registration and password-reset requests are limited per client address (20 an hour each);

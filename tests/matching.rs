@@ -330,8 +330,9 @@ async fn calls_are_logged_and_settings_take_effect_without_restart() {
         assert!(score <= 100.0);
     }
     // Stale version: 409; invalid settings: 422 naming the field; klantmanager may not change them.
-    let (s, _) = app.put(&format!("/api/v1/municipalities/{mid}/settings"), Some(&beh), json!({"settings": settings, "version": 1})).await;
+    let (s, v) = app.put(&format!("/api/v1/municipalities/{mid}/settings"), Some(&beh), json!({"settings": settings, "version": 1})).await;
     assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(v["code"], "stale_version", "{v}");
     let mut bad = settings.clone();
     bad["weights"]["skills"] = json!(-5);
     let (s, v) = app.put(&format!("/api/v1/municipalities/{mid}/settings"), Some(&beh), json!({"settings": bad})).await;

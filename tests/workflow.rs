@@ -144,8 +144,9 @@ async fn lifecycle_with_staged_disclosure_checked_transitions_and_follow_up() {
     assert_eq!(st, StatusCode::CREATED, "{m}");
     let id = m["id"].as_str().unwrap().to_string();
     // The same pair twice: 409.
-    let (st, _) = app.post("/api/v1/matches", Some(&s.km), json!({"candidate_id": s.candidate_id, "placement_id": s.placement_id})).await;
+    let (st, v) = app.post("/api/v1/matches", Some(&s.km), json!({"candidate_id": s.candidate_id, "placement_id": s.placement_id})).await;
     assert_eq!(st, StatusCode::CONFLICT);
+    assert_eq!(v["code"], "already_exists", "{v}");
     // Before the candidate consents the employer does not even see the match.
     let (st, _) = app.get(&format!("/api/v1/matches/{id}"), Some(&s.emp)).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
@@ -175,7 +176,7 @@ async fn lifecycle_with_staged_disclosure_checked_transitions_and_follow_up() {
     // A stale version: 409, nothing changes.
     let (st, e) = act(&app, &s.cand, &id, json!({"action": "withdraw_consent", "version": 1})).await;
     assert_eq!(st, StatusCode::CONFLICT, "{e}");
-    assert_eq!(e["code"], "conflict");
+    assert_eq!(e["code"], "stale_version");
     // The employer now sees the anonymous profile, package and net cost, and nothing personal.
     let (st, em) = app.get(&format!("/api/v1/matches/{id}"), Some(&s.emp)).await;
     assert_eq!(st, StatusCode::OK, "{em}");

@@ -87,7 +87,8 @@ impl JwtKeys {
 }
 
 /// Through which door the data went (recorded in the audit log).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
 pub enum Channel {
     Api,
     Page,
@@ -97,12 +98,7 @@ pub enum Channel {
 
 impl Channel {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Api => "api",
-            Channel::Page => "page",
-            Channel::Email => "email",
-            Channel::Export => "export",
-        }
+        self.into()
     }
 }
 

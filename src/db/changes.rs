@@ -19,7 +19,8 @@ use diesel::prelude::*;
 use std::cell::RefCell;
 
 /// What changed. Stored as text in `changes.entity`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
 pub enum Entity {
     Placement,
     Candidate,
@@ -38,27 +39,10 @@ pub enum Entity {
 
 impl Entity {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Entity::Placement => "placement",
-            Entity::Candidate => "candidate",
-            Entity::Organisation => "organisation",
-            Entity::Rebuild => "rebuild",
-            Entity::Refdata => "refdata",
-            Entity::Municipality => "municipality",
-            Entity::Sroi => "sroi",
-        }
+        self.into()
     }
     pub fn parse(s: &str) -> Option<Entity> {
-        Some(match s {
-            "placement" => Entity::Placement,
-            "candidate" => Entity::Candidate,
-            "organisation" => Entity::Organisation,
-            "rebuild" => Entity::Rebuild,
-            "refdata" => Entity::Refdata,
-            "municipality" => Entity::Municipality,
-            "sroi" => Entity::Sroi,
-            _ => return None,
-        })
+        s.parse().ok()
     }
 }
 

@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum PlacementKind {
     #[serde(alias = "regular_job")]
@@ -40,16 +41,7 @@ impl PlacementKind {
     ];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            PlacementKind::ReguliereBaan => "reguliere_baan",
-            PlacementKind::Werkervaringsplaats => "werkervaringsplaats",
-            PlacementKind::Proefplaatsing => "proefplaatsing",
-            PlacementKind::LeerwerkplekBbl => "leerwerkplek_bbl",
-            PlacementKind::Detachering => "detachering",
-            PlacementKind::BeschutWerk => "beschut_werk",
-            PlacementKind::Vrijwilligerswerk => "vrijwilligerswerk",
-            PlacementKind::ArbeidsmatigeDagbesteding => "arbeidsmatige_dagbesteding",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<PlacementKind> {

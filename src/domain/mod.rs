@@ -30,7 +30,8 @@ impl FieldError {
 }
 
 /// The four roles of the platform.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "lowercase")]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Beheerder,
@@ -41,12 +42,7 @@ pub enum Role {
 
 impl Role {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Beheerder => "beheerder",
-            Role::Klantmanager => "klantmanager",
-            Role::Werkgever => "werkgever",
-            Role::Kandidaat => "kandidaat",
-        }
+        self.into()
     }
     pub fn parse(s: &str) -> Option<Role> {
         match s.trim().to_ascii_lowercase().as_str() {

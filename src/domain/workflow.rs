@@ -15,7 +15,8 @@ use super::Role;
 use chrono::{Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum MatchStatus {
     Proposed,
@@ -44,21 +45,10 @@ impl MatchStatus {
         MatchStatus::Withdrawn,
     ];
     pub fn as_str(self) -> &'static str {
-        match self {
-            MatchStatus::Proposed => "proposed",
-            MatchStatus::Declined => "declined",
-            MatchStatus::Accepted => "accepted",
-            MatchStatus::NotInterested => "not_interested",
-            MatchStatus::Interested => "interested",
-            MatchStatus::Introduced => "introduced",
-            MatchStatus::Trial => "trial",
-            MatchStatus::Started => "started",
-            MatchStatus::NotStarted => "not_started",
-            MatchStatus::Withdrawn => "withdrawn",
-        }
+        self.into()
     }
     pub fn parse(s: &str) -> Option<MatchStatus> {
-        MatchStatus::ALL.into_iter().find(|x| x.as_str() == s)
+        s.parse().ok()
     }
     /// Dutch label for pages and e-mails.
     pub fn label_nl(self) -> &'static str {
@@ -137,7 +127,8 @@ impl MatchStatus {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     Accept,
@@ -168,22 +159,10 @@ impl Action {
         Action::WithdrawConsent,
     ];
     pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Accept => "accept",
-            Action::Decline => "decline",
-            Action::Interested => "interested",
-            Action::NotInterested => "not_interested",
-            Action::Introduce => "introduce",
-            Action::Start => "start",
-            Action::StartTrial => "start_trial",
-            Action::ExtendTrial => "extend_trial",
-            Action::NotStarted => "not_started",
-            Action::Withdraw => "withdraw",
-            Action::WithdrawConsent => "withdraw_consent",
-        }
+        self.into()
     }
     pub fn parse(s: &str) -> Option<Action> {
-        Action::ALL.into_iter().find(|x| x.as_str() == s)
+        s.parse().ok()
     }
     /// Dutch label for the history of a match.
     pub fn label_nl(self) -> &'static str {
@@ -358,11 +337,14 @@ pub fn retention_checks(start: NaiveDate) -> [(&'static str, NaiveDate); 2] {
 }
 
 /// What a klantmanager's task is about; stored as text in `tasks.kind`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
 pub enum TaskKind {
     /// Follow-up 6 months after a start: does the candidate still work there?
+    #[strum(serialize = "retention_6")]
     Retention6,
     /// Follow-up 12 months after a start.
+    #[strum(serialize = "retention_12")]
     Retention12,
     /// Record the new ladder step after a start (closed by the next measurement).
     LadderUpdate,
@@ -375,17 +357,11 @@ pub enum TaskKind {
 impl TaskKind {
     pub const ALL: [TaskKind; 5] =
         [TaskKind::Retention6, TaskKind::Retention12, TaskKind::LadderUpdate, TaskKind::LoonwaardeMeasurement, TaskKind::Interest];
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            TaskKind::Retention6 => "retention_6",
-            TaskKind::Retention12 => "retention_12",
-            TaskKind::LadderUpdate => "ladder_update",
-            TaskKind::LoonwaardeMeasurement => "loonwaarde_measurement",
-            TaskKind::Interest => "interest",
-        }
+    pub fn as_str(self) -> &'static str {
+        self.into()
     }
     pub fn parse(s: &str) -> Option<TaskKind> {
-        TaskKind::ALL.into_iter().find(|k| k.as_str() == s)
+        s.parse().ok()
     }
     /// Short Dutch label for lists.
     pub fn label_nl(self) -> &'static str {
@@ -419,6 +395,60 @@ impl TaskKind {
 
 #[cfg(test)]
 mod tests {
+    /// The strings stored in the database and sent by the API: derived now (strum), they must
+    /// stay what the rows already hold.
+    #[test]
+    fn stored_strings_do_not_change() {
+        let statuses: Vec<&str> = MatchStatus::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(
+            statuses,
+            ["proposed", "declined", "accepted", "not_interested", "interested", "introduced", "trial", "started", "not_started", "withdrawn"]
+        );
+        let actions: Vec<&str> = Action::ALL.iter().map(|a| a.as_str()).collect();
+        assert_eq!(
+            actions,
+            [
+                "accept",
+                "decline",
+                "interested",
+                "not_interested",
+                "introduce",
+                "start",
+                "start_trial",
+                "extend_trial",
+                "not_started",
+                "withdraw",
+                "withdraw_consent"
+            ]
+        );
+        let tasks: Vec<&str> = TaskKind::ALL.iter().map(|t| t.as_str()).collect();
+        assert_eq!(tasks, ["retention_6", "retention_12", "ladder_update", "loonwaarde_measurement", "interest"]);
+        for s in statuses.iter().chain(actions.iter()).chain(tasks.iter()) {
+            assert!(MatchStatus::parse(s).is_some() || Action::parse(s).is_some() || TaskKind::parse(s).is_some(), "{s} parses back");
+        }
+        assert_eq!(MatchStatus::parse("Proposed"), None, "unknown values are an error, not a guess");
+        let kinds: Vec<&str> = crate::domain::PlacementKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(
+            kinds,
+            [
+                "reguliere_baan",
+                "werkervaringsplaats",
+                "proefplaatsing",
+                "leerwerkplek_bbl",
+                "detachering",
+                "beschut_werk",
+                "vrijwilligerswerk",
+                "arbeidsmatige_dagbesteding"
+            ]
+        );
+        let roles: Vec<&str> =
+            [crate::domain::Role::Beheerder, crate::domain::Role::Klantmanager, crate::domain::Role::Werkgever, crate::domain::Role::Kandidaat]
+                .iter()
+                .map(|r| r.as_str())
+                .collect();
+        assert_eq!(roles, ["beheerder", "klantmanager", "werkgever", "kandidaat"]);
+    }
+
     use super::*;
 
     #[test]

@@ -356,10 +356,7 @@ pub async fn change_own_password(state: &AppState, user: &CurrentUser, current: 
 pub fn ensure_email_free(conn: &mut DbConnection, norm: &str) -> AppResult<()> {
     let n: i64 = users::table.filter(users::email_normalized.eq(norm)).count().get_result(conn)?;
     if n > 0 {
-        return Err(AppError::Conflict {
-            message: "Er bestaat al een account met dit e-mailadres.".into(),
-            fields: vec![crate::domain::FieldError::new("email", "Er bestaat al een account met dit e-mailadres.")],
-        });
+        return Err(AppError::conflict_on(crate::error::ConflictCode::AlreadyExists, "email", "Er bestaat al een account met dit e-mailadres."));
     }
     Ok(())
 }
@@ -448,10 +445,7 @@ pub fn create_user_in(
             }
             let taken: i64 = users::table.filter(users::candidate_id.eq(cid)).count().get_result(conn)?;
             if taken > 0 {
-                return Err(AppError::Conflict {
-                    message: "Deze kandidaat heeft al een account.".into(),
-                    fields: vec![FieldError::new("candidate_id", "Deze kandidaat heeft al een account.")],
-                });
+                return Err(AppError::conflict_on(crate::error::ConflictCode::AlreadyExists, "candidate_id", "Deze kandidaat heeft al een account."));
             }
             municipality_id = Some(c.municipality_id.clone());
             candidate_id = Some(c.id);

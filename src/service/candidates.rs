@@ -464,10 +464,10 @@ pub fn update(conn: &mut DbConnection, ctx: &Ctx, id: &str, input: &CandidateInp
     }
     if let Some(v) = input.version {
         if v != cur.version {
-            return Err(AppError::conflict(format!(
-                "Dit profiel is intussen gewijzigd (versie {} in plaats van {v}). Laad het opnieuw.",
-                cur.version
-            )));
+            return Err(AppError::conflict(
+                crate::error::ConflictCode::StaleVersion,
+                format!("Dit profiel is intussen gewijzigd (versie {} in plaats van {v}). Laad het opnieuw.", cur.version),
+            ));
         }
     }
     let km = input.klantmanager_id.clone().unwrap_or_else(|| cur.klantmanager_id.clone());
@@ -477,7 +477,7 @@ pub fn update(conn: &mut DbConnection, ctx: &Ctx, id: &str, input: &CandidateInp
     let row = input.to_row(id.to_string(), cur.municipality_id.clone(), km, cur.version + 1, cur.created_at);
     let n = diesel::update(candidates::table.find(id).filter(candidates::version.eq(cur.version))).set(&row).execute(conn)?;
     if n == 0 {
-        return Err(AppError::conflict("Dit profiel is intussen gewijzigd. Laad het opnieuw."));
+        return Err(AppError::conflict(crate::error::ConflictCode::StaleVersion, "Dit profiel is intussen gewijzigd. Laad het opnieuw."));
     }
     let (occ, sk) = input.child_rows(id);
     write_children(conn, id, &occ, &sk)?;

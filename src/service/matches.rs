@@ -317,7 +317,7 @@ pub fn propose(conn: &mut DbConnection, ctx: &Ctx, input: &ProposeInput) -> AppR
         .count()
         .get_result(conn)?;
     if open > 0 {
-        return Err(AppError::conflict("Deze kandidaat is al voorgesteld voor deze plek."));
+        return Err(AppError::conflict(crate::error::ConflictCode::AlreadyExists, "Deze kandidaat is al voorgesteld voor deze plek."));
     }
     let t = now();
     let id = new_id();
@@ -453,7 +453,10 @@ pub fn act(conn: &mut DbConnection, ctx: &Ctx, id: &str, input: &ActionInput) ->
         return Err(AppError::Forbidden);
     }
     let Some(cand_id) = m.candidate_id.clone() else {
-        return Err(AppError::conflict("De gegevens van deze kandidaat zijn verwijderd; deze match kan niet meer veranderen."));
+        return Err(AppError::conflict(
+            crate::error::ConflictCode::WrongStatus,
+            "De gegevens van deze kandidaat zijn verwijderd; deze match kan niet meer veranderen.",
+        ));
     };
     let cand: Candidate = candidates::table.find(&cand_id).select(Candidate::as_select()).first(conn)?;
     if user.role == Role::Klantmanager && cand.klantmanager_id != user.id {
@@ -464,10 +467,11 @@ pub fn act(conn: &mut DbConnection, ctx: &Ctx, id: &str, input: &ActionInput) ->
         return Err(AppError::Validation(errs));
     };
     if version != m.version {
-        return Err(AppError::Conflict {
-            message: format!("Deze match is intussen gewijzigd (versie {} in plaats van {version}). Laad hem opnieuw.", m.version),
-            fields: vec![],
-        });
+        return Err(AppError::conflict_on(
+            crate::error::ConflictCode::StaleVersion,
+            "version",
+            format!("Deze match is intussen gewijzigd (versie {} in plaats van {version}). Laad hem opnieuw.", m.version),
+        ));
     }
     let from = parse_status(&m)?;
     let Some(to) = workflow::next(from, action) else {
@@ -478,7 +482,7 @@ pub fn act(conn: &mut DbConnection, ctx: &Ctx, id: &str, input: &ActionInput) ->
         });
     };
     if action == Action::WithdrawConsent && m.consent_withdrawn_at.is_some() {
-        return Err(AppError::conflict("De toestemming is al ingetrokken."));
+        return Err(AppError::conflict(crate::error::ConflictCode::AlreadyDone, "De toestemming is al ingetrokken."));
     }
     let reason = input.reason.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(String::from);
     let mut u = m.clone();
@@ -661,7 +665,7 @@ pub fn act(conn: &mut DbConnection, ctx: &Ctx, id: &str, input: &ActionInput) ->
     }
     let n = diesel::update(matches::table.find(&m.id).filter(matches::version.eq(m.version))).set(&u).execute(conn)?;
     if n == 0 {
-        return Err(AppError::conflict("Deze match is intussen gewijzigd. Laad hem opnieuw."));
+        return Err(AppError::conflict(crate::error::ConflictCode::StaleVersion, "Deze match is intussen gewijzigd. Laad hem opnieuw."));
     }
     // The realised value of an SROI contract counts its started matches (the matcher keeps it).
     if let Some(sc) = u.sroi_contract_id.as_deref().filter(|_| from != to) {

@@ -156,10 +156,11 @@ pub fn ensure_kvk_free(conn: &mut DbConnection, kvk: &str, except: Option<&str>)
     let found: Option<String> = organisations::table.filter(organisations::kvk_number.eq(kvk)).select(organisations::id).first(conn).optional()?;
     if let Some(id) = found {
         if Some(id.as_str()) != except {
-            return Err(AppError::Conflict {
-                message: "Er is al een organisatie met dit KvK-nummer.".into(),
-                fields: vec![crate::domain::FieldError::new("kvk_number", "Er is al een organisatie met dit KvK-nummer.")],
-            });
+            return Err(AppError::conflict_on(
+                crate::error::ConflictCode::AlreadyExists,
+                "kvk_number",
+                "Er is al een organisatie met dit KvK-nummer.",
+            ));
         }
     }
     Ok(())

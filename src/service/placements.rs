@@ -74,10 +74,10 @@ pub fn update(conn: &mut DbConnection, ctx: &Ctx, id: &str, input: &PlacementInp
     AppError::check(field_errors(input, ctx.refdata, vec![]))?;
     if let Some(v) = input.version {
         if v != cur.placement.version {
-            return Err(AppError::conflict(format!(
-                "Deze plaats is intussen gewijzigd (versie {} in plaats van {v}). Laad haar opnieuw.",
-                cur.placement.version
-            )));
+            return Err(AppError::conflict(
+                crate::error::ConflictCode::StaleVersion,
+                format!("Deze plaats is intussen gewijzigd (versie {} in plaats van {v}). Laad haar opnieuw.", cur.placement.version),
+            ));
         }
     }
     check_sroi(conn, input, &cur.placement.organisation_id)?;
@@ -86,7 +86,7 @@ pub fn update(conn: &mut DbConnection, ctx: &Ctx, id: &str, input: &PlacementInp
     // Compare-and-set on the version: a concurrent writer makes this update miss.
     let n = diesel::update(placements::table.find(id).filter(placements::version.eq(cur.placement.version))).set(&row).execute(conn)?;
     if n == 0 {
-        return Err(AppError::conflict("Deze plaats is intussen gewijzigd. Laad haar opnieuw."));
+        return Err(AppError::conflict(crate::error::ConflictCode::StaleVersion, "Deze plaats is intussen gewijzigd. Laad haar opnieuw."));
     }
     diesel::delete(placement_skills::table.filter(placement_skills::placement_id.eq(id))).execute(conn)?;
     let rows = input.skill_rows(id);

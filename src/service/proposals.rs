@@ -68,10 +68,10 @@ pub fn for_placement(conn: &mut DbConnection, ctx: &Ctx, engine: &Engine, id: &s
                 return Err(AppError::NotFound);
             }
             if !user.organisation_verified {
-                return Err(AppError::Conflict {
-                    message: "Uw organisatie is nog niet geverifieerd; daarna ziet u voorgestelde kandidaten.".into(),
-                    fields: vec![],
-                });
+                return Err(AppError::conflict(
+                    crate::error::ConflictCode::WrongStatus,
+                    "Uw organisatie is nog niet geverifieerd; daarna ziet u voorgestelde kandidaten.",
+                ));
             }
             Audience::Werkgever
         }

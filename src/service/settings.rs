@@ -16,13 +16,16 @@ pub fn save(conn: &mut DbConnection, municipality_id: &str, settings: &Settings,
     let cur: i32 =
         municipalities::table.find(municipality_id).select(municipalities::settings_version).first(conn).optional()?.ok_or(AppError::NotFound)?;
     if version.is_some_and(|v| v != cur) {
-        return Err(AppError::conflict(format!("De instellingen zijn intussen gewijzigd (versie {cur}). Laad ze opnieuw.")));
+        return Err(AppError::conflict(
+            crate::error::ConflictCode::StaleVersion,
+            format!("De instellingen zijn intussen gewijzigd (versie {cur}). Laad ze opnieuw."),
+        ));
     }
     let n = diesel::update(municipalities::table.find(municipality_id).filter(municipalities::settings_version.eq(cur)))
         .set((municipalities::settings.eq(&json), municipalities::settings_version.eq(cur + 1)))
         .execute(conn)?;
     if n == 0 {
-        return Err(AppError::conflict("De instellingen zijn intussen gewijzigd. Laad ze opnieuw."));
+        return Err(AppError::conflict(crate::error::ConflictCode::StaleVersion, "De instellingen zijn intussen gewijzigd. Laad ze opnieuw."));
     }
     crate::db::changes::record(conn, crate::db::changes::Entity::Municipality, municipality_id)?;
     Ok(cur + 1)

@@ -115,7 +115,7 @@ pub fn complete(conn: &mut DbConnection, ctx: &Ctx, id: &str, result: &str) -> A
         return Err(AppError::Forbidden);
     }
     if t.done_at.is_some() {
-        return Err(AppError::conflict("Deze taak is al afgerond."));
+        return Err(AppError::conflict(crate::error::ConflictCode::AlreadyDone, "Deze taak is al afgerond."));
     }
     let allowed: Vec<&str> = TaskKind::parse(&t.kind).map(|k| k.results().iter().map(|(c, _)| *c).collect()).unwrap_or_default();
     if !allowed.contains(&result.as_str()) {

@@ -223,7 +223,7 @@ pub fn parse_all<T: DeserializeOwned>(mut v: Value) -> (Option<T>, Vec<FieldErro
 pub fn field_errors(e: AppError) -> Result<Vec<FieldError>, AppError> {
     match e {
         AppError::Validation(f) => Ok(f),
-        AppError::Conflict { message, fields } if fields.is_empty() => Ok(vec![FieldError::new("form", message)]),
+        AppError::Conflict { message, fields, .. } if fields.is_empty() => Ok(vec![FieldError::new("form", message)]),
         AppError::Conflict { fields, .. } => Ok(fields),
         other => Err(other),
     }
