@@ -146,3 +146,28 @@ async fn organisations_sroi_and_users() {
     let (s, _) = app.call(actix_web::http::Method::PATCH, &format!("/api/v1/users/{km2}"), Some(&beh_l), Some(json!({"active": true}))).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
+
+/// The database itself refuses a kind, status, role or channel the application does not know
+/// (CHECK constraints on PostgreSQL, triggers on SQLite), on insert and on update.
+#[actix_web::test]
+async fn the_database_refuses_unknown_kinds_statuses_and_roles() {
+    use diesel::connection::SimpleConnection;
+    let db = common::fresh_db();
+    let mut conn = opstap::db::connect(&db.url, 1).unwrap().get().unwrap();
+    for bad in [
+        "UPDATE users SET role = 'superuser'",
+        "UPDATE placements SET kind = 'stage'",
+        "UPDATE placements SET status = 'gesloten'",
+        "UPDATE candidates SET status = 'weg'",
+    ] {
+        let e = conn.batch_execute(bad).expect_err(bad);
+        assert!(e.to_string().to_lowercase().contains("check"), "{bad}: {e}");
+    }
+    let e = conn
+        .batch_execute("INSERT INTO contact_moments (id, candidate_id, contact_date, channel, by_user_id, note, created_at) SELECT 'x', id, '2026-12-01', 'duif', NULL, 's', '2026-12-01 10:00:00' FROM candidates LIMIT 1")
+        .expect_err("a contact by pigeon");
+    assert!(e.to_string().to_lowercase().contains("check"), "{e}");
+    // The known values pass.
+    conn.batch_execute("UPDATE placements SET status = 'closed' WHERE status = 'closed'").unwrap();
+    conn.batch_execute("UPDATE users SET role = 'kandidaat' WHERE role = 'kandidaat'").unwrap();
+}

@@ -1,0 +1,11 @@
+ALTER TABLE users DROP CONSTRAINT users_role_check;
+ALTER TABLE candidates DROP CONSTRAINT candidates_status_check;
+ALTER TABLE placements DROP CONSTRAINT placements_kind_check;
+ALTER TABLE placements DROP CONSTRAINT placements_status_check;
+ALTER TABLE matches DROP CONSTRAINT matches_status_check;
+ALTER TABLE matches DROP CONSTRAINT matches_placement_kind_check;
+ALTER TABLE match_events DROP CONSTRAINT match_events_to_status_check;
+ALTER TABLE tasks DROP CONSTRAINT tasks_kind_check;
+ALTER TABLE contact_moments DROP CONSTRAINT contact_moments_channel_check;
+ALTER TABLE audit_log DROP CONSTRAINT audit_log_channel_check;
+ALTER TABLE outbox DROP CONSTRAINT outbox_status_check;
