@@ -101,148 +101,172 @@ where
     Ok(f()?.into_iter().collect())
 }
 
+/// The one way a reference file is loaded: read `name` from `dir` (csv + serde), keep and shape
+/// the rows (`rows`: those not stored yet), insert them in chunks with a progress bar. A missing
+/// file is noted in `missing` and loads nothing. Returns the rows inserted.
+#[allow(clippy::too_many_arguments)]
+fn load_file<R, T>(
+    conn: &mut DbConnection,
+    dir: &Path,
+    name: &str,
+    what: &str,
+    chunk_size: usize,
+    progress: bool,
+    missing: &mut Vec<String>,
+    rows: impl FnOnce(&mut DbConnection, Vec<R>) -> anyhow::Result<Vec<T>>,
+    insert: impl Fn(&mut DbConnection, &[T]) -> QueryResult<usize>,
+) -> anyhow::Result<usize>
+where
+    R: serde::de::DeserializeOwned,
+{
+    let path = dir.join(name);
+    if !path.exists() {
+        missing.push(name.to_string());
+        return Ok(0);
+    }
+    let rows = rows(conn, read_csv::<R>(&path)?)?;
+    let pb = bar(rows.len(), what, progress);
+    for chunk in rows.chunks(chunk_size) {
+        insert(conn, chunk)?;
+        pb.inc(chunk.len() as u64);
+    }
+    pb.finish();
+    Ok(rows.len())
+}
+
 /// Imports whatever reference files exist in `dir`; rows already present (same id) are kept
 /// as they are, so a re-import never overwrites a label a beheerder added.
 pub fn import(conn: &mut DbConnection, dir: &Path, progress: bool) -> anyhow::Result<ImportReport> {
     let mut report = ImportReport::default();
-    let file = |name: &str| dir.join(name);
 
     conn.transaction::<_, anyhow::Error, _>(|conn| {
-        // PC4
-        let p = file("nl_pc4.csv");
-        if p.exists() {
-            let have = existing_ids(|| schema::pc4_areas::table.select(schema::pc4_areas::pc4).load(conn))?;
-            let rows: Vec<Pc4Area> = read_csv::<Pc4Row>(&p)?
-                .into_iter()
-                .filter(|r| !have.contains(&r.pc4))
-                .map(|r| Pc4Area {
-                    pc4: r.pc4,
-                    lat: r.lat,
-                    lon: r.lon,
-                    place: r.place,
-                    municipality: r.municipality,
-                    municipality_code: r.municipality_code,
-                    province: r.province,
-                })
-                .collect();
-            let pb = bar(rows.len(), "PC4-postcodes", progress);
-            for chunk in rows.chunks(BATCH) {
-                crate::insert_all!(conn, schema::pc4_areas::table, chunk)?;
-                pb.inc(chunk.len() as u64);
-            }
-            pb.finish();
-            report.pc4_areas = rows.len();
-        } else {
-            report.missing_files.push("nl_pc4.csv".into());
-        }
-
-        // ISCO groups
-        let p = file("esco_isco08_groups_nl.csv");
-        if p.exists() {
-            let have = existing_ids(|| schema::isco_groups::table.select(schema::isco_groups::isco_code).load(conn))?;
-            let rows: Vec<IscoGroup> = read_csv::<IscoGroup>(&p)?.into_iter().filter(|r| !have.contains(&r.isco_code)).collect();
-            for chunk in rows.chunks(BATCH) {
-                crate::insert_all!(conn, schema::isco_groups::table, chunk)?;
-            }
-            report.isco_groups = rows.len();
-        } else {
-            report.missing_files.push("esco_isco08_groups_nl.csv".into());
-        }
-
-        // Occupations
-        let p = file("esco_occupations_nl.csv");
-        if p.exists() {
-            let have = existing_ids(|| schema::esco_occupations::table.select(schema::esco_occupations::id).load(conn))?;
-            let rows: Vec<EscoOccupation> = read_csv::<OccRow>(&p)?
-                .into_iter()
-                .filter(|r| !have.contains(&r.occupation_id))
-                .map(|r| EscoOccupation {
-                    id: r.occupation_id,
-                    esco_code: r.esco_code,
-                    isco_group: r.isco_group,
-                    label_nl: r.label_nl,
-                    alt_labels_nl: r.alt_labels_nl,
-                    label_en: r.label_en,
-                    description_nl: r.description_nl,
-                })
-                .collect();
-            let pb = bar(rows.len(), "ESCO-beroepen", progress);
-            for chunk in rows.chunks(BATCH) {
-                crate::insert_all!(conn, schema::esco_occupations::table, chunk)?;
-                pb.inc(chunk.len() as u64);
-            }
-            pb.finish();
-            report.occupations = rows.len();
-        } else {
-            report.missing_files.push("esco_occupations_nl.csv".into());
-        }
-
-        // Skills
-        let p = file("esco_skills.csv");
-        if p.exists() {
-            let have = existing_ids(|| schema::esco_skills::table.select(schema::esco_skills::id).load(conn))?;
-            let rows: Vec<EscoSkill> = read_csv::<SkillRow>(&p)?
-                .into_iter()
-                .filter(|r| !have.contains(&r.skill_id))
-                .map(|r| EscoSkill {
-                    id: r.skill_id,
-                    skill_type: r.skill_type,
-                    reuse_level: r.reuse_level,
-                    label_nl: Some(r.label_nl).filter(|s| !s.trim().is_empty()),
-                    alt_labels_nl: r.alt_labels_nl,
-                    label_en: r.label_en,
-                    group_code: r.group_code,
-                    group_nl: r.group_nl,
-                    description_nl: r.description_nl,
-                    municipality_id: None,
-                })
-                .collect();
-            let pb = bar(rows.len(), "ESCO-vaardigheden", progress);
-            for chunk in rows.chunks(BATCH) {
-                crate::insert_all!(conn, schema::esco_skills::table, chunk)?;
-                pb.inc(chunk.len() as u64);
-            }
-            pb.finish();
-            report.skills = rows.len();
-        } else {
-            report.missing_files.push("esco_skills.csv".into());
-        }
-
-        // Occupation-skill links
-        let p = file("esco_occupation_skills.csv");
-        if p.exists() {
-            let occ: HashSet<String> = schema::esco_occupations::table.select(schema::esco_occupations::id).load(conn)?.into_iter().collect();
-            let skills: HashSet<String> = schema::esco_skills::table.select(schema::esco_skills::id).load(conn)?.into_iter().collect();
-            let have: HashSet<(String, String)> = schema::esco_occupation_skills::table
-                .select((schema::esco_occupation_skills::occupation_id, schema::esco_occupation_skills::skill_id))
-                .load(conn)?
-                .into_iter()
-                .collect();
-            let mut rows = Vec::new();
-            let mut seen = HashSet::new();
-            for r in read_csv::<LinkRow>(&p)? {
-                if !occ.contains(&r.occupation_id) {
-                    continue;
-                }
-                for (ids, essential) in [(&r.essential_skill_ids, true), (&r.optional_skill_ids, false)] {
-                    for sid in ids.split_whitespace() {
-                        let key = (r.occupation_id.clone(), sid.to_string());
-                        if skills.contains(sid) && !have.contains(&key) && seen.insert(key) {
-                            rows.push(EscoOccupationSkill { occupation_id: r.occupation_id.clone(), skill_id: sid.to_string(), essential });
+        report.pc4_areas = load_file(
+            conn,
+            dir,
+            "nl_pc4.csv",
+            "PC4-postcodes",
+            BATCH,
+            progress,
+            &mut report.missing_files,
+            |conn, rows: Vec<Pc4Row>| {
+                let have = existing_ids(|| schema::pc4_areas::table.select(schema::pc4_areas::pc4).load(conn))?;
+                Ok(rows
+                    .into_iter()
+                    .filter(|r| !have.contains(&r.pc4))
+                    .map(|r| Pc4Area {
+                        pc4: r.pc4,
+                        lat: r.lat,
+                        lon: r.lon,
+                        place: r.place,
+                        municipality: r.municipality,
+                        municipality_code: r.municipality_code,
+                        province: r.province,
+                    })
+                    .collect())
+            },
+            |conn, chunk| crate::insert_all!(conn, schema::pc4_areas::table, chunk),
+        )?;
+        report.isco_groups = load_file(
+            conn,
+            dir,
+            "esco_isco08_groups_nl.csv",
+            "ISCO-groepen",
+            BATCH,
+            progress,
+            &mut report.missing_files,
+            |conn, rows: Vec<IscoGroup>| {
+                let have = existing_ids(|| schema::isco_groups::table.select(schema::isco_groups::isco_code).load(conn))?;
+                Ok(rows.into_iter().filter(|r| !have.contains(&r.isco_code)).collect())
+            },
+            |conn, chunk| crate::insert_all!(conn, schema::isco_groups::table, chunk),
+        )?;
+        report.occupations = load_file(
+            conn,
+            dir,
+            "esco_occupations_nl.csv",
+            "ESCO-beroepen",
+            BATCH,
+            progress,
+            &mut report.missing_files,
+            |conn, rows: Vec<OccRow>| {
+                let have = existing_ids(|| schema::esco_occupations::table.select(schema::esco_occupations::id).load(conn))?;
+                Ok(rows
+                    .into_iter()
+                    .filter(|r| !have.contains(&r.occupation_id))
+                    .map(|r| EscoOccupation {
+                        id: r.occupation_id,
+                        esco_code: r.esco_code,
+                        isco_group: r.isco_group,
+                        label_nl: r.label_nl,
+                        alt_labels_nl: r.alt_labels_nl,
+                        label_en: r.label_en,
+                        description_nl: r.description_nl,
+                    })
+                    .collect())
+            },
+            |conn, chunk| crate::insert_all!(conn, schema::esco_occupations::table, chunk),
+        )?;
+        report.skills = load_file(
+            conn,
+            dir,
+            "esco_skills.csv",
+            "ESCO-vaardigheden",
+            BATCH,
+            progress,
+            &mut report.missing_files,
+            |conn, rows: Vec<SkillRow>| {
+                let have = existing_ids(|| schema::esco_skills::table.select(schema::esco_skills::id).load(conn))?;
+                Ok(rows
+                    .into_iter()
+                    .filter(|r| !have.contains(&r.skill_id))
+                    .map(|r| EscoSkill {
+                        id: r.skill_id,
+                        skill_type: r.skill_type,
+                        reuse_level: r.reuse_level,
+                        label_nl: Some(r.label_nl).filter(|s| !s.trim().is_empty()),
+                        alt_labels_nl: r.alt_labels_nl,
+                        label_en: r.label_en,
+                        group_code: r.group_code,
+                        group_nl: r.group_nl,
+                        description_nl: r.description_nl,
+                        municipality_id: None,
+                    })
+                    .collect())
+            },
+            |conn, chunk| crate::insert_all!(conn, schema::esco_skills::table, chunk),
+        )?;
+        report.occupation_skill_links = load_file(
+            conn,
+            dir,
+            "esco_occupation_skills.csv",
+            "ESCO beroep-vaardigheid",
+            BATCH * 3,
+            progress,
+            &mut report.missing_files,
+            |conn, links: Vec<LinkRow>| {
+                let occ: HashSet<String> = schema::esco_occupations::table.select(schema::esco_occupations::id).load(conn)?.into_iter().collect();
+                let skills: HashSet<String> = schema::esco_skills::table.select(schema::esco_skills::id).load(conn)?.into_iter().collect();
+                let have: HashSet<(String, String)> = schema::esco_occupation_skills::table
+                    .select((schema::esco_occupation_skills::occupation_id, schema::esco_occupation_skills::skill_id))
+                    .load(conn)?
+                    .into_iter()
+                    .collect();
+                let mut rows = Vec::new();
+                let mut seen = HashSet::new();
+                for r in links.into_iter().filter(|r| occ.contains(&r.occupation_id)) {
+                    for (ids, essential) in [(&r.essential_skill_ids, true), (&r.optional_skill_ids, false)] {
+                        for sid in ids.split_whitespace() {
+                            let key = (r.occupation_id.clone(), sid.to_string());
+                            if skills.contains(sid) && !have.contains(&key) && seen.insert(key) {
+                                rows.push(EscoOccupationSkill { occupation_id: r.occupation_id.clone(), skill_id: sid.to_string(), essential });
+                            }
                         }
                     }
                 }
-            }
-            let pb = bar(rows.len(), "ESCO beroep-vaardigheid", progress);
-            for chunk in rows.chunks(BATCH * 3) {
-                crate::insert_all!(conn, schema::esco_occupation_skills::table, chunk)?;
-                pb.inc(chunk.len() as u64);
-            }
-            pb.finish();
-            report.occupation_skill_links = rows.len();
-        } else {
-            report.missing_files.push("esco_occupation_skills.csv".into());
-        }
+                Ok(rows)
+            },
+            |conn, chunk| crate::insert_all!(conn, schema::esco_occupation_skills::table, chunk),
+        )?;
         Ok(())
     })?;
     Ok(report)
