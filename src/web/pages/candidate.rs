@@ -408,8 +408,9 @@ async fn mine(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -> R
     let rows = ms
         .into_iter()
         .map(|m| {
-            let s = MatchStatus::parse(&m.status).unwrap_or(MatchStatus::Proposed);
-            MineRow {
+            let s = MatchStatus::parse(&m.status)
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown status {:?} stored for match {}", m.status, m.id)))?;
+            Ok(MineRow {
                 todo: s == MatchStatus::Proposed,
                 status: match s {
                     MatchStatus::Proposed => "Wacht op uw antwoord",
@@ -420,9 +421,9 @@ async fn mine(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -> R
                 },
                 id: m.id,
                 title: m.placement_title,
-            }
+            })
         })
-        .collect();
+        .collect::<Result<Vec<_>, AppError>>()?;
     render(&MinePage { ctx: Ctx::new(&req, Some(&u)), first_name: c.first_name, rows, interests, suggestions })
 }
 

@@ -523,7 +523,7 @@ async fn login(req: HttpRequest, state: web::Data<AppState>, form: web::Form<Log
     match crate::service::accounts::login(&state, &f.email, &f.password, crate::web::client::client_address(&req)).await {
         Ok(ok) => {
             let token = state.jwt.issue(&ok.user_id, &ok.role, &ok.session_id, ok.expires_at).map_err(AppError::Internal)?;
-            let role = Role::parse(&ok.role).unwrap_or(Role::Kandidaat);
+            let role = Role::parse(&ok.role).ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown role {:?} stored for a user", ok.role)))?;
             let to = safe_back(&f.terug).filter(|t| !t.starts_with("/inloggen")).unwrap_or(home_of(role)).to_string();
             let secure = state.config.public_url.starts_with("https://");
             Ok(HttpResponse::SeeOther()
