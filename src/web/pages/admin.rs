@@ -2,7 +2,7 @@
 //! table, SROI bouwblokken, job-coach norms and the other numbers), and the audit log.
 
 use super::forms::FormState;
-use super::{check_csrf, render, render_status, see_other, Ctx, PageError, PageUser};
+use super::{check_csrf, render, render_status, see_other, CheckedForm, Ctx, PageError, PageUser};
 use crate::db::models::User;
 use crate::domain::settings::Settings;
 use crate::domain::{FieldError, Role};
@@ -155,16 +155,10 @@ async fn overview_with(
     render_status(status, &UsersPage { ctx: Ctx::new(&req, Some(&u)), municipality: name, users: list, unverified, form, notice })
 }
 
-async fn create_user(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: PageUser,
-    form: web::Form<Vec<(String, String)>>,
-) -> Result<HttpResponse, PageError> {
+async fn create_user(req: HttpRequest, state: web::Data<AppState>, user: PageUser, form: CheckedForm) -> Result<HttpResponse, PageError> {
     let u = user.0;
     admin(&u)?;
-    let mut fs = FormState::from_pairs(&form.into_inner());
-    check_csrf(&req, fs.v("csrf"))?;
+    let mut fs = form.0;
     let input = crate::web::api::users::UserInput {
         email: fs.v("email").trim().to_string(),
         password: fs.v("password").to_string(),
@@ -461,16 +455,10 @@ fn from_form(current: &Settings, f: &FormState) -> (Value, Vec<FieldError>) {
     (v, errs)
 }
 
-async fn save(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: PageUser,
-    form: web::Form<Vec<(String, String)>>,
-) -> Result<HttpResponse, PageError> {
+async fn save(req: HttpRequest, state: web::Data<AppState>, user: PageUser, form: CheckedForm) -> Result<HttpResponse, PageError> {
     let u = user.0;
     let m = admin(&u)?;
-    let mut fs = FormState::from_pairs(&form.into_inner());
-    check_csrf(&req, fs.v("csrf"))?;
+    let mut fs = form.0;
     let (current, cur_version) = load(&state, m.clone()).await?;
     let (json, mut errs) = from_form(&current, &fs);
     let parsed: Result<Settings, Vec<FieldError>> = super::forms::parse(json);
@@ -575,13 +563,12 @@ async fn skill_save(
     state: web::Data<AppState>,
     user: PageUser,
     path: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    form: CheckedForm,
 ) -> Result<HttpResponse, PageError> {
     let u = user.0;
     admin(&u)?;
     let id = path.into_inner();
-    let mut fs = FormState::from_pairs(&form.into_inner());
-    check_csrf(&req, fs.v("csrf"))?;
+    let mut fs = form.0;
     let input = crate::service::esco::SkillLabelInput {
         label_nl: fs.v("label_nl").trim().to_string(),
         alt_labels_nl: fs.v("alt_labels_nl").lines().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect(),

@@ -3,7 +3,7 @@
 //! my proposals, my data and who viewed it, my consents and saved search.
 
 use super::forms::FormState;
-use super::{check_csrf, render, see_other, Ctx, PageError, PageUser};
+use super::{check_csrf, render, see_other, CheckedForm, Ctx, PageError, PageUser};
 use crate::db::models::{Candidate, Match};
 use crate::db::queries::{placement_full, PlacementFull, PlacementHitRow};
 use crate::domain::workflow::MatchStatus;
@@ -465,15 +465,9 @@ async fn my_data(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -
     render(&DataPage { ctx: Ctx::new(&req, Some(&u)), c, place, log, saved })
 }
 
-async fn consents(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: PageUser,
-    form: web::Form<Vec<(String, String)>>,
-) -> Result<HttpResponse, PageError> {
+async fn consents(state: web::Data<AppState>, user: PageUser, form: CheckedForm) -> Result<HttpResponse, PageError> {
     let u = user.0;
-    let fs = FormState::from_pairs(&form.into_inner());
-    check_csrf(&req, fs.v("csrf"))?;
+    let fs = form.0;
     u.require(&[Role::Kandidaat])?;
     let input = crate::web::api::matches::ConsentsInput {
         consent_matching: Some(fs.checked("consent_matching")),
@@ -484,15 +478,9 @@ async fn consents(
     Ok(see_other("/kandidaat/gegevens?opgeslagen=1#toestemming"))
 }
 
-async fn save_search(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: PageUser,
-    form: web::Form<Vec<(String, String)>>,
-) -> Result<HttpResponse, PageError> {
+async fn save_search(state: web::Data<AppState>, user: PageUser, form: CheckedForm) -> Result<HttpResponse, PageError> {
     let u = user.0;
-    let fs = FormState::from_pairs(&form.into_inner());
-    check_csrf(&req, fs.v("csrf"))?;
+    let fs = form.0;
     u.require(&[Role::Kandidaat])?;
     let c = me(&state, &u).await?.ok_or(AppError::Forbidden)?;
     let q = PlacementSearchParams {

@@ -2,7 +2,7 @@
 //! posting a placement with ESCO suggestions.
 
 use super::forms::{self, FormState, Kind};
-use super::{check_csrf, render, render_status, see_other, Ctx, PageError, PageUser};
+use super::{render, render_status, see_other, CheckedForm, Ctx, PageError, PageUser};
 use crate::db::models::Organisation;
 use crate::domain::{PlacementKind, Role};
 use crate::error::AppError;
@@ -251,13 +251,12 @@ async fn edit_save(
     state: web::Data<AppState>,
     user: PageUser,
     path: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    form: CheckedForm,
 ) -> Result<HttpResponse, PageError> {
     let u = user.0;
     u.require(&[Role::Werkgever])?;
     let id = path.into_inner();
-    let mut fs = FormState::from_pairs(&form.into_inner());
-    check_csrf(&req, fs.v("csrf"))?;
+    let mut fs = form.0;
     let result = match placement_input(&state, &mut fs) {
         Ok(mut input) => {
             // Skills are not on this form: keep them.
@@ -289,16 +288,10 @@ async fn edit_save(
     }
 }
 
-async fn create(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: PageUser,
-    form: web::Form<Vec<(String, String)>>,
-) -> Result<HttpResponse, PageError> {
+async fn create(req: HttpRequest, state: web::Data<AppState>, user: PageUser, form: CheckedForm) -> Result<HttpResponse, PageError> {
     let u = user.0;
     u.require(&[Role::Werkgever])?;
-    let mut fs = FormState::from_pairs(&form.into_inner());
-    check_csrf(&req, fs.v("csrf"))?;
+    let mut fs = form.0;
     let result = match placement_input(&state, &mut fs) {
         Ok(input) => create_placement(&state, &u, input).await.map_err(forms::field_errors),
         Err(e) => Err(Ok(e)),
@@ -367,17 +360,11 @@ async fn org_form(
     render(&OrgForm { ctx: Ctx::new(&req, Some(&u)), form, verified: o.verified, saved: q.contains_key("opgeslagen") })
 }
 
-async fn org_save(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: PageUser,
-    form: web::Form<Vec<(String, String)>>,
-) -> Result<HttpResponse, PageError> {
+async fn org_save(req: HttpRequest, state: web::Data<AppState>, user: PageUser, form: CheckedForm) -> Result<HttpResponse, PageError> {
     let u = user.0;
     u.require(&[Role::Werkgever])?;
     let org_id = u.organisation_id.clone().ok_or(AppError::Forbidden)?;
-    let mut fs = FormState::from_pairs(&form.into_inner());
-    check_csrf(&req, fs.v("csrf"))?;
+    let mut fs = form.0;
     let (json, _) = forms::to_json(&fs, ORG_FIELDS);
     let result = match forms::parse::<crate::web::api::organisations::OrganisationInput>(json) {
         Ok(input) => crate::service::organisations::update_organisation(&state, &u, org_id, input).await.map(|_| ()).map_err(forms::field_errors),

@@ -2,7 +2,7 @@
 //! colour as a style sheet (the CSP allows no inline styles), and the beheerder's form.
 
 use super::forms::FormState;
-use super::{check_csrf, render, render_status, see_other, Ctx, PageError, PageUser};
+use super::{render, render_status, see_other, CheckedForm, Ctx, PageError, PageUser};
 use crate::domain::face::Face;
 use crate::domain::Role;
 use crate::service::face::FaceInput;
@@ -111,16 +111,10 @@ async fn form(req: HttpRequest, user: PageUser, q: web::Query<std::collections::
     render(&FaceForm { ctx, form, saved: q.contains_key("opgeslagen") })
 }
 
-async fn save(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: PageUser,
-    form: web::Form<Vec<(String, String)>>,
-) -> Result<HttpResponse, PageError> {
+async fn save(req: HttpRequest, state: web::Data<AppState>, user: PageUser, form: CheckedForm) -> Result<HttpResponse, PageError> {
     let u = user.0;
     u.require(&[Role::Beheerder])?;
-    let mut fs = FormState::from_pairs(&form.into_inner());
-    check_csrf(&req, fs.v("csrf"))?;
+    let mut fs = form.0;
     let v = |k: &str| fs.v(k).to_string();
     let input = FaceInput {
         display_name: v("display_name"),

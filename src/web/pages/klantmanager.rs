@@ -3,7 +3,7 @@
 //! instrument package per result and a button to propose.
 
 use super::forms::{self, FormState, Kind};
-use super::{check_csrf, render, render_status, see_other, Ctx, PageError, PageUser};
+use super::{check_csrf, render, render_status, see_other, CheckedForm, Ctx, PageError, PageUser};
 use crate::db::models::{Candidate, ContactMoment, LadderMeasurement};
 use crate::db::queries::candidate_full;
 use crate::domain::workflow::MatchStatus;
@@ -204,13 +204,12 @@ async fn add_ladder(
     state: web::Data<AppState>,
     user: PageUser,
     path: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    form: CheckedForm,
 ) -> Result<HttpResponse, PageError> {
     let u = user.0;
     require_km(&u)?;
     let id = path.into_inner();
-    let mut fs = FormState::from_pairs(&form.into_inner());
-    check_csrf(&req, fs.v("csrf"))?;
+    let mut fs = form.0;
     let (json, type_errs) =
         forms::to_json(&fs, &[("measured_on", Kind::ReqText), ("step", Kind::ReqInt), ("target_step", Kind::Int), ("note", Kind::Text)]);
     let result = match forms::parse::<LadderInput>(json) {
@@ -236,13 +235,12 @@ async fn add_contact(
     state: web::Data<AppState>,
     user: PageUser,
     path: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    form: CheckedForm,
 ) -> Result<HttpResponse, PageError> {
     let u = user.0;
     require_km(&u)?;
     let id = path.into_inner();
-    let mut fs = FormState::from_pairs(&form.into_inner());
-    check_csrf(&req, fs.v("csrf"))?;
+    let mut fs = form.0;
     let (json, type_errs) = forms::to_json(&fs, &[("contact_date", Kind::ReqText), ("channel", Kind::ReqText), ("note", Kind::Text)]);
     let result = match forms::parse::<ContactInput>(json) {
         Ok(_) if !type_errs.is_empty() => Err(Ok(type_errs)),
@@ -350,13 +348,12 @@ async fn propose(
     state: web::Data<AppState>,
     user: PageUser,
     path: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    form: CheckedForm,
 ) -> Result<HttpResponse, PageError> {
     let u = user.0;
     require_km(&u)?;
     let id = path.into_inner();
-    let mut fs = FormState::from_pairs(&form.into_inner());
-    check_csrf(&req, fs.v("csrf"))?;
+    let mut fs = form.0;
     let input = ProposeInput {
         candidate_id: id.clone(),
         placement_id: fs.v("placement_id").to_string(),
@@ -631,13 +628,12 @@ async fn edit_save(
     state: web::Data<AppState>,
     user: PageUser,
     path: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    form: CheckedForm,
 ) -> Result<HttpResponse, PageError> {
     let u = user.0;
     require_km(&u)?;
     let id = path.into_inner();
-    let mut fs = FormState::from_pairs(&form.into_inner());
-    check_csrf(&req, fs.v("csrf"))?;
+    let mut fs = form.0;
     let full = load_full(&state, &u, id.clone()).await?;
     let c = &full.candidate;
     // What the form does not show stays as it is: skills, ZRM, preferences, consents, status.
@@ -717,16 +713,10 @@ async fn new_form(req: HttpRequest, user: PageUser) -> Result<HttpResponse, Page
 }
 
 /// Registers a new candidate in the klantmanager's own caseload.
-async fn new_save(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: PageUser,
-    form: web::Form<Vec<(String, String)>>,
-) -> Result<HttpResponse, PageError> {
+async fn new_save(req: HttpRequest, state: web::Data<AppState>, user: PageUser, form: CheckedForm) -> Result<HttpResponse, PageError> {
     let u = user.0;
     require_km(&u)?;
-    let mut fs = FormState::from_pairs(&form.into_inner());
-    check_csrf(&req, fs.v("csrf"))?;
+    let mut fs = form.0;
     let mut errs = vec![];
     let mut occ: Vec<String> = vec![];
     add_occupation(&state, &fs, &mut occ, &mut errs);

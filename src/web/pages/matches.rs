@@ -2,7 +2,7 @@
 //! by `matches::view`, the same as the API) and a form per action this user may take.
 
 use super::forms::{self, FormState, Kind};
-use super::{check_csrf, render_status, see_other, Ctx, PageError, PageUser};
+use super::{render_status, see_other, CheckedForm, Ctx, PageError, PageUser};
 use crate::audit::Channel;
 use crate::domain::workflow;
 use crate::error::AppError;
@@ -102,12 +102,11 @@ async fn act(
     state: web::Data<AppState>,
     user: PageUser,
     path: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    form: CheckedForm,
 ) -> Result<HttpResponse, PageError> {
     let u = user.0;
     let id = path.into_inner();
-    let mut fs = FormState::from_pairs(&form.into_inner());
-    check_csrf(&req, fs.v("csrf"))?;
+    let mut fs = form.0;
     let json = forms::to_json(
         &fs,
         &[

@@ -174,6 +174,27 @@ pub fn check_csrf(req: &HttpRequest, form_token: &str) -> Result<(), PageError> 
     }
 }
 
+/// A posted form whose CSRF token matched the session's cookie: its fields. The one way a page
+/// reads a form it acts on.
+pub struct CheckedForm(pub forms::FormState);
+
+impl actix_web::FromRequest for CheckedForm {
+    type Error = PageError;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let req = req.clone();
+        let form = web::Form::<Vec<(String, String)>>::from_request(&req, payload);
+        Box::pin(async move {
+            let form =
+                form.await.map_err(|_| PageError(AppError::BadRequest("Het formulier kon niet worden gelezen. Laad de pagina opnieuw.".into())))?;
+            let fs = forms::FormState::from_pairs(&form.into_inner());
+            check_csrf(&req, fs.v("csrf"))?;
+            Ok(CheckedForm(fs))
+        })
+    }
+}
+
 /// An error shown as a page.
 #[derive(Debug)]
 pub struct PageError(pub AppError);
@@ -587,9 +608,8 @@ async fn register_form(req: HttpRequest) -> Result<HttpResponse, PageError> {
 
 /// A new employer registers its organisation and its first account; it may prepare placements
 /// at once, which are published after the municipality verified the organisation.
-async fn register(req: HttpRequest, state: web::Data<AppState>, form: web::Form<Vec<(String, String)>>) -> Result<HttpResponse, PageError> {
-    let mut fs = forms::FormState::from_pairs(&form.into_inner());
-    check_csrf(&req, fs.v("csrf"))?;
+async fn register(req: HttpRequest, state: web::Data<AppState>, form: CheckedForm) -> Result<HttpResponse, PageError> {
+    let mut fs = form.0;
     let v = |k: &str| fs.v(k).trim().to_string();
     let input = crate::web::api::auth::RegisterEmployerInput {
         organisation: crate::web::api::organisations::OrganisationInput {
