@@ -53,7 +53,7 @@ fn probes_request_ids_json_logs_and_metrics_on_their_own_address() {
     });
     let (line, _) = logged.unwrap_or_else(|| panic!("no log line for request {id}:\n{}", s.log_text()));
     assert_eq!(line["fields"]["status"], 200, "{line}");
-    assert_eq!(line["span"]["path"], "/api/v1/search/candidates", "{line}");
+    assert_eq!(line["fields"]["path"], "/api/v1/search/candidates", "{line}");
     assert!(!s.log_text().contains("Jansenvanderpersoonlijk"), "a query string reached the log");
 
     // The metrics: on their own address only.

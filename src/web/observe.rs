@@ -29,7 +29,8 @@ where
     let id = new_id();
     req.extensions_mut().insert(RequestId(id.clone()));
     let method = req.method().clone();
-    let span = tracing::info_span!("request", id = %id, method = %method, path = %req.path());
+    let path = req.path().to_string();
+    let span = tracing::info_span!("request", id = %id);
     let started = Instant::now();
     let fut = {
         let _entered = span.enter();
@@ -41,12 +42,13 @@ where
         match result {
             Ok(mut res) => {
                 let status = res.status().as_u16();
-                let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".into());
+                let route = route_of(&path, status);
                 crate::metrics::get().request(method.as_str(), &route, status, seconds);
+                let ms = (seconds * 1000.0).round() as u64;
                 if status >= 500 {
-                    tracing::warn!(status, ms = (seconds * 1000.0).round() as u64, route = %route, "answered");
+                    tracing::warn!(method = %method, path = %path, status, ms, route = %route, "answered");
                 } else {
-                    tracing::info!(status, ms = (seconds * 1000.0).round() as u64, route = %route, "answered");
+                    tracing::info!(method = %method, path = %path, status, ms, route = %route, "answered");
                 }
                 if let Ok(v) = HeaderValue::from_str(&id) {
                     res.headers_mut().insert(REQUEST_ID, v);
@@ -54,10 +56,53 @@ where
                 Ok(res)
             }
             Err(e) => {
-                tracing::warn!(ms = (seconds * 1000.0).round() as u64, error = %e, "failed");
+                tracing::warn!(method = %method, path = %path, ms = (seconds * 1000.0).round() as u64, error = %e, "failed");
                 Err(e)
             }
         }
     }
     .instrument(span)
+}
+
+/// The route of a path for the metrics, with bounded variety: each segment that looks like an id
+/// (it holds a digit, or is longer than 24 characters: UUIDs, ESCO URIs, PC4 codes) becomes
+/// `{id}`; an unknown path (404) is "unmatched". Cheaper than resolving the route pattern again
+/// (`HttpRequest::match_pattern` runs the router a second time).
+pub fn route_of(path: &str, status: u16) -> String {
+    if status == 404 {
+        return "unmatched".into();
+    }
+    let mut out = String::with_capacity(path.len());
+    for seg in path.split('/').skip(1) {
+        out.push('/');
+        if seg.len() > 24 || seg.bytes().any(|b| b.is_ascii_digit()) && !is_version(seg) {
+            out.push_str("{id}");
+        } else {
+            out.push_str(seg);
+        }
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    out
+}
+
+/// "v1" in /api/v1 is part of the route, not an id.
+fn is_version(seg: &str) -> bool {
+    seg.len() <= 3 && seg.starts_with('v') && seg[1..].bytes().all(|b| b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::route_of;
+
+    #[test]
+    fn routes_have_no_ids() {
+        assert_eq!(route_of("/api/v1/candidates/0190a2b3-7c4d-7e8f-9a0b-1c2d3e4f5a6b/proposals", 200), "/api/v1/candidates/{id}/proposals");
+        assert_eq!(route_of("/api/v1/search/placements", 200), "/api/v1/search/placements");
+        assert_eq!(route_of("/plekken/abc123", 200), "/plekken/{id}");
+        assert_eq!(route_of("/api/v1/esco/skills/http%3A%2F%2Fdata.europa.eu%2Fesco%2Fskill%2Fabcdef", 200), "/api/v1/esco/skills/{id}");
+        assert_eq!(route_of("/", 200), "/");
+        assert_eq!(route_of("/wat/dan/ook/123", 404), "unmatched");
+    }
 }
