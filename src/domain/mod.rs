@@ -9,6 +9,7 @@ pub mod language;
 pub mod monitor;
 pub mod nl;
 pub mod settings;
+pub mod support;
 pub mod validation;
 pub mod workflow;
 

@@ -50,27 +50,15 @@ pub fn placement_doc(f: &PlacementFields, p: &PlacementFull, rd: &RefData) -> Ta
         d.add_f64(f.lon, pc.lon);
         d.add_text(f.facets, facet_value("place", &pc.place));
     }
-    let mut flags = Vec::new();
-    if pl.job_coach_welcome {
-        flags.push("job_coach_welcome");
-    }
-    if pl.internal_supervisor {
-        flags.push("internal_supervisor");
-    }
-    if pl.adapted_workplace {
-        flags.push("adapted_workplace");
-    }
-    let any_support = !flags.is_empty();
+    let support = crate::domain::support::offered(pl.internal_supervisor, pl.job_coach_welcome, pl.adapted_workplace, pl.language_learning);
+    let mut flags: Vec<&str> = support.iter().map(|s| s.code()).collect();
     if pl.lks_accepted {
         flags.push("lks_accepted");
     }
     if pl.counts_banenafspraak {
         flags.push("counts_banenafspraak");
     }
-    if pl.language_learning {
-        flags.push("language_learning");
-    }
-    if any_support {
+    if crate::domain::support::has_guidance(&support) {
         flags.push("support");
     }
     for fl in &flags {

@@ -40,20 +40,10 @@ pub struct Hit {
 }
 
 fn support_of(p: &PlacementHitRow) -> Vec<&'static str> {
-    let mut v = vec![];
-    if p.internal_supervisor {
-        v.push("vaste begeleider");
-    }
-    if p.job_coach_welcome {
-        v.push("jobcoach welkom");
-    }
-    if p.adapted_workplace {
-        v.push("aangepaste werkplek");
-    }
-    if p.language_learning {
-        v.push("Nederlands leren op het werk");
-    }
-    v
+    crate::domain::support::offered(p.internal_supervisor, p.job_coach_welcome, p.adapted_workplace, p.language_learning)
+        .into_iter()
+        .map(|s| s.label_nl())
+        .collect()
 }
 
 fn hit(st: &AppState, p: &PlacementHitRow, from: Option<(f64, f64)>) -> Hit {
