@@ -142,7 +142,7 @@ fn seed_template(url: &str) {
     opstap::engine::relatedness::import(&mut conn, &refdata_dir(), false).expect("refdata import");
     let rd = opstap::refdata::RefData::load(&mut conn).expect("refdata load");
     opstap::demo::seed_if_empty(&mut conn, &rd).expect("demo seed").expect("template was empty");
-    if let opstap::db::DbConnection::Sqlite(_) = &*conn {
+    if opstap::db::backend_of(&conn) == opstap::db::Backend::Sqlite {
         use diesel::connection::SimpleConnection;
         conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);").expect("checkpoint");
     }
