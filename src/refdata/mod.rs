@@ -393,7 +393,7 @@ pub struct RefData {
     pub faces: HashMap<String, Arc<crate::domain::face::Face>>,
     pub default_face: Option<Arc<crate::domain::face::Face>>,
     /// The words of the occupation and skill labels, for free-text search: built at the first
-    /// search that needs it (see `search::labels`).
+    /// search that needs it (see `refdata::labels`).
     labels: std::sync::OnceLock<crate::refdata::labels::LabelIndex>,
 }
 

@@ -48,6 +48,6 @@ pub fn describe(s: &Settings, settings_version: i32) -> Value {
         },
         "retention": {"audit_log_min_days": 183},
         "fairness_test": "Een test zorgt dat naam, contactgegevens en gezondheidsnotities geen invloed hebben op de score.",
-        "source": "Opstap, src/matching/ (open source, EUPL-1.2)"
+        "source": "Opstap, src/engine/matching/ (open source, EUPL-1.2)"
     })
 }
