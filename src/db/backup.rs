@@ -7,7 +7,7 @@
 //! - PostgreSQL: `pg_dump --format=custom` (a consistent snapshot, online) and `pg_restore` into
 //!   an empty database; both programs must be on the PATH (package postgresql-client).
 
-use super::{backend_of, connect, sqlite_path, Backend, DbConnection};
+use super::{connect, sqlite_path, Backend, DbConnection};
 use anyhow::{bail, Context};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -107,7 +107,7 @@ fn check_sqlite_backup(from: &Path) -> anyhow::Result<()> {
         bail!("{} is damaged: {}", from.display(), check.into_iter().map(|c| c.quick_check).collect::<Vec<_>>().join("; "));
     }
     let mut conn = DbConnection::Sqlite(c);
-    if user_tables(&mut conn)? == 0 || backend_of(&conn) != Backend::Sqlite {
+    if user_tables(&mut conn)? == 0 {
         bail!("{} holds no Opstap database", from.display());
     }
     Ok(())

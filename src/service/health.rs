@@ -114,7 +114,7 @@ pub async fn report(state: &AppState) -> Health {
 /// Ready for traffic: the database answers and the index is not being rebuilt (a load balancer
 /// sends requests elsewhere until then).
 pub fn is_ready(h: &Health) -> bool {
-    h.database.ok && !h.rebuilding && h.feed.latest >= 0
+    h.database.ok && !h.rebuilding
 }
 
 /// The metrics in the Prometheus text format, with the gauges read now (index lag, outbox
