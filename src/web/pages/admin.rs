@@ -1,7 +1,7 @@
 //! Beheerder pages: users of the municipality, municipality settings (matcher weights, the WML
 //! table, SROI bouwblokken, job-coach norms and the other numbers), and the audit log.
 
-use super::forms::FormState;
+use super::forms::{self, FormState, Posted};
 use super::{check_csrf, render, render_status, see_other, CheckedForm, Ctx, PageError, PageUser};
 use crate::db::models::User;
 use crate::domain::settings::Settings;
@@ -158,7 +158,7 @@ async fn overview_with(
 async fn create_user(req: HttpRequest, state: web::Data<AppState>, user: PageUser, form: CheckedForm) -> Result<HttpResponse, PageError> {
     let u = user.0;
     admin(&u)?;
-    let mut fs = form.0;
+    let fs = form.0;
     let input = crate::web::api::users::UserInput {
         email: fs.v("email").trim().to_string(),
         password: fs.v("password").to_string(),
@@ -171,23 +171,15 @@ async fn create_user(req: HttpRequest, state: web::Data<AppState>, user: PageUse
     if !matches!(input.role.as_str(), "klantmanager" | "beheerder") {
         errs.push(FieldError::new("role", "Kies klantmanager of beheerder."));
     }
-    let result = if errs.is_empty() {
-        let u2 = u.clone();
-        state
-            .tx(move |conn| crate::service::accounts::create_user_in(conn, &input, Some(&u2), None).map(|_| ()))
-            .await
-            .map_err(super::forms::field_errors)
-    } else {
-        Err(Ok(errs))
-    };
-    match result {
-        Ok(()) => Ok(see_other("/beheer?aangemaakt=1")),
-        Err(Ok(errs)) => {
-            fs.errors = errs;
+    let input = if errs.is_empty() { Ok(input) } else { Err(errs) };
+    let u2 = u.clone();
+    let call = |input| state.tx(move |conn| crate::service::accounts::create_user_in(conn, &input, Some(&u2), None).map(|_| ()));
+    match forms::submit(fs, input, call).await? {
+        Posted::Done(()) => Ok(see_other("/beheer?aangemaakt=1")),
+        Posted::Again(mut fs) => {
             fs.set("password", "");
             overview_with(req, state, u, fs, StatusCode::UNPROCESSABLE_ENTITY).await
         }
-        Err(Err(e)) => Err(e.into()),
     }
 }
 
@@ -458,28 +450,20 @@ fn from_form(current: &Settings, f: &FormState) -> (Value, Vec<FieldError>) {
 async fn save(req: HttpRequest, state: web::Data<AppState>, user: PageUser, form: CheckedForm) -> Result<HttpResponse, PageError> {
     let u = user.0;
     let m = admin(&u)?;
-    let mut fs = form.0;
+    let fs = form.0;
     let (current, cur_version) = load(&state, m.clone()).await?;
-    let (json, mut errs) = from_form(&current, &fs);
-    let parsed: Result<Settings, Vec<FieldError>> = super::forms::parse(json);
+    let (json, errs) = from_form(&current, &fs);
+    // The settings' own checks name the form's fields (the service prefixes them for the API).
+    let input = forms::read_json(json, errs, Settings::check).and_then(|s: Settings| match s.check() {
+        c if c.is_empty() => Ok(s),
+        c => Err(c),
+    });
     let version: Option<i32> = fs.v("version").parse().ok();
-    match parsed {
-        Ok(s) if !errs.is_empty() => errs.extend(s.check()),
-        Ok(s) => {
-            let check = s.check();
-            if check.is_empty() {
-                match crate::service::settings::save_settings(&state, &m, &s, version).await {
-                    Ok(_) => return Ok(see_other("/beheer/instellingen?opgeslagen=1")),
-                    Err(AppError::Conflict { message, .. }) => errs.push(FieldError::new("version", message)),
-                    Err(e) => return Err(e.into()),
-                }
-            } else {
-                errs.extend(check);
-            }
-        }
-        Err(e) => errs.extend(e),
-    }
-    fs.errors = super::forms::merge(errs);
+    let call = |s: Settings| async move { crate::service::settings::save_settings(&state, &m, &s, version).await };
+    let fs = match forms::submit(fs, input, call).await? {
+        Posted::Done(_) => return Ok(see_other("/beheer/instellingen?opgeslagen=1")),
+        Posted::Again(fs) => fs,
+    };
     let (sections, tables) = build(&current, Some(&fs));
     render_status(
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -568,24 +552,22 @@ async fn skill_save(
     let u = user.0;
     admin(&u)?;
     let id = path.into_inner();
-    let mut fs = form.0;
+    let fs = form.0;
     let input = crate::service::esco::SkillLabelInput {
         label_nl: fs.v("label_nl").trim().to_string(),
         alt_labels_nl: fs.v("alt_labels_nl").lines().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect(),
     };
     let (u2, rd, id2) = (u.clone(), state.env(), id.clone());
-    let result = state.tx(move |conn| crate::service::esco::label_skill(conn, &crate::service::Ctx::new(&u2, &rd), &id2, input).map(|_| ())).await;
-    match result.map_err(super::forms::field_errors) {
-        Ok(()) => {
+    let call = |input| state.tx(move |conn| crate::service::esco::label_skill(conn, &crate::service::Ctx::new(&u2, &rd), &id2, input).map(|_| ()));
+    match forms::submit(fs, Ok(input), call).await? {
+        Posted::Done(()) => {
             state.caught_up().await?;
             Ok(see_other(&format!("/beheer/vaardigheden?opgeslagen={}", id)))
         }
-        Err(Ok(errs)) => {
-            fs.errors = super::forms::merge(errs);
+        Posted::Again(fs) => {
             let skill = skill_row(&state, &u, id).await?;
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &SkillFormPage { ctx: Ctx::new(&req, Some(&u)), skill, form: fs })
         }
-        Err(Err(e)) => Err(e.into()),
     }
 }
 

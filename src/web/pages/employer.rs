@@ -1,7 +1,7 @@
 //! Employer pages: overview (organisation, placements, proposals received, SROI contracts) and
 //! posting a placement with ESCO suggestions.
 
-use super::forms::{self, FormState, Kind};
+use super::forms::{self, FormState, Kind, Posted};
 use super::{render, render_status, see_other, CheckedForm, Ctx, PageError, PageUser};
 use crate::db::models::Organisation;
 use crate::domain::{PlacementKind, Role};
@@ -178,17 +178,11 @@ fn placement_input(state: &AppState, fs: &mut FormState) -> Result<PlacementInpu
         json["kind"] = serde_json::json!(PlacementKind::ReguliereBaan.as_str());
     }
     // Every field in one round (a wrong date does not hide a missing title).
-    let (input, type_errs) = forms::parse_all::<PlacementInput>(json);
-    extra.extend(type_errs);
-    match input {
-        Some(input) if extra.is_empty() => Ok(input),
-        Some(input) => {
-            extra.extend(crate::web::extract::validation_errors_of(&input));
-            extra.extend(input.check(&state.refdata()));
-            Err(forms::merge(extra))
-        }
-        None => Err(forms::merge(extra)),
-    }
+    forms::read_json(json, extra, |input: &PlacementInput| {
+        let mut more = crate::web::extract::validation_errors_of(input);
+        more.extend(input.check(&state.refdata()));
+        more
+    })
 }
 
 async fn edit_form(req: HttpRequest, state: web::Data<AppState>, user: PageUser, path: web::Path<String>) -> Result<HttpResponse, PageError> {
@@ -257,34 +251,27 @@ async fn edit_save(
     u.require(&[Role::Werkgever])?;
     let id = path.into_inner();
     let mut fs = form.0;
-    let result = match placement_input(&state, &mut fs) {
-        Ok(mut input) => {
-            // Skills are not on this form: keep them.
-            let pid = id.clone();
-            let skills: Vec<(String, bool)> = state.db(move |conn| Ok(crate::db::queries::placement_skill_ids(conn, &pid)?)).await?;
-            // The form edits the required skills; the desired ones (set through the API) stay.
-            input.desired_skills =
-                skills.iter().filter(|(_, r)| !*r).map(|(s, _)| s.clone()).filter(|s| !input.required_skills.contains(s)).collect();
-            crate::service::placements::update_placement(&state, &u, &id, input).await.map_err(forms::field_errors)
-        }
-        Err(e) => Err(Ok(e)),
+    let input = placement_input(&state, &mut fs);
+    let call = |mut input: PlacementInput| async {
+        // Skills are not on this form: keep them.
+        let pid = id.clone();
+        let skills: Vec<(String, bool)> = state.db(move |conn| Ok(crate::db::queries::placement_skill_ids(conn, &pid)?)).await?;
+        // The form edits the required skills; the desired ones (set through the API) stay.
+        input.desired_skills = skills.iter().filter(|(_, r)| !*r).map(|(s, _)| s.clone()).filter(|s| !input.required_skills.contains(s)).collect();
+        crate::service::placements::update_placement(&state, &u, &id, input).await
     };
-    match result {
-        Ok(()) => Ok(see_other("/werkgever?bewaard=1")),
-        Err(Ok(errs)) => {
-            fs.errors = errs;
-            render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &PlacementForm {
-                    ctx: Ctx::new(&req, Some(&u)),
-                    action: format!("/werkgever/plekken/{id}/bewerken"),
-                    form: fs,
-                    kinds: kinds(),
-                    verified: u.organisation_verified,
-                },
-            )
-        }
-        Err(Err(e)) => Err(e.into()),
+    match forms::submit(fs, input, call).await? {
+        Posted::Done(()) => Ok(see_other("/werkgever?bewaard=1")),
+        Posted::Again(fs) => render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &PlacementForm {
+                ctx: Ctx::new(&req, Some(&u)),
+                action: format!("/werkgever/plekken/{id}/bewerken"),
+                form: fs,
+                kinds: kinds(),
+                verified: u.organisation_verified,
+            },
+        ),
     }
 }
 
@@ -292,26 +279,19 @@ async fn create(req: HttpRequest, state: web::Data<AppState>, user: PageUser, fo
     let u = user.0;
     u.require(&[Role::Werkgever])?;
     let mut fs = form.0;
-    let result = match placement_input(&state, &mut fs) {
-        Ok(input) => create_placement(&state, &u, input).await.map_err(forms::field_errors),
-        Err(e) => Err(Ok(e)),
-    };
-    match result {
-        Ok(_) => Ok(see_other("/werkgever?geplaatst=1")),
-        Err(Ok(errs)) => {
-            fs.errors = errs;
-            render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &PlacementForm {
-                    ctx: Ctx::new(&req, Some(&u)),
-                    action: "/werkgever/plekken/nieuw".into(),
-                    form: fs,
-                    kinds: kinds(),
-                    verified: u.organisation_verified,
-                },
-            )
-        }
-        Err(Err(e)) => Err(e.into()),
+    let input = placement_input(&state, &mut fs);
+    match forms::submit(fs, input, |input| create_placement(&state, &u, input)).await? {
+        Posted::Done(_) => Ok(see_other("/werkgever?geplaatst=1")),
+        Posted::Again(fs) => render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &PlacementForm {
+                ctx: Ctx::new(&req, Some(&u)),
+                action: "/werkgever/plekken/nieuw".into(),
+                form: fs,
+                kinds: kinds(),
+                verified: u.organisation_verified,
+            },
+        ),
     }
 }
 
@@ -364,21 +344,14 @@ async fn org_save(req: HttpRequest, state: web::Data<AppState>, user: PageUser, 
     let u = user.0;
     u.require(&[Role::Werkgever])?;
     let org_id = u.organisation_id.clone().ok_or(AppError::Forbidden)?;
-    let mut fs = form.0;
-    let (json, _) = forms::to_json(&fs, ORG_FIELDS);
-    let result = match forms::parse::<crate::web::api::organisations::OrganisationInput>(json) {
-        Ok(input) => crate::service::organisations::update_organisation(&state, &u, org_id, input).await.map(|_| ()).map_err(forms::field_errors),
-        Err(e) => Err(Ok(e)),
-    };
-    match result {
-        Ok(()) => Ok(see_other("/werkgever/organisatie?opgeslagen=1")),
-        Err(Ok(errs)) => {
-            fs.errors = errs;
-            render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &OrgForm { ctx: Ctx::new(&req, Some(&u)), form: fs, verified: u.organisation_verified, saved: false },
-            )
-        }
-        Err(Err(e)) => Err(e.into()),
+    let fs = form.0;
+    let input = forms::read::<crate::web::api::organisations::OrganisationInput>(&fs, ORG_FIELDS);
+    let call = |input| crate::service::organisations::update_organisation(&state, &u, org_id, input);
+    match forms::submit(fs, input, call).await? {
+        Posted::Done(_) => Ok(see_other("/werkgever/organisatie?opgeslagen=1")),
+        Posted::Again(fs) => render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &OrgForm { ctx: Ctx::new(&req, Some(&u)), form: fs, verified: u.organisation_verified, saved: false },
+        ),
     }
 }

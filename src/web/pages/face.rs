@@ -114,7 +114,7 @@ async fn form(req: HttpRequest, user: PageUser, q: web::Query<std::collections::
 async fn save(req: HttpRequest, state: web::Data<AppState>, user: PageUser, form: CheckedForm) -> Result<HttpResponse, PageError> {
     let u = user.0;
     u.require(&[Role::Beheerder])?;
-    let mut fs = form.0;
+    let fs = form.0;
     let v = |k: &str| fs.v(k).to_string();
     let input = FaceInput {
         display_name: v("display_name"),
@@ -128,19 +128,14 @@ async fn save(req: HttpRequest, state: web::Data<AppState>, user: PageUser, form
         accessibility_statement: v("accessibility_statement"),
     };
     let (u2, rd) = (u.clone(), state.env());
-    match state
-        .tx(move |conn| crate::service::face::save(conn, &crate::service::Ctx::new(&u2, &rd), &input))
-        .await
-        .map_err(super::forms::field_errors)
-    {
-        Ok(()) => {
+    let call = |input: FaceInput| state.tx(move |conn| crate::service::face::save(conn, &crate::service::Ctx::new(&u2, &rd), &input));
+    match super::forms::submit(fs, Ok(input), call).await? {
+        super::forms::Posted::Done(()) => {
             state.caught_up().await?;
             Ok(see_other("/beheer/gemeente?opgeslagen=1"))
         }
-        Err(Ok(errs)) => {
-            fs.errors = super::forms::merge(errs);
+        super::forms::Posted::Again(fs) => {
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &FaceForm { ctx: Ctx::new(&req, Some(&u)), form: fs, saved: false })
         }
-        Err(Err(e)) => Err(e.into()),
     }
 }

@@ -148,6 +148,61 @@ pub fn to_json(f: &FormState, fields: &[(&str, Kind)]) -> (Value, Vec<FieldError
     (Value::Object(m), errs)
 }
 
+/// Reads form fields into the API's input type, every wrong field in one round: the field
+/// errors of `to_json` (not a number, a forbidden character) and of the types (a date that is not
+/// one) together, first message per field.
+pub fn read<T: DeserializeOwned>(fs: &FormState, fields: &[(&str, Kind)]) -> Result<T, Vec<FieldError>> {
+    let (json, errs) = to_json(fs, fields);
+    read_json(json, errs, |_| vec![])
+}
+
+/// Like `read`, for a form whose JSON needed more than `to_json` (a looked-up occupation, kept
+/// skills): `errs` are the messages found while building it. When something is wrong already,
+/// `checks` (the service's own checks of the input) run too, so the rest is reported in the same
+/// round rather than after the first fix.
+pub fn read_json<T: DeserializeOwned>(
+    json: Value,
+    mut errs: Vec<FieldError>,
+    checks: impl FnOnce(&T) -> Vec<FieldError>,
+) -> Result<T, Vec<FieldError>> {
+    let (input, type_errs) = parse_all::<T>(json);
+    errs.extend(type_errs);
+    match input {
+        Some(t) if errs.is_empty() => Ok(t),
+        Some(t) => {
+            errs.extend(checks(&t));
+            Err(merge(errs))
+        }
+        None => Err(merge(errs)),
+    }
+}
+
+/// What became of a posted form.
+pub enum Posted<R> {
+    /// The service did it; the handler redirects.
+    Done(R),
+    /// The form to show again (HTTP 422), with the input kept and the messages beside the fields.
+    Again(FormState),
+}
+
+/// The one path of a posted form once it is read: call the service with the input; its
+/// validation and conflict answers come back as the form with messages, so no rule is written in
+/// a handler. Any other error (403, 404, a failed database) passes up as the error page.
+pub async fn submit<T, R, Fut>(mut fs: FormState, input: Result<T, Vec<FieldError>>, call: impl FnOnce(T) -> Fut) -> Result<Posted<R>, AppError>
+where
+    Fut: std::future::Future<Output = Result<R, AppError>>,
+{
+    let errs = match input {
+        Ok(t) => match call(t).await {
+            Ok(r) => return Ok(Posted::Done(r)),
+            Err(e) => field_errors(e)?,
+        },
+        Err(errs) => errs,
+    };
+    fs.errors = merge(errs);
+    Ok(Posted::Again(fs))
+}
+
 /// Keeps the first message per field, in order.
 pub fn merge(errs: Vec<FieldError>) -> Vec<FieldError> {
     let mut seen = std::collections::HashSet::new();
@@ -340,6 +395,56 @@ mod tests {
         assert_eq!(fields, ["born", "hours"]);
         let (input, errs) = parse_all::<Sample>(serde_json::json!({"name": "x", "born": "2000-01-01"}));
         assert!(input.is_some() || !errs.is_empty());
+    }
+
+    #[test]
+    fn a_form_is_read_with_every_wrong_field_at_once() {
+        let fs = FormState::from_pairs(&[("name".into(), "".into()), ("born".into(), "gisteren".into()), ("hours".into(), "veel".into())]);
+        let errs = read::<Sample>(&fs, &[("name", Kind::ReqText), ("born", Kind::ReqText), ("hours", Kind::ReqInt)]).unwrap_err();
+        let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["hours", "born"], "the number first (to_json), then the date (the type), one message each");
+        let fs = FormState::from_pairs(&[("name".into(), "Ali".into()), ("born".into(), "2000-02-29".into()), ("hours".into(), "24".into())]);
+        let ok = read::<Sample>(&fs, &[("name", Kind::ReqText), ("born", Kind::ReqText), ("hours", Kind::ReqInt)]).unwrap();
+        assert_eq!((ok.name.as_str(), ok.hours), ("Ali", 24));
+        // The extra checks run only when something is wrong already, and add to the same round.
+        let errs = read_json::<Sample>(serde_json::json!({"name": "", "born": "x", "hours": 1}), vec![], |s| {
+            vec![FieldError::new("name", format!("te kort: {:?}", s.name))]
+        })
+        .unwrap_err();
+        assert_eq!(errs.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["born", "name"]);
+    }
+
+    #[test]
+    fn a_submitted_form_comes_back_with_the_services_messages_or_passes_the_error_up() {
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let fs = FormState::from_pairs(&[("name".into(), "Ali".into())]);
+        // Done: the service's answer.
+        let done = rt.block_on(submit(fs.clone(), Ok(7), |n: i32| async move { Ok::<_, AppError>(n * 2) })).unwrap();
+        assert!(matches!(done, Posted::Done(14)));
+        // A rule of the service: the form again, input kept, the message beside its field.
+        let again = rt
+            .block_on(submit(fs.clone(), Ok(7), |_n: i32| async { Err::<i32, _>(AppError::Validation(vec![FieldError::new("name", "Te kort.")])) }))
+            .unwrap();
+        let Posted::Again(f) = again else { panic!("expected the form again") };
+        assert_eq!((f.v("name"), f.e("name")), ("Ali", "Te kort."));
+        // A conflict: its message on the form.
+        let again = rt
+            .block_on(submit(fs.clone(), Ok(7), |_n: i32| async {
+                Err::<i32, _>(AppError::conflict(crate::error::ConflictCode::StaleVersion, "Intussen gewijzigd."))
+            }))
+            .unwrap();
+        let Posted::Again(f) = again else { panic!("expected the form again") };
+        assert_eq!(f.e("form"), "Intussen gewijzigd.");
+        // The input could not be read: the service is not called.
+        let again = rt
+            .block_on(submit(fs.clone(), Err(vec![FieldError::new("name", "Vul dit veld in.")]), |_n: i32| async {
+                unreachable!("not called") as Result<i32, AppError>
+            }))
+            .unwrap();
+        assert!(matches!(again, Posted::Again(ref f) if f.e("name") == "Vul dit veld in."));
+        // Not a form matter (403): the error page.
+        let err = rt.block_on(submit(fs, Ok(7), |_n: i32| async { Err::<i32, _>(AppError::Forbidden) }));
+        assert!(matches!(err, Err(AppError::Forbidden)));
     }
 
     #[test]

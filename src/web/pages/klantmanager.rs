@@ -2,7 +2,7 @@
 //! contact moments), and "find placements for this candidate" with the explanation and the
 //! instrument package per result and a button to propose.
 
-use super::forms::{self, FormState, Kind};
+use super::forms::{self, FormState, Kind, Posted};
 use super::{check_csrf, render, render_status, see_other, CheckedForm, Ctx, PageError, PageUser};
 use crate::db::models::{Candidate, ContactMoment, LadderMeasurement};
 use crate::db::queries::candidate_full;
@@ -209,24 +209,14 @@ async fn add_ladder(
     let u = user.0;
     require_km(&u)?;
     let id = path.into_inner();
-    let mut fs = form.0;
-    let (json, type_errs) =
-        forms::to_json(&fs, &[("measured_on", Kind::ReqText), ("step", Kind::ReqInt), ("target_step", Kind::Int), ("note", Kind::Text)]);
-    let result = match forms::parse::<LadderInput>(json) {
-        Ok(_) if !type_errs.is_empty() => Err(Ok(type_errs)),
-        Ok(input) => {
-            let (u2, id2, rd) = (u.clone(), id.clone(), state.env());
-            state.tx(move |conn| insert_ladder(conn, &crate::service::Ctx::new(&u2, &rd), &id2, input).map(|_| ())).await.map_err(forms::field_errors)
-        }
-        Err(e) => Err(Ok(e)),
-    };
-    match result {
-        Ok(()) => Ok(see_other(&format!("/klantmanager/kandidaten/{id}#trede"))),
-        Err(Ok(errs)) => {
-            fs.errors = errs;
-            candidate_view(&req, &state, &u, id, fs, StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        Err(Err(e)) => Err(e.into()),
+    let fs = form.0;
+    let input =
+        forms::read::<LadderInput>(&fs, &[("measured_on", Kind::ReqText), ("step", Kind::ReqInt), ("target_step", Kind::Int), ("note", Kind::Text)]);
+    let (u2, id2, rd) = (u.clone(), id.clone(), state.env());
+    let call = |input| state.tx(move |conn| insert_ladder(conn, &crate::service::Ctx::new(&u2, &rd), &id2, input).map(|_| ()));
+    match forms::submit(fs, input, call).await? {
+        Posted::Done(()) => Ok(see_other(&format!("/klantmanager/kandidaten/{id}#trede"))),
+        Posted::Again(fs) => candidate_view(&req, &state, &u, id, fs, StatusCode::UNPROCESSABLE_ENTITY).await,
     }
 }
 
@@ -240,26 +230,13 @@ async fn add_contact(
     let u = user.0;
     require_km(&u)?;
     let id = path.into_inner();
-    let mut fs = form.0;
-    let (json, type_errs) = forms::to_json(&fs, &[("contact_date", Kind::ReqText), ("channel", Kind::ReqText), ("note", Kind::Text)]);
-    let result = match forms::parse::<ContactInput>(json) {
-        Ok(_) if !type_errs.is_empty() => Err(Ok(type_errs)),
-        Ok(input) => {
-            let (u2, id2, rd) = (u.clone(), id.clone(), state.env());
-            state
-                .tx(move |conn| insert_contact(conn, &crate::service::Ctx::new(&u2, &rd), &id2, input).map(|_| ()))
-                .await
-                .map_err(forms::field_errors)
-        }
-        Err(e) => Err(Ok(e)),
-    };
-    match result {
-        Ok(()) => Ok(see_other(&format!("/klantmanager/kandidaten/{id}#contact"))),
-        Err(Ok(errs)) => {
-            fs.errors = errs;
-            candidate_view(&req, &state, &u, id, fs, StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        Err(Err(e)) => Err(e.into()),
+    let fs = form.0;
+    let input = forms::read::<ContactInput>(&fs, &[("contact_date", Kind::ReqText), ("channel", Kind::ReqText), ("note", Kind::Text)]);
+    let (u2, id2, rd) = (u.clone(), id.clone(), state.env());
+    let call = |input| state.tx(move |conn| insert_contact(conn, &crate::service::Ctx::new(&u2, &rd), &id2, input).map(|_| ()));
+    match forms::submit(fs, input, call).await? {
+        Posted::Done(()) => Ok(see_other(&format!("/klantmanager/kandidaten/{id}#contact"))),
+        Posted::Again(fs) => candidate_view(&req, &state, &u, id, fs, StatusCode::UNPROCESSABLE_ENTITY).await,
     }
 }
 
@@ -353,7 +330,7 @@ async fn propose(
     let u = user.0;
     require_km(&u)?;
     let id = path.into_inner();
-    let mut fs = form.0;
+    let fs = form.0;
     let input = ProposeInput {
         candidate_id: id.clone(),
         placement_id: fs.v("placement_id").to_string(),
@@ -366,16 +343,13 @@ async fn propose(
         note: fs.v("note").to_string(),
     };
     let (u2, rd) = (u.clone(), state.env());
-    match state.tx(move |conn| svc::propose(conn, &crate::service::Ctx::new(&u2, &rd), &input)).await {
-        Ok(mid) => Ok(see_other(&format!("/matches/{mid}"))),
-        Err(e) => match forms::field_errors(e) {
-            Ok(errs) => {
-                fs.errors = errs;
-                let failed = fs.v("placement_id").to_string();
-                proposals_view(&req, &state, &u, id, fs, failed, StatusCode::UNPROCESSABLE_ENTITY).await
-            }
-            Err(e) => Err(e.into()),
-        },
+    let call = |input: ProposeInput| state.tx(move |conn| svc::propose(conn, &crate::service::Ctx::new(&u2, &rd), &input));
+    match forms::submit(fs, Ok(input), call).await? {
+        Posted::Done(mid) => Ok(see_other(&format!("/matches/{mid}"))),
+        Posted::Again(fs) => {
+            let failed = fs.v("placement_id").to_string();
+            proposals_view(&req, &state, &u, id, fs, failed, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
     }
 }
 
@@ -536,20 +510,13 @@ fn add_occupation(state: &AppState, fs: &FormState, occ: &mut Vec<String>, errs:
 fn candidate_input(
     state: &AppState,
     json: serde_json::Value,
-    mut errs: Vec<crate::domain::FieldError>,
+    errs: Vec<crate::domain::FieldError>,
 ) -> Result<crate::web::api::candidates::CandidateInput, Vec<crate::domain::FieldError>> {
-    // Every field in one round: type errors first, then the API's own checks of the rest.
-    let (input, type_errs) = forms::parse_all::<crate::web::api::candidates::CandidateInput>(json);
-    errs.extend(type_errs);
-    match input {
-        Some(input) if errs.is_empty() => Ok(input),
-        Some(input) => {
-            errs.extend(crate::web::extract::validation_errors_of(&input));
-            errs.extend(input.check(&state.refdata(), crate::clock::today()));
-            Err(forms::merge(errs))
-        }
-        None => Err(errs),
-    }
+    forms::read_json(json, errs, |input: &crate::web::api::candidates::CandidateInput| {
+        let mut more = crate::web::extract::validation_errors_of(input);
+        more.extend(input.check(&state.refdata(), crate::clock::today()));
+        more
+    })
 }
 
 fn occ_rows(st: &AppState, ids: &[String]) -> Vec<OccRow> {
@@ -633,7 +600,7 @@ async fn edit_save(
     let u = user.0;
     require_km(&u)?;
     let id = path.into_inner();
-    let mut fs = form.0;
+    let fs = form.0;
     let full = load_full(&state, &u, id.clone()).await?;
     let c = &full.candidate;
     // What the form does not show stays as it is: skills, ZRM, preferences, consents, status.
@@ -667,14 +634,11 @@ async fn edit_save(
             b.insert(k.clone(), v.clone());
         }
     }
-    let result = match candidate_input(&state, base, errs) {
-        Ok(input) => crate::service::candidates::update_candidate(&state, &u, &id, input).await.map_err(forms::field_errors),
-        Err(errs) => Err(Ok(errs)),
-    };
-    match result {
-        Ok(()) => Ok(see_other(&format!("/klantmanager/kandidaten/{id}"))),
-        Err(Ok(errs)) => {
-            fs.errors = forms::merge(errs);
+    let input = candidate_input(&state, base, errs);
+    let call = |input| crate::service::candidates::update_candidate(&state, &u, &id, input);
+    match forms::submit(fs, input, call).await? {
+        Posted::Done(()) => Ok(see_other(&format!("/klantmanager/kandidaten/{id}"))),
+        Posted::Again(fs) => {
             let keep: Vec<String> = fs.values.get("occupation_keep").cloned().unwrap_or_default();
             render_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -690,7 +654,6 @@ async fn edit_save(
                 },
             )
         }
-        Err(Err(e)) => Err(e.into()),
     }
 }
 
@@ -716,7 +679,7 @@ async fn new_form(req: HttpRequest, user: PageUser) -> Result<HttpResponse, Page
 async fn new_save(req: HttpRequest, state: web::Data<AppState>, user: PageUser, form: CheckedForm) -> Result<HttpResponse, PageError> {
     let u = user.0;
     require_km(&u)?;
-    let mut fs = form.0;
+    let fs = form.0;
     let mut errs = vec![];
     let mut occ: Vec<String> = vec![];
     add_occupation(&state, &fs, &mut occ, &mut errs);
@@ -730,28 +693,22 @@ async fn new_save(req: HttpRequest, state: web::Data<AppState>, user: PageUser, 
     let (mut json, type_errs) = forms::to_json(&fs, &fields);
     errs.extend(type_errs);
     json["occupations"] = serde_json::Value::Array(occ.iter().map(|o| serde_json::json!({"occupation_id": o})).collect());
-    let result = match candidate_input(&state, json, errs) {
-        Ok(input) => crate::service::candidates::create_candidate(&state, &u, input).await.map_err(forms::field_errors),
-        Err(errs) => Err(Ok(errs)),
-    };
-    match result {
-        Ok(id) => Ok(see_other(&format!("/klantmanager/kandidaten/{id}"))),
-        Err(Ok(errs)) => {
-            fs.errors = forms::merge(errs);
-            render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &EditPage {
-                    ctx: Ctx::new(&req, Some(&u)),
-                    action: "/klantmanager/kandidaten/nieuw".into(),
-                    new: true,
-                    id: String::new(),
-                    name: "Nieuwe kandidaat".into(),
-                    occupations: occ_rows(&state, &occ),
-                    form: fs,
-                    educations: crate::domain::EDUCATION_LEVELS,
-                },
-            )
-        }
-        Err(Err(e)) => Err(e.into()),
+    let input = candidate_input(&state, json, errs);
+    let call = |input| crate::service::candidates::create_candidate(&state, &u, input);
+    match forms::submit(fs, input, call).await? {
+        Posted::Done(id) => Ok(see_other(&format!("/klantmanager/kandidaten/{id}"))),
+        Posted::Again(fs) => render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &EditPage {
+                ctx: Ctx::new(&req, Some(&u)),
+                action: "/klantmanager/kandidaten/nieuw".into(),
+                new: true,
+                id: String::new(),
+                name: "Nieuwe kandidaat".into(),
+                occupations: occ_rows(&state, &occ),
+                form: fs,
+                educations: crate::domain::EDUCATION_LEVELS,
+            },
+        ),
     }
 }

@@ -97,6 +97,23 @@ async fn show(req: HttpRequest, state: web::Data<AppState>, user: PageUser, path
     render_status(StatusCode::OK, &page)
 }
 
+/// The fields of the action forms on a match page.
+const ACTION_FIELDS: &[(&str, Kind)] = &[
+    ("action", Kind::ReqText),
+    ("version", Kind::Int),
+    ("reason", Kind::Text),
+    ("introduction_date", Kind::Text),
+    ("introduction_time", Kind::Text),
+    ("introduction_place", Kind::Text),
+    ("introduction_contact", Kind::Text),
+    ("start_date", Kind::Text),
+    ("trial_end_date", Kind::Text),
+    ("contract_type", Kind::Text),
+    ("hours_per_week", Kind::Int),
+    ("hourly_wage_cents", Kind::EuroCents),
+    ("instruments_granted", Kind::List),
+];
+
 async fn act(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -107,28 +124,9 @@ async fn act(
     let u = user.0;
     let id = path.into_inner();
     let mut fs = form.0;
-    let json = forms::to_json(
-        &fs,
-        &[
-            ("action", Kind::ReqText),
-            ("version", Kind::Int),
-            ("reason", Kind::Text),
-            ("introduction_date", Kind::Text),
-            ("introduction_time", Kind::Text),
-            ("introduction_place", Kind::Text),
-            ("introduction_contact", Kind::Text),
-            ("start_date", Kind::Text),
-            ("trial_end_date", Kind::Text),
-            ("contract_type", Kind::Text),
-            ("hours_per_week", Kind::Int),
-            ("hourly_wage_cents", Kind::EuroCents),
-            ("instruments_granted", Kind::List),
-        ],
-    );
-    let (json, type_errs) = json;
-    let outcome = match forms::parse::<ActionInput>(json) {
-        Err(errs) => Err(AppError::Validation(forms::merge(type_errs.into_iter().chain(errs).collect()))),
-        Ok(_) if !type_errs.is_empty() => Err(AppError::Validation(type_errs)),
+    let input = forms::read::<ActionInput>(&fs, ACTION_FIELDS);
+    let outcome = match input {
+        Err(errs) => Err(AppError::Validation(errs)),
         Ok(input) => {
             let (u2, id2, rd) = (u.clone(), id.clone(), state.env());
             state.tx(move |conn| svc::act(conn, &crate::service::Ctx::new(&u2, &rd), &id2, &input).map(|_| ())).await

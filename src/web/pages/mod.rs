@@ -609,7 +609,7 @@ async fn register_form(req: HttpRequest) -> Result<HttpResponse, PageError> {
 /// A new employer registers its organisation and its first account; it may prepare placements
 /// at once, which are published after the municipality verified the organisation.
 async fn register(req: HttpRequest, state: web::Data<AppState>, form: CheckedForm) -> Result<HttpResponse, PageError> {
-    let mut fs = form.0;
+    let fs = form.0;
     let v = |k: &str| fs.v(k).trim().to_string();
     let input = crate::web::api::auth::RegisterEmployerInput {
         organisation: crate::web::api::organisations::OrganisationInput {
@@ -625,25 +625,20 @@ async fn register(req: HttpRequest, state: web::Data<AppState>, form: CheckedFor
         email: v("email"),
         password: fs.v("password").to_string(),
     };
-    match crate::service::accounts::register(&state, input, crate::web::client::client_address(&req)).await {
+    let call = |input| crate::service::accounts::register(&state, input, crate::web::client::client_address(&req));
+    match forms::submit(fs, Ok(input), call).await? {
         // The same answer whether or not the address already had an account.
-        Ok(_) => Ok(see_other("/registreren/ontvangen")),
-        Err(e) => match forms::field_errors(e) {
-            Ok(errs) => {
-                // The contact person is the one who registers.
-                fs.errors = errs
-                    .into_iter()
-                    .map(|f| match f.field.as_str() {
-                        "organisation.contact_email" => crate::domain::FieldError::new("email", f.message),
-                        "organisation.contact_name" => crate::domain::FieldError::new("name", f.message),
-                        _ => f,
-                    })
-                    .collect();
-                fs.errors = forms::merge(std::mem::take(&mut fs.errors));
-                fs.set("password", "");
-                render_status(StatusCode::UNPROCESSABLE_ENTITY, &RegisterPage { ctx: Ctx::new(&req, None), form: fs })
-            }
-            Err(e) => Err(e.into()),
-        },
+        forms::Posted::Done(_) => Ok(see_other("/registreren/ontvangen")),
+        forms::Posted::Again(mut fs) => {
+            // The contact person is the one who registers.
+            let errs = std::mem::take(&mut fs.errors).into_iter().map(|f| match f.field.as_str() {
+                "organisation.contact_email" => crate::domain::FieldError::new("email", f.message),
+                "organisation.contact_name" => crate::domain::FieldError::new("name", f.message),
+                _ => f,
+            });
+            fs.errors = forms::merge(errs.collect());
+            fs.set("password", "");
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &RegisterPage { ctx: Ctx::new(&req, None), form: fs })
+        }
     }
 }
