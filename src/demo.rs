@@ -197,7 +197,7 @@ fn seed(conn: &mut DbConnection, rd: &RefData) -> anyhow::Result<DemoReport> {
             email: email.into(),
             email_normalized: normalize_email(email),
             password_hash: pw.clone(),
-            role: role.into(),
+            role: role.parse().map_err(|_| anyhow::anyhow!("unknown role {role}"))?,
             name: name.into(),
             municipality_id: m.map(String::from),
             organisation_id: org.map(String::from),
@@ -351,14 +351,14 @@ fn seed(conn: &mut DbConnection, rd: &RefData) -> anyhow::Result<DemoReport> {
         let hmin = [8, 12, 16, 20, 24][rng.usize(..5)];
         let hmax = (hmin + [0, 4, 8, 12, 16][rng.usize(..5)]).min(38);
         let status = match i {
-            30 => "draft",
-            31 => "filled",
-            _ => "open",
+            30 => crate::domain::PlacementStatus::Draft,
+            31 => crate::domain::PlacementStatus::Filled,
+            _ => crate::domain::PlacementStatus::Open,
         };
         let p = Placement {
             id: new_id(),
             organisation_id: org.id.clone(),
-            kind: kind.as_str().into(),
+            kind,
             title,
             description: format!(
                 "Bij {} werkt u mee als {label}. U krijgt een vaste begeleider en leert het werk stap voor stap. {}",
@@ -391,7 +391,7 @@ fn seed(conn: &mut DbConnection, rd: &RefData) -> anyhow::Result<DemoReport> {
                 _ => None,
             },
             extension_months: None,
-            status: status.into(),
+            status,
             version: 1,
             created_at: t - Duration::minutes(i as i64),
             updated_at: t,

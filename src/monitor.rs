@@ -77,13 +77,13 @@ pub fn facts(conn: &mut DbConnection, municipality_id: &str) -> QueryResult<(Vec
             let pkg: Option<InstrumentPackage> = serde_json::from_str(&m.package).ok();
             let has = |i: &str| granted.iter().any(|g| g == i);
             MatchFact {
-                kind: m.placement_kind.clone(),
+                kind: m.placement_kind.as_str().to_string(),
                 klantmanager: m.klantmanager_id.clone(),
                 proposed_on: crate::clock::local_date(m.proposed_at),
-                consented: m.candidate_decided_at.is_some() && m.status != "declined",
-                interested: m.employer_decided_at.is_some() && m.status != "not_interested",
+                consented: m.candidate_decided_at.is_some() && m.status != crate::domain::workflow::MatchStatus::Declined,
+                interested: m.employer_decided_at.is_some() && m.status != crate::domain::workflow::MatchStatus::NotInterested,
                 introduced: m.disclosed_at.is_some(),
-                started: m.status == "started",
+                started: m.status == crate::domain::workflow::MatchStatus::Started,
                 start_date: m.start_date,
                 retention_6: m.retention_6.clone(),
                 retention_12: m.retention_12.clone(),

@@ -170,4 +170,26 @@ async fn the_database_refuses_unknown_kinds_statuses_and_roles() {
     // The known values pass.
     conn.batch_execute("UPDATE placements SET status = 'closed' WHERE status = 'closed'").unwrap();
     conn.batch_execute("UPDATE users SET role = 'kandidaat' WHERE role = 'kandidaat'").unwrap();
+    // Typed columns: a value the application does not know is an error when the row is read, not
+    // a string passed on (written around the database's own check, as an old backup might hold).
+    use diesel::prelude::*;
+    use opstap::db::models::{Match, User};
+    use opstap::db::schema::{matches, users};
+    let users_before = users::table.select(User::as_select()).load(&mut conn).expect("known roles read");
+    assert!(!users_before.is_empty());
+    let matches_before = matches::table.select(Match::as_select()).load(&mut conn).expect("known statuses read");
+    let loosen = if db.url.starts_with("postgres") {
+        "ALTER TABLE users DROP CONSTRAINT users_role_check; ALTER TABLE matches DROP CONSTRAINT matches_status_check"
+    } else {
+        "DROP TRIGGER users_role_check_update; DROP TRIGGER matches_status_check_update"
+    };
+    conn.batch_execute(loosen).unwrap();
+    conn.batch_execute(&format!("UPDATE users SET role = 'superuser' WHERE id = '{}'", users_before[0].id)).unwrap();
+    let e = users::table.select(User::as_select()).load(&mut conn).expect_err("an unknown role is not read");
+    assert!(format!("{e:?}").contains(r#"unknown Role \"superuser\" in the database"#), "{e:?}");
+    if let Some(m) = matches_before.first() {
+        conn.batch_execute(&format!("UPDATE matches SET status = 'zoek' WHERE id = '{}'", m.id)).unwrap();
+        let e = matches::table.select(Match::as_select()).load(&mut conn).expect_err("an unknown status is not read");
+        assert!(format!("{e:?}").contains(r#"unknown MatchStatus \"zoek\" in the database"#), "{e:?}");
+    }
 }

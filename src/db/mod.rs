@@ -3,6 +3,7 @@
 
 pub mod backup;
 pub mod changes;
+pub mod enums;
 pub mod models;
 pub mod queries;
 pub mod records;

@@ -1,6 +1,8 @@
 //! Row types, one per table. Lists and JSON blobs are stored as TEXT (see ARCHITECTURE.md).
 
 use super::schema::*;
+use crate::domain::workflow::{MatchStatus, TaskKind};
+use crate::domain::{PlacementKind, PlacementStatus, Role};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
@@ -96,7 +98,7 @@ pub struct User {
     pub email: String,
     pub email_normalized: String,
     pub password_hash: String,
-    pub role: String,
+    pub role: Role,
     pub name: String,
     pub municipality_id: Option<String>,
     pub organisation_id: Option<String>,
@@ -215,7 +217,7 @@ pub struct SroiContract {
 pub struct Placement {
     pub id: String,
     pub organisation_id: String,
-    pub kind: String,
+    pub kind: PlacementKind,
     pub title: String,
     pub description: String,
     pub occupation_id: Option<String>,
@@ -236,7 +238,7 @@ pub struct Placement {
     pub start_date: Option<NaiveDate>,
     pub duration_months: Option<i32>,
     pub extension_months: Option<i32>,
-    pub status: String,
+    pub status: PlacementStatus,
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -283,9 +285,9 @@ pub struct Match {
     pub klantmanager_id: Option<String>,
     pub placement_id: Option<String>,
     pub organisation_id: Option<String>,
-    pub placement_kind: String,
+    pub placement_kind: PlacementKind,
     pub placement_title: String,
-    pub status: String,
+    pub status: MatchStatus,
     pub version: i32,
     pub instruments: String,
     pub package: String,
@@ -324,10 +326,10 @@ pub struct MatchEvent {
     pub id: String,
     pub match_id: String,
     pub action: String,
-    pub from_status: Option<String>,
-    pub to_status: String,
+    pub from_status: Option<MatchStatus>,
+    pub to_status: MatchStatus,
     pub actor_id: Option<String>,
-    pub actor_role: String,
+    pub actor_role: Role,
     pub detail: String,
     pub created_at: NaiveDateTime,
 }
@@ -340,7 +342,7 @@ pub struct Task {
     pub klantmanager_id: Option<String>,
     pub candidate_id: Option<String>,
     pub match_id: Option<String>,
-    pub kind: String,
+    pub kind: TaskKind,
     pub due_on: NaiveDate,
     pub done_at: Option<NaiveDateTime>,
     pub done_by: Option<String>,

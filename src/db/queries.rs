@@ -17,7 +17,7 @@ pub struct PlacementFull {
 impl PlacementFull {
     /// Published = open and the organisation is verified.
     pub fn is_published(&self) -> bool {
-        crate::domain::placement_published(&self.placement.status, self.organisation.verified)
+        crate::domain::placement_published(self.placement.status, self.organisation.verified)
     }
 }
 
@@ -350,7 +350,7 @@ pub fn placements_full_by_ids(conn: &mut DbConnection, ids: &[String]) -> QueryR
 pub struct PlacementHitRow {
     pub id: String,
     pub title: String,
-    pub kind: String,
+    pub kind: crate::domain::PlacementKind,
     pub pc4: String,
     pub hours_min: i32,
     pub hours_max: i32,
@@ -368,14 +368,14 @@ impl From<&PlacementFull> for PlacementHitRow {
         PlacementHitRow {
             id: pl.id.clone(),
             title: pl.title.clone(),
-            kind: pl.kind.clone(),
+            kind: pl.kind,
             pc4: pl.pc4.clone(),
             hours_min: pl.hours_min,
             hours_max: pl.hours_max,
             job_coach_welcome: pl.job_coach_welcome,
             internal_supervisor: pl.internal_supervisor,
             adapted_workplace: pl.adapted_workplace,
-            status: pl.status.clone(),
+            status: pl.status.as_str().into(),
             organisation_name: p.organisation.name.clone(),
             language_learning: pl.language_learning,
         }

@@ -10,6 +10,7 @@ pub mod monitor;
 pub mod nl;
 pub mod settings;
 pub mod support;
+pub mod transition;
 pub mod validation;
 pub mod workflow;
 
@@ -164,11 +165,6 @@ pub fn kind_label(code: &str) -> &'static str {
     PlacementKind::parse(code).map(|k| k.label_nl()).unwrap_or("Onbekende soort")
 }
 
-/// What a placement kind code means for the candidate (B1).
-pub fn kind_explained(code: &str) -> &'static str {
-    PlacementKind::parse(code).map(|k| k.explain_b1()).unwrap_or("")
-}
-
 /// Where a placement stands: only an open placement of a verified organisation is published.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PlacementStatus {
@@ -199,6 +195,19 @@ impl PlacementStatus {
             PlacementStatus::Filled => "vervuld",
             PlacementStatus::Closed => "gesloten",
         }
+    }
+}
+
+impl From<PlacementStatus> for &'static str {
+    fn from(s: PlacementStatus) -> &'static str {
+        s.as_str()
+    }
+}
+
+impl std::str::FromStr for PlacementStatus {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        PlacementStatus::parse(s).ok_or(())
     }
 }
 
@@ -235,8 +244,8 @@ pub fn contact_norm_met(personal_contacts: impl IntoIterator<Item = chrono::Naiv
 pub const PUBLISHED_STATUS: &str = PlacementStatus::Open.as_str();
 
 /// Published (visible to the public, proposable): open, of a verified organisation.
-pub fn placement_published(status: &str, organisation_verified: bool) -> bool {
-    status == PUBLISHED_STATUS && organisation_verified
+pub fn placement_published(status: PlacementStatus, organisation_verified: bool) -> bool {
+    status == PlacementStatus::Open && organisation_verified
 }
 
 /// The SROI obligation of a contract: its value times the percentage, in whole cents.
@@ -374,7 +383,7 @@ mod norm_tests {
     fn sroi_obligation_and_publication() {
         assert_eq!(super::sroi_obligation_cents(45_000_000, 5.0), 2_250_000);
         assert_eq!(super::sroi_obligation_cents(10_001, 5.0), 500);
-        assert!(super::placement_published("open", true));
-        assert!(!super::placement_published("open", false) && !super::placement_published("draft", true));
+        assert!(super::placement_published(super::PlacementStatus::Open, true));
+        assert!(!super::placement_published(super::PlacementStatus::Open, false) && !super::placement_published(super::PlacementStatus::Draft, true));
     }
 }

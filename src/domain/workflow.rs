@@ -329,10 +329,10 @@ pub fn check_trial_end(start: NaiveDate, end: NaiveDate, extension: bool) -> Res
 }
 
 /// Due dates of the retention checks after a start: 6 and 12 months.
-pub fn retention_checks(start: NaiveDate) -> [(&'static str, NaiveDate); 2] {
+pub fn retention_checks(start: NaiveDate) -> [(TaskKind, NaiveDate); 2] {
     [
-        (TaskKind::Retention6.as_str(), start.checked_add_months(Months::new(6)).unwrap_or(start)),
-        (TaskKind::Retention12.as_str(), start.checked_add_months(Months::new(12)).unwrap_or(start)),
+        (TaskKind::Retention6, start.checked_add_months(Months::new(6)).unwrap_or(start)),
+        (TaskKind::Retention12, start.checked_add_months(Months::new(12)).unwrap_or(start)),
     ]
 }
 

@@ -175,7 +175,6 @@ struct PlacementRow {
 /// The fields of a search hit that the matcher does not need.
 struct Shown {
     title: Box<str>,
-    kind: Sym,
     pc4: Sym,
     status: Sym,
     organisation_name: Sym,
@@ -327,7 +326,7 @@ impl Snapshot {
         let row = PlacementRow {
             organisation: self.strings.get(&pl.organisation_id),
             sector: self.strings.get(&p.organisation.sector),
-            kind: PlacementKind::parse(&pl.kind),
+            kind: Some(pl.kind),
             occupation,
             derived,
             required,
@@ -345,9 +344,8 @@ impl Snapshot {
             published: p.is_published(),
             shown: Shown {
                 title: pl.title.as_str().into(),
-                kind: self.strings.get(&pl.kind),
                 pc4: self.strings.get(&pl.pc4),
-                status: self.strings.get(&pl.status),
+                status: self.strings.get(pl.status.as_str()),
                 organisation_name: self.strings.get(&p.organisation.name),
             },
         };
@@ -457,7 +455,7 @@ impl Snapshot {
         Some(PlacementHitRow {
             id: id.to_string(),
             title: r.shown.title.to_string(),
-            kind: s.string(r.shown.kind),
+            kind: r.kind?,
             pc4: s.string(r.shown.pc4),
             hours_min: r.hours_min,
             hours_max: r.hours_max,

@@ -68,7 +68,7 @@ pub fn placement_features(p: &PlacementFull, rd: &RefData, sroi: Option<SroiStat
         id: pl.id.clone(),
         organisation_id: pl.organisation_id.clone(),
         organisation_sector: p.organisation.sector.clone(),
-        kind: PlacementKind::parse(&pl.kind),
+        kind: Some(pl.kind),
         occupation_id: pl.occupation_id.clone(),
         occupation_skills: pl.occupation_id.as_ref().map(|o| rd.essential_skills_of(std::slice::from_ref(o))).unwrap_or_default().into(),
         related_occupations: pl

@@ -9,7 +9,6 @@ use crate::db::models::{Candidate, Organisation, Placement, SavedSearch, Task, U
 use crate::db::schema::{candidates, contact_moments, matches, organisations, placements, saved_searches, tasks, users};
 use crate::db::{now, DbConnection};
 use crate::domain::workflow::TaskKind;
-use crate::domain::PlacementKind;
 use crate::error::AppError;
 use crate::mail::{self, templates as mt, Recipient};
 use crate::service::search::{placement_query, PlacementSearchParams};
@@ -148,7 +147,7 @@ fn retention_reminders(conn: &mut DbConnection, st: &AppState, today: NaiveDate)
             candidate_name: format!("{} {}", c.first_name, c.last_name),
             placement_title: title,
             employer,
-            check: if t.kind == TaskKind::Retention6.as_str() { "de controle na 6 maanden".into() } else { "de controle na 12 maanden".into() },
+            check: if t.kind == TaskKind::Retention6 { "de controle na 6 maanden".into() } else { "de controle na 12 maanden".into() },
             due: t.due_on.format("%d-%m-%Y").to_string(),
             link: url(st, "/klantmanager"),
         };
@@ -288,7 +287,7 @@ async fn placement_digests(st: &AppState, today: NaiveDate) -> anyhow::Result<us
                         .iter()
                         .map(|(p, o)| mt::PlacementLine {
                             title: p.title.clone(),
-                            kind: PlacementKind::parse(&p.kind).map(|k| k.label_nl().to_string()).unwrap_or_default(),
+                            kind: p.kind.label_nl().to_string(),
                             employer: o.name.clone(),
                             place: rd.pc4.get(&p.pc4).map(|x| x.place.clone()).unwrap_or_else(|| p.pc4.clone()),
                             hours: format!("{} tot {}", p.hours_min, p.hours_max),

@@ -15,7 +15,7 @@ pub fn placement_doc(f: &PlacementFields, p: &PlacementFull, rd: &RefData) -> Ta
     let pl = &p.placement;
     let mut d = TantivyDocument::default();
     d.add_text(f.id, &pl.id);
-    d.add_text(f.kind, &pl.kind);
+    d.add_text(f.kind, pl.kind.as_str());
     d.add_text(f.title, &pl.title);
     d.add_text(f.description, &pl.description);
     // Each distinct word of the title once (the labels of the occupation and skills are found
@@ -34,7 +34,7 @@ pub fn placement_doc(f: &PlacementFields, p: &PlacementFull, rd: &RefData) -> Ta
         }
     }
     d.add_text(f.organisation_id, &pl.organisation_id);
-    d.add_text(f.status, &pl.status);
+    d.add_text(f.status, pl.status.as_str());
     d.add_u64(f.published, p.is_published() as u64);
     d.add_u64(f.hours_min, pl.hours_min.max(0) as u64);
     d.add_u64(f.hours_max, pl.hours_max.max(0) as u64);
@@ -64,8 +64,8 @@ pub fn placement_doc(f: &PlacementFields, p: &PlacementFull, rd: &RefData) -> Ta
     for fl in &flags {
         d.add_text(f.facets, super::schema::flag_facet(fl));
     }
-    d.add_text(f.facets, facet_value("kind", &pl.kind));
-    d.add_text(f.facets, facet_value("status", &pl.status));
+    d.add_text(f.facets, facet_value("kind", pl.kind.as_str()));
+    d.add_text(f.facets, facet_value("status", pl.status.as_str()));
     d.add_u64(f.created_ts, ts(pl.created_at));
     d
 }

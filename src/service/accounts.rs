@@ -60,7 +60,7 @@ pub async fn login(state: &AppState, email: &str, password: &str, address: Optio
                 throttle::succeeded(conn, &account)?;
                 diesel::update(users::table.find(&u.id)).set(users::last_login_at.eq(Some(now()))).execute(conn)?;
                 let (sid, exp) = crate::service::sessions::open(conn, &u.id, ttl)?;
-                Ok(Ok(LoginOk { user_id: u.id, role: u.role, session_id: sid, expires_at: exp }))
+                Ok(Ok(LoginOk { user_id: u.id, role: u.role.as_str().into(), session_id: sid, expires_at: exp }))
             }
             None => {
                 throttle::failed(conn, &account, addr.as_deref())?;
@@ -125,7 +125,7 @@ pub async fn register(state: &AppState, input: RegisterEmployerInput, address: O
         email: input.email.trim().to_string(),
         email_normalized: auth::normalize_email(&input.email),
         password_hash: hash,
-        role: Role::Werkgever.as_str().into(),
+        role: Role::Werkgever,
         name: input.name.trim().to_string(),
         municipality_id: None,
         organisation_id: Some(org.id.clone()),
@@ -156,7 +156,7 @@ pub async fn register(state: &AppState, input: RegisterEmployerInput, address: O
                     link: format!("{base}/wachtwoord-vergeten"),
                     link_text: "Nieuw wachtwoord aanvragen".into(),
                 };
-                let to = crate::mail::Recipient { address: owner.email.clone(), name: owner.name.clone(), role: role_str(&owner.role) };
+                let to = crate::mail::Recipient { address: owner.email.clone(), name: owner.name.clone(), role: owner.role.as_str() };
                 crate::mail::enqueue(conn, &to, &mail, owner.candidate_id.as_deref())?;
                 return Ok(None);
             }
@@ -228,10 +228,6 @@ fn kvk_taken_notices(conn: &mut DbConnection, base: &str, organisation_id: &str,
     Ok(())
 }
 
-fn role_str(role: &str) -> &'static str {
-    Role::parse(role).map(|r| r.as_str()).unwrap_or("werkgever")
-}
-
 /// How long a password-reset link works.
 pub const RESET_MINUTES: i64 = 60;
 /// At most this many reset mails per account per hour.
@@ -287,7 +283,7 @@ pub async fn request_reset(state: &AppState, email: &str, address: Option<String
                 link: format!("{base}/wachtwoord-herstellen?token={token}"),
                 link_text: "Nieuw wachtwoord kiezen".into(),
             };
-            let to = crate::mail::Recipient { address: u.email.clone(), name: u.name.clone(), role: role_str(&u.role) };
+            let to = crate::mail::Recipient { address: u.email.clone(), name: u.name.clone(), role: u.role.as_str() };
             crate::mail::enqueue(conn, &to, &mail, u.candidate_id.as_deref())?;
             Ok(())
         })
@@ -458,7 +454,7 @@ pub fn create_user_in(
         email: input.email.trim().into(),
         email_normalized: norm,
         password_hash: auth::hash_password(&input.password)?,
-        role: role.as_str().into(),
+        role,
         name: input.name.trim().into(),
         municipality_id,
         organisation_id,

@@ -361,7 +361,7 @@ pub fn authorize_only(conn: &mut DbConnection, user: &CurrentUser, id: &str, acc
 fn check_klantmanager(conn: &mut DbConnection, municipality: &str, km: &str) -> AppResult<()> {
     let u: Option<User> = users::table.find(km).select(User::as_select()).first(conn).optional()?;
     match u {
-        Some(u) if u.role == "klantmanager" && u.active && u.municipality_id.as_deref() == Some(municipality) => Ok(()),
+        Some(u) if u.role == Role::Klantmanager && u.active && u.municipality_id.as_deref() == Some(municipality) => Ok(()),
         _ => Err(AppError::field("klantmanager_id", "Kies een klantmanager van uw gemeente.")),
     }
 }

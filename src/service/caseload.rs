@@ -92,10 +92,8 @@ pub fn dashboard(conn: &mut DbConnection, ctx: &Ctx) -> AppResult<(Vec<CaseRow>,
     let ms: Vec<Match> = matches::table.filter(matches::klantmanager_id.eq(&uid)).select(Match::as_select()).load(conn)?;
     let mut counts: BTreeMap<usize, (&'static str, i64)> = BTreeMap::new();
     for m in &ms {
-        if let Some(s) = MatchStatus::parse(&m.status) {
-            let i = MatchStatus::ALL.iter().position(|x| *x == s).unwrap_or(0);
-            counts.entry(i).or_insert((s.label_nl(), 0)).1 += 1;
-        }
+        let i = MatchStatus::ALL.iter().position(|x| *x == m.status).unwrap_or(0);
+        counts.entry(i).or_insert((m.status.label_nl(), 0)).1 += 1;
     }
     let ts: Vec<Task> = tasks::table
         .filter(tasks::klantmanager_id.eq(&uid))
@@ -112,7 +110,7 @@ pub fn dashboard(conn: &mut DbConnection, ctx: &Ctx) -> AppResult<(Vec<CaseRow>,
     let tasks = ts
         .iter()
         .map(|t| {
-            let kind = crate::domain::workflow::TaskKind::parse(&t.kind);
+            let kind = t.kind;
             let placement = match (&t.placement_id, &t.match_id) {
                 (Some(p), _) => titles.get(p).map(|title| (p.clone(), title.clone())),
                 (None, Some(m)) => match_placements.get(m).cloned(),
@@ -120,14 +118,14 @@ pub fn dashboard(conn: &mut DbConnection, ctx: &Ctx) -> AppResult<(Vec<CaseRow>,
             };
             TaskRow {
                 id: t.id.clone(),
-                label: kind.map(|k| k.label_nl()).unwrap_or("Taak"),
+                label: kind.label_nl(),
                 candidate: t.candidate_id.as_ref().and_then(|c| names.get(c).cloned()).unwrap_or_default(),
                 candidate_id: t.candidate_id.clone(),
                 placement,
                 match_id: t.match_id.clone(),
                 due: t.due_on,
                 overdue: t.due_on < today,
-                results: kind.map(|k| k.results()).unwrap_or(&[]),
+                results: kind.results(),
             }
         })
         .collect();

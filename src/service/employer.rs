@@ -5,7 +5,6 @@ use super::Ctx;
 use crate::db::models::{Match, Organisation, Placement};
 use crate::db::schema::{matches, placements};
 use crate::db::DbConnection;
-use crate::domain::workflow::MatchStatus;
 use crate::domain::Role;
 use crate::error::{AppError, AppResult};
 use diesel::prelude::*;
@@ -69,7 +68,7 @@ pub fn dashboard(conn: &mut DbConnection, ctx: &Ctx) -> AppResult<(Organisation,
                 .map(|c| ctx.keys.pseudonym(m.placement_id.as_deref().unwrap_or(""), c))
                 .unwrap_or_else(|| "verwijderd".into()),
             placement_title: m.placement_title.clone(),
-            status: MatchStatus::parse(&m.status).map(|s| s.label_nl()).unwrap_or("").to_string(),
+            status: m.status.label_nl().to_string(),
             name,
         });
     }

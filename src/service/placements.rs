@@ -359,7 +359,7 @@ impl PlacementInput {
         Placement {
             id,
             organisation_id,
-            kind: self.kind.as_str().into(),
+            kind: self.kind,
             title: self.title.trim().into(),
             description: self.description.trim().into(),
             occupation_id: self.occupation_id.clone(),
@@ -379,7 +379,8 @@ impl PlacementInput {
             start_date: self.start_date,
             duration_months: self.duration_months,
             extension_months: self.extension_months,
-            status: self.status.clone(),
+            // `check` admits only the stored values.
+            status: self.status.parse().unwrap_or(crate::domain::PlacementStatus::Draft),
             version,
             created_at: created,
             updated_at: now(),
@@ -404,7 +405,7 @@ impl PlacementInput {
 pub struct PlacementSummary {
     pub id: String,
     pub title: String,
-    pub kind: String,
+    pub kind: PlacementKind,
     pub kind_label: String,
     pub organisation_id: String,
     pub organisation_name: String,
@@ -422,8 +423,8 @@ pub fn summary(p: &crate::db::queries::PlacementFull, rd: &crate::refdata::RefDa
     PlacementSummary {
         id: pl.id.clone(),
         title: pl.title.clone(),
-        kind: pl.kind.clone(),
-        kind_label: crate::domain::PlacementKind::parse(&pl.kind).map(|k| k.label_nl().to_string()).unwrap_or_default(),
+        kind: pl.kind,
+        kind_label: pl.kind.label_nl().to_string(),
         organisation_id: pl.organisation_id.clone(),
         organisation_name: p.organisation.name.clone(),
         pc4: pl.pc4.clone(),

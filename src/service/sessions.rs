@@ -76,7 +76,7 @@ pub fn current_user(conn: &mut DbConnection, user_id: &str, sid: Option<&str>) -
     if !u.active {
         return Err(AppError::Unauthorized("Dit account is niet actief.".into()));
     }
-    let role = crate::domain::Role::parse(&u.role).ok_or_else(|| AppError::Internal(anyhow::anyhow!("bad role {}", u.role)))?;
+    let role = u.role;
     let verified = match &u.organisation_id {
         Some(org) => crate::db::schema::organisations::table
             .find(org)

@@ -34,8 +34,8 @@ pub struct TaskView {
     pub result: Option<String>,
 }
 
-fn task_label(kind: &str) -> &'static str {
-    TaskKind::parse(kind).map(|k| k.instruction_nl()).unwrap_or("Taak")
+fn task_label(kind: TaskKind) -> &'static str {
+    kind.instruction_nl()
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -86,11 +86,11 @@ pub fn list(conn: &mut DbConnection, ctx: &Ctx, q: &TaskFilter) -> AppResult<Vec
         .map(|r| TaskView {
             placement_title: r.placement_id.as_ref().and_then(|p| titles.get(p).cloned()),
             placement_id: r.placement_id,
-            label: task_label(&r.kind).into(),
+            label: task_label(r.kind).into(),
             candidate_name: r.candidate_id.as_ref().and_then(|c| names.get(c)).map(|(f, l)| format!("{f} {l}")),
             overdue: r.done_at.is_none() && r.due_on < t,
             id: r.id,
-            kind: r.kind,
+            kind: r.kind.as_str().into(),
             candidate_id: r.candidate_id,
             match_id: r.match_id,
             klantmanager_id: r.klantmanager_id,
@@ -117,7 +117,7 @@ pub fn complete(conn: &mut DbConnection, ctx: &Ctx, id: &str, result: &str) -> A
     if t.done_at.is_some() {
         return Err(AppError::conflict(crate::error::ConflictCode::AlreadyDone, "Deze taak is al afgerond."));
     }
-    let allowed: Vec<&str> = TaskKind::parse(&t.kind).map(|k| k.results().iter().map(|(c, _)| *c).collect()).unwrap_or_default();
+    let allowed: Vec<&str> = t.kind.results().iter().map(|(c, _)| *c).collect();
     if !allowed.contains(&result.as_str()) {
         return Err(AppError::field("result", format!("Kies: {}.", allowed.join(" of "))));
     }
@@ -125,12 +125,11 @@ pub fn complete(conn: &mut DbConnection, ctx: &Ctx, id: &str, result: &str) -> A
         .set((tasks::done_at.eq(Some(now())), tasks::done_by.eq(Some(user.id.clone())), tasks::result.eq(Some(result.clone()))))
         .execute(conn)?;
     if let Some(mid) = &t.match_id {
-        use crate::domain::workflow::TaskKind;
-        match TaskKind::parse(&t.kind) {
-            Some(TaskKind::Retention6) => {
+        match t.kind {
+            TaskKind::Retention6 => {
                 diesel::update(matches::table.find(mid)).set(matches::retention_6.eq(Some(result.clone()))).execute(conn)?;
             }
-            Some(TaskKind::Retention12) => {
+            TaskKind::Retention12 => {
                 diesel::update(matches::table.find(mid)).set(matches::retention_12.eq(Some(result.clone()))).execute(conn)?;
             }
             _ => {}
@@ -140,13 +139,13 @@ pub fn complete(conn: &mut DbConnection, ctx: &Ctx, id: &str, result: &str) -> A
         audit::one(conn, &Actor::from(user), c, &t.municipality_id, audit::access(Act::Update, "nazorg", audit::purpose::BEGELEIDING))?;
     }
     Ok(TaskView {
-        label: task_label(&t.kind).into(),
+        label: task_label(t.kind).into(),
         candidate_name: None,
         placement_title: None,
         placement_id: t.placement_id,
         overdue: false,
         id: t.id,
-        kind: t.kind,
+        kind: t.kind.as_str().into(),
         candidate_id: t.candidate_id,
         match_id: t.match_id,
         klantmanager_id: t.klantmanager_id,
@@ -177,19 +176,8 @@ pub fn interest(conn: &mut DbConnection, ctx: &Ctx, placement_id: &str) -> AppRe
     let due = ctx.today + chrono::Duration::days(7);
     diesel::insert_into(tasks::table)
         .values(&Task {
-            id: crate::db::new_id(),
-            municipality_id: c.municipality_id.clone(),
-            klantmanager_id: Some(c.klantmanager_id.clone()),
-            candidate_id: Some(c.id.clone()),
-            match_id: None,
-            kind: TaskKind::Interest.as_str().into(),
-            due_on: due,
-            done_at: None,
-            done_by: None,
-            result: None,
-            reminded_at: None,
-            created_at: now(),
             placement_id: Some(placement_id.to_string()),
+            ..new_task(&c.municipality_id, Some(c.klantmanager_id.clone()), &c.id, None, TaskKind::Interest, due)
         })
         .execute(conn)?;
     let actor = Actor::from(ctx.user);
@@ -200,7 +188,7 @@ pub fn interest(conn: &mut DbConnection, ctx: &Ctx, placement_id: &str) -> AppRe
             name: km.name,
             candidate_name: format!("{} {}", c.first_name, c.last_name),
             placement_title: p.placement.title.clone(),
-            kind: crate::domain::kinds::PlacementKind::parse(&p.placement.kind).map(|k| k.label_nl()).unwrap_or("").into(),
+            kind: p.placement.kind.label_nl().into(),
             employer: p.organisation.name.clone(),
             place: ctx.refdata.pc4.get(&p.placement.pc4).map(|x| x.place.clone()).unwrap_or_else(|| p.placement.pc4.clone()),
             due: crate::domain::nl::date_long(due),
@@ -282,4 +270,23 @@ pub fn my_interests(conn: &mut DbConnection, ctx: &Ctx) -> AppResult<Vec<Interes
             })
         })
         .collect())
+}
+
+/// A new open task for a klantmanager about a candidate (and one of its matches).
+pub fn new_task(municipality: &str, km: Option<String>, candidate: &str, m: Option<&str>, kind: TaskKind, due: chrono::NaiveDate) -> Task {
+    Task {
+        id: crate::db::new_id(),
+        municipality_id: municipality.into(),
+        klantmanager_id: km,
+        candidate_id: Some(candidate.into()),
+        match_id: m.map(String::from),
+        kind,
+        due_on: due,
+        done_at: None,
+        done_by: None,
+        result: None,
+        reminded_at: None,
+        created_at: now(),
+        placement_id: None,
+    }
 }

@@ -31,7 +31,7 @@ pub struct PlacementView {
     pub id: String,
     pub organisation_id: String,
     pub organisation_name: String,
-    pub kind: String,
+    pub kind: PlacementKind,
     pub kind_label: String,
     pub paid: bool,
     pub title: String,
@@ -67,14 +67,14 @@ pub struct PlacementView {
 
 pub fn view(p: &PlacementFull, rd: &RefData) -> PlacementView {
     let pl = &p.placement;
-    let kind = PlacementKind::parse(&pl.kind);
+    let kind = pl.kind;
     PlacementView {
         id: pl.id.clone(),
         organisation_id: pl.organisation_id.clone(),
         organisation_name: p.organisation.name.clone(),
-        kind: pl.kind.clone(),
-        kind_label: kind.map(|k| k.label_nl().to_string()).unwrap_or_default(),
-        paid: kind.map(|k| k.is_paid()).unwrap_or(false),
+        kind,
+        kind_label: kind.label_nl().to_string(),
+        paid: kind.is_paid(),
         title: pl.title.clone(),
         description: pl.description.clone(),
         occupation: pl.occupation_id.as_deref().map(|o| occupation_ref(rd, o)),
@@ -98,7 +98,7 @@ pub fn view(p: &PlacementFull, rd: &RefData) -> PlacementView {
         start_date: pl.start_date,
         duration_months: pl.duration_months,
         extension_months: pl.extension_months,
-        status: pl.status.clone(),
+        status: pl.status.as_str().into(),
         published: p.is_published(),
         version: pl.version,
         created_at: pl.created_at,

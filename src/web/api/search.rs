@@ -27,7 +27,7 @@ pub struct PlacementHit {
     pub id: String,
     pub score: f32,
     pub title: String,
-    pub kind: String,
+    pub kind: PlacementKind,
     pub kind_label: String,
     pub organisation_name: String,
     pub pc4: String,
@@ -63,7 +63,7 @@ pub async fn search_placements(state: web::Data<AppState>, user: MaybeUser, p: w
         .hits
         .into_iter()
         .map(|(p, score)| PlacementHit {
-            kind_label: PlacementKind::parse(&p.kind).map(|k| k.label_nl().to_string()).unwrap_or_default(),
+            kind_label: p.kind.label_nl().to_string(),
             place: rd.pc4.get(&p.pc4).map(|x| x.place.clone()),
             distance_km: pc4_distance(&rd, &p.pc4, g),
             id: p.id,

@@ -41,7 +41,7 @@ impl From<User> for UserView {
             id: u.id,
             email: u.email,
             name: u.name,
-            role: u.role,
+            role: u.role.as_str().into(),
             municipality_id: u.municipality_id,
             organisation_id: u.organisation_id,
             candidate_id: u.candidate_id,

@@ -52,8 +52,8 @@ fn hit(st: &AppState, p: &PlacementHitRow, from: Option<(f64, f64)>) -> Hit {
     Hit {
         id: p.id.clone(),
         title: p.title.clone(),
-        kind: PlacementKind::parse(&p.kind).map(|k| k.label_nl()).unwrap_or("").into(),
-        kind_b1: PlacementKind::parse(&p.kind).map(|k| k.explain_b1()).unwrap_or(""),
+        kind: p.kind.label_nl().into(),
+        kind_b1: p.kind.explain_b1(),
         employer: p.organisation_name.clone(),
         place: loc.map(|x| x.place.clone()).unwrap_or_else(|| p.pc4.clone()),
         hours: format!("{} tot {}", p.hours_min, p.hours_max),
@@ -260,7 +260,7 @@ async fn zero_result_suggestions(state: &AppState, sf: &SearchForm) -> Result<Ve
 }
 
 fn json_ld(p: &PlacementFull, place: &str, public_url: &str) -> Option<String> {
-    if p.placement.kind != "reguliere_baan" || !p.is_published() {
+    if p.placement.kind != crate::domain::PlacementKind::ReguliereBaan || !p.is_published() {
         return None;
     }
     let mut v = serde_json::json!({
@@ -385,7 +385,7 @@ async fn mine(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -> R
                 Suggestion {
                     id: p.placement.id.clone(),
                     title: p.placement.title.clone(),
-                    kind: PlacementKind::parse(&p.placement.kind).map(|k| k.label_nl()).unwrap_or("").into(),
+                    kind: p.placement.kind.label_nl().into(),
                     place: rd.pc4.get(&p.placement.pc4).map(|x| x.place.clone()).unwrap_or_default(),
                     fit,
                     reasons: reasons.into_iter().take(2).collect(),
@@ -398,8 +398,7 @@ async fn mine(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -> R
     let rows = ms
         .into_iter()
         .map(|m| {
-            let s = MatchStatus::parse(&m.status)
-                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown status {:?} stored for match {}", m.status, m.id)))?;
+            let s = m.status;
             Ok(MineRow {
                 todo: s == MatchStatus::Proposed,
                 status: match s {

@@ -81,12 +81,7 @@ async fn dashboard(req: HttpRequest, state: web::Data<AppState>, user: PageUser)
         .await?;
     let placements = ps
         .into_iter()
-        .map(|p| PlacementRow {
-            kind: PlacementKind::parse(&p.kind).map(|k| k.label_nl()).unwrap_or("").to_string(),
-            status: crate::domain::PlacementStatus::parse(&p.status).map(|s| s.label_nl()).unwrap_or("gesloten").to_string(),
-            id: p.id,
-            title: p.title,
-        })
+        .map(|p| PlacementRow { kind: p.kind.label_nl().to_string(), status: p.status.label_nl().to_string(), id: p.id, title: p.title })
         .collect();
     render(&Dashboard { ctx: Ctx::new(&req, Some(&u)), org, placements, matches: ms, sroi })
 }
@@ -198,7 +193,7 @@ async fn edit_form(req: HttpRequest, state: web::Data<AppState>, user: PageUser,
     let mut f = FormState::default();
     let rd = state.env();
     for (k, v) in [
-        ("kind", pl.kind.clone()),
+        ("kind", pl.kind.as_str().to_string()),
         ("title", pl.title.clone()),
         ("description", pl.description.clone()),
         ("occupation_id", pl.occupation_id.clone().unwrap_or_default()),
@@ -211,7 +206,7 @@ async fn edit_form(req: HttpRequest, state: web::Data<AppState>, user: PageUser,
         ("positions", pl.positions.to_string()),
         ("start_date", pl.start_date.map(|d| d.to_string()).unwrap_or_default()),
         ("duration_months", pl.duration_months.map(|d| d.to_string()).unwrap_or_default()),
-        ("status", pl.status.clone()),
+        ("status", pl.status.as_str().to_string()),
         ("version", pl.version.to_string()),
     ] {
         f.set(k, v);

@@ -6,7 +6,6 @@ use super::forms::{self, FormState, Kind, Posted};
 use super::{check_csrf, render, render_status, see_other, CheckedForm, Ctx, PageError, PageUser};
 use crate::db::models::{Candidate, ContactMoment, LadderMeasurement};
 use crate::db::queries::candidate_full;
-use crate::domain::workflow::MatchStatus;
 use crate::domain::{ladder, Role, CONTACT_CHANNELS};
 use crate::engine::matching::{Evaluation, Factor};
 use crate::engine::ranking::Options;
@@ -169,10 +168,7 @@ async fn candidate_view(
     let (c, ladder, contacts, ms) =
         state.db(move |conn| crate::service::caseload::candidate_page(conn, &crate::service::Ctx::new(&user, &rd), &id)).await?;
     let place = state.refdata().pc4.get(&c.pc4).map(|p| p.place.clone()).unwrap_or_default();
-    let matches = ms
-        .into_iter()
-        .map(|m| MatchLine { status: MatchStatus::parse(&m.status).map(|s| s.label_nl()).unwrap_or(""), id: m.id, title: m.placement_title })
-        .collect();
+    let matches = ms.into_iter().map(|m| MatchLine { status: m.status.label_nl(), id: m.id, title: m.placement_title }).collect();
     render_status(
         status,
         &CandidatePage {
@@ -267,7 +263,7 @@ fn cards(st: &AppState, res: Vec<(crate::db::queries::PlacementFull, Evaluation)
             ProposalCard {
                 placement_id: p.placement.id.clone(),
                 title: p.placement.title.clone(),
-                kind: crate::domain::PlacementKind::parse(&p.placement.kind).map(|k| k.label_nl()).unwrap_or("").into(),
+                kind: p.placement.kind.label_nl().into(),
                 employer: p.organisation.name.clone(),
                 place: rd.pc4.get(&p.placement.pc4).map(|x| x.place.clone()).unwrap_or_else(|| p.placement.pc4.clone()),
                 hours: format!("{} tot {}", p.placement.hours_min, p.placement.hours_max),
