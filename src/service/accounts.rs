@@ -531,3 +531,12 @@ pub fn update_user(conn: &mut DbConnection, ctx: &Ctx, id: &str, patch: UserPatc
 pub fn municipalities(conn: &mut DbConnection) -> AppResult<Vec<Municipality>> {
     Ok(municipalities::table.order(municipalities::name).select(Municipality::as_select()).load(conn)?)
 }
+
+/// What the beheerder's overview shows: the municipality's name, its staff accounts and the
+/// employers waiting for verification.
+pub fn admin_overview(conn: &mut DbConnection, ctx: &Ctx) -> AppResult<(String, Vec<User>, Vec<Organisation>)> {
+    let users = list_users(conn, ctx)?;
+    let name = crate::db::queries::municipality_name(conn, ctx.user.municipality()?)?;
+    let unverified = crate::service::organisations::unverified(conn, ctx)?;
+    Ok((name, users, unverified))
+}

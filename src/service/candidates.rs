@@ -10,7 +10,7 @@
 use super::Ctx;
 use crate::auth::CurrentUser;
 use crate::db::models::{Candidate, CandidateOccupation, CandidateSkill, LadderMeasurement, User};
-use crate::db::queries::{candidates_full, CandidateFull};
+use crate::db::queries::{candidate_full, candidates_full, CandidateFull};
 use crate::db::{new_id, now, schema::*, DbConnection};
 use crate::domain::{self, language, one_of, FieldError, Role};
 use crate::error::{AppError, AppResult};
@@ -416,6 +416,12 @@ pub fn get(conn: &mut DbConnection, ctx: &Ctx, id: &str) -> AppResult<CandidateF
     crate::db::queries::candidate_full(conn, id)?.ok_or(AppError::NotFound)
 }
 
+/// One candidate for its edit form: write access checked and audited.
+pub fn for_edit(conn: &mut DbConnection, ctx: &Ctx, id: &str) -> AppResult<CandidateFull> {
+    authorize(conn, ctx.user, id, Access::Write, "profiel (bewerken)")?;
+    crate::db::queries::candidate_full(conn, id)?.ok_or(AppError::NotFound)
+}
+
 /// Registers a candidate in the klantmanager's municipality; returns the id.
 pub fn create(conn: &mut DbConnection, ctx: &Ctx, input: &CandidateInput) -> AppResult<String> {
     let user = ctx.user;
@@ -576,14 +582,29 @@ fn erase_row(conn: &mut DbConnection, user: &CurrentUser, c: &Candidate, reason:
     Ok(())
 }
 
-/// Updates a candidate in one transaction (API and pages).
-pub async fn update_candidate(state: &crate::state::AppState, user: &crate::auth::CurrentUser, id: &str, input: CandidateInput) -> AppResult<()> {
+/// Updates a candidate in one transaction (API and pages); returns it as stored.
+pub async fn update_candidate(
+    state: &crate::state::AppState,
+    user: &crate::auth::CurrentUser,
+    id: &str,
+    input: CandidateInput,
+) -> AppResult<CandidateFull> {
     let (user, rd, id) = (user.clone(), state.env(), id.to_string());
-    state.tx(move |conn| update(conn, &Ctx::new(&user, &rd), &id, &input)).await
+    state
+        .tx(move |conn| {
+            update(conn, &Ctx::new(&user, &rd), &id, &input)?;
+            candidate_full(conn, &id)?.ok_or(AppError::NotFound)
+        })
+        .await
 }
 
-/// Registers a candidate in one transaction (API and pages); returns the id.
-pub async fn create_candidate(state: &crate::state::AppState, user: &crate::auth::CurrentUser, input: CandidateInput) -> AppResult<String> {
+/// Registers a candidate in one transaction (API and pages); returns it as stored.
+pub async fn create_candidate(state: &crate::state::AppState, user: &crate::auth::CurrentUser, input: CandidateInput) -> AppResult<CandidateFull> {
     let (user, rd) = (user.clone(), state.env());
-    state.tx(move |conn| create(conn, &Ctx::new(&user, &rd), &input)).await
+    state
+        .tx(move |conn| {
+            let id = create(conn, &Ctx::new(&user, &rd), &input)?;
+            candidate_full(conn, &id)?.ok_or(AppError::NotFound)
+        })
+        .await
 }

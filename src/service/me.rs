@@ -338,3 +338,20 @@ pub fn own_data(conn: &mut DbConnection, ctx: &Ctx, municipality_id: &str) -> Ap
     let log = access_log_of(conn, &cid, 100)?;
     Ok((log, crate::db::queries::saved_search_of(conn, &cid)?))
 }
+
+/// The candidate row of a candidate's own account (home postcode for distances), or None for
+/// an account without one.
+pub fn own_row(conn: &mut DbConnection, user: &CurrentUser) -> AppResult<Option<crate::db::models::Candidate>> {
+    match (&user.candidate_id, user.role) {
+        (Some(cid), Role::Kandidaat) => Ok(crate::db::queries::candidate_row(conn, cid)?),
+        _ => Ok(None),
+    }
+}
+
+/// Whether the candidate said "Ik heb interesse" in this placement before.
+pub fn interest_shown(conn: &mut DbConnection, user: &CurrentUser, placement_id: &str) -> AppResult<bool> {
+    match (&user.candidate_id, user.role) {
+        (Some(cid), Role::Kandidaat) => Ok(crate::db::queries::interest_shown(conn, cid, placement_id)?),
+        _ => Ok(false),
+    }
+}

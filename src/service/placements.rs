@@ -437,8 +437,69 @@ pub fn summary(p: &crate::db::queries::PlacementFull, rd: &crate::refdata::RefDa
     }
 }
 
-/// Updates a placement the user may edit (API and pages).
-pub async fn update_placement(state: &crate::state::AppState, user: &crate::auth::CurrentUser, id: &str, input: PlacementInput) -> AppResult<()> {
+/// A placement as this (possibly anonymous) user may see it; out of reach is 404 (API and pages).
+pub fn visible(conn: &mut DbConnection, user: Option<&CurrentUser>, id: &str) -> AppResult<PlacementFull> {
+    let p = placement_full(conn, id)?.ok_or(AppError::NotFound)?;
+    if !can_see(user, &p) {
+        return Err(AppError::NotFound);
+    }
+    Ok(p)
+}
+
+/// `visible`, from a handler.
+pub async fn show(state: &crate::state::AppState, user: Option<&CurrentUser>, id: &str) -> AppResult<PlacementFull> {
+    let (user, id) = (user.cloned(), id.to_string());
+    state.db(move |conn| visible(conn, user.as_ref(), &id)).await
+}
+
+/// The employer's own placement, for its edit form (another's is 404).
+pub async fn own(state: &crate::state::AppState, user: &CurrentUser, id: &str) -> AppResult<PlacementFull> {
+    user.require(&[Role::Werkgever])?;
+    let p = show(state, Some(user), id).await?;
+    if user.organisation_id.as_deref() != Some(p.organisation.id.as_str()) {
+        return Err(AppError::NotFound);
+    }
+    Ok(p)
+}
+
+/// Creates a placement (API and pages); returns it as stored.
+pub async fn create_placement(state: &crate::state::AppState, user: &CurrentUser, input: PlacementInput) -> AppResult<PlacementFull> {
+    let (user, rd) = (user.clone(), state.env());
+    state
+        .tx(move |conn| {
+            let id = create(conn, &Ctx::new(&user, &rd), &input)?;
+            placement_full(conn, &id)?.ok_or(AppError::NotFound)
+        })
+        .await
+}
+
+/// Updates a placement the user may edit (API and pages); returns it as stored.
+pub async fn update_placement(state: &crate::state::AppState, user: &CurrentUser, id: &str, input: PlacementInput) -> AppResult<PlacementFull> {
     let (user, rd, id) = (user.clone(), state.env(), id.to_string());
-    state.tx(move |conn| update(conn, &Ctx::new(&user, &rd), &id, &input)).await
+    state
+        .tx(move |conn| {
+            update(conn, &Ctx::new(&user, &rd), &id, &input)?;
+            placement_full(conn, &id)?.ok_or(AppError::NotFound)
+        })
+        .await
+}
+
+/// Updates from the employer's form, which edits the required skills only: the desired ones
+/// (set through the API) stay as they are.
+pub async fn update_from_form(state: &crate::state::AppState, user: &CurrentUser, id: &str, mut input: PlacementInput) -> AppResult<PlacementFull> {
+    let (user, rd, id) = (user.clone(), state.env(), id.to_string());
+    state
+        .tx(move |conn| {
+            let skills = crate::db::queries::placement_skill_ids(conn, &id)?;
+            input.desired_skills =
+                skills.into_iter().filter(|(s, required)| !*required && !input.required_skills.contains(s)).map(|(s, _)| s).collect();
+            update(conn, &Ctx::new(&user, &rd), &id, &input)?;
+            placement_full(conn, &id)?.ok_or(AppError::NotFound)
+        })
+        .await
+}
+
+/// What the front page counts: published placements and municipalities.
+pub fn front_page_counts(conn: &mut DbConnection) -> AppResult<(i64, i64)> {
+    Ok((crate::db::queries::published_count(conn)?, crate::db::queries::municipality_count(conn)?))
 }

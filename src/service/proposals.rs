@@ -19,6 +19,8 @@ pub struct ForCandidate {
     pub candidate: Candidate,
     pub settings_version: i32,
     pub results: Vec<(PlacementFull, Evaluation)>,
+    /// For a klantmanager: the placements this candidate has a standing proposal for.
+    pub already_proposed: Vec<String>,
 }
 
 /// Placements for a candidate the user may read (its klantmanager's municipality, or the
@@ -41,7 +43,8 @@ pub fn for_candidate(conn: &mut DbConnection, ctx: &Ctx, engine: &Engine, id: &s
     crate::metrics::get().proposals("for_candidate", started.elapsed().as_secs_f64());
     let logged: Vec<(String, &Evaluation)> = res.iter().map(|(p, e)| (p.placement.id.clone(), e)).collect();
     let log = proposals::log_entry("candidate", id, Some(&c.municipality_id), &user.id, user.role.as_str(), version, opts.include_excluded, &logged);
-    let found = ForCandidate { candidate: c, settings_version: version, results: res };
+    let already_proposed = if user.role == Role::Klantmanager { crate::db::queries::standing_placements_of(conn, id)? } else { vec![] };
+    let found = ForCandidate { candidate: c, settings_version: version, results: res, already_proposed };
     ctx.journal.submit(found, Entries { proposal_logs: vec![log], audit }).map_err(AppError::Internal)
 }
 
@@ -51,6 +54,8 @@ pub struct ForPlacement {
     /// The employer sees anonymous profiles only.
     pub employer: bool,
     pub results: Vec<(CandidateFull, Evaluation)>,
+    /// For a klantmanager: the candidates with a standing proposal for this placement.
+    pub already_proposed: Vec<String>,
 }
 
 /// Candidates for a placement: a klantmanager gets its municipality's candidates; the
@@ -102,6 +107,7 @@ pub fn for_placement(conn: &mut DbConnection, ctx: &Ctx, engine: &Engine, id: &s
         ("naam en match-score", crate::audit::purpose::MATCHING)
     };
     let audit = crate::audit::entries(&crate::audit::Actor::from(user), &subjects, crate::audit::access(crate::audit::Act::View, what, purpose));
-    let found = ForPlacement { placement: p, employer, results: res };
+    let already_proposed = if employer { vec![] } else { crate::db::queries::standing_candidates_of(conn, id)? };
+    let found = ForPlacement { placement: p, employer, results: res, already_proposed };
     ctx.journal.submit(found, Entries { proposal_logs: vec![log], audit }).map_err(AppError::Internal)
 }

@@ -9,9 +9,9 @@
 
 use super::{occupation_ref, skill_ref, LabelRef};
 use crate::auth::CurrentUser;
-use crate::db::queries::{candidate_full, CandidateFull};
+use crate::db::queries::CandidateFull;
 use crate::domain::{self, Role};
-use crate::error::{AppError, AppResult, ErrorBody};
+use crate::error::{AppResult, ErrorBody};
 use crate::refdata::RefData;
 use crate::service::candidates as svc;
 pub use crate::service::candidates::{authorize, Access, CandidateInput, ErasureInput, OccupationInput, SkillInput};
@@ -208,8 +208,7 @@ pub async fn get(state: web::Data<AppState>, user: CurrentUser, path: web::Path<
 #[utoipa::path(post, path = "/api/v1/candidates", tag = "candidates", request_body = CandidateInput,
     responses((status = 201, body = CandidateView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn create(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<CandidateInput>) -> AppResult<HttpResponse> {
-    let id = crate::service::candidates::create_candidate(&state, &user, body.0).await?;
-    let c = state.db(move |conn| candidate_full(conn, &id)?.ok_or(AppError::NotFound)).await?;
+    let c = crate::service::candidates::create_candidate(&state, &user, body.0).await?;
     Ok(HttpResponse::Created().json(view(&c, &state.refdata(), true)))
 }
 
@@ -223,8 +222,7 @@ pub async fn update(
     body: JsonBody<CandidateInput>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    crate::service::candidates::update_candidate(&state, &user, &id, body.0).await?;
-    let c = state.db(move |conn| candidate_full(conn, &id)?.ok_or(AppError::NotFound)).await?;
+    let c = crate::service::candidates::update_candidate(&state, &user, &id, body.0).await?;
     Ok(HttpResponse::Ok().json(view(&c, &state.refdata(), true)))
 }
 

@@ -2,12 +2,11 @@
 
 use super::{occupation_ref, skill_ref, LabelRef};
 use crate::auth::CurrentUser;
-use crate::db::queries::{placement_full, PlacementFull};
+use crate::db::queries::PlacementFull;
 use crate::domain::PlacementKind;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::refdata::RefData;
 use crate::service::placements as svc;
-pub use crate::service::placements::can_see;
 use crate::state::AppState;
 use crate::web::auth::MaybeUser;
 use crate::web::extract::JsonBody;
@@ -136,26 +135,15 @@ pub async fn list(state: web::Data<AppState>, user: MaybeUser, q: web::Query<Lis
 #[utoipa::path(get, path = "/api/v1/placements/{id}", tag = "placements",
     responses((status = 200, body = PlacementView), (status = 404, body = ErrorBody)))]
 pub async fn get(state: web::Data<AppState>, user: MaybeUser, path: web::Path<String>) -> AppResult<HttpResponse> {
-    let id = path.into_inner();
-    let p = state.db(move |conn| Ok(placement_full(conn, &id)?)).await?.ok_or(AppError::NotFound)?;
-    if !can_see(user.0.as_ref(), &p) {
-        return Err(AppError::NotFound);
-    }
+    let p = svc::show(&state, user.0.as_ref(), &path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(view(&p, &state.refdata())))
 }
 
 #[utoipa::path(post, path = "/api/v1/placements", tag = "placements", request_body = PlacementInput,
     responses((status = 201, body = PlacementView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn create(state: web::Data<AppState>, user: CurrentUser, body: JsonBody<PlacementInput>) -> AppResult<HttpResponse> {
-    let id = create_placement(&state, &user, body.0).await?;
-    let p = state.db(move |conn| Ok(placement_full(conn, &id)?)).await?.ok_or(AppError::NotFound)?;
+    let p = svc::create_placement(&state, &user, body.0).await?;
     Ok(HttpResponse::Created().json(view(&p, &state.refdata())))
-}
-
-/// Creates a placement (shared by the API and the pages); returns its id.
-pub async fn create_placement(state: &AppState, user: &CurrentUser, input: PlacementInput) -> AppResult<String> {
-    let (user, rd) = (user.clone(), state.env());
-    state.tx(move |conn| svc::create(conn, &svc::Ctx::new(&user, &rd), &input)).await
 }
 
 #[utoipa::path(put, path = "/api/v1/placements/{id}", tag = "placements", request_body = PlacementInput,
@@ -167,9 +155,7 @@ pub async fn update(
     path: web::Path<String>,
     body: JsonBody<PlacementInput>,
 ) -> AppResult<HttpResponse> {
-    let id = path.into_inner();
-    crate::service::placements::update_placement(&state, &user, &id, body.0).await?;
-    let p = state.db(move |conn| Ok(placement_full(conn, &id)?)).await?.ok_or(AppError::NotFound)?;
+    let p = svc::update_placement(&state, &user, &path.into_inner(), body.0).await?;
     Ok(HttpResponse::Ok().json(view(&p, &state.refdata())))
 }
 

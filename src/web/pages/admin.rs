@@ -130,8 +130,6 @@ fn notice_of(req: &HttpRequest) -> Option<&'static str> {
     }
 }
 
-type UsersAndOrgs = (Vec<User>, Vec<crate::db::models::Organisation>);
-
 async fn overview_with(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -139,18 +137,9 @@ async fn overview_with(
     form: FormState,
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
-    let m = admin(&u)?;
+    admin(&u)?;
     let (u2, rd) = (u.clone(), state.env());
-    let (name, list) = state
-        .db(move |conn| -> Result<(String, UsersAndOrgs), AppError> {
-            let ctx = crate::service::Ctx::new(&u2, &rd);
-            let name = crate::db::queries::municipality_name(conn, &m)?;
-            let list = crate::service::accounts::list_users(conn, &ctx)?;
-            let unverified = crate::service::organisations::unverified(conn, &ctx)?;
-            Ok((name, (list, unverified)))
-        })
-        .await?;
-    let (list, unverified) = list;
+    let (name, list, unverified) = state.db(move |conn| crate::service::accounts::admin_overview(conn, &crate::service::Ctx::new(&u2, &rd))).await?;
     let notice = notice_of(&req);
     render_status(status, &UsersPage { ctx: Ctx::new(&req, Some(&u)), municipality: name, users: list, unverified, form, notice })
 }

@@ -5,7 +5,7 @@
 use super::forms::FormState;
 use super::{check_csrf, render, see_other, CheckedForm, Ctx, PageError, PageUser};
 use crate::db::models::{Candidate, Match};
-use crate::db::queries::{placement_full, PlacementFull, PlacementHitRow};
+use crate::db::queries::{PlacementFull, PlacementHitRow};
 use crate::domain::workflow::MatchStatus;
 use crate::domain::{PlacementKind, Role};
 use crate::error::AppError;
@@ -147,10 +147,8 @@ fn kinds() -> Vec<(&'static str, &'static str)> {
 
 /// The candidate's own row (home postcode for distances).
 async fn me(state: &AppState, u: &crate::auth::CurrentUser) -> Result<Option<Candidate>, AppError> {
-    let Some(cid) = u.candidate_id.clone() else {
-        return Ok(None);
-    };
-    state.db(move |conn| Ok(crate::db::queries::candidate_row(conn, &cid)?)).await
+    let u = u.clone();
+    state.db(move |conn| crate::service::me::own_row(conn, &u)).await
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -288,24 +286,18 @@ fn json_ld(p: &PlacementFull, place: &str, public_url: &str) -> Option<String> {
 async fn placement(req: HttpRequest, state: web::Data<AppState>, user: MaybeUser, path: web::Path<String>) -> Result<HttpResponse, PageError> {
     let u = user.0;
     let id = path.into_inner();
-    let pid = id.clone();
-    let p = state.db(move |conn| Ok(placement_full(conn, &pid)?)).await?.ok_or(AppError::NotFound)?;
     // Unpublished placements: only their own employer and municipal staff.
-    let staff = u.as_ref().is_some_and(|u| matches!(u.role, Role::Klantmanager | Role::Beheerder));
-    let own = u.as_ref().is_some_and(|u| u.organisation_id.as_deref() == Some(p.organisation.id.as_str()));
-    if !p.is_published() && !staff && !own {
-        return Err(AppError::NotFound.into());
-    }
+    let p = crate::service::placements::show(&state, u.as_ref(), &id).await?;
     let cand = match &u {
         Some(u) if u.role == Role::Kandidaat => me(&state, u).await?,
         _ => None,
     };
-    let interested = match &cand {
-        Some(c) => {
-            let (cid, pid) = (c.id.clone(), id.clone());
-            state.db(move |conn| Ok(crate::db::queries::interest_shown(conn, &cid, &pid)?)).await?
+    let interested = match &u {
+        Some(u) if cand.is_some() => {
+            let (u, pid) = (u.clone(), id.clone());
+            state.db(move |conn| crate::service::me::interest_shown(conn, &u, &pid)).await?
         }
-        None => false,
+        _ => false,
     };
     let from = cand.as_ref().and_then(|c| state.refdata().pc4.get(&c.pc4).map(|l| (l.lat, l.lon)));
     let h = hit(&state, &PlacementHitRow::from(&p), from);

@@ -6,8 +6,8 @@ use super::{render, render_status, see_other, CheckedForm, Ctx, PageError, PageU
 use crate::db::models::Organisation;
 use crate::domain::{PlacementKind, Role};
 use crate::error::AppError;
+use crate::service::placements::{create_placement, PlacementInput};
 use crate::state::AppState;
-use crate::web::api::placements::{create_placement, PlacementInput};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -184,11 +184,7 @@ async fn edit_form(req: HttpRequest, state: web::Data<AppState>, user: PageUser,
     let u = user.0;
     u.require(&[Role::Werkgever])?;
     let id = path.into_inner();
-    let pid = id.clone();
-    let p = state.db(move |conn| Ok(crate::db::queries::placement_full(conn, &pid)?)).await?.ok_or(AppError::NotFound)?;
-    if u.organisation_id.as_deref() != Some(p.organisation.id.as_str()) {
-        return Err(AppError::NotFound.into());
-    }
+    let p = crate::service::placements::own(&state, &u, &id).await?;
     let pl = &p.placement;
     let mut f = FormState::default();
     let rd = state.env();
@@ -247,16 +243,9 @@ async fn edit_save(
     let id = path.into_inner();
     let mut fs = form.0;
     let input = placement_input(&state, &mut fs);
-    let call = |mut input: PlacementInput| async {
-        // Skills are not on this form: keep them.
-        let pid = id.clone();
-        let skills: Vec<(String, bool)> = state.db(move |conn| Ok(crate::db::queries::placement_skill_ids(conn, &pid)?)).await?;
-        // The form edits the required skills; the desired ones (set through the API) stay.
-        input.desired_skills = skills.iter().filter(|(_, r)| !*r).map(|(s, _)| s.clone()).filter(|s| !input.required_skills.contains(s)).collect();
-        crate::service::placements::update_placement(&state, &u, &id, input).await
-    };
+    let call = |input| crate::service::placements::update_from_form(&state, &u, &id, input);
     match forms::submit(fs, input, call).await? {
-        Posted::Done(()) => Ok(see_other("/werkgever?bewaard=1")),
+        Posted::Done(_) => Ok(see_other("/werkgever?bewaard=1")),
         Posted::Again(fs) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             &PlacementForm {
@@ -319,7 +308,8 @@ async fn org_form(
     let u = user.0;
     u.require(&[Role::Werkgever])?;
     let org_id = u.organisation_id.clone().ok_or(AppError::Forbidden)?;
-    let o: Organisation = state.db(move |conn| crate::db::queries::organisation(conn, &org_id)?.ok_or(AppError::NotFound)).await?;
+    let u2 = u.clone();
+    let o: Organisation = state.db(move |conn| crate::service::organisations::load_visible(conn, &u2, &org_id)).await?;
     let mut form = FormState::default();
     for (k, v) in [
         ("name", &o.name),

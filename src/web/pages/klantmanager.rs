@@ -5,7 +5,6 @@
 use super::forms::{self, FormState, Kind, Posted};
 use super::{check_csrf, render, render_status, see_other, CheckedForm, Ctx, PageError, PageUser};
 use crate::db::models::{Candidate, ContactMoment, LadderMeasurement};
-use crate::db::queries::candidate_full;
 use crate::domain::{ladder, Role, CONTACT_CHANNELS};
 use crate::engine::matching::{Evaluation, Factor};
 use crate::engine::ranking::Options;
@@ -13,7 +12,6 @@ use crate::error::AppError;
 use crate::service::matches::{self as svc, Chosen, ProposeInput};
 use crate::service::records::{insert_contact, insert_ladder, ContactInput, LadderInput};
 use crate::state::AppState;
-use crate::web::api::candidates::{authorize, Access};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -299,8 +297,7 @@ async fn proposals_view(
         .read(move |conn| {
             let ctx = crate::service::Ctx::new(&user, &rd);
             let found = crate::service::proposals::for_candidate(conn, &ctx, &st.engine, &id, Options { limit: 20, include_excluded: false })?;
-            let proposed = crate::db::queries::standing_placements_of(conn, &id)?;
-            Ok(found.map(|found| (found.candidate, found.results, proposed)))
+            Ok(found.map(|found| (found.candidate, found.results, found.already_proposed)))
         })
         .await?
         .stored()
@@ -396,8 +393,7 @@ pub async fn placement_candidates(
         .db(move |conn| {
             let ctx = crate::service::Ctx::new(&user, &rd);
             let found = crate::service::proposals::for_placement(conn, &ctx, &st.engine, &id, Options { limit: 20, include_excluded: false })?;
-            let proposed = crate::db::queries::standing_candidates_of(conn, &id)?;
-            Ok(found.map(|found| (found.placement, found.results, proposed)))
+            Ok(found.map(|found| (found.placement, found.results, found.already_proposed)))
         })
         .await?
         .stored()
@@ -521,13 +517,8 @@ fn occ_rows(st: &AppState, ids: &[String]) -> Vec<OccRow> {
 }
 
 async fn load_full(state: &AppState, u: &crate::auth::CurrentUser, id: String) -> Result<crate::db::queries::CandidateFull, AppError> {
-    let user = u.clone();
-    state
-        .db(move |conn| {
-            authorize(conn, &user, &id, Access::Write, "profiel (bewerken)")?;
-            candidate_full(conn, &id)?.ok_or(AppError::NotFound)
-        })
-        .await
+    let (user, rd) = (u.clone(), state.env());
+    state.db(move |conn| crate::service::candidates::for_edit(conn, &crate::service::Ctx::new(&user, &rd), &id)).await
 }
 
 async fn edit_form(req: HttpRequest, state: web::Data<AppState>, user: PageUser, path: web::Path<String>) -> Result<HttpResponse, PageError> {
@@ -633,7 +624,7 @@ async fn edit_save(
     let input = candidate_input(&state, base, errs);
     let call = |input| crate::service::candidates::update_candidate(&state, &u, &id, input);
     match forms::submit(fs, input, call).await? {
-        Posted::Done(()) => Ok(see_other(&format!("/klantmanager/kandidaten/{id}"))),
+        Posted::Done(_) => Ok(see_other(&format!("/klantmanager/kandidaten/{id}"))),
         Posted::Again(fs) => {
             let keep: Vec<String> = fs.values.get("occupation_keep").cloned().unwrap_or_default();
             render_status(
@@ -692,7 +683,7 @@ async fn new_save(req: HttpRequest, state: web::Data<AppState>, user: PageUser, 
     let input = candidate_input(&state, json, errs);
     let call = |input| crate::service::candidates::create_candidate(&state, &u, input);
     match forms::submit(fs, input, call).await? {
-        Posted::Done(id) => Ok(see_other(&format!("/klantmanager/kandidaten/{id}"))),
+        Posted::Done(c) => Ok(see_other(&format!("/klantmanager/kandidaten/{}", c.candidate.id))),
         Posted::Again(fs) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             &EditPage {

@@ -380,7 +380,7 @@ struct IndexPage {
 }
 
 async fn index(req: HttpRequest, state: web::Data<AppState>, user: crate::web::auth::MaybeUser) -> Result<HttpResponse, PageError> {
-    let (p, m) = state.db(|conn| Ok((crate::db::queries::published_count(conn)?, crate::db::queries::municipality_count(conn)?))).await?;
+    let (p, m) = state.db(crate::service::placements::front_page_counts).await?;
     render(&IndexPage { ctx: Ctx::new(&req, user.0.as_ref()), placements: p, municipalities: m })
 }
 
