@@ -417,7 +417,7 @@ pub fn generate(conn: &mut DbConnection, rd: &RefData, cfg: &BenchConfig) -> any
                 consent_matching: true,
                 consent_anonymous_profile: rng.u8(..5) > 0,
                 consent_email: false,
-                status: "actief".into(),
+                status: crate::domain::CandidateStatus::Actief,
                 outflow_reason: None,
                 outflow_date: None,
                 version: 1,

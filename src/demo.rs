@@ -459,7 +459,7 @@ fn seed(conn: &mut DbConnection, rd: &RefData) -> anyhow::Result<DemoReport> {
                 consent_matching: true,
                 consent_anonymous_profile: i % 6 != 5,
                 consent_email: rng.bool(),
-                status: if i == 29 { "uitgestroomd".into() } else { "actief".into() },
+                status: if i == 29 { crate::domain::CandidateStatus::Uitgestroomd } else { crate::domain::CandidateStatus::Actief },
                 outflow_reason: (i == 29).then(|| "betaald_werk".into()),
                 outflow_date: (i == 29).then_some(today - Duration::days(20)),
                 version: 1,

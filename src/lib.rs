@@ -104,18 +104,23 @@ pub fn build_state(config: Config, progress: bool) -> anyhow::Result<(AppState, 
     Ok((state, startup))
 }
 
+/// The type of an actix application as `serve` takes it (an `impl` type cannot be aliased).
+macro_rules! actix_app {
+    () => {
+        App<
+            impl actix_web::dev::ServiceFactory<
+                actix_web::dev::ServiceRequest,
+                Config = (),
+                Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+                Error = actix_web::Error,
+                InitError = (),
+            >,
+        >
+    };
+}
+
 /// The actix application; used by `serve` and by the tests.
-pub fn app(
-    state: AppState,
-) -> App<
-    impl actix_web::dev::ServiceFactory<
-        actix_web::dev::ServiceRequest,
-        Config = (),
-        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
-        Error = actix_web::Error,
-        InitError = (),
-    >,
-> {
+pub fn app(state: AppState) -> actix_app!() {
     App::new()
         .app_data(aweb::Data::new(state))
         .wrap(
@@ -138,16 +143,6 @@ pub fn app(
 
 /// The metrics application, served on its own address (`OPSTAP_METRICS_BIND`) so that it is
 /// never reachable through the public one.
-pub fn metrics_app(
-    state: AppState,
-) -> App<
-    impl actix_web::dev::ServiceFactory<
-        actix_web::dev::ServiceRequest,
-        Config = (),
-        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
-        Error = actix_web::Error,
-        InitError = (),
-    >,
-> {
+pub fn metrics_app(state: AppState) -> actix_app!() {
     App::new().app_data(aweb::Data::new(state)).route("/metrics", aweb::get().to(web::api::health::metrics))
 }

@@ -37,9 +37,9 @@ pub fn facts(conn: &mut DbConnection, municipality_id: &str) -> QueryResult<(Vec
         .map(|c| Subject {
             klantmanager: Some(c.klantmanager_id.clone()),
             registered_on: crate::clock::local_date(c.created_at),
-            outflow: match (crate::domain::CandidateStatus::parse(&c.status), c.outflow_date, &c.outflow_reason) {
-                (Some(crate::domain::CandidateStatus::Uitgestroomd), Some(d), Some(r)) => Some((d, r.clone())),
-                (Some(crate::domain::CandidateStatus::Uitgestroomd), Some(d), None) => Some((d, "overig".into())),
+            outflow: match (c.status, c.outflow_date, &c.outflow_reason) {
+                (crate::domain::CandidateStatus::Uitgestroomd, Some(d), Some(r)) => Some((d, r.clone())),
+                (crate::domain::CandidateStatus::Uitgestroomd, Some(d), None) => Some((d, "overig".into())),
                 _ => None,
             },
             erased_on: None,

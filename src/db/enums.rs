@@ -46,6 +46,7 @@ text_column!(
     crate::domain::workflow::MatchStatus => MatchStatusColumn,
     crate::domain::PlacementKind => PlacementKindColumn,
     crate::domain::PlacementStatus => PlacementStatusColumn,
+    crate::domain::CandidateStatus => CandidateStatusColumn,
     crate::domain::Role => RoleColumn,
     crate::domain::workflow::TaskKind => TaskKindColumn,
 );

@@ -2,7 +2,7 @@
 
 use super::schema::*;
 use crate::domain::workflow::{MatchStatus, TaskKind};
-use crate::domain::{PlacementKind, PlacementStatus, Role};
+use crate::domain::{CandidateStatus, PlacementKind, PlacementStatus, Role};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
@@ -145,7 +145,7 @@ pub struct Candidate {
     pub consent_matching: bool,
     pub consent_anonymous_profile: bool,
     pub consent_email: bool,
-    pub status: String,
+    pub status: CandidateStatus,
     pub outflow_reason: Option<String>,
     pub outflow_date: Option<NaiveDate>,
     pub version: i32,

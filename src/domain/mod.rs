@@ -198,18 +198,24 @@ impl PlacementStatus {
     }
 }
 
-impl From<PlacementStatus> for &'static str {
-    fn from(s: PlacementStatus) -> &'static str {
-        s.as_str()
-    }
+/// The conversions the column mapping (`db::enums`) and strum-derived enums share, for the enums
+/// whose names must be `const` (they build the constant lists of stored values).
+macro_rules! stored_names {
+    ($($t:ty),*) => {$(
+        impl From<$t> for &'static str {
+            fn from(s: $t) -> &'static str {
+                s.as_str()
+            }
+        }
+        impl std::str::FromStr for $t {
+            type Err = ();
+            fn from_str(s: &str) -> Result<Self, ()> {
+                <$t>::parse(s).ok_or(())
+            }
+        }
+    )*};
 }
-
-impl std::str::FromStr for PlacementStatus {
-    type Err = ();
-    fn from_str(s: &str) -> Result<Self, ()> {
-        PlacementStatus::parse(s).ok_or(())
-    }
-}
+stored_names!(PlacementStatus, CandidateStatus);
 
 /// Placement status values, as stored.
 pub const PLACEMENT_STATUSES: &[&str] =

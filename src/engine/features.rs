@@ -284,7 +284,7 @@ impl Snapshot {
             | (ca.statushouder as u8 * STATUSHOUDER);
         let row = CandidateRow {
             municipality: self.strings.get(&ca.municipality_id),
-            status: self.strings.get(&ca.status),
+            status: self.strings.get(ca.status.as_str()),
             consent_matching: ca.consent_matching,
             consent_anonymous_profile: ca.consent_anonymous_profile,
             ladder_step: c.ladder.as_ref().map(|l| l.step),

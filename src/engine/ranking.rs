@@ -37,7 +37,7 @@ pub fn candidate_features(c: &CandidateFull, rd: &RefData, today: NaiveDate) -> 
     CandidateFeatures {
         id: ca.id.clone(),
         municipality_id: ca.municipality_id.clone(),
-        status: ca.status.clone(),
+        status: ca.status.as_str().into(),
         consent_matching: ca.consent_matching,
         ladder_step: c.ladder.as_ref().map(|l| l.step),
         implied_skills: rd.essential_skills_of(&occupations).into(),
@@ -340,7 +340,7 @@ pub fn for_placement(
             Audience::Klantmanager { municipality_id } => &c.candidate.municipality_id == municipality_id,
             Audience::Werkgever => c.candidate.consent_anonymous_profile,
         })
-        .filter(|(c, _)| opts.include_excluded || (c.candidate.consent_matching && c.candidate.status == crate::domain::ACTIEF))
+        .filter(|(c, _)| opts.include_excluded || (c.candidate.consent_matching && c.candidate.status == crate::domain::CandidateStatus::Actief))
         .collect())
 }
 

@@ -76,7 +76,7 @@ pub fn candidate_doc(f: &CandidateFields, c: &CandidateFull, rd: &RefData, today
     d.add_text(f.id, &ca.id);
     d.add_text(f.municipality_id, &ca.municipality_id);
     d.add_text(f.klantmanager_id, &ca.klantmanager_id);
-    d.add_text(f.status, &ca.status);
+    d.add_text(f.status, ca.status.as_str());
     for o in &c.occupations {
         d.add_text(f.occupation_ids, &o.occupation_id);
     }
@@ -123,7 +123,7 @@ pub fn candidate_doc(f: &CandidateFields, c: &CandidateFull, rd: &RefData, today
     for fl in flags {
         d.add_text(f.facets, super::schema::flag_facet(fl));
     }
-    d.add_text(f.facets, facet_value("status", &ca.status));
+    d.add_text(f.facets, facet_value("status", ca.status.as_str()));
     d.add_u64(f.created_ts, ts(ca.created_at));
     d
 }

@@ -259,7 +259,8 @@ impl CandidateInput {
             consent_matching: self.consent_matching,
             consent_anonymous_profile: self.consent_anonymous_profile,
             consent_email: self.consent_email,
-            status: self.status.clone(),
+            // `check` admits only the stored values.
+            status: self.status.parse().unwrap_or(crate::domain::CandidateStatus::Actief),
             outflow_reason: self.outflow_reason.clone(),
             outflow_date: if self.status == crate::domain::UITGESTROOMD { self.outflow_date.or(Some(crate::clock::local_date(t))) } else { None },
             version,
@@ -542,7 +543,7 @@ fn erase_row(conn: &mut DbConnection, user: &CurrentUser, c: &Candidate, reason:
             klantmanager_id: Some(c.klantmanager_id.clone()),
             registered_on: crate::clock::local_date(c.created_at),
             erased_on: today,
-            status: c.status.clone(),
+            status: c.status.as_str().into(),
             outflow_reason: c.outflow_reason.clone(),
             outflow_date: c.outflow_date,
             ladder_history: serde_json::to_string(&ladder.iter().map(|(d, s)| (d.to_string(), *s)).collect::<Vec<_>>())

@@ -70,7 +70,7 @@ pub fn view(conn: &mut DbConnection, ctx: &Ctx, q: Quarter) -> AppResult<Monitor
         let mut out = vec![];
         for c in mine {
             let in_caseload = crate::clock::local_date(c.created_at) <= end
-                && !(c.status == crate::domain::UITGESTROOMD && c.outflow_date.is_some_and(|d| d <= end));
+                && !(c.status == crate::domain::CandidateStatus::Uitgestroomd && c.outflow_date.is_some_and(|d| d <= end));
             if !in_caseload {
                 continue;
             }

@@ -31,7 +31,7 @@ pub fn propose(conn: &mut DbConnection, ctx: &Ctx, input: &ProposeInput) -> AppR
         Err(e) => return Err(e),
     };
     if let Some(c) = &cand {
-        if c.status != crate::domain::ACTIEF {
+        if c.status != crate::domain::CandidateStatus::Actief {
             field(&mut errs, "candidate_id", "Deze kandidaat is uitgestroomd; een voorstel kan niet meer.");
         }
     }

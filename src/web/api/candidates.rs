@@ -140,7 +140,7 @@ pub fn view(c: &CandidateFull, rd: &RefData, show_health: bool) -> CandidateView
         consent_matching: ca.consent_matching,
         consent_anonymous_profile: ca.consent_anonymous_profile,
         consent_email: ca.consent_email,
-        status: ca.status.clone(),
+        status: ca.status.as_str().into(),
         outflow_reason: ca.outflow_reason.clone(),
         outflow_date: ca.outflow_date,
         occupations: c

@@ -222,7 +222,7 @@ pub async fn search_candidates(state: web::Data<AppState>, user: CurrentUser, p:
                         hours_min: ca.hours_min,
                         hours_max: ca.hours_max,
                         language_level: ca.language_level,
-                        status: ca.status,
+                        status: ca.status.as_str().into(),
                     }
                 })
                 .collect();

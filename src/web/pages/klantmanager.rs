@@ -597,7 +597,7 @@ async fn edit_save(
         "consent_matching": c.consent_matching,
         "consent_anonymous_profile": c.consent_anonymous_profile,
         "consent_email": c.consent_email,
-        "status": c.status,
+        "status": c.status.as_str(),
         "outflow_reason": c.outflow_reason,
         "outflow_date": c.outflow_date,
         "skills": full.skills.iter().map(|s| serde_json::json!({"skill_id": s.skill_id, "free_text": s.free_text, "level": s.level})).collect::<Vec<_>>(),
