@@ -106,7 +106,7 @@ pub fn entries(actor: &Actor, subjects: &[(&str, Option<&str>)], a: Access<'_>) 
             action: a.act.as_str().into(),
             what: a.what.into(),
             purpose: a.purpose.into(),
-            channel: a.channel.unwrap_or(actor.channel).as_str().into(),
+            channel: a.channel.unwrap_or(actor.channel),
             created_at: t,
         })
         .collect()

@@ -534,7 +534,10 @@ fn seed(conn: &mut DbConnection, rd: &RefData) -> anyhow::Result<DemoReport> {
                     id: new_id(),
                     candidate_id: c.id.clone(),
                     contact_date: today - Duration::days(days),
-                    channel: pick(&mut rng, &["gesprek", "telefoon", "huisbezoek"]).to_string(),
+                    channel: *pick(
+                        &mut rng,
+                        &[crate::domain::ContactChannel::Gesprek, crate::domain::ContactChannel::Telefoon, crate::domain::ContactChannel::Huisbezoek],
+                    ),
                     by_user_id: Some(km.clone()),
                     note: "Voortgang besproken.".into(),
                     created_at: t,

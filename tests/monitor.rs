@@ -184,7 +184,7 @@ async fn indicators_equal_hand_computed_values_and_exports_suppress_small_counts
                     id: new_id(),
                     candidate_id: id(n),
                     contact_date: d(on),
-                    channel: channel.into(),
+                    channel: channel.parse().expect("a contact channel"),
                     by_user_id: None,
                     note: String::new(),
                     created_at: now(),

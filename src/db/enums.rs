@@ -49,4 +49,6 @@ text_column!(
     crate::domain::CandidateStatus => CandidateStatusColumn,
     crate::domain::Role => RoleColumn,
     crate::domain::workflow::TaskKind => TaskKindColumn,
+    crate::auth::Channel => ChannelColumn,
+    crate::domain::ContactChannel => ContactChannelColumn,
 );

@@ -190,7 +190,7 @@ pub struct ContactMoment {
     pub id: String,
     pub candidate_id: String,
     pub contact_date: NaiveDate,
-    pub channel: String,
+    pub channel: crate::domain::ContactChannel,
     pub by_user_id: Option<String>,
     pub note: String,
     pub created_at: NaiveDateTime,
@@ -385,7 +385,7 @@ pub struct AuditEntry {
     pub action: String,
     pub what: String,
     pub purpose: String,
-    pub channel: String,
+    pub channel: crate::auth::Channel,
     pub created_at: NaiveDateTime,
 }
 

@@ -220,6 +220,32 @@ stored_names!(PlacementStatus, CandidateStatus);
 /// Placement status values, as stored.
 pub const PLACEMENT_STATUSES: &[&str] =
     &[PlacementStatus::Draft.as_str(), PlacementStatus::Open.as_str(), PlacementStatus::Filled.as_str(), PlacementStatus::Closed.as_str()];
+/// How a klantmanager was in contact with a candidate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "lowercase")]
+pub enum ContactChannel {
+    Gesprek,
+    Huisbezoek,
+    Telefoon,
+    Video,
+    Email,
+    Brief,
+}
+
+impl ContactChannel {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+    /// Whether it counts as a personal contact for the contact norm.
+    pub fn personal(self) -> bool {
+        PERSONAL_CHANNELS.contains(&self.as_str())
+    }
+    /// As staff read it.
+    pub fn label_nl(self) -> &'static str {
+        channel_label(self.as_str())
+    }
+}
+
 /// Contact channels.
 pub const CONTACT_CHANNELS: &[&str] = &["gesprek", "huisbezoek", "telefoon", "video", "email", "brief"];
 /// Channels that count as a personal contact for the contact norm.
@@ -339,6 +365,23 @@ pub fn check_date_ranges<'a>(dates: impl IntoIterator<Item = (&'a str, Option<ch
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_stored_contact_channel_is_a_channel_and_back() {
+        for c in CONTACT_CHANNELS {
+            let ch: ContactChannel = c.parse().expect("a listed channel parses");
+            assert_eq!(ch.as_str(), *c);
+            assert_eq!(ch.personal(), PERSONAL_CHANNELS.contains(c));
+            assert_ne!(ch.label_nl(), "Anders");
+        }
+        assert!("duif".parse::<ContactChannel>().is_err());
+        for s in ["actief", "uitgestroomd"] {
+            assert_eq!(s.parse::<CandidateStatus>().map(|c| c.as_str()), Ok(s));
+        }
+        for s in PLACEMENT_STATUSES {
+            assert_eq!(s.parse::<PlacementStatus>().map(<&'static str>::from), Ok(*s));
+        }
+    }
+
     use super::*;
 
     #[test]

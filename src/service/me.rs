@@ -81,7 +81,7 @@ pub fn access_log_page(conn: &mut DbConnection, cid: &str, limit: i64, offset: i
             action: r.action,
             what: r.what,
             purpose: r.purpose,
-            channel: r.channel,
+            channel: r.channel.as_str().into(),
         })
         .collect())
 }
@@ -167,7 +167,7 @@ pub fn audit_entries_between(
             action: r.action,
             what: r.what,
             purpose: r.purpose,
-            channel: r.channel,
+            channel: r.channel.as_str().into(),
         })
         .collect();
     Ok((total, items))

@@ -157,7 +157,8 @@ pub fn insert_contact(conn: &mut DbConnection, ctx: &Ctx, cid: &str, input: Cont
         id: new_id(),
         candidate_id: cid.to_string(),
         contact_date: input.contact_date,
-        channel: input.channel,
+        // `contact_errors` admits only the listed channels.
+        channel: input.channel.parse().unwrap_or(crate::domain::ContactChannel::Gesprek),
         by_user_id: Some(ctx.user.id.clone()),
         note: input.note,
         created_at: now(),
@@ -173,7 +174,7 @@ pub fn update_contact(conn: &mut DbConnection, ctx: &Ctx, cid: &str, id: &str, i
     let mut c = crate::db::records::contact_one(conn, cid, id)?.ok_or(AppError::NotFound)?;
     AppError::check(contact_errors(ctx, &input))?;
     c.contact_date = input.contact_date;
-    c.channel = input.channel;
+    c.channel = input.channel.parse().unwrap_or(c.channel);
     c.note = input.note;
     crate::db::records::update_contact(conn, &c)?;
     Ok(c)

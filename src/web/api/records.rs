@@ -71,11 +71,11 @@ pub struct ContactView {
 impl From<ContactMoment> for ContactView {
     fn from(c: ContactMoment) -> Self {
         ContactView {
-            personal: crate::domain::PERSONAL_CHANNELS.contains(&c.channel.as_str()),
+            personal: c.channel.personal(),
             id: c.id,
             candidate_id: c.candidate_id,
             contact_date: c.contact_date,
-            channel: c.channel,
+            channel: c.channel.as_str().into(),
             by_user_id: c.by_user_id,
             note: c.note,
             created_at: c.created_at,
