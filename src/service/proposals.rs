@@ -26,7 +26,15 @@ pub struct ForCandidate {
 /// Placements for a candidate the user may read (its klantmanager's municipality, or the
 /// candidate itself); the request is logged with the settings version. The answer is pending
 /// until the log and the audit entries are stored (`journal::Pending`).
-pub fn for_candidate(conn: &mut DbConnection, ctx: &Ctx, engine: &Engine, id: &str, opts: Options) -> AppResult<Pending<ForCandidate>> {
+/// `mark_proposed` (pages) also reads which placements the candidate has a standing proposal for.
+pub fn for_candidate(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    engine: &Engine,
+    id: &str,
+    opts: Options,
+    mark_proposed: bool,
+) -> AppResult<Pending<ForCandidate>> {
     let user = ctx.user;
     user.require(&[Role::Klantmanager, Role::Kandidaat])?;
     let c = authorize_only(conn, user, id, Access::Read)?;
@@ -43,7 +51,8 @@ pub fn for_candidate(conn: &mut DbConnection, ctx: &Ctx, engine: &Engine, id: &s
     crate::metrics::get().proposals("for_candidate", started.elapsed().as_secs_f64());
     let logged: Vec<(String, &Evaluation)> = res.iter().map(|(p, e)| (p.placement.id.clone(), e)).collect();
     let log = proposals::log_entry("candidate", id, Some(&c.municipality_id), &user.id, user.role.as_str(), version, opts.include_excluded, &logged);
-    let already_proposed = if user.role == Role::Klantmanager { crate::db::queries::standing_placements_of(conn, id)? } else { vec![] };
+    let already_proposed =
+        if mark_proposed && user.role == Role::Klantmanager { crate::db::queries::standing_placements_of(conn, id)? } else { vec![] };
     let found = ForCandidate { candidate: c, settings_version: version, results: res, already_proposed };
     ctx.journal.submit(found, Entries { proposal_logs: vec![log], audit }).map_err(AppError::Internal)
 }
@@ -62,7 +71,15 @@ pub struct ForPlacement {
 /// placement's own (verified) employer gets the region's candidates who allow an anonymous
 /// profile, counted against its hourly allowance. Logged and audited per candidate shown; the
 /// answer is pending until those rows are stored.
-pub fn for_placement(conn: &mut DbConnection, ctx: &Ctx, engine: &Engine, id: &str, opts: Options) -> AppResult<Pending<ForPlacement>> {
+/// `mark_proposed` (pages) also reads which candidates have a standing proposal for it.
+pub fn for_placement(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    engine: &Engine,
+    id: &str,
+    opts: Options,
+    mark_proposed: bool,
+) -> AppResult<Pending<ForPlacement>> {
     let user = ctx.user;
     user.require(&[Role::Klantmanager, Role::Werkgever])?;
     let p = placement_full(conn, id)?.ok_or(AppError::NotFound)?;
@@ -107,7 +124,7 @@ pub fn for_placement(conn: &mut DbConnection, ctx: &Ctx, engine: &Engine, id: &s
         ("naam en match-score", crate::audit::purpose::MATCHING)
     };
     let audit = crate::audit::entries(&crate::audit::Actor::from(user), &subjects, crate::audit::access(crate::audit::Act::View, what, purpose));
-    let already_proposed = if employer { vec![] } else { crate::db::queries::standing_candidates_of(conn, id)? };
+    let already_proposed = if mark_proposed && !employer { crate::db::queries::standing_candidates_of(conn, id)? } else { vec![] };
     let found = ForPlacement { placement: p, employer, results: res, already_proposed };
     ctx.journal.submit(found, Entries { proposal_logs: vec![log], audit }).map_err(AppError::Internal)
 }

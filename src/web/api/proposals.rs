@@ -94,7 +94,7 @@ pub async fn candidate_proposals(
             // The user is loaded in this same read (see `Token`).
             let user = token.user(conn)?;
             let plain_words = user.role == Role::Kandidaat;
-            Ok(crate::service::proposals::for_candidate(conn, &Ctx::new(&user, &rd), &search, &id, opts)?.map(|found| {
+            Ok(crate::service::proposals::for_candidate(conn, &Ctx::new(&user, &rd), &search, &id, opts, false)?.map(|found| {
                 let (version, res) = (found.settings_version, found.results);
                 let note = "Dit zijn voorstellen van de matcher. De klantmanager beslist.".to_string();
                 if plain_words {
@@ -196,7 +196,7 @@ pub async fn placement_proposals(
             // The user is loaded in this same call (see `Token`).
             let user = token.user(conn)?;
             let ctx = Ctx::new(&user, &rd);
-            Ok(crate::service::proposals::for_placement(conn, &ctx, &search, &id, opts)?.map(|found| {
+            Ok(crate::service::proposals::for_placement(conn, &ctx, &search, &id, opts, false)?.map(|found| {
                 let (p, employer, res) = (found.placement, found.employer, found.results);
                 let mut proposals: Vec<CandidateProposal> = res
                     .into_iter()

@@ -358,6 +358,7 @@ async fn mine(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -> R
                     &search,
                     &cid,
                     crate::engine::ranking::Options { limit: 5, include_excluded: false },
+                    false,
                 )
             })
             .await?

@@ -296,7 +296,7 @@ async fn proposals_view(
     let (c, res, proposed) = state
         .read(move |conn| {
             let ctx = crate::service::Ctx::new(&user, &rd);
-            let found = crate::service::proposals::for_candidate(conn, &ctx, &st.engine, &id, Options { limit: 20, include_excluded: false })?;
+            let found = crate::service::proposals::for_candidate(conn, &ctx, &st.engine, &id, Options { limit: 20, include_excluded: false }, true)?;
             Ok(found.map(|found| (found.candidate, found.results, found.already_proposed)))
         })
         .await?
@@ -392,7 +392,7 @@ pub async fn placement_candidates(
     let (p, res, proposed) = state
         .db(move |conn| {
             let ctx = crate::service::Ctx::new(&user, &rd);
-            let found = crate::service::proposals::for_placement(conn, &ctx, &st.engine, &id, Options { limit: 20, include_excluded: false })?;
+            let found = crate::service::proposals::for_placement(conn, &ctx, &st.engine, &id, Options { limit: 20, include_excluded: false }, true)?;
             Ok(found.map(|found| (found.placement, found.results, found.already_proposed)))
         })
         .await?
