@@ -139,6 +139,11 @@ impl<'a> Access<'a> {
     }
 }
 
+/// A message about the person sent by e-mail.
+pub const fn emailed(what: &'static str, purpose: &'static str) -> Access<'static> {
+    Access { act: Act::Email, what, purpose, channel: Some(Channel::Email) }
+}
+
 /// An access through the actor's own channel.
 pub const fn access(act: Act, what: &'static str, purpose: &'static str) -> Access<'static> {
     Access { act, what, purpose, channel: None }

@@ -116,6 +116,17 @@ pub fn euros(cents: i64) -> String {
     format!("{sign}€ {grouped},{:02}", c % 100)
 }
 
+/// A range of hours per week (wished by a candidate, offered by a placement): the minimum not above
+/// the maximum, said beside both fields.
+pub fn hours_range_errors<T: PartialOrd>(min: T, max: T) -> Vec<FieldError> {
+    if min > max {
+        let m = "Het minimum aantal uren is groter dan het maximum.";
+        vec![FieldError::new("hours_min", m), FieldError::new("hours_max", m)]
+    } else {
+        vec![]
+    }
+}
+
 /// Where a candidate stands in the municipality's caseload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CandidateStatus {

@@ -4,7 +4,7 @@
 
 pub mod outbox;
 
-use crate::audit::{self, Act, Actor, Channel};
+use crate::audit::{self, Actor};
 use crate::db::models::{Candidate, Organisation, Placement, SavedSearch, Task, User};
 use crate::db::schema::{candidates, contact_moments, matches, organisations, placements, saved_searches, tasks, users};
 use crate::db::{now, DbConnection};
@@ -151,19 +151,9 @@ fn retention_reminders(conn: &mut DbConnection, st: &AppState, today: NaiveDate)
             due: t.due_on.format("%d-%m-%Y").to_string(),
             link: url(st, "/klantmanager"),
         };
-        mail::enqueue(conn, &Recipient { address: u.email.clone(), name: u.name.clone(), role: "klantmanager" }, &mail, Some(&c.id))?;
-        audit::one(
-            conn,
-            &Actor::system(),
-            &c.id,
-            &c.municipality_id,
-            audit::Access {
-                act: Act::Email,
-                what: "nazorgherinnering aan klantmanager",
-                purpose: audit::purpose::BEGELEIDING,
-                channel: Some(Channel::Email),
-            },
-        )?;
+        let to = Recipient { address: u.email.clone(), name: u.name.clone(), role: "klantmanager" };
+        let what = "nazorgherinnering aan klantmanager";
+        crate::service::mail_about(conn, &Actor::system(), (&c.id, &c.municipality_id), &to, &mail, what, audit::purpose::BEGELEIDING)?;
         n += 1;
     }
     Ok(n)
@@ -218,17 +208,7 @@ fn contact_digests(conn: &mut DbConnection, st: &AppState, today: NaiveDate) -> 
         };
         mail::enqueue(conn, &Recipient { address: u.email.clone(), name: u.name.clone(), role: "klantmanager" }, &mail, None)?;
         let subjects: Vec<(&str, Option<&str>)> = overdue.iter().map(|c| (c.id.as_str(), Some(c.municipality_id.as_str()))).collect();
-        audit::record(
-            conn,
-            &Actor::system(),
-            &subjects,
-            audit::Access {
-                act: Act::Email,
-                what: "naam in overzicht contactnorm",
-                purpose: audit::purpose::BEGELEIDING,
-                channel: Some(Channel::Email),
-            },
-        )?;
+        audit::record(conn, &Actor::system(), &subjects, audit::emailed("naam in overzicht contactnorm", audit::purpose::BEGELEIDING))?;
         n += 1;
     }
     Ok(n)
@@ -298,19 +278,8 @@ async fn placement_digests(st: &AppState, today: NaiveDate) -> anyhow::Result<us
                     stop_link: url(&st2, "/kandidaat/gegevens"),
                 };
                 let to = Recipient { address: email.clone(), name: format!("{} {}", c.first_name, c.last_name), role: "kandidaat" };
-                mail::enqueue(conn, &to, &mail, Some(&c.id))?;
-                audit::one(
-                    conn,
-                    &Actor::system(),
-                    &c.id,
-                    &c.municipality_id,
-                    audit::Access {
-                        act: Act::Email,
-                        what: "nieuwe plekken (bewaarde zoekopdracht)",
-                        purpose: audit::purpose::BERICHT,
-                        channel: Some(Channel::Email),
-                    },
-                )?;
+                let what = "nieuwe plekken (bewaarde zoekopdracht)";
+                crate::service::mail_about(conn, &Actor::system(), (&c.id, &c.municipality_id), &to, &mail, what, audit::purpose::BERICHT)?;
                 diesel::update(saved_searches::table.find(&c.id)).set(saved_searches::last_sent_at.eq(now())).execute(conn)?;
                 Ok(true)
             })

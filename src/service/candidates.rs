@@ -137,12 +137,7 @@ pub struct CandidateInput {
 
 impl CandidateInput {
     pub fn check(&self, rd: &RefData, today: NaiveDate) -> Vec<FieldError> {
-        let mut errs = Vec::new();
-        if self.hours_min > self.hours_max {
-            let m = "Het minimum aantal uren is groter dan het maximum.";
-            errs.push(FieldError::new("hours_min", m));
-            errs.push(FieldError::new("hours_max", m));
-        }
+        let mut errs = domain::hours_range_errors(self.hours_min, self.hours_max);
         if let Some(e) = rd.check_pc4("pc4", self.pc4.trim()) {
             errs.push(e);
         }

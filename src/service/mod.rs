@@ -105,3 +105,20 @@ impl<'a> Ctx<'a> {
         Ctx { user, refdata: &env.refdata, keys: &env.keys, journal: &env.journal, today: crate::clock::today() }
     }
 }
+
+/// Queues an e-mail about a candidate and records it in the candidate's access log (what was
+/// sent, and why), in the caller's transaction: every message about a person goes this way.
+pub fn mail_about(
+    conn: &mut crate::db::DbConnection,
+    actor: &crate::audit::Actor,
+    candidate: (&str, &str),
+    to: &crate::mail::Recipient,
+    mail: &dyn crate::mail::Mail,
+    what: &'static str,
+    purpose: &'static str,
+) -> crate::error::AppResult<()> {
+    let (candidate_id, municipality_id) = candidate;
+    crate::mail::enqueue(conn, to, mail, Some(candidate_id))?;
+    crate::audit::one(conn, actor, candidate_id, municipality_id, crate::audit::emailed(what, purpose))?;
+    Ok(())
+}

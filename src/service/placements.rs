@@ -292,12 +292,7 @@ pub struct PlacementInput {
 impl PlacementInput {
     /// Domain checks that need reference data; returns all field errors at once.
     pub fn check(&self, rd: &RefData) -> Vec<FieldError> {
-        let mut errs = Vec::new();
-        if self.hours_min > self.hours_max {
-            let m = "Het minimum aantal uren is groter dan het maximum.";
-            errs.push(FieldError::new("hours_min", m));
-            errs.push(FieldError::new("hours_max", m));
-        }
+        let mut errs = crate::domain::hours_range_errors(self.hours_min, self.hours_max);
         if let Some(e) = rd.check_pc4("pc4", self.pc4.trim()) {
             errs.push(e);
         }

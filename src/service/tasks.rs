@@ -194,19 +194,7 @@ pub fn interest(conn: &mut DbConnection, ctx: &Ctx, placement_id: &str) -> AppRe
             due: crate::domain::nl::date_long(due),
             link: ctx.keys.link(&format!("/klantmanager/plekken/{placement_id}")),
         };
-        crate::mail::enqueue(conn, &to, &mail, Some(&c.id))?;
-        audit::one(
-            conn,
-            &actor,
-            &c.id,
-            &c.municipality_id,
-            audit::Access {
-                act: Act::Email,
-                what: "interesse aan klantmanager",
-                purpose: audit::purpose::BERICHT,
-                channel: Some(audit::Channel::Email),
-            },
-        )?;
+        crate::service::mail_about(conn, &actor, (&c.id, &c.municipality_id), &to, &mail, "interesse aan klantmanager", audit::purpose::BERICHT)?;
     }
     Ok(())
 }

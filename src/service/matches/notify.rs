@@ -3,7 +3,7 @@
 
 use super::view::introduction_of;
 use super::{candidate_recipient, date_nl, full_name, link, org_recipient, Chosen};
-use crate::audit::{self, Act, Actor, Channel};
+use crate::audit::{self, Act, Actor};
 use crate::db::models::{Candidate, Match, Organisation, Placement};
 use crate::db::queries::candidate_full;
 use crate::db::schema::{organisations, placements};
@@ -65,11 +65,8 @@ pub(super) fn notify(
     let employer_name = org.as_ref().map(|o| o.name.clone()).unwrap_or_default();
     let reference = ctx.keys.pseudonym(m.placement_id.as_deref().unwrap_or(""), &cand.id);
     let url = link(ctx.keys, &m.id);
-    let email_audit = |what: &'static str| audit::Access { act: Act::Email, what, purpose: audit::purpose::BERICHT, channel: Some(Channel::Email) };
     let enqueue = |conn: &mut DbConnection, to: &Recipient, mail: &dyn mail::Mail, what: &'static str| -> AppResult<()> {
-        mail::enqueue(conn, to, mail, Some(&cand.id))?;
-        audit::one(conn, actor, &cand.id, &cand.municipality_id, email_audit(what))?;
-        Ok(())
+        crate::service::mail_about(conn, actor, (&cand.id, &cand.municipality_id), to, mail, what, audit::purpose::BERICHT)
     };
     // The candidate's answer to its klantmanager; the klantmanager who recorded it needs no e-mail.
     let tell_klantmanager = |accepted: bool, reason: String, what: &'static str, conn: &mut DbConnection| -> AppResult<()> {
@@ -219,7 +216,7 @@ pub(super) fn notify(
                 };
                 mail::enqueue(conn, &org_recipient(o), &mail, if disclosed { Some(&cand.id) } else { None })?;
                 if disclosed {
-                    audit::one(conn, actor, &cand.id, &cand.municipality_id, email_audit("uitkomst aan werkgever"))?;
+                    audit::one(conn, actor, &cand.id, &cand.municipality_id, audit::emailed("uitkomst aan werkgever", audit::purpose::BERICHT))?;
                 }
             }
             if action == Action::WithdrawConsent {

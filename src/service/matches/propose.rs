@@ -2,7 +2,7 @@
 //! instruments the proposal may offer are checked; the candidate is told by e-mail.
 
 use super::{candidate_recipient, event, field, link, ProposeInput};
-use crate::audit::{self, Act, Actor, Channel};
+use crate::audit::{self, Act, Actor};
 use crate::db::models::Match;
 use crate::db::queries::{candidate_full, placement_full};
 use crate::db::schema::matches;
@@ -12,7 +12,7 @@ use crate::domain::Role;
 use crate::engine::matching::{self};
 use crate::engine::ranking as proposals;
 use crate::error::{AppError, AppResult};
-use crate::mail::{self, templates as mt};
+use crate::mail::templates as mt;
 use crate::service::candidates::{authorize, Access};
 use crate::service::Ctx;
 use diesel::prelude::*;
@@ -131,14 +131,8 @@ pub fn propose(conn: &mut DbConnection, ctx: &Ctx, input: &ProposeInput) -> AppR
             note: m.note.clone(),
             link: link(ctx.keys, &id),
         };
-        mail::enqueue(conn, &to, &mail, Some(&cand.id))?;
-        audit::one(
-            conn,
-            &actor,
-            &cand.id,
-            &cand.municipality_id,
-            audit::Access { act: Act::Email, what: "voorstel aan kandidaat", purpose: audit::purpose::BERICHT, channel: Some(Channel::Email) },
-        )?;
+        let what = "voorstel aan kandidaat";
+        crate::service::mail_about(conn, &actor, (&cand.id, &cand.municipality_id), &to, &mail, what, audit::purpose::BERICHT)?;
     }
     Ok(id)
 }
