@@ -423,6 +423,9 @@ pub fn generate(conn: &mut DbConnection, rd: &RefData, cfg: &BenchConfig) -> any
                 version: 1,
                 created_at: t - Duration::seconds(i as i64),
                 updated_at: t,
+                client_number: None,
+                benefit_type: crate::domain::BenefitType::Participatiewet,
+                registration_date: today,
             });
             if rows.len() == 500 {
                 let rows2: Vec<Candidate> = rows.drain(..).map(|c| Candidate { loonwaarde_date: c.loonwaarde.map(|_| today), ..c }).collect();

@@ -465,6 +465,14 @@ fn seed(conn: &mut DbConnection, rd: &RefData) -> anyhow::Result<DemoReport> {
                 version: 1,
                 created_at: t - Duration::days(400 - i as i64 * 10),
                 updated_at: t,
+                client_number: Some(format!("{}{:04}", mi + 1, i + 1)),
+                // Mostly bijstand; some without a benefit (NUG) and one IOAW per municipality.
+                benefit_type: match i % 10 {
+                    7 => crate::domain::BenefitType::Nug,
+                    _ if i == 4 => crate::domain::BenefitType::Ioaw,
+                    _ => crate::domain::BenefitType::Participatiewet,
+                },
+                registration_date: crate::clock::local_date(t - Duration::days(400 - i as i64 * 10)),
             };
             let c = Candidate { loonwaarde_date: c.loonwaarde.map(|_| today - Duration::days(90)), ..c };
             diesel::insert_into(candidates::table).values(&c).execute(conn)?;

@@ -36,7 +36,7 @@ pub fn facts(conn: &mut DbConnection, municipality_id: &str) -> QueryResult<(Vec
         .iter()
         .map(|c| Subject {
             klantmanager: Some(c.klantmanager_id.clone()),
-            registered_on: crate::clock::local_date(c.created_at),
+            registered_on: c.registration_date,
             outflow: match (c.status, c.outflow_date, &c.outflow_reason) {
                 (crate::domain::CandidateStatus::Uitgestroomd, Some(d), Some(r)) => Some((d, r.clone())),
                 (crate::domain::CandidateStatus::Uitgestroomd, Some(d), None) => Some((d, "overig".into())),

@@ -193,3 +193,72 @@ async fn the_database_refuses_unknown_kinds_statuses_and_roles() {
         assert!(format!("{e:?}").contains(r#"unknown MatchStatus \"zoek\" in the database"#), "{e:?}");
     }
 }
+
+/// What the client system knows of a person: the client number (unique in the municipality, never a
+/// BSN), the benefit type and the registration date; instroom in the monitor counts from the
+/// registration date, not from the day the record was made here.
+#[actix_web::test]
+async fn registration_date_benefit_type_and_client_number() {
+    let app = common::app().await;
+    let km = app.login("klantmanager1@lochem.demo").await;
+    let mut body = common::candidate_body();
+    body["client_number"] = json!("KL-1001");
+    body["benefit_type"] = json!("nug");
+    body["registration_date"] = json!("2025-02-10");
+    let (s, c) = app.post("/api/v1/candidates", Some(&km), body.clone()).await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    assert_eq!(
+        (c["client_number"].as_str(), c["benefit_type"].as_str(), c["registration_date"].as_str()),
+        (Some("KL-1001"), Some("nug"), Some("2025-02-10"))
+    );
+    assert_eq!(c["benefit_label"], "Geen uitkering (NUG)");
+    let id = c["id"].as_str().unwrap().to_string();
+
+    // The same client number for another person of the municipality: 409 naming the field.
+    body["first_name"] = json!("Ander");
+    let (s, e) = app.post("/api/v1/candidates", Some(&km), body.clone()).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{e}");
+    assert_eq!(e["code"], "already_exists", "{e}");
+    assert!(e.to_string().contains("client_number"), "{e}");
+    // A BSN is never stored; a registration in the future is not one.
+    body["client_number"] = json!("111222333");
+    body["registration_date"] = json!(opstap::clock::today() + chrono::Duration::days(3));
+    let (s, e) = app.post("/api/v1/candidates", Some(&km), body.clone()).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    let fields: Vec<&str> = e["fields"].as_array().unwrap().iter().filter_map(|f| f["field"].as_str()).collect();
+    assert!(fields.contains(&"client_number") && fields.contains(&"registration_date"), "{e}");
+    assert!(e.to_string().contains("BSN"), "{e}");
+
+    // An update that leaves them out keeps the number and the date.
+    let mut upd = common::candidate_body();
+    upd.as_object_mut().unwrap().remove("ladder_step");
+    upd["version"] = json!(1);
+    upd["benefit_type"] = json!("nug");
+    let (s, c2) = app.put(&format!("/api/v1/candidates/{id}"), Some(&km), upd).await;
+    assert_eq!(s, StatusCode::OK, "{c2}");
+    assert_eq!(
+        (c2["client_number"].as_str(), c2["registration_date"].as_str(), c2["version"].as_i64()),
+        (Some("KL-1001"), Some("2025-02-10"), Some(2))
+    );
+
+    // Instroom: in the quarter of the registration date, not in today's quarter.
+    let bee = app.login("beheerder@lochem.demo").await;
+    let (s, then) = app.get("/api/v1/monitor?quarter=2025-Q1", Some(&bee)).await;
+    assert_eq!(s, StatusCode::OK, "{then}");
+    let (_, before) = app.get("/api/v1/monitor?quarter=2024-Q4", Some(&bee)).await;
+    let quarter_now = {
+        let t = opstap::clock::today();
+        format!("{}-Q{}", chrono::Datelike::year(&t), (chrono::Datelike::month(&t) - 1) / 3 + 1)
+    };
+    let (_, now) = app.get(&format!("/api/v1/monitor?quarter={quarter_now}"), Some(&bee)).await;
+    // Only this candidate of Lochem was made today; the demo's own people registered earlier.
+    let inflow = |m: &serde_json::Value| m["total"]["flow"]["instroom"].as_u64().unwrap();
+    assert!(inflow(&then) >= 1, "{then}");
+    let fresh = common::app().await;
+    let bee2 = fresh.login("beheerder@lochem.demo").await;
+    let (_, then_without) = fresh.get("/api/v1/monitor?quarter=2025-Q1", Some(&bee2)).await;
+    let (_, now_without) = fresh.get(&format!("/api/v1/monitor?quarter={quarter_now}"), Some(&bee2)).await;
+    assert_eq!(inflow(&then), inflow(&then_without) + 1, "counted in the quarter of its registration");
+    assert_eq!(inflow(&now), inflow(&now_without), "not in the quarter it was typed in");
+    assert!(before["total"].is_object());
+}

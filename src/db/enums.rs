@@ -47,6 +47,7 @@ text_column!(
     crate::domain::PlacementKind => PlacementKindColumn,
     crate::domain::PlacementStatus => PlacementStatusColumn,
     crate::domain::CandidateStatus => CandidateStatusColumn,
+    crate::domain::BenefitType => BenefitTypeColumn,
     crate::domain::Role => RoleColumn,
     crate::domain::workflow::TaskKind => TaskKindColumn,
     crate::auth::Channel => ChannelColumn,

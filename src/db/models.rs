@@ -151,6 +151,11 @@ pub struct Candidate {
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The person's number in the municipality's client system (never a BSN).
+    pub client_number: Option<String>,
+    pub benefit_type: crate::domain::BenefitType,
+    /// Registered with the municipality on (instroom).
+    pub registration_date: NaiveDate,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -205,6 +205,9 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        client_number -> Nullable<Text>,
+        benefit_type -> Text,
+        registration_date -> Date,
     }
 }
 

@@ -185,7 +185,8 @@ pub fn banenafspraak_jobs(s: &Settings, hours_per_week: f64) -> f64 {
 /// What counts for the SROI value of a placement.
 #[derive(Debug, Clone, Default)]
 pub struct SroiInput {
-    pub participatiewet: bool,
+    /// The person's benefit: IOAW, IOAZ and Anw count as Participatiewet, no benefit (NUG) as NUG.
+    pub benefit: super::BenefitType,
     pub doelgroepregister: bool,
     pub bbl: bool,
     pub age_50_plus: bool,
@@ -210,8 +211,9 @@ pub fn sroi_value(s: &Settings, i: &SroiInput) -> SroiValue {
     if i.doelgroepregister {
         options.push(("doelgroepregister", b.doelgroepregister));
     }
-    if i.participatiewet {
-        options.push(("participatiewet", b.participatiewet));
+    match i.benefit {
+        super::BenefitType::Nug => options.push(("nug", b.nug)),
+        _ => options.push(("participatiewet", b.participatiewet)),
     }
     if i.bbl {
         options.push(("bbl", b.bbl));
@@ -301,18 +303,20 @@ mod tests {
         assert_eq!(lkv_per_year_cents(&s, 40.0), 200_000);
         assert_eq!(banenafspraak_jobs(&s, 25.5), 1.0);
         assert_eq!(banenafspraak_jobs(&s, 12.75), 0.5);
-        let v = sroi_value(
-            &s,
-            &SroiInput {
-                participatiewet: true,
-                doelgroepregister: true,
-                statushouder: true,
-                hours_per_week: 18.0,
-                months: 6.0,
-                ..Default::default()
-            },
-        );
+        let v = sroi_value(&s, &SroiInput { doelgroepregister: true, statushouder: true, hours_per_week: 18.0, months: 6.0, ..Default::default() });
         assert_eq!(v.category, "doelgroepregister");
+        // No benefit (NUG) is valued with the NUG bouwblok, a quarter of the Participatiewet one;
+        // IOAW, IOAZ and Anw as Participatiewet; the doelgroepregister outweighs both.
+        let year = |benefit, doelgroepregister| {
+            sroi_value(&s, &SroiInput { benefit, doelgroepregister, hours_per_week: 36.0, months: 12.0, ..Default::default() })
+        };
+        assert_eq!(
+            (year(super::super::BenefitType::Nug, false).value_cents, year(super::super::BenefitType::Nug, false).category.as_str()),
+            (1_000_000, "nug")
+        );
+        assert_eq!(year(super::super::BenefitType::Ioaw, false).value_cents, 4_000_000);
+        assert_eq!(year(super::super::BenefitType::Anw, false).category, "participatiewet");
+        assert_eq!(year(super::super::BenefitType::Nug, true).value_cents, 5_000_000);
         assert_eq!(v.value_cents, 1_500_000); // (50k + 10k) x 0.5 x 0.5
     }
 }

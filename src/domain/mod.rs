@@ -127,6 +127,38 @@ pub fn hours_range_errors<T: PartialOrd>(min: T, max: T) -> Vec<FieldError> {
     }
 }
 
+/// The benefit a person receives from the municipality (DOMAIN.md "Benefit type"), or none (NUG:
+/// niet-uitkeringsgerechtigd). It decides the SROI bouwblok and splits the monitor.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum BenefitType {
+    #[default]
+    Participatiewet,
+    Ioaw,
+    Ioaz,
+    Anw,
+    /// No benefit (niet-uitkeringsgerechtigd).
+    Nug,
+}
+
+impl BenefitType {
+    pub const ALL: [BenefitType; 5] = [BenefitType::Participatiewet, BenefitType::Ioaw, BenefitType::Ioaz, BenefitType::Anw, BenefitType::Nug];
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+    /// As staff read it.
+    pub fn label_nl(self) -> &'static str {
+        match self {
+            BenefitType::Participatiewet => "Participatiewet (bijstand)",
+            BenefitType::Ioaw => "IOAW",
+            BenefitType::Ioaz => "IOAZ",
+            BenefitType::Anw => "Anw",
+            BenefitType::Nug => "Geen uitkering (NUG)",
+        }
+    }
+}
+
 /// Where a candidate stands in the municipality's caseload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CandidateStatus {

@@ -203,8 +203,32 @@ pub fn fold(s: &str) -> String {
     out
 }
 
+/// Whether a value could be a BSN (burgerservicenummer): nine digits (eight with the leading zero
+/// left off) passing the elfproef. Opstap never stores one: a client number or an import column that
+/// looks like a BSN is refused.
+pub fn looks_like_bsn(value: &str) -> bool {
+    let v = value.trim();
+    if !(8..=9).contains(&v.len()) || !v.chars().all(|c| c.is_ascii_digit()) {
+        return false;
+    }
+    let digits: Vec<u32> = format!("{v:0>9}").chars().filter_map(|c| c.to_digit(10)).collect();
+    let sum: i64 = digits[..8].iter().enumerate().map(|(i, d)| (9 - i as i64) * *d as i64).sum::<i64>() - digits[8] as i64;
+    digits.iter().any(|d| *d != 0) && sum % 11 == 0
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_bsn_is_recognised_by_the_elfproef() {
+        // 111222333 is the textbook example that passes the elfproef; 123456782 passes too.
+        for bsn in ["111222333", "123456782", " 111222333 "] {
+            assert!(looks_like_bsn(bsn), "{bsn}");
+        }
+        for not in ["111222334", "12345678", "1234567890", "11122233a", "000000000", "KL-00123", ""] {
+            assert!(!looks_like_bsn(not), "{not}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -56,6 +56,7 @@ pub fn candidate_features(c: &CandidateFull, rd: &RefData, today: NaiveDate) -> 
         lks_target_group: ca.lks_target_group,
         needs_job_coach: ca.needs_job_coach,
         statushouder: ca.statushouder,
+        benefit_type: ca.benefit_type,
         age: Some(age_on(ca.birth_date, today)),
         available_from: ca.available_from,
         sector_preferences: serde_json::from_str(&ca.sector_preferences).unwrap_or_default(),

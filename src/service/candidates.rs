@@ -133,6 +133,16 @@ pub struct CandidateInput {
     pub ladder_step: Option<i32>,
     /// For updates: the version you read; a stale version gets 409.
     pub version: Option<i32>,
+    /// The person's number in the municipality's client system (never a BSN); unique in the
+    /// municipality. On update, left out = unchanged.
+    #[validate(length(max = 40, message = "Hoogstens 40 tekens."))]
+    pub client_number: Option<String>,
+    /// participatiewet | ioaw | ioaz | anw | nug (no benefit)
+    #[serde(default)]
+    pub benefit_type: domain::BenefitType,
+    /// Registered with the municipality on (instroom); default today. On update, left out =
+    /// unchanged.
+    pub registration_date: Option<NaiveDate>,
 }
 
 impl CandidateInput {
@@ -216,10 +226,35 @@ impl CandidateInput {
                 errs.push(FieldError::new("ladder_step", "Een trede van de participatieladder ligt tussen 1 en 6."));
             }
         }
+        if let Some(n) = &self.client_number {
+            if domain::nl::looks_like_bsn(n) {
+                errs.push(FieldError::new(
+                    "client_number",
+                    "Dit lijkt een BSN. Opstap bewaart geen BSN: gebruik het klantnummer uit uw cliëntsysteem.",
+                ));
+            }
+        }
+        if let Some(d) = self.registration_date {
+            if d > today {
+                errs.push(FieldError::new("registration_date", "De datum van aanmelding kan niet in de toekomst liggen."));
+            } else if d < self.birth_date {
+                errs.push(FieldError::new("registration_date", "De datum van aanmelding ligt vóór de geboortedatum."));
+            }
+        }
         errs
     }
 
-    fn to_row(&self, id: String, municipality_id: String, klantmanager_id: String, version: i32, created: chrono::NaiveDateTime) -> Candidate {
+    /// The row as this input writes it; `kept` is what an update leaves as it was when the input
+    /// leaves it out (client number, registration date).
+    fn to_row(
+        &self,
+        id: String,
+        municipality_id: String,
+        klantmanager_id: String,
+        version: i32,
+        created: chrono::NaiveDateTime,
+        kept: (Option<String>, NaiveDate),
+    ) -> Candidate {
         let t = now();
         Candidate {
             id,
@@ -261,6 +296,9 @@ impl CandidateInput {
             version,
             created_at: created,
             updated_at: t,
+            client_number: self.client_number.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(String::from).or(kept.0),
+            benefit_type: self.benefit_type,
+            registration_date: self.registration_date.unwrap_or(kept.1),
         }
     }
 
@@ -418,6 +456,26 @@ pub fn for_edit(conn: &mut DbConnection, ctx: &Ctx, id: &str) -> AppResult<Candi
     crate::db::queries::candidate_full(conn, id)?.ok_or(AppError::NotFound)
 }
 
+/// A client number is one person's in the municipality (the key of a caseload import).
+fn check_client_number(conn: &mut DbConnection, municipality: &str, own: Option<&str>, number: Option<&str>) -> AppResult<()> {
+    let Some(n) = number.map(str::trim).filter(|n| !n.is_empty()) else { return Ok(()) };
+    let other: Option<String> = candidates::table
+        .filter(candidates::municipality_id.eq(municipality))
+        .filter(candidates::client_number.eq(n))
+        .filter(candidates::id.ne(own.unwrap_or("")))
+        .select(candidates::id)
+        .first(conn)
+        .optional()?;
+    match other {
+        Some(_) => Err(AppError::conflict_on(
+            crate::error::ConflictCode::AlreadyExists,
+            "client_number",
+            "Dit klantnummer hoort al bij een andere kandidaat van uw gemeente.",
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Registers a candidate in the klantmanager's municipality; returns the id.
 pub fn create(conn: &mut DbConnection, ctx: &Ctx, input: &CandidateInput) -> AppResult<String> {
     let user = ctx.user;
@@ -428,7 +486,8 @@ pub fn create(conn: &mut DbConnection, ctx: &Ctx, input: &CandidateInput) -> App
     let km = input.klantmanager_id.clone().unwrap_or_else(|| user.id.clone());
     check_klantmanager(conn, &m, &km)?;
     let t = now();
-    let row = input.to_row(cid.clone(), m, km, 1, t);
+    check_client_number(conn, &m, None, input.client_number.as_deref())?;
+    let row = input.to_row(cid.clone(), m, km, 1, t, (None, ctx.today));
     diesel::insert_into(candidates::table).values(&row).execute(conn)?;
     let (occ, sk) = input.child_rows(&cid);
     write_children(conn, &cid, &occ, &sk)?;
@@ -476,7 +535,9 @@ pub fn update(conn: &mut DbConnection, ctx: &Ctx, id: &str, input: &CandidateInp
     if km != cur.klantmanager_id {
         check_klantmanager(conn, &cur.municipality_id, &km)?;
     }
-    let row = input.to_row(id.to_string(), cur.municipality_id.clone(), km, cur.version + 1, cur.created_at);
+    check_client_number(conn, &cur.municipality_id, Some(id), input.client_number.as_deref())?;
+    let kept = (cur.client_number.clone(), cur.registration_date);
+    let row = input.to_row(id.to_string(), cur.municipality_id.clone(), km, cur.version + 1, cur.created_at, kept);
     let n = diesel::update(candidates::table.find(id).filter(candidates::version.eq(cur.version))).set(&row).execute(conn)?;
     if n == 0 {
         return Err(AppError::conflict(crate::error::ConflictCode::StaleVersion, "Dit profiel is intussen gewijzigd. Laad het opnieuw."));
@@ -536,7 +597,7 @@ fn erase_row(conn: &mut DbConnection, user: &CurrentUser, c: &Candidate, reason:
             id: anon.clone(),
             municipality_id: c.municipality_id.clone(),
             klantmanager_id: Some(c.klantmanager_id.clone()),
-            registered_on: crate::clock::local_date(c.created_at),
+            registered_on: c.registration_date,
             erased_on: today,
             status: c.status.as_str().into(),
             outflow_reason: c.outflow_reason.clone(),

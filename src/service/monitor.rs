@@ -69,8 +69,8 @@ pub fn view(conn: &mut DbConnection, ctx: &Ctx, q: Quarter) -> AppResult<Monitor
             .collect();
         let mut out = vec![];
         for c in mine {
-            let in_caseload = crate::clock::local_date(c.created_at) <= end
-                && !(c.status == crate::domain::CandidateStatus::Uitgestroomd && c.outflow_date.is_some_and(|d| d <= end));
+            let in_caseload =
+                c.registration_date <= end && !(c.status == crate::domain::CandidateStatus::Uitgestroomd && c.outflow_date.is_some_and(|d| d <= end));
             if !in_caseload {
                 continue;
             }

@@ -54,6 +54,8 @@ pub struct CandidateFeatures {
     pub lks_target_group: bool,
     pub needs_job_coach: bool,
     pub statushouder: bool,
+    /// Decides the SROI bouwblok.
+    pub benefit_type: crate::domain::BenefitType,
     /// Only for the under-27 rule and the youth minimum wage.
     pub age: Option<i32>,
     pub available_from: Option<NaiveDate>,
@@ -547,7 +549,7 @@ pub fn package(c: &CandidateFeatures, p: &PlacementFeatures, s: &Settings, today
         let v = instruments::sroi_value(
             s,
             &SroiInput {
-                participatiewet: true,
+                benefit: c.benefit_type,
                 doelgroepregister: c.doelgroepregister,
                 bbl: kind == PlacementKind::LeerwerkplekBbl,
                 age_50_plus: c.age.is_some_and(|a| a >= 50),

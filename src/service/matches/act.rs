@@ -183,7 +183,7 @@ fn value_sroi(conn: &mut DbConnection, m: &Match, cand: &Candidate, kind: Option
     let v = crate::domain::instruments::sroi_value(
         &settings,
         &crate::domain::instruments::SroiInput {
-            participatiewet: true,
+            benefit: cand.benefit_type,
             doelgroepregister: cand.doelgroepregister,
             bbl: kind == Some(PlacementKind::LeerwerkplekBbl),
             age_50_plus: age >= 50,

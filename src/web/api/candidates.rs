@@ -87,6 +87,12 @@ pub struct CandidateView {
     pub consent_matching: bool,
     pub consent_anonymous_profile: bool,
     pub consent_email: bool,
+    /// The number in the municipality's client system.
+    pub client_number: Option<String>,
+    pub benefit_type: crate::domain::BenefitType,
+    pub benefit_label: String,
+    /// Registered with the municipality on (instroom).
+    pub registration_date: chrono::NaiveDate,
     pub status: String,
     pub outflow_reason: Option<String>,
     pub outflow_date: Option<NaiveDate>,
@@ -140,6 +146,10 @@ pub fn view(c: &CandidateFull, rd: &RefData, show_health: bool) -> CandidateView
         consent_matching: ca.consent_matching,
         consent_anonymous_profile: ca.consent_anonymous_profile,
         consent_email: ca.consent_email,
+        client_number: ca.client_number.clone(),
+        benefit_type: ca.benefit_type,
+        benefit_label: ca.benefit_type.label_nl().into(),
+        registration_date: ca.registration_date,
         status: ca.status.as_str().into(),
         outflow_reason: ca.outflow_reason.clone(),
         outflow_date: ca.outflow_date,

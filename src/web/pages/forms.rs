@@ -352,6 +352,9 @@ pub fn field_label(field: &str) -> &'static str {
         ("accessibility_statement", "Toegankelijkheidsverklaring"),
         ("weights", "Gewichten van de matcher"),
         ("version", "Versie"),
+        ("client_number", "Klantnummer"),
+        ("benefit_type", "Uitkering"),
+        ("registration_date", "Aangemeld op"),
     ];
     let base = field.split(['[', '.']).next().unwrap_or(field);
     LABELS

@@ -481,6 +481,9 @@ const EDIT_FIELDS: &[(&str, Kind)] = &[
     ("work_capacity_limits", Kind::Text),
     ("support_needs", Kind::Text),
     ("available_from", Kind::Text),
+    ("client_number", Kind::Text),
+    ("benefit_type", Kind::ReqText),
+    ("registration_date", Kind::Text),
     ("version", Kind::Int),
 ];
 
@@ -546,6 +549,9 @@ async fn edit_form(req: HttpRequest, state: web::Data<AppState>, user: PageUser,
         ("work_capacity_limits", c.work_capacity_limits.clone()),
         ("support_needs", c.support_needs.clone()),
         ("available_from", c.available_from.map(|d| d.to_string()).unwrap_or_default()),
+        ("client_number", opt(&c.client_number)),
+        ("benefit_type", c.benefit_type.as_str().into()),
+        ("registration_date", c.registration_date.to_string()),
         ("version", c.version.to_string()),
     ] {
         f.set(k, v);
@@ -649,6 +655,8 @@ async fn new_form(req: HttpRequest, user: PageUser) -> Result<HttpResponse, Page
     require_km(&u)?;
     let mut f = FormState::default();
     f.set("education_level", "geen");
+    f.set("benefit_type", crate::domain::BenefitType::Participatiewet.as_str());
+    f.set("registration_date", crate::clock::today().to_string());
     f.set("consent_matching", "on");
     render(&EditPage {
         ctx: Ctx::new(&req, Some(&u)),
