@@ -20,6 +20,11 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// A caseload import from the client system, run by the municipality's IT department.
+    pub fn importer() -> Actor {
+        Actor { id: None, role: "systeem".into(), organisation_id: None, channel: Channel::Import }
+    }
+
     /// The platform itself (background jobs, e-mail).
     pub fn system() -> Actor {
         Actor { id: None, role: "systeem".into(), organisation_id: None, channel: Channel::Email }
@@ -75,6 +80,7 @@ pub fn channel_label(code: &str) -> &'static str {
         "page" => "Website",
         "email" => "E-mail",
         "export" => "Export",
+        "import" => "Import uit het cliëntsysteem",
         "" => "–",
         _ => "Anders",
     }

@@ -98,6 +98,30 @@ enum Command {
     },
     /// Rebuild the search index from the database (stop the server first)
     Reindex,
+    /// Bring in a caseload from the client system (CSV). A dry run unless --apply: every row that
+    /// cannot be taken is reported (row, column, value, reason). Never a BSN.
+    ImportCaseload {
+        /// The CSV file (UTF-8 or Windows-1252; ";" "," or tab)
+        file: Option<PathBuf>,
+        /// The municipality (CBS code or name)
+        #[arg(long)]
+        municipality: Option<String>,
+        /// Which column is which field (JSON; default: the template's column names)
+        #[arg(long)]
+        mapping: Option<PathBuf>,
+        /// The klantmanager (e-mail) for rows that name none
+        #[arg(long)]
+        klantmanager: Option<String>,
+        /// Write the rows (default: only check them)
+        #[arg(long)]
+        apply: bool,
+        /// Write the report of rows not taken to this CSV file
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Print the default template (every column explained) and stop
+        #[arg(long)]
+        template: bool,
+    },
     /// Import reference data (ESCO, PC4) from a folder; rows already present are kept
     ImportRefdata {
         /// Folder with the CSV files
@@ -314,6 +338,56 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         g.index_dir.display()
                     );
                 }
+            }
+            Ok(())
+        }
+        Command::ImportCaseload { file, municipality, mapping, klantmanager, apply, report, template } => {
+            use opstap::service::import;
+            if template {
+                print!("{}", import::template_csv());
+                return Ok(());
+            }
+            let (Some(file), Some(municipality)) = (file, municipality) else {
+                anyhow::bail!("give the file and --municipality (or --template)");
+            };
+            let mut map = match mapping {
+                Some(p) => import::Mapping::parse(&std::fs::read_to_string(&p)?).map_err(|e| anyhow::anyhow!(e))?,
+                None => import::Mapping::default(),
+            };
+            if let Some(km) = klantmanager {
+                map.defaults.insert("klantmanager".into(), km);
+            }
+            let pool = opstap::db::connect(&g.database_url, 1)?;
+            let (rd, mid) = {
+                let mut conn = pool.get()?;
+                opstap::db::run_migrations(&mut conn)?;
+                let rd = opstap::refdata::RefData::load(&mut conn)?;
+                let mid = import::municipality_named(&mut conn, &municipality).map_err(|e| anyhow::anyhow!("{e}"))?;
+                (rd, mid)
+            };
+            let actor = opstap::audit::Actor::importer();
+            let progress = |n: usize| eprint!("\r{n} rijen");
+            let r =
+                import::run(&pool, &rd, &mid, &actor, &file, &map, apply, opstap::clock::today(), &progress).map_err(|e| anyhow::anyhow!("{e}"))?;
+            eprintln!();
+            if let Some(why) = &r.refused {
+                anyhow::bail!("{why}");
+            }
+            println!("{} rijen gelezen: {} goed ({} nieuw, {} bekend), {} niet over te nemen.", r.rows, r.valid, r.new, r.known, r.rows - r.valid);
+            if r.applied {
+                println!("Ingelezen: {} aangemaakt, {} gewijzigd, {} ongewijzigd.", r.created, r.changed, r.unchanged);
+            } else {
+                println!("Proefrun: er is niets opgeslagen. Met --apply worden de goede rijen ingelezen.");
+            }
+            for i in r.issues.iter().take(20) {
+                println!("  regel {}, {}: {:?}: {}", i.row, i.column, i.value, i.reason);
+            }
+            if r.issues.len() > 20 {
+                println!("  ... en {} meer", r.issues.len() - 20);
+            }
+            if let Some(p) = report {
+                std::fs::write(&p, r.issues_csv())?;
+                println!("Verslag: {}", p.display());
             }
             Ok(())
         }

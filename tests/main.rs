@@ -12,6 +12,7 @@ mod browser;
 mod cli;
 mod esco;
 mod faults;
+mod import;
 mod layers;
 mod matching;
 mod monitor;

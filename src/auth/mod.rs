@@ -94,6 +94,8 @@ pub enum Channel {
     Page,
     Email,
     Export,
+    /// A caseload import from the municipality's client system.
+    Import,
 }
 
 impl Channel {

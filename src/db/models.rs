@@ -108,7 +108,7 @@ pub struct User {
     pub last_login_at: Option<NaiveDateTime>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = candidates, treat_none_as_null = true)]
 pub struct Candidate {
     pub id: String,

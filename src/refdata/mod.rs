@@ -750,6 +750,27 @@ impl RefData {
         self.skill_index.get(id).map(|&i| &self.skills[i as usize])
     }
 
+    /// An occupation named exactly, as a client system writes it: its ESCO URI, its ESCO code, or
+    /// its Dutch label or a synonym (case and accents aside). No guess: a near name is None.
+    pub fn occupation_named(&self, name: &str) -> Option<&OccupationInfo> {
+        let name = name.trim();
+        if let Some(o) = self.occupation(name) {
+            return Some(o);
+        }
+        let folded = fold(name);
+        self.occupations.iter().find(|o| o.esco_code == name || o.folded_label == folded || o.folded_alts.contains(&folded))
+    }
+
+    /// A skill named exactly: its ESCO URI, or its Dutch label or a synonym.
+    pub fn skill_named(&self, name: &str) -> Option<&SkillInfo> {
+        let name = name.trim();
+        if let Some(s) = self.skill(name) {
+            return Some(s);
+        }
+        let folded = fold(name);
+        self.skills.iter().find(|s| s.folded_label == folded || s.folded_alts.contains(&folded))
+    }
+
     fn index_pc4(&mut self) {
         self.pc4_by_lat =
             self.pc4.iter().map(|(k, p)| Pc4Point { lat: p.lat, lon: p.lon, unit: unit_vector(p.lat, p.lon), code: k.clone() }).collect();

@@ -244,6 +244,61 @@ impl CandidateInput {
         errs
     }
 
+    /// The input that writes the record as it is (an import then changes only its own columns).
+    pub fn from_current(c: &CandidateFull) -> CandidateInput {
+        let ca = &c.candidate;
+        CandidateInput {
+            first_name: ca.first_name.clone(),
+            last_name: ca.last_name.clone(),
+            email: ca.email.clone(),
+            phone: ca.phone.clone(),
+            birth_date: ca.birth_date,
+            pc4: ca.pc4.clone(),
+            klantmanager_id: Some(ca.klantmanager_id.clone()),
+            education_level: ca.education_level.clone(),
+            startkwalificatie: ca.startkwalificatie,
+            language_level: ca.language_level.clone(),
+            hours_min: ca.hours_min,
+            hours_max: ca.hours_max,
+            max_travel_km: ca.max_travel_km,
+            driving_licence: ca.driving_licence,
+            own_transport: ca.own_transport,
+            loonwaarde: ca.loonwaarde,
+            loonwaarde_date: ca.loonwaarde_date,
+            doelgroepregister: ca.doelgroepregister,
+            beschut_werk_indicatie: ca.beschut_werk_indicatie,
+            lks_target_group: ca.lks_target_group,
+            needs_job_coach: ca.needs_job_coach,
+            statushouder: ca.statushouder,
+            work_capacity_limits: ca.work_capacity_limits.clone(),
+            support_needs: ca.support_needs.clone(),
+            zrm_scores: serde_json::from_str(&ca.zrm_scores).unwrap_or_default(),
+            sector_preferences: serde_json::from_str(&ca.sector_preferences).unwrap_or_default(),
+            available_from: ca.available_from,
+            consent_matching: ca.consent_matching,
+            consent_anonymous_profile: ca.consent_anonymous_profile,
+            consent_email: ca.consent_email,
+            status: ca.status.as_str().into(),
+            outflow_reason: ca.outflow_reason.clone(),
+            outflow_date: ca.outflow_date,
+            occupations: c
+                .occupations
+                .iter()
+                .map(|o| OccupationInput { occupation_id: o.occupation_id.clone(), experience: o.experience.clone() })
+                .collect(),
+            skills: c
+                .skills
+                .iter()
+                .map(|s| SkillInput { skill_id: s.skill_id.clone(), free_text: s.free_text.clone(), level: s.level.clone() })
+                .collect(),
+            ladder_step: None,
+            version: Some(ca.version),
+            client_number: ca.client_number.clone(),
+            benefit_type: ca.benefit_type,
+            registration_date: Some(ca.registration_date),
+        }
+    }
+
     /// The row as this input writes it; `kept` is what an update leaves as it was when the input
     /// leaves it out (client number, registration date).
     fn to_row(
@@ -546,6 +601,81 @@ pub fn update(conn: &mut DbConnection, ctx: &Ctx, id: &str, input: &CandidateInp
     write_children(conn, id, &occ, &sk)?;
     crate::db::changes::record(conn, crate::db::changes::Entity::Candidate, id)?;
     Ok(())
+}
+
+/// What one row of a caseload import did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Imported {
+    Created,
+    Changed,
+    Unchanged,
+}
+
+/// Writes one checked row of a caseload import: a person not known by the client number is
+/// created, a known one updated only when something differs (version + 1, one audit row). The
+/// access log says the import did it (channel "import").
+pub fn import_one(
+    conn: &mut DbConnection,
+    actor: &crate::audit::Actor,
+    municipality: &str,
+    today: NaiveDate,
+    input: &CandidateInput,
+    current: Option<&CandidateFull>,
+) -> AppResult<Imported> {
+    let km = input.klantmanager_id.clone().ok_or_else(|| AppError::field("klantmanager", "Geen klantmanager."))?;
+    let t = now();
+    let audit = |conn: &mut DbConnection, id: &str, act| {
+        crate::audit::one(conn, actor, id, municipality, crate::audit::access(act, "profiel (import)", crate::audit::purpose::BEGELEIDING))
+    };
+    let Some(cur) = current else {
+        let cid = new_id();
+        let row = input.to_row(cid.clone(), municipality.into(), km, 1, t, (None, today));
+        diesel::insert_into(candidates::table).values(&row).execute(conn)?;
+        let (occ, sk) = input.child_rows(&cid);
+        write_children(conn, &cid, &occ, &sk)?;
+        if let Some(step) = input.ladder_step {
+            let lm = LadderMeasurement {
+                id: new_id(),
+                candidate_id: cid.clone(),
+                measured_on: today,
+                step,
+                target_step: None,
+                measured_by: None,
+                note: "Overgenomen uit het cliëntsysteem".into(),
+                created_at: t,
+            };
+            crate::db::records::insert_ladder(conn, &lm)?;
+        }
+        audit(conn, &cid, crate::audit::Act::Create)?;
+        crate::db::changes::record(conn, crate::db::changes::Entity::Candidate, &cid)?;
+        return Ok(Imported::Created);
+    };
+    let c = &cur.candidate;
+    let kept = (c.client_number.clone(), c.registration_date);
+    let mut next = input.to_row(c.id.clone(), c.municipality_id.clone(), km, c.version, c.created_at, kept);
+    next.updated_at = c.updated_at;
+    let children = |occ: &[CandidateOccupation], sk: &[CandidateSkill]| {
+        let mut o: Vec<(String, String)> = occ.iter().map(|o| (o.occupation_id.clone(), o.experience.clone())).collect();
+        let mut s: Vec<(Option<String>, Option<String>, String)> =
+            sk.iter().map(|s| (s.skill_id.clone(), s.free_text.clone(), s.level.clone())).collect();
+        o.sort();
+        s.sort();
+        (o, s)
+    };
+    let (occ, sk) = input.child_rows(&c.id);
+    if next == *c && children(&occ, &sk) == children(&cur.occupations, &cur.skills) {
+        return Ok(Imported::Unchanged);
+    }
+    next.version = c.version + 1;
+    next.updated_at = t;
+    let n = diesel::update(candidates::table.find(&c.id).filter(candidates::version.eq(c.version))).set(&next).execute(conn)?;
+    if n == 0 {
+        return Err(AppError::conflict(crate::error::ConflictCode::StaleVersion, "Dit profiel is intussen gewijzigd."));
+    }
+    write_children(conn, &c.id, &occ, &sk)?;
+    audit(conn, &c.id, crate::audit::Act::Update)?;
+    crate::db::changes::record(conn, crate::db::changes::Entity::Candidate, &c.id)?;
+    Ok(Imported::Changed)
 }
 
 #[derive(Debug, Default, Deserialize, Validate, ToSchema, utoipa::IntoParams)]

@@ -9,6 +9,7 @@ pub mod employer_view;
 pub mod esco;
 pub mod face;
 pub mod health;
+pub mod import;
 pub mod labels;
 pub mod matches;
 pub mod me;

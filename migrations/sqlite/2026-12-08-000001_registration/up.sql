@@ -12,3 +12,11 @@ UPDATE candidates SET registration_date = CASE
     ELSE date(created_at, '+1 hours') END;
 CREATE UNIQUE INDEX candidates_client_number ON candidates (municipality_id, client_number) WHERE client_number IS NOT NULL;
 CREATE INDEX candidates_registration ON candidates (municipality_id, registration_date);
+
+-- A caseload import writes its own access-log rows (channel "import").
+DROP TRIGGER audit_log_channel_check_insert;
+DROP TRIGGER audit_log_channel_check_update;
+CREATE TRIGGER audit_log_channel_check_insert BEFORE INSERT ON audit_log WHEN NEW.channel NOT IN ('api', 'page', 'email', 'export', 'import')
+BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: audit_log.channel'); END;
+CREATE TRIGGER audit_log_channel_check_update BEFORE UPDATE OF channel ON audit_log WHEN NEW.channel NOT IN ('api', 'page', 'email', 'export', 'import')
+BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: audit_log.channel'); END;

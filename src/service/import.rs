@@ -1,0 +1,579 @@
+//! Bringing in a caseload from the municipality's client system (Suite4Sociaal Domein, GWS4all,
+//! Socrates export CSV): a mapping names which column is which field; every row is read into the
+//! same `CandidateInput` the API takes and checked by the same rules. A dry run reports every row
+//! that cannot be taken (row, column, value, reason, in Dutch); applying writes in batches, keyed on
+//! the client number, so a second run of the same file creates nothing and changes nothing.
+//!
+//! Never a BSN: a column named like one, or a value of nine digits passing the elfproef anywhere,
+//! refuses the whole file before anything is written.
+
+use super::candidates::{import_one, CandidateInput, Imported, OccupationInput, SkillInput};
+use crate::audit::Actor;
+use crate::db::queries::candidate_full;
+use crate::db::schema::{candidates, users};
+use crate::db::DbConnection;
+use crate::domain::{nl, BenefitType, Role};
+use crate::error::{AppError, AppResult};
+use crate::refdata::RefData;
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
+use std::path::Path;
+
+/// The fields an import knows: (field, column in the default template, what to write there).
+pub const FIELDS: &[(&str, &str, &str)] = &[
+    ("client_number", "klantnummer", "Het nummer in uw cliëntsysteem (verplicht, nooit een BSN)"),
+    ("first_name", "voornaam", "Voornaam (verplicht)"),
+    ("last_name", "achternaam", "Achternaam (verplicht)"),
+    ("birth_date", "geboortedatum", "Geboortedatum: 17-05-1990 of 1990-05-17 (verplicht)"),
+    ("pc4", "postcode", "Postcode; de vier cijfers tellen (verplicht)"),
+    ("email", "email", "E-mailadres"),
+    ("phone", "telefoon", "Telefoonnummer"),
+    ("benefit_type", "uitkering", "participatiewet, ioaw, ioaz, anw, of geen (NUG)"),
+    ("registration_date", "aanmelddatum", "Datum van aanmelding bij de gemeente (telt als instroom)"),
+    ("klantmanager", "klantmanager", "E-mailadres van de klantmanager in Opstap"),
+    ("ladder_step", "trede", "Trede op de participatieladder, 1 tot 6"),
+    ("language_level", "taalniveau", "1F, 2F, 3F, 4F of A1 tot C2"),
+    ("education_level", "opleiding", "geen, basisonderwijs, vmbo, mbo1 tot mbo4, havo, vwo, hbo, wo, buitenlands"),
+    ("startkwalificatie", "startkwalificatie", "ja of nee"),
+    ("doelgroepregister", "doelgroepregister", "ja of nee"),
+    ("beschut_werk", "beschut_werk", "ja of nee: indicatie beschut werk"),
+    ("statushouder", "statushouder", "ja of nee"),
+    ("hours_min", "uren_min", "Minimaal aantal uren per week"),
+    ("hours_max", "uren_max", "Maximaal aantal uren per week"),
+    ("occupations", "beroepen", "ESCO-code of Nederlandse beroepsnaam; meer beroepen gescheiden door |"),
+    ("skills", "vaardigheden", "Nederlandse naam van een ESCO-vaardigheid; meer gescheiden door |"),
+    ("consent_matching", "toestemming_matching", "ja of nee: de persoon stemt in met zoeken naar passend werk"),
+];
+
+const REQUIRED: &[&str] = &["client_number", "first_name", "last_name", "birth_date", "pc4"];
+
+/// Which column is which field, and the values for fields the file does not have.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mapping {
+    /// field -> column header in the file
+    #[serde(default)]
+    pub columns: BTreeMap<String, String>,
+    /// field -> value used when the file has no such column or leaves it empty
+    #[serde(default)]
+    pub defaults: BTreeMap<String, String>,
+}
+
+impl Default for Mapping {
+    fn default() -> Self {
+        Mapping { columns: FIELDS.iter().map(|(f, c, _)| (f.to_string(), c.to_string())).collect(), defaults: BTreeMap::new() }
+    }
+}
+
+impl Mapping {
+    /// A mapping file (JSON); unknown fields are refused with their names.
+    pub fn parse(json: &str) -> Result<Mapping, String> {
+        let m: Mapping = serde_json::from_str(json).map_err(|e| format!("Het koppelbestand is geen geldige JSON: {e}"))?;
+        let known = |f: &String| FIELDS.iter().any(|(k, _, _)| k == f);
+        if let Some(f) = m.columns.keys().chain(m.defaults.keys()).find(|f| !known(f)) {
+            return Err(format!(
+                "Onbekend veld {f:?} in het koppelbestand; bekend zijn: {}.",
+                FIELDS.iter().map(|(f, _, _)| *f).collect::<Vec<_>>().join(", ")
+            ));
+        }
+        Ok(m)
+    }
+}
+
+/// The default template: the header row and one line explaining every column.
+pub fn template_csv() -> String {
+    let header: Vec<&str> = FIELDS.iter().map(|(_, c, _)| *c).collect();
+    let help: Vec<String> = FIELDS.iter().map(|(_, _, h)| format!("\"{}\"", h.replace('"', "'"))).collect();
+    format!("\u{feff}{}\r\n{}\r\n", header.join(";"), help.join(";"))
+}
+
+/// One row that cannot be taken, or a note about one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Issue {
+    /// The line in the file (the header is line 1).
+    pub row: usize,
+    /// The column as the file names it.
+    pub column: String,
+    pub value: String,
+    pub reason: String,
+}
+
+/// What an import found, or did.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ImportReport {
+    pub rows: usize,
+    /// Rows that can be taken.
+    pub valid: usize,
+    /// Of those: client numbers not known yet, and known ones.
+    pub new: usize,
+    pub known: usize,
+    /// After applying.
+    pub applied: bool,
+    pub created: usize,
+    pub changed: usize,
+    pub unchanged: usize,
+    /// Why the whole file was refused (a BSN), if it was.
+    pub refused: Option<String>,
+    pub issues: Vec<Issue>,
+}
+
+impl ImportReport {
+    /// The issues as CSV for Dutch Excel (UTF-8 with BOM, semicolons).
+    pub fn issues_csv(&self) -> String {
+        let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(vec![]);
+        let _ = w.write_record(["rij", "kolom", "waarde", "reden"]);
+        for i in &self.issues {
+            let _ = w.write_record([i.row.to_string().as_str(), &i.column, &i.value, &i.reason]);
+        }
+        format!("\u{feff}{}", String::from_utf8_lossy(&w.into_inner().unwrap_or_default()))
+    }
+}
+
+/// How the file is written: its encoding (UTF-8, or Windows-1252 as Excel saves "CSV") and the
+/// separator (Excel in Dutch uses ";").
+struct Format {
+    utf8: bool,
+    delimiter: u8,
+}
+
+fn sniff(path: &Path) -> std::io::Result<Format> {
+    let mut head = vec![0u8; 64 * 1024];
+    let n = std::fs::File::open(path)?.read(&mut head)?;
+    head.truncate(n);
+    let utf8 = match std::str::from_utf8(&head) {
+        Ok(_) => true,
+        // Cut off in the middle of a character at the end of the sample: still UTF-8.
+        Err(e) => e.error_len().is_none(),
+    };
+    let first = head.split(|b| *b == b'\n').next().unwrap_or(&[]);
+    let count = |c: u8| first.iter().filter(|b| **b == c).count();
+    let delimiter = [b';', b',', b'\t'].into_iter().max_by_key(|c| count(*c)).unwrap_or(b';');
+    Ok(Format { utf8, delimiter })
+}
+
+fn text(f: &Format, bytes: &[u8]) -> String {
+    let s = if f.utf8 {
+        String::from_utf8_lossy(bytes).into_owned()
+    } else {
+        encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0.into_owned()
+    };
+    s.trim_start_matches('\u{feff}').trim().to_string()
+}
+
+fn yes_no(v: &str) -> Option<bool> {
+    match v.trim().to_lowercase().as_str() {
+        "ja" | "j" | "yes" | "y" | "1" | "true" | "waar" | "x" => Some(true),
+        "nee" | "n" | "no" | "0" | "false" | "onwaar" => Some(false),
+        _ => None,
+    }
+}
+
+fn date(v: &str) -> Option<NaiveDate> {
+    let v = v.trim();
+    ["%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y"].iter().find_map(|f| NaiveDate::parse_from_str(v, f).ok())
+}
+
+fn benefit(v: &str) -> Option<BenefitType> {
+    match nl::fold(v).as_str() {
+        "participatiewet" | "pw" | "bijstand" | "wwb" => Some(BenefitType::Participatiewet),
+        "ioaw" => Some(BenefitType::Ioaw),
+        "ioaz" => Some(BenefitType::Ioaz),
+        "anw" => Some(BenefitType::Anw),
+        "nug" | "geen" | "geen uitkering" => Some(BenefitType::Nug),
+        _ => None,
+    }
+}
+
+/// What stays the same over the whole file: the municipality's klantmanagers and client numbers,
+/// and the names already resolved.
+struct Lookup<'a> {
+    rd: &'a RefData,
+    klantmanagers: HashMap<String, String>,
+    known: HashMap<String, String>,
+    occupations: HashMap<String, Option<String>>,
+    skills: HashMap<String, Option<String>>,
+}
+
+impl<'a> Lookup<'a> {
+    fn load(conn: &mut DbConnection, rd: &'a RefData, municipality: &str) -> AppResult<Lookup<'a>> {
+        let kms: Vec<(String, String)> = users::table
+            .filter(users::municipality_id.eq(municipality))
+            .filter(users::role.eq(Role::Klantmanager))
+            .filter(users::active.eq(true))
+            .select((users::email_normalized, users::id))
+            .load(conn)?;
+        let known: Vec<(Option<String>, String)> = candidates::table
+            .filter(candidates::municipality_id.eq(municipality))
+            .filter(candidates::client_number.is_not_null())
+            .select((candidates::client_number, candidates::id))
+            .load(conn)?;
+        Ok(Lookup {
+            rd,
+            klantmanagers: kms.into_iter().collect(),
+            known: known.into_iter().filter_map(|(n, id)| n.map(|n| (n, id))).collect(),
+            occupations: HashMap::new(),
+            skills: HashMap::new(),
+        })
+    }
+}
+
+/// One data row read into the API's input; the issues of its columns.
+struct Row {
+    client_number: String,
+    input: CandidateInput,
+    issues: Vec<Issue>,
+}
+
+/// Reads one row: `get(field)` is the value of the mapped column (or the default).
+fn read_row(line: usize, get: &dyn Fn(&str) -> Option<(String, String)>, base: Option<CandidateInput>, look: &mut Lookup, today: NaiveDate) -> Row {
+    let mut issues = vec![];
+    let mut issue =
+        |column: &str, value: &str, reason: &str| issues.push(Issue { row: line, column: column.into(), value: value.into(), reason: reason.into() });
+    let value = |f: &str| get(f).filter(|(_, v)| !v.is_empty());
+    let mut input = base.unwrap_or_else(|| CandidateInput {
+        first_name: String::new(),
+        last_name: String::new(),
+        email: None,
+        phone: None,
+        birth_date: NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or_default(),
+        pc4: String::new(),
+        klantmanager_id: None,
+        education_level: "geen".into(),
+        startkwalificatie: false,
+        language_level: None,
+        hours_min: 0,
+        hours_max: 40,
+        max_travel_km: 15,
+        driving_licence: false,
+        own_transport: false,
+        loonwaarde: None,
+        loonwaarde_date: None,
+        doelgroepregister: false,
+        beschut_werk_indicatie: false,
+        lks_target_group: false,
+        needs_job_coach: false,
+        statushouder: false,
+        work_capacity_limits: String::new(),
+        support_needs: String::new(),
+        zrm_scores: Default::default(),
+        sector_preferences: vec![],
+        available_from: None,
+        consent_matching: false,
+        consent_anonymous_profile: false,
+        consent_email: false,
+        status: crate::domain::ACTIEF.into(),
+        outflow_reason: None,
+        outflow_date: None,
+        occupations: vec![],
+        skills: vec![],
+        ladder_step: None,
+        version: None,
+        client_number: None,
+        benefit_type: BenefitType::Participatiewet,
+        registration_date: None,
+    });
+    let client_number = value("client_number").map(|(_, v)| v).unwrap_or_default();
+    input.client_number = Some(client_number.clone()).filter(|n| !n.is_empty());
+    for (field, target) in [("first_name", &mut input.first_name), ("last_name", &mut input.last_name), ("pc4", &mut input.pc4)] {
+        if let Some((_, v)) = value(field) {
+            *target = if field == "pc4" { v.chars().filter(|c| c.is_ascii_digit()).take(4).collect() } else { v };
+        }
+    }
+    if let Some((_, v)) = value("email") {
+        input.email = Some(v);
+    }
+    if let Some((_, v)) = value("phone") {
+        input.phone = Some(v);
+    }
+    if let Some((c, v)) = value("birth_date") {
+        match date(&v) {
+            Some(d) => input.birth_date = d,
+            None => issue(&c, &v, "Geen geldige datum (schrijf 17-05-1990 of 1990-05-17)."),
+        }
+    }
+    if let Some((c, v)) = value("registration_date") {
+        match date(&v) {
+            Some(d) => input.registration_date = Some(d),
+            None => issue(&c, &v, "Geen geldige datum (schrijf 17-05-2025 of 2025-05-17)."),
+        }
+    }
+    if let Some((c, v)) = value("benefit_type") {
+        match benefit(&v) {
+            Some(b) => input.benefit_type = b,
+            None => issue(&c, &v, "Onbekende uitkering: schrijf participatiewet, ioaw, ioaz, anw of geen."),
+        }
+    }
+    match value("klantmanager") {
+        Some((c, v)) => match look.klantmanagers.get(&crate::auth::normalize_email(&v)) {
+            Some(id) => input.klantmanager_id = Some(id.clone()),
+            None => issue(&c, &v, "Geen klantmanager van uw gemeente met dit e-mailadres in Opstap."),
+        },
+        None if input.klantmanager_id.is_none() => {
+            issue("klantmanager", "", "Geen klantmanager: vul de kolom of geef er een op voor het hele bestand.")
+        }
+        None => {}
+    }
+    if let Some((c, v)) = value("ladder_step") {
+        match v.parse::<i32>() {
+            Ok(s) if crate::domain::ladder::is_valid_step(s) => input.ladder_step = Some(s),
+            _ => issue(&c, &v, "Een trede is een getal van 1 tot 6."),
+        }
+    }
+    if let Some((_, v)) = value("language_level") {
+        input.language_level = Some(v);
+    }
+    if let Some((_, v)) = value("education_level") {
+        input.education_level = nl::fold(&v);
+    }
+    for (field, target) in [
+        ("startkwalificatie", &mut input.startkwalificatie),
+        ("doelgroepregister", &mut input.doelgroepregister),
+        ("beschut_werk", &mut input.beschut_werk_indicatie),
+        ("statushouder", &mut input.statushouder),
+        ("consent_matching", &mut input.consent_matching),
+    ] {
+        if let Some((c, v)) = value(field) {
+            match yes_no(&v) {
+                Some(b) => *target = b,
+                None => issue(&c, &v, "Schrijf ja of nee."),
+            }
+        }
+    }
+    for (field, target) in [("hours_min", &mut input.hours_min), ("hours_max", &mut input.hours_max)] {
+        if let Some((c, v)) = value(field) {
+            match v.parse::<i32>() {
+                Ok(h) => *target = h,
+                Err(_) => issue(&c, &v, "Schrijf een heel getal."),
+            }
+        }
+    }
+    if let Some((c, v)) = value("occupations") {
+        let mut occ = vec![];
+        for name in v.split('|').map(str::trim).filter(|n| !n.is_empty()) {
+            let rd = look.rd;
+            let found = look.occupations.entry(name.to_string()).or_insert_with(|| rd.occupation_named(name).map(|o| o.id.clone())).clone();
+            match found {
+                Some(id) if !occ.iter().any(|o: &OccupationInput| o.occupation_id == id) => {
+                    let experience =
+                        input.occupations.iter().find(|o| o.occupation_id == id).map(|o| o.experience.clone()).unwrap_or_else(|| "beginner".into());
+                    occ.push(OccupationInput { occupation_id: id, experience })
+                }
+                Some(_) => {}
+                None => issue(&c, name, "Dit beroep staat niet in ESCO (code of Nederlandse naam); het is niet overgenomen."),
+            }
+        }
+        input.occupations = occ;
+    }
+    if let Some((c, v)) = value("skills") {
+        let mut sk = vec![];
+        for name in v.split('|').map(str::trim).filter(|n| !n.is_empty()) {
+            let rd = look.rd;
+            let found = look.skills.entry(name.to_string()).or_insert_with(|| rd.skill_named(name).map(|s| s.id.clone())).clone();
+            match found {
+                Some(id) if !sk.iter().any(|s: &SkillInput| s.skill_id.as_deref() == Some(id.as_str())) => {
+                    sk.push(SkillInput { skill_id: Some(id), free_text: None, level: "basis".into() })
+                }
+                Some(_) => {}
+                None => issue(&c, name, "Deze vaardigheid staat niet in ESCO; ze is niet overgenomen."),
+            }
+        }
+        input.skills = sk;
+    }
+    // The API's own checks, reported under the file's column names.
+    let column_of = |field: &str| get(field).map(|(c, _)| c).unwrap_or_else(|| field.to_string());
+    let value_of = |field: &str| get(field).map(|(_, v)| v).unwrap_or_default();
+    let mut errs = crate::domain::validation::validation_errors_of(&input);
+    errs.extend(input.check(look.rd, today));
+    for e in errs {
+        let base = e.field.split(['[', '.']).next().unwrap_or(&e.field).to_string();
+        let field = match base.as_str() {
+            "beschut_werk_indicatie" => "beschut_werk",
+            "klantmanager_id" => "klantmanager",
+            other => other,
+        };
+        if !issues.iter().any(|i| i.column == column_of(field)) {
+            issues.push(Issue { row: line, column: column_of(field), value: value_of(field), reason: e.message });
+        }
+    }
+    Row { client_number, input, issues }
+}
+
+/// The municipality a command names, by CBS code or name.
+pub fn municipality_named(conn: &mut DbConnection, key: &str) -> AppResult<String> {
+    use crate::db::schema::municipalities;
+    municipalities::table
+        .filter(municipalities::cbs_code.eq(key.trim()).or(municipalities::name.eq(key.trim())))
+        .select(municipalities::id)
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::field("municipality", format!("Geen gemeente {key:?} in Opstap (geef de CBS-code of de naam).")))
+}
+
+/// Reads (and with `apply`, writes) a caseload file for `municipality`. `klantmanager` (an
+/// e-mail address) is used where the file names none. `progress` is told the rows done.
+#[allow(clippy::too_many_arguments)]
+pub fn run(
+    pool: &crate::db::DbPool,
+    rd: &RefData,
+    municipality: &str,
+    actor: &Actor,
+    path: &Path,
+    mapping: &Mapping,
+    apply: bool,
+    today: NaiveDate,
+    progress: &dyn Fn(usize),
+) -> AppResult<ImportReport> {
+    let mut conn = pool.get().map_err(|e| AppError::Internal(e.into()))?;
+    let format = sniff(path).map_err(|e| AppError::field("file", format!("Het bestand is niet te lezen: {e}")))?;
+    let open = || -> AppResult<csv::Reader<std::fs::File>> {
+        let f = std::fs::File::open(path).map_err(|e| AppError::field("file", format!("Het bestand is niet te lezen: {e}")))?;
+        Ok(csv::ReaderBuilder::new().delimiter(format.delimiter).flexible(true).from_reader(f))
+    };
+    let mut reader = open()?;
+    let headers: Vec<String> =
+        reader.byte_headers().map_err(|e| AppError::field("file", format!("Geen kopregel: {e}")))?.iter().map(|h| text(&format, h)).collect();
+    let mut report = ImportReport::default();
+    // A BSN column by its name.
+    if let Some(h) = headers.iter().find(|h| {
+        let f = nl::fold(h);
+        f == "bsn" || f.contains("burgerservicenummer") || f.split(|c: char| !c.is_alphanumeric()).any(|w| w == "bsn")
+    }) {
+        report.refused = Some(format!("Het bestand heeft een kolom {h:?}: Opstap neemt geen BSN over. Haal de kolom weg en probeer het opnieuw."));
+        return Ok(report);
+    }
+    let index_of = |field: &str| -> Option<usize> {
+        let column = mapping.columns.get(field)?;
+        headers.iter().position(|h| nl::fold(h) == nl::fold(column))
+    };
+    let columns: HashMap<&str, usize> = FIELDS.iter().filter_map(|(f, _, _)| index_of(f).map(|i| (*f, i))).collect();
+    let missing: Vec<&str> = REQUIRED.iter().copied().filter(|f| !columns.contains_key(f)).collect();
+    if !missing.is_empty() {
+        let names: Vec<String> = missing.iter().map(|f| mapping.columns.get(*f).cloned().unwrap_or_else(|| f.to_string())).collect();
+        return Err(AppError::field("file", format!("Deze kolommen ontbreken: {}.", names.join(", "))));
+    }
+    let mut look = Lookup::load(&mut conn, rd, municipality)?;
+    if let Some(km) = mapping.defaults.get("klantmanager") {
+        if !look.klantmanagers.contains_key(&crate::auth::normalize_email(km)) {
+            return Err(AppError::field("klantmanager", format!("{km} is geen klantmanager van deze gemeente in Opstap.")));
+        }
+    }
+    // Pass 1: read and check every row; nothing is written.
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut good: Vec<usize> = vec![];
+    for (i, rec) in reader.byte_records().enumerate() {
+        let line = i + 2;
+        let rec = rec.map_err(|e| AppError::field("file", format!("Regel {line} is niet te lezen: {e}")))?;
+        let cells: Vec<String> = rec.iter().map(|c| text(&format, c)).collect();
+        if cells.iter().all(|c| c.is_empty()) {
+            continue;
+        }
+        if let Some((col, v)) = cells.iter().enumerate().find(|(_, v)| nl::looks_like_bsn(v)) {
+            let name = headers.get(col).cloned().unwrap_or_default();
+            report.refused = Some(format!(
+                "Regel {line}, kolom {name:?}: {v:?} lijkt een BSN (negen cijfers die de elfproef doorstaan). Opstap neemt geen BSN over; er is niets ingelezen."
+            ));
+            report.issues.clear();
+            return Ok(report);
+        }
+        report.rows += 1;
+        let get = |f: &str| -> Option<(String, String)> {
+            let col = mapping.columns.get(f).cloned().unwrap_or_else(|| f.to_string());
+            match columns.get(f).and_then(|i| cells.get(*i)).filter(|v| !v.is_empty()) {
+                Some(v) => Some((col, v.clone())),
+                None => mapping.defaults.get(f).map(|v| (col, v.clone())),
+            }
+        };
+        let row = read_row(line, &get, None, &mut look, today);
+        let mut issues = row.issues;
+        if let Some(first) = seen.insert(row.client_number.clone(), line).filter(|_| !row.client_number.is_empty()) {
+            issues.push(Issue {
+                row: line,
+                column: mapping.columns["client_number"].clone(),
+                value: row.client_number.clone(),
+                reason: format!("Dit klantnummer staat ook op regel {first}."),
+            });
+        }
+        if issues.is_empty() {
+            report.valid += 1;
+            if look.known.contains_key(&row.client_number) {
+                report.known += 1;
+            } else {
+                report.new += 1;
+            }
+            good.push(line);
+        }
+        report.issues.extend(issues);
+        if report.rows % 10_000 == 0 {
+            progress(report.rows);
+        }
+    }
+    progress(report.rows);
+    if !apply {
+        return Ok(report);
+    }
+    // Pass 2: write the rows without issues, in batches of one transaction each.
+    let good: std::collections::HashSet<usize> = good.into_iter().collect();
+    let mut reader = open()?;
+    let _ = reader.byte_headers();
+    let mut batch: Vec<(String, Vec<String>, usize)> = vec![];
+    let mut done = 0;
+    let flush =
+        |conn: &mut DbConnection, batch: &mut Vec<(String, Vec<String>, usize)>, report: &mut ImportReport, look: &mut Lookup| -> AppResult<()> {
+            let rows = std::mem::take(batch);
+            let collect = crate::db::changes::Collect::begin();
+            let counts = crate::db::write_transaction(conn, |conn| {
+                let mut counts = (0, 0, 0);
+                for (number, cells, line) in &rows {
+                    let get = |f: &str| -> Option<(String, String)> {
+                        let col = mapping.columns.get(f).cloned().unwrap_or_else(|| f.to_string());
+                        match columns.get(f).and_then(|i| cells.get(*i)).filter(|v| !v.is_empty()) {
+                            Some(v) => Some((col, v.clone())),
+                            None => mapping.defaults.get(f).map(|v| (col, v.clone())),
+                        }
+                    };
+                    let current = match look.known.get(number) {
+                        Some(id) => candidate_full(conn, id)?,
+                        None => None,
+                    };
+                    let base = current.as_ref().map(CandidateInput::from_current);
+                    let row = read_row(*line, &get, base, look, today);
+                    if !row.issues.is_empty() {
+                        continue;
+                    }
+                    match import_one(conn, actor, municipality, today, &row.input, current.as_ref())? {
+                        Imported::Created => counts.0 += 1,
+                        Imported::Changed => counts.1 += 1,
+                        Imported::Unchanged => counts.2 += 1,
+                    }
+                }
+                // The change feed gets the batch's candidates as the transaction's last statement.
+                collect.finish(conn)?;
+                Ok::<_, AppError>(counts)
+            })?;
+            report.created += counts.0;
+            report.changed += counts.1;
+            report.unchanged += counts.2;
+            Ok(())
+        };
+    for (i, rec) in reader.byte_records().enumerate() {
+        let line = i + 2;
+        if !good.contains(&line) {
+            continue;
+        }
+        let rec = rec.map_err(|e| AppError::field("file", format!("Regel {line} is niet te lezen: {e}")))?;
+        let cells: Vec<String> = rec.iter().map(|c| text(&format, c)).collect();
+        let number = columns.get("client_number").and_then(|i| cells.get(*i)).cloned().unwrap_or_default();
+        batch.push((number, cells, line));
+        if batch.len() == 1000 {
+            flush(&mut conn, &mut batch, &mut report, &mut look)?;
+            done += 1000;
+            progress(done);
+        }
+    }
+    flush(&mut conn, &mut batch, &mut report, &mut look)?;
+    report.applied = true;
+    Ok(report)
+}
