@@ -3,7 +3,7 @@
 use crate::common;
 use std::process::Command;
 
-fn opstap(db: &common::TestDb) -> Command {
+pub fn opstap(db: &common::TestDb) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_opstap"));
     c.env("DATABASE_URL", &db.url)
         .env("OPSTAP_INDEX_DIR", db.dir.path().join("cli-index"))

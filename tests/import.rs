@@ -1,18 +1,9 @@
 //! The caseload import as a municipality runs it: `opstap import-caseload` on a CSV file written
 //! the way Excel writes it (Windows-1252, semicolons).
 
+use crate::cli::opstap;
 use crate::common;
 use diesel::prelude::*;
-use std::process::Command;
-
-fn opstap(db: &common::TestDb) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_opstap"));
-    c.env("DATABASE_URL", &db.url)
-        .env("OPSTAP_INDEX_DIR", db.dir.path().join("cli-index"))
-        .env("OPSTAP_REFDATA", common::refdata_dir())
-        .env("RUST_LOG", "warn");
-    c
-}
 
 fn import(db: &common::TestDb, file: &std::path::Path, extra: &[&str]) -> (bool, String) {
     let mut c = opstap(db);

@@ -401,6 +401,16 @@ fn read_row(line: usize, get: &dyn Fn(&str) -> Option<(String, String)>, base: O
     Row { client_number, input, issues }
 }
 
+/// A field of a row: (the column as the file names it, the value), or the mapping's default when
+/// the file leaves it empty or has no such column.
+fn cell(mapping: &Mapping, columns: &HashMap<&str, usize>, cells: &[String], field: &str) -> Option<(String, String)> {
+    let col = mapping.columns.get(field).cloned().unwrap_or_else(|| field.to_string());
+    match columns.get(field).and_then(|i| cells.get(*i)).filter(|v| !v.is_empty()) {
+        Some(v) => Some((col, v.clone())),
+        None => mapping.defaults.get(field).map(|v| (col, v.clone())),
+    }
+}
+
 /// The municipality a command names, by CBS code or name.
 pub fn municipality_named(conn: &mut DbConnection, key: &str) -> AppResult<String> {
     use crate::db::schema::municipalities;
@@ -479,13 +489,7 @@ pub fn run(
             return Ok(report);
         }
         report.rows += 1;
-        let get = |f: &str| -> Option<(String, String)> {
-            let col = mapping.columns.get(f).cloned().unwrap_or_else(|| f.to_string());
-            match columns.get(f).and_then(|i| cells.get(*i)).filter(|v| !v.is_empty()) {
-                Some(v) => Some((col, v.clone())),
-                None => mapping.defaults.get(f).map(|v| (col, v.clone())),
-            }
-        };
+        let get = |f: &str| cell(mapping, &columns, &cells, f);
         let row = read_row(line, &get, None, &mut look, today);
         let mut issues = row.issues;
         if let Some(first) = seen.insert(row.client_number.clone(), line).filter(|_| !row.client_number.is_empty()) {
@@ -527,13 +531,7 @@ pub fn run(
             let counts = crate::db::write_transaction(conn, |conn| {
                 let mut counts = (0, 0, 0);
                 for (number, cells, line) in &rows {
-                    let get = |f: &str| -> Option<(String, String)> {
-                        let col = mapping.columns.get(f).cloned().unwrap_or_else(|| f.to_string());
-                        match columns.get(f).and_then(|i| cells.get(*i)).filter(|v| !v.is_empty()) {
-                            Some(v) => Some((col, v.clone())),
-                            None => mapping.defaults.get(f).map(|v| (col, v.clone())),
-                        }
-                    };
+                    let get = |f: &str| cell(mapping, &columns, cells, f);
                     let current = match look.known.get(number) {
                         Some(id) => candidate_full(conn, id)?,
                         None => None,
