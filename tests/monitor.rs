@@ -140,7 +140,9 @@ async fn indicators_equal_hand_computed_values_and_exports_suppress_small_counts
     app.db(move |conn| {
         let id = |n: &str| ids2[n].clone();
         let set = |conn: &mut opstap::db::DbConnection, n: &str, reg: &str| {
-            diesel::update(candidates::table.find(id(n))).set(candidates::created_at.eq(at(reg))).execute(conn).unwrap();
+            // Registered with the municipality on `reg` (instroom counts from it; the record may be younger).
+            let on: chrono::NaiveDate = reg.parse().unwrap();
+            diesel::update(candidates::table.find(id(n))).set(candidates::registration_date.eq(on)).execute(conn).unwrap();
         };
         set(conn, "A", "2025-06-01");
         set(conn, "B", "2025-03-01");

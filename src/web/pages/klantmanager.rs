@@ -482,7 +482,7 @@ const EDIT_FIELDS: &[(&str, Kind)] = &[
     ("support_needs", Kind::Text),
     ("available_from", Kind::Text),
     ("client_number", Kind::Text),
-    ("benefit_type", Kind::ReqText),
+    ("benefit_type", Kind::Text),
     ("registration_date", Kind::Text),
     ("version", Kind::Int),
 ];
@@ -604,6 +604,7 @@ async fn edit_save(
         "consent_anonymous_profile": c.consent_anonymous_profile,
         "consent_email": c.consent_email,
         "status": c.status.as_str(),
+        "benefit_type": c.benefit_type,
         "outflow_reason": c.outflow_reason,
         "outflow_date": c.outflow_date,
         "skills": full.skills.iter().map(|s| serde_json::json!({"skill_id": s.skill_id, "free_text": s.free_text, "level": s.level})).collect::<Vec<_>>(),
