@@ -199,6 +199,7 @@ pub fn generate(conn: &mut DbConnection, rd: &RefData, cfg: &BenchConfig) -> any
                     last_login_at: None,
                 })
                 .execute(conn)?;
+            crate::db::client_groups::default_for(conn, &id)?;
             muni.insert(code.clone(), (id, uid));
         }
         Ok(())
@@ -386,7 +387,7 @@ pub fn generate(conn: &mut DbConnection, rd: &RefData, cfg: &BenchConfig) -> any
             let age = 18 + rng.i32(0..48);
             rows.push(Candidate {
                 id,
-                municipality_id: mid,
+                municipality_id: mid.clone(),
                 klantmanager_id: km,
                 first_name: "Kandidaat".into(),
                 last_name: format!("{i}"),
@@ -404,8 +405,8 @@ pub fn generate(conn: &mut DbConnection, rd: &RefData, cfg: &BenchConfig) -> any
                 own_transport: rng.u8(..5) < 3,
                 loonwaarde: (step >= 4 && rng.bool()).then(|| 30 + rng.i32(0..60)),
                 loonwaarde_date: None,
-                doelgroepregister: rng.u8(..5) == 0,
-                beschut_werk_indicatie: rng.u8(..20) == 0,
+                doelgroepregister: rng.u8(..5) == 0 && i % 20 != 0,
+                beschut_werk_indicatie: i % 20 == 0,
                 lks_target_group: rng.u8(..4) == 0,
                 needs_job_coach: rng.u8(..3) == 0,
                 statushouder: rng.u8(..8) == 0,
@@ -426,6 +427,9 @@ pub fn generate(conn: &mut DbConnection, rd: &RefData, cfg: &BenchConfig) -> any
                 client_number: None,
                 benefit_type: crate::domain::BenefitType::Participatiewet,
                 registration_date: today,
+                client_group_id: Some(format!("kg-{mid}")),
+                doelgroepregister_route: None,
+                doelgroepregister_date: None,
             });
             if rows.len() == 500 {
                 let rows2: Vec<Candidate> = rows.drain(..).map(|c| Candidate { loonwaarde_date: c.loonwaarde.map(|_| today), ..c }).collect();

@@ -224,6 +224,7 @@ fn seed(conn: &mut DbConnection, rd: &RefData) -> anyhow::Result<DemoReport> {
         .collect();
 
     let mut muni_ids = Vec::new();
+    let mut muni_groups: Vec<Vec<String>> = Vec::new();
     for (code, name, fallback) in
         [("0262", "Lochem", &["7241", "7242", "7244", "7245"][..]), ("0301", "Zutphen", &["7201", "7202", "7203", "7204"][..])]
     {
@@ -238,6 +239,7 @@ fn seed(conn: &mut DbConnection, rd: &RefData) -> anyhow::Result<DemoReport> {
                 created_at: t,
             })
             .execute(conn)?;
+        muni_groups.push(demo_groups(conn, &id, t)?);
         muni_ids.push((id, name, code, pc4s_of(rd, code, fallback)));
     }
 
@@ -440,7 +442,8 @@ fn seed(conn: &mut DbConnection, rd: &RefData) -> anyhow::Result<DemoReport> {
                 own_transport: rng.u8(..3) > 0,
                 loonwaarde: (step >= 4 && rng.bool()).then(|| [35, 50, 60, 75, 85][rng.usize(..5)]),
                 loonwaarde_date: None,
-                doelgroepregister: step >= 4 && i % 4 == 0,
+                // The two exclude each other (Besluit SUWI art. 3.2(3)).
+                doelgroepregister: step >= 4 && i % 4 == 0 && i % 11 != 5,
                 beschut_werk_indicatie: i % 11 == 5,
                 lks_target_group: step >= 4 && i % 3 == 0,
                 needs_job_coach: i % 3 == 1,
@@ -473,6 +476,10 @@ fn seed(conn: &mut DbConnection, rd: &RefData) -> anyhow::Result<DemoReport> {
                     _ => crate::domain::BenefitType::Participatiewet,
                 },
                 registration_date: crate::clock::local_date(t - Duration::days(400 - i as i64 * 10)),
+                // Steps 1-2 participatie, 3-4 ontwikkelen, 5-6 direct bemiddelbaar.
+                client_group_id: Some(muni_groups[mi][((step - 1) / 2) as usize].clone()),
+                doelgroepregister_route: (step >= 4 && i % 4 == 0 && i % 11 != 5).then_some(crate::domain::klantgroep::DoelgroepRoute::UwvIndicatie),
+                doelgroepregister_date: (step >= 4 && i % 4 == 0 && i % 11 != 5).then(|| today - Duration::days(200)),
             };
             let c = Candidate { loonwaarde_date: c.loonwaarde.map(|_| today - Duration::days(90)), ..c };
             diesel::insert_into(candidates::table).values(&c).execute(conn)?;
@@ -602,5 +609,39 @@ pub fn find_or_create_municipality(conn: &mut DbConnection, key: &str) -> anyhow
     diesel::insert_into(municipalities::table)
         .values(&Municipality { id: id.clone(), name, cbs_code: code, settings: "{}".into(), settings_version: 1, created_at: now() })
         .execute(conn)?;
+    crate::db::client_groups::default_for(conn, &id)?;
     Ok(id)
+}
+
+/// The demo municipality's klantgroepen (participatie, ontwikkelen, direct bemiddelbaar), each
+/// with its contact norm, default target step and this year's targets; their ids in that order.
+fn demo_groups(conn: &mut DbConnection, municipality: &str, t: chrono::NaiveDateTime) -> anyhow::Result<Vec<String>> {
+    use crate::domain::klantgroep::TargetIndicator;
+    crate::db::client_groups::default_for(conn, municipality)?;
+    let year = crate::clock::local_date(t).year();
+    let mut ids = vec![];
+    for (name, description, norm, target, goals) in [
+        ("Participatie", "Meedoen en zelfredzaamheid eerst; werk is nog ver weg.", 180, 3, [(TargetIndicator::TredeOmhoog, 4)]),
+        ("Ontwikkelen", "Werkfit worden met werkervaring, scholing of een proefplaatsing.", 60, 4, [(TargetIndicator::TredeOmhoog, 6)]),
+        ("Direct bemiddelbaar", "Kan binnen een half jaar aan het werk; traject met veel contact.", 14, 6, [(TargetIndicator::UitstroomWerk, 5)]),
+    ] {
+        let g = crate::db::models::ClientGroup {
+            id: new_id(),
+            municipality_id: municipality.into(),
+            name: name.into(),
+            description: description.into(),
+            contact_norm_days: norm,
+            default_target_step: Some(target),
+            is_default: false,
+            version: 1,
+            created_at: t,
+            updated_at: t,
+        };
+        crate::db::client_groups::insert(conn, &g)?;
+        for (indicator, n) in goals {
+            crate::db::client_groups::set_target(conn, &g.id, year, indicator, Some(n))?;
+        }
+        ids.push(g.id);
+    }
+    Ok(ids)
 }

@@ -4,15 +4,15 @@
 use crate::db::models::{Candidate, ErasedSubject, Match, SroiContract};
 use crate::db::schema::{candidates, contact_moments, erased_subjects, ladder_measurements, matches, placements, sroi_contracts};
 use crate::db::DbConnection;
-use crate::domain::monitor::{published, MatchFact, Monitor, Quarter, SroiFact, Subject};
+use crate::domain::monitor::{published, ClientGroupFact, MatchFact, Monitor, Quarter, SroiFact, Subject};
 use crate::domain::PERSONAL_CHANNELS;
 use crate::engine::matching::InstrumentPackage;
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use std::collections::HashMap;
 
-/// Everything the monitor of a municipality needs.
-pub fn facts(conn: &mut DbConnection, municipality_id: &str) -> QueryResult<(Vec<Subject>, Vec<MatchFact>, Vec<SroiFact>)> {
+/// Everything the monitor needs; `on` is the day ages (the derived group "under 27") are taken on.
+pub fn facts(conn: &mut DbConnection, municipality_id: &str, on: NaiveDate) -> QueryResult<(Vec<Subject>, Vec<MatchFact>, Vec<SroiFact>)> {
     let cs: Vec<Candidate> = candidates::table.filter(candidates::municipality_id.eq(municipality_id)).select(Candidate::as_select()).load(conn)?;
     let ids: Vec<&String> = cs.iter().map(|c| &c.id).collect();
     let mut ladder: HashMap<String, Vec<(NaiveDate, i32)>> = HashMap::new();
@@ -32,9 +32,34 @@ pub fn facts(conn: &mut DbConnection, municipality_id: &str) -> QueryResult<(Vec
     {
         contacts.entry(c).or_default().push(d);
     }
+    let norms = crate::db::client_groups::norms(conn, municipality_id)?;
+    let youth_age = crate::engine::ranking::load_settings(conn, municipality_id)?.0.youth_age;
+    // Who works with loonkostensubsidie: a started match with it granted, or left for work with support.
+    let with_lks: std::collections::HashSet<String> = matches::table
+        .filter(matches::municipality_id.eq(municipality_id))
+        .filter(matches::status.eq(crate::domain::workflow::MatchStatus::Started))
+        .select((matches::candidate_id, matches::instruments_granted))
+        .load::<(Option<String>, Option<String>)>(conn)?
+        .into_iter()
+        .filter(|(_, g)| g.as_deref().is_some_and(|g| g.contains("loonkostensubsidie")))
+        .filter_map(|(c, _)| c)
+        .collect();
+    let today = on;
     let mut subjects: Vec<Subject> = cs
         .iter()
         .map(|c| Subject {
+            id: c.id.clone(),
+            client_group: c.client_group_id.clone(),
+            norm_days: crate::db::client_groups::norm_of(&norms, c.client_group_id.as_ref()),
+            derived: crate::domain::klantgroep::derived_groups(&crate::domain::klantgroep::DerivedFacts {
+                statushouder: c.statushouder,
+                age: crate::domain::age_on(c.birth_date, today),
+                youth_age,
+                doelgroepregister: c.doelgroepregister,
+                beschut_werk: c.beschut_werk_indicatie,
+                working_with_lks: with_lks.contains(&c.id) || c.outflow_reason.as_deref() == Some("betaald_werk_met_ondersteuning"),
+                benefit: c.benefit_type,
+            }),
             klantmanager: Some(c.klantmanager_id.clone()),
             registered_on: c.registration_date,
             outflow: match (c.status, c.outflow_date, &c.outflow_reason) {
@@ -53,6 +78,11 @@ pub fn facts(conn: &mut DbConnection, municipality_id: &str) -> QueryResult<(Vec
         let ladder: Vec<(String, i32)> = serde_json::from_str(&e.ladder_history).unwrap_or_default();
         let contacts: Vec<String> = serde_json::from_str(&e.contact_dates).unwrap_or_default();
         subjects.push(Subject {
+            id: e.id.clone(),
+            norm_days: crate::db::client_groups::norm_of(&norms, e.client_group_id.as_ref()),
+            client_group: e.client_group_id,
+            // Nothing about the person is left to derive a target group from.
+            derived: vec![],
             klantmanager: e.klantmanager_id,
             registered_on: e.registered_on,
             outflow: match (crate::domain::CandidateStatus::parse(&e.status), e.outflow_date, e.outflow_reason) {
@@ -77,6 +107,7 @@ pub fn facts(conn: &mut DbConnection, municipality_id: &str) -> QueryResult<(Vec
             let pkg: Option<InstrumentPackage> = serde_json::from_str(&m.package).ok();
             let has = |i: &str| granted.iter().any(|g| g == i);
             MatchFact {
+                candidate: m.candidate_id.clone().or_else(|| m.erased_subject_id.clone()),
                 kind: m.placement_kind.as_str().to_string(),
                 klantmanager: m.klantmanager_id.clone(),
                 proposed_on: crate::clock::local_date(m.proposed_at),
@@ -120,9 +151,18 @@ pub fn facts(conn: &mut DbConnection, municipality_id: &str) -> QueryResult<(Vec
 }
 
 pub fn compute(conn: &mut DbConnection, municipality_id: &str, q: Quarter) -> QueryResult<Monitor> {
-    let (subjects, ms, sroi) = facts(conn, municipality_id)?;
+    let (subjects, ms, sroi) = facts(conn, municipality_id, q.end())?;
     let (settings, _) = crate::engine::ranking::load_settings(conn, municipality_id)?;
-    Ok(crate::domain::monitor::compute(q, &subjects, &ms, &sroi, settings.banenafspraak_hours))
+    let targets = crate::db::client_groups::targets(conn, municipality_id, q.year)?;
+    let groups: Vec<ClientGroupFact> = crate::db::client_groups::of_municipality(conn, municipality_id)?
+        .into_iter()
+        .map(|g| ClientGroupFact {
+            targets: targets.iter().filter(|t| t.client_group_id == g.id).map(|t| (t.indicator, i64::from(t.target))).collect(),
+            id: g.id,
+            name: g.name,
+        })
+        .collect();
+    Ok(crate::domain::monitor::compute(q, &subjects, &ms, &sroi, settings.banenafspraak_hours, &groups))
 }
 
 /// The aggregate export: one row per indicator, breakdown and value. Counts below 5 are shown as

@@ -211,6 +211,7 @@ async fn indicators_equal_hand_computed_values_and_exports_suppress_small_counts
                 outflow_date: None,
                 ladder_history: r#"[["2025-12-01",2],["2026-03-01",4]]"#.into(),
                 contact_dates: r#"["2026-03-01"]"#.into(),
+                client_group_id: None,
             })
             .execute(conn)
             .unwrap();

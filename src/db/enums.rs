@@ -52,4 +52,6 @@ text_column!(
     crate::domain::workflow::TaskKind => TaskKindColumn,
     crate::auth::Channel => ChannelColumn,
     crate::domain::ContactChannel => ContactChannelColumn,
+    crate::domain::klantgroep::DoelgroepRoute => DoelgroepRouteColumn,
+    crate::domain::klantgroep::TargetIndicator => TargetIndicatorColumn,
 );

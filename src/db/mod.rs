@@ -3,6 +3,7 @@
 
 pub mod backup;
 pub mod changes;
+pub mod client_groups;
 pub mod enums;
 pub mod models;
 pub mod queries;

@@ -156,6 +156,53 @@ pub struct Candidate {
     pub benefit_type: crate::domain::BenefitType,
     /// Registered with the municipality on (instroom).
     pub registration_date: NaiveDate,
+    /// The klantgroep (always set by the service; nullable in the table for older rows).
+    pub client_group_id: Option<String>,
+    /// How and when the person came into the doelgroepregister.
+    pub doelgroepregister_route: Option<crate::domain::klantgroep::DoelgroepRoute>,
+    pub doelgroepregister_date: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = client_groups, treat_none_as_null = true)]
+pub struct ClientGroup {
+    pub id: String,
+    pub municipality_id: String,
+    pub name: String,
+    pub description: String,
+    pub contact_norm_days: i32,
+    pub default_target_step: Option<i32>,
+    pub is_default: bool,
+    pub version: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = client_group_targets)]
+pub struct ClientGroupTarget {
+    pub client_group_id: String,
+    pub year: i32,
+    pub indicator: crate::domain::klantgroep::TargetIndicator,
+    pub target: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = import_runs)]
+pub struct ImportRun {
+    pub id: String,
+    pub municipality_id: String,
+    pub user_id: Option<String>,
+    pub file_name: String,
+    pub applied: bool,
+    pub rows_read: i32,
+    pub valid: i32,
+    pub created: i32,
+    pub changed: i32,
+    pub unchanged: i32,
+    pub refused: Option<String>,
+    pub issues_csv: String,
+    pub created_at: NaiveDateTime,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -424,6 +471,7 @@ pub struct ErasedSubject {
     pub outflow_date: Option<NaiveDate>,
     pub ladder_history: String,
     pub contact_dates: String,
+    pub client_group_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]

@@ -208,6 +208,51 @@ diesel::table! {
         client_number -> Nullable<Text>,
         benefit_type -> Text,
         registration_date -> Date,
+        client_group_id -> Nullable<Text>,
+        doelgroepregister_route -> Nullable<Text>,
+        doelgroepregister_date -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    client_groups (id) {
+        id -> Text,
+        municipality_id -> Text,
+        name -> Text,
+        description -> Text,
+        contact_norm_days -> Integer,
+        default_target_step -> Nullable<Integer>,
+        is_default -> Bool,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    client_group_targets (client_group_id, year, indicator) {
+        client_group_id -> Text,
+        year -> Integer,
+        indicator -> Text,
+        target -> Integer,
+    }
+}
+
+diesel::table! {
+    import_runs (id) {
+        id -> Text,
+        municipality_id -> Text,
+        user_id -> Nullable<Text>,
+        file_name -> Text,
+        applied -> Bool,
+        rows_read -> Integer,
+        valid -> Integer,
+        created -> Integer,
+        changed -> Integer,
+        unchanged -> Integer,
+        refused -> Nullable<Text>,
+        issues_csv -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -484,6 +529,7 @@ diesel::table! {
         outflow_date -> Nullable<Date>,
         ladder_history -> Text,
         contact_dates -> Text,
+        client_group_id -> Nullable<Text>,
     }
 }
 
@@ -497,6 +543,8 @@ diesel::joinable!(placements -> organisations (organisation_id));
 diesel::joinable!(placement_skills -> placements (placement_id));
 diesel::joinable!(sroi_contracts -> organisations (organisation_id));
 diesel::joinable!(match_events -> matches (match_id));
+diesel::joinable!(candidates -> client_groups (client_group_id));
+diesel::joinable!(client_group_targets -> client_groups (client_group_id));
 diesel::joinable!(saved_searches -> candidates (candidate_id));
 diesel::joinable!(matches -> placements (placement_id));
 diesel::joinable!(esco_occupation_skills -> esco_occupations (occupation_id));
@@ -535,4 +583,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     saved_searches,
     job_runs,
     erased_subjects,
+    client_groups,
+    client_group_targets,
+    import_runs,
 );

@@ -4,6 +4,7 @@ pub mod face;
 pub mod geo;
 pub mod instruments;
 pub mod kinds;
+pub mod klantgroep;
 pub mod ladder;
 pub mod language;
 pub mod monitor;
@@ -307,11 +308,15 @@ pub fn channel_label(code: &str) -> &'static str {
     }
 }
 
-/// The contact norm (DOMAIN.md): at least one personal contact per candidate per year. Met on
-/// `on` when a personal contact lies in the twelve months up to and including `on`. The one
-/// definition behind the caseload's "overdue", the weekly digest and the quarterly monitor.
-pub fn contact_norm_met(personal_contacts: impl IntoIterator<Item = chrono::NaiveDate>, on: chrono::NaiveDate) -> bool {
-    let from = on.checked_sub_months(chrono::Months::new(12)).unwrap_or(on);
+/// The contact norm (DOMAIN.md): at least one personal contact per candidate per year, or as often
+/// as the candidate's klantgroep asks (`norm_days`; `None` = the year). Met on `on` when a personal
+/// contact lies in the norm's period up to and including `on`. The one definition behind the
+/// caseload's "overdue", the weekly digest and the quarterly monitor.
+pub fn contact_norm_met(norm_days: Option<i32>, personal_contacts: impl IntoIterator<Item = chrono::NaiveDate>, on: chrono::NaiveDate) -> bool {
+    let from = match norm_days {
+        Some(d) => on - chrono::Duration::days(i64::from(d.max(1))),
+        None => on.checked_sub_months(chrono::Months::new(12)).unwrap_or(on),
+    };
     personal_contacts.into_iter().any(|d| d > from && d <= on)
 }
 
@@ -349,6 +354,42 @@ pub const ZRM_DOMAINS: &[&str] = &[
     "maatschappelijke_participatie",
     "justitie",
 ];
+
+/// A ZRM domain as staff read it.
+pub fn zrm_label(domain: &str) -> &'static str {
+    match domain {
+        "financien" => "Financiën",
+        "werk_opleiding" => "Werk en opleiding",
+        "tijdsbesteding" => "Tijdsbesteding",
+        "huisvesting" => "Huisvesting",
+        "huiselijke_relaties" => "Huiselijke relaties",
+        "geestelijke_gezondheid" => "Geestelijke gezondheid",
+        "lichamelijke_gezondheid" => "Lichamelijke gezondheid",
+        "middelengebruik" => "Middelengebruik",
+        "basale_adl" => "Basale ADL",
+        "instrumentele_adl" => "Instrumentele ADL",
+        "sociaal_netwerk" => "Sociaal netwerk",
+        "maatschappelijke_participatie" => "Maatschappelijke participatie",
+        "justitie" => "Justitie",
+        _ => "Onbekend domein",
+    }
+}
+
+/// The ZRM domains scored 1 (acute) or 2 (not self-reliant): urgent obstacles to stabilise
+/// before a placement (DOMAIN.md), as staff read them. `scores` is the stored JSON object.
+pub fn urgent_obstacles(scores: &str) -> Vec<&'static str> {
+    let map: std::collections::BTreeMap<String, i32> = serde_json::from_str(scores).unwrap_or_default();
+    ZRM_DOMAINS.iter().filter(|d| map.get(**d).is_some_and(|s| (1..=2).contains(s))).map(|d| zrm_label(d)).collect()
+}
+
+/// Two ladder measurements a year (DOMAIN.md): a new one is needed when the last is more than six
+/// months old, or there is none.
+pub fn measurement_needed(last: Option<chrono::NaiveDate>, today: chrono::NaiveDate) -> bool {
+    match (last, today.checked_sub_months(chrono::Months::new(6))) {
+        (Some(d), Some(limit)) => d < limit,
+        _ => true,
+    }
+}
 
 /// Checks a ZRM score map: known domains, scores 1..=5.
 pub fn validate_zrm(scores: &std::collections::BTreeMap<String, i32>) -> Vec<FieldError> {
@@ -464,11 +505,31 @@ mod norm_tests {
     #[test]
     fn contact_norm_is_twelve_months_up_to_the_day() {
         let on = d("2026-12-02");
-        assert!(super::contact_norm_met([d("2026-01-10")], on));
-        assert!(super::contact_norm_met([d("2025-12-03")], on));
-        assert!(!super::contact_norm_met([d("2025-12-02")], on), "exactly a year ago is overdue");
-        assert!(!super::contact_norm_met([d("2026-12-03")], on), "a contact after the day does not count for it");
-        assert!(!super::contact_norm_met(None, on));
+        assert!(super::contact_norm_met(None, [d("2026-01-10")], on));
+        assert!(super::contact_norm_met(None, [d("2025-12-03")], on));
+        assert!(!super::contact_norm_met(None, [d("2025-12-02")], on), "exactly a year ago is overdue");
+        assert!(!super::contact_norm_met(None, [d("2026-12-03")], on), "a contact after the day does not count for it");
+        assert!(!super::contact_norm_met(None, None, on));
+    }
+
+    #[test]
+    fn urgent_obstacles_and_measurements_due() {
+        assert_eq!(super::urgent_obstacles(r#"{"financien":2,"huisvesting":1,"justitie":3}"#), ["Financiën", "Huisvesting"]);
+        assert!(super::urgent_obstacles("{}").is_empty());
+        let today = d("2026-12-07");
+        assert!(super::measurement_needed(None, today));
+        assert!(super::measurement_needed(Some(d("2026-06-06")), today));
+        assert!(!super::measurement_needed(Some(d("2026-06-07")), today));
+    }
+
+    #[test]
+    fn a_klantgroep_sets_the_norm_in_days() {
+        let on = d("2026-12-02");
+        let forty_days_ago = [on - chrono::Duration::days(40)];
+        assert!(!super::contact_norm_met(Some(30), forty_days_ago, on));
+        assert!(super::contact_norm_met(Some(365), forty_days_ago, on));
+        assert!(super::contact_norm_met(Some(30), [on - chrono::Duration::days(29)], on));
+        assert!(!super::contact_norm_met(Some(30), [on - chrono::Duration::days(30)], on), "exactly the norm ago is overdue");
     }
 
     #[test]

@@ -17,6 +17,7 @@
 //! - **Contact norm**: in the caseload at quarter end with a personal contact (conversation, home
 //!   visit, phone, video) in the 12 months up to quarter end.
 
+use super::klantgroep::{is_work, DerivedGroup, TargetIndicator};
 use chrono::{Datelike, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -69,7 +70,15 @@ impl Quarter {
 /// One person of the caseload (a candidate, or the anonymous remainder of an erased one).
 #[derive(Debug, Clone, Default)]
 pub struct Subject {
+    /// The candidate (or its anonymous remainder); matches refer to it.
+    pub id: String,
     pub klantmanager: Option<String>,
+    /// The klantgroep (None: a remainder from before klantgroepen).
+    pub client_group: Option<String>,
+    /// The group's contact norm in days (None: a year).
+    pub norm_days: Option<i32>,
+    /// The derived target groups on the quarter's last day.
+    pub derived: Vec<DerivedGroup>,
     pub registered_on: NaiveDate,
     pub outflow: Option<(NaiveDate, String)>,
     pub erased_on: Option<NaiveDate>,
@@ -94,7 +103,7 @@ impl Subject {
         Self::within_year(self.ladder.iter().map(|(d, _)| *d), end)
     }
     pub fn contact_ok(&self, end: NaiveDate) -> bool {
-        super::contact_norm_met(self.contacts.iter().copied(), end)
+        super::contact_norm_met(self.norm_days, self.contacts.iter().copied(), end)
     }
 }
 
@@ -102,6 +111,8 @@ impl Subject {
 #[derive(Debug, Clone, Default)]
 pub struct MatchFact {
     pub kind: String,
+    /// The candidate proposed (None once erased).
+    pub candidate: Option<String>,
     pub klantmanager: Option<String>,
     pub proposed_on: NaiveDate,
     pub consented: bool,
@@ -236,6 +247,71 @@ pub struct Monitor {
     /// klantmanager id -> the caseload indicators of its candidates.
     pub per_klantmanager: BTreeMap<String, Group>,
     pub per_kind: Vec<KindLine>,
+    /// One line per klantgroep of 5 or more people; the smaller groups (and people without one)
+    /// together in one line, so that the lines add up to the total.
+    pub per_client_group: Vec<GroupLine>,
+    /// The derived target groups (they overlap: a person can be in several).
+    pub per_target_group: Vec<GroupLine>,
+    /// The year's targets per klantgroep against the realisation from 1 January to the quarter's end.
+    pub targets: Vec<TargetLine>,
+}
+
+/// The indicators of one klantgroep or target group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct GroupLine {
+    /// The group's id, a derived group's code, or "overig" for the small groups together.
+    pub key: String,
+    pub name: String,
+    /// People in the caseload at the quarter's end, or in or out during it.
+    pub people: u64,
+    pub group: Group,
+}
+
+/// One yearly target of one klantgroep against its realisation so far.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TargetLine {
+    pub client_group: String,
+    pub name: String,
+    pub year: i32,
+    pub indicator: TargetIndicator,
+    pub target: i64,
+    /// From 1 January to the end of the quarter.
+    pub realised: u64,
+}
+
+/// A klantgroep as the monitor knows it: its name and the targets of the quarter's year.
+#[derive(Debug, Clone, Default)]
+pub struct ClientGroupFact {
+    pub id: String,
+    pub name: String,
+    pub targets: Vec<(TargetIndicator, i64)>,
+}
+
+/// Fewer people than this in a group: not shown on its own (DOMAIN.md, publication).
+pub const SMALL_GROUP: u64 = 5;
+
+/// What an indicator counts for `subjects` from `from` to `to` (both included).
+pub fn realised(subjects: &[&Subject], from: NaiveDate, to: NaiveDate, indicator: TargetIndicator) -> u64 {
+    let within = |d: NaiveDate| d >= from && d <= to;
+    let before = from.pred_opt().unwrap_or(from);
+    subjects
+        .iter()
+        .filter(|s| match indicator {
+            TargetIndicator::Instroom => within(s.registered_on),
+            TargetIndicator::Uitstroom => s.outflow.as_ref().is_some_and(|(d, _)| within(*d)),
+            TargetIndicator::UitstroomWerk => s.outflow.as_ref().is_some_and(|(d, r)| within(*d) && is_work(r)),
+            TargetIndicator::TredeOmhoog => {
+                // The step on the last day it was in the caseload in the period, against the start.
+                let end = s.outflow.as_ref().map(|(d, _)| (*d).min(to)).unwrap_or(to);
+                // Registered during the year: its first measurement in the year is the start.
+                let first = || s.ladder.iter().filter(|(d, _)| within(*d)).min_by_key(|(d, _)| *d).map(|(_, st)| *st);
+                match (s.step_on(before).or_else(first), s.step_on(end)) {
+                    (Some(a), Some(b)) => b > a,
+                    _ => false,
+                }
+            }
+        })
+        .count() as u64
 }
 
 fn pct(n: u64, d: u64) -> Option<f64> {
@@ -335,7 +411,14 @@ fn group<'a>(q: Quarter, subjects: &[&Subject], ms: impl Iterator<Item = &'a Mat
     g
 }
 
-pub fn compute(q: Quarter, subjects: &[Subject], matches: &[MatchFact], sroi: &[SroiFact], banenafspraak_hours: f64) -> Monitor {
+pub fn compute(
+    q: Quarter,
+    subjects: &[Subject],
+    matches: &[MatchFact],
+    sroi: &[SroiFact],
+    banenafspraak_hours: f64,
+    client_groups: &[ClientGroupFact],
+) -> Monitor {
     let all: Vec<&Subject> = subjects.iter().collect();
     let total = group(q, &all, matches.iter());
     let mut kms: Vec<String> =
@@ -406,7 +489,80 @@ pub fn compute(q: Quarter, subjects: &[Subject], matches: &[MatchFact], sroi: &[
             .collect(),
         per_klantmanager,
         per_kind,
+        per_client_group: per_client_group(q, subjects, matches, client_groups),
+        per_target_group: DerivedGroup::ALL
+            .iter()
+            .map(|d| {
+                let ss: Vec<&Subject> = subjects.iter().filter(|s| s.derived.contains(d)).collect();
+                line(q, format!("{d:?}").to_lowercase(), d.label_nl().into(), &ss, matches)
+            })
+            .collect(),
+        targets: targets(q, subjects, client_groups),
     }
+}
+
+fn touched(q: Quarter, s: &Subject) -> bool {
+    s.in_caseload(q.end()) || q.contains(s.registered_on) || s.outflow.as_ref().is_some_and(|(d, _)| q.contains(*d))
+}
+
+fn line(q: Quarter, key: String, name: String, subjects: &[&Subject], matches: &[MatchFact]) -> GroupLine {
+    let ids: std::collections::HashSet<&str> = subjects.iter().map(|s| s.id.as_str()).collect();
+    let ms = matches.iter().filter(|m| m.candidate.as_deref().is_some_and(|c| ids.contains(c)));
+    GroupLine { key, name, people: subjects.iter().filter(|s| touched(q, s)).count() as u64, group: group(q, subjects, ms) }
+}
+
+/// One line per klantgroep; groups under 5 people, people without a group and matches of people
+/// no longer known together in the line "overig", so that the lines add up to the total.
+fn per_client_group(q: Quarter, subjects: &[Subject], matches: &[MatchFact], groups: &[ClientGroupFact]) -> Vec<GroupLine> {
+    let mut lines = vec![];
+    let mut shown: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    for g in groups {
+        let ss: Vec<&Subject> = subjects.iter().filter(|s| s.client_group.as_deref() == Some(g.id.as_str())).collect();
+        if ss.iter().filter(|s| touched(q, s)).count() as u64 >= SMALL_GROUP {
+            lines.push(line(q, g.id.clone(), g.name.clone(), &ss, matches));
+            shown.insert(g.id.as_str());
+        }
+    }
+    let rest: Vec<&Subject> = subjects.iter().filter(|s| !s.client_group.as_deref().is_some_and(|g| shown.contains(g))).collect();
+    let known: std::collections::HashSet<&str> = subjects.iter().map(|s| s.id.as_str()).collect();
+    let rest_ids: std::collections::HashSet<&str> = rest.iter().map(|s| s.id.as_str()).collect();
+    let rest_matches: Vec<MatchFact> = matches
+        .iter()
+        .filter(|m| match m.candidate.as_deref() {
+            Some(c) => rest_ids.contains(c) || !known.contains(c),
+            None => true,
+        })
+        .map(|m| MatchFact { candidate: None, ..m.clone() })
+        .collect();
+    if !rest.is_empty() || !rest_matches.is_empty() {
+        let ms = rest_matches.iter();
+        lines.push(GroupLine {
+            key: "overig".into(),
+            name: "Kleinere groepen en zonder klantgroep".into(),
+            people: rest.iter().filter(|s| touched(q, s)).count() as u64,
+            group: group(q, &rest, ms),
+        });
+    }
+    lines
+}
+
+fn targets(q: Quarter, subjects: &[Subject], groups: &[ClientGroupFact]) -> Vec<TargetLine> {
+    let from = NaiveDate::from_ymd_opt(q.year, 1, 1).unwrap_or(q.start());
+    let mut out = vec![];
+    for g in groups {
+        let ss: Vec<&Subject> = subjects.iter().filter(|s| s.client_group.as_deref() == Some(g.id.as_str())).collect();
+        for (indicator, target) in &g.targets {
+            out.push(TargetLine {
+                client_group: g.id.clone(),
+                name: g.name.clone(),
+                year: q.year,
+                indicator: *indicator,
+                target: *target,
+                realised: realised(&ss, from, q.end(), *indicator),
+            });
+        }
+    }
+    out
 }
 
 /// A count as published in an aggregate export: below 5 is shown as "<5" so that nobody can be
@@ -458,8 +614,63 @@ mod lks_year_tests {
             lks_max_months: max,
             ..Default::default()
         };
-        let m = compute(q, &[], &[fact(None), fact(Some(6))], &[], 25.5);
+        let m = compute(q, &[], &[fact(None), fact(Some(6))], &[], 25.5, &[]);
         assert_eq!(m.instruments.lks_month_cents, 200_000);
         assert_eq!(m.instruments.lks_year_cents, 100_000 * 12 + 100_000 * 6);
+    }
+}
+
+#[cfg(test)]
+mod client_group_tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn person(i: usize, group: &str, norm: i32) -> Subject {
+        Subject {
+            id: format!("c{i}"),
+            client_group: Some(group.into()),
+            norm_days: Some(norm),
+            registered_on: d(2025, 1, 1),
+            contacts: vec![d(2026, 12, 31) - chrono::Duration::days(40)],
+            ladder: vec![(d(2025, 6, 1), 2)],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn lines_per_group_add_up_to_the_total_and_small_groups_are_merged() {
+        let q = Quarter::parse("2026-Q4").unwrap();
+        let mut subjects: Vec<Subject> = (0..6).map(|i| person(i, "kort", 30)).collect();
+        subjects.extend((6..13).map(|i| person(i, "lang", 365)));
+        subjects.extend((13..15).map(|i| person(i, "klein", 365)));
+        subjects.push(Subject { client_group: None, ..person(15, "", 365) });
+        // Two move up a step in the year, one of them leaves for work.
+        subjects[6].ladder.push((d(2026, 5, 1), 4));
+        subjects[7].ladder.push((d(2026, 3, 1), 3));
+        subjects[7].outflow = Some((d(2026, 11, 1), "betaald_werk_met_ondersteuning".into()));
+        let groups = vec![
+            ClientGroupFact { id: "kort".into(), name: "Traject".into(), targets: vec![] },
+            ClientGroupFact {
+                id: "lang".into(),
+                name: "Participatie".into(),
+                targets: vec![(TargetIndicator::UitstroomWerk, 20), (TargetIndicator::TredeOmhoog, 40)],
+            },
+            ClientGroupFact { id: "klein".into(), name: "Klein".into(), targets: vec![] },
+        ];
+        let m = compute(q, &subjects, &[], &[], 25.5, &groups);
+        let names: Vec<&str> = m.per_client_group.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(names, ["Traject", "Participatie", "Kleinere groepen en zonder klantgroep"]);
+        let sum = |f: fn(&Group) -> u64| m.per_client_group.iter().map(|l| f(&l.group)).sum::<u64>();
+        assert_eq!(sum(|g| g.in_view.caseload), m.total.in_view.caseload);
+        assert_eq!(sum(|g| g.contact.overdue), m.total.contact.overdue);
+        assert_eq!(sum(|g| g.flow.uitstroom), m.total.flow.uitstroom);
+        // 40 days without contact: overdue under a 30-day norm, not under a year.
+        assert_eq!(m.per_client_group[0].group.contact.overdue, 6);
+        assert_eq!(m.per_client_group[1].group.contact.overdue, 0);
+        let t: Vec<(TargetIndicator, i64, u64)> = m.targets.iter().map(|t| (t.indicator, t.target, t.realised)).collect();
+        assert_eq!(t, [(TargetIndicator::UitstroomWerk, 20, 1), (TargetIndicator::TredeOmhoog, 40, 2)]);
     }
 }

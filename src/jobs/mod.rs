@@ -159,8 +159,8 @@ fn retention_reminders(conn: &mut DbConnection, st: &AppState, today: NaiveDate)
     Ok(n)
 }
 
-/// Once a week, to every klantmanager with overdue candidates: who had no personal contact in
-/// the last 12 months (contact norm: once a year).
+/// Once a week, to every klantmanager with overdue candidates: who had no personal contact within
+/// the contact norm of their klantgroep (a year where the group sets none).
 fn contact_digests(conn: &mut DbConnection, st: &AppState, today: NaiveDate) -> Result<usize, AppError> {
     let iso = today.iso_week();
     let week = format!("{}-W{:02}", iso.year(), iso.week());
@@ -186,8 +186,17 @@ fn contact_digests(conn: &mut DbConnection, st: &AppState, today: NaiveDate) -> 
             .load::<(String, Option<NaiveDate>)>(conn)?
             .into_iter()
             .collect();
-        let overdue: Vec<&Candidate> =
-            caseload.iter().filter(|c| !crate::domain::contact_norm_met(last.get(&c.id).copied().flatten(), today)).collect();
+        let norms = match u.municipality_id.as_deref() {
+            Some(m) => crate::db::client_groups::norms(conn, m)?,
+            None => HashMap::new(),
+        };
+        let overdue: Vec<&Candidate> = caseload
+            .iter()
+            .filter(|c| {
+                let norm = crate::db::client_groups::norm_of(&norms, c.client_group_id.as_ref());
+                !crate::domain::contact_norm_met(norm, last.get(&c.id).copied().flatten(), today)
+            })
+            .collect();
         if overdue.is_empty() || !claim(conn, &format!("contact_digest:{}", u.id), &week)? {
             continue;
         }

@@ -131,6 +131,9 @@ pub struct CandidateInput {
     pub skills: Vec<SkillInput>,
     /// On create only: the first ladder measurement (today, by you).
     pub ladder_step: Option<i32>,
+    /// The date of that first measurement (default today; a caseload import brings its own).
+    #[serde(default)]
+    pub ladder_date: Option<NaiveDate>,
     /// For updates: the version you read; a stale version gets 409.
     pub version: Option<i32>,
     /// The person's number in the municipality's client system (never a BSN); unique in the
@@ -143,6 +146,22 @@ pub struct CandidateInput {
     /// Registered with the municipality on (instroom); default today. On update, left out =
     /// unchanged.
     pub registration_date: Option<NaiveDate>,
+    /// The klantgroep (an id of the municipality's groups); on create left out = the default
+    /// group, on update left out = unchanged.
+    #[serde(default)]
+    pub client_group_id: Option<String>,
+    /// How the person came into the doelgroepregister (only with `doelgroepregister`).
+    #[serde(default)]
+    pub doelgroepregister_route: Option<domain::klantgroep::DoelgroepRoute>,
+    #[serde(default)]
+    pub doelgroepregister_date: Option<NaiveDate>,
+}
+
+/// What an update keeps when its input leaves a field out.
+pub struct Kept {
+    pub client_number: Option<String>,
+    pub registration_date: NaiveDate,
+    pub client_group_id: String,
 }
 
 impl CandidateInput {
@@ -226,6 +245,11 @@ impl CandidateInput {
                 errs.push(FieldError::new("ladder_step", "Een trede van de participatieladder ligt tussen 1 en 6."));
             }
         }
+        match (self.ladder_step, self.ladder_date) {
+            (None, Some(_)) => errs.push(FieldError::new("ladder_date", "Alleen met een trede (ladder_step).")),
+            (Some(_), Some(d)) if d > today => errs.push(FieldError::new("ladder_date", "De datum van de meting ligt in de toekomst.")),
+            _ => {}
+        }
         if let Some(n) = &self.client_number {
             if domain::nl::looks_like_bsn(n) {
                 errs.push(FieldError::new(
@@ -234,6 +258,13 @@ impl CandidateInput {
                 ));
             }
         }
+        errs.extend(domain::klantgroep::check_registration(
+            self.doelgroepregister,
+            self.beschut_werk_indicatie,
+            self.doelgroepregister_route,
+            self.doelgroepregister_date,
+            today,
+        ));
         if let Some(d) = self.registration_date {
             if d > today {
                 errs.push(FieldError::new("registration_date", "De datum van aanmelding kan niet in de toekomst liggen."));
@@ -292,15 +323,19 @@ impl CandidateInput {
                 .map(|s| SkillInput { skill_id: s.skill_id.clone(), free_text: s.free_text.clone(), level: s.level.clone() })
                 .collect(),
             ladder_step: None,
+            ladder_date: None,
             version: Some(ca.version),
             client_number: ca.client_number.clone(),
             benefit_type: ca.benefit_type,
             registration_date: Some(ca.registration_date),
+            client_group_id: ca.client_group_id.clone(),
+            doelgroepregister_route: ca.doelgroepregister_route,
+            doelgroepregister_date: ca.doelgroepregister_date,
         }
     }
 
     /// The row as this input writes it; `kept` is what an update leaves as it was when the input
-    /// leaves it out (client number, registration date).
+    /// leaves it out (client number, registration date, klantgroep).
     fn to_row(
         &self,
         id: String,
@@ -308,7 +343,7 @@ impl CandidateInput {
         klantmanager_id: String,
         version: i32,
         created: chrono::NaiveDateTime,
-        kept: (Option<String>, NaiveDate),
+        kept: Kept,
     ) -> Candidate {
         let t = now();
         Candidate {
@@ -351,9 +386,12 @@ impl CandidateInput {
             version,
             created_at: created,
             updated_at: t,
-            client_number: self.client_number.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(String::from).or(kept.0),
+            client_number: self.client_number.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(String::from).or(kept.client_number),
             benefit_type: self.benefit_type,
-            registration_date: self.registration_date.unwrap_or(kept.1),
+            registration_date: self.registration_date.unwrap_or(kept.registration_date),
+            client_group_id: Some(self.client_group_id.clone().unwrap_or(kept.client_group_id)),
+            doelgroepregister_route: self.doelgroepregister_route.filter(|_| self.doelgroepregister),
+            doelgroepregister_date: self.doelgroepregister_date.filter(|_| self.doelgroepregister),
         }
     }
 
@@ -511,6 +549,15 @@ pub fn for_edit(conn: &mut DbConnection, ctx: &Ctx, id: &str) -> AppResult<Candi
     crate::db::queries::candidate_full(conn, id)?.ok_or(AppError::NotFound)
 }
 
+/// The klantgroep a record goes into: the one asked for (of the municipality), else the default.
+pub fn client_group_for(conn: &mut DbConnection, municipality: &str, wanted: Option<&str>) -> AppResult<crate::db::models::ClientGroup> {
+    match wanted.map(str::trim).filter(|w| !w.is_empty()) {
+        Some(id) => crate::db::client_groups::one(conn, municipality, id)?
+            .ok_or_else(|| AppError::field("client_group_id", "Onbekende klantgroep: kies een klantgroep van uw gemeente.")),
+        None => Ok(crate::db::client_groups::default_for(conn, municipality)?),
+    }
+}
+
 /// A client number is one person's in the municipality (the key of a caseload import).
 fn check_client_number(conn: &mut DbConnection, municipality: &str, own: Option<&str>, number: Option<&str>) -> AppResult<()> {
     let Some(n) = number.map(str::trim).filter(|n| !n.is_empty()) else { return Ok(()) };
@@ -542,7 +589,9 @@ pub fn create(conn: &mut DbConnection, ctx: &Ctx, input: &CandidateInput) -> App
     check_klantmanager(conn, &m, &km)?;
     let t = now();
     check_client_number(conn, &m, None, input.client_number.as_deref())?;
-    let row = input.to_row(cid.clone(), m, km, 1, t, (None, ctx.today));
+    let group = client_group_for(conn, &m, input.client_group_id.as_deref())?;
+    let kept = Kept { client_number: None, registration_date: ctx.today, client_group_id: group.id.clone() };
+    let row = input.to_row(cid.clone(), m, km, 1, t, kept);
     diesel::insert_into(candidates::table).values(&row).execute(conn)?;
     let (occ, sk) = input.child_rows(&cid);
     write_children(conn, &cid, &occ, &sk)?;
@@ -557,9 +606,9 @@ pub fn create(conn: &mut DbConnection, ctx: &Ctx, input: &CandidateInput) -> App
         let lm = LadderMeasurement {
             id: new_id(),
             candidate_id: cid.clone(),
-            measured_on: ctx.today,
+            measured_on: input.ladder_date.unwrap_or(ctx.today),
             step,
-            target_step: None,
+            target_step: group.default_target_step,
             measured_by: Some(user.id.clone()),
             note: "Eerste meting bij aanmelding".into(),
             created_at: t,
@@ -591,7 +640,11 @@ pub fn update(conn: &mut DbConnection, ctx: &Ctx, id: &str, input: &CandidateInp
         check_klantmanager(conn, &cur.municipality_id, &km)?;
     }
     check_client_number(conn, &cur.municipality_id, Some(id), input.client_number.as_deref())?;
-    let kept = (cur.client_number.clone(), cur.registration_date);
+    let group = match (&input.client_group_id, &cur.client_group_id) {
+        (None, Some(g)) => g.clone(),
+        (wanted, _) => client_group_for(conn, &cur.municipality_id, wanted.as_deref())?.id,
+    };
+    let kept = Kept { client_number: cur.client_number.clone(), registration_date: cur.registration_date, client_group_id: group };
     let row = input.to_row(id.to_string(), cur.municipality_id.clone(), km, cur.version + 1, cur.created_at, kept);
     let n = diesel::update(candidates::table.find(id).filter(candidates::version.eq(cur.version))).set(&row).execute(conn)?;
     if n == 0 {
@@ -629,7 +682,9 @@ pub fn import_one(
     };
     let Some(cur) = current else {
         let cid = new_id();
-        let row = input.to_row(cid.clone(), municipality.into(), km, 1, t, (None, today));
+        let group = client_group_for(conn, municipality, input.client_group_id.as_deref())?;
+        let kept = Kept { client_number: None, registration_date: today, client_group_id: group.id.clone() };
+        let row = input.to_row(cid.clone(), municipality.into(), km, 1, t, kept);
         diesel::insert_into(candidates::table).values(&row).execute(conn)?;
         let (occ, sk) = input.child_rows(&cid);
         write_children(conn, &cid, &occ, &sk)?;
@@ -637,9 +692,9 @@ pub fn import_one(
             let lm = LadderMeasurement {
                 id: new_id(),
                 candidate_id: cid.clone(),
-                measured_on: today,
+                measured_on: input.ladder_date.unwrap_or(today),
                 step,
-                target_step: None,
+                target_step: group.default_target_step,
                 measured_by: None,
                 note: "Overgenomen uit het cliëntsysteem".into(),
                 created_at: t,
@@ -651,7 +706,11 @@ pub fn import_one(
         return Ok(Imported::Created);
     };
     let c = &cur.candidate;
-    let kept = (c.client_number.clone(), c.registration_date);
+    let group = match &c.client_group_id {
+        Some(g) => g.clone(),
+        None => crate::db::client_groups::default_for(conn, municipality)?.id,
+    };
+    let kept = Kept { client_number: c.client_number.clone(), registration_date: c.registration_date, client_group_id: group };
     let mut next = input.to_row(c.id.clone(), c.municipality_id.clone(), km, c.version, c.created_at, kept);
     next.updated_at = c.updated_at;
     let children = |occ: &[CandidateOccupation], sk: &[CandidateSkill]| {
@@ -735,6 +794,7 @@ fn erase_row(conn: &mut DbConnection, user: &CurrentUser, c: &Candidate, reason:
             ladder_history: serde_json::to_string(&ladder.iter().map(|(d, s)| (d.to_string(), *s)).collect::<Vec<_>>())
                 .unwrap_or_else(|_| "[]".into()),
             contact_dates: serde_json::to_string(&contacts.iter().map(|d| d.to_string()).collect::<Vec<_>>()).unwrap_or_else(|_| "[]".into()),
+            client_group_id: c.client_group_id.clone(),
         })
         .execute(conn)?;
     // Matches stay for the monitor, without the person: free text about the candidate goes.

@@ -34,12 +34,16 @@ pub const FIELDS: &[(&str, &str, &str)] = &[
     ("benefit_type", "uitkering", "participatiewet, ioaw, ioaz, anw, of geen (NUG)"),
     ("registration_date", "aanmelddatum", "Datum van aanmelding bij de gemeente (telt als instroom)"),
     ("klantmanager", "klantmanager", "E-mailadres van de klantmanager in Opstap"),
+    ("klantgroep", "klantgroep", "Naam van een klantgroep van uw gemeente in Opstap (leeg: de standaardgroep)"),
     ("ladder_step", "trede", "Trede op de participatieladder, 1 tot 6"),
+    ("ladder_date", "trede_datum", "Datum van die laddermeting (leeg: vandaag)"),
     ("language_level", "taalniveau", "1F, 2F, 3F, 4F of A1 tot C2"),
     ("education_level", "opleiding", "geen, basisonderwijs, vmbo, mbo1 tot mbo4, havo, vwo, hbo, wo, buitenlands"),
     ("startkwalificatie", "startkwalificatie", "ja of nee"),
     ("doelgroepregister", "doelgroepregister", "ja of nee"),
-    ("beschut_werk", "beschut_werk", "ja of nee: indicatie beschut werk"),
+    ("doelgroepregister_route", "doelgroepregister_route", "uwv_indicatie, praktijkroute, pro_vso, wajong of wsw"),
+    ("doelgroepregister_date", "doelgroepregister_datum", "Datum van opname in het doelgroepregister"),
+    ("beschut_werk", "beschut_werk", "ja of nee: indicatie beschut werk (niet samen met het doelgroepregister)"),
     ("statushouder", "statushouder", "ja of nee"),
     ("hours_min", "uren_min", "Minimaal aantal uren per week"),
     ("hours_max", "uren_max", "Maximaal aantal uren per week"),
@@ -195,6 +199,9 @@ struct Lookup<'a> {
     known: HashMap<String, String>,
     occupations: HashMap<String, Option<String>>,
     skills: HashMap<String, Option<String>>,
+    /// Klantgroepen by folded name, and the default group.
+    groups: HashMap<String, String>,
+    default_group: Option<String>,
 }
 
 impl<'a> Lookup<'a> {
@@ -210,12 +217,15 @@ impl<'a> Lookup<'a> {
             .filter(candidates::client_number.is_not_null())
             .select((candidates::client_number, candidates::id))
             .load(conn)?;
+        let groups = crate::db::client_groups::of_municipality(conn, municipality)?;
         Ok(Lookup {
             rd,
             klantmanagers: kms.into_iter().collect(),
             known: known.into_iter().filter_map(|(n, id)| n.map(|n| (n, id))).collect(),
             occupations: HashMap::new(),
             skills: HashMap::new(),
+            default_group: groups.iter().find(|g| g.is_default).map(|g| g.id.clone()),
+            groups: groups.into_iter().map(|g| (nl::fold(&g.name), g.id)).collect(),
         })
     }
 }
@@ -274,6 +284,10 @@ fn read_row(line: usize, get: &dyn Fn(&str) -> Option<(String, String)>, base: O
         client_number: None,
         benefit_type: BenefitType::Participatiewet,
         registration_date: None,
+        client_group_id: look.default_group.clone(),
+        doelgroepregister_route: None,
+        doelgroepregister_date: None,
+        ladder_date: None,
     });
     let client_number = value("client_number").map(|(_, v)| v).unwrap_or_default();
     input.client_number = Some(client_number.clone()).filter(|n| !n.is_empty());
@@ -315,6 +329,30 @@ fn read_row(line: usize, get: &dyn Fn(&str) -> Option<(String, String)>, base: O
             issue("klantmanager", "", "Geen klantmanager: vul de kolom of geef er een op voor het hele bestand.")
         }
         None => {}
+    }
+    if let Some((c, v)) = value("klantgroep") {
+        match look.groups.get(&nl::fold(&v)) {
+            Some(id) => input.client_group_id = Some(id.clone()),
+            None => issue(&c, &v, "Geen klantgroep met deze naam in uw gemeente (zie Beheer, Klantgroepen)."),
+        }
+    }
+    if let Some((c, v)) = value("ladder_date") {
+        match date(&v) {
+            Some(d) => input.ladder_date = Some(d),
+            None => issue(&c, &v, "Geen geldige datum (schrijf 17-05-2025 of 2025-05-17)."),
+        }
+    }
+    if let Some((c, v)) = value("doelgroepregister_route") {
+        match nl::fold(&v).replace([' ', '/', '-'], "_").parse::<crate::domain::klantgroep::DoelgroepRoute>() {
+            Ok(r) => input.doelgroepregister_route = Some(r),
+            Err(_) => issue(&c, &v, "Onbekende route: schrijf uwv_indicatie, praktijkroute, pro_vso, wajong of wsw."),
+        }
+    }
+    if let Some((c, v)) = value("doelgroepregister_date") {
+        match date(&v) {
+            Some(d) => input.doelgroepregister_date = Some(d),
+            None => issue(&c, &v, "Geen geldige datum (schrijf 17-05-2025 of 2025-05-17)."),
+        }
     }
     if let Some((c, v)) = value("ladder_step") {
         match v.parse::<i32>() {
@@ -392,6 +430,7 @@ fn read_row(line: usize, get: &dyn Fn(&str) -> Option<(String, String)>, base: O
         let field = match base.as_str() {
             "beschut_werk_indicatie" => "beschut_werk",
             "klantmanager_id" => "klantmanager",
+            "client_group_id" => "klantgroep",
             other => other,
         };
         if !issues.iter().any(|i| i.column == column_of(field)) {

@@ -67,6 +67,7 @@ pub fn view(conn: &mut DbConnection, ctx: &Ctx, q: Quarter) -> AppResult<Monitor
             .load::<(String, Option<NaiveDate>)>(conn)?
             .into_iter()
             .collect();
+        let norms = crate::db::client_groups::norms(conn, &m)?;
         let mut out = vec![];
         for c in mine {
             let in_caseload =
@@ -75,7 +76,7 @@ pub fn view(conn: &mut DbConnection, ctx: &Ctx, q: Quarter) -> AppResult<Monitor
                 continue;
             }
             let last = lasts.get(&c.id).copied().flatten();
-            if !crate::domain::contact_norm_met(last, end) {
+            if !crate::domain::contact_norm_met(crate::db::client_groups::norm_of(&norms, c.client_group_id.as_ref()), last, end) {
                 crate::audit::one(
                     conn,
                     &crate::audit::Actor::from(user),

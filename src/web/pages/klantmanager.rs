@@ -38,11 +38,38 @@ pub use crate::service::caseload::{CaseRow, TaskRow};
 #[template(path = "pages/km_dashboard.html")]
 struct Dashboard {
     ctx: Ctx,
-    rows: Vec<CaseRow>,
-    overdue: usize,
-    by_status: Vec<(&'static str, i64)>,
-    tasks: Vec<TaskRow>,
+    c: crate::service::caseload::Caseload,
+    view: crate::service::caseload::CaseView,
     notice: Option<&'static str>,
+}
+
+impl Dashboard {
+    /// This view's link with one parameter changed (others kept).
+    pub fn link(&self, key: &str, value: &str) -> String {
+        let v = &self.view;
+        let mut ps: Vec<(&str, String)> = vec![];
+        let mut put = |k: &'static str, cur: &Option<String>| {
+            let val = if k == key { Some(value.to_string()) } else { cur.clone() };
+            if let Some(val) = val.filter(|x| !x.is_empty()) {
+                ps.push((k, val));
+            }
+        };
+        put("groep", &v.groep);
+        put("sorteer", &v.sorteer);
+        put("alleen", &v.alleen);
+        put("taken_tot", &v.taken_tot);
+        put("voorstellen", &v.voorstellen);
+        let q: Vec<String> =
+            ps.iter().map(|(k, v)| format!("{k}={}", percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC))).collect();
+        if q.is_empty() {
+            "/klantmanager".into()
+        } else {
+            format!("/klantmanager?{}", q.join("&"))
+        }
+    }
+    pub fn group_selected(&self, id: &str) -> bool {
+        self.view.groep.as_deref() == Some(id)
+    }
 }
 
 pub struct MatchLine {
@@ -117,14 +144,21 @@ async fn dashboard(
     require_km(&u)?;
     let rd = state.env();
     let u2 = u.clone();
-    let (rows, by_status, tasks) = state.db(move |conn| crate::service::caseload::dashboard(conn, &crate::service::Ctx::new(&u2, &rd))).await?;
-    let overdue = rows.iter().filter(|r| r.overdue).count();
+    let view = crate::service::caseload::CaseView {
+        groep: q.get("groep").cloned(),
+        sorteer: q.get("sorteer").cloned(),
+        alleen: q.get("alleen").cloned(),
+        taken_tot: q.get("taken_tot").cloned(),
+        voorstellen: q.get("voorstellen").cloned(),
+    };
+    let v2 = view.clone();
+    let c = state.db(move |conn| crate::service::caseload::dashboard(conn, &crate::service::Ctx::new(&u2, &rd), &v2)).await?;
     let notice = match q.get("taak").map(String::as_str) {
         Some("afgerond") => Some("De taak is afgerond."),
         Some("al-afgerond") => Some("Deze taak was al afgerond."),
         _ => None,
     };
-    render(&Dashboard { ctx: Ctx::new(&req, Some(&u)), rows, overdue, by_status, tasks, notice })
+    render(&Dashboard { ctx: Ctx::new(&req, Some(&u)), c, view, notice })
 }
 
 #[derive(serde::Deserialize)]
