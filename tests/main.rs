@@ -13,6 +13,7 @@ mod cli;
 mod esco;
 mod faults;
 mod import;
+mod klantgroepen;
 mod layers;
 mod matching;
 mod monitor;

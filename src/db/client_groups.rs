@@ -126,3 +126,8 @@ pub fn move_members(conn: &mut DbConnection, from: &str, to: &str) -> QueryResul
 pub fn norm_of(norms: &HashMap<String, i32>, group: Option<&String>) -> Option<i32> {
     group.and_then(|g| norms.get(g)).copied()
 }
+
+/// The ids of the candidates in a group (any status).
+pub fn members(conn: &mut DbConnection, group: &str) -> QueryResult<Vec<String>> {
+    candidates::table.filter(candidates::client_group_id.eq(group)).select(candidates::id).load(conn)
+}

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 pub const NORM_DAYS: std::ops::RangeInclusive<i32> = 1..=730;
 
 /// What a beheerder writes about a klantgroep.
-#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema, validator::Validate)]
 #[serde(deny_unknown_fields)]
 pub struct ClientGroupInput {
     pub name: String,

@@ -205,7 +205,7 @@ pub fn dashboard(conn: &mut DbConnection, ctx: &Ctx, view: &CaseView) -> AppResu
                 .find(|s| s.as_str() == code)
                 .ok_or_else(|| crate::error::AppError::field("voorstellen", "Onbekende stand van zaken."))?;
             let mut list: Vec<&Match> = ms.iter().filter(|m| m.status == status).collect();
-            list.sort_by(|a, b| b.proposed_at.cmp(&a.proposed_at));
+            list.sort_by_key(|m| std::cmp::Reverse(m.proposed_at));
             let rows = list
                 .into_iter()
                 .map(|m| ProposalRow {

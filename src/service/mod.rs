@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod candidates;
 pub mod caseload;
+pub mod client_groups;
 pub mod employer;
 pub mod employer_view;
 pub mod esco;

@@ -93,6 +93,11 @@ pub struct CandidateView {
     pub benefit_label: String,
     /// Registered with the municipality on (instroom).
     pub registration_date: chrono::NaiveDate,
+    /// The klantgroep the person is in (`/api/v1/client-groups`).
+    pub client_group_id: Option<String>,
+    /// How the person came into the doelgroepregister, and since when.
+    pub doelgroepregister_route: Option<crate::domain::klantgroep::DoelgroepRoute>,
+    pub doelgroepregister_date: Option<NaiveDate>,
     pub status: String,
     pub outflow_reason: Option<String>,
     pub outflow_date: Option<NaiveDate>,
@@ -150,6 +155,9 @@ pub fn view(c: &CandidateFull, rd: &RefData, show_health: bool) -> CandidateView
         benefit_type: ca.benefit_type,
         benefit_label: ca.benefit_type.label_nl().into(),
         registration_date: ca.registration_date,
+        client_group_id: ca.client_group_id.clone(),
+        doelgroepregister_route: ca.doelgroepregister_route,
+        doelgroepregister_date: ca.doelgroepregister_date,
         status: ca.status.as_str().into(),
         outflow_reason: ca.outflow_reason.clone(),
         outflow_date: ca.outflow_date,

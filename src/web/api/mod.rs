@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod candidates;
+pub mod client_groups;
 pub mod esco;
 pub mod health;
 pub mod matches;
@@ -25,6 +26,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(placements::configure)
         .configure(proposals::configure)
         .configure(candidates::configure)
+        .configure(client_groups::configure)
         .configure(records::configure)
         .configure(sroi::configure)
         .configure(search::configure)

@@ -487,8 +487,17 @@ struct EditPage {
     form: FormState,
     occupations: Vec<OccRow>,
     educations: &'static [&'static str],
+    /// The municipality's klantgroepen (id, name with contact norm).
+    groups: Vec<(String, String)>,
 }
 crate::page!(EditPage);
+
+/// The klantgroepen a candidate can be put in, for the form's select.
+async fn group_options(state: &AppState, u: &crate::auth::CurrentUser) -> Result<Vec<(String, String)>, AppError> {
+    let (u2, rd) = (u.clone(), state.env());
+    let gs = state.db(move |conn| crate::service::client_groups::list(conn, &crate::service::Ctx::new(&u2, &rd), None)).await?;
+    Ok(gs.into_iter().map(|g| (g.id, format!("{} (contact elke {} dagen)", g.name, g.contact_norm_days))).collect())
+}
 
 const EDIT_FIELDS: &[(&str, Kind)] = &[
     ("first_name", Kind::ReqText),
@@ -518,6 +527,9 @@ const EDIT_FIELDS: &[(&str, Kind)] = &[
     ("client_number", Kind::Text),
     ("benefit_type", Kind::Text),
     ("registration_date", Kind::Text),
+    ("client_group_id", Kind::Text),
+    ("doelgroepregister_route", Kind::Text),
+    ("doelgroepregister_date", Kind::Text),
     ("version", Kind::Int),
 ];
 
@@ -586,6 +598,9 @@ async fn edit_form(req: HttpRequest, state: web::Data<AppState>, user: PageUser,
         ("client_number", opt(&c.client_number)),
         ("benefit_type", c.benefit_type.as_str().into()),
         ("registration_date", c.registration_date.to_string()),
+        ("client_group_id", opt(&c.client_group_id)),
+        ("doelgroepregister_route", c.doelgroepregister_route.map(|r| r.as_str().to_string()).unwrap_or_default()),
+        ("doelgroepregister_date", c.doelgroepregister_date.map(|d| d.to_string()).unwrap_or_default()),
         ("version", c.version.to_string()),
     ] {
         f.set(k, v);
@@ -614,6 +629,7 @@ async fn edit_form(req: HttpRequest, state: web::Data<AppState>, user: PageUser,
         form: f,
         occupations: occ_rows(&state, &occ),
         educations: crate::domain::EDUCATION_LEVELS,
+        groups: group_options(&state, &u).await?,
     })
 }
 
@@ -679,13 +695,14 @@ async fn edit_save(
                     occupations: occ_rows(&state, &keep),
                     form: fs,
                     educations: crate::domain::EDUCATION_LEVELS,
+                    groups: group_options(&state, &u).await?,
                 },
             )
         }
     }
 }
 
-async fn new_form(req: HttpRequest, user: PageUser) -> Result<HttpResponse, PageError> {
+async fn new_form(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -> Result<HttpResponse, PageError> {
     let u = user.0;
     require_km(&u)?;
     let mut f = FormState::default();
@@ -702,6 +719,7 @@ async fn new_form(req: HttpRequest, user: PageUser) -> Result<HttpResponse, Page
         form: f,
         occupations: vec![],
         educations: crate::domain::EDUCATION_LEVELS,
+        groups: group_options(&state, &u).await?,
     })
 }
 
@@ -738,6 +756,7 @@ async fn new_save(req: HttpRequest, state: web::Data<AppState>, user: PageUser, 
                 occupations: occ_rows(&state, &occ),
                 form: fs,
                 educations: crate::domain::EDUCATION_LEVELS,
+                groups: group_options(&state, &u).await?,
             },
         ),
     }

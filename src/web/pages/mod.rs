@@ -11,6 +11,7 @@ pub mod candidate;
 pub mod employer;
 pub mod face;
 pub mod forms;
+pub mod klantgroepen;
 pub mod klantmanager;
 pub mod matches;
 pub mod monitor;
@@ -45,6 +46,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/start", web::get().to(home))
         .configure(matches::configure)
         .configure(admin::configure)
+        .configure(klantgroepen::configure)
         .configure(face::configure)
         .configure(monitor::configure)
         .configure(candidate::configure)
