@@ -207,6 +207,19 @@ pub fn rows(m: &Monitor, km_names: &HashMap<String, String>) -> Vec<[String; 4]>
     for (i, g) in m.per_klantmanager.values().enumerate() {
         group_rows(&mut count, &format!("klantmanager {}", i + 1), g);
     }
+    // Per klantgroep (groups under 5 people are taken together, so the rows sum to the total)
+    // and per derived target group (these overlap: one person can be in several).
+    for l in &m.per_client_group {
+        group_rows(&mut count, &format!("klantgroep {}", l.name), &l.group);
+    }
+    for l in &m.per_target_group {
+        group_rows(&mut count, &format!("doelgroep {}", l.name), &l.group);
+    }
+    for t in &m.targets {
+        let b = format!("klantgroep {} {}", t.name, t.year);
+        count("doelen", &format!("{}: doel", t.indicator.label_nl().to_lowercase()), &b, t.target.max(0) as u64);
+        count("doelen", &format!("{}: gerealiseerd", t.indicator.label_nl().to_lowercase()), &b, t.realised);
+    }
     for (kind, n) in &m.started_by_kind {
         count("plaatsingen", "gestart", &format!("soort {kind}"), *n);
     }

@@ -118,6 +118,21 @@ async fn a_groups_contact_norm_decides_who_is_overdue_and_the_monitor_splits_per
     let targets = m["targets"].as_array().expect("targets");
     assert!(targets.iter().any(|t| t["client_group"] == short_id.as_str() && t["indicator"] == "uitstroom_werk" && t["target"] == 20), "{targets:?}");
 
+    // The monitor page shows the per-group table, the targets and their chart; the export has them too.
+    let req = TestRequest::get().uri("/monitor").insert_header(("Cookie", format!("opstap_session={adm}; opstap_csrf={CSRF}")));
+    let resp = actix_web::test::call_service(&app.svc, req.to_request()).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let html = String::from_utf8_lossy(&actix_web::test::read_body(resp).await).to_string();
+    assert!(html.contains("Per klantgroep") && html.contains("Per doelgroep"), "per-group sections");
+    assert!(html.contains("id=\"svg-doelen\""), "the targets chart");
+    let row = html.split("<tr").find(|r| r.contains("Traject loopt") && r.contains("Uitstroom naar werk")).expect("target row");
+    assert!(row.contains("<td>20</td>"), "{row}");
+    let req = TestRequest::get().uri("/api/v1/monitor/export.csv").insert_header(("Authorization", format!("Bearer {adm}")));
+    let resp = actix_web::test::call_service(&app.svc, req.to_request()).await;
+    let csv = String::from_utf8_lossy(&actix_web::test::read_body(resp).await).to_string();
+    assert!(csv.contains("doelen;uitstroom naar werk: doel;klantgroep Traject loopt"), "targets in the export");
+    assert!(csv.contains(";doelgroep "), "target groups in the export");
+
     // A stale version is a conflict; the right one changes the norm.
     let (s, _) = app
         .put(&format!("/api/v1/client-groups/{short_id}"), Some(&adm), json!({"name": "Traject loopt", "contact_norm_days": 60, "version": 99}))

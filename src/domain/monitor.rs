@@ -279,6 +279,15 @@ pub struct TargetLine {
     pub realised: u64,
 }
 
+/// The share of a target reached, in percent (a target of 0 is reached by anything).
+pub fn target_pct(realised: u64, target: i64) -> f64 {
+    if target <= 0 {
+        100.0
+    } else {
+        realised as f64 * 100.0 / target as f64
+    }
+}
+
 /// A klantgroep as the monitor knows it: its name and the targets of the quarter's year.
 #[derive(Debug, Clone, Default)]
 pub struct ClientGroupFact {

@@ -52,6 +52,13 @@ impl MonitorPage {
     pub fn progress(&self, p: &Option<f64>) -> String {
         format!("{:.1}", p.unwrap_or(0.0).clamp(0.0, 100.0))
     }
+    /// Bar width (0..100) and text of a target's share reached.
+    pub fn target_bar(&self, t: &crate::domain::monitor::TargetLine) -> String {
+        self.progress(&Some(crate::domain::monitor::target_pct(t.realised, t.target)))
+    }
+    pub fn target_share(&self, t: &crate::domain::monitor::TargetLine) -> String {
+        crate::domain::nl::pct(crate::domain::monitor::target_pct(t.realised, t.target))
+    }
     pub fn pct(&self, p: &Option<f64>) -> String {
         p.map(crate::domain::nl::pct).unwrap_or_else(|| "–".into())
     }
@@ -130,6 +137,17 @@ async fn page(req: HttpRequest, state: web::Data<AppState>, user: PageUser, q: w
             count,
         )?,
     ];
+    if !m.monitor.targets.is_empty() {
+        charts.push(chart(
+            "doelen",
+            "Doelen per klantgroep: gehaald deel tot het einde van het kwartaal",
+            m.monitor.targets.iter().map(|t| format!("{}: {}", t.name, t.indicator.label_nl().to_lowercase())).collect(),
+            m.monitor.targets.iter().map(|t| crate::domain::monitor::target_pct(t.realised, t.target)).collect(),
+            "% van het doel",
+            "Gehaald",
+            |v| crate::domain::nl::pct(v),
+        )?);
+    }
     if !m.monitor.sroi.is_empty() {
         charts.push(chart(
             "sroi",
