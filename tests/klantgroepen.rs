@@ -252,3 +252,90 @@ async fn the_doelgroepregister_keeps_its_route_and_ends_with_a_beschut_werk_indi
     let (s, e) = app.post("/api/v1/candidates", Some(&km), b).await;
     common::assert_field_error(s, &e, "doelgroepregister_route");
 }
+
+#[actix_web::test]
+async fn a_beheerder_hands_a_caseload_over_and_the_new_klantmanager_sees_who() {
+    let app = common::app().await;
+    let adm = app.login("beheerder@lochem.demo").await;
+    let km1 = app.login("klantmanager1@lochem.demo").await;
+    let km2 = app.login("klantmanager2@lochem.demo").await;
+    let (_, users) = app.get("/api/v1/users", Some(&adm)).await;
+    let id_of = |email: &str| users.as_array().unwrap().iter().find(|u| u["email"] == email).unwrap()["id"].as_str().unwrap().to_string();
+    let (k1, k2) = (id_of("klantmanager1@lochem.demo"), id_of("klantmanager2@lochem.demo"));
+    let (_, mine) = app.get("/api/v1/candidates?limit=200", Some(&km1)).await;
+    let before: Vec<String> = mine["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["klantmanager_id"] == k1.as_str() && c["status"] == "actief")
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(before.len() >= 2, "klantmanager 1 has a caseload");
+
+    // Only a beheerder hands over; the current klantmanager cannot use this route.
+    let (s, _) = app.post("/api/v1/handovers", Some(&km1), json!({"from_klantmanager_id": k1, "to_klantmanager_id": k2})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, b) = app.post("/api/v1/handovers", Some(&adm), json!({"from_klantmanager_id": k1, "to_klantmanager_id": k1})).await;
+    common::assert_field_error(s, &b, "to_klantmanager_id");
+    let zut = app.login("beheerder@zutphen.demo").await;
+    let (s, b) = app.post("/api/v1/handovers", Some(&zut), json!({"from_klantmanager_id": k1, "to_klantmanager_id": k2})).await;
+    common::assert_field_error(s, &b, "from_klantmanager_id");
+
+    // One candidate.
+    let one = before[0].clone();
+    let (s, r) =
+        app.post("/api/v1/handovers", Some(&adm), json!({"from_klantmanager_id": k1, "to_klantmanager_id": k2, "candidate_ids": [one]})).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(r["candidate_ids"], json!([one]));
+    let (s, c) = app.get(&format!("/api/v1/candidates/{one}"), Some(&km2)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(c["klantmanager_id"], k2.as_str());
+    // The new klantmanager has a task to get acquainted; the old one may no longer change the record.
+    let (_, tasks) = app.get("/api/v1/tasks", Some(&km2)).await;
+    let list = tasks.as_array().or_else(|| tasks["items"].as_array()).expect("task list").clone();
+    assert!(list.iter().any(|t| t["kind"] == "handover" && t["candidate_id"] == one.as_str()), "{tasks}");
+    let mut body = common::candidate_body();
+    body["version"] = c["version"].clone();
+    let (s, _) = app.put(&format!("/api/v1/candidates/{one}"), Some(&km1), body).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // The person's access log records the handover by the beheerder.
+    let n: i64 = app
+        .db(move |c| {
+            use diesel::prelude::*;
+            use opstap::db::schema::audit_log;
+            audit_log::table.filter(audit_log::candidate_id.eq(&one)).filter(audit_log::what.like("%overdracht%")).count().get_result(c).unwrap()
+        })
+        .await;
+    assert_eq!(n, 1);
+
+    // The rest of the caseload, on the page.
+    let cookie = format!("opstap_session={adm}; opstap_csrf={CSRF}");
+    let req = TestRequest::post().uri("/beheer/overdracht").insert_header(("Cookie", cookie.clone())).set_form([
+        ("csrf", CSRF),
+        ("from_klantmanager_id", k1.as_str()),
+        ("to_klantmanager_id", ""),
+        ("client_number", ""),
+    ]);
+    let (s, _, _) = app.raw(req).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "no receiving klantmanager chosen");
+    let req = TestRequest::post().uri("/beheer/overdracht").insert_header(("Cookie", cookie.clone())).set_form([
+        ("csrf", CSRF),
+        ("from_klantmanager_id", k1.as_str()),
+        ("to_klantmanager_id", k2.as_str()),
+        ("client_number", ""),
+    ]);
+    let (s, h, _) = app.raw(req).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let loc = h.iter().find(|(k, _)| k == "location").unwrap().1.clone();
+    assert_eq!(loc, format!("/beheer/overdracht?overgedragen={}", before.len() - 1));
+    let (_, mine) = app.get("/api/v1/candidates?limit=200", Some(&km1)).await;
+    assert!(
+        !mine["items"].as_array().unwrap().iter().any(|c| c["klantmanager_id"] == k1.as_str() && c["status"] == "actief"),
+        "nothing active left with klantmanager 1"
+    );
+    // The new klantmanager's caseload page lists the handover tasks.
+    let req = TestRequest::get().uri("/klantmanager").insert_header(("Cookie", format!("opstap_session={km2}; opstap_csrf={CSRF}")));
+    let resp = actix_web::test::call_service(&app.svc, req.to_request()).await;
+    let html = String::from_utf8_lossy(&actix_web::test::read_body(resp).await).to_string();
+    assert_eq!(html.matches("Overgedragen aan u: maak kennis</td>").count(), before.len(), "one task per person handed over");
+}

@@ -127,6 +127,12 @@ where
     assert_eq!(st, StatusCode::OK, "{m}");
     let (st, m) = act(app, &s.emp, &id, json!({"action": "interested", "version": m["version"]})).await;
     assert_eq!(st, StatusCode::OK, "{m}");
+    // The candidate's yes and the employer's yes each gave the klantmanager a task on this match.
+    let (_, tasks) = app.get("/api/v1/tasks", Some(&s.km)).await;
+    let list = tasks.as_array().or_else(|| tasks["items"].as_array()).cloned().unwrap_or_default();
+    for kind in ["candidate_answer", "employer_yes"] {
+        assert!(list.iter().any(|t| t["kind"] == kind && t["match_id"] == id.as_str()), "{kind}: {tasks}");
+    }
     (id, m["version"].as_i64().unwrap())
 }
 

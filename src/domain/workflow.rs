@@ -352,11 +352,25 @@ pub enum TaskKind {
     LoonwaardeMeasurement,
     /// The candidate said "Ik heb interesse" in a placement.
     Interest,
+    /// The employer said yes to a proposal: plan the introduction.
+    EmployerYes,
+    /// The candidate answered a proposal (yes or no): follow it up.
+    CandidateAnswer,
+    /// A beheerder handed the candidate over to this klantmanager: get acquainted.
+    Handover,
 }
 
 impl TaskKind {
-    pub const ALL: [TaskKind; 5] =
-        [TaskKind::Retention6, TaskKind::Retention12, TaskKind::LadderUpdate, TaskKind::LoonwaardeMeasurement, TaskKind::Interest];
+    pub const ALL: [TaskKind; 8] = [
+        TaskKind::Retention6,
+        TaskKind::Retention12,
+        TaskKind::LadderUpdate,
+        TaskKind::LoonwaardeMeasurement,
+        TaskKind::Interest,
+        TaskKind::EmployerYes,
+        TaskKind::CandidateAnswer,
+        TaskKind::Handover,
+    ];
     pub fn as_str(self) -> &'static str {
         self.into()
     }
@@ -371,6 +385,9 @@ impl TaskKind {
             TaskKind::LadderUpdate => "Nieuwe trede vastleggen",
             TaskKind::LoonwaardeMeasurement => "Loonwaarde meten (forfaitaire loonkostensubsidie loopt af)",
             TaskKind::Interest => "Kandidaat heeft interesse in een plek",
+            TaskKind::EmployerYes => "Werkgever zegt ja: plan de kennismaking",
+            TaskKind::CandidateAnswer => "Kandidaat heeft gereageerd op een voorstel",
+            TaskKind::Handover => "Overgedragen aan u: maak kennis",
         }
     }
     /// The answers that close a task of this kind (code, Dutch label).
@@ -379,6 +396,9 @@ impl TaskKind {
             TaskKind::Retention6 | TaskKind::Retention12 => &[("in_dienst", "Werkt er nog"), ("uit_dienst", "Werkt er niet meer")],
             TaskKind::LadderUpdate | TaskKind::LoonwaardeMeasurement => &[("vastgelegd", "Vastgelegd")],
             TaskKind::Interest => &[("voorgesteld", "Voorstel gedaan"), ("besproken", "Besproken, geen voorstel")],
+            TaskKind::EmployerYes => &[("kennismaking_gepland", "Kennismaking gepland"), ("besproken", "Besproken, geen kennismaking")],
+            TaskKind::CandidateAnswer => &[("besproken", "Besproken met de kandidaat")],
+            TaskKind::Handover => &[("kennisgemaakt", "Kennisgemaakt")],
         }
     }
     /// What to do, in Dutch.
@@ -389,6 +409,9 @@ impl TaskKind {
             TaskKind::LadderUpdate => "Leg de nieuwe trede op de participatieladder vast",
             TaskKind::LoonwaardeMeasurement => "Laat de loonwaarde op de werkplek meten: de forfaitaire loonkostensubsidie stopt op de vervaldatum",
             TaskKind::Interest => "De kandidaat heeft interesse in een plek: bespreek die en doe eventueel een voorstel",
+            TaskKind::EmployerYes => "De werkgever wil de kandidaat leren kennen: plan de kennismaking",
+            TaskKind::CandidateAnswer => "De kandidaat heeft ja of nee gezegd op een voorstel: bespreek de volgende stap",
+            TaskKind::Handover => "Deze kandidaat is aan u overgedragen: maak kennis en bekijk het dossier",
         }
     }
 }
@@ -422,7 +445,10 @@ mod tests {
             ]
         );
         let tasks: Vec<&str> = TaskKind::ALL.iter().map(|t| t.as_str()).collect();
-        assert_eq!(tasks, ["retention_6", "retention_12", "ladder_update", "loonwaarde_measurement", "interest"]);
+        assert_eq!(
+            tasks,
+            ["retention_6", "retention_12", "ladder_update", "loonwaarde_measurement", "interest", "employer_yes", "candidate_answer", "handover"]
+        );
         for s in statuses.iter().chain(actions.iter()).chain(tasks.iter()) {
             assert!(MatchStatus::parse(s).is_some() || Action::parse(s).is_some() || TaskKind::parse(s).is_some(), "{s} parses back");
         }

@@ -9,6 +9,7 @@ pub mod employer;
 pub mod employer_view;
 pub mod esco;
 pub mod face;
+pub mod handover;
 pub mod health;
 pub mod import;
 pub mod labels;

@@ -431,10 +431,11 @@ let regularTitle;
   // Dutch names for the skills people see.
   await page.goto(`${base}/beheer/vaardigheden`);
   await axe(page, "beheer-vaardigheden");
-  // The monitor (Lochem has no SROI contract: three charts).
+  // The monitor (Lochem has no SROI contract, and its klantgroepen have targets: four charts).
   await page.getByRole("navigation", { name: "Hoofdmenu" }).getByRole("link", { name: "Monitor" }).click();
   await axe(page, "monitor");
-  assert.equal(await page.locator("section.chart").count(), 3);
+  assert.equal(await page.locator("section.chart").count(), 4);
+  assert.equal(await page.locator("#svg-doelen svg[role=img]").count(), 1);
   assert.ok((await page.locator("figure svg[role=img]").count()) >= 1);
   await page.goto(`${base}/beheer/audit?actie=disclose`);
   await axe(page, "logboek");

@@ -63,3 +63,7 @@ ALTER TABLE erased_subjects ADD COLUMN client_group_id TEXT;
 -- A doelgroepregister registration ends when a beschut-werk indication is given (Besluit SUWI
 -- art. 3.2 lid 3): records that carry both keep the indication.
 UPDATE candidates SET doelgroepregister = FALSE WHERE beschut_werk_indicatie AND doelgroepregister;
+
+-- New task kinds: an employer's yes, a candidate's answer, a handover.
+ALTER TABLE tasks DROP CONSTRAINT tasks_kind_check;
+ALTER TABLE tasks ADD CONSTRAINT tasks_kind_check CHECK (kind IN ('retention_6', 'retention_12', 'ladder_update', 'loonwaarde_measurement', 'interest', 'employer_yes', 'candidate_answer', 'handover'));

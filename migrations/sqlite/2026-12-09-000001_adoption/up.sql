@@ -63,3 +63,11 @@ ALTER TABLE erased_subjects ADD COLUMN client_group_id TEXT;
 -- A doelgroepregister registration ends when a beschut-werk indication is given (Besluit SUWI
 -- art. 3.2 lid 3): records that carry both keep the indication.
 UPDATE candidates SET doelgroepregister = FALSE WHERE beschut_werk_indicatie AND doelgroepregister;
+
+-- New task kinds: an employer's yes, a candidate's answer, a handover.
+DROP TRIGGER tasks_kind_check_insert;
+DROP TRIGGER tasks_kind_check_update;
+CREATE TRIGGER tasks_kind_check_insert BEFORE INSERT ON tasks WHEN NEW.kind NOT IN ('retention_6', 'retention_12', 'ladder_update', 'loonwaarde_measurement', 'interest', 'employer_yes', 'candidate_answer', 'handover')
+BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: tasks.kind'); END;
+CREATE TRIGGER tasks_kind_check_update BEFORE UPDATE OF kind ON tasks WHEN NEW.kind NOT IN ('retention_6', 'retention_12', 'ladder_update', 'loonwaarde_measurement', 'interest', 'employer_yes', 'candidate_answer', 'handover')
+BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: tasks.kind'); END;

@@ -107,6 +107,7 @@ pub fn act(conn: &mut DbConnection, ctx: &Ctx, id: &str, input: &ActionInput) ->
     if action == Action::Start {
         super::followup::after_start(conn, ctx.today, &u, &cand)?;
     }
+    super::followup::after_answer(conn, ctx.today, &u, &cand, action)?;
     Ok(u)
 }
 

@@ -34,6 +34,20 @@ pub(super) fn after_start(conn: &mut DbConnection, today: NaiveDate, m: &Match, 
     Ok(())
 }
 
+/// An employer's yes and a candidate's answer each make a task for the klantmanager, due in
+/// two working days' time (the answer is in the match; the task makes sure it is acted on).
+pub(super) fn after_answer(conn: &mut DbConnection, today: NaiveDate, m: &Match, cand: &Candidate, action: workflow::Action) -> AppResult<()> {
+    let kind = match action {
+        workflow::Action::Interested => workflow::TaskKind::EmployerYes,
+        workflow::Action::Accept | workflow::Action::Decline => workflow::TaskKind::CandidateAnswer,
+        _ => return Ok(()),
+    };
+    let kmid = m.klantmanager_id.clone().or(Some(cand.klantmanager_id.clone()));
+    let t = new_task(&m.municipality_id, kmid, &cand.id, Some(&m.id), kind, today + chrono::Duration::days(2));
+    crate::insert_all!(conn, tasks::table, &[t])?;
+    Ok(())
+}
+
 /// Marks open ladder-update tasks of a candidate done (a new ladder measurement was recorded).
 pub fn ladder_recorded(conn: &mut DbConnection, candidate_id: &str, by: &str) -> QueryResult<usize> {
     diesel::update(

@@ -17,7 +17,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/client-groups/{id}", web::get().to(get))
         .route("/client-groups/{id}", web::put().to(update))
         .route("/client-groups/{id}", web::delete().to(delete))
-        .route("/client-groups/{id}/targets/{year}", web::put().to(put_targets));
+        .route("/client-groups/{id}/targets/{year}", web::put().to(put_targets))
+        .route("/handovers", web::post().to(handover));
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -87,10 +88,25 @@ pub async fn delete(state: web::Data<AppState>, user: CurrentUser, path: web::Pa
 pub async fn put_targets(
     state: web::Data<AppState>,
     user: CurrentUser,
-    path: web::Path<(String, i32)>,
+    path: web::Path<(String, String)>,
     body: ValidJson<TargetsInput>,
 ) -> AppResult<HttpResponse> {
     let (rd, (id, year)) = (state.env(), path.into_inner());
+    let year: i32 = year.parse().map_err(|_| crate::error::AppError::field("year", "Het jaar in het pad is geen jaartal, bijvoorbeeld 2027."))?;
     let g = state.tx(move |conn| svc::set_targets(conn, &Ctx::new(&user, &rd), &id, year, &body.0)).await?;
     Ok(HttpResponse::Ok().json(g))
+}
+
+#[utoipa::path(post, path = "/api/v1/handovers", tag = "client-groups", request_body = crate::service::handover::HandoverInput,
+    responses((status = 200, body = crate::service::handover::HandoverResult), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn handover(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: ValidJson<crate::service::handover::HandoverInput>,
+) -> AppResult<HttpResponse> {
+    let rd = state.env();
+    let r = state.tx(move |conn| crate::service::handover::hand_over(conn, &Ctx::new(&user, &rd), &body.0)).await?;
+    state.caught_up().await?;
+    Ok(HttpResponse::Ok().json(r))
 }

@@ -18,7 +18,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/beheer/klantgroepen/{id}", web::get().to(edit))
         .route("/beheer/klantgroepen/{id}", web::post().to(save))
         .route("/beheer/klantgroepen/{id}/doelen", web::post().to(save_targets))
-        .route("/beheer/klantgroepen/{id}/verwijderen", web::post().to(remove));
+        .route("/beheer/klantgroepen/{id}/verwijderen", web::post().to(remove))
+        .route("/beheer/overdracht", web::get().to(handover_form))
+        .route("/beheer/overdracht", web::post().to(handover_save));
 }
 
 const GROUP_FIELDS: &[(&str, Kind)] = &[
@@ -51,7 +53,60 @@ struct GroupPage {
     indicators: Vec<(&'static str, &'static str)>,
     notice: Option<&'static str>,
 }
-crate::page!(ListPage, GroupPage);
+#[derive(Template)]
+#[template(path = "pages/admin_handover.html")]
+struct HandoverPage {
+    ctx: Ctx,
+    /// (id, name, active, active caseload)
+    kms: Vec<(String, String, bool, i64)>,
+    form: FormState,
+    notice: Option<String>,
+}
+crate::page!(ListPage, GroupPage, HandoverPage);
+
+async fn kms(state: &AppState, u: &crate::auth::CurrentUser) -> Result<Vec<(String, String, bool, i64)>, crate::error::AppError> {
+    let (u2, rd) = (u.clone(), state.env());
+    let list = state.db(move |conn| crate::service::handover::klantmanagers(conn, &crate::service::Ctx::new(&u2, &rd))).await?;
+    Ok(list.into_iter().map(|(u, n)| (u.id, u.name, u.active, n)).collect())
+}
+
+async fn handover_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: PageUser,
+    q: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
+    let u = user.0;
+    admin(&u)?;
+    let q = FormState::from_pairs(&q.into_inner());
+    let notice = match q.v("overgedragen") {
+        "" => None,
+        n => Some(format!("{n} kandidaten zijn overgedragen. De nieuwe klantmanager ziet per kandidaat een taak om kennis te maken.")),
+    };
+    render(&HandoverPage { ctx: Ctx::new(&req, Some(&u)), kms: kms(&state, &u).await?, form: FormState::default(), notice })
+}
+
+async fn handover_save(req: HttpRequest, state: web::Data<AppState>, user: PageUser, form: CheckedForm) -> Result<HttpResponse, PageError> {
+    let u = user.0;
+    admin(&u)?;
+    let fs = form.0;
+    let input = forms::read::<crate::service::handover::HandoverInput>(
+        &fs,
+        &[("from_klantmanager_id", Kind::ReqText), ("to_klantmanager_id", Kind::ReqText), ("client_number", Kind::Text)],
+    );
+    let (u2, rd) = (u.clone(), state.env());
+    let call = |input| state.tx(move |conn| crate::service::handover::hand_over(conn, &crate::service::Ctx::new(&u2, &rd), &input));
+    match forms::submit(fs, input, call).await? {
+        Posted::Done(r) => {
+            state.caught_up().await?;
+            Ok(see_other(&format!("/beheer/overdracht?overgedragen={}", r.candidate_ids.len())))
+        }
+        Posted::Again(fs) => {
+            let page = HandoverPage { ctx: Ctx::new(&req, Some(&u)), kms: kms(&state, &u).await?, form: fs, notice: None };
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+    }
+}
 
 fn admin(u: &crate::auth::CurrentUser) -> Result<(), PageError> {
     Ok(u.require(&[Role::Beheerder])?)

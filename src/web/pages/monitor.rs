@@ -145,7 +145,7 @@ async fn page(req: HttpRequest, state: web::Data<AppState>, user: PageUser, q: w
             m.monitor.targets.iter().map(|t| crate::domain::monitor::target_pct(t.realised, t.target)).collect(),
             "% van het doel",
             "Gehaald",
-            |v| crate::domain::nl::pct(v),
+            crate::domain::nl::pct,
         )?);
     }
     if !m.monitor.sroi.is_empty() {
