@@ -449,8 +449,8 @@ let regularTitle;
   await login(page, "beheerder@zutphen.demo", "/beheer");
   await page.goto(`${base}/monitor`);
   await axe(page, "monitor-zutphen");
-  assert.equal(await page.locator("section.chart").count(), 4);
-  for (const id of ["ladder", "beweging", "trechter", "sroi"]) {
+  assert.equal(await page.locator("section.chart").count(), 5);
+  for (const id of ["ladder", "beweging", "trechter", "doelen", "sroi"]) {
     // Nothing to draw is said in words, not drawn as an empty plot.
     if ((await page.locator(`#leeg-${id}`).count()) === 1) continue;
     const label = await page.locator(`#svg-${id} svg`).getAttribute("aria-label");
