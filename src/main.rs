@@ -101,7 +101,7 @@ enum Command {
     /// Bring in a caseload from the client system (CSV). A dry run unless --apply: every row that
     /// cannot be taken is reported (row, column, value, reason). Never a BSN.
     ImportCaseload {
-        /// The CSV file (UTF-8 or Windows-1252; ";" "," or tab)
+        /// The CSV file (UTF-8 or Windows-1252; ";" "," or tab) or Excel workbook (.xlsx, first sheet)
         file: Option<PathBuf>,
         /// The municipality (CBS code or name)
         #[arg(long)]
@@ -367,8 +367,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let actor = opstap::audit::Actor::importer();
             let progress = |n: usize| eprint!("\r{n} rijen");
-            let r =
-                import::run(&pool, &rd, &mid, &actor, &file, &map, apply, opstap::clock::today(), &progress).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let name = file.display().to_string();
+            let source = import::Source { path: &file, file_name: &name, user_id: None };
+            let r = import::run(&pool, &rd, &mid, &actor, &source, &map, apply, opstap::clock::today(), &progress)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             eprintln!();
             if let Some(why) = &r.refused {
                 anyhow::bail!("{why}");

@@ -57,3 +57,11 @@ pub fn update_contact(conn: &mut DbConnection, c: &ContactMoment) -> QueryResult
 pub fn delete_contact(conn: &mut DbConnection, cid: &str, id: &str) -> QueryResult<usize> {
     diesel::delete(contact_moments::table.find(id).filter(contact_moments::candidate_id.eq(cid))).execute(conn)
 }
+
+/// What the last caseload import took over for a person (see `service::import`).
+pub fn set_import_fingerprint(conn: &mut DbConnection, cid: &str, fingerprint: &str) -> QueryResult<()> {
+    use super::schema::import_fingerprints as f;
+    diesel::delete(f::table.find(cid)).execute(conn)?;
+    diesel::insert_into(f::table).values((f::candidate_id.eq(cid), f::fingerprint.eq(fingerprint))).execute(conn)?;
+    Ok(())
+}

@@ -239,6 +239,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    import_fingerprints (candidate_id) {
+        candidate_id -> Text,
+        fingerprint -> Text,
+    }
+}
+
+diesel::table! {
     import_runs (id) {
         id -> Text,
         municipality_id -> Text,
@@ -537,6 +544,7 @@ diesel::joinable!(candidates -> municipalities (municipality_id));
 diesel::joinable!(municipality_profiles -> municipalities (municipality_id));
 diesel::joinable!(candidate_occupations -> candidates (candidate_id));
 diesel::joinable!(candidate_skills -> candidates (candidate_id));
+diesel::joinable!(import_fingerprints -> candidates (candidate_id));
 diesel::joinable!(ladder_measurements -> candidates (candidate_id));
 diesel::joinable!(contact_moments -> candidates (candidate_id));
 diesel::joinable!(placements -> organisations (organisation_id));
@@ -585,5 +593,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     erased_subjects,
     client_groups,
     client_group_targets,
+    import_fingerprints,
     import_runs,
 );

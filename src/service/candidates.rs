@@ -674,7 +674,7 @@ pub fn import_one(
     today: NaiveDate,
     input: &CandidateInput,
     current: Option<&CandidateFull>,
-) -> AppResult<Imported> {
+) -> AppResult<(Imported, String)> {
     let km = input.klantmanager_id.clone().ok_or_else(|| AppError::field("klantmanager", "Geen klantmanager."))?;
     let t = now();
     let audit = |conn: &mut DbConnection, id: &str, act| {
@@ -703,7 +703,7 @@ pub fn import_one(
         }
         audit(conn, &cid, crate::audit::Act::Create)?;
         crate::db::changes::record(conn, crate::db::changes::Entity::Candidate, &cid)?;
-        return Ok(Imported::Created);
+        return Ok((Imported::Created, cid));
     };
     let c = &cur.candidate;
     let group = match &c.client_group_id {
@@ -723,7 +723,7 @@ pub fn import_one(
     };
     let (occ, sk) = input.child_rows(&c.id);
     if next == *c && children(&occ, &sk) == children(&cur.occupations, &cur.skills) {
-        return Ok(Imported::Unchanged);
+        return Ok((Imported::Unchanged, c.id.clone()));
     }
     next.version = c.version + 1;
     next.updated_at = t;
@@ -734,7 +734,7 @@ pub fn import_one(
     write_children(conn, &c.id, &occ, &sk)?;
     audit(conn, &c.id, crate::audit::Act::Update)?;
     crate::db::changes::record(conn, crate::db::changes::Entity::Candidate, &c.id)?;
-    Ok(Imported::Changed)
+    Ok((Imported::Changed, c.id.clone()))
 }
 
 #[derive(Debug, Default, Deserialize, Validate, ToSchema, utoipa::IntoParams)]

@@ -10,7 +10,7 @@
 use super::candidates::{import_one, CandidateInput, Imported, OccupationInput, SkillInput};
 use crate::audit::Actor;
 use crate::db::queries::candidate_full;
-use crate::db::schema::{candidates, users};
+use crate::db::schema::{candidates, import_fingerprints, import_runs, users};
 use crate::db::DbConnection;
 use crate::domain::{nl, BenefitType, Role};
 use crate::error::{AppError, AppResult};
@@ -108,6 +108,8 @@ pub struct Issue {
 /// What an import found, or did.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ImportReport {
+    /// The recorded run: its report stays downloadable (`/api/v1/import-runs/{id}/report.csv`).
+    pub id: Option<String>,
     pub rows: usize,
     /// Rows that can be taken.
     pub valid: usize,
@@ -199,6 +201,8 @@ struct Lookup<'a> {
     known: HashMap<String, String>,
     occupations: HashMap<String, Option<String>>,
     skills: HashMap<String, Option<String>>,
+    /// candidate id -> what the last import took over for that person.
+    fingerprints: HashMap<String, String>,
     /// Klantgroepen by folded name, and the default group.
     groups: HashMap<String, String>,
     default_group: Option<String>,
@@ -218,7 +222,13 @@ impl<'a> Lookup<'a> {
             .select((candidates::client_number, candidates::id))
             .load(conn)?;
         let groups = crate::db::client_groups::of_municipality(conn, municipality)?;
+        let fingerprints: Vec<(String, String)> = import_fingerprints::table
+            .inner_join(candidates::table)
+            .filter(candidates::municipality_id.eq(municipality))
+            .select((import_fingerprints::candidate_id, import_fingerprints::fingerprint))
+            .load(conn)?;
         Ok(Lookup {
+            fingerprints: fingerprints.into_iter().collect(),
             rd,
             klantmanagers: kms.into_iter().collect(),
             known: known.into_iter().filter_map(|(n, id)| n.map(|n| (n, id))).collect(),
@@ -232,7 +242,6 @@ impl<'a> Lookup<'a> {
 
 /// One data row read into the API's input; the issues of its columns.
 struct Row {
-    client_number: String,
     input: CandidateInput,
     issues: Vec<Issue>,
 }
@@ -289,8 +298,7 @@ fn read_row(line: usize, get: &dyn Fn(&str) -> Option<(String, String)>, base: O
         doelgroepregister_date: None,
         ladder_date: None,
     });
-    let client_number = value("client_number").map(|(_, v)| v).unwrap_or_default();
-    input.client_number = Some(client_number.clone()).filter(|n| !n.is_empty());
+    input.client_number = value("client_number").map(|(_, v)| v);
     for (field, target) in [("first_name", &mut input.first_name), ("last_name", &mut input.last_name), ("pc4", &mut input.pc4)] {
         if let Some((_, v)) = value(field) {
             *target = if field == "pc4" { v.chars().filter(|c| c.is_ascii_digit()).take(4).collect() } else { v };
@@ -437,7 +445,7 @@ fn read_row(line: usize, get: &dyn Fn(&str) -> Option<(String, String)>, base: O
             issues.push(Issue { row: line, column: column_of(field), value: value_of(field), reason: e.message });
         }
     }
-    Row { client_number, input, issues }
+    Row { input, issues }
 }
 
 /// A field of a row: (the column as the file names it, the value), or the mapping's default when
@@ -461,10 +469,106 @@ pub fn municipality_named(conn: &mut DbConnection, key: &str) -> AppResult<Strin
         .ok_or_else(|| AppError::field("municipality", format!("Geen gemeente {key:?} in Opstap (geef de CBS-code of de naam).")))
 }
 
-/// Reads (and with `apply`, writes) a caseload file for `municipality`. `klantmanager` (an
-/// e-mail address) is used where the file names none. `progress` is told the rows done.
+/// Where a file came from and who runs it: the recorded run names them.
+pub struct Source<'a> {
+    pub path: &'a Path,
+    /// The name the user knows the file by (the upload's name, or the command's argument).
+    pub file_name: &'a str,
+    /// The user who runs it (a beheerder on the page or API; none for the command).
+    pub user_id: Option<&'a str>,
+}
+
+/// Reads (and with `apply`, writes) a caseload file (CSV, or an Excel workbook's first sheet) for
+/// `municipality`, and records the run with its report. `progress` is told the rows done.
 #[allow(clippy::too_many_arguments)]
 pub fn run(
+    pool: &crate::db::DbPool,
+    rd: &RefData,
+    municipality: &str,
+    actor: &Actor,
+    source: &Source,
+    mapping: &Mapping,
+    apply: bool,
+    today: NaiveDate,
+    progress: &dyn Fn(usize),
+) -> AppResult<ImportReport> {
+    // An Excel workbook is read into a CSV file first; from there on it is the same import.
+    let converted = if is_xlsx(source.path) { Some(xlsx_to_csv(source.path)?) } else { None };
+    let path = converted.as_ref().map(|t| t.path()).unwrap_or(source.path);
+    let mut report = run_csv(pool, rd, municipality, actor, path, mapping, apply, today, progress)?;
+    let mut conn = pool.get().map_err(|e| AppError::Internal(e.into()))?;
+    let id = crate::db::new_id();
+    let row = crate::db::models::ImportRun {
+        id: id.clone(),
+        municipality_id: municipality.into(),
+        user_id: source.user_id.map(str::to_string),
+        file_name: source.file_name.chars().take(200).collect(),
+        applied: report.applied,
+        rows_read: report.rows as i32,
+        valid: report.valid as i32,
+        created: report.created as i32,
+        changed: report.changed as i32,
+        unchanged: report.unchanged as i32,
+        refused: report.refused.clone(),
+        issues_csv: report.issues_csv(),
+        created_at: crate::db::now(),
+    };
+    crate::db::write_transaction(&mut conn, |conn| diesel::insert_into(import_runs::table).values(&row).execute(conn))?;
+    report.id = Some(id);
+    Ok(report)
+}
+
+/// An Excel workbook (a zip file) rather than text.
+fn is_xlsx(path: &Path) -> bool {
+    let mut magic = [0u8; 4];
+    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok() && magic == *b"PK\x03\x04"
+}
+
+/// The first sheet of a workbook as a UTF-8 CSV file with ";": dates as 17-05-1990, whole numbers
+/// without decimals (Excel keeps a client number or postcode as a number). calamine reads the
+/// sheet into memory; a CSV file is streamed, so very large caseloads are better sent as CSV.
+fn xlsx_to_csv(path: &Path) -> AppResult<tempfile::NamedTempFile> {
+    use calamine::{Data, DataType, Reader};
+    let unreadable = |e: &dyn std::fmt::Display| AppError::field("file", format!("Het Excel-bestand is niet te lezen: {e}"));
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(path).map_err(|e| unreadable(&e))?;
+    let range = book.worksheet_range_at(0).ok_or_else(|| AppError::field("file", "Het Excel-bestand heeft geen werkblad."))?;
+    let range = range.map_err(|e| unreadable(&e))?;
+    let tmp = tempfile::NamedTempFile::new().map_err(|e| AppError::Internal(e.into()))?;
+    let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(std::io::BufWriter::new(tmp.as_file()));
+    for row in range.rows() {
+        let cells: Vec<String> = row
+            .iter()
+            .map(|c| match c {
+                Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+                Data::DateTime(_) | Data::DateTimeIso(_) => c.as_date().map(|d| d.format("%d-%m-%Y").to_string()).unwrap_or_else(|| c.to_string()),
+                other => other.to_string(),
+            })
+            .collect();
+        w.write_record(&cells).map_err(|e| AppError::Internal(e.into()))?;
+    }
+    w.flush().map_err(|e| AppError::Internal(e.into()))?;
+    drop(w);
+    Ok(tmp)
+}
+
+/// A row's mapped cells, hashed: equal for a row that did not change since the last run.
+fn fingerprint(get: &dyn Fn(&str) -> Option<(String, String)>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"opstap-import-1");
+    for (field, _, _) in FIELDS {
+        h.update(field.as_bytes());
+        h.update([0x1f]);
+        if let Some((_, v)) = get(field) {
+            h.update(v.as_bytes());
+        }
+        h.update([0x1e]);
+    }
+    h.finalize()[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_csv(
     pool: &crate::db::DbPool,
     rd: &RefData,
     municipality: &str,
@@ -477,9 +581,9 @@ pub fn run(
 ) -> AppResult<ImportReport> {
     let mut conn = pool.get().map_err(|e| AppError::Internal(e.into()))?;
     let format = sniff(path).map_err(|e| AppError::field("file", format!("Het bestand is niet te lezen: {e}")))?;
-    let open = || -> AppResult<csv::Reader<std::fs::File>> {
+    let open = || -> AppResult<csv::Reader<std::io::BufReader<std::fs::File>>> {
         let f = std::fs::File::open(path).map_err(|e| AppError::field("file", format!("Het bestand is niet te lezen: {e}")))?;
-        Ok(csv::ReaderBuilder::new().delimiter(format.delimiter).flexible(true).from_reader(f))
+        Ok(csv::ReaderBuilder::new().delimiter(format.delimiter).flexible(true).from_reader(std::io::BufReader::with_capacity(1 << 20, f)))
     };
     let mut reader = open()?;
     let headers: Vec<String> =
@@ -509,13 +613,16 @@ pub fn run(
             return Err(AppError::field("klantmanager", format!("{km} is geen klantmanager van deze gemeente in Opstap.")));
         }
     }
-    // Pass 1: read and check every row; nothing is written.
+    // Pass 1: read and check every row; nothing is written. A row whose cells are those the
+    // last run took over for that person is unchanged and needs no further look.
     let mut seen: HashMap<String, usize> = HashMap::new();
-    let mut good: Vec<usize> = vec![];
-    for (i, rec) in reader.byte_records().enumerate() {
-        let line = i + 2;
-        let rec = rec.map_err(|e| AppError::field("file", format!("Regel {line} is niet te lezen: {e}")))?;
-        let cells: Vec<String> = rec.iter().map(|c| text(&format, c)).collect();
+    let mut good: std::collections::HashSet<usize> = Default::default();
+    let mut same = 0;
+    let mut record = csv::ByteRecord::new();
+    let mut line = 1;
+    while reader.read_byte_record(&mut record).map_err(|e| AppError::field("file", format!("Regel {} is niet te lezen: {e}", line + 1)))? {
+        line += 1;
+        let cells: Vec<String> = record.iter().map(|c| text(&format, c)).collect();
         if cells.iter().all(|c| c.is_empty()) {
             continue;
         }
@@ -528,37 +635,46 @@ pub fn run(
             return Ok(report);
         }
         report.rows += 1;
+        if report.rows % 10_000 == 0 {
+            progress(report.rows);
+        }
         let get = |f: &str| cell(mapping, &columns, &cells, f);
-        let row = read_row(line, &get, None, &mut look, today);
-        let mut issues = row.issues;
-        if let Some(first) = seen.insert(row.client_number.clone(), line).filter(|_| !row.client_number.is_empty()) {
-            issues.push(Issue {
+        let number = get("client_number").map(|(_, v)| v).unwrap_or_default();
+        if let Some(first) = seen.insert(number.clone(), line).filter(|_| !number.is_empty()) {
+            report.issues.push(Issue {
                 row: line,
                 column: mapping.columns["client_number"].clone(),
-                value: row.client_number.clone(),
+                value: number.clone(),
                 reason: format!("Dit klantnummer staat ook op regel {first}."),
             });
+            continue;
         }
-        if issues.is_empty() {
+        let known = look.known.get(&number);
+        if known.and_then(|id| look.fingerprints.get(id)).is_some_and(|fp| *fp == fingerprint(&get)) {
             report.valid += 1;
-            if look.known.contains_key(&row.client_number) {
+            report.known += 1;
+            same += 1;
+            continue;
+        }
+        let known = known.is_some();
+        let row = read_row(line, &get, None, &mut look, today);
+        if row.issues.is_empty() {
+            report.valid += 1;
+            if known {
                 report.known += 1;
             } else {
                 report.new += 1;
             }
-            good.push(line);
+            good.insert(line);
         }
-        report.issues.extend(issues);
-        if report.rows % 10_000 == 0 {
-            progress(report.rows);
-        }
+        report.issues.extend(row.issues);
     }
     progress(report.rows);
     if !apply {
         return Ok(report);
     }
-    // Pass 2: write the rows without issues, in batches of one transaction each.
-    let good: std::collections::HashSet<usize> = good.into_iter().collect();
+    report.unchanged += same;
+    // Pass 2: write the rows that are new or changed, in batches of one transaction each.
     let mut reader = open()?;
     let _ = reader.byte_headers();
     let mut batch: Vec<(String, Vec<String>, usize)> = vec![];
@@ -580,11 +696,13 @@ pub fn run(
                     if !row.issues.is_empty() {
                         continue;
                     }
-                    match import_one(conn, actor, municipality, today, &row.input, current.as_ref())? {
+                    let (done, id) = import_one(conn, actor, municipality, today, &row.input, current.as_ref())?;
+                    match done {
                         Imported::Created => counts.0 += 1,
                         Imported::Changed => counts.1 += 1,
                         Imported::Unchanged => counts.2 += 1,
                     }
+                    crate::db::records::set_import_fingerprint(conn, &id, &fingerprint(&get))?;
                 }
                 // The change feed gets the batch's candidates as the transaction's last statement.
                 collect.finish(conn)?;
@@ -595,14 +713,14 @@ pub fn run(
             report.unchanged += counts.2;
             Ok(())
         };
-    for (i, rec) in reader.byte_records().enumerate() {
-        let line = i + 2;
+    let mut line = 1;
+    while reader.read_byte_record(&mut record).map_err(|e| AppError::field("file", format!("Regel {} is niet te lezen: {e}", line + 1)))? {
+        line += 1;
         if !good.contains(&line) {
             continue;
         }
-        let rec = rec.map_err(|e| AppError::field("file", format!("Regel {line} is niet te lezen: {e}")))?;
-        let cells: Vec<String> = rec.iter().map(|c| text(&format, c)).collect();
-        let number = columns.get("client_number").and_then(|i| cells.get(*i)).cloned().unwrap_or_default();
+        let cells: Vec<String> = record.iter().map(|c| text(&format, c)).collect();
+        let number = cell(mapping, &columns, &cells, "client_number").map(|(_, v)| v).unwrap_or_default();
         batch.push((number, cells, line));
         if batch.len() == 1000 {
             flush(&mut conn, &mut batch, &mut report, &mut look)?;
@@ -611,6 +729,108 @@ pub fn run(
         }
     }
     flush(&mut conn, &mut batch, &mut report, &mut look)?;
+    progress(report.valid);
     report.applied = true;
     Ok(report)
+}
+
+/// The municipality's recorded runs, newest first.
+pub fn runs(conn: &mut DbConnection, municipality: &str, limit: i64) -> AppResult<Vec<crate::db::models::ImportRun>> {
+    Ok(import_runs::table
+        .filter(import_runs::municipality_id.eq(municipality))
+        .order(import_runs::created_at.desc())
+        .limit(limit)
+        .select(crate::db::models::ImportRun::as_select())
+        .load(conn)?)
+}
+
+/// One recorded run of the municipality (404 for another's).
+pub fn one_run(conn: &mut DbConnection, municipality: &str, id: &str) -> AppResult<crate::db::models::ImportRun> {
+    import_runs::table
+        .find(id)
+        .filter(import_runs::municipality_id.eq(municipality))
+        .select(crate::db::models::ImportRun::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(AppError::NotFound)
+}
+
+/// What a beheerder sends to import: the file and, optionally, a mapping (JSON) and the
+/// klantmanager for rows that name none.
+pub struct UploadInput<'a> {
+    pub path: &'a Path,
+    pub file_name: &'a str,
+    pub mapping: Option<&'a str>,
+    pub klantmanager: Option<&'a str>,
+    pub apply: bool,
+}
+
+/// An import by a beheerder of the municipality (the API and the page): the same run as the
+/// command's, recorded with the beheerder's name; each person's audit row says "import".
+pub fn upload(
+    pool: &crate::db::DbPool,
+    rd: &RefData,
+    user: &crate::auth::CurrentUser,
+    input: &UploadInput,
+    today: NaiveDate,
+) -> AppResult<ImportReport> {
+    user.require(&[Role::Beheerder])?;
+    let municipality = user.municipality_id.clone().ok_or(AppError::Forbidden)?;
+    let mut mapping = match input.mapping {
+        Some(json) => Mapping::parse(json).map_err(|e| AppError::field("mapping", e))?,
+        None => Mapping::default(),
+    };
+    if let Some(km) = input.klantmanager {
+        mapping.defaults.insert("klantmanager".into(), km.trim().to_string());
+    }
+    let actor = Actor { id: Some(user.id.clone()), role: user.role.as_str().into(), organisation_id: None, channel: crate::auth::Channel::Import };
+    let source = Source { path: input.path, file_name: input.file_name, user_id: Some(&user.id) };
+    run(pool, rd, &municipality, &actor, &source, &mapping, input.apply, today, &|_| {})
+}
+
+/// The runs a beheerder of the municipality may see.
+pub fn runs_of(conn: &mut DbConnection, user: &crate::auth::CurrentUser) -> AppResult<Vec<crate::db::models::ImportRun>> {
+    user.require(&[Role::Beheerder])?;
+    runs(conn, user.municipality_id.as_deref().ok_or(AppError::Forbidden)?, 20)
+}
+
+/// One run's report (CSV) for a beheerder of its municipality.
+pub fn run_of(conn: &mut DbConnection, user: &crate::auth::CurrentUser, id: &str) -> AppResult<crate::db::models::ImportRun> {
+    user.require(&[Role::Beheerder])?;
+    one_run(conn, user.municipality_id.as_deref().ok_or(AppError::Forbidden)?, id)
+}
+
+/// A recorded run as the API and the page show it (the report itself is its own download).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ImportRunView {
+    pub id: String,
+    pub file_name: String,
+    pub applied: bool,
+    pub rows: i32,
+    pub valid: i32,
+    pub created: i32,
+    pub changed: i32,
+    pub unchanged: i32,
+    pub refused: Option<String>,
+    /// Rows not taken (lines of the report).
+    pub issues: usize,
+    pub created_at: chrono::NaiveDateTime,
+}
+
+impl From<crate::db::models::ImportRun> for ImportRunView {
+    fn from(r: crate::db::models::ImportRun) -> Self {
+        ImportRunView {
+            issues: r.issues_csv.lines().count().saturating_sub(1),
+            id: r.id,
+            file_name: r.file_name,
+            applied: r.applied,
+            rows: r.rows_read,
+            valid: r.valid,
+            created: r.created,
+            changed: r.changed,
+            unchanged: r.unchanged,
+            refused: r.refused,
+            created_at: r.created_at,
+        }
+    }
 }

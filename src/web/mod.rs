@@ -7,6 +7,7 @@ pub mod extract;
 pub mod observe;
 pub mod openapi;
 pub mod pages;
+pub mod upload;
 
 use actix_web::web;
 

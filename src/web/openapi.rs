@@ -29,6 +29,7 @@ impl Modify for BearerAuth {
         placements::list, placements::get, placements::create, placements::update, placements::delete,
         candidates::list, candidates::get, candidates::create, candidates::update, candidates::delete,
         client_groups::list, client_groups::get, client_groups::create, client_groups::update, client_groups::delete, client_groups::put_targets, client_groups::handover,
+        imports::import, imports::template, imports::runs, imports::report,
         records::list_ladder, records::create_ladder, records::update_ladder, records::delete_ladder,
         records::list_contacts, records::create_contact, records::update_contact, records::delete_contact,
         sroi::list, sroi::get, sroi::create, sroi::update, sroi::delete,

@@ -431,6 +431,33 @@ let regularTitle;
   // Dutch names for the skills people see.
   await page.goto(`${base}/beheer/vaardigheden`);
   await axe(page, "beheer-vaardigheden");
+  // The caseload from the client system, as Excel saves it (Windows-1252, ";"): checked first,
+  // with the row that cannot be taken named; then read in; the page fits a phone.
+  await page.goto(`${base}/beheer`);
+  await page.getByRole("link", { name: "Caseload inlezen" }).click();
+  await axe(page, "beheer-import");
+  const rows = [
+    "klantnummer;voornaam;achternaam;geboortedatum;postcode;uitkering;aanmelddatum;klantmanager;trede",
+    `B0001;Renée;Browserimport;17-05-1990;7241;geen;03-03-2025;${klantmanager};3`,
+    `B0002;Ahmed;Browserimport;1988-01-31;7242 AB;participatiewet;04-03-2025;${klantmanager};2`,
+    `B0003;Fout;Browserimport;31-02-1990;7241;geen;04-03-2025;${klantmanager};2`,
+  ].join("\r\n");
+  const upload = { name: "export.csv", mimeType: "text/csv", buffer: Buffer.from(rows, "latin1") };
+  await page.getByLabel("Bestand (CSV of Excel)").setInputFiles(upload);
+  await page.getByRole("button", { name: "Bestand versturen" }).click();
+  assert.match(await page.locator("#verslag").innerText(), /3 regels gelezen: 2 goed \(2 nieuw, 0 al bekend\), 1 niet over te nemen/);
+  assert.match(await page.locator("#verslag tbody").innerText(), /4[\s\S]*geboortedatum[\s\S]*31-02-1990/);
+  await axe(page, "beheer-import-verslag");
+  await page.getByLabel("Bestand (CSV of Excel)").setInputFiles(upload);
+  await page.getByLabel(/Inlezen: sla de goede regels op/).check();
+  await page.getByRole("button", { name: "Bestand versturen" }).click();
+  assert.match(await page.locator("#verslag").innerText(), /2 aangemaakt, 0 gewijzigd, 0 ongewijzigd/);
+  assert.match(await page.locator("#eerder-kop + div tbody").innerText(), /ingelezen[\s\S]*gecontroleerd/);
+  for (const width of [320, 390]) {
+    await page.setViewportSize({ width, height: 800 });
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), `no sideways scrolling at ${width} px`);
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
   // The monitor (Lochem has no SROI contract, and its klantgroepen have targets: four charts).
   await page.getByRole("navigation", { name: "Hoofdmenu" }).getByRole("link", { name: "Monitor" }).click();
   await axe(page, "monitor");

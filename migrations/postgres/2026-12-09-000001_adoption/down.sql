@@ -2,6 +2,7 @@ DELETE FROM tasks WHERE kind IN ('employer_yes', 'candidate_answer', 'handover')
 ALTER TABLE tasks DROP CONSTRAINT tasks_kind_check;
 ALTER TABLE tasks ADD CONSTRAINT tasks_kind_check CHECK (kind IN ('retention_6', 'retention_12', 'ladder_update', 'loonwaarde_measurement', 'interest'));
 ALTER TABLE erased_subjects DROP COLUMN client_group_id;
+DROP TABLE import_fingerprints;
 DROP TABLE import_runs;
 ALTER TABLE candidates DROP COLUMN doelgroepregister_date;
 ALTER TABLE candidates DROP COLUMN doelgroepregister_route;

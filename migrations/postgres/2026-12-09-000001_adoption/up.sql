@@ -57,6 +57,14 @@ CREATE TABLE import_runs (
 );
 CREATE INDEX import_runs_municipality ON import_runs (municipality_id, created_at);
 
+-- What the last import took over for a person: a hash of the mapped cells of that person's row.
+-- An unchanged row in the next run of the file is known as such without reading the person back,
+-- and edits made in Opstap since are not overwritten by a row that did not change.
+CREATE TABLE import_fingerprints (
+    candidate_id TEXT PRIMARY KEY REFERENCES candidates (id) ON DELETE CASCADE,
+    fingerprint  TEXT NOT NULL
+);
+
 -- An erased person's anonymous remainder keeps its klantgroep, so that the monitor per group adds up.
 ALTER TABLE erased_subjects ADD COLUMN client_group_id TEXT;
 

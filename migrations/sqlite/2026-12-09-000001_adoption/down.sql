@@ -6,6 +6,7 @@ BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: tasks.kind'); END;
 CREATE TRIGGER tasks_kind_check_update BEFORE UPDATE OF kind ON tasks WHEN NEW.kind NOT IN ('retention_6', 'retention_12', 'ladder_update', 'loonwaarde_measurement', 'interest')
 BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: tasks.kind'); END;
 ALTER TABLE erased_subjects DROP COLUMN client_group_id;
+DROP TABLE import_fingerprints;
 DROP TABLE import_runs;
 ALTER TABLE candidates DROP COLUMN doelgroepregister_date;
 ALTER TABLE candidates DROP COLUMN doelgroepregister_route;

@@ -5,6 +5,7 @@ pub mod candidates;
 pub mod client_groups;
 pub mod esco;
 pub mod health;
+pub mod imports;
 pub mod matches;
 pub mod monitor;
 pub mod organisations;
@@ -27,6 +28,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(proposals::configure)
         .configure(candidates::configure)
         .configure(client_groups::configure)
+        .configure(imports::configure)
         .configure(records::configure)
         .configure(sroi::configure)
         .configure(search::configure)

@@ -11,6 +11,7 @@ pub mod candidate;
 pub mod employer;
 pub mod face;
 pub mod forms;
+pub mod import;
 pub mod klantgroepen;
 pub mod klantmanager;
 pub mod matches;
@@ -47,6 +48,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(matches::configure)
         .configure(admin::configure)
         .configure(klantgroepen::configure)
+        .configure(import::configure)
         .configure(face::configure)
         .configure(monitor::configure)
         .configure(candidate::configure)
