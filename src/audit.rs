@@ -133,6 +133,16 @@ pub fn one(conn: &mut DbConnection, actor: &Actor, candidate_id: &str, municipal
     record(conn, actor, &[(candidate_id, Some(municipality_id))], a)
 }
 
+/// The subject of an entry about a list (accounts, the audit log itself): not one person.
+pub const LIST_SUBJECT: &str = "lijst";
+
+/// A list that shows personal data of many people (names of accounts), logged once as a list
+/// view: `what` says which list and how many people it held. It does not appear in each
+/// person's own "who saw my data" (that lists the accesses to the person's record).
+pub fn list_view(conn: &mut DbConnection, actor: &Actor, municipality_id: &str, what: &str, purpose: &str) -> QueryResult<()> {
+    record(conn, actor, &[(LIST_SUBJECT, Some(municipality_id))], Access { act: Act::View, what, purpose, channel: None })
+}
+
 /// Deletes entries older than the retention period (at least 6 months; see config).
 pub fn purge(conn: &mut DbConnection, retention_days: i64) -> QueryResult<usize> {
     let cutoff = now() - chrono::Duration::days(retention_days.max(183));

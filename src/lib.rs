@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod bench;
 pub mod bench_http;
+pub mod bench_import;
 pub mod charts;
 pub mod clock;
 pub mod config;

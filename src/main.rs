@@ -189,6 +189,24 @@ enum Command {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// Benchmark the caseload import: writes a client-system file of --rows rows (fixed seed),
+    /// imports it twice into an empty database with the index following, and reports rows/s, CPU
+    /// time, the index's catch-up and peak memory
+    BenchImport {
+        #[arg(long, default_value_t = 500_000)]
+        rows: usize,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// Working folder (emptied first)
+        #[arg(long, default_value = "target/bench-import")]
+        dir: PathBuf,
+        /// Database for the benchmark (default: SQLite in the working folder)
+        #[arg(long)]
+        bench_database_url: Option<String>,
+        /// Also write the report as JSON to this file
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
     /// Manage accounts
     User {
         #[command(subcommand)]
@@ -462,6 +480,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             drop(conn);
             let cfg = opstap::bench::BenchConfig { placements, candidates, queries, seed, reuse, baseline: !no_baseline };
             let report = opstap::bench::run(&pool, &rd, &dir.join("index"), &cfg)?;
+            println!("{report}");
+            if let Some(path) = json {
+                std::fs::write(&path, serde_json::to_string_pretty(&report)?)?;
+                println!("Report written to {}", path.display());
+            }
+            Ok(())
+        }
+        Command::BenchImport { rows, seed, dir, bench_database_url, json } => {
+            let cfg = opstap::bench_import::ImportBenchConfig { rows, seed, dir, refdata: g.refdata.clone(), database_url: bench_database_url };
+            let report = opstap::bench_import::run(&cfg)?;
             println!("{report}");
             if let Some(path) = json {
                 std::fs::write(&path, serde_json::to_string_pretty(&report)?)?;

@@ -475,13 +475,11 @@ pub fn list_users(conn: &mut DbConnection, ctx: &Ctx) -> AppResult<Vec<User>> {
     let m = user.municipality()?.to_string();
     let list: Vec<User> =
         users::table.filter(users::municipality_id.eq(&m)).order((users::role, users::email_normalized)).select(User::as_select()).load(conn)?;
-    let subjects: Vec<(&str, Option<&str>)> = list.iter().filter_map(|u| u.candidate_id.as_deref()).map(|c| (c, Some(m.as_str()))).collect();
-    crate::audit::record(
-        conn,
-        &crate::audit::Actor::from(user),
-        &subjects,
-        crate::audit::access(crate::audit::Act::View, "account (naam, e-mail)", crate::audit::purpose::BEHEER),
-    )?;
+    let people = list.iter().filter(|u| u.candidate_id.is_some()).count();
+    if people > 0 {
+        let what = format!("lijst van accounts: naam en e-mail van {people} kandidaten");
+        crate::audit::list_view(conn, &crate::audit::Actor::from(user), &m, &what, crate::audit::purpose::BEHEER)?;
+    }
     Ok(list)
 }
 

@@ -6,7 +6,7 @@ use crate::audit::{self, Act, Actor};
 use crate::auth::CurrentUser;
 use crate::db::models::{AuditEntry, Match, Organisation, SavedSearch, User};
 use crate::db::now;
-use crate::db::schema::{audit_log, matches, organisations, saved_searches, users};
+use crate::db::schema::{audit_log, candidates, matches, organisations, saved_searches, users};
 use crate::db::DbConnection;
 use crate::domain::{FieldError, Role};
 use crate::error::{AppError, AppResult};
@@ -95,6 +95,10 @@ pub struct AuditView {
     pub actor_role: String,
     pub organisation_id: Option<String>,
     pub candidate_id: String,
+    /// The person's name and client number (for the municipality's beheerders, who may see them);
+    /// none for an erased person or a list view.
+    pub candidate_name: Option<String>,
+    pub client_number: Option<String>,
     pub action: String,
     pub what: String,
     pub purpose: String,
@@ -132,10 +136,15 @@ pub fn audit_entries_between(
     limit: i64,
     offset: i64,
 ) -> QueryResult<(i64, Vec<AuditView>)> {
+    // A person is found by id (or its first characters), client number or name.
+    let subjects = match candidate.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        Some(q) => Some(subjects_matching(conn, m, q)?),
+        None => None,
+    };
     let build = || {
         let mut b = audit_log::table.filter(audit_log::municipality_id.eq(m.to_string())).into_boxed();
-        if let Some(c) = &candidate {
-            b = b.filter(audit_log::candidate_id.eq(c.clone()));
+        if let Some(ids) = &subjects {
+            b = b.filter(audit_log::candidate_id.eq_any(ids.clone()));
         }
         if let Some(a) = &actor {
             b = b.filter(audit_log::actor_id.eq(a.clone()));
@@ -154,9 +163,19 @@ pub fn audit_entries_between(
     let total: i64 = build().count().get_result(conn)?;
     let rows: Vec<AuditEntry> =
         build().order((audit_log::created_at.desc(), audit_log::id.desc())).limit(limit).offset(offset).select(AuditEntry::as_select()).load(conn)?;
+    let ids: Vec<&str> = rows.iter().map(|r| r.candidate_id.as_str()).collect();
+    let people: HashMap<String, (String, String, Option<String>)> = candidates::table
+        .filter(candidates::id.eq_any(&ids))
+        .select((candidates::id, candidates::first_name, candidates::last_name, candidates::client_number))
+        .load::<(String, String, String, Option<String>)>(conn)?
+        .into_iter()
+        .map(|(id, f, l, n)| (id, (f, l, n)))
+        .collect();
     let items = describe(conn, rows)?
         .into_iter()
         .map(|(r, who)| AuditView {
+            candidate_name: people.get(&r.candidate_id).map(|(f, l, _)| format!("{f} {l}")),
+            client_number: people.get(&r.candidate_id).and_then(|(_, _, n)| n.clone()),
             id: r.id,
             at: r.created_at,
             actor_id: r.actor_id,
@@ -171,6 +190,36 @@ pub fn audit_entries_between(
         })
         .collect();
     Ok((total, items))
+}
+
+diesel::define_sql_function! {
+    /// SQL lower(text): the same on SQLite and PostgreSQL (SQLite folds ASCII letters only).
+    fn lower(s: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// The ids of the municipality's people a search names: the id itself (also an erased person's
+/// anonymous one) or its first characters, a client number, or (part of) a name.
+pub fn subjects_matching(conn: &mut DbConnection, m: &str, q: &str) -> QueryResult<Vec<String>> {
+    let q = q.trim();
+    let words: Vec<String> = q.split_whitespace().map(|w| format!("%{}%", w.to_lowercase().replace(['%', '_'], ""))).collect();
+    let mut b = candidates::table.filter(candidates::municipality_id.eq(m)).into_boxed();
+    let by_id_or_number = candidates::id.eq(q).or(candidates::client_number.eq(q));
+    if q.len() >= 6 && q.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+        b = b.filter(by_id_or_number.or(candidates::id.like(format!("{q}%"))));
+    } else if !words.is_empty() {
+        // Every word in the first or the last name.
+        let mut names = candidates::table.filter(candidates::municipality_id.eq(m)).into_boxed();
+        for w in &words {
+            names = names.filter(lower(candidates::first_name).like(w.clone()).or(lower(candidates::last_name).like(w.clone())));
+        }
+        let mut ids: Vec<String> = names.select(candidates::id).limit(1000).load(conn)?;
+        ids.extend(b.filter(by_id_or_number).select(candidates::id).load::<String>(conn)?);
+        ids.push(q.to_string());
+        return Ok(ids);
+    }
+    let mut ids: Vec<String> = b.select(candidates::id).limit(1000).load(conn)?;
+    ids.push(q.to_string());
+    Ok(ids)
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

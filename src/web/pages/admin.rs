@@ -81,7 +81,8 @@ pub struct AuditRow {
     pub role: String,
     pub candidate: String,
     /// The first characters of the id, enough to tell rows apart.
-    pub candidate_short: String,
+    /// The person as the beheerder knows them: name and client number.
+    pub subject: String,
     pub action: String,
     pub what: String,
     pub purpose: String,
@@ -486,7 +487,12 @@ async fn audit(
             at: crate::clock::local_datetime(r.at).format("%d-%m-%Y %H:%M:%S").to_string(),
             who: r.actor,
             role: crate::domain::Role::parse(&r.actor_role).map(|x| x.label_nl().to_string()).unwrap_or(r.actor_role),
-            candidate_short: r.candidate_id.chars().take(8).collect(),
+            subject: match (&r.candidate_name, &r.client_number) {
+                (Some(n), Some(k)) => format!("{n} ({k})"),
+                (Some(n), None) => n.clone(),
+                _ if r.candidate_id == crate::audit::LIST_SUBJECT => "een lijst".into(),
+                _ => format!("gewist of onbekend ({})", r.candidate_id.chars().take(8).collect::<String>()),
+            },
             candidate: r.candidate_id,
             action: crate::audit::act_label(&r.action).into(),
             what: r.what,
