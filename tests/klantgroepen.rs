@@ -339,3 +339,52 @@ async fn a_beheerder_hands_a_caseload_over_and_the_new_klantmanager_sees_who() {
     let html = String::from_utf8_lossy(&actix_web::test::read_body(resp).await).to_string();
     assert_eq!(html.matches("Overgedragen aan u: maak kennis</td>").count(), before.len(), "one task per person handed over");
 }
+
+/// The beheerder's audit log names the person and finds them by name, client number and id; a
+/// list of accounts is one entry, not one per person.
+#[actix_web::test]
+async fn the_audit_log_names_the_person_and_a_list_of_accounts_is_logged_once() {
+    use diesel::prelude::*;
+    use opstap::db::schema::audit_log;
+    let app = common::app().await;
+    let adm = app.login("beheerder@lochem.demo").await;
+    let km = app.login("klantmanager1@lochem.demo").await;
+    let mut body = common::candidate_body();
+    body["last_name"] = json!("Logboekvinder");
+    body["client_number"] = json!("KL-7777");
+    body["email"] = json!("logboek@example.org");
+    let (s, c) = app.post("/api/v1/candidates", Some(&km), body).await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    let cid = c["id"].as_str().unwrap().to_string();
+    assert_eq!(app.get(&format!("/api/v1/candidates/{cid}"), Some(&km)).await.0, StatusCode::OK);
+    for q in ["Logboekvinder", "testje logboek", "KL-7777", &cid[..8], cid.as_str()] {
+        let q_enc = percent_encoding::utf8_percent_encode(q, percent_encoding::NON_ALPHANUMERIC).to_string();
+        let (s, v) = app.get(&format!("/api/v1/audit-log?candidate_id={q_enc}"), Some(&adm)).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let items = v["items"].as_array().unwrap();
+        assert!(items.len() >= 2, "{q}: {v}");
+        assert!(items.iter().all(|i| i["candidate_id"] == cid.as_str()), "{q} finds only this person: {v}");
+        assert!(items.iter().all(|i| i["candidate_name"] == "Testje Logboekvinder" && i["client_number"] == "KL-7777"), "{v}");
+    }
+    // Another name finds nothing of hers.
+    let (_, v) = app.get("/api/v1/audit-log?candidate_id=Nietbestaandenaam", Some(&adm)).await;
+    assert_eq!(v["total"], 0, "{v}");
+
+    // Listing the accounts twice: two list entries, none about a person.
+    let count = |what: &'static str| {
+        let pool = app.state.pool.clone();
+        move || -> i64 {
+            let mut c = pool.get().unwrap();
+            audit_log::table.filter(audit_log::what.like(what)).count().get_result(&mut c).unwrap()
+        }
+    };
+    let per_person = count("account (naam, e-mail)");
+    let lists = count("lijst van accounts%");
+    assert_eq!(app.get("/api/v1/users", Some(&adm)).await.0, StatusCode::OK);
+    assert_eq!(app.get("/api/v1/users", Some(&adm)).await.0, StatusCode::OK);
+    assert_eq!((per_person(), lists()), (0, 2));
+    let (_, v) = app.get("/api/v1/audit-log?action=view&limit=5", Some(&adm)).await;
+    let first = &v["items"][0];
+    assert_eq!((first["candidate_id"].as_str(), first["candidate_name"].as_str()), (Some("lijst"), None), "{v}");
+    assert!(first["what"].as_str().unwrap().contains("kandidaten"), "{v}");
+}

@@ -194,6 +194,7 @@ pub async fn my_access_log(state: web::Data<AppState>, user: CurrentUser, q: web
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct AuditParams {
+    /// A person: the id (or its first characters), the client number, or (part of) the name.
     pub candidate_id: Option<String>,
     pub actor_id: Option<String>,
     pub action: Option<String>,
