@@ -265,7 +265,18 @@ pub fn dashboard(conn: &mut DbConnection, ctx: &Ctx, view: &CaseView) -> AppResu
 }
 
 /// A candidate with ladder measurements, contact moments and matches.
-pub type CandidatePageData = (Candidate, Vec<LadderMeasurement>, Vec<ContactMoment>, Vec<Match>);
+/// The candidate, the Dutch names of its occupations and skills, ladder measurements, contact
+/// moments and matches.
+pub struct CandidatePageData {
+    pub candidate: Candidate,
+    pub occupations: Vec<String>,
+    pub skills: Vec<String>,
+    pub ladder: Vec<LadderMeasurement>,
+    pub contacts: Vec<ContactMoment>,
+    pub matches: Vec<Match>,
+    /// The target step the candidate's klantgroep proposes for a new measurement.
+    pub default_target_step: Option<i32>,
+}
 
 /// One candidate of the klantmanager's reach with ladder measurements, contact moments and
 /// matches, newest first (audited).
@@ -274,5 +285,25 @@ pub fn candidate_page(conn: &mut DbConnection, ctx: &Ctx, id: &str) -> AppResult
     let ladder = crate::db::records::ladder_of(conn, id)?;
     let contacts = crate::db::records::contacts_of(conn, id)?;
     let ms = crate::db::queries::matches_of_candidate(conn, id)?;
-    Ok((c, ladder, contacts, ms))
+    let full = crate::db::queries::candidate_full(conn, id)?;
+    let rd = ctx.refdata;
+    let (occupations, skills) = match &full {
+        Some(f) => (
+            f.occupations.iter().map(|o| rd.occupation(&o.occupation_id).map(|x| x.label_nl.clone()).unwrap_or_else(|| o.occupation_id.clone())).collect(),
+            f.skills
+                .iter()
+                .map(|s| match (&s.skill_id, &s.free_text) {
+                    (Some(sid), _) => rd.skill(sid).map(|x| x.label().to_string()).unwrap_or_else(|| sid.clone()),
+                    (None, Some(t)) => t.clone(),
+                    _ => String::new(),
+                })
+                .collect(),
+        ),
+        None => (vec![], vec![]),
+    };
+    let default_target_step = match &c.client_group_id {
+        Some(g) => crate::db::client_groups::one(conn, &c.municipality_id, g)?.and_then(|g| g.default_target_step),
+        None => None,
+    };
+    Ok(CandidatePageData { candidate: c, occupations, skills, ladder, contacts, matches: ms, default_target_step })
 }

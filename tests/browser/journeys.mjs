@@ -364,6 +364,78 @@ let regularTitle;
   await page.context().close();
 }
 
+// ---------------------------------------------------------------- 5b. the record complete on the pages
+// The klantmanager records a measurement with its target step, a skill, a ZRM score and uitstroom
+// for Jantine (registered above), and the proposals, the caseload and the monitor follow.
+{
+  const page = await newPage();
+  await login(page, klantmanager, "/klantmanager");
+  const uitstroomCell = () => page.locator("table tr", { has: page.locator("th", { hasText: /^Uitstroom$/ }) }).first().locator("td");
+  await page.goto(`${base}/monitor`);
+  const outBefore = Number(await uitstroomCell().innerText());
+  await page.goto(`${base}/klantmanager`);
+  const row = () => page.locator("table tr", { has: page.getByRole("link", { name: "Jantine Nieuwenhuis" }) });
+  assert.doesNotMatch(await row().innerText(), /urgente belemmering/);
+  await row().getByRole("link", { name: "Jantine Nieuwenhuis" }).click();
+  const jantine = new URL(page.url()).pathname;
+  // A new measurement with its target step.
+  await page.getByLabel("Datum van de meting").fill(today.toISOString().slice(0, 10));
+  await page.getByLabel("Trede", { exact: true }).selectOption("4");
+  await page.getByLabel("Doeltrede").selectOption("5");
+  await page.getByRole("button", { name: "Meting opslaan" }).click();
+  await page.waitForURL((u) => u.pathname === jantine);
+  assert.match(await page.locator("#trede").locator("xpath=..").locator("tbody tr").first().innerText(), /4\s+5/);
+  // How the skills cover the placement's before she has the skill.
+  const skillsRow = async () => {
+    await page.goto(`${base}${jantine}/plekken`);
+    const card = page.locator("li.card", { has: page.getByRole("heading", { name: title }) });
+    await card.waitFor();
+    await card.locator("summary").click();
+    const text = await card.locator("tr", { hasText: /vaardigheden:/ }).innerText();
+    const have = [...text.matchAll(/(\d+) van (\d+);?/g)].map((m) => Number(m[1]));
+    return { text, have: have.reduce((a, b) => a + b, 0), card };
+  };
+  const before = await skillsRow();
+  // A skill by its Dutch name and a ZRM score of 2 on the profile form.
+  await page.goto(`${base}${jantine}/bewerken`);
+  await axe(page, "kandidaat-bewerken-volledig");
+  await page.getByLabel("Vaardigheid toevoegen").fill(skill);
+  await page.getByLabel("Financiën").selectOption("2");
+  await page.getByRole("button", { name: "Profiel opslaan" }).click();
+  await page.waitForURL((u) => u.pathname === jantine);
+  assert.match(await page.locator("#vaardigheden").innerText(), new RegExp(skill.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")));
+  assert.match(await page.locator("#urgent").innerText(), /Financiën/);
+  const after = await skillsRow();
+  assert.ok(after.have > before.have, `skill coverage rose: ${before.text} -> ${after.text}`);
+  assert.match(await after.card.innerText(), /Urgente belemmering: Financiën/);
+  await page.goto(`${base}/klantmanager`);
+  assert.match(await row().innerText(), /urgente belemmering: Financiën/);
+  // The skill is removed again by unticking it; the ZRM score stays.
+  await page.goto(`${base}${jantine}/bewerken`);
+  await page.getByLabel(skill, { exact: true }).uncheck();
+  await page.getByRole("button", { name: "Profiel opslaan" }).click();
+  await page.waitForURL((u) => u.pathname === jantine);
+  assert.equal((await page.locator("#vaardigheden").innerText()).trim(), "geen");
+  // Uitstroom: the reason without a date is refused with the rest kept, then recorded.
+  await page.goto(`${base}${jantine}/bewerken`);
+  await page.getByLabel("Reden van uitstroom").selectOption("betaald_werk");
+  await page.getByRole("button", { name: "Profiel opslaan" }).click();
+  assert.match(await page.locator(".error-summary").innerText(), /datum van uitstroom/i);
+  assert.equal(await page.getByLabel("Financiën").inputValue(), "2");
+  await page.getByLabel("Datum van uitstroom").fill(today.toISOString().slice(0, 10));
+  await page.getByRole("button", { name: "Profiel opslaan" }).click();
+  await page.waitForURL((u) => u.pathname === jantine);
+  assert.match(await page.locator("#uitgestroomd").innerText(), /Uitgestroomd op .*werk zonder ondersteuning/);
+  await page.goto(`${base}/monitor`);
+  assert.equal(Number(await uitstroomCell().innerText()), outBefore + 1, "the monitor counts the uitstroom");
+  for (const width of [320, 390]) {
+    await page.setViewportSize({ width, height: 800 });
+    await page.goto(`${base}${jantine}/bewerken`);
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), `profile form fits ${width} px`);
+  }
+  await page.context().close();
+}
+
 // ---------------------------------------------------------------- 6. only now the employer sees the name
 {
   const page = await newPage();

@@ -289,6 +289,10 @@ pub fn field_errors(e: AppError) -> Result<Vec<FieldError>, AppError> {
 pub fn field_label(field: &str) -> &'static str {
     const LABELS: &[(&str, &str)] = &[
         ("first_name", "Voornaam"),
+        ("outflow_reason", "Reden van uitstroom"),
+        ("outflow_date", "Datum van uitstroom"),
+        ("skill_add", "Vaardigheid toevoegen"),
+        ("zrm_scores", "Zelfredzaamheid (ZRM)"),
         ("last_name", "Achternaam"),
         ("birth_date", "Geboortedatum"),
         ("email", "E-mailadres"),

@@ -84,6 +84,9 @@ struct CandidatePage {
     ctx: Ctx,
     c: Candidate,
     place: String,
+    occupations: Vec<String>,
+    skills: Vec<String>,
+    urgent: Vec<&'static str>,
     ladder: Vec<LadderMeasurement>,
     contacts: Vec<ContactMoment>,
     matches: Vec<MatchLine>,
@@ -121,6 +124,8 @@ struct ProposalsPage {
     cards: Vec<ProposalCard>,
     form: FormState,
     failed_for: String,
+    /// ZRM domains scored 1 or 2, shown beside every proposal.
+    urgent: Vec<&'static str>,
 }
 crate::page!(Dashboard, CandidatePage, ProposalsPage);
 
@@ -197,16 +202,25 @@ async fn candidate_view(
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
     let (user, rd) = (u.clone(), state.env());
-    let (c, ladder, contacts, ms) =
-        state.db(move |conn| crate::service::caseload::candidate_page(conn, &crate::service::Ctx::new(&user, &rd), &id)).await?;
+    let data = state.db(move |conn| crate::service::caseload::candidate_page(conn, &crate::service::Ctx::new(&user, &rd), &id)).await?;
+    let (c, ladder, contacts, ms) = (data.candidate, data.ladder, data.contacts, data.matches);
+    let mut form = form;
+    if form.v("target_step").is_empty() && !form.has_errors() {
+        if let Some(t) = data.default_target_step {
+            form.set("target_step", t.to_string());
+        }
+    }
     let place = state.refdata().pc4.get(&c.pc4).map(|p| p.place.clone()).unwrap_or_default();
     let matches = ms.into_iter().map(|m| MatchLine { status: m.status.label_nl(), id: m.id, title: m.placement_title }).collect();
     render_status(
         status,
         &CandidatePage {
             ctx: Ctx::new(req, Some(u)),
+            urgent: crate::domain::urgent_obstacles(&c.zrm_scores),
             c,
             place,
+            occupations: data.occupations,
+            skills: data.skills,
             ladder,
             contacts,
             matches,
@@ -338,7 +352,7 @@ async fn proposals_view(
         .await
         .map_err(AppError::Internal)?;
     let cards = cards(state, res, &proposed);
-    render_status(status, &ProposalsPage { ctx: Ctx::new(req, Some(u)), c, cards, form, failed_for })
+    render_status(status, &ProposalsPage { ctx: Ctx::new(req, Some(u)), urgent: crate::domain::urgent_obstacles(&c.zrm_scores), c, cards, form, failed_for })
 }
 
 async fn find_placements(req: HttpRequest, state: web::Data<AppState>, user: PageUser, path: web::Path<String>) -> Result<HttpResponse, PageError> {
@@ -390,6 +404,8 @@ pub struct CandidateCard {
     pub factors: Vec<Factor>,
     pub mine: bool,
     pub already: bool,
+    /// ZRM domains scored 1 or 2 (DOMAIN.md: stabilise first).
+    pub urgent: Vec<&'static str>,
     /// The instruments this proposal can carry (code, label).
     pub offer: Vec<(&'static str, &'static str)>,
 }
@@ -457,6 +473,7 @@ pub async fn placement_candidates(
                 .collect()
             },
             factors: e.factors,
+            urgent: crate::domain::urgent_obstacles(&c.candidate.zrm_scores),
             mine: c.candidate.klantmanager_id == u.id,
             already: proposed.contains(&c.candidate.id),
         })
@@ -486,11 +503,115 @@ struct EditPage {
     name: String,
     form: FormState,
     occupations: Vec<OccRow>,
+    /// The skills shown with their Dutch names (id, or "tekst:" and the free text).
+    skills: Vec<OccRow>,
     educations: &'static [&'static str],
     /// The municipality's klantgroepen (id, name with contact norm).
     groups: Vec<(String, String)>,
 }
 crate::page!(EditPage);
+
+/// ZRM scores as the select offers them.
+pub const ZRM_SCORES: &[(&str, &str)] = &[
+    ("1", "1 – acute problematiek"),
+    ("2", "2 – niet zelfredzaam"),
+    ("3", "3 – beperkt zelfredzaam"),
+    ("4", "4 – voldoende zelfredzaam"),
+    ("5", "5 – volledig zelfredzaam"),
+];
+
+/// The key of a candidate's skill on the form: its ESCO id, or its free text.
+fn skill_key(skill_id: &Option<String>, free_text: &Option<String>) -> String {
+    match (skill_id, free_text) {
+        (Some(id), _) => id.clone(),
+        (None, Some(t)) => format!("tekst:{t}"),
+        _ => String::new(),
+    }
+}
+
+fn skill_rows(st: &AppState, keys: &[String]) -> Vec<OccRow> {
+    let rd = st.refdata();
+    keys.iter()
+        .map(|k| OccRow {
+            id: k.clone(),
+            label: match k.strip_prefix("tekst:") {
+                Some(t) => t.to_string(),
+                None => rd.skill(k).map(|x| x.label_nl.clone().unwrap_or_else(|| x.label_en.clone())).unwrap_or_else(|| k.clone()),
+            },
+        })
+        .collect()
+}
+
+/// What the form records beside the profile fields: the skills kept and the one typed (the
+/// best ESCO match by Dutch name), the ZRM score per domain, and (when editing) uitstroom with
+/// its reason and date. `current` are the skills as stored (their levels are kept).
+fn record_fields(
+    state: &AppState,
+    fs: &FormState,
+    current: &[crate::db::models::CandidateSkill],
+    json: &mut serde_json::Value,
+    errs: &mut Vec<crate::domain::FieldError>,
+    editing: bool,
+) -> Vec<String> {
+    use crate::domain::FieldError;
+    // A form without these sections (an older page, a script posting the profile fields only)
+    // leaves what is stored as it is.
+    if fs.v("record_shown") != "1" {
+        return current.iter().map(|s| skill_key(&s.skill_id, &s.free_text)).collect();
+    }
+    let mut keys: Vec<String> = fs.values.get("skill_keep").cloned().unwrap_or_default();
+    let added = fs.v("skill_add").trim();
+    if !added.is_empty() {
+        let rd = state.refdata();
+        let found = rd.skill_named(added).map(|s| s.id.clone()).or_else(|| rd.suggest_skills(added, 1).into_iter().next().map(|s| s.id));
+        match found {
+            Some(id) if !keys.contains(&id) => keys.push(id),
+            Some(_) => {}
+            None => errs.push(FieldError::new("skill_add", "Deze vaardigheid kennen we niet. Kies een vaardigheid uit de lijst.")),
+        }
+    }
+    json["skills"] = serde_json::Value::Array(
+        keys.iter()
+            .map(|k| {
+                let level = current.iter().find(|s| &skill_key(&s.skill_id, &s.free_text) == k).map(|s| s.level.clone()).unwrap_or_else(|| "basis".into());
+                match k.strip_prefix("tekst:") {
+                    Some(t) => serde_json::json!({"free_text": t, "level": level}),
+                    None => serde_json::json!({"skill_id": k, "level": level}),
+                }
+            })
+            .collect(),
+    );
+    let mut zrm = serde_json::Map::new();
+    for d in crate::domain::ZRM_DOMAINS {
+        let v = fs.v(&format!("zrm_{d}")).trim();
+        if v.is_empty() {
+            continue;
+        }
+        match v.parse::<i32>() {
+            Ok(n) => {
+                zrm.insert(d.to_string(), n.into());
+            }
+            Err(_) => errs.push(FieldError::new(format!("zrm_{d}"), "Kies een score van 1 tot 5.")),
+        }
+    }
+    json["zrm_scores"] = serde_json::Value::Object(zrm);
+    if editing {
+        let reason = fs.v("outflow_reason").trim();
+        if reason.is_empty() {
+            json["status"] = crate::domain::ACTIEF.into();
+            json["outflow_reason"] = serde_json::Value::Null;
+            json["outflow_date"] = serde_json::Value::Null;
+        } else {
+            json["status"] = crate::domain::UITGESTROOMD.into();
+            json["outflow_reason"] = reason.into();
+            match fs.v("outflow_date").trim() {
+                "" => errs.push(FieldError::new("outflow_date", "Geef de datum van uitstroom op.")),
+                d => json["outflow_date"] = d.into(),
+            }
+        }
+    }
+    keys
+}
 
 /// The klantgroepen a candidate can be put in, for the form's select.
 async fn group_options(state: &AppState, u: &crate::auth::CurrentUser) -> Result<Vec<(String, String)>, AppError> {
@@ -619,7 +740,16 @@ async fn edit_form(req: HttpRequest, state: web::Data<AppState>, user: PageUser,
             f.set(k, "on");
         }
     }
+    let zrm: std::collections::BTreeMap<String, i32> = serde_json::from_str(&c.zrm_scores).unwrap_or_default();
+    for (d, n) in zrm {
+        f.set(&format!("zrm_{d}"), n.to_string());
+    }
+    if c.status.as_str() == crate::domain::UITGESTROOMD {
+        f.set("outflow_reason", c.outflow_reason.clone().unwrap_or_default());
+        f.set("outflow_date", c.outflow_date.map(|d| d.to_string()).unwrap_or_default());
+    }
     let occ: Vec<String> = full.occupations.iter().map(|o| o.occupation_id.clone()).collect();
+    let skills: Vec<String> = full.skills.iter().map(|s| skill_key(&s.skill_id, &s.free_text)).collect();
     render(&EditPage {
         ctx: Ctx::new(&req, Some(&u)),
         action: format!("/klantmanager/kandidaten/{id}/bewerken"),
@@ -628,6 +758,7 @@ async fn edit_form(req: HttpRequest, state: web::Data<AppState>, user: PageUser,
         id,
         form: f,
         occupations: occ_rows(&state, &occ),
+        skills: skill_rows(&state, &skills),
         educations: crate::domain::EDUCATION_LEVELS,
         groups: group_options(&state, &u).await?,
     })
@@ -646,7 +777,7 @@ async fn edit_save(
     let fs = form.0;
     let full = load_full(&state, &u, id.clone()).await?;
     let c = &full.candidate;
-    // What the form does not show stays as it is: skills, ZRM, preferences, consents, status.
+    // What the form does not show stays as it is: preferences and consents.
     let mut base = serde_json::json!({
         "zrm_scores": serde_json::from_str::<serde_json::Value>(&c.zrm_scores).unwrap_or(serde_json::json!({})),
         "sector_preferences": serde_json::from_str::<serde_json::Value>(&c.sector_preferences).unwrap_or(serde_json::json!([])),
@@ -678,12 +809,14 @@ async fn edit_save(
             b.insert(k.clone(), v.clone());
         }
     }
+    record_fields(&state, &fs, &full.skills, &mut base, &mut errs, true);
     let input = candidate_input(&state, base, errs);
     let call = |input| crate::service::candidates::update_candidate(&state, &u, &id, input);
     match forms::submit(fs, input, call).await? {
         Posted::Done(_) => Ok(see_other(&format!("/klantmanager/kandidaten/{id}"))),
         Posted::Again(fs) => {
             let keep: Vec<String> = fs.values.get("occupation_keep").cloned().unwrap_or_default();
+            let skills: Vec<String> = fs.values.get("skill_keep").cloned().unwrap_or_default();
             render_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &EditPage {
@@ -693,6 +826,7 @@ async fn edit_save(
                     name: format!("{} {}", c.first_name, c.last_name),
                     id,
                     occupations: occ_rows(&state, &keep),
+                    skills: skill_rows(&state, &skills),
                     form: fs,
                     educations: crate::domain::EDUCATION_LEVELS,
                     groups: group_options(&state, &u).await?,
@@ -718,6 +852,7 @@ async fn new_form(req: HttpRequest, state: web::Data<AppState>, user: PageUser) 
         name: "Nieuwe kandidaat".into(),
         form: f,
         occupations: vec![],
+        skills: vec![],
         educations: crate::domain::EDUCATION_LEVELS,
         groups: group_options(&state, &u).await?,
     })
@@ -741,6 +876,7 @@ async fn new_save(req: HttpRequest, state: web::Data<AppState>, user: PageUser, 
     let (mut json, type_errs) = forms::to_json(&fs, &fields);
     errs.extend(type_errs);
     json["occupations"] = serde_json::Value::Array(occ.iter().map(|o| serde_json::json!({"occupation_id": o})).collect());
+    let skills = record_fields(&state, &fs, &[], &mut json, &mut errs, false);
     let input = candidate_input(&state, json, errs);
     let call = |input| crate::service::candidates::create_candidate(&state, &u, input);
     match forms::submit(fs, input, call).await? {
@@ -754,6 +890,7 @@ async fn new_save(req: HttpRequest, state: web::Data<AppState>, user: PageUser, 
                 id: String::new(),
                 name: "Nieuwe kandidaat".into(),
                 occupations: occ_rows(&state, &occ),
+                skills: skill_rows(&state, &skills),
                 form: fs,
                 educations: crate::domain::EDUCATION_LEVELS,
                 groups: group_options(&state, &u).await?,
