@@ -63,7 +63,11 @@ pub struct ImportBenchReport {
 impl std::fmt::Display for ImportBenchReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(f, "Caseload import: {} rows ({:.1} MB, seed {}), {}", self.rows, self.file_mb, self.seed, self.backend)?;
-        writeln!(f, "{:<28} {:>9} {:>10} {:>16} {:>9} {:>9} {:>11}", "run", "seconds", "rows/s", "cpu ms/1000 rows", "created", "changed", "unchanged")?;
+        writeln!(
+            f,
+            "{:<28} {:>9} {:>10} {:>16} {:>9} {:>9} {:>11}",
+            "run", "seconds", "rows/s", "cpu ms/1000 rows", "created", "changed", "unchanged"
+        )?;
         for (name, r) in [("first (all new)", &self.first), ("second (same file)", &self.second)] {
             writeln!(
                 f,
@@ -151,7 +155,13 @@ fn write_file(path: &std::path::Path, rd: &RefData, municipality_code: &str, kms
                 "startkwalificatie" => if rng.u8(..3) == 0 { "ja" } else { "nee" }.into(),
                 "doelgroepregister" => if dgr { "ja" } else { "nee" }.into(),
                 "doelgroepregister_route" => if dgr { "uwv_indicatie" } else { "" }.into(),
-                "doelgroepregister_date" => if dgr { reg.format("%d-%m-%Y").to_string() } else { String::new() },
+                "doelgroepregister_date" => {
+                    if dgr {
+                        reg.format("%d-%m-%Y").to_string()
+                    } else {
+                        String::new()
+                    }
+                }
                 "beschut_werk" => if beschut { "ja" } else { "nee" }.into(),
                 "statushouder" => if rng.u8(..8) == 0 { "ja" } else { "nee" }.into(),
                 "hours_min" => hours_min.to_string(),

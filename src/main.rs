@@ -387,8 +387,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let progress = |n: usize| eprint!("\r{n} rijen");
             let name = file.display().to_string();
             let source = import::Source { path: &file, file_name: &name, user_id: None };
-            let r = import::run(&pool, &rd, &mid, &actor, &source, &map, apply, opstap::clock::today(), &progress)
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let r =
+                import::run(&pool, &rd, &mid, &actor, &source, &map, apply, opstap::clock::today(), &progress).map_err(|e| anyhow::anyhow!("{e}"))?;
             eprintln!();
             if let Some(why) = &r.refused {
                 anyhow::bail!("{why}");

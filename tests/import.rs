@@ -161,7 +161,9 @@ async fn a_beheerder_imports_over_the_api_and_search_matcher_and_monitor_know_th
     assert_eq!(s, 200, "{v}");
     assert_eq!((v["created"].as_u64(), v["changed"].as_u64()), (Some(497), Some(0)), "{v}");
     let run = v["id"].as_str().unwrap().to_string();
-    let req = actix_web::test::TestRequest::get().uri(&format!("/api/v1/import-runs/{run}/report.csv")).insert_header(("Authorization", format!("Bearer {adm}")));
+    let req = actix_web::test::TestRequest::get()
+        .uri(&format!("/api/v1/import-runs/{run}/report.csv"))
+        .insert_header(("Authorization", format!("Bearer {adm}")));
     let resp = actix_web::test::call_service(&app.svc, req.to_request()).await;
     assert_eq!(resp.status(), 200);
     let csv = String::from_utf8(actix_web::test::read_body(resp).await.to_vec()).unwrap();
@@ -240,4 +242,21 @@ async fn a_beheerder_imports_over_the_api_and_search_matcher_and_monitor_know_th
         .await;
     assert_eq!(excel[0].0, "880001");
     assert_eq!((excel[0].1.to_string(), excel[1].2.to_string()), ("1991-03-01".into(), "2025-04-01".into()));
+}
+
+/// The example mappings in docs/import are valid mappings.
+#[test]
+fn the_documented_example_mappings_parse() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/import");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "json") {
+            let m = opstap::service::import::Mapping::parse(&std::fs::read_to_string(&p).unwrap());
+            assert!(m.is_ok(), "{}: {:?}", p.display(), m.err());
+            n += 1;
+        }
+    }
+    assert!(n >= 2, "examples found: {n}");
+    assert!(opstap::service::import::Mapping::parse(r#"{"columns": {"bsn": "BSN"}}"#).unwrap_err().contains("Onbekend veld"));
 }

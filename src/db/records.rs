@@ -65,3 +65,13 @@ pub fn set_import_fingerprint(conn: &mut DbConnection, cid: &str, fingerprint: &
     diesel::insert_into(f::table).values((f::candidate_id.eq(cid), f::fingerprint.eq(fingerprint))).execute(conn)?;
     Ok(())
 }
+
+/// Fingerprints of people written for the first time (none exists yet).
+pub fn insert_import_fingerprints(conn: &mut DbConnection, rows: &[(String, String)]) -> QueryResult<()> {
+    use super::schema::import_fingerprints as f;
+    for chunk in rows.chunks(5000) {
+        let values: Vec<_> = chunk.iter().map(|(c, fp)| (f::candidate_id.eq(c), f::fingerprint.eq(fp))).collect();
+        crate::insert_all!(conn, f::table, &values)?;
+    }
+    Ok(())
+}

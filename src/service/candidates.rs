@@ -737,6 +737,71 @@ pub fn import_one(
     Ok((Imported::Changed, c.id.clone()))
 }
 
+/// A new person from a caseload import as the rows it is written as: the import writes a batch
+/// of them with one statement per table (`write_new_imports`), as `import_one` would one by one.
+pub struct NewImport {
+    pub candidate: Candidate,
+    pub occupations: Vec<CandidateOccupation>,
+    pub skills: Vec<CandidateSkill>,
+    pub ladder: Option<LadderMeasurement>,
+}
+
+/// The rows of a new imported person in `group` (checked input; nothing is written).
+pub fn import_new(input: &CandidateInput, municipality: &str, today: NaiveDate, group: &crate::db::models::ClientGroup) -> AppResult<NewImport> {
+    let km = input.klantmanager_id.clone().ok_or_else(|| AppError::field("klantmanager", "Geen klantmanager."))?;
+    let (cid, t) = (new_id(), now());
+    let kept = Kept { client_number: None, registration_date: today, client_group_id: group.id.clone() };
+    let candidate = input.to_row(cid.clone(), municipality.into(), km, 1, t, kept);
+    let (occupations, skills) = input.child_rows(&cid);
+    let ladder = input.ladder_step.map(|step| LadderMeasurement {
+        id: new_id(),
+        candidate_id: cid.clone(),
+        measured_on: input.ladder_date.unwrap_or(today),
+        step,
+        target_step: group.default_target_step,
+        measured_by: None,
+        note: "Overgenomen uit het cliëntsysteem".into(),
+        created_at: t,
+    });
+    Ok(NewImport { candidate, occupations, skills, ladder })
+}
+
+/// Writes new imported people: each table in multi-row statements (candidates 50 rows at a time:
+/// measured faster on SQLite than 1, 10 or 400, whose 17,600-parameter statement costs more to
+/// prepare than it saves), one access-log row per person
+/// ("profiel (import)"), and each person in the change feed.
+pub fn write_new_imports(conn: &mut DbConnection, actor: &crate::audit::Actor, municipality: &str, rows: &[NewImport]) -> AppResult<()> {
+    for chunk in rows.chunks(50) {
+        let c: Vec<&Candidate> = chunk.iter().map(|r| &r.candidate).collect();
+        crate::insert_all!(conn, candidates::table, c)?;
+    }
+    let occ: Vec<&CandidateOccupation> = rows.iter().flat_map(|r| &r.occupations).collect();
+    for chunk in occ.chunks(4000) {
+        crate::insert_all!(conn, candidate_occupations::table, chunk.to_vec())?;
+    }
+    let sk: Vec<&CandidateSkill> = rows.iter().flat_map(|r| &r.skills).collect();
+    for chunk in sk.chunks(2000) {
+        crate::insert_all!(conn, candidate_skills::table, chunk.to_vec())?;
+    }
+    let ladder: Vec<&LadderMeasurement> = rows.iter().filter_map(|r| r.ladder.as_ref()).collect();
+    for chunk in ladder.chunks(1000) {
+        crate::insert_all!(conn, ladder_measurements::table, chunk.to_vec())?;
+    }
+    let subjects: Vec<(&str, Option<&str>)> = rows.iter().map(|r| (r.candidate.id.as_str(), Some(municipality))).collect();
+    for chunk in subjects.chunks(1000) {
+        crate::audit::record(
+            conn,
+            actor,
+            chunk,
+            crate::audit::access(crate::audit::Act::Create, "profiel (import)", crate::audit::purpose::BEGELEIDING),
+        )?;
+    }
+    for r in rows {
+        crate::db::changes::record(conn, crate::db::changes::Entity::Candidate, &r.candidate.id)?;
+    }
+    Ok(())
+}
+
 #[derive(Debug, Default, Deserialize, Validate, ToSchema, utoipa::IntoParams)]
 pub struct ErasureInput {
     /// Why the data is erased (e.g. "verzoek van betrokkene (AVG art. 17)"). Kept with the

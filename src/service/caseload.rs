@@ -289,7 +289,10 @@ pub fn candidate_page(conn: &mut DbConnection, ctx: &Ctx, id: &str) -> AppResult
     let rd = ctx.refdata;
     let (occupations, skills) = match &full {
         Some(f) => (
-            f.occupations.iter().map(|o| rd.occupation(&o.occupation_id).map(|x| x.label_nl.clone()).unwrap_or_else(|| o.occupation_id.clone())).collect(),
+            f.occupations
+                .iter()
+                .map(|o| rd.occupation(&o.occupation_id).map(|x| x.label_nl.clone()).unwrap_or_else(|| o.occupation_id.clone()))
+                .collect(),
             f.skills
                 .iter()
                 .map(|s| match (&s.skill_id, &s.free_text) {

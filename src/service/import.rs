@@ -7,7 +7,7 @@
 //! Never a BSN: a column named like one, or a value of nine digits passing the elfproef anywhere,
 //! refuses the whole file before anything is written.
 
-use super::candidates::{import_one, CandidateInput, Imported, OccupationInput, SkillInput};
+use super::candidates::{import_new, import_one, write_new_imports, CandidateInput, Imported, NewImport, OccupationInput, SkillInput};
 use crate::audit::Actor;
 use crate::db::queries::candidate_full;
 use crate::db::schema::{candidates, import_fingerprints, import_runs, users};
@@ -205,6 +205,7 @@ struct Lookup<'a> {
     fingerprints: HashMap<String, String>,
     /// Klantgroepen by folded name, and the default group.
     groups: HashMap<String, String>,
+    group_rows: HashMap<String, crate::db::models::ClientGroup>,
     default_group: Option<String>,
 }
 
@@ -235,6 +236,7 @@ impl<'a> Lookup<'a> {
             occupations: HashMap::new(),
             skills: HashMap::new(),
             default_group: groups.iter().find(|g| g.is_default).map(|g| g.id.clone()),
+            group_rows: groups.iter().map(|g| (g.id.clone(), g.clone())).collect(),
             groups: groups.into_iter().map(|g| (nl::fold(&g.name), g.id)).collect(),
         })
     }
@@ -685,6 +687,9 @@ fn run_csv(
             let collect = crate::db::changes::Collect::begin();
             let counts = crate::db::write_transaction(conn, |conn| {
                 let mut counts = (0, 0, 0);
+                // New people are written together at the end of the batch; known ones one by one.
+                let mut new: Vec<NewImport> = vec![];
+                let mut new_fingerprints: Vec<(String, String)> = vec![];
                 for (number, cells, line) in &rows {
                     let get = |f: &str| cell(mapping, &columns, cells, f);
                     let current = match look.known.get(number) {
@@ -696,6 +701,21 @@ fn run_csv(
                     if !row.issues.is_empty() {
                         continue;
                     }
+                    if current.is_none() {
+                        let group = match row.input.client_group_id.as_deref().or(look.default_group.as_deref()) {
+                            Some(g) => look.group_rows.get(g).cloned(),
+                            None => None,
+                        };
+                        let group = match group {
+                            Some(g) => g,
+                            None => crate::service::candidates::client_group_for(conn, municipality, None)?,
+                        };
+                        let n = import_new(&row.input, municipality, today, &group)?;
+                        new_fingerprints.push((n.candidate.id.clone(), fingerprint(&get)));
+                        new.push(n);
+                        counts.0 += 1;
+                        continue;
+                    }
                     let (done, id) = import_one(conn, actor, municipality, today, &row.input, current.as_ref())?;
                     match done {
                         Imported::Created => counts.0 += 1,
@@ -704,6 +724,8 @@ fn run_csv(
                     }
                     crate::db::records::set_import_fingerprint(conn, &id, &fingerprint(&get))?;
                 }
+                write_new_imports(conn, actor, municipality, &new)?;
+                crate::db::records::insert_import_fingerprints(conn, &new_fingerprints)?;
                 // The change feed gets the batch's candidates as the transaction's last statement.
                 collect.finish(conn)?;
                 Ok::<_, AppError>(counts)

@@ -37,7 +37,13 @@ crate::page!(ImportPage);
 
 const SHOWN: usize = 200;
 
-async fn page(req: &HttpRequest, state: &AppState, u: &crate::auth::CurrentUser, form: FormState, report: Option<ImportReport>) -> Result<ImportPage, PageError> {
+async fn page(
+    req: &HttpRequest,
+    state: &AppState,
+    u: &crate::auth::CurrentUser,
+    form: FormState,
+    report: Option<ImportReport>,
+) -> Result<ImportPage, PageError> {
     let (u2, rd) = (u.clone(), state.env());
     let (kms, runs) = state
         .read(move |conn| {

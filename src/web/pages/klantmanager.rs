@@ -352,7 +352,10 @@ async fn proposals_view(
         .await
         .map_err(AppError::Internal)?;
     let cards = cards(state, res, &proposed);
-    render_status(status, &ProposalsPage { ctx: Ctx::new(req, Some(u)), urgent: crate::domain::urgent_obstacles(&c.zrm_scores), c, cards, form, failed_for })
+    render_status(
+        status,
+        &ProposalsPage { ctx: Ctx::new(req, Some(u)), urgent: crate::domain::urgent_obstacles(&c.zrm_scores), c, cards, form, failed_for },
+    )
 }
 
 async fn find_placements(req: HttpRequest, state: web::Data<AppState>, user: PageUser, path: web::Path<String>) -> Result<HttpResponse, PageError> {
@@ -573,7 +576,8 @@ fn record_fields(
     json["skills"] = serde_json::Value::Array(
         keys.iter()
             .map(|k| {
-                let level = current.iter().find(|s| &skill_key(&s.skill_id, &s.free_text) == k).map(|s| s.level.clone()).unwrap_or_else(|| "basis".into());
+                let level =
+                    current.iter().find(|s| &skill_key(&s.skill_id, &s.free_text) == k).map(|s| s.level.clone()).unwrap_or_else(|| "basis".into());
                 match k.strip_prefix("tekst:") {
                     Some(t) => serde_json::json!({"free_text": t, "level": level}),
                     None => serde_json::json!({"skill_id": k, "level": level}),
