@@ -21,6 +21,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// Runs the import of an upload already read; shared with the beheerder's page.
 pub async fn run_upload(state: &AppState, user: CurrentUser, up: upload::Upload) -> AppResult<ImportReport> {
     user.require(&[crate::domain::Role::Beheerder])?;
+    // A part the import does not know is refused by name, as unknown JSON fields are.
+    let unknown: Vec<crate::domain::FieldError> = up
+        .fields
+        .iter()
+        .filter(|(k, _)| !["mapping", "klantmanager", "apply", "csrf"].contains(&k.as_str()))
+        .map(|(k, _)| crate::domain::FieldError::new(k, "Dit veld kent de import niet (wel: file, mapping, klantmanager, apply)."))
+        .collect();
+    AppError::check(unknown)?;
     let Some((name, file)) = up.file.as_ref().map(|(n, f)| (n.clone(), f.path().to_path_buf())) else {
         return Err(AppError::field("file", "Kies een bestand (CSV of Excel)."));
     };
