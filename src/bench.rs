@@ -67,7 +67,7 @@ pub struct BenchReport {
     pub peak_rss_mb: f64,
 }
 
-fn bar(len: usize, msg: &str) -> ProgressBar {
+pub(crate) fn bar(len: usize, msg: &str) -> ProgressBar {
     let pb = ProgressBar::new(len as u64);
     pb.set_style(
         ProgressStyle::with_template("{msg:>24} [{bar:30}] {pos}/{len} ({per_sec}, {eta})")

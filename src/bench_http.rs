@@ -142,7 +142,7 @@ fn lua_string(s: &str) -> String {
 /// CPU time (user + system) a process has used, ms, from a `/proc/PID/stat` line: fields 14 and
 /// 15, in clock ticks of 1/100 s (Linux's USER_HZ); the command name (field 2) may hold spaces
 /// and parentheses, so the fields are counted after its last ')'.
-fn cpu_ms_of_stat(stat: &str) -> Option<f64> {
+pub(crate) fn cpu_ms_of_stat(stat: &str) -> Option<f64> {
     let rest = &stat[stat.rfind(')')? + 1..];
     let f: Vec<&str> = rest.split_whitespace().collect();
     let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;

@@ -18,7 +18,6 @@ use crate::domain::Role;
 use crate::refdata::RefData;
 use crate::service::import;
 use diesel::prelude::*;
-use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use std::io::Write;
 use std::path::PathBuf;
@@ -80,25 +79,12 @@ impl std::fmt::Display for ImportBenchReport {
     }
 }
 
-/// CPU time (user + system) of this process so far, ms (/proc/self/stat, USER_HZ = 100).
+/// CPU time (user + system) of this process so far, ms.
 fn cpu_ms() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let rest = stat.rfind(')').map(|i| &stat[i + 1..]).unwrap_or("");
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let tick = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-    (tick(11) + tick(12)) as f64 * 10.0
+    std::fs::read_to_string("/proc/self/stat").ok().and_then(|s| crate::bench_http::cpu_ms_of_stat(&s)).unwrap_or(0.0)
 }
 
-fn bar(len: usize, msg: &str) -> ProgressBar {
-    let pb = ProgressBar::new(len as u64);
-    pb.set_style(
-        ProgressStyle::with_template("{msg:>24} [{bar:30}] {pos}/{len} ({per_sec}, {eta})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
-    pb.set_message(msg.to_string());
-    pb
-}
+use crate::bench::bar;
 
 const FIRST: &[&str] = &["Anna", "Mohammed", "Sanne", "Ahmed", "Fatima", "Daan", "Renée", "Joël", "Eva", "Youssef", "Lotte", "Bram"];
 const LAST: &[&str] = &["de Vries", "Jansen", "Bakker", "Yilmaz", "El Amrani", "Visser", "Smit", "Meijer", "de Boer", "Mulder", "Bos", "Kaya"];

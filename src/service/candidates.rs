@@ -681,28 +681,10 @@ pub fn import_one(
         crate::audit::one(conn, actor, id, municipality, crate::audit::access(act, "profiel (import)", crate::audit::purpose::BEGELEIDING))
     };
     let Some(cur) = current else {
-        let cid = new_id();
         let group = client_group_for(conn, municipality, input.client_group_id.as_deref())?;
-        let kept = Kept { client_number: None, registration_date: today, client_group_id: group.id.clone() };
-        let row = input.to_row(cid.clone(), municipality.into(), km, 1, t, kept);
-        diesel::insert_into(candidates::table).values(&row).execute(conn)?;
-        let (occ, sk) = input.child_rows(&cid);
-        write_children(conn, &cid, &occ, &sk)?;
-        if let Some(step) = input.ladder_step {
-            let lm = LadderMeasurement {
-                id: new_id(),
-                candidate_id: cid.clone(),
-                measured_on: input.ladder_date.unwrap_or(today),
-                step,
-                target_step: group.default_target_step,
-                measured_by: None,
-                note: "Overgenomen uit het cliëntsysteem".into(),
-                created_at: t,
-            };
-            crate::db::records::insert_ladder(conn, &lm)?;
-        }
-        audit(conn, &cid, crate::audit::Act::Create)?;
-        crate::db::changes::record(conn, crate::db::changes::Entity::Candidate, &cid)?;
+        let new = import_new(input, municipality, today, &group)?;
+        let cid = new.candidate.id.clone();
+        write_new_imports(conn, actor, municipality, &[new])?;
         return Ok((Imported::Created, cid));
     };
     let c = &cur.candidate;

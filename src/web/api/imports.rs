@@ -81,7 +81,12 @@ pub async fn runs(state: web::Data<AppState>, user: CurrentUser) -> AppResult<Ht
 pub async fn report(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let run = state.read(move |conn| svc::run_of(conn, &user, &id)).await?;
-    Ok(csv_response(&format!("importverslag-{}.csv", run.created_at.format("%Y%m%d-%H%M")), run.issues_csv))
+    Ok(report_response(run))
+}
+
+/// A recorded run's report as a CSV download (the API's and the page's).
+pub fn report_response(run: crate::db::models::ImportRun) -> HttpResponse {
+    csv_response(&format!("importverslag-{}.csv", run.created_at.format("%Y%m%d-%H%M")), run.issues_csv)
 }
 
 pub fn csv_response(name: &str, body: String) -> HttpResponse {

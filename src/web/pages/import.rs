@@ -7,7 +7,7 @@ use super::{check_csrf, render, render_status, Ctx, PageError, PageUser};
 use crate::domain::{FieldError, Role};
 use crate::service::import::{self as svc, ImportReport, ImportRunView};
 use crate::state::AppState;
-use crate::web::api::imports::{csv_response, run_upload};
+use crate::web::api::imports::{csv_response, report_response, run_upload};
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -103,5 +103,5 @@ async fn template(user: PageUser) -> Result<HttpResponse, PageError> {
 async fn report(state: web::Data<AppState>, user: PageUser, path: web::Path<String>) -> Result<HttpResponse, PageError> {
     let (u, id) = (user.0, path.into_inner());
     let run = state.read(move |conn| svc::run_of(conn, &u, &id)).await?;
-    Ok(csv_response(&format!("importverslag-{}.csv", run.created_at.format("%Y%m%d-%H%M")), run.issues_csv))
+    Ok(report_response(run))
 }
