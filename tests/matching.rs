@@ -387,6 +387,7 @@ async fn employer_sees_anonymous_profiles_only() {
     c["first_name"] = json!("Zichtbaarnietdoen");
     c["email"] = json!("geheim@example.org");
     c["phone"] = json!("06-98765432");
+    c["zrm_scores"] = json!({"huisvesting": 1, "financien": 4});
     let (_, cv) = app.post("/api/v1/candidates", Some(&km), c).await;
     let cid = cv["id"].as_str().unwrap().to_string();
     app.flush_index().await;
@@ -405,6 +406,8 @@ async fn employer_sees_anonymous_profiles_only() {
         "first_name",
         "birth_date",
         "klantmanager_id",
+        "urgent_obstacles",
+        "Huisvesting",
     ] {
         assert!(!text.contains(banned), "employer response contains {banned}");
     }
@@ -413,7 +416,11 @@ async fn employer_sees_anonymous_profiles_only() {
     assert!(prof["occupations"].is_array());
     // Only candidates who allow an anonymous profile; none of another employer's placement.
     let (_, all) = app.get(&format!("/api/v1/placements/{pid}/proposals?limit=100"), Some(&km)).await;
-    assert!(all["proposals"].as_array().unwrap().iter().any(|p| p["candidate"]["id"] == cid.as_str()));
+    let mine = all["proposals"].as_array().unwrap().iter().find(|p| p["candidate"]["id"] == cid.as_str()).expect("the candidate is proposed");
+    // The klantmanager sees the urgent ZRM obstacle beside the proposal (score 1), not a score of 4.
+    assert_eq!(mine["candidate"]["urgent_obstacles"], json!(["Huisvesting"]), "{mine}");
+    let (_, forc) = app.get(&format!("/api/v1/candidates/{cid}/proposals"), Some(&km)).await;
+    assert_eq!(forc["urgent_obstacles"], json!(["Huisvesting"]), "{forc}");
     let w3 = app.login("werkgever3@demo.nl").await;
     assert_eq!(app.get(&format!("/api/v1/placements/{pid}/proposals"), Some(&w3)).await.0, StatusCode::NOT_FOUND);
     let k = app.login("kandidaat1@lochem.demo").await;

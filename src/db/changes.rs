@@ -59,7 +59,15 @@ const PG_APPEND_LOCK: i64 = 0x6f70_7374_6170; // "opstap"
 
 thread_local! {
     /// Changes recorded inside the write transaction running on this thread (see `Collect`).
-    static PENDING: RefCell<Option<Vec<(Entity, String)>>> = const { RefCell::new(None) };
+    static PENDING: RefCell<Option<Pending>> = const { RefCell::new(None) };
+}
+
+/// The changes a transaction recorded, in order, each once (a set beside the list, so that a
+/// batch of thousands of changes is not a quadratic scan).
+#[derive(Default)]
+struct Pending {
+    rows: Vec<(Entity, String)>,
+    seen: std::collections::HashSet<(Entity, String)>,
 }
 
 /// Collects the changes recorded by the transaction that runs on this thread, so that
@@ -69,13 +77,13 @@ pub struct Collect(());
 
 impl Collect {
     pub fn begin() -> Collect {
-        PENDING.with(|p| *p.borrow_mut() = Some(Vec::new()));
+        PENDING.with(|p| *p.borrow_mut() = Some(Pending::default()));
         Collect(())
     }
 
     /// Appends what was collected (call inside the transaction, last); returns how many rows.
     pub fn finish(&self, conn: &mut DbConnection) -> QueryResult<usize> {
-        let rows = PENDING.with(|p| p.borrow_mut().as_mut().map(std::mem::take)).unwrap_or_default();
+        let rows = PENDING.with(|p| p.borrow_mut().as_mut().map(std::mem::take)).unwrap_or_default().rows;
         append(conn, &rows)?;
         Ok(rows.len())
     }
@@ -92,9 +100,10 @@ impl Drop for Collect {
 /// it inside the transaction of the change.
 pub fn record(conn: &mut DbConnection, entity: Entity, id: &str) -> QueryResult<()> {
     let deferred = PENDING.with(|p| match p.borrow_mut().as_mut() {
-        Some(v) => {
-            if !v.iter().any(|(e, i)| *e == entity && i == id) {
-                v.push((entity, id.to_string()));
+        Some(p) => {
+            let row = (entity, id.to_string());
+            if p.seen.insert(row.clone()) {
+                p.rows.push(row);
             }
             true
         }

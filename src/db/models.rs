@@ -7,7 +7,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = municipalities)]
+#[diesel(table_name = municipalities, treat_none_as_default_value = false)]
 pub struct Municipality {
     pub id: String,
     pub name: String,
@@ -18,7 +18,7 @@ pub struct Municipality {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = pc4_areas)]
+#[diesel(table_name = pc4_areas, treat_none_as_default_value = false)]
 pub struct Pc4Area {
     pub pc4: String,
     pub lat: f64,
@@ -30,7 +30,7 @@ pub struct Pc4Area {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Deserialize)]
-#[diesel(table_name = isco_groups)]
+#[diesel(table_name = isco_groups, treat_none_as_default_value = false)]
 pub struct IscoGroup {
     pub isco_code: String,
     pub level: i32,
@@ -39,7 +39,7 @@ pub struct IscoGroup {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = esco_occupations)]
+#[diesel(table_name = esco_occupations, treat_none_as_default_value = false)]
 pub struct EscoOccupation {
     pub id: String,
     pub esco_code: String,
@@ -51,7 +51,7 @@ pub struct EscoOccupation {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = esco_skills)]
+#[diesel(table_name = esco_skills, treat_none_as_default_value = false)]
 pub struct EscoSkill {
     pub id: String,
     pub skill_type: String,
@@ -66,7 +66,7 @@ pub struct EscoSkill {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = esco_occupation_skills)]
+#[diesel(table_name = esco_occupation_skills, treat_none_as_default_value = false)]
 pub struct EscoOccupationSkill {
     pub occupation_id: String,
     pub skill_id: String,
@@ -74,7 +74,7 @@ pub struct EscoOccupationSkill {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = organisations, treat_none_as_null = true)]
+#[diesel(table_name = organisations, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct Organisation {
     pub id: String,
     pub name: String,
@@ -92,7 +92,7 @@ pub struct Organisation {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = users, treat_none_as_null = true)]
+#[diesel(table_name = users, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct User {
     pub id: String,
     pub email: String,
@@ -109,7 +109,7 @@ pub struct User {
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = candidates, treat_none_as_null = true)]
+#[diesel(table_name = candidates, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct Candidate {
     pub id: String,
     pub municipality_id: String,
@@ -164,7 +164,7 @@ pub struct Candidate {
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = client_groups, treat_none_as_null = true)]
+#[diesel(table_name = client_groups, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct ClientGroup {
     pub id: String,
     pub municipality_id: String,
@@ -179,7 +179,7 @@ pub struct ClientGroup {
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = client_group_targets)]
+#[diesel(table_name = client_group_targets, treat_none_as_default_value = false)]
 pub struct ClientGroupTarget {
     pub client_group_id: String,
     pub year: i32,
@@ -188,7 +188,7 @@ pub struct ClientGroupTarget {
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = import_runs)]
+#[diesel(table_name = import_runs, treat_none_as_default_value = false)]
 pub struct ImportRun {
     pub id: String,
     pub municipality_id: String,
@@ -206,7 +206,7 @@ pub struct ImportRun {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = candidate_occupations)]
+#[diesel(table_name = candidate_occupations, treat_none_as_default_value = false)]
 pub struct CandidateOccupation {
     pub candidate_id: String,
     pub occupation_id: String,
@@ -214,7 +214,7 @@ pub struct CandidateOccupation {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = candidate_skills)]
+#[diesel(table_name = candidate_skills, treat_none_as_default_value = false)]
 pub struct CandidateSkill {
     pub id: String,
     pub candidate_id: String,
@@ -224,7 +224,7 @@ pub struct CandidateSkill {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = ladder_measurements, treat_none_as_null = true)]
+#[diesel(table_name = ladder_measurements, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct LadderMeasurement {
     pub id: String,
     pub candidate_id: String,
@@ -237,7 +237,7 @@ pub struct LadderMeasurement {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = contact_moments, treat_none_as_null = true)]
+#[diesel(table_name = contact_moments, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct ContactMoment {
     pub id: String,
     pub candidate_id: String,
@@ -249,7 +249,7 @@ pub struct ContactMoment {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = sroi_contracts, treat_none_as_null = true)]
+#[diesel(table_name = sroi_contracts, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct SroiContract {
     pub id: String,
     pub organisation_id: String,
@@ -265,7 +265,7 @@ pub struct SroiContract {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = placements, treat_none_as_null = true)]
+#[diesel(table_name = placements, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct Placement {
     pub id: String,
     pub organisation_id: String,
@@ -305,7 +305,7 @@ impl Placement {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = placement_skills)]
+#[diesel(table_name = placement_skills, treat_none_as_default_value = false)]
 pub struct PlacementSkill {
     pub placement_id: String,
     pub skill_id: String,
@@ -313,7 +313,7 @@ pub struct PlacementSkill {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = proposal_logs)]
+#[diesel(table_name = proposal_logs, treat_none_as_default_value = false)]
 pub struct ProposalLog {
     pub id: String,
     pub direction: String,
@@ -328,7 +328,7 @@ pub struct ProposalLog {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = matches, treat_none_as_null = true)]
+#[diesel(table_name = matches, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct Match {
     pub id: String,
     pub candidate_id: Option<String>,
@@ -373,7 +373,7 @@ pub struct Match {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = match_events, treat_none_as_null = true)]
+#[diesel(table_name = match_events, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct MatchEvent {
     pub id: String,
     pub match_id: String,
@@ -387,7 +387,7 @@ pub struct MatchEvent {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = tasks, treat_none_as_null = true)]
+#[diesel(table_name = tasks, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct Task {
     pub id: String,
     pub municipality_id: String,
@@ -405,7 +405,7 @@ pub struct Task {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = outbox, treat_none_as_null = true)]
+#[diesel(table_name = outbox, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct OutboxMessage {
     pub id: String,
     pub kind: String,
@@ -426,7 +426,7 @@ pub struct OutboxMessage {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = audit_log, treat_none_as_null = true)]
+#[diesel(table_name = audit_log, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct AuditEntry {
     pub id: String,
     pub actor_id: Option<String>,
@@ -442,7 +442,7 @@ pub struct AuditEntry {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = saved_searches, treat_none_as_null = true)]
+#[diesel(table_name = saved_searches, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct SavedSearch {
     pub candidate_id: String,
     pub query: String,
@@ -451,7 +451,7 @@ pub struct SavedSearch {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = job_runs, treat_none_as_null = true)]
+#[diesel(table_name = job_runs, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct JobRun {
     pub job: String,
     pub period: String,
@@ -459,7 +459,7 @@ pub struct JobRun {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = erased_subjects, treat_none_as_null = true)]
+#[diesel(table_name = erased_subjects, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct ErasedSubject {
     pub id: String,
     pub municipality_id: String,
@@ -475,7 +475,7 @@ pub struct ErasedSubject {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = municipality_profiles, treat_none_as_null = true)]
+#[diesel(table_name = municipality_profiles, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct MunicipalityProfile {
     pub municipality_id: String,
     pub display_name: String,

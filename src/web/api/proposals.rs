@@ -71,6 +71,10 @@ pub struct CandidateProposals {
     pub settings_version: i32,
     /// Proposals support a human decision: the klantmanager decides.
     pub note: String,
+    /// For the klantmanager: the ZRM domains scored 1 or 2 ("urgente belemmering") to weigh
+    /// beside every proposal. Not in the candidate's own plain-words answer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub urgent_obstacles: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub proposals: Option<Vec<PlacementProposal>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -96,12 +100,14 @@ pub async fn candidate_proposals(
             let plain_words = user.role == Role::Kandidaat;
             Ok(crate::service::proposals::for_candidate(conn, &Ctx::new(&user, &rd), &search, &id, opts, false)?.map(|found| {
                 let (version, res) = (found.settings_version, found.results);
+                let urgent = crate::domain::urgent_obstacles(&found.candidate.zrm_scores).into_iter().map(String::from).collect();
                 let note = "Dit zijn voorstellen van de matcher. De klantmanager beslist.".to_string();
                 if plain_words {
                     CandidateProposals {
                         candidate_id: id,
                         settings_version: version,
                         note: "Dit zijn plekken die bij u kunnen passen. Bespreek ze met uw klantmanager.".into(),
+                        urgent_obstacles: vec![],
                         proposals: None,
                         plain: Some(
                             res.iter()
@@ -117,6 +123,7 @@ pub async fn candidate_proposals(
                         candidate_id: id,
                         settings_version: version,
                         note,
+                        urgent_obstacles: urgent,
                         proposals: Some(
                             res.into_iter()
                                 .map(|(p, e)| PlacementProposal {
@@ -150,6 +157,9 @@ pub struct CandidateSummary {
     pub pc4: String,
     pub place: Option<String>,
     pub klantmanager_id: String,
+    /// ZRM domains scored 1 or 2 ("urgente belemmering"); never sent to an employer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub urgent_obstacles: Vec<String>,
 }
 
 pub use crate::service::employer_view::{anonymous_profile, AnonymousProfile};
@@ -224,6 +234,10 @@ pub async fn placement_proposals(
                                     pc4: c.candidate.pc4.clone(),
                                     place: rd.pc4.get(&c.candidate.pc4).map(|x| x.place.clone()),
                                     klantmanager_id: c.candidate.klantmanager_id.clone(),
+                                    urgent_obstacles: crate::domain::urgent_obstacles(&c.candidate.zrm_scores)
+                                        .into_iter()
+                                        .map(String::from)
+                                        .collect(),
                                 }),
                                 profile: None,
                                 score: e.score,
