@@ -324,27 +324,27 @@ fn read_row<'a>(
         input.phone = Some(v.to_string());
     }
     if let Some((c, v)) = value("birth_date") {
-        match date(&v) {
+        match date(v) {
             Some(d) => input.birth_date = d,
-            None => issue(&c, &v, "Geen geldige datum (schrijf 17-05-1990 of 1990-05-17)."),
+            None => issue(c, v, "Geen geldige datum (schrijf 17-05-1990 of 1990-05-17)."),
         }
     }
     if let Some((c, v)) = value("registration_date") {
-        match date(&v) {
+        match date(v) {
             Some(d) => input.registration_date = Some(d),
-            None => issue(&c, &v, "Geen geldige datum (schrijf 17-05-2025 of 2025-05-17)."),
+            None => issue(c, v, "Geen geldige datum (schrijf 17-05-2025 of 2025-05-17)."),
         }
     }
     if let Some((c, v)) = value("benefit_type") {
-        match benefit(&v) {
+        match benefit(v) {
             Some(b) => input.benefit_type = b,
-            None => issue(&c, &v, "Onbekende uitkering: schrijf participatiewet, ioaw, ioaz, anw of geen."),
+            None => issue(c, v, "Onbekende uitkering: schrijf participatiewet, ioaw, ioaz, anw of geen."),
         }
     }
     match value("klantmanager") {
-        Some((c, v)) => match look.klantmanagers.get(&crate::auth::normalize_email(&v)) {
+        Some((c, v)) => match look.klantmanagers.get(&crate::auth::normalize_email(v)) {
             Some(id) => input.klantmanager_id = Some(id.clone()),
-            None => issue(&c, &v, "Geen klantmanager van uw gemeente met dit e-mailadres in Opstap."),
+            None => issue(c, v, "Geen klantmanager van uw gemeente met dit e-mailadres in Opstap."),
         },
         None if input.klantmanager_id.is_none() => {
             issue("klantmanager", "", "Geen klantmanager: vul de kolom of geef er een op voor het hele bestand.")
@@ -352,40 +352,40 @@ fn read_row<'a>(
         None => {}
     }
     if let Some((c, v)) = value("klantgroep") {
-        match look.groups.get(&nl::fold(&v)) {
+        match look.groups.get(&nl::fold(v)) {
             Some(id) => input.client_group_id = Some(id.clone()),
-            None => issue(&c, &v, "Geen klantgroep met deze naam in uw gemeente (zie Beheer, Klantgroepen)."),
+            None => issue(c, v, "Geen klantgroep met deze naam in uw gemeente (zie Beheer, Klantgroepen)."),
         }
     }
     if let Some((c, v)) = value("ladder_date") {
-        match date(&v) {
+        match date(v) {
             Some(d) => input.ladder_date = Some(d),
-            None => issue(&c, &v, "Geen geldige datum (schrijf 17-05-2025 of 2025-05-17)."),
+            None => issue(c, v, "Geen geldige datum (schrijf 17-05-2025 of 2025-05-17)."),
         }
     }
     if let Some((c, v)) = value("doelgroepregister_route") {
-        match nl::fold(&v).replace([' ', '/', '-'], "_").parse::<crate::domain::klantgroep::DoelgroepRoute>() {
+        match nl::fold(v).replace([' ', '/', '-'], "_").parse::<crate::domain::klantgroep::DoelgroepRoute>() {
             Ok(r) => input.doelgroepregister_route = Some(r),
-            Err(_) => issue(&c, &v, "Onbekende route: schrijf uwv_indicatie, praktijkroute, pro_vso, wajong of wsw."),
+            Err(_) => issue(c, v, "Onbekende route: schrijf uwv_indicatie, praktijkroute, pro_vso, wajong of wsw."),
         }
     }
     if let Some((c, v)) = value("doelgroepregister_date") {
-        match date(&v) {
+        match date(v) {
             Some(d) => input.doelgroepregister_date = Some(d),
-            None => issue(&c, &v, "Geen geldige datum (schrijf 17-05-2025 of 2025-05-17)."),
+            None => issue(c, v, "Geen geldige datum (schrijf 17-05-2025 of 2025-05-17)."),
         }
     }
     if let Some((c, v)) = value("ladder_step") {
         match v.parse::<i32>() {
             Ok(s) if crate::domain::ladder::is_valid_step(s) => input.ladder_step = Some(s),
-            _ => issue(&c, &v, "Een trede is een getal van 1 tot 6."),
+            _ => issue(c, v, "Een trede is een getal van 1 tot 6."),
         }
     }
     if let Some((_, v)) = value("language_level") {
         input.language_level = Some(v.to_string());
     }
     if let Some((_, v)) = value("education_level") {
-        input.education_level = nl::fold(&v);
+        input.education_level = nl::fold(v);
     }
     for (field, target) in [
         ("startkwalificatie", &mut input.startkwalificatie),
@@ -395,9 +395,9 @@ fn read_row<'a>(
         ("consent_matching", &mut input.consent_matching),
     ] {
         if let Some((c, v)) = value(field) {
-            match yes_no(&v) {
+            match yes_no(v) {
                 Some(b) => *target = b,
-                None => issue(&c, &v, "Schrijf ja of nee."),
+                None => issue(c, v, "Schrijf ja of nee."),
             }
         }
     }
@@ -405,7 +405,7 @@ fn read_row<'a>(
         if let Some((c, v)) = value(field) {
             match v.parse::<i32>() {
                 Ok(h) => *target = h,
-                Err(_) => issue(&c, &v, "Schrijf een heel getal."),
+                Err(_) => issue(c, v, "Schrijf een heel getal."),
             }
         }
     }
@@ -421,7 +421,7 @@ fn read_row<'a>(
                     occ.push(OccupationInput { occupation_id: id, experience })
                 }
                 Some(_) => {}
-                None => issue(&c, name, "Dit beroep staat niet in ESCO (code of Nederlandse naam); het is niet overgenomen."),
+                None => issue(c, name, "Dit beroep staat niet in ESCO (code of Nederlandse naam); het is niet overgenomen."),
             }
         }
         input.occupations = occ;
@@ -436,7 +436,7 @@ fn read_row<'a>(
                     sk.push(SkillInput { skill_id: Some(id), free_text: None, level: "basis".into() })
                 }
                 Some(_) => {}
-                None => issue(&c, name, "Deze vaardigheid staat niet in ESCO; ze is niet overgenomen."),
+                None => issue(c, name, "Deze vaardigheid staat niet in ESCO; ze is niet overgenomen."),
             }
         }
         input.skills = sk;
@@ -652,8 +652,10 @@ fn run_csv(
             return Err(AppError::field("klantmanager", format!("{km} is geen klantmanager van deze gemeente in Opstap.")));
         }
     }
-    // Pass 1: read and check every row; nothing is written. A row whose cells are those the
-    // last run took over for that person is unchanged and needs no further look.
+    // Pass 1: read every row; nothing is written. A BSN anywhere refuses the whole file, a
+    // client number seen before is reported, and a row whose cells are those the last run took
+    // over for that person is unchanged and needs no further look. A dry run checks each row
+    // here; an applied run checks it once, in pass 2, where it is written.
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut good: std::collections::HashSet<usize> = Default::default();
     let mut same = 0;
@@ -696,6 +698,10 @@ fn run_csv(
             continue;
         }
         let known = known.is_some();
+        if apply {
+            good.insert(line);
+            continue;
+        }
         let row = read_row(line, &get, None, &mut look, today);
         if row.issues.is_empty() {
             report.valid += 1;
@@ -722,8 +728,10 @@ fn run_csv(
         |conn: &mut DbConnection, batch: &mut Vec<(String, Vec<String>, usize)>, report: &mut ImportReport, look: &mut Lookup| -> AppResult<()> {
             let rows = std::mem::take(batch);
             let collect = crate::db::changes::Collect::begin();
-            let counts = crate::db::write_transaction(conn, |conn| {
+            let (counts, checked) = crate::db::write_transaction(conn, |conn| {
                 let mut counts = (0, 0, 0);
+                // (valid, new, known, issues) of the rows checked here.
+                let mut checked = (0, 0, 0, Vec::<Issue>::new());
                 // New people are written together at the end of the batch; known ones one by one.
                 let mut new: Vec<NewImport> = vec![];
                 let mut new_fingerprints: Vec<(String, String)> = vec![];
@@ -733,9 +741,25 @@ fn run_csv(
                         Some(id) => candidate_full(conn, id)?,
                         None => None,
                     };
-                    let base = current.as_ref().map(CandidateInput::from_current);
-                    let row = read_row(*line, &get, base, look, today);
+                    // Checked as the dry run checks it: from the row alone.
+                    let first = read_row(*line, &get, None, look, today);
+                    if !first.issues.is_empty() {
+                        checked.3.extend(first.issues);
+                        continue;
+                    }
+                    checked.0 += 1;
+                    if current.is_some() {
+                        checked.2 += 1;
+                    } else {
+                        checked.1 += 1;
+                    }
+                    // A known person: the row over what Opstap holds now.
+                    let row = match current.as_ref() {
+                        Some(c) => read_row(*line, &get, Some(CandidateInput::from_current(c)), look, today),
+                        None => first,
+                    };
                     if !row.issues.is_empty() {
+                        checked.3.extend(row.issues);
                         continue;
                     }
                     if current.is_none() {
@@ -765,8 +789,12 @@ fn run_csv(
                 crate::db::records::insert_import_fingerprints(conn, &new_fingerprints)?;
                 // The change feed gets the batch's candidates as the transaction's last statement.
                 collect.finish(conn)?;
-                Ok::<_, AppError>(counts)
+                Ok::<_, AppError>((counts, checked))
             })?;
+            report.valid += checked.0;
+            report.new += checked.1;
+            report.known += checked.2;
+            report.issues.extend(checked.3);
             report.created += counts.0;
             report.changed += counts.1;
             report.unchanged += counts.2;
@@ -789,6 +817,7 @@ fn run_csv(
     }
     flush(&mut conn, &mut batch, &mut report, &mut look)?;
     progress(report.valid);
+    report.issues.sort_by_key(|i| i.row);
     report.applied = true;
     Ok(report)
 }
