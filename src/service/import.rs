@@ -747,12 +747,6 @@ fn run_csv(
                         checked.3.extend(first.issues);
                         continue;
                     }
-                    checked.0 += 1;
-                    if current.is_some() {
-                        checked.2 += 1;
-                    } else {
-                        checked.1 += 1;
-                    }
                     // A known person: the row over what Opstap holds now.
                     let row = match current.as_ref() {
                         Some(c) => read_row(*line, &get, Some(CandidateInput::from_current(c)), look, today),
@@ -761,6 +755,12 @@ fn run_csv(
                     if !row.issues.is_empty() {
                         checked.3.extend(row.issues);
                         continue;
+                    }
+                    checked.0 += 1;
+                    if current.is_some() {
+                        checked.2 += 1;
+                    } else {
+                        checked.1 += 1;
                     }
                     if current.is_none() {
                         let group = match row.input.client_group_id.as_deref().or(look.default_group.as_deref()) {
