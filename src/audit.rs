@@ -174,4 +174,5 @@ pub mod purpose {
     pub const BERICHT: &str = "bericht over uw voorstel";
     pub const BEHEER: &str = "beheer";
     pub const VERWIJDERING: &str = "verwijdering op verzoek";
+    pub const INZAGEVERZOEK: &str = "inzageverzoek van betrokkene";
 }

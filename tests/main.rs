@@ -3,6 +3,7 @@
 
 mod common;
 
+mod aanmelden;
 mod api_auth;
 mod api_authz;
 mod api_crud;
@@ -13,6 +14,7 @@ mod cli;
 mod esco;
 mod faults;
 mod import;
+mod inzage;
 mod klantgroepen;
 mod layers;
 mod matching;

@@ -55,3 +55,24 @@ text_column!(
     crate::domain::klantgroep::DoelgroepRoute => DoelgroepRouteColumn,
     crate::domain::klantgroep::TargetIndicator => TargetIndicatorColumn,
 );
+
+/// Rows are exported as stored (the person's own data export, AVG art. 15): these states have no
+/// serde name of their own, so they serialise as their column text.
+macro_rules! serialize_as_stored {
+    ($($ty:ty),* $(,)?) => {$(
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let v: &'static str = (*self).into();
+                s.serialize_str(v)
+            }
+        }
+    )*};
+}
+
+serialize_as_stored!(
+    crate::domain::CandidateStatus,
+    crate::domain::PlacementStatus,
+    crate::domain::workflow::TaskKind,
+    crate::auth::Channel,
+    crate::domain::ContactChannel,
+);

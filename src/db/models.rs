@@ -91,12 +91,14 @@ pub struct Organisation {
     pub updated_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
 #[diesel(table_name = users, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct User {
     pub id: String,
     pub email: String,
     pub email_normalized: String,
+    /// Never leaves the server, not even in the person's own export.
+    #[serde(skip)]
     pub password_hash: String,
     pub role: Role,
     pub name: String,
@@ -108,7 +110,7 @@ pub struct User {
     pub last_login_at: Option<NaiveDateTime>,
 }
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
 #[diesel(table_name = candidates, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct Candidate {
     pub id: String,
@@ -205,7 +207,7 @@ pub struct ImportRun {
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = candidate_occupations, treat_none_as_default_value = false)]
 pub struct CandidateOccupation {
     pub candidate_id: String,
@@ -213,7 +215,7 @@ pub struct CandidateOccupation {
     pub experience: String,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = candidate_skills, treat_none_as_default_value = false)]
 pub struct CandidateSkill {
     pub id: String,
@@ -223,7 +225,7 @@ pub struct CandidateSkill {
     pub level: String,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
 #[diesel(table_name = ladder_measurements, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct LadderMeasurement {
     pub id: String,
@@ -236,7 +238,7 @@ pub struct LadderMeasurement {
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
 #[diesel(table_name = contact_moments, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct ContactMoment {
     pub id: String,
@@ -312,7 +314,7 @@ pub struct PlacementSkill {
     pub required: bool,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = proposal_logs, treat_none_as_default_value = false)]
 pub struct ProposalLog {
     pub id: String,
@@ -327,7 +329,7 @@ pub struct ProposalLog {
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
 #[diesel(table_name = matches, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct Match {
     pub id: String,
@@ -372,7 +374,7 @@ pub struct Match {
     pub introduction_contact: Option<String>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
 #[diesel(table_name = match_events, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct MatchEvent {
     pub id: String,
@@ -386,7 +388,7 @@ pub struct MatchEvent {
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
 #[diesel(table_name = tasks, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct Task {
     pub id: String,
@@ -404,7 +406,7 @@ pub struct Task {
     pub placement_id: Option<String>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
 #[diesel(table_name = outbox, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct OutboxMessage {
     pub id: String,
@@ -425,7 +427,7 @@ pub struct OutboxMessage {
     pub sent_at: Option<NaiveDateTime>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
 #[diesel(table_name = audit_log, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct AuditEntry {
     pub id: String,
@@ -441,7 +443,7 @@ pub struct AuditEntry {
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
 #[diesel(table_name = saved_searches, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct SavedSearch {
     pub candidate_id: String,
@@ -487,5 +489,41 @@ pub struct MunicipalityProfile {
     pub contact_hours: String,
     pub privacy_statement: String,
     pub accessibility_statement: String,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A self-registration (aanmelden) until a beheerder assigns a klantmanager; see the migration
+/// `2026-12-10-000001_inwoners`.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
+#[diesel(table_name = registrations, treat_none_as_null = true, treat_none_as_default_value = false)]
+pub struct Registration {
+    pub id: String,
+    pub municipality_id: String,
+    pub user_id: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub birth_date: NaiveDate,
+    pub pc4: String,
+    pub education_level: String,
+    pub benefit_type: crate::domain::BenefitType,
+    pub hours_min: i32,
+    pub hours_max: i32,
+    pub message: String,
+    pub consent_matching: bool,
+    pub consent_anonymous_profile: bool,
+    pub consent_email: bool,
+    /// onbevestigd (e-mail not confirmed yet), aangemeld, toegewezen.
+    pub status: String,
+    /// A key, never exported.
+    #[serde(skip)]
+    pub confirm_token_hash: Option<String>,
+    pub confirm_expires_at: Option<NaiveDateTime>,
+    pub confirmed_at: Option<NaiveDateTime>,
+    pub candidate_id: Option<String>,
+    pub assigned_by: Option<String>,
+    pub assigned_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }

@@ -540,6 +540,37 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    registrations (id) {
+        id -> Text,
+        municipality_id -> Text,
+        user_id -> Nullable<Text>,
+        first_name -> Text,
+        last_name -> Text,
+        email -> Text,
+        phone -> Nullable<Text>,
+        birth_date -> Date,
+        pc4 -> Text,
+        education_level -> Text,
+        benefit_type -> Text,
+        hours_min -> Integer,
+        hours_max -> Integer,
+        message -> Text,
+        consent_matching -> Bool,
+        consent_anonymous_profile -> Bool,
+        consent_email -> Bool,
+        status -> Text,
+        confirm_token_hash -> Nullable<Text>,
+        confirm_expires_at -> Nullable<Timestamp>,
+        confirmed_at -> Nullable<Timestamp>,
+        candidate_id -> Nullable<Text>,
+        assigned_by -> Nullable<Text>,
+        assigned_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(candidates -> municipalities (municipality_id));
 diesel::joinable!(municipality_profiles -> municipalities (municipality_id));
 diesel::joinable!(candidate_occupations -> candidates (candidate_id));
@@ -591,6 +622,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     saved_searches,
     job_runs,
     erased_subjects,
+    registrations,
     client_groups,
     client_group_targets,
     import_fingerprints,

@@ -32,6 +32,7 @@ macro_rules! val {
 val!(f64);
 val!(NaiveDate);
 val!(NaiveDateTime);
+val!(i32);
 
 const MONTHS: [&str; 12] =
     ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"];
@@ -135,6 +136,17 @@ pub fn parse_euro_cents(input: &str) -> Result<i64, &'static str> {
     let cents: i64 = cents.parse().map_err(|_| ASK)?;
     let v = euros * 100 + cents;
     Ok(if negative { -v } else { v })
+}
+
+/// Hours as people write them: "24" when both ends are the same, else "16 tot 24" (the caller
+/// adds "uur per week").
+pub fn hours(min: impl Val<i32>, max: impl Val<i32>) -> String {
+    let (min, max) = (min.val(), max.val());
+    if min == max {
+        min.to_string()
+    } else {
+        format!("{min} tot {max}")
+    }
 }
 
 /// "02-12-2026".

@@ -162,6 +162,11 @@ pub struct Settings {
     /// Placement -> candidates: candidates living within this radius are considered (each
     /// candidate's own maximum travel distance is then applied as a rule).
     pub candidate_search_radius_km: f64,
+    /// Retention: a candidate is anonymised this many years after uitstroom (the municipality's
+    /// selection list; DOMAIN.md default 5).
+    pub retention_years_after_outflow: i32,
+    /// Proposal logs are purged after this many months (AI Act deployer logs: at least 6).
+    pub proposal_log_months: i32,
 }
 
 impl Default for Settings {
@@ -192,6 +197,8 @@ impl Default for Settings {
             retrieval_size: 300,
             candidate_retrieval_size: 150,
             candidate_search_radius_km: 60.0,
+            retention_years_after_outflow: 5,
+            proposal_log_months: 12,
         }
     }
 }
@@ -277,6 +284,13 @@ impl Settings {
         }
         if !(10..=5000).contains(&self.retrieval_size) {
             e.push(FieldError::new("retrieval_size", "Tussen 10 en 5000."));
+        }
+        if !(1..=30).contains(&self.retention_years_after_outflow) {
+            e.push(FieldError::new("retention_years_after_outflow", "Tussen 1 en 30 jaar."));
+        }
+        // The AI Act asks deployers to keep the logs at least six months.
+        if !(6..=120).contains(&self.proposal_log_months) {
+            e.push(FieldError::new("proposal_log_months", "Tussen 6 en 120 maanden (minstens 6: AI-verordening)."));
         }
         if !(10..=5000).contains(&self.candidate_retrieval_size) {
             e.push(FieldError::new("candidate_retrieval_size", "Tussen 10 en 5000."));

@@ -53,6 +53,9 @@ pub struct Periodic {
     pub placement_digests: usize,
     pub audit_purged: usize,
     pub mail_purged: usize,
+    /// Candidates anonymised and proposal logs deleted by the retention periods.
+    pub anonymised: usize,
+    pub proposal_logs_purged: usize,
 }
 
 /// Claims a job for a period; false when it already ran. One statement that inserts or does
@@ -104,6 +107,20 @@ pub async fn run_periodic(st: &AppState, today: NaiveDate) -> anyhow::Result<Per
         .await?;
     r.audit_purged = a;
     r.mail_purged = m;
+    let ret = st
+        .tx(move |conn| {
+            if !claim(conn, "retention", &today.to_string())? {
+                return Ok(crate::service::retention::RetentionRun::default());
+            }
+            crate::service::retention::apply(conn, today)
+        })
+        .await?;
+    if ret.anonymised > 0 {
+        // The anonymised leave the search index too.
+        st.caught_up().await?;
+    }
+    r.anonymised = ret.anonymised;
+    r.proposal_logs_purged = ret.proposal_logs_purged;
     Ok(r)
 }
 
@@ -279,7 +296,7 @@ async fn placement_digests(st: &AppState, today: NaiveDate) -> anyhow::Result<us
                             kind: p.kind.label_nl().to_string(),
                             employer: o.name.clone(),
                             place: rd.pc4.get(&p.pc4).map(|x| x.place.clone()).unwrap_or_else(|| p.pc4.clone()),
-                            hours: format!("{} tot {}", p.hours_min, p.hours_max),
+                            hours: crate::domain::nl::hours(p.hours_min, p.hours_max),
                             link: url(&st2, &format!("/plekken/{}", p.id)),
                         })
                         .collect(),

@@ -582,10 +582,58 @@ fn check_client_number(conn: &mut DbConnection, municipality: &str, own: Option<
 pub fn create(conn: &mut DbConnection, ctx: &Ctx, input: &CandidateInput) -> AppResult<String> {
     let user = ctx.user;
     user.require(&[Role::Klantmanager])?;
-    validate_with(input, input.check(ctx.refdata, ctx.today))?;
     let m = user.municipality()?.to_string();
-    let cid = new_id();
     let km = input.klantmanager_id.clone().unwrap_or_else(|| user.id.clone());
+    insert_new(conn, ctx, input, m, km)
+}
+
+/// What a self-registration brings into a new candidate (see `service::aanmelden`).
+pub struct NewFromRegistration {
+    pub first_name: String,
+    pub last_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub birth_date: NaiveDate,
+    pub pc4: String,
+    pub education_level: String,
+    pub benefit_type: domain::BenefitType,
+    pub hours_min: i32,
+    pub hours_max: i32,
+    pub consent_matching: bool,
+    pub consent_anonymous_profile: bool,
+    pub consent_email: bool,
+    pub registration_date: NaiveDate,
+}
+
+/// A beheerder makes the candidate of a self-registration, in klantmanager `km`'s caseload, by
+/// the same rules as any new candidate (the klantmanager completes the profile at the intake).
+pub fn create_from_registration(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    m: &str,
+    km: &str,
+    group: Option<&str>,
+    r: NewFromRegistration,
+) -> AppResult<Candidate> {
+    ctx.user.require(&[Role::Beheerder])?;
+    let v = serde_json::json!({
+        "first_name": r.first_name, "last_name": r.last_name, "email": r.email, "phone": r.phone,
+        "birth_date": r.birth_date, "pc4": r.pc4, "education_level": r.education_level,
+        "benefit_type": r.benefit_type, "hours_min": r.hours_min, "hours_max": r.hours_max,
+        // Until the intake: the distance most people can travel by bike or bus.
+        "max_travel_km": 10,
+        "consent_matching": r.consent_matching, "consent_anonymous_profile": r.consent_anonymous_profile,
+        "consent_email": r.consent_email, "registration_date": r.registration_date, "client_group_id": group,
+    });
+    let input: CandidateInput = serde_json::from_value(v).map_err(|e| AppError::Internal(anyhow::anyhow!("registration to candidate: {e}")))?;
+    let id = insert_new(conn, ctx, &input, m.to_string(), km.to_string())?;
+    candidates::table.find(&id).select(Candidate::as_select()).first(conn).map_err(AppError::from)
+}
+
+fn insert_new(conn: &mut DbConnection, ctx: &Ctx, input: &CandidateInput, m: String, km: String) -> AppResult<String> {
+    let user = ctx.user;
+    validate_with(input, input.check(ctx.refdata, ctx.today))?;
+    let cid = new_id();
     check_klantmanager(conn, &m, &km)?;
     let t = now();
     check_client_number(conn, &m, None, input.client_number.as_deref())?;
@@ -803,7 +851,13 @@ pub fn erase(conn: &mut DbConnection, ctx: &Ctx, id: &str, reason: &str) -> AppR
     let access = if user.role == Role::Beheerder { Access::Read } else { Access::Write };
     let c = authorize_only(conn, user, id, access)?;
     AppError::check(crate::domain::validation::validation_errors_of(&input))?;
-    erase_row(conn, user, &c, reason.trim())
+    erase_row(conn, &crate::audit::Actor::from(user), &c, reason.trim())
+}
+
+/// Anonymises a candidate whose retention period ran out (the daily job): the same as an
+/// erasure, by the platform itself.
+pub fn anonymise(conn: &mut DbConnection, actor: &crate::audit::Actor, c: &Candidate, reason: &str) -> AppResult<()> {
+    erase_row(conn, actor, c, reason)
 }
 
 diesel::define_sql_function! {
@@ -811,7 +865,7 @@ diesel::define_sql_function! {
     fn replace(s: diesel::sql_types::Text, from: diesel::sql_types::Text, to: diesel::sql_types::Text) -> diesel::sql_types::Text;
 }
 
-fn erase_row(conn: &mut DbConnection, user: &CurrentUser, c: &Candidate, reason: &str) -> AppResult<()> {
+fn erase_row(conn: &mut DbConnection, actor: &crate::audit::Actor, c: &Candidate, reason: &str) -> AppResult<()> {
     use crate::db::models::ErasedSubject;
     let ladder: Vec<(NaiveDate, i32)> = ladder_measurements::table
         .filter(ladder_measurements::candidate_id.eq(&c.id))
@@ -862,7 +916,7 @@ fn erase_row(conn: &mut DbConnection, user: &CurrentUser, c: &Candidate, reason:
     crate::db::changes::record(conn, crate::db::changes::Entity::Candidate, &c.id)?;
     crate::audit::one(
         conn,
-        &crate::audit::Actor::from(user),
+        actor,
         &anon,
         &c.municipality_id,
         crate::audit::Access {

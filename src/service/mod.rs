@@ -1,6 +1,7 @@
 //! Services: the rules and the writes that API handlers, pages, jobs and the CLI share. Each
 //! takes a connection (inside the caller's transaction where it writes) and returns plain data.
 
+pub mod aanmelden;
 pub mod accounts;
 pub mod candidates;
 pub mod caseload;
@@ -12,6 +13,7 @@ pub mod face;
 pub mod handover;
 pub mod health;
 pub mod import;
+pub mod inzage;
 pub mod labels;
 pub mod matches;
 pub mod me;
@@ -21,6 +23,7 @@ pub mod placements;
 pub mod profile_views;
 pub mod proposals;
 pub mod records;
+pub mod retention;
 pub mod search;
 pub mod sessions;
 pub mod settings;

@@ -261,6 +261,15 @@ pub fn my_interests(conn: &mut DbConnection, ctx: &Ctx) -> AppResult<Vec<Interes
 }
 
 /// A new open task for a klantmanager about a candidate (and one of its matches).
+/// A new person from a self-registration: the klantmanager plans the intake within a week (a
+/// handover task: get acquainted).
+pub fn intake_task(conn: &mut DbConnection, c: &crate::db::models::Candidate) -> QueryResult<usize> {
+    let due = crate::clock::today() + chrono::Duration::days(7);
+    diesel::insert_into(tasks::table)
+        .values(&new_task(&c.municipality_id, Some(c.klantmanager_id.clone()), &c.id, None, TaskKind::Handover, due))
+        .execute(conn)
+}
+
 pub fn new_task(municipality: &str, km: Option<String>, candidate: &str, m: Option<&str>, kind: TaskKind, due: chrono::NaiveDate) -> Task {
     Task {
         id: crate::db::new_id(),

@@ -269,6 +269,14 @@ where
         (status, String::from_utf8_lossy(&test::read_body(resp).await).into_owned())
     }
 
+    /// GET a page with a session (the token as the session cookie).
+    pub async fn html_as(&self, path: &str, token: &str) -> (StatusCode, String) {
+        let req = test::TestRequest::get().uri(path).insert_header(("Cookie", format!("opstap_session={token}")));
+        let resp = test::call_service(&self.svc, req.to_request()).await;
+        let status = resp.status();
+        (status, String::from_utf8_lossy(&test::read_body(resp).await).into_owned())
+    }
+
     pub async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
         self.call(Method::GET, path, token, None).await
     }

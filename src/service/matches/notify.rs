@@ -104,7 +104,7 @@ pub(super) fn notify(
                         occupations: prof.occupations.iter().map(|x| x.label.clone()).collect(),
                         skills: prof.skills_nl.clone(),
                         ladder_step: prof.ladder_step.map(|s| s.to_string()).unwrap_or_else(|| "onbekend".into()),
-                        hours: format!("{} tot {}", prof.hours_min, prof.hours_max),
+                        hours: crate::domain::nl::hours(prof.hours_min, prof.hours_max),
                         distance_band: prof.distance_band.clone().unwrap_or_else(|| "onbekend".into()),
                         instruments: pkg.as_ref().map(|p| instrument_lines(p, &chosen)).unwrap_or_default(),
                         net_cost: m.employer_net_cost_cents.map(euros).unwrap_or_else(|| "niet van toepassing (onbetaalde plek)".into()),

@@ -126,7 +126,7 @@ pub fn propose(conn: &mut DbConnection, ctx: &Ctx, input: &ProposeInput) -> AppR
             kind: pl.placement.kind.label_nl().to_string(),
             employer: pl.organisation.name.clone(),
             place: ctx.refdata.pc4.get(&pl.placement.pc4).map(|x| x.place.clone()).unwrap_or_else(|| pl.placement.pc4.clone()),
-            hours: format!("{} tot {}", pl.placement.hours_min, pl.placement.hours_max),
+            hours: crate::domain::nl::hours(pl.placement.hours_min, pl.placement.hours_max),
             klantmanager: km,
             note: m.note.clone(),
             link: link(ctx.keys, &id),

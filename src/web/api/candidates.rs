@@ -28,6 +28,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/candidates", web::get().to(list))
         .route("/candidates", web::post().to(create))
         .route("/candidates/{id}", web::get().to(get))
+        .route("/candidates/{id}/export", web::get().to(export))
+        .route("/me/export", web::get().to(export_own))
         .route("/candidates/{id}", web::put().to(update))
         .route("/candidates/{id}", web::delete().to(delete));
 }
@@ -221,6 +223,34 @@ pub async fn get(state: web::Data<AppState>, user: CurrentUser, path: web::Path<
     let rd2 = rd.clone();
     let c = state.db(move |conn| svc::get(conn, &Ctx::new(&user, &rd2), &id)).await?;
     Ok(HttpResponse::Ok().json(view(&c, &rd, show_health)))
+}
+
+/// The download of a person's data (AVG art. 15): every stored field, table by table, as a
+/// file. For the person's klantmanager or a beheerder of the municipality, who produce it for
+/// a person (also one without an account); audited as an export.
+#[utoipa::path(get, path = "/api/v1/candidates/{id}/export", tag = "candidates",
+    responses((status = 200, body = crate::service::inzage::DataExport), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn export(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>) -> AppResult<HttpResponse> {
+    let e = crate::service::inzage::export_for(&state, &user, &path.into_inner()).await?;
+    Ok(export_response(&e))
+}
+
+/// "Download mijn gegevens": the person's own export (see `GET /candidates/{id}/export`).
+#[utoipa::path(get, path = "/api/v1/me/export", tag = "me",
+    responses((status = 200, body = crate::service::inzage::DataExport), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn export_own(state: web::Data<AppState>, user: CurrentUser) -> AppResult<HttpResponse> {
+    let cid = user.own_candidate()?;
+    let e = crate::service::inzage::export_for(&state, &user, &cid).await?;
+    Ok(export_response(&e))
+}
+
+/// A JSON file named after the date, never cached on the way.
+pub fn export_response(e: &crate::service::inzage::DataExport) -> HttpResponse {
+    let name = format!("opstap-gegevens-{}.json", crate::clock::today());
+    HttpResponse::Ok()
+        .insert_header(("Content-Disposition", format!("attachment; filename=\"{name}\"")))
+        .insert_header(("Cache-Control", "no-store"))
+        .json(e)
 }
 
 #[utoipa::path(post, path = "/api/v1/candidates", tag = "candidates", request_body = CandidateInput,

@@ -12,6 +12,7 @@ pub mod organisations;
 pub mod placements;
 pub mod proposals;
 pub mod records;
+pub mod registrations;
 pub mod search;
 pub mod sroi;
 pub mod users;
@@ -30,6 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(client_groups::configure)
         .configure(imports::configure)
         .configure(records::configure)
+        .configure(registrations::configure)
         .configure(sroi::configure)
         .configure(search::configure)
         .configure(esco::configure)

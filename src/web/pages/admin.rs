@@ -232,6 +232,8 @@ const LABELS: &[(&str, &str)] = &[
     ("retrieval_size", "Aantal plekken dat de matcher bekijkt"),
     ("candidate_retrieval_size", "Aantal kandidaten dat de matcher bekijkt"),
     ("candidate_search_radius_km", "Zoekstraal kandidaten (km)"),
+    ("retention_years_after_outflow", "Bewaartermijn na uitstroom (jaren)"),
+    ("proposal_log_months", "Bewaartermijn voorstellenlog (maanden, minstens 6)"),
 ];
 
 /// The Dutch label of a settings field ("weights.skills" → "Beroep en vaardigheden").

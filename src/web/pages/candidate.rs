@@ -56,7 +56,7 @@ fn hit(st: &AppState, p: &PlacementHitRow, from: Option<(f64, f64)>) -> Hit {
         kind_b1: p.kind.explain_b1(),
         employer: p.organisation_name.clone(),
         place: loc.map(|x| x.place.clone()).unwrap_or_else(|| p.pc4.clone()),
-        hours: format!("{} tot {}", p.hours_min, p.hours_max),
+        hours: crate::domain::nl::hours(p.hours_min, p.hours_max),
         distance_km: match (from, loc) {
             (Some((a, b)), Some(l)) => Some((crate::domain::geo::haversine_km(a, b, l.lat, l.lon)).round()),
             _ => None,
@@ -139,7 +139,13 @@ struct DataPage {
     log: Vec<AccessRow>,
     saved: Option<String>,
 }
-crate::page!(SearchPage, PlacementPage, MinePage, DataPage);
+#[derive(Template)]
+#[template(path = "pages/candidate_waiting.html")]
+struct WaitingPage {
+    ctx: Ctx,
+    r: crate::service::aanmelden::RegistrationView,
+}
+crate::page!(SearchPage, PlacementPage, MinePage, DataPage, WaitingPage);
 
 fn kinds() -> Vec<(&'static str, &'static str)> {
     PlacementKind::ALL.iter().map(|k| (k.as_str(), k.label_nl())).collect()
@@ -340,9 +346,19 @@ async fn interest(
     Ok(see_other(&format!("/plekken/{id}#interesse")))
 }
 
+/// A person who signed up and waits for a klantmanager: what happens next, and what they gave.
+async fn waiting(req: &HttpRequest, state: &AppState, u: &crate::auth::CurrentUser) -> Result<HttpResponse, PageError> {
+    let (u2, env) = (u.clone(), state.env());
+    let r = state.db(move |conn| crate::service::aanmelden::own(conn, &crate::service::Ctx::new(&u2, &env))).await?.ok_or(AppError::Forbidden)?;
+    render(&WaitingPage { ctx: Ctx::new(req, Some(u)), r })
+}
+
 async fn mine(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -> Result<HttpResponse, PageError> {
     let u = user.0;
     u.require(&[Role::Kandidaat])?;
+    if crate::service::aanmelden::is_waiting(&u) {
+        return waiting(&req, &state, &u).await;
+    }
     let c = me(&state, &u).await?.ok_or(AppError::Forbidden)?;
     let (u2, rd, mid) = (u.clone(), state.env(), c.municipality_id.clone());
     let (ms, interests): (Vec<Match>, _) =
@@ -412,6 +428,9 @@ async fn mine(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -> R
 async fn my_data(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -> Result<HttpResponse, PageError> {
     let u = user.0;
     u.require(&[Role::Kandidaat])?;
+    if crate::service::aanmelden::is_waiting(&u) {
+        return waiting(&req, &state, &u).await;
+    }
     let c = me(&state, &u).await?.ok_or(AppError::Forbidden)?;
     let (u2, rd, mid) = (u.clone(), state.env(), c.municipality_id.clone());
     let (log, saved) = state.db(move |conn| crate::service::me::own_data(conn, &crate::service::Ctx::new(&u2, &rd), &mid)).await?;

@@ -312,7 +312,7 @@ fn cards(st: &AppState, res: Vec<(crate::db::queries::PlacementFull, Evaluation)
                 kind: p.placement.kind.label_nl().into(),
                 employer: p.organisation.name.clone(),
                 place: rd.pc4.get(&p.placement.pc4).map(|x| x.place.clone()).unwrap_or_else(|| p.placement.pc4.clone()),
-                hours: format!("{} tot {}", p.placement.hours_min, p.placement.hours_max),
+                hours: crate::domain::nl::hours(p.placement.hours_min, p.placement.hours_max),
                 score: (e.score * 10.0).round() / 10.0,
                 distance_km: e.distance_km.map(|d| (d * 10.0).round() / 10.0),
                 unmet: e.unmet_wishes.clone(),

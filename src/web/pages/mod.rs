@@ -6,12 +6,14 @@
 //! CSRF: a random token in its own HttpOnly SameSite=Strict cookie, repeated in a hidden field of
 //! every form and compared on every POST (double submit).
 
+pub mod aanmelden;
 pub mod admin;
 pub mod candidate;
 pub mod employer;
 pub mod face;
 pub mod forms;
 pub mod import;
+pub mod inzage;
 pub mod klantgroepen;
 pub mod klantmanager;
 pub mod matches;
@@ -49,6 +51,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(admin::configure)
         .configure(klantgroepen::configure)
         .configure(import::configure)
+        .configure(inzage::configure)
+        .configure(aanmelden::configure)
         .configure(face::configure)
         .configure(monitor::configure)
         .configure(candidate::configure)
@@ -417,12 +421,12 @@ struct LoginPage {
 
 #[derive(Template)]
 #[template(path = "pages/message.html")]
-struct MessagePage {
-    ctx: Ctx,
-    title: String,
-    message: String,
-    link: String,
-    link_text: String,
+pub struct MessagePage {
+    pub ctx: Ctx,
+    pub title: String,
+    pub message: String,
+    pub link: String,
+    pub link_text: String,
 }
 
 #[derive(Template)]
