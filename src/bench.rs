@@ -430,6 +430,9 @@ pub fn generate(conn: &mut DbConnection, rd: &RefData, cfg: &BenchConfig) -> any
                 client_group_id: Some(format!("kg-{mid}")),
                 doelgroepregister_route: None,
                 doelgroepregister_date: None,
+                kind_preferences: "[]".into(),
+                days_available: "[]".into(),
+                wishes_changed_at: None,
             });
             if rows.len() == 500 {
                 let rows2: Vec<Candidate> = rows.drain(..).map(|c| Candidate { loonwaarde_date: c.loonwaarde.map(|_| today), ..c }).collect();

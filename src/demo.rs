@@ -480,6 +480,9 @@ fn seed(conn: &mut DbConnection, rd: &RefData) -> anyhow::Result<DemoReport> {
                 client_group_id: Some(muni_groups[mi][((step - 1) / 2) as usize].clone()),
                 doelgroepregister_route: (step >= 4 && i % 4 == 0 && i % 11 != 5).then_some(crate::domain::klantgroep::DoelgroepRoute::UwvIndicatie),
                 doelgroepregister_date: (step >= 4 && i % 4 == 0 && i % 11 != 5).then(|| today - Duration::days(200)),
+                kind_preferences: "[]".into(),
+                days_available: "[]".into(),
+                wishes_changed_at: None,
             };
             let c = Candidate { loonwaarde_date: c.loonwaarde.map(|_| today - Duration::days(90)), ..c };
             diesel::insert_into(candidates::table).values(&c).execute(conn)?;

@@ -23,4 +23,5 @@ mod operate;
 mod operation;
 mod pages;
 mod search;
+mod wishes;
 mod workflow;

@@ -163,6 +163,12 @@ pub struct Candidate {
     /// How and when the person came into the doelgroepregister.
     pub doelgroepregister_route: Option<crate::domain::klantgroep::DoelgroepRoute>,
     pub doelgroepregister_date: Option<NaiveDate>,
+    /// JSON array of placement kinds the person wants (empty: no wish).
+    pub kind_preferences: String,
+    /// JSON array of days the person can work ("ma".."zo"; empty: not said).
+    pub days_available: String,
+    /// When the person last changed their own wishes.
+    pub wishes_changed_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]

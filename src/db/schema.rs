@@ -211,6 +211,9 @@ diesel::table! {
         client_group_id -> Nullable<Text>,
         doelgroepregister_route -> Nullable<Text>,
         doelgroepregister_date -> Nullable<Date>,
+        kind_preferences -> Text,
+        days_available -> Text,
+        wishes_changed_at -> Nullable<Timestamp>,
     }
 }
 

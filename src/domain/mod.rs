@@ -160,6 +160,10 @@ impl BenefitType {
     }
 }
 
+/// Days of the week as stored in a person's availability, with their Dutch names.
+pub const DAYS: &[(&str, &str)] =
+    &[("ma", "maandag"), ("di", "dinsdag"), ("wo", "woensdag"), ("do", "donderdag"), ("vr", "vrijdag"), ("za", "zaterdag"), ("zo", "zondag")];
+
 /// Where a candidate stands in the municipality's caseload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CandidateStatus {

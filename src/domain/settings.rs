@@ -36,6 +36,8 @@ pub struct Weights {
     pub under_27: f64,
     pub statushouder: f64,
     pub instruments: f64,
+    /// The person's own wishes: sector and kind of work.
+    pub wishes: f64,
 }
 
 impl Default for Weights {
@@ -43,14 +45,15 @@ impl Default for Weights {
         Weights {
             skills: 35.0,
             ladder: 15.0,
-            distance: 10.0,
+            distance: 7.0,
             hours: 10.0,
             language: 5.0,
             support: 10.0,
-            start_date: 5.0,
+            start_date: 3.0,
             under_27: 4.0,
             statushouder: 3.0,
             instruments: 3.0,
+            wishes: 5.0,
         }
     }
 }
@@ -67,6 +70,7 @@ impl Weights {
             + self.under_27
             + self.statushouder
             + self.instruments
+            + self.wishes
     }
 }
 
@@ -235,6 +239,7 @@ impl Settings {
             ("under_27", w.under_27),
             ("statushouder", w.statushouder),
             ("instruments", w.instruments),
+            ("wishes", w.wishes),
         ] {
             if !(0.0..=100.0).contains(&v) || !v.is_finite() {
                 e.push(FieldError::new(format!("weights.{name}"), "Een gewicht ligt tussen 0 en 100."));

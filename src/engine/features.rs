@@ -142,6 +142,7 @@ struct CandidateRow {
     birth_date: NaiveDate,
     available_from: Option<NaiveDate>,
     sector_preferences: Box<[Sym]>,
+    kind_preferences: Box<[PlacementKind]>,
 }
 
 const DOELGROEPREGISTER: u8 = 1;
@@ -278,6 +279,7 @@ impl Snapshot {
         let skills = self.syms(c.skills.iter().filter_map(|s| s.skill_id.as_deref()));
         let prefs: Vec<String> = serde_json::from_str(&ca.sector_preferences).unwrap_or_default();
         let sector_preferences = self.syms(prefs);
+        let kind_preferences: Vec<PlacementKind> = serde_json::from_str(&ca.kind_preferences).unwrap_or_default();
         let flags = (ca.doelgroepregister as u8 * DOELGROEPREGISTER)
             | (ca.beschut_werk_indicatie as u8 * BESCHUT)
             | (ca.lks_target_group as u8 * LKS)
@@ -304,6 +306,7 @@ impl Snapshot {
             birth_date: ca.birth_date,
             available_from: ca.available_from,
             sector_preferences,
+            kind_preferences: kind_preferences.into_boxed_slice(),
         };
         self.candidates.put(&ca.id, row);
     }
@@ -405,6 +408,7 @@ impl Snapshot {
             age: Some(age_on(r.birth_date, today)),
             available_from: r.available_from,
             sector_preferences: s.strings(&r.sector_preferences),
+            kind_preferences: r.kind_preferences.to_vec(),
         })
     }
 

@@ -155,6 +155,12 @@ pub struct CandidateInput {
     pub doelgroepregister_route: Option<domain::klantgroep::DoelgroepRoute>,
     #[serde(default)]
     pub doelgroepregister_date: Option<NaiveDate>,
+    /// The kinds of work the person wants (empty: no wish); left out = unchanged.
+    #[serde(default)]
+    pub kind_preferences: Option<Vec<domain::PlacementKind>>,
+    /// The days the person can work: ma, di, wo, do, vr, za, zo; left out = unchanged.
+    #[serde(default)]
+    pub days_available: Option<Vec<String>>,
 }
 
 /// What an update keeps when its input leaves a field out.
@@ -162,6 +168,36 @@ pub struct Kept {
     pub client_number: Option<String>,
     pub registration_date: NaiveDate,
     pub client_group_id: String,
+    /// The person's own wishes: kept unless the input names them.
+    pub kind_preferences: String,
+    pub days_available: String,
+    pub wishes_changed_at: Option<chrono::NaiveDateTime>,
+}
+
+impl Kept {
+    /// For a new person: no wishes yet.
+    pub fn new(client_number: Option<String>, registration_date: NaiveDate, client_group_id: String) -> Kept {
+        Kept {
+            client_number,
+            registration_date,
+            client_group_id,
+            kind_preferences: "[]".into(),
+            days_available: "[]".into(),
+            wishes_changed_at: None,
+        }
+    }
+
+    /// For an update of `cur`: its wishes stay.
+    pub fn of(cur: &Candidate, client_group_id: String) -> Kept {
+        Kept {
+            client_number: cur.client_number.clone(),
+            registration_date: cur.registration_date,
+            client_group_id,
+            kind_preferences: cur.kind_preferences.clone(),
+            days_available: cur.days_available.clone(),
+            wishes_changed_at: cur.wishes_changed_at,
+        }
+    }
 }
 
 impl CandidateInput {
@@ -201,6 +237,11 @@ impl CandidateInput {
         }
         errs.extend(domain::validate_zrm(&self.zrm_scores));
         errs.extend(domain::check_text_list("sector_preferences", &self.sector_preferences, 20, 100));
+        if let Some(days) = &self.days_available {
+            if days.iter().any(|d| !domain::DAYS.iter().any(|(c, _)| c == d)) {
+                errs.push(FieldError::new("days_available", "Kies dagen uit ma, di, wo, do, vr, za, zo."));
+            }
+        }
         if let Some(e) = one_of("status", &self.status, domain::CANDIDATE_STATUSES) {
             errs.push(e);
         }
@@ -331,6 +372,8 @@ impl CandidateInput {
             client_group_id: ca.client_group_id.clone(),
             doelgroepregister_route: ca.doelgroepregister_route,
             doelgroepregister_date: ca.doelgroepregister_date,
+            kind_preferences: serde_json::from_str(&ca.kind_preferences).ok(),
+            days_available: serde_json::from_str(&ca.days_available).ok(),
         }
     }
 
@@ -392,6 +435,17 @@ impl CandidateInput {
             client_group_id: Some(self.client_group_id.clone().unwrap_or(kept.client_group_id)),
             doelgroepregister_route: self.doelgroepregister_route.filter(|_| self.doelgroepregister),
             doelgroepregister_date: self.doelgroepregister_date.filter(|_| self.doelgroepregister),
+            kind_preferences: self
+                .kind_preferences
+                .as_ref()
+                .map(|k| serde_json::to_string(k).unwrap_or_else(|_| "[]".into()))
+                .unwrap_or(kept.kind_preferences),
+            days_available: self
+                .days_available
+                .as_ref()
+                .map(|d| serde_json::to_string(d).unwrap_or_else(|_| "[]".into()))
+                .unwrap_or(kept.days_available),
+            wishes_changed_at: kept.wishes_changed_at,
         }
     }
 
@@ -638,7 +692,7 @@ fn insert_new(conn: &mut DbConnection, ctx: &Ctx, input: &CandidateInput, m: Str
     let t = now();
     check_client_number(conn, &m, None, input.client_number.as_deref())?;
     let group = client_group_for(conn, &m, input.client_group_id.as_deref())?;
-    let kept = Kept { client_number: None, registration_date: ctx.today, client_group_id: group.id.clone() };
+    let kept = Kept::new(None, ctx.today, group.id.clone());
     let row = input.to_row(cid.clone(), m, km, 1, t, kept);
     diesel::insert_into(candidates::table).values(&row).execute(conn)?;
     let (occ, sk) = input.child_rows(&cid);
@@ -692,7 +746,7 @@ pub fn update(conn: &mut DbConnection, ctx: &Ctx, id: &str, input: &CandidateInp
         (None, Some(g)) => g.clone(),
         (wanted, _) => client_group_for(conn, &cur.municipality_id, wanted.as_deref())?.id,
     };
-    let kept = Kept { client_number: cur.client_number.clone(), registration_date: cur.registration_date, client_group_id: group };
+    let kept = Kept::of(&cur, group);
     let row = input.to_row(id.to_string(), cur.municipality_id.clone(), km, cur.version + 1, cur.created_at, kept);
     let n = diesel::update(candidates::table.find(id).filter(candidates::version.eq(cur.version))).set(&row).execute(conn)?;
     if n == 0 {
@@ -740,7 +794,7 @@ pub fn import_one(
         Some(g) => g.clone(),
         None => crate::db::client_groups::default_for(conn, municipality)?.id,
     };
-    let kept = Kept { client_number: c.client_number.clone(), registration_date: c.registration_date, client_group_id: group };
+    let kept = Kept::of(c, group);
     let mut next = input.to_row(c.id.clone(), c.municipality_id.clone(), km, c.version, c.created_at, kept);
     next.updated_at = c.updated_at;
     let children = |occ: &[CandidateOccupation], sk: &[CandidateSkill]| {
@@ -780,7 +834,7 @@ pub struct NewImport {
 pub fn import_new(input: &CandidateInput, municipality: &str, today: NaiveDate, group: &crate::db::models::ClientGroup) -> AppResult<NewImport> {
     let km = input.klantmanager_id.clone().ok_or_else(|| AppError::field("klantmanager", "Geen klantmanager."))?;
     let (cid, t) = (new_id(), now());
-    let kept = Kept { client_number: None, registration_date: today, client_group_id: group.id.clone() };
+    let kept = Kept::new(None, today, group.id.clone());
     let candidate = input.to_row(cid.clone(), municipality.into(), km, 1, t, kept);
     let (occupations, skills) = input.child_rows(&cid);
     let ladder = input.ladder_step.map(|step| LadderMeasurement {

@@ -276,6 +276,10 @@ pub struct CandidatePageData {
     pub matches: Vec<Match>,
     /// The target step the candidate's klantgroep proposes for a new measurement.
     pub default_target_step: Option<i32>,
+    /// The person's own changes to their wishes (when, what), newest first.
+    pub wish_changes: Vec<(chrono::NaiveDateTime, String)>,
+    /// What the person wrote when signing up themself, if they did.
+    pub signup_message: Option<String>,
 }
 
 /// One candidate of the klantmanager's reach with ladder measurements, contact moments and
@@ -308,5 +312,12 @@ pub fn candidate_page(conn: &mut DbConnection, ctx: &Ctx, id: &str) -> AppResult
         Some(g) => crate::db::client_groups::one(conn, &c.municipality_id, g)?.and_then(|g| g.default_target_step),
         None => None,
     };
-    Ok(CandidatePageData { candidate: c, occupations, skills, ladder, contacts, matches: ms, default_target_step })
+    let wish_changes = crate::service::wishes::changes_by_person(conn, id, 5)?;
+    let signup_message: Option<String> = crate::db::schema::registrations::table
+        .filter(crate::db::schema::registrations::candidate_id.eq(id))
+        .select(crate::db::schema::registrations::message)
+        .first(conn)
+        .optional()?
+        .filter(|m: &String| !m.is_empty());
+    Ok(CandidatePageData { candidate: c, occupations, skills, ladder, contacts, matches: ms, default_target_step, wish_changes, signup_message })
 }

@@ -310,6 +310,8 @@ fn read_row<'a>(
         doelgroepregister_route: None,
         doelgroepregister_date: None,
         ladder_date: None,
+        kind_preferences: None,
+        days_available: None,
     });
     input.client_number = value("client_number").map(|(_, v)| v.to_string());
     for (field, target) in [("first_name", &mut input.first_name), ("last_name", &mut input.last_name), ("pc4", &mut input.pc4)] {

@@ -30,6 +30,7 @@ pub mod settings;
 pub mod sroi;
 pub mod tasks;
 pub mod throttle;
+pub mod wishes;
 
 use crate::auth::CurrentUser;
 use crate::domain::FieldError;

@@ -37,3 +37,10 @@ CREATE INDEX registrations_municipality ON registrations (municipality_id, statu
 CREATE UNIQUE INDEX registrations_token ON registrations (confirm_token_hash) WHERE confirm_token_hash IS NOT NULL;
 CREATE INDEX registrations_user ON registrations (user_id);
 CREATE INDEX registrations_candidate ON registrations (candidate_id);
+
+-- Own wishes the person keeps (besides hours, distance and transport): the kinds of work they
+-- want (placement kinds, JSON array), the days they can work (JSON array of ma..zo), and when
+-- they last changed their wishes themselves (the klantmanager sees it).
+ALTER TABLE candidates ADD COLUMN kind_preferences TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE candidates ADD COLUMN days_available TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE candidates ADD COLUMN wishes_changed_at TIMESTAMP;

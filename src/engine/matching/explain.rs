@@ -324,11 +324,65 @@ pub fn factors(
         )
     };
     out.push(f("instruments", inf, w.instruments, int, "De gemeente kan de werkgever helpen met geld of begeleiding.".into()));
+
+    // 11. The person's own wishes: sector and kind of work (each one said counts; none said is
+    // no objection).
+    let (wf, wt, wb1) = wishes(c, p, kind, detail, &mut unmet);
+    out.push(f("wishes", wf, w.wishes, wt, wb1));
     let _ = today;
     (out, unmet)
 }
 
 /// The Dutch name of a factor, for pages.
+/// Whether a placement's sector is one the person wants: the same word, or one contains the
+/// other ("zorg" and "Zorg en welzijn"), without regard to case.
+pub fn sector_wanted(wishes: &[String], sector: &str) -> bool {
+    let s = sector.trim().to_lowercase();
+    !s.is_empty() && wishes.iter().map(|w| w.trim().to_lowercase()).filter(|w| !w.is_empty()).any(|w| s == w || s.contains(&w) || w.contains(&s))
+}
+
+fn wishes(c: &CandidateFeatures, p: &PlacementFeatures, kind: PlacementKind, detail: bool, unmet: &mut Vec<String>) -> (f64, String, String) {
+    let mut said = 0.0;
+    let mut met = 0.0;
+    let mut text = vec![];
+    let mut b1 = vec![];
+    if !c.sector_preferences.is_empty() {
+        said += 1.0;
+        let wanted = c.sector_preferences.join(", ");
+        let sector = if p.organisation_sector.trim().is_empty() { "een andere sector".to_string() } else { p.organisation_sector.to_lowercase() };
+        if sector_wanted(&c.sector_preferences, &p.organisation_sector) {
+            met += 1.0;
+            text.push(txt!(detail, "sector {sector} is een wens"));
+            b1.push(txt!(detail, "U wilt werken in: {wanted}. Dit werk is in {sector}."));
+        } else {
+            text.push(txt!(detail, "wil werken in {wanted}, dit is {sector}"));
+            b1.push(txt!(detail, "U wilt werken in: {wanted}. Dit werk is in {sector}."));
+            unmet.push(txt!(detail, "Wens: werken in {wanted}; deze plaats is in {sector}."));
+        }
+    }
+    if !c.kind_preferences.is_empty() {
+        said += 1.0;
+        let wanted = c.kind_preferences.iter().map(|k| k.label_nl().to_lowercase()).collect::<Vec<_>>().join(", ");
+        if c.kind_preferences.contains(&kind) {
+            met += 1.0;
+            text.push(txt!(detail, "{} is een gewenste soort werk", kind.label_nl()));
+            b1.push(txt!(detail, "U zoekt: {wanted}. Dit is {}.", kind.label_nl().to_lowercase()));
+        } else {
+            text.push(txt!(detail, "zoekt {wanted}, dit is {}", kind.label_nl().to_lowercase()));
+            b1.push(txt!(detail, "U zoekt: {wanted}. Dit is {}.", kind.label_nl().to_lowercase()));
+            unmet.push(txt!(detail, "Wens: {wanted}; deze plaats is {}.", kind.label_nl().to_lowercase()));
+        }
+    }
+    if said == 0.0 {
+        return (1.0, "Geen wensen over sector of soort werk opgegeven.".into(), String::new());
+    }
+    let mut t = text.join("; ");
+    if let Some(first) = t.get(0..1) {
+        t = format!("{}{}.", first.to_uppercase(), &t[1..]);
+    }
+    (met / said, t, b1.join(" "))
+}
+
 pub fn factor_label(factor: &str) -> &'static str {
     match factor {
         "skills" => "Beroep en vaardigheden",
@@ -341,6 +395,7 @@ pub fn factor_label(factor: &str) -> &'static str {
         "under_27" => "Jonger dan 27",
         "statushouder" => "Werken en taal leren",
         "instruments" => "Regelingen",
+        "wishes" => "Eigen wensen",
         _ => "Overig",
     }
 }

@@ -60,6 +60,8 @@ pub struct CandidateFeatures {
     pub age: Option<i32>,
     pub available_from: Option<NaiveDate>,
     pub sector_preferences: Vec<String>,
+    /// The kinds of work the person wants (empty: no wish).
+    pub kind_preferences: Vec<PlacementKind>,
 }
 
 /// An SROI contract's state, for the value of a placement to the employer.
@@ -333,12 +335,15 @@ impl Fit {
 }
 
 /// A proposal in plain words for the candidate: the fit label, up to four reasons it suits (the
-/// factors that add most), and why it does not suit now (exclusions).
+/// factors that add most) and, whenever the person stated wishes, how the work meets them; and
+/// why it does not suit now (exclusions).
 pub fn plain(e: &Evaluation) -> (String, Vec<String>, Vec<String>) {
     let fit = Fit::of(e).map(|f| f.label_b1()).unwrap_or("Past (nog) niet");
-    let mut f: Vec<&Factor> = e.factors.iter().filter(|f| !f.explanation_b1.is_empty() && f.contribution > 0.0).collect();
+    let mut f: Vec<&Factor> = e.factors.iter().filter(|f| f.factor != "wishes" && !f.explanation_b1.is_empty() && f.contribution > 0.0).collect();
     f.sort_by(|a, b| b.contribution.partial_cmp(&a.contribution).unwrap_or(std::cmp::Ordering::Equal));
-    (fit.into(), f.iter().take(4).map(|f| f.explanation_b1.clone()).collect(), e.excluded.iter().map(|x| x.reason_b1.clone()).collect())
+    let mut reasons: Vec<String> = f.iter().take(4).map(|f| f.explanation_b1.clone()).collect();
+    reasons.extend(e.factors.iter().filter(|f| f.factor == "wishes" && !f.explanation_b1.is_empty()).map(|f| f.explanation_b1.clone()));
+    (fit.into(), reasons, e.excluded.iter().map(|x| x.reason_b1.clone()).collect())
 }
 
 /// Skill coverage 0..1: required skills weigh twice as much as desired ones. Explicit skills

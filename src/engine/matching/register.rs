@@ -35,11 +35,12 @@ pub fn describe(s: &Settings, settings_version: i32) -> Value {
             factor("start_date", w.start_date, "Beschikbaarheid ten opzichte van de startdatum."),
             factor("under_27", w.under_27, "Jongeren onder 27: opleiding en BBL gaan voor (de enige plek waar leeftijd meetelt)."),
             factor("statushouder", w.statushouder, "Statushouders: plekken die werk en Nederlands leren combineren."),
-            factor("instruments", w.instruments, "Regelingen die de plek mogelijk maken (loonkostensubsidie, jobcoach, no-riskpolis, social return).")
+            factor("instruments", w.instruments, "Regelingen die de plek mogelijk maken (loonkostensubsidie, jobcoach, no-riskpolis, social return)."),
+            factor("wishes", w.wishes, "De eigen wensen van de kandidaat: sector en soort werk (geen wens opgegeven telt niet tegen).")
         ],
         "weights_total": w.total(),
         "settings_version": settings_version,
-        "data_used": ["ESCO-beroepen en -vaardigheden", "trede participatieladder", "uren", "reisafstand en vervoer", "PC4 (geen adres)", "taalniveau", "ondersteuningsbehoefte (ja/nee, jobcoach)", "loonwaarde (voor loonkostensubsidie)", "beschikbaarheid", "leeftijd onder 27 (ja/nee)", "statushouder (ja/nee)", "doelgroepregister (voor regelingen)"],
+        "data_used": ["ESCO-beroepen en -vaardigheden", "trede participatieladder", "uren", "reisafstand en vervoer", "PC4 (geen adres)", "taalniveau", "ondersteuningsbehoefte (ja/nee, jobcoach)", "loonwaarde (voor loonkostensubsidie)", "beschikbaarheid", "leeftijd onder 27 (ja/nee)", "statushouder (ja/nee)", "doelgroepregister (voor regelingen)", "eigen wensen: sector en soort werk"],
         "data_not_used": ["naam, contactgegevens, adres, geboortedatum (alleen 'onder 27')", "geslacht", "nationaliteit, afkomst", "religie", "diagnose en medische details", "BSN (wordt niet vastgelegd)"],
         "logging": {
             "proposals": "Elke vraag aan de matcher wordt vastgelegd: wie, rol, wanneer, versie van de instellingen, resultaten met bijdrage per factor (proposal_logs).",

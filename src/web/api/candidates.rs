@@ -30,6 +30,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/candidates/{id}", web::get().to(get))
         .route("/candidates/{id}/export", web::get().to(export))
         .route("/me/export", web::get().to(export_own))
+        .route("/me/wishes", web::get().to(own_wishes))
+        .route("/me/wishes", web::put().to(put_wishes))
         .route("/candidates/{id}", web::put().to(update))
         .route("/candidates/{id}", web::delete().to(delete));
 }
@@ -242,6 +244,27 @@ pub async fn export_own(state: web::Data<AppState>, user: CurrentUser) -> AppRes
     let cid = user.own_candidate()?;
     let e = crate::service::inzage::export_for(&state, &user, &cid).await?;
     Ok(export_response(&e))
+}
+
+/// The person's own wishes (hours, days, distance, transport, sectors, kinds of work).
+#[utoipa::path(get, path = "/api/v1/me/wishes", tag = "me",
+    responses((status = 200, body = crate::service::wishes::WishesView), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn own_wishes(state: web::Data<AppState>, user: CurrentUser) -> AppResult<HttpResponse> {
+    let env = state.env();
+    let v = state.db(move |conn| crate::service::wishes::own(conn, &Ctx::new(&user, &env))).await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// The person changes their own wishes; the klantmanager sees the change.
+#[utoipa::path(put, path = "/api/v1/me/wishes", tag = "me", request_body = crate::service::wishes::WishesInput,
+    responses((status = 200, body = crate::service::wishes::WishesView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn put_wishes(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: JsonBody<crate::service::wishes::WishesInput>,
+) -> AppResult<HttpResponse> {
+    let v = crate::service::wishes::update_for(&state, &user, body.0).await?;
+    Ok(HttpResponse::Ok().json(v))
 }
 
 /// A JSON file named after the date, never cached on the way.

@@ -203,6 +203,7 @@ const LABELS: &[(&str, &str)] = &[
     ("weights.under_27", "Jonger dan 27"),
     ("weights.statushouder", "Statushouder: werken en taal leren"),
     ("weights.instruments", "Regelingen"),
+    ("weights.wishes", "Eigen wensen (sector, soort werk)"),
     ("bouwblokken.participatiewet", "Participatiewet (euro per persoonsjaar)"),
     ("bouwblokken.doelgroepregister", "Doelgroepregister (euro)"),
     ("bouwblokken.wia_wao", "WIA/WAO (euro)"),

@@ -30,6 +30,14 @@ impl FormState {
     pub fn set(&mut self, name: &str, value: impl Into<String>) {
         self.values.insert(name.to_string(), vec![value.into()]);
     }
+    /// Sets every value of a multi-value field (checkboxes with one name).
+    pub fn set_all(&mut self, name: &str, values: Vec<String>) {
+        self.values.insert(name.to_string(), values);
+    }
+    /// Every value of a field.
+    pub fn values_of(&self, name: &str) -> Vec<String> {
+        self.values.get(name).cloned().unwrap_or_default()
+    }
     /// Whether a checkbox is ticked (or a multi-value field holds `value`).
     pub fn has(&self, name: &str, value: &str) -> bool {
         self.values.get(name).map(|v| v.iter().any(|x| x == value)).unwrap_or(false)

@@ -93,6 +93,10 @@ struct CandidatePage {
     form: FormState,
     channels: &'static [&'static str],
     step_names: Vec<(i32, &'static str)>,
+    /// The person's own wishes in words: sectors, kinds of work, days.
+    wishes: Vec<(&'static str, String)>,
+    wish_changes: Vec<(String, String)>,
+    signup_message: Option<String>,
 }
 
 pub struct ProposalCard {
@@ -212,6 +216,16 @@ async fn candidate_view(
     }
     let place = state.refdata().pc4.get(&c.pc4).map(|p| p.place.clone()).unwrap_or_default();
     let matches = ms.into_iter().map(|m| MatchLine { status: m.status.label_nl(), id: m.id, title: m.placement_title }).collect();
+    let list = |json: &str| -> Vec<String> { serde_json::from_str(json).unwrap_or_default() };
+    let none = |v: Vec<String>| if v.is_empty() { "geen wens".to_string() } else { v.join(", ") };
+    let kinds: Vec<crate::domain::PlacementKind> = serde_json::from_str(&c.kind_preferences).unwrap_or_default();
+    let days: Vec<String> =
+        list(&c.days_available).iter().filter_map(|d| crate::domain::DAYS.iter().find(|(k, _)| k == d).map(|(_, n)| n.to_string())).collect();
+    let wishes = vec![
+        ("Sectoren", none(list(&c.sector_preferences))),
+        ("Soort werk", none(kinds.iter().map(|k| k.label_nl().to_string()).collect())),
+        ("Dagen", if days.is_empty() { "niet opgegeven".to_string() } else { days.join(", ") }),
+    ];
     render_status(
         status,
         &CandidatePage {
@@ -227,6 +241,13 @@ async fn candidate_view(
             form,
             channels: CONTACT_CHANNELS,
             step_names: (1..=6).map(|s| (s, ladder::step_name(s))).collect(),
+            wishes,
+            wish_changes: data
+                .wish_changes
+                .into_iter()
+                .map(|(t, w)| (crate::clock::local_datetime(t).format("%d-%m-%Y %H:%M").to_string(), w))
+                .collect(),
+            signup_message: data.signup_message,
         },
     )
 }

@@ -18,6 +18,7 @@ pub mod klantgroepen;
 pub mod klantmanager;
 pub mod matches;
 pub mod monitor;
+pub mod wishes;
 
 use crate::auth::{CurrentUser, SESSION_COOKIE};
 use crate::domain::Role;
@@ -53,6 +54,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(import::configure)
         .configure(inzage::configure)
         .configure(aanmelden::configure)
+        .configure(wishes::configure)
         .configure(face::configure)
         .configure(monitor::configure)
         .configure(candidate::configure)
