@@ -441,7 +441,8 @@ async fn algorithm_register_describes_the_weights_in_force() {
     let (s, r) = app.get("/api/v1/monitor/algorithm-register", Some(&adm)).await;
     assert_eq!(s, StatusCode::OK, "{r}");
     let factors = r["factors"].as_array().unwrap();
-    assert_eq!(factors.len(), 10);
+    assert_eq!(factors.len(), 11);
+    assert_eq!(factors.iter().map(|f| f["weight"].as_f64().unwrap()).sum::<f64>(), 100.0, "the default weights sum to 100");
     let weight = |f: &str| factors.iter().find(|x| x["factor"] == f).unwrap()["weight"].as_f64().unwrap();
     assert_eq!(weight("skills"), 35.0);
     assert!(r["data_not_used"].to_string().contains("geslacht"));

@@ -106,3 +106,94 @@ async fn a_sector_wish_changes_the_ranking_and_the_unmet_wishes_and_the_klantman
     assert_eq!(s, StatusCode::OK);
     assert!(page.contains("value=\"groen\" checked"), "the chosen sector is ticked");
 }
+
+#[actix_web::test]
+async fn the_plan_is_agreed_the_person_ticks_own_goals_and_due_goals_become_tasks() {
+    let app = common::app().await;
+    let cand = app.login("kandidaat1@lochem.demo").await;
+    let (_, me) = app.get("/api/v1/me", Some(&cand)).await;
+    let cid = me["candidate_id"].as_str().unwrap().to_string();
+    let c2 = cid.clone();
+    let km_email: String = app
+        .db(move |conn| {
+            diesel::update(candidates::table.find(&c2)).set(candidates::status.eq("actief")).execute(conn).unwrap();
+            candidates::table
+                .inner_join(users::table.on(users::id.eq(candidates::klantmanager_id)))
+                .filter(candidates::id.eq(&c2))
+                .select(users::email)
+                .first(conn)
+                .unwrap()
+        })
+        .await;
+    let km = app.login(&km_email).await;
+    let today = opstap::clock::today();
+    let day = |n: i64| (today + chrono::Duration::days(n)).to_string();
+    let (s, v) = app
+        .post(&format!("/api/v1/candidates/{cid}/ladder-measurements"), Some(&km), json!({"measured_on": day(0), "step": 3, "target_step": 4}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    // Bad input: both wrong fields named, nothing stored.
+    let (s, e) =
+        app.post(&format!("/api/v1/candidates/{cid}/plan/goals"), Some(&km), json!({"what": "Cv maken", "who": "buurman", "due_on": day(-3)})).await;
+    common::assert_field_error(s, &e, "who");
+    common::assert_field_error(s, &e, "due_on");
+    let (s, own) = app
+        .post(
+            &format!("/api/v1/candidates/{cid}/plan/goals"),
+            Some(&km),
+            json!({"what": "Een cv maken met het Werkplein", "who": "kandidaat", "due_on": day(20)}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{own}");
+    let (s, kms) = app
+        .post(
+            &format!("/api/v1/candidates/{cid}/plan/goals"),
+            Some(&km),
+            json!({"what": "Werkgever in de zorg bellen", "who": "klantmanager", "due_on": day(3)}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{kms}");
+    // Only the klantmanager writes the plan; others do not see it.
+    let (s, _) = app.post(&format!("/api/v1/candidates/{cid}/plan/goals"), Some(&cand), json!({"what": "Zelf iets", "who": "kandidaat"})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let other = app.login("kandidaat2@lochem.demo").await;
+    let (s, _) = app.get(&format!("/api/v1/candidates/{cid}/plan"), Some(&other)).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let emp = app.login("werkgever1@demo.nl").await;
+    let (s, _) = app.get(&format!("/api/v1/candidates/{cid}/plan"), Some(&emp)).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    let (s, plan) = app.get("/api/v1/me/plan", Some(&cand)).await;
+    assert_eq!(s, StatusCode::OK, "{plan}");
+    assert_eq!(plan["target_step"], 4);
+    assert_eq!(plan["goals"].as_array().unwrap().len(), 2);
+    let own_id = own["id"].as_str().unwrap();
+    let km_id = kms["id"].as_str().unwrap();
+    let (s, g) =
+        app.patch(&format!("/api/v1/me/plan/goals/{own_id}"), Some(&cand), json!({"done": true, "comment": "Klaar, staat op mijn telefoon."})).await;
+    assert_eq!(s, StatusCode::OK, "{g}");
+    assert_eq!(g["status"], "gedaan");
+    let (s, e) = app.patch(&format!("/api/v1/me/plan/goals/{km_id}"), Some(&cand), json!({"done": true})).await;
+    common::assert_field_error(s, &e, "done");
+    let (s, g) = app.patch(&format!("/api/v1/me/plan/goals/{km_id}"), Some(&cand), json!({"comment": "Graag ochtendwerk."})).await;
+    assert_eq!(s, StatusCode::OK, "{g}");
+    assert_eq!(g["status"], "open");
+
+    // The klantmanager's goal due within a week becomes one task.
+    let r = opstap::jobs::run_periodic(&app.state, today).await.unwrap();
+    assert_eq!(r.plan_tasks, 1, "{r:?}");
+    let c3 = cid.clone();
+    let n: i64 =
+        app.db(move |c| tasks::table.filter(tasks::candidate_id.eq(&c3)).filter(tasks::kind.eq("plan_goal")).count().get_result(c).unwrap()).await;
+    assert_eq!(n, 1);
+    let r = opstap::jobs::run_periodic(&app.state, today + chrono::Duration::days(1)).await.unwrap();
+    assert_eq!(r.plan_tasks, 0, "once per goal");
+
+    // Both see it on the pages; the person's comment reaches the klantmanager.
+    let (s, html) = app.html_as("/kandidaat/plan", &cand).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("Een cv maken met het Werkplein") && html.contains("Uw doel: stap 4"), "{html}");
+    let (s, html) = app.html_as(&format!("/klantmanager/kandidaten/{cid}/plan"), &km).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("Graag ochtendwerk."), "the comment is shown to the klantmanager");
+}

@@ -533,3 +533,23 @@ pub struct Registration {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
+
+/// A goal of a person's plan (Mijn plan).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[diesel(table_name = plan_goals, treat_none_as_null = true, treat_none_as_default_value = false)]
+pub struct PlanGoal {
+    pub id: String,
+    pub candidate_id: String,
+    pub what: String,
+    /// kandidaat, klantmanager or samen.
+    pub who: String,
+    pub due_on: Option<NaiveDate>,
+    /// open, gedaan or vervallen.
+    pub status: String,
+    /// The person's own comment.
+    pub comment: String,
+    pub done_at: Option<NaiveDateTime>,
+    pub created_by: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}

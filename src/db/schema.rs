@@ -574,6 +574,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    plan_goals (id) {
+        id -> Text,
+        candidate_id -> Text,
+        what -> Text,
+        who -> Text,
+        due_on -> Nullable<Date>,
+        status -> Text,
+        comment -> Text,
+        done_at -> Nullable<Timestamp>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(candidates -> municipalities (municipality_id));
 diesel::joinable!(municipality_profiles -> municipalities (municipality_id));
 diesel::joinable!(candidate_occupations -> candidates (candidate_id));
@@ -588,6 +604,7 @@ diesel::joinable!(match_events -> matches (match_id));
 diesel::joinable!(candidates -> client_groups (client_group_id));
 diesel::joinable!(client_group_targets -> client_groups (client_group_id));
 diesel::joinable!(saved_searches -> candidates (candidate_id));
+diesel::joinable!(plan_goals -> candidates (candidate_id));
 diesel::joinable!(matches -> placements (placement_id));
 diesel::joinable!(esco_occupation_skills -> esco_occupations (occupation_id));
 
@@ -626,6 +643,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     job_runs,
     erased_subjects,
     registrations,
+    plan_goals,
     client_groups,
     client_group_targets,
     import_fingerprints,

@@ -358,10 +358,12 @@ pub enum TaskKind {
     CandidateAnswer,
     /// A beheerder handed the candidate over to this klantmanager: get acquainted.
     Handover,
+    /// A goal of the person's plan for the klantmanager (or both) comes due.
+    PlanGoal,
 }
 
 impl TaskKind {
-    pub const ALL: [TaskKind; 8] = [
+    pub const ALL: [TaskKind; 9] = [
         TaskKind::Retention6,
         TaskKind::Retention12,
         TaskKind::LadderUpdate,
@@ -370,6 +372,7 @@ impl TaskKind {
         TaskKind::EmployerYes,
         TaskKind::CandidateAnswer,
         TaskKind::Handover,
+        TaskKind::PlanGoal,
     ];
     pub fn as_str(self) -> &'static str {
         self.into()
@@ -388,6 +391,7 @@ impl TaskKind {
             TaskKind::EmployerYes => "Werkgever zegt ja: plan de kennismaking",
             TaskKind::CandidateAnswer => "Kandidaat heeft gereageerd op een voorstel",
             TaskKind::Handover => "Overgedragen aan u: maak kennis",
+            TaskKind::PlanGoal => "Afspraak uit het plan",
         }
     }
     /// The answers that close a task of this kind (code, Dutch label).
@@ -399,6 +403,7 @@ impl TaskKind {
             TaskKind::EmployerYes => &[("kennismaking_gepland", "Kennismaking gepland"), ("besproken", "Besproken, geen kennismaking")],
             TaskKind::CandidateAnswer => &[("besproken", "Besproken met de kandidaat")],
             TaskKind::Handover => &[("kennisgemaakt", "Kennisgemaakt")],
+            TaskKind::PlanGoal => &[("gedaan", "Gedaan"), ("besproken", "Besproken, nieuwe afspraak")],
         }
     }
     /// What to do, in Dutch.
@@ -412,6 +417,7 @@ impl TaskKind {
             TaskKind::EmployerYes => "De werkgever wil de kandidaat leren kennen: plan de kennismaking",
             TaskKind::CandidateAnswer => "De kandidaat heeft ja of nee gezegd op een voorstel: bespreek de volgende stap",
             TaskKind::Handover => "Deze kandidaat is aan u overgedragen: maak kennis en bekijk het dossier",
+            TaskKind::PlanGoal => "Een afspraak uit het plan van de kandidaat is bijna aan de beurt: doe het of bespreek het",
         }
     }
 }
@@ -447,7 +453,17 @@ mod tests {
         let tasks: Vec<&str> = TaskKind::ALL.iter().map(|t| t.as_str()).collect();
         assert_eq!(
             tasks,
-            ["retention_6", "retention_12", "ladder_update", "loonwaarde_measurement", "interest", "employer_yes", "candidate_answer", "handover"]
+            [
+                "retention_6",
+                "retention_12",
+                "ladder_update",
+                "loonwaarde_measurement",
+                "interest",
+                "employer_yes",
+                "candidate_answer",
+                "handover",
+                "plan_goal"
+            ]
         );
         for s in statuses.iter().chain(actions.iter()).chain(tasks.iter()) {
             assert!(MatchStatus::parse(s).is_some() || Action::parse(s).is_some() || TaskKind::parse(s).is_some(), "{s} parses back");

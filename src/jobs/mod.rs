@@ -56,6 +56,8 @@ pub struct Periodic {
     /// Candidates anonymised and proposal logs deleted by the retention periods.
     pub anonymised: usize,
     pub proposal_logs_purged: usize,
+    /// Plan goals for the klantmanager that came due and became tasks.
+    pub plan_tasks: usize,
 }
 
 /// Claims a job for a period; false when it already ran. One statement that inserts or does
@@ -119,6 +121,14 @@ pub async fn run_periodic(st: &AppState, today: NaiveDate) -> anyhow::Result<Per
         // The anonymised leave the search index too.
         st.caught_up().await?;
     }
+    r.plan_tasks = st
+        .tx(move |conn| {
+            if !claim(conn, "plan_tasks", &today.to_string())? {
+                return Ok(0);
+            }
+            Ok(crate::service::plan::due_tasks(conn, today, 7)?)
+        })
+        .await?;
     r.anonymised = ret.anonymised;
     r.proposal_logs_purged = ret.proposal_logs_purged;
     Ok(r)

@@ -42,6 +42,7 @@ pub const SECTIONS: &[(&str, &str, &str)] = &[
     ("candidate_skills", "Vaardigheden", "Wat u kunt."),
     ("ladder_measurements", "Participatieladder", "Op welke trede u stond, en wanneer."),
     ("contact_moments", "Gesprekken en contact", "Wanneer de gemeente contact met u had, met de aantekeningen."),
+    ("plan_goals", "Mijn plan", "De afspraken in uw plan: wat, wie het doet en wanneer."),
     ("matches", "Voorstellen", "Werk dat aan u of een werkgever is voorgesteld."),
     ("match_events", "Wat er met de voorstellen gebeurde", "Elke stap in een voorstel."),
     ("proposal_logs", "Zoekopdrachten naar werk voor u", "Wanneer Opstap werk voor u zocht, met de scores."),
@@ -141,6 +142,12 @@ pub fn collect(conn: &mut DbConnection, c: &Candidate) -> QueryResult<BTreeMap<S
         "password_resets".into(),
         resets.into_iter().map(|(u, c, e, x)| json!({"user_id": u, "created_at": c, "expires_at": e, "used_at": x})).collect(),
     );
+    let goals: Vec<crate::db::models::PlanGoal> = plan_goals::table
+        .filter(plan_goals::candidate_id.eq(cid))
+        .order(plan_goals::created_at)
+        .select(crate::db::models::PlanGoal::as_select())
+        .load(conn)?;
+    t.insert("plan_goals".into(), rows(goals));
     let regs: Vec<crate::db::models::Registration> =
         registrations::table.filter(registrations::candidate_id.eq(cid)).select(crate::db::models::Registration::as_select()).load(conn)?;
     t.insert("registrations".into(), rows(regs));
@@ -275,6 +282,8 @@ const LABELS: &[(&str, &str)] = &[
     ("role", "Rol"),
     ("name", "Naam"),
     ("last_login_at", "Laatst ingelogd"),
+    ("who", "Wie doet het"),
+    ("comment", "Uw opmerking"),
     ("created_at", "Vastgelegd op"),
     ("updated_at", "Gewijzigd op"),
 ];

@@ -20,6 +20,7 @@ pub mod me;
 pub mod monitor;
 pub mod organisations;
 pub mod placements;
+pub mod plan;
 pub mod profile_views;
 pub mod proposals;
 pub mod records;

@@ -44,3 +44,28 @@ CREATE INDEX registrations_candidate ON registrations (candidate_id);
 ALTER TABLE candidates ADD COLUMN kind_preferences TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE candidates ADD COLUMN days_available TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE candidates ADD COLUMN wishes_changed_at TIMESTAMP;
+
+-- Mijn plan: goals agreed between klantmanager and person (what, who does it, by when, status),
+-- with the person's comment. A goal for the klantmanager that comes due becomes a task.
+CREATE TABLE plan_goals (
+    id            TEXT PRIMARY KEY,
+    candidate_id  TEXT NOT NULL REFERENCES candidates (id) ON DELETE CASCADE,
+    what          TEXT NOT NULL,
+    who           TEXT NOT NULL CHECK (who IN ('kandidaat', 'klantmanager', 'samen')),
+    due_on        DATE,
+    status        TEXT NOT NULL CHECK (status IN ('open', 'gedaan', 'vervallen')),
+    comment       TEXT NOT NULL,
+    done_at       TIMESTAMP,
+    created_by    TEXT,
+    created_at    TIMESTAMP NOT NULL,
+    updated_at    TIMESTAMP NOT NULL
+);
+CREATE INDEX plan_goals_candidate ON plan_goals (candidate_id);
+CREATE INDEX plan_goals_due ON plan_goals (status, due_on);
+
+DROP TRIGGER tasks_kind_check_insert;
+DROP TRIGGER tasks_kind_check_update;
+CREATE TRIGGER tasks_kind_check_insert BEFORE INSERT ON tasks WHEN NEW.kind NOT IN ('retention_6', 'retention_12', 'ladder_update', 'loonwaarde_measurement', 'interest', 'employer_yes', 'candidate_answer', 'handover', 'plan_goal')
+BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: tasks.kind'); END;
+CREATE TRIGGER tasks_kind_check_update BEFORE UPDATE OF kind ON tasks WHEN NEW.kind NOT IN ('retention_6', 'retention_12', 'ladder_update', 'loonwaarde_measurement', 'interest', 'employer_yes', 'candidate_answer', 'handover', 'plan_goal')
+BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: tasks.kind'); END;

@@ -32,6 +32,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/me/export", web::get().to(export_own))
         .route("/me/wishes", web::get().to(own_wishes))
         .route("/me/wishes", web::put().to(put_wishes))
+        .route("/candidates/{id}/plan", web::get().to(get_plan))
+        .route("/candidates/{id}/plan/goals", web::post().to(add_goal))
+        .route("/candidates/{id}/plan/goals/{goal_id}", web::put().to(update_goal))
+        .route("/me/plan", web::get().to(own_plan))
+        .route("/me/plan/goals/{goal_id}", web::patch().to(own_goal))
         .route("/candidates/{id}", web::put().to(update))
         .route("/candidates/{id}", web::delete().to(delete));
 }
@@ -315,4 +320,58 @@ pub async fn delete(
     let rd = state.env();
     state.tx(move |conn| svc::erase(conn, &Ctx::new(&user, &rd), &id, &reason)).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+// ---------------------------------------------------------------- Mijn plan
+
+/// The plan of action: goals and the target step (the person, their klantmanager, a beheerder).
+#[utoipa::path(get, path = "/api/v1/candidates/{id}/plan", tag = "candidates",
+    responses((status = 200, body = crate::service::plan::PlanView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn get_plan(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(crate::service::plan::get_for(&state, &user, &path.into_inner()).await?))
+}
+
+/// The klantmanager adds a goal to the plan.
+#[utoipa::path(post, path = "/api/v1/candidates/{id}/plan/goals", tag = "candidates", request_body = crate::service::plan::GoalInput,
+    responses((status = 201, body = crate::db::models::PlanGoal), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn add_goal(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+    body: JsonBody<crate::service::plan::GoalInput>,
+) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Created().json(crate::service::plan::add_for(&state, &user, &path.into_inner(), body.0).await?))
+}
+
+/// The klantmanager changes a goal.
+#[utoipa::path(put, path = "/api/v1/candidates/{id}/plan/goals/{goal_id}", tag = "candidates", request_body = crate::service::plan::GoalInput,
+    responses((status = 200, body = crate::db::models::PlanGoal), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn update_goal(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(String, String)>,
+    body: JsonBody<crate::service::plan::GoalInput>,
+) -> AppResult<HttpResponse> {
+    let (cid, gid) = path.into_inner();
+    Ok(HttpResponse::Ok().json(crate::service::plan::update_for(&state, &user, &cid, &gid, body.0).await?))
+}
+
+/// The person's own plan.
+#[utoipa::path(get, path = "/api/v1/me/plan", tag = "me",
+    responses((status = 200, body = crate::service::plan::PlanView), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn own_plan(state: web::Data<AppState>, user: CurrentUser) -> AppResult<HttpResponse> {
+    let cid = user.own_candidate()?;
+    Ok(HttpResponse::Ok().json(crate::service::plan::get_for(&state, &user, &cid).await?))
+}
+
+/// The person marks an own (or shared) goal done and comments.
+#[utoipa::path(patch, path = "/api/v1/me/plan/goals/{goal_id}", tag = "me", request_body = crate::service::plan::OwnGoalInput,
+    responses((status = 200, body = crate::db::models::PlanGoal), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn own_goal(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+    body: JsonBody<crate::service::plan::OwnGoalInput>,
+) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(crate::service::plan::own_update_for(&state, &user, &path.into_inner(), body.0).await?))
 }

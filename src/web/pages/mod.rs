@@ -18,6 +18,7 @@ pub mod klantgroepen;
 pub mod klantmanager;
 pub mod matches;
 pub mod monitor;
+pub mod plan;
 pub mod wishes;
 
 use crate::auth::{CurrentUser, SESSION_COOKIE};
@@ -55,6 +56,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(inzage::configure)
         .configure(aanmelden::configure)
         .configure(wishes::configure)
+        .configure(plan::configure)
         .configure(face::configure)
         .configure(monitor::configure)
         .configure(candidate::configure)
