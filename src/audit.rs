@@ -70,6 +70,30 @@ pub const ACT_LABELS: &[(&str, &str)] = &[
     ("export", "Geëxporteerd"),
 ];
 
+/// What an audit entry names, in plain words for the person it is about (B1): the entries are
+/// written for staff ("naam, trede en klantgroep (caseload)").
+pub fn what_b1(what: &str) -> String {
+    let known: &[(&str, &str)] = &[
+        ("naam, trede en klantgroep (caseload)", "uw naam en uw stap, in de lijst van uw klantmanager"),
+        ("profiel, trede en contactmomenten", "uw gegevens, uw stap en uw gesprekken"),
+        ("profiel (passend werk zoeken)", "uw gegevens, om passend werk te zoeken"),
+        ("profiel (bewerken)", "uw gegevens (veranderd)"),
+        ("profiel (voorstel doen)", "uw gegevens, voor een voorstel"),
+        ("profiel", "uw gegevens"),
+        ("laddermetingen", "uw stappen op de participatieladder"),
+        ("contactmomenten", "uw gesprekken met de gemeente"),
+        ("toestemmingen", "waar u toestemming voor gaf"),
+        ("voorstel (match)", "een voorstel voor werk"),
+        ("naam (taak)", "uw naam, in een taak van uw klantmanager"),
+        ("naam en contactgegevens aan werkgever", "uw naam en hoe de werkgever u kan bereiken, doorgegeven aan de werkgever"),
+        ("klantmanager (overdracht)", "wie uw klantmanager is (u heeft een andere klantmanager)"),
+        ("interesse in een plek", "dat u interesse heeft in een plek"),
+        ("plan van aanpak", "uw plan"),
+        ("nazorg", "hoe het gaat in uw werk"),
+    ];
+    known.iter().find(|(k, _)| *k == what).map(|(_, b)| b.to_string()).unwrap_or_else(|| what.to_string())
+}
+
 pub fn act_label(code: &str) -> &'static str {
     ACT_LABELS.iter().find(|(c, _)| *c == code).map(|(_, l)| *l).unwrap_or("Anders")
 }

@@ -136,6 +136,8 @@ pub fn app(state: AppState) -> actix_app!() {
                 ))
                 .add(("Permissions-Policy", "geolocation=(), camera=(), microphone=()")),
         )
+        // Error pages in the layout of the visitor's municipality, with the session kept.
+        .wrap(middleware::ErrorHandlers::new().default_handler(web::pages::with_face))
         // Outermost: the request id, the log line and the metrics see every answer.
         .wrap_fn(web::observe::observe)
         .configure(web::configure)

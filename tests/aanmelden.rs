@@ -169,3 +169,48 @@ async fn the_signup_form_shows_every_mistake_beside_its_field() {
     let n: i64 = app.db(|c| registrations::table.count().get_result(c).unwrap()).await;
     assert_eq!(n, 0);
 }
+
+#[actix_web::test]
+async fn a_person_registered_by_the_klantmanager_is_invited_to_choose_a_password() {
+    let app = common::app().await;
+    let km = app.login("klantmanager1@lochem.demo").await;
+    let (s, c) = app.post("/api/v1/candidates", Some(&km), common::candidate_body()).await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    let cid = c["id"].as_str().unwrap().to_string();
+    let mut no_mail = common::candidate_body();
+    no_mail["email"] = Value::Null;
+    no_mail["last_name"] = json!("Zondermail");
+    let (_, c2) = app.post("/api/v1/candidates", Some(&km), no_mail).await;
+    let (s, e) = app.post(&format!("/api/v1/candidates/{}/invite", c2["id"].as_str().unwrap()), Some(&km), json!({})).await;
+    common::assert_field_error(s, &e, "email");
+    let other_km = app.login("klantmanager2@lochem.demo").await;
+    let (s, _) = app.post(&format!("/api/v1/candidates/{cid}/invite"), Some(&other_km), json!({})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "only the person's own klantmanager invites");
+
+    let (s, v) = app.post(&format!("/api/v1/candidates/{cid}/invite"), Some(&km), json!({})).await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+    let (s, e) = app.post(&format!("/api/v1/candidates/{cid}/invite"), Some(&km), json!({})).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{e}");
+    let body: String = app
+        .db(|c| {
+            outbox::table
+                .filter(outbox::to_address.eq("testje@example.org"))
+                .filter(outbox::kind.eq("invitation"))
+                .select(outbox::body_text)
+                .first(c)
+                .unwrap()
+        })
+        .await;
+    let token = body.split("token=").nth(1).expect("link").split_whitespace().next().unwrap().to_string();
+    // No password works before the person chose one.
+    let (s, _) = app.post("/api/v1/auth/login", None, json!({"email": "testje@example.org", "password": ""})).await;
+    assert!(s.is_client_error());
+    let (s, v) = app.post("/api/v1/auth/password-reset/confirm", None, json!({"token": token, "password": "mijn-eigen-wachtwoord"})).await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+    let tok = app.login_pw("testje@example.org", "mijn-eigen-wachtwoord").await;
+    let (_, me) = app.get("/api/v1/me", Some(&tok)).await;
+    assert_eq!(me["candidate_id"], cid.as_str());
+    // The invitation is in the person's access log.
+    let (_, log) = app.get("/api/v1/me/access-log", Some(&tok)).await;
+    assert!(log.to_string().contains("uitnodiging"), "{log}");
+}

@@ -139,6 +139,19 @@ async fn filters_distance_and_facets() {
     assert_eq!(got, exp);
     assert!(!exp.is_empty() && exp.len() < total_published as usize, "the filter must include some and exclude some");
     assert!(near["hits"].as_array().unwrap().iter().all(|h| h["distance_km"].as_f64().unwrap() <= 8.0));
+    // A distance asked and no words: nearest first, also across pages.
+    let d: Vec<f64> = near["hits"].as_array().unwrap().iter().map(|h| h["distance_km"].as_f64().unwrap()).collect();
+    assert!(d.windows(2).all(|w| w[0] <= w[1] + 0.05), "nearest first: {d:?}");
+    let (_, page2) = app.get("/api/v1/search/placements?pc4=7241&max_km=8&limit=2&offset=2", None).await;
+    assert_eq!(ids(&page2), ids(&near)[2..4.min(ids(&near).len())].to_vec(), "the second page continues the order");
+
+    // A kind is found by its own name in the text, as the kind filter finds it.
+    let (_, by_name) = app.get("/api/v1/search/placements?q=vrijwilligerswerk&limit=100", None).await;
+    let (_, by_kind) = app.get("/api/v1/search/placements?kind=vrijwilligerswerk&limit=100", None).await;
+    assert!(by_kind["total"].as_u64().unwrap() > 0);
+    assert_eq!(by_name["total"], by_kind["total"], "{by_name}");
+    let (_, bbl) = app.get("/api/v1/search/placements?q=BBL&limit=100", None).await;
+    assert!(bbl["total"].as_u64().unwrap() > 0 && bbl["hits"].as_array().unwrap().iter().all(|h| h["kind"] == "leerwerkplek_bbl"), "{bbl}");
 
     // Kind, hours and support filters agree with the hits' own fields.
     let (_, f) = app.get("/api/v1/search/placements?kind=vrijwilligerswerk,werkervaringsplaats&hours=20&with_support=true&limit=100", None).await;

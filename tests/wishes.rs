@@ -197,3 +197,60 @@ async fn the_plan_is_agreed_the_person_ticks_own_goals_and_due_goals_become_task
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains("Graag ochtendwerk."), "the comment is shown to the klantmanager");
 }
+
+#[actix_web::test]
+async fn error_pages_keep_the_session_and_the_municipality_and_the_own_data_page_speaks_plainly() {
+    let app = common::app().await;
+    let km = app.login("klantmanager1@lochem.demo").await;
+    // Not found and no access: in the municipality's layout, still logged in.
+    for (path, status) in [
+        ("/klantmanager/kandidaten/bestaat-niet", StatusCode::NOT_FOUND),
+        ("/beheer", StatusCode::FORBIDDEN),
+        ("/een/onbekend/adres", StatusCode::NOT_FOUND),
+    ] {
+        let req = actix_web::test::TestRequest::get()
+            .uri(path)
+            .insert_header(("Cookie", format!("opstap_session={km}")))
+            .insert_header(("Accept", "text/html"));
+        let resp = actix_web::test::call_service(&app.svc, req.to_request()).await;
+        assert_eq!(resp.status(), status, "{path}");
+        let html = String::from_utf8_lossy(&actix_web::test::read_body(resp).await).to_string();
+        assert!(html.contains("Uitloggen"), "{path}: the session is kept on the error page");
+        assert!(html.contains("Gemeente Lochem") || html.contains("gemeente Lochem") || html.contains(">Lochem<"), "{path}: the municipality's face");
+        assert!(!html.contains("href=\"/inloggen\""), "{path}: no login link for a logged-in user");
+    }
+    // Without a session: the site's layout and a login link.
+    let (s, html) = app.html("/klantmanager/kandidaten/bestaat-niet").await;
+    assert!(s == StatusCode::SEE_OTHER || html.contains("Inloggen"), "{s}");
+
+    // A form sent after the session ended: back to its page after login, which says the action
+    // did not happen (it is not lost in silence).
+    let req = actix_web::test::TestRequest::post()
+        .uri("/plekken/abc/interesse")
+        .insert_header(("Referer", "http://127.0.0.1:8080/plekken/abc"))
+        .insert_header(("Cookie", "opstap_session=verlopen-token; opstap_csrf=abababababababababababababababababababab"))
+        .set_form([("csrf", "abababababababababababababababababababab")]);
+    let resp = actix_web::test::call_service(&app.svc, req.to_request()).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let loc = resp.headers().get("location").unwrap().to_str().unwrap().to_string();
+    assert_eq!(loc, "/inloggen?terug=/plekken/abc%3Fverlopen%3D1", "{loc}");
+    let (_, login) = app.html(&loc).await;
+    assert!(login.contains("U was uitgelogd"), "the login page says why");
+    let (_, search) = app.html("/plekken?verlopen=1").await;
+    assert!(search.contains("nog niet gebeurd"), "the page after login says the action did not happen");
+
+    // The own data page: occupations, step, education and the language level in plain words;
+    // the access log in plain words.
+    let cand = app.login("kandidaat1@lochem.demo").await;
+    let (_, me) = app.get("/api/v1/me", Some(&cand)).await;
+    let cid = me["candidate_id"].as_str().unwrap().to_string();
+    let c2 = cid.clone();
+    app.db(move |c| diesel::update(candidates::table.find(&c2)).set(candidates::language_level.eq(Some("3F"))).execute(c).unwrap()).await;
+    let _ = app.html_as("/klantmanager", &km).await;
+    let (s, html) = app.html_as("/kandidaat/gegevens", &cand).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("U spreekt goed Nederlands (niveau 3F)"), "language in plain words");
+    assert!(html.contains("Uw stap") && html.contains("Stap "), "the step is shown");
+    assert!(html.contains("Werk dat u kent") && html.contains("Opleiding"));
+    assert!(!html.contains("(caseload)"), "staff words are not shown to the person");
+}

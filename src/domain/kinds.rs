@@ -48,6 +48,46 @@ impl PlacementKind {
         serde_json::from_value(serde_json::Value::String(s.trim().to_ascii_lowercase())).ok()
     }
 
+    /// The words that name this kind in a search ("vrijwilligerswerk", "bbl"), as one word or two
+    /// ("beschut werk"), lower case.
+    fn names(self) -> &'static [&'static str] {
+        match self {
+            PlacementKind::ReguliereBaan => &["reguliere baan", "reguliere banen"],
+            PlacementKind::Werkervaringsplaats => &["werkervaringsplaats", "werkervaringsplaatsen", "werkervaringsplek", "werkervaringsplekken"],
+            PlacementKind::Proefplaatsing => &["proefplaatsing", "proefplaatsingen"],
+            PlacementKind::LeerwerkplekBbl => &["bbl", "leerwerkplek", "leerwerkplekken", "leerwerkplaats", "leerwerkplaatsen"],
+            PlacementKind::Detachering => &["detachering", "detacheringen"],
+            PlacementKind::BeschutWerk => &["beschut werk", "beschutwerk"],
+            PlacementKind::Vrijwilligerswerk => &["vrijwilligerswerk", "participatieplaats", "participatieplaatsen"],
+            PlacementKind::ArbeidsmatigeDagbesteding => &["dagbesteding", "arbeidsmatige dagbesteding"],
+        }
+    }
+
+    /// The kinds a search text names, and the text without those words: a kind's own name is a
+    /// filter on the kind, not a word to look for in titles (which rarely carry it).
+    pub fn named_in(q: &str) -> (Vec<PlacementKind>, String) {
+        let words: Vec<String> = q.split_whitespace().map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase()).collect();
+        let mut used = vec![false; words.len()];
+        let mut kinds = vec![];
+        for k in PlacementKind::ALL {
+            for name in k.names() {
+                let parts: Vec<&str> = name.split(' ').collect();
+                for i in 0..words.len() {
+                    if i + parts.len() <= words.len() && !used[i] && parts.iter().enumerate().all(|(j, p)| words[i + j] == *p) {
+                        for u in used.iter_mut().skip(i).take(parts.len()) {
+                            *u = true;
+                        }
+                        if !kinds.contains(&k) {
+                            kinds.push(k);
+                        }
+                    }
+                }
+            }
+        }
+        let rest: Vec<&str> = q.split_whitespace().zip(used.iter()).filter(|(_, u)| !**u).map(|(w, _)| w).collect();
+        (kinds, rest.join(" "))
+    }
+
     /// Dutch label for pages.
     pub fn label_nl(self) -> &'static str {
         match self {
@@ -201,5 +241,14 @@ mod tests {
         assert_eq!(check_duration(t, Some(6), Some(1))[0].field, "duration_months");
         assert!(!check_duration(t, None, None).is_empty());
         assert!(check_duration(PlacementKind::Werkervaringsplaats, Some(12), None).is_empty());
+    }
+
+    #[test]
+    fn a_kind_is_found_by_its_own_name() {
+        assert_eq!(PlacementKind::named_in("vrijwilligerswerk"), (vec![PlacementKind::Vrijwilligerswerk], String::new()));
+        assert_eq!(PlacementKind::named_in("Beschut werk in Lochem"), (vec![PlacementKind::BeschutWerk], "in Lochem".to_string()));
+        assert_eq!(PlacementKind::named_in("bbl kok"), (vec![PlacementKind::LeerwerkplekBbl], "kok".to_string()));
+        assert_eq!(PlacementKind::named_in("vrijwilliger"), (vec![], "vrijwilliger".to_string()));
+        assert_eq!(PlacementKind::named_in("werk in de zorg"), (vec![], "werk in de zorg".to_string()));
     }
 }

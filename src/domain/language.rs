@@ -19,6 +19,20 @@ pub fn normalise(level: &str) -> Option<String> {
     rank(level).map(|_| level.trim().to_ascii_uppercase())
 }
 
+/// A level in plain words for the person (B1): "Taal 3F" means nothing to most readers.
+pub fn explain_b1(level: &str) -> String {
+    let words = match rank(level) {
+        Some(1) => "een beetje Nederlands",
+        Some(2) => "eenvoudig Nederlands",
+        Some(3) => "Nederlands voor gewone dingen van elke dag",
+        Some(4) => "goed Nederlands",
+        Some(5) => "heel goed Nederlands",
+        Some(6) => "Nederlands zo goed als een moedertaal",
+        _ => return "niet bekend".into(),
+    };
+    format!("U spreekt {words} (niveau {})", normalise(level).unwrap_or_default())
+}
+
 pub const LEVELS: &[&str] = &["A1", "A2", "1F", "B1", "2F", "B2", "3F", "C1", "4F", "C2", "moedertaal"];
 
 /// The taaleis (Pw 18b) level: 1F.

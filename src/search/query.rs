@@ -238,6 +238,26 @@ fn execute(
             hits.push((id_of(searcher, id_field, addr)?, score));
         }
         (hits, counts, total)
+    } else if let Some(g) = geo {
+        // A distance asked and no words: nearest first.
+        let (la, lo) = (g.lat, g.lon);
+        let top = TopDocs::with_limit(limit).and_offset(offset).custom_score(move |seg: &tantivy::SegmentReader| {
+            let ff = seg.fast_fields();
+            let (lat, lon) = (ff.f64("lat").ok(), ff.f64("lon").ok());
+            move |doc: tantivy::DocId| -> f64 {
+                match (lat.as_ref().and_then(|c| c.first(doc)), lon.as_ref().and_then(|c| c.first(doc))) {
+                    (Some(a), Some(b)) => -crate::domain::geo::haversine_km(la, lo, a, b),
+                    _ => f64::NEG_INFINITY,
+                }
+            }
+        });
+        let col = Checked { checks, inner: (top, fc, Count) };
+        let (top, counts, total) = searcher.search(query, &col)?;
+        let mut hits = Vec::with_capacity(top.len());
+        for (_, addr) in top {
+            hits.push((id_of(searcher, id_field, addr)?, 0.0));
+        }
+        (hits, counts, total)
     } else {
         let top = TopDocs::with_limit(limit).and_offset(offset).order_by_fast_field::<u64>("created_ts", Order::Desc);
         let col = Checked { checks, inner: (top, fc, Count) };

@@ -416,3 +416,86 @@ pub async fn assign_for(state: &AppState, user: &CurrentUser, id: &str, input: A
     let (user, env, id) = (user.clone(), state.env(), id.to_string());
     state.tx(move |conn| assign(conn, &Ctx::new(&user, &env), &id, &input)).await
 }
+
+/// How long an invitation link works.
+pub const INVITE_DAYS: i64 = 14;
+
+/// The klantmanager invites a person of their caseload who has an e-mail address but no account:
+/// an account is made (with no usable password) and the person gets a link to choose a
+/// password (the password-reset page), valid for two weeks. A person without e-mail has no
+/// account; the klantmanager acts for them (and can produce their inzage).
+pub fn invite(conn: &mut DbConnection, ctx: &Ctx, cid: &str) -> AppResult<()> {
+    use crate::db::schema::password_resets;
+    ctx.user.require(&[Role::Klantmanager])?;
+    let c = crate::service::candidates::authorize_only(conn, ctx.user, cid, crate::service::candidates::Access::Write)?;
+    let Some(email) = c.email.clone().filter(|e| !e.trim().is_empty()) else {
+        return Err(AppError::field("email", "Deze kandidaat heeft geen e-mailadres. Vul dat eerst in, of help de kandidaat zelf."));
+    };
+    let has: i64 = users::table.filter(users::candidate_id.eq(&c.id)).count().get_result(conn)?;
+    if has > 0 {
+        return Err(AppError::conflict(crate::error::ConflictCode::AlreadyExists, "Deze kandidaat heeft al een account."));
+    }
+    let norm = auth::normalize_email(&email);
+    let taken: i64 = users::table.filter(users::email_normalized.eq(&norm)).count().get_result(conn)?;
+    if taken > 0 {
+        return Err(AppError::conflict_on(
+            crate::error::ConflictCode::AlreadyExists,
+            "email",
+            "Met dit e-mailadres bestaat al een account van iemand anders.",
+        ));
+    }
+    let t = now();
+    let user = User {
+        id: new_id(),
+        email: email.trim().to_string(),
+        email_normalized: norm,
+        // Nobody knows a password for it until the person chooses one.
+        password_hash: format!("!uitgenodigd-{}", new_id()),
+        role: Role::Kandidaat,
+        name: format!("{} {}", c.first_name, c.last_name),
+        municipality_id: Some(c.municipality_id.clone()),
+        organisation_id: None,
+        candidate_id: Some(c.id.clone()),
+        active: true,
+        created_at: t,
+        last_login_at: None,
+    };
+    diesel::insert_into(users::table).values(&user).execute(conn)?;
+    let token = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    diesel::insert_into(password_resets::table)
+        .values((
+            password_resets::token_hash.eq(token_hash(&token)),
+            password_resets::user_id.eq(&user.id),
+            password_resets::created_at.eq(t),
+            password_resets::expires_at.eq(t + chrono::Duration::days(INVITE_DAYS)),
+            password_resets::used_at.eq(None::<chrono::NaiveDateTime>),
+        ))
+        .execute(conn)?;
+    let mail = crate::mail::templates::AccountMail {
+        kind: "invitation",
+        subject: "Uw eigen pagina bij Opstap".into(),
+        name: user.name.clone(),
+        paragraphs: vec![
+            format!("{} heeft een eigen pagina voor u gemaakt op Opstap. Daar ziet u werk dat bij u past, uw plan en uw gegevens.", ctx.user.name),
+            format!("Kies eerst een wachtwoord met de knop hieronder. De knop werkt {INVITE_DAYS} dagen."),
+        ],
+        link: ctx.keys.link(&format!("/wachtwoord-herstellen?token={token}")),
+        link_text: "Wachtwoord kiezen".into(),
+    };
+    let to = crate::mail::Recipient { address: user.email.clone(), name: user.name.clone(), role: "kandidaat" };
+    crate::service::mail_about(
+        conn,
+        &crate::audit::Actor::from(ctx.user),
+        (&c.id, &c.municipality_id),
+        &to,
+        &mail,
+        "uitnodiging voor een account",
+        crate::audit::purpose::BEGELEIDING,
+    )?;
+    Ok(())
+}
+
+pub async fn invite_for(state: &AppState, user: &CurrentUser, cid: &str) -> AppResult<()> {
+    let (user, env, cid) = (user.clone(), state.env(), cid.to_string());
+    state.tx(move |conn| invite(conn, &Ctx::new(&user, &env), &cid)).await
+}

@@ -280,6 +280,8 @@ pub struct CandidatePageData {
     pub wish_changes: Vec<(chrono::NaiveDateTime, String)>,
     /// What the person wrote when signing up themself, if they did.
     pub signup_message: Option<String>,
+    /// Whether the person has an account (else the klantmanager can invite them).
+    pub has_account: bool,
 }
 
 /// One candidate of the klantmanager's reach with ladder measurements, contact moments and
@@ -319,5 +321,17 @@ pub fn candidate_page(conn: &mut DbConnection, ctx: &Ctx, id: &str) -> AppResult
         .first(conn)
         .optional()?
         .filter(|m: &String| !m.is_empty());
-    Ok(CandidatePageData { candidate: c, occupations, skills, ladder, contacts, matches: ms, default_target_step, wish_changes, signup_message })
+    let has_account = crate::db::schema::users::table.filter(crate::db::schema::users::candidate_id.eq(id)).count().get_result::<i64>(conn)? > 0;
+    Ok(CandidatePageData {
+        candidate: c,
+        occupations,
+        skills,
+        ladder,
+        contacts,
+        matches: ms,
+        default_target_step,
+        wish_changes,
+        signup_message,
+        has_account,
+    })
 }

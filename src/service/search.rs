@@ -194,9 +194,16 @@ pub fn placement_query(state: &AppState, p: &PlacementSearchParams, staff: bool)
     }
     let g = geo(state, &p.pc4, p.max_km, &mut errs);
     AppError::check(errs)?;
+    // A kind named in the text ("vrijwilligerswerk") filters on the kind.
+    let (named, rest) = p.q.as_deref().map(PlacementKind::named_in).unwrap_or_default();
+    let mut kinds: Vec<String> = kinds.iter().filter_map(|k| PlacementKind::parse(k)).map(|k| k.as_str().to_string()).collect();
+    if kinds.is_empty() {
+        kinds = named.iter().map(|k| k.as_str().to_string()).collect();
+    }
+    let q = if named.is_empty() { p.q.clone() } else { Some(rest).filter(|r| !r.trim().is_empty()) };
     Ok(PlacementQuery {
-        q: p.q.clone(),
-        kinds: kinds.iter().filter_map(|k| PlacementKind::parse(k)).map(|k| k.as_str().to_string()).collect(),
+        q,
+        kinds,
         geo: g,
         hours: p.hours,
         ladder_step: p.ladder_step,

@@ -17,7 +17,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/auth/signup/confirm", web::post().to(confirm))
         .route("/me/registration", web::get().to(own))
         .route("/registrations", web::get().to(list))
-        .route("/registrations/{id}/assign", web::post().to(assign));
+        .route("/registrations/{id}/assign", web::post().to(assign))
+        .route("/candidates/{id}/invite", web::post().to(invite));
 }
 
 /// What a sign-up answers, whether or not the address has an account already.
@@ -80,4 +81,15 @@ pub struct Assigned {
 pub async fn assign(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>, body: JsonBody<AssignInput>) -> AppResult<HttpResponse> {
     let candidate_id = svc::assign_for(&state, &user, &path.into_inner(), body.0).await?;
     Ok(HttpResponse::Created().json(Assigned { candidate_id }))
+}
+
+/// The klantmanager invites a person of the caseload to choose a password (an account is made;
+/// the mail carries a link valid for two weeks). 422 without an e-mail address, 409 when the
+/// person has an account already.
+#[utoipa::path(post, path = "/api/v1/candidates/{id}/invite", tag = "candidates",
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn invite(state: web::Data<AppState>, user: CurrentUser, path: web::Path<String>) -> AppResult<HttpResponse> {
+    svc::invite_for(&state, &user, &path.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

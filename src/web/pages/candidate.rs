@@ -134,6 +134,10 @@ pub struct AccessRow {
 #[template(path = "pages/candidate_data.html")]
 struct DataPage {
     ctx: Ctx,
+    /// Occupations by their Dutch names, the step on the ladder, the education in words.
+    occupations: Vec<String>,
+    step: Option<(i32, &'static str)>,
+    education: &'static str,
     c: Candidate,
     place: String,
     log: Vec<AccessRow>,
@@ -440,7 +444,7 @@ async fn my_data(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -
         .map(|e| AccessRow {
             at: crate::clock::local_datetime(e.at).format("%d-%m-%Y %H:%M").to_string(),
             who: e.who,
-            what: e.what,
+            what: crate::audit::what_b1(&e.what),
             purpose: e.purpose,
         })
         .collect();
@@ -463,7 +467,26 @@ async fn my_data(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -
         }
     });
     let place = state.refdata().pc4.get(&c.pc4).map(|p| p.place.clone()).unwrap_or_default();
-    render(&DataPage { ctx: Ctx::new(&req, Some(&u)), c, place, log, saved })
+    let cid = c.id.clone();
+    let (full, step) = state
+        .db(move |conn| {
+            Ok((crate::db::queries::candidate_full(conn, &cid)?, crate::db::records::ladder_of(conn, &cid)?.into_iter().next().map(|l| l.step)))
+        })
+        .await?;
+    let rd = state.refdata();
+    let occupations = full
+        .map(|f| {
+            f.occupations
+                .iter()
+                .map(|o| rd.occupation(&o.occupation_id).map(|x| x.label_nl.clone()).unwrap_or_default())
+                .filter(|l| !l.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    let education =
+        crate::web::pages::aanmelden::EDUCATION_B1.iter().find(|(k, _)| *k == c.education_level).map(|(_, l)| *l).unwrap_or("niet bekend");
+    let step = step.map(|s| (s, crate::domain::ladder::step_name(s)));
+    render(&DataPage { ctx: Ctx::new(&req, Some(&u)), occupations, step, education, c, place, log, saved })
 }
 
 async fn consents(state: web::Data<AppState>, user: PageUser, form: CheckedForm) -> Result<HttpResponse, PageError> {

@@ -29,7 +29,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/klantmanager/kandidaten/{id}/voorstellen", web::post().to(propose))
         .route("/klantmanager/plekken/{id}", web::get().to(placement_candidates))
         .route("/klantmanager/kandidaten/{id}/bewerken", web::get().to(edit_form))
-        .route("/klantmanager/kandidaten/{id}/bewerken", web::post().to(edit_save));
+        .route("/klantmanager/kandidaten/{id}/bewerken", web::post().to(edit_save))
+        .route("/klantmanager/kandidaten/{id}/uitnodigen", web::post().to(invite));
 }
 
 pub use crate::service::caseload::{CaseRow, TaskRow};
@@ -97,6 +98,8 @@ struct CandidatePage {
     wishes: Vec<(&'static str, String)>,
     wish_changes: Vec<(String, String)>,
     signup_message: Option<String>,
+    has_account: bool,
+    invited: bool,
 }
 
 pub struct ProposalCard {
@@ -248,6 +251,8 @@ async fn candidate_view(
                 .map(|(t, w)| (crate::clock::local_datetime(t).format("%d-%m-%Y %H:%M").to_string(), w))
                 .collect(),
             signup_message: data.signup_message,
+            has_account: data.has_account,
+            invited: req.query_string().contains("uitgenodigd=1"),
         },
     )
 }
@@ -921,5 +926,27 @@ async fn new_save(req: HttpRequest, state: web::Data<AppState>, user: PageUser, 
                 groups: group_options(&state, &u).await?,
             },
         ),
+    }
+}
+
+/// The klantmanager invites the person to choose a password (see `service::aanmelden::invite`).
+async fn invite(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<String>,
+    form: CheckedForm,
+) -> Result<HttpResponse, PageError> {
+    let u = user.0;
+    let id = path.into_inner();
+    let _ = form;
+    match crate::service::aanmelden::invite_for(&state, &u, &id).await {
+        Ok(()) => Ok(see_other(&format!("/klantmanager/kandidaten/{id}?uitgenodigd=1#account"))),
+        Err(crate::error::AppError::Validation(f)) => {
+            let mut fs = FormState::default();
+            fs.errors = f;
+            candidate_view(&req, &state, &u, id, fs, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => Err(e.into()),
     }
 }

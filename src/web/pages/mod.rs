@@ -75,6 +75,8 @@ pub struct Ctx {
     pub attribution_geonames: &'static str,
     /// The municipality whose service this is (the user's own, else the site's default).
     pub face: std::sync::Arc<crate::domain::face::Face>,
+    /// The session ended while a form was sent: the page says the action did not happen.
+    pub expired: bool,
 }
 
 pub struct UserBar {
@@ -104,6 +106,7 @@ impl Ctx {
             attribution_esco_nl: crate::ATTRIBUTION_ESCO_NL,
             attribution_geonames: crate::ATTRIBUTION_GEONAMES,
             face,
+            expired: req.query_string().contains("verlopen=1") || req.query_string().contains("verlopen%3D1"),
         }
     }
     pub fn is(&self, role: &str) -> bool {
@@ -277,14 +280,56 @@ impl ResponseError for PageError {
             attribution_esco_nl: crate::ATTRIBUTION_ESCO_NL,
             attribution_geonames: crate::ATTRIBUTION_GEONAMES,
             face: std::sync::Arc::new(crate::domain::face::Face::default_for("", "")),
+            expired: false,
         };
-        let body = ErrorPage { ctx, title, message }.render().unwrap_or_else(|_| title.to_string());
+        let body = ErrorPage { ctx, title, message: message.clone() }.render().unwrap_or_else(|_| title.to_string());
         let mut r = HttpResponse::build(self.status_code());
         if let AppError::TooManyRequests { retry_after } | AppError::Busy { retry_after } = &self.0 {
             r.insert_header((header::RETRY_AFTER, retry_after.to_string()));
         }
-        r.content_type("text/html; charset=utf-8").body(body)
+        let mut resp = r.content_type("text/html; charset=utf-8").body(body);
+        // Without the request here: `with_face` renders it again with the visitor's session and
+        // municipality.
+        resp.extensions_mut().insert(ErrorInfo { title, message });
+        resp
     }
+}
+
+/// What an error page says, kept on the response so that `with_face` can render it again.
+#[derive(Clone)]
+struct ErrorInfo {
+    title: &'static str,
+    message: String,
+}
+
+/// Middleware step (`ErrorHandlers`): an error page keeps the municipality's face and the
+/// session (the user bar, logout) instead of a bare page, for every 4xx and 5xx a page handler
+/// answers (not found, no access, a CSRF mismatch, a validation error outside a form).
+pub fn with_face<B: actix_web::body::MessageBody + 'static>(
+    res: actix_web::dev::ServiceResponse<B>,
+) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
+    use actix_web::middleware::ErrorHandlerResponse;
+    let Some(info) = res.response().extensions().get::<ErrorInfo>().cloned() else {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    };
+    Ok(ErrorHandlerResponse::Future(Box::pin(async move {
+        let (req, old) = res.into_parts();
+        let has_session = crate::web::auth::token_from(&req).is_some();
+        let user = if has_session { CurrentUser::from_request(&req, &mut Payload::None).await.ok() } else { None };
+        let ctx = Ctx::new(&req, user.as_ref());
+        let body = match (ErrorPage { ctx, title: info.title, message: info.message }).render() {
+            Ok(b) => b,
+            Err(_) => return Ok(actix_web::dev::ServiceResponse::new(req, old).map_into_left_body()),
+        };
+        let mut r = HttpResponse::build(old.status());
+        for (k, v) in old.headers() {
+            if k != header::CONTENT_LENGTH {
+                r.insert_header((k.clone(), v.clone()));
+            }
+        }
+        let resp = r.content_type("text/html; charset=utf-8").body(body);
+        Ok(actix_web::dev::ServiceResponse::new(req, resp).map_into_right_body())
+    })))
 }
 
 /// The logged-in user of a page; without a valid session the browser is sent to the login page,
@@ -332,7 +377,16 @@ impl FromRequest for PageUser {
         let back = if req.method() == actix_web::http::Method::GET {
             req.uri().path_and_query().map(|x| x.to_string()).unwrap_or_else(|| "/".into())
         } else {
-            req.headers().get(header::REFERER).and_then(|r| r.to_str().ok()).and_then(local_path).unwrap_or_else(|| req.path().to_string())
+            // A form sent after the session ended: back to the page it was sent from, which then
+            // says the action did not happen (`Ctx::expired`), so nothing is lost in silence.
+            let page =
+                req.headers().get(header::REFERER).and_then(|r| r.to_str().ok()).and_then(local_path).unwrap_or_else(|| req.path().to_string());
+            let page: String = page.split('#').next().unwrap_or("/").to_string();
+            if page.contains("verlopen=1") {
+                page
+            } else {
+                format!("{page}{}verlopen=1", if page.contains('?') { '&' } else { '?' })
+            }
         };
         let fut = CurrentUser::from_request(req, p);
         Box::pin(async move {
