@@ -989,3 +989,33 @@ async fn the_employer_sees_how_the_net_cost_comes_about() {
     let (_, html) = page(&app, &s2.emp, &format!("/matches/{id2}")).await;
     assert!(!html.contains("Brutoloonkosten"));
 }
+
+#[actix_web::test]
+async fn stopping_a_proposal_on_the_page_asks_to_confirm() {
+    let app = common::app().await;
+    let s = setup(&app).await;
+    let (st, m) = app.post("/api/v1/matches", Some(&s.km), json!({"candidate_id": s.candidate_id, "placement_id": s.placement_id})).await;
+    assert_eq!(st, StatusCode::CREATED, "{m}");
+    let id = m["id"].as_str().unwrap().to_string();
+    let (st, m) = act(&app, &s.cand, &id, json!({"action": "accept", "version": 1})).await;
+    assert_eq!(st, StatusCode::OK, "{m}");
+    let csrf = "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd";
+    let post = |fields: Vec<(&'static str, String)>| {
+        let cookie = format!("opstap_session={}; opstap_csrf={csrf}", s.cand);
+        actix_web::test::TestRequest::post().uri(&format!("/matches/{id}")).insert_header(("Cookie", cookie)).set_form(fields)
+    };
+    let version = m["version"].to_string();
+    let base = vec![("csrf", csrf.to_string()), ("version", version.clone()), ("action", "withdraw_consent".to_string())];
+    let resp = actix_web::test::call_service(&app.svc, post(base.clone()).to_request()).await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = String::from_utf8_lossy(&actix_web::test::read_body(resp).await).to_string();
+    assert!(html.contains("Zet een vinkje als u echt wilt stoppen"), "asked to confirm");
+    let (_, still) = app.get(&format!("/api/v1/matches/{id}"), Some(&s.cand)).await;
+    assert_eq!(still["status"], "accepted", "nothing happened without the tick");
+    let mut sure = base;
+    sure.push(("zeker", "on".to_string()));
+    let resp = actix_web::test::call_service(&app.svc, post(sure).to_request()).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let (_, done) = app.get(&format!("/api/v1/matches/{id}"), Some(&s.cand)).await;
+    assert_eq!(done["status"], "withdrawn", "{done}");
+}

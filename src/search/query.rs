@@ -243,12 +243,15 @@ fn execute(
         let (la, lo) = (g.lat, g.lon);
         let top = TopDocs::with_limit(limit).and_offset(offset).custom_score(move |seg: &tantivy::SegmentReader| {
             let ff = seg.fast_fields();
-            let (lat, lon) = (ff.f64("lat").ok(), ff.f64("lon").ok());
-            move |doc: tantivy::DocId| -> f64 {
-                match (lat.as_ref().and_then(|c| c.first(doc)), lon.as_ref().and_then(|c| c.first(doc))) {
+            let (lat, lon, made) = (ff.f64("lat").ok(), ff.f64("lon").ok(), ff.u64("created_ts").ok());
+            // Nearest first; at the same distance (one PC4 area) newest first, so the order is
+            // the same in any index built from the same data.
+            move |doc: tantivy::DocId| -> (f64, u64) {
+                let d = match (lat.as_ref().and_then(|c| c.first(doc)), lon.as_ref().and_then(|c| c.first(doc))) {
                     (Some(a), Some(b)) => -crate::domain::geo::haversine_km(la, lo, a, b),
                     _ => f64::NEG_INFINITY,
-                }
+                };
+                (d, made.as_ref().and_then(|c| c.first(doc)).unwrap_or(0))
             }
         });
         let col = Checked { checks, inner: (top, fc, Count) };

@@ -404,3 +404,9 @@ pub fn interest_shown(conn: &mut DbConnection, user: &CurrentUser, placement_id:
         _ => Ok(false),
     }
 }
+
+/// What the person's own data page shows besides the row: the occupations and skills, and the
+/// latest ladder step.
+pub fn own_profile(conn: &mut DbConnection, cid: &str) -> AppResult<(Option<crate::db::queries::CandidateFull>, Option<i32>)> {
+    Ok((crate::db::queries::candidate_full(conn, cid)?, crate::db::records::ladder_of(conn, cid)?.into_iter().next().map(|l| l.step)))
+}

@@ -108,6 +108,18 @@ let placementPath;
   await page.goto(`${base}/inloggen`);
   await page.getByRole("link", { name: "Meld uw organisatie aan" }).click();
   await axe(page, "registreren");
+  // An inwoner signs up: the form with its mistakes, at phone width too.
+  await page.goto(`${base}/aanmelden`);
+  await axe(page, "aanmelden");
+  await page.getByRole("button", { name: "Aanmelden" }).click();
+  assert.match(await page.locator(".error-summary").innerText(), /Controleer het formulier/);
+  await axe(page, "aanmelden-fouten");
+  for (const width of [320, 390]) {
+    await page.setViewportSize({ width, height: 800 });
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), `aanmelden fits ${width} px`);
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.goto(`${base}/registreren`);
   await page.getByLabel("Naam van de organisatie").fill("Kwekerij De Berkelstroom");
   await page.getByLabel("KvK-nummer").fill("1234");
   await page.getByRole("button", { name: "Aanmelden" }).click();
@@ -309,6 +321,30 @@ let regularTitle;
   await page.goto(`${base}/kandidaat/gegevens`);
   await axe(page, "mijn-gegevens");
   assert.match(await page.locator("body").innerText(), /Wie heeft uw gegevens bekeken/);
+  // Her own wishes: a sector ticked and saved, shown back.
+  await page.goto(`${base}/kandidaat/wensen`);
+  await axe(page, "mijn-wensen");
+  await page.getByLabel("maandag").check();
+  await page.getByRole("button", { name: "Bewaren" }).click();
+  await page.waitForURL((u) => u.pathname === "/kandidaat/wensen");
+  assert.match(await page.locator("main").innerText(), /Uw wensen zijn bewaard/);
+  assert.ok(await page.getByLabel("maandag").isChecked());
+  await axe(page, "mijn-wensen-bewaard");
+  await page.goto(`${base}/kandidaat/plan`);
+  await axe(page, "mijn-plan");
+  await page.goto(`${base}/kandidaat/gegevens/alles`);
+  await axe(page, "alles-wat-we-weten");
+  assert.match(await page.locator("main").innerText(), /Wie uw gegevens bekeek of veranderde/);
+  // Every page of hers reflows at phone width: no sideways scrolling (WCAG 1.4.10).
+  for (const width of [320, 390]) {
+    await page.setViewportSize({ width, height: 800 });
+    for (const path of ["/kandidaat", matchUrl.replace(base, ""), "/plekken", `/plekken/${regularJob}`, "/kandidaat/gegevens", "/kandidaat/gegevens/alles", "/kandidaat/wensen", "/kandidaat/plan", "/toegankelijkheid", "/privacy"]) {
+      await page.goto(`${base}${path}`);
+      const wide = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(wide <= 0, `${path} is ${wide} px too wide at ${width} px`);
+    }
+  }
+  await page.setViewportSize({ width: 390, height: 844 });
   // Logout works: afterwards the pages ask for a login again.
   await page.getByRole("button", { name: "Uitloggen" }).click();
   await page.waitForURL((u) => u.pathname === "/inloggen");

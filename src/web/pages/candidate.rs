@@ -468,11 +468,7 @@ async fn my_data(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -
     });
     let place = state.refdata().pc4.get(&c.pc4).map(|p| p.place.clone()).unwrap_or_default();
     let cid = c.id.clone();
-    let (full, step) = state
-        .db(move |conn| {
-            Ok((crate::db::queries::candidate_full(conn, &cid)?, crate::db::records::ladder_of(conn, &cid)?.into_iter().next().map(|l| l.step)))
-        })
-        .await?;
+    let (full, step) = state.db(move |conn| crate::service::me::own_profile(conn, &cid)).await?;
     let rd = state.refdata();
     let occupations = full
         .map(|f| {

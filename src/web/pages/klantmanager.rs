@@ -943,8 +943,7 @@ async fn invite(
     match crate::service::aanmelden::invite_for(&state, &u, &id).await {
         Ok(()) => Ok(see_other(&format!("/klantmanager/kandidaten/{id}?uitgenodigd=1#account"))),
         Err(crate::error::AppError::Validation(f)) => {
-            let mut fs = FormState::default();
-            fs.errors = f;
+            let fs = FormState { errors: f, ..Default::default() };
             candidate_view(&req, &state, &u, id, fs, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => Err(e.into()),

@@ -124,7 +124,11 @@ async fn act(
     let u = user.0;
     let id = path.into_inner();
     let mut fs = form.0;
-    let input = forms::read::<ActionInput>(&fs, ACTION_FIELDS);
+    let mut input = forms::read::<ActionInput>(&fs, ACTION_FIELDS);
+    // Stopping is asked twice on the page: the person ticks that they are sure.
+    if u.role == crate::domain::Role::Kandidaat && fs.v("action") == "withdraw_consent" && !fs.checked("zeker") {
+        input = Err(vec![crate::domain::FieldError::new("zeker", "Zet een vinkje als u echt wilt stoppen.")]);
+    }
     let outcome = match input {
         Err(errs) => Err(AppError::Validation(errs)),
         Ok(input) => {
