@@ -254,3 +254,61 @@ async fn error_pages_keep_the_session_and_the_municipality_and_the_own_data_page
     assert!(html.contains("Werk dat u kent") && html.contains("Opleiding"));
     assert!(!html.contains("(caseload)"), "staff words are not shown to the person");
 }
+
+#[actix_web::test]
+async fn a_suggested_skill_joins_the_profile_once_the_klantmanager_confirms_it() {
+    let app = common::app().await;
+    let cand = app.login("kandidaat1@lochem.demo").await;
+    let (_, me) = app.get("/api/v1/me", Some(&cand)).await;
+    let cid = me["candidate_id"].as_str().unwrap().to_string();
+    let c2 = cid.clone();
+    let km_email: String = app
+        .db(move |conn| {
+            candidates::table
+                .inner_join(users::table.on(users::id.eq(candidates::klantmanager_id)))
+                .filter(candidates::id.eq(&c2))
+                .select(users::email)
+                .first(conn)
+                .unwrap()
+        })
+        .await;
+    let km = app.login(&km_email).await;
+    let (s, e) = app.post("/api/v1/me/skill-suggestions", Some(&cand), json!({"skill": "xqzwvy"})).await;
+    common::assert_field_error(s, &e, "skill");
+    let (s, sg) = app.post("/api/v1/me/skill-suggestions", Some(&cand), json!({"skill": "heftruck besturen"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{sg}");
+    assert_eq!(sg["status"], "voorgesteld");
+    let skill_id = sg["skill_id"].as_str().unwrap().to_string();
+    let (s, e) = app.post("/api/v1/me/skill-suggestions", Some(&cand), json!({"skill": skill_id})).await;
+    common::assert_field_error(s, &e, "skill");
+    // Not yet in the profile; only the person's own klantmanager decides.
+    let has = |app_skill: String| {
+        let c = cid.clone();
+        move |conn: &mut opstap::db::DbConnection| -> i64 {
+            candidate_skills::table
+                .filter(candidate_skills::candidate_id.eq(&c))
+                .filter(candidate_skills::skill_id.eq(&app_skill))
+                .count()
+                .get_result(conn)
+                .unwrap()
+        }
+    };
+    assert_eq!(app.db(has(skill_id.clone())).await, 0);
+    let sid = sg["id"].as_str().unwrap();
+    let other = if km_email == "klantmanager1@lochem.demo" { "klantmanager2@lochem.demo" } else { "klantmanager1@lochem.demo" };
+    let other = app.login(other).await;
+    let (s, _) = app.post(&format!("/api/v1/candidates/{cid}/skill-suggestions/{sid}"), Some(&other), json!({"decision": "bevestigd"})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, e) = app.post(&format!("/api/v1/candidates/{cid}/skill-suggestions/{sid}"), Some(&km), json!({"decision": "misschien"})).await;
+    common::assert_field_error(s, &e, "decision");
+    let (s, v) = app.post(&format!("/api/v1/candidates/{cid}/skill-suggestions/{sid}"), Some(&km), json!({"decision": "bevestigd"})).await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+    assert_eq!(app.db(has(skill_id.clone())).await, 1, "the skill is in the profile");
+    let (s, _) = app.post(&format!("/api/v1/candidates/{cid}/skill-suggestions/{sid}"), Some(&km), json!({"decision": "afgewezen"})).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    let (_, mine) = app.get("/api/v1/me/skill-suggestions", Some(&cand)).await;
+    assert_eq!(mine[0]["status"], "bevestigd", "{mine}");
+    let (s, html) = app.html_as("/kandidaat/wensen", &cand).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("staat nu in uw profiel"));
+}

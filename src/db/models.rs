@@ -553,3 +553,17 @@ pub struct PlanGoal {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
+
+/// A skill the person suggests (ESCO), waiting for the klantmanager's decision.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize, utoipa::ToSchema)]
+#[diesel(table_name = skill_suggestions, treat_none_as_null = true, treat_none_as_default_value = false)]
+pub struct SkillSuggestion {
+    pub id: String,
+    pub candidate_id: String,
+    pub skill_id: String,
+    /// voorgesteld, bevestigd or afgewezen.
+    pub status: String,
+    pub created_at: NaiveDateTime,
+    pub decided_at: Option<NaiveDateTime>,
+    pub decided_by: Option<String>,
+}

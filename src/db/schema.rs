@@ -590,6 +590,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    skill_suggestions (id) {
+        id -> Text,
+        candidate_id -> Text,
+        skill_id -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
+        decided_by -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(candidates -> municipalities (municipality_id));
 diesel::joinable!(municipality_profiles -> municipalities (municipality_id));
 diesel::joinable!(candidate_occupations -> candidates (candidate_id));
@@ -644,6 +656,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     erased_subjects,
     registrations,
     plan_goals,
+    skill_suggestions,
     client_groups,
     client_group_targets,
     import_fingerprints,

@@ -282,6 +282,8 @@ pub struct CandidatePageData {
     pub signup_message: Option<String>,
     /// Whether the person has an account (else the klantmanager can invite them).
     pub has_account: bool,
+    /// Skills the person suggested, newest first.
+    pub suggestions: Vec<crate::service::wishes::SuggestionView>,
 }
 
 /// One candidate of the klantmanager's reach with ladder measurements, contact moments and
@@ -333,5 +335,6 @@ pub fn candidate_page(conn: &mut DbConnection, ctx: &Ctx, id: &str) -> AppResult
         wish_changes,
         signup_message,
         has_account,
+        suggestions: crate::service::wishes::suggestions_of(conn, rd, id)?,
     })
 }

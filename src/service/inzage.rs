@@ -40,6 +40,7 @@ pub const SECTIONS: &[(&str, &str, &str)] = &[
     ("candidates", "Uw gegevens", "Wat de gemeente over u heeft vastgelegd."),
     ("candidate_occupations", "Beroepen", "Beroepen die u heeft gedaan of wilt doen."),
     ("candidate_skills", "Vaardigheden", "Wat u kunt."),
+    ("skill_suggestions", "Vaardigheden die u voorstelde", "Wat u zelf zei dat u kunt, en wat uw klantmanager ervan vond."),
     ("ladder_measurements", "Participatieladder", "Op welke trede u stond, en wanneer."),
     ("contact_moments", "Gesprekken en contact", "Wanneer de gemeente contact met u had, met de aantekeningen."),
     ("plan_goals", "Mijn plan", "De afspraken in uw plan: wat, wie het doet en wanneer."),
@@ -148,6 +149,12 @@ pub fn collect(conn: &mut DbConnection, c: &Candidate) -> QueryResult<BTreeMap<S
         .select(crate::db::models::PlanGoal::as_select())
         .load(conn)?;
     t.insert("plan_goals".into(), rows(goals));
+    let sugg: Vec<crate::db::models::SkillSuggestion> = skill_suggestions::table
+        .filter(skill_suggestions::candidate_id.eq(cid))
+        .order(skill_suggestions::created_at)
+        .select(crate::db::models::SkillSuggestion::as_select())
+        .load(conn)?;
+    t.insert("skill_suggestions".into(), rows(sugg));
     let regs: Vec<crate::db::models::Registration> =
         registrations::table.filter(registrations::candidate_id.eq(cid)).select(crate::db::models::Registration::as_select()).load(conn)?;
     t.insert("registrations".into(), rows(regs));

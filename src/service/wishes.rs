@@ -187,3 +187,159 @@ pub async fn update_for(state: &crate::state::AppState, user: &crate::auth::Curr
     let (user, env) = (user.clone(), state.env());
     state.tx(move |conn| update(conn, &Ctx::new(&user, &env), &input)).await
 }
+
+/// A suggested skill as the person and the klantmanager see it: the Dutch label and the state.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SuggestionView {
+    pub id: String,
+    pub skill_id: String,
+    pub label: String,
+    /// voorgesteld, bevestigd or afgewezen.
+    pub status: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct SuggestInput {
+    /// An ESCO skill id, or its name in Dutch ("heftruck besturen").
+    #[validate(length(min = 2, max = 200, message = "Vul een vaardigheid in (2 tot 200 tekens)."))]
+    pub skill: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DecideInput {
+    /// bevestigd or afgewezen.
+    pub decision: String,
+}
+
+fn suggestion_views(conn: &mut DbConnection, rd: &crate::refdata::RefData, cid: &str) -> QueryResult<Vec<SuggestionView>> {
+    use crate::db::schema::skill_suggestions as ss;
+    let rows: Vec<crate::db::models::SkillSuggestion> =
+        ss::table.filter(ss::candidate_id.eq(cid)).order(ss::created_at.desc()).select(crate::db::models::SkillSuggestion::as_select()).load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| SuggestionView {
+            label: rd.skill(&r.skill_id).map(|s| s.label().to_string()).unwrap_or_else(|| r.skill_id.clone()),
+            id: r.id,
+            skill_id: r.skill_id,
+            status: r.status,
+            created_at: r.created_at,
+        })
+        .collect())
+}
+
+/// The person's own suggestions, newest first.
+pub fn own_suggestions(conn: &mut DbConnection, ctx: &Ctx) -> AppResult<Vec<SuggestionView>> {
+    let c = own_row(conn, ctx)?;
+    Ok(suggestion_views(conn, ctx.refdata, &c.id)?)
+}
+
+/// The suggestions of a person, for their klantmanager's page.
+pub fn suggestions_of(conn: &mut DbConnection, rd: &crate::refdata::RefData, cid: &str) -> QueryResult<Vec<SuggestionView>> {
+    suggestion_views(conn, rd, cid)
+}
+
+/// The person suggests a skill (by ESCO id or Dutch name); the klantmanager decides.
+pub fn suggest(conn: &mut DbConnection, ctx: &Ctx, input: &SuggestInput) -> AppResult<SuggestionView> {
+    use crate::db::schema::skill_suggestions as ss;
+    ctx.user.require(&[Role::Kandidaat])?;
+    super::validate_with(input, vec![])?;
+    let c = own_row(conn, ctx)?;
+    let text = input.skill.trim();
+    let rd = ctx.refdata;
+    let skill = rd
+        .skill(text)
+        .map(|s| s.id.clone())
+        .or_else(|| rd.skill_named(text).map(|s| s.id.clone()))
+        .or_else(|| rd.suggest_skills(text, 1).into_iter().next().map(|s| s.id))
+        .ok_or_else(|| AppError::field("skill", "Deze vaardigheid kennen we niet. Probeer een ander woord."))?;
+    let open: i64 =
+        ss::table.filter(ss::candidate_id.eq(&c.id)).filter(ss::skill_id.eq(&skill)).filter(ss::status.eq("voorgesteld")).count().get_result(conn)?;
+    if open > 0 {
+        return Err(AppError::field("skill", "Deze vaardigheid heeft u al voorgesteld. Uw klantmanager kijkt ernaar."));
+    }
+    let row = crate::db::models::SkillSuggestion {
+        id: crate::db::new_id(),
+        candidate_id: c.id.clone(),
+        skill_id: skill,
+        status: "voorgesteld".into(),
+        created_at: now(),
+        decided_at: None,
+        decided_by: None,
+    };
+    diesel::insert_into(ss::table).values(&row).execute(conn)?;
+    audit::one(
+        conn,
+        &Actor::from(ctx.user),
+        &c.id,
+        &c.municipality_id,
+        audit::access(Act::Create, "vaardigheid voorgesteld", audit::purpose::EIGEN_GEGEVENS),
+    )?;
+    Ok(SuggestionView {
+        label: rd.skill(&row.skill_id).map(|s| s.label().to_string()).unwrap_or_default(),
+        id: row.id,
+        skill_id: row.skill_id,
+        status: row.status,
+        created_at: row.created_at,
+    })
+}
+
+/// The klantmanager confirms (the skill joins the profile) or declines a suggestion.
+pub fn decide(conn: &mut DbConnection, ctx: &Ctx, cid: &str, sid: &str, input: &DecideInput) -> AppResult<()> {
+    use crate::db::schema::{candidate_skills, skill_suggestions as ss};
+    ctx.user.require(&[Role::Klantmanager])?;
+    let c = crate::service::candidates::authorize_only(conn, ctx.user, cid, crate::service::candidates::Access::Write)?;
+    if !matches!(input.decision.as_str(), "bevestigd" | "afgewezen") {
+        return Err(AppError::field("decision", "Kies bevestigd of afgewezen."));
+    }
+    let s: crate::db::models::SkillSuggestion = ss::table
+        .find(sid)
+        .filter(ss::candidate_id.eq(&c.id))
+        .select(crate::db::models::SkillSuggestion::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(AppError::NotFound)?;
+    if s.status != "voorgesteld" {
+        return Err(AppError::conflict(crate::error::ConflictCode::AlreadyDone, "Over deze vaardigheid is al besloten."));
+    }
+    diesel::update(ss::table.find(&s.id))
+        .set((ss::status.eq(&input.decision), ss::decided_at.eq(Some(now())), ss::decided_by.eq(Some(&ctx.user.id))))
+        .execute(conn)?;
+    if input.decision == "bevestigd" {
+        let has: i64 = candidate_skills::table
+            .filter(candidate_skills::candidate_id.eq(&c.id))
+            .filter(candidate_skills::skill_id.eq(&s.skill_id))
+            .count()
+            .get_result(conn)?;
+        if has == 0 {
+            diesel::insert_into(candidate_skills::table)
+                .values(&crate::db::models::CandidateSkill {
+                    id: crate::db::new_id(),
+                    candidate_id: c.id.clone(),
+                    skill_id: Some(s.skill_id.clone()),
+                    free_text: None,
+                    level: "basis".into(),
+                })
+                .execute(conn)?;
+        }
+        crate::db::changes::record(conn, crate::db::changes::Entity::Candidate, &c.id)?;
+    }
+    audit::one(
+        conn,
+        &Actor::from(ctx.user),
+        &c.id,
+        &c.municipality_id,
+        audit::access(Act::Update, "voorgestelde vaardigheid", audit::purpose::BEGELEIDING),
+    )?;
+    Ok(())
+}
+
+pub async fn suggest_for(state: &crate::state::AppState, user: &crate::auth::CurrentUser, input: SuggestInput) -> AppResult<SuggestionView> {
+    let (user, env) = (user.clone(), state.env());
+    state.tx(move |conn| suggest(conn, &Ctx::new(&user, &env), &input)).await
+}
+
+pub async fn decide_for(state: &crate::state::AppState, user: &crate::auth::CurrentUser, cid: &str, sid: &str, input: DecideInput) -> AppResult<()> {
+    let (user, env, cid, sid) = (user.clone(), state.env(), cid.to_string(), sid.to_string());
+    state.tx(move |conn| decide(conn, &Ctx::new(&user, &env), &cid, &sid, &input)).await
+}

@@ -27,7 +27,7 @@ impl Modify for BearerAuth {
         users::list_users, users::create_user, users::update_user, users::list_municipalities,
         organisations::list, organisations::get, organisations::create, organisations::update, organisations::delete, organisations::verify,
         placements::list, placements::get, placements::create, placements::update, placements::delete,
-        candidates::list, candidates::get, candidates::create, candidates::update, candidates::delete, candidates::export, candidates::export_own, candidates::own_wishes, candidates::put_wishes, candidates::get_plan, candidates::add_goal, candidates::update_goal, candidates::own_plan, candidates::own_goal,
+        candidates::list, candidates::get, candidates::create, candidates::update, candidates::delete, candidates::export, candidates::export_own, candidates::own_wishes, candidates::put_wishes, candidates::get_plan, candidates::add_goal, candidates::update_goal, candidates::own_plan, candidates::own_goal, candidates::own_suggestions, candidates::suggest_skill, candidates::decide_skill,
         registrations::signup, registrations::confirm, registrations::own, registrations::list, registrations::assign, registrations::invite,
         client_groups::list, client_groups::get, client_groups::create, client_groups::update, client_groups::delete, client_groups::put_targets, client_groups::handover,
         imports::import, imports::template, imports::runs, imports::report,

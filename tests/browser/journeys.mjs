@@ -62,7 +62,11 @@ async function login(page, email, expectPath) {
 }
 
 const today = new Date();
-const inAWeek = new Date(today.getTime() + 7 * 86400000).toISOString().slice(0, 10);
+// Dates as the server reads them: "today" is in Europe/Amsterdam (an hour or two ahead of UTC,
+// so between 22:00 and 24:00 UTC the UTC date is yesterday there).
+const amsterdam = (d) => new Intl.DateTimeFormat("sv-SE", { timeZone: "Europe/Amsterdam" }).format(d);
+const todayNl = amsterdam(today);
+const inAWeek = amsterdam(new Date(today.getTime() + 7 * 86400000));
 const title = `Medewerker ${occupation} (browsertest)`;
 
 // ---------------------------------------------------------------- the public
@@ -415,7 +419,7 @@ let regularTitle;
   await row().getByRole("link", { name: "Jantine Nieuwenhuis" }).click();
   const jantine = new URL(page.url()).pathname;
   // A new measurement with its target step.
-  await page.getByLabel("Datum van de meting").fill(today.toISOString().slice(0, 10));
+  await page.getByLabel("Datum van de meting").fill(todayNl);
   await page.getByLabel("Trede", { exact: true }).selectOption("4");
   await page.getByLabel("Doeltrede").selectOption("5");
   await page.getByRole("button", { name: "Meting opslaan" }).click();
@@ -458,7 +462,7 @@ let regularTitle;
   await page.getByRole("button", { name: "Profiel opslaan" }).click();
   assert.match(await page.locator(".error-summary").innerText(), /datum van uitstroom/i);
   assert.equal(await page.getByLabel("Financiën").inputValue(), "2");
-  await page.getByLabel("Datum van uitstroom").fill(today.toISOString().slice(0, 10));
+  await page.getByLabel("Datum van uitstroom").fill(todayNl);
   await page.getByRole("button", { name: "Profiel opslaan" }).click();
   await page.waitForURL((u) => u.pathname === jantine);
   assert.match(await page.locator("#uitgestroomd").innerText(), /Uitgestroomd op .*werk zonder ondersteuning/);

@@ -65,3 +65,16 @@ CREATE INDEX plan_goals_due ON plan_goals (status, due_on);
 
 ALTER TABLE tasks DROP CONSTRAINT tasks_kind_check;
 ALTER TABLE tasks ADD CONSTRAINT tasks_kind_check CHECK (kind IN ('retention_6', 'retention_12', 'ladder_update', 'loonwaarde_measurement', 'interest', 'employer_yes', 'candidate_answer', 'handover', 'plan_goal'));
+
+-- Skills the person suggests (ESCO), until the klantmanager confirms (then a candidate skill) or
+-- declines them.
+CREATE TABLE skill_suggestions (
+    id            TEXT PRIMARY KEY,
+    candidate_id  TEXT NOT NULL REFERENCES candidates (id) ON DELETE CASCADE,
+    skill_id      TEXT NOT NULL,
+    status        TEXT NOT NULL CHECK (status IN ('voorgesteld', 'bevestigd', 'afgewezen')),
+    created_at    TIMESTAMP NOT NULL,
+    decided_at    TIMESTAMP,
+    decided_by    TEXT
+);
+CREATE INDEX skill_suggestions_candidate ON skill_suggestions (candidate_id);

@@ -1,3 +1,4 @@
+DROP TABLE skill_suggestions;
 DROP TABLE plan_goals;
 ALTER TABLE candidates DROP COLUMN wishes_changed_at;
 ALTER TABLE candidates DROP COLUMN days_available;

@@ -69,3 +69,16 @@ CREATE TRIGGER tasks_kind_check_insert BEFORE INSERT ON tasks WHEN NEW.kind NOT 
 BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: tasks.kind'); END;
 CREATE TRIGGER tasks_kind_check_update BEFORE UPDATE OF kind ON tasks WHEN NEW.kind NOT IN ('retention_6', 'retention_12', 'ladder_update', 'loonwaarde_measurement', 'interest', 'employer_yes', 'candidate_answer', 'handover', 'plan_goal')
 BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: tasks.kind'); END;
+
+-- Skills the person suggests (ESCO), until the klantmanager confirms (then a candidate skill) or
+-- declines them.
+CREATE TABLE skill_suggestions (
+    id            TEXT PRIMARY KEY,
+    candidate_id  TEXT NOT NULL REFERENCES candidates (id) ON DELETE CASCADE,
+    skill_id      TEXT NOT NULL,
+    status        TEXT NOT NULL CHECK (status IN ('voorgesteld', 'bevestigd', 'afgewezen')),
+    created_at    TIMESTAMP NOT NULL,
+    decided_at    TIMESTAMP,
+    decided_by    TEXT
+);
+CREATE INDEX skill_suggestions_candidate ON skill_suggestions (candidate_id);

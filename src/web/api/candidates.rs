@@ -36,6 +36,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/candidates/{id}/plan/goals", web::post().to(add_goal))
         .route("/candidates/{id}/plan/goals/{goal_id}", web::put().to(update_goal))
         .route("/me/plan", web::get().to(own_plan))
+        .route("/me/skill-suggestions", web::get().to(own_suggestions))
+        .route("/me/skill-suggestions", web::post().to(suggest_skill))
+        .route("/candidates/{id}/skill-suggestions/{sid}", web::post().to(decide_skill))
         .route("/me/plan/goals/{goal_id}", web::patch().to(own_goal))
         .route("/candidates/{id}", web::put().to(update))
         .route("/candidates/{id}", web::delete().to(delete));
@@ -374,4 +377,39 @@ pub async fn own_goal(
     body: JsonBody<crate::service::plan::OwnGoalInput>,
 ) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(crate::service::plan::own_update_for(&state, &user, &path.into_inner(), body.0).await?))
+}
+
+// ---------------------------------------------------------------- suggested skills
+
+/// The person's suggested skills and what became of them.
+#[utoipa::path(get, path = "/api/v1/me/skill-suggestions", tag = "me",
+    responses((status = 200, body = Vec<crate::service::wishes::SuggestionView>), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn own_suggestions(state: web::Data<AppState>, user: CurrentUser) -> AppResult<HttpResponse> {
+    let env = state.env();
+    Ok(HttpResponse::Ok().json(state.db(move |conn| crate::service::wishes::own_suggestions(conn, &Ctx::new(&user, &env))).await?))
+}
+
+/// The person suggests a skill (ESCO id or Dutch name); the klantmanager confirms or declines.
+#[utoipa::path(post, path = "/api/v1/me/skill-suggestions", tag = "me", request_body = crate::service::wishes::SuggestInput,
+    responses((status = 201, body = crate::service::wishes::SuggestionView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn suggest_skill(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: JsonBody<crate::service::wishes::SuggestInput>,
+) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Created().json(crate::service::wishes::suggest_for(&state, &user, body.0).await?))
+}
+
+/// The klantmanager decides on a suggested skill: `bevestigd` adds it to the profile.
+#[utoipa::path(post, path = "/api/v1/candidates/{id}/skill-suggestions/{sid}", tag = "candidates", request_body = crate::service::wishes::DecideInput,
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn decide_skill(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(String, String)>,
+    body: JsonBody<crate::service::wishes::DecideInput>,
+) -> AppResult<HttpResponse> {
+    let (cid, sid) = path.into_inner();
+    crate::service::wishes::decide_for(&state, &user, &cid, &sid, body.0).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

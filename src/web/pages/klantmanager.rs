@@ -100,6 +100,7 @@ struct CandidatePage {
     signup_message: Option<String>,
     has_account: bool,
     invited: bool,
+    suggestions: Vec<crate::service::wishes::SuggestionView>,
 }
 
 pub struct ProposalCard {
@@ -252,6 +253,7 @@ async fn candidate_view(
                 .collect(),
             signup_message: data.signup_message,
             has_account: data.has_account,
+            suggestions: data.suggestions,
             invited: req.query_string().contains("uitgenodigd=1"),
         },
     )

@@ -10,7 +10,10 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/kandidaat/wensen", web::get().to(form)).route("/kandidaat/wensen", web::post().to(save));
+    cfg.route("/kandidaat/wensen", web::get().to(form))
+        .route("/kandidaat/wensen", web::post().to(save))
+        .route("/kandidaat/wensen/vaardigheid", web::post().to(suggest))
+        .route("/klantmanager/kandidaten/{id}/vaardigheden/{sid}", web::post().to(decide));
 }
 
 #[derive(Template)]
@@ -22,6 +25,9 @@ struct WishesPage {
     kinds: Vec<(&'static str, &'static str, &'static str)>,
     days: &'static [(&'static str, &'static str)],
     saved: bool,
+    suggestions: Vec<svc::SuggestionView>,
+    skill_form: FormState,
+    suggested: bool,
 }
 crate::page!(WishesPage);
 
@@ -36,6 +42,19 @@ async fn page(
     form: FormState,
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
+    page_with(req, state, u, form, FormState::default(), status).await
+}
+
+async fn page_with(
+    req: &HttpRequest,
+    state: &AppState,
+    u: &crate::auth::CurrentUser,
+    form: FormState,
+    skill_form: FormState,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
+    let (u2, env) = (u.clone(), state.env());
+    let suggestions = state.db(move |conn| svc::own_suggestions(conn, &crate::service::Ctx::new(&u2, &env))).await?;
     let mut sectors = state.db(|conn| Ok(svc::sectors(conn)?)).await?;
     for s in form.values_of("sector_preferences") {
         if !sectors.contains(&s) {
@@ -43,7 +62,20 @@ async fn page(
         }
     }
     let saved = req.query_string().contains("opgeslagen=1");
-    render_status(status, &WishesPage { ctx: Ctx::new(req, Some(u)), form, sectors, kinds: kinds(), days: DAYS, saved })
+    render_status(
+        status,
+        &WishesPage {
+            ctx: Ctx::new(req, Some(u)),
+            form,
+            sectors,
+            kinds: kinds(),
+            days: DAYS,
+            saved,
+            suggestions,
+            skill_form,
+            suggested: req.query_string().contains("voorgesteld=1"),
+        },
+    )
 }
 
 async fn form(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -> Result<HttpResponse, PageError> {
@@ -87,4 +119,32 @@ async fn save(req: HttpRequest, state: web::Data<AppState>, user: PageUser, form
         Posted::Done(_) => Ok(see_other("/kandidaat/wensen?opgeslagen=1")),
         Posted::Again(fs) => page(&req, &state, &u, fs, StatusCode::UNPROCESSABLE_ENTITY).await,
     }
+}
+
+async fn suggest(req: HttpRequest, state: web::Data<AppState>, user: PageUser, form: CheckedForm) -> Result<HttpResponse, PageError> {
+    let u = user.0;
+    let fs = form.0;
+    let input = svc::SuggestInput { skill: fs.v("skill").to_string() };
+    let call = |input| svc::suggest_for(&state, &u, input);
+    match forms::submit(fs, Ok(input), call).await? {
+        Posted::Done(_) => Ok(see_other("/kandidaat/wensen?voorgesteld=1#vaardigheden")),
+        Posted::Again(fs) => {
+            let (u2, env) = (u.clone(), state.env());
+            let w = state.db(move |conn| svc::own(conn, &crate::service::Ctx::new(&u2, &env))).await?.wishes;
+            let mut wf = FormState::default();
+            wf.set("hours_min", w.hours_min.to_string());
+            wf.set("hours_max", w.hours_max.to_string());
+            wf.set("max_travel_km", w.max_travel_km.to_string());
+            page_with(&req, &state, &u, wf, fs, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
+}
+
+/// The klantmanager confirms or declines a suggested skill from the candidate's page.
+async fn decide(state: web::Data<AppState>, user: PageUser, path: web::Path<(String, String)>, form: CheckedForm) -> Result<HttpResponse, PageError> {
+    let u = user.0;
+    let (cid, sid) = path.into_inner();
+    let input = svc::DecideInput { decision: form.0.v("decision").to_string() };
+    svc::decide_for(&state, &u, &cid, &sid, input).await?;
+    Ok(see_other(&format!("/klantmanager/kandidaten/{cid}#vaardigheden-voorstel")))
 }
