@@ -118,6 +118,8 @@ pub struct Suggestion {
     pub id: String,
     pub title: String,
     pub kind: String,
+    /// What the kind means, in plain words.
+    pub kind_b1: &'static str,
     pub place: String,
     pub fit: String,
     pub reasons: Vec<String>,
@@ -399,6 +401,7 @@ async fn mine(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -> R
                     id: p.placement.id.clone(),
                     title: p.placement.title.clone(),
                     kind: p.placement.kind.label_nl().into(),
+                    kind_b1: p.placement.kind.explain_b1(),
                     place: rd.pc4.get(&p.placement.pc4).map(|x| x.place.clone()).unwrap_or_default(),
                     fit,
                     reasons: reasons.into_iter().take(2).collect(),
