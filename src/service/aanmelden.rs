@@ -98,10 +98,7 @@ impl SignupInput {
     }
 }
 
-fn token_hash(token: &str) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
-}
+use crate::service::accounts::token_hash;
 
 /// Signs an inwoner up (API and pages). The answer is the same whether or not the address has an
 /// account already: then nothing is created and the owner gets a note (at most once a day).
@@ -425,7 +422,6 @@ pub const INVITE_DAYS: i64 = 14;
 /// password (the password-reset page), valid for two weeks. A person without e-mail has no
 /// account; the klantmanager acts for them (and can produce their inzage).
 pub fn invite(conn: &mut DbConnection, ctx: &Ctx, cid: &str) -> AppResult<()> {
-    use crate::db::schema::password_resets;
     ctx.user.require(&[Role::Klantmanager])?;
     let c = crate::service::candidates::authorize_only(conn, ctx.user, cid, crate::service::candidates::Access::Write)?;
     let Some(email) = c.email.clone().filter(|e| !e.trim().is_empty()) else {
@@ -461,16 +457,7 @@ pub fn invite(conn: &mut DbConnection, ctx: &Ctx, cid: &str) -> AppResult<()> {
         last_login_at: None,
     };
     diesel::insert_into(users::table).values(&user).execute(conn)?;
-    let token = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
-    diesel::insert_into(password_resets::table)
-        .values((
-            password_resets::token_hash.eq(token_hash(&token)),
-            password_resets::user_id.eq(&user.id),
-            password_resets::created_at.eq(t),
-            password_resets::expires_at.eq(t + chrono::Duration::days(INVITE_DAYS)),
-            password_resets::used_at.eq(None::<chrono::NaiveDateTime>),
-        ))
-        .execute(conn)?;
+    let token = crate::service::accounts::issue_password_token(conn, &user.id, chrono::Duration::days(INVITE_DAYS))?;
     let mail = crate::mail::templates::AccountMail {
         kind: "invitation",
         subject: "Uw eigen pagina bij Opstap".into(),

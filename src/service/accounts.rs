@@ -233,19 +233,37 @@ pub const RESET_MINUTES: i64 = 60;
 /// At most this many reset mails per account per hour.
 const RESETS_PER_HOUR: i64 = 3;
 
-fn token_hash(token: &str) -> String {
+/// What is stored of a mailed token (reset, invitation, sign-up confirmation): its SHA-256.
+pub fn token_hash(token: &str) -> String {
     use sha2::{Digest, Sha256};
     Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A new single-use link token for `user_id` that sets a password (a reset, or an invitation),
+/// valid for `valid_for`; only its hash is stored. Returns the token for the mail.
+pub fn issue_password_token(conn: &mut DbConnection, user_id: &str, valid_for: chrono::Duration) -> QueryResult<String> {
+    use crate::db::schema::password_resets;
+    use argon2::password_hash::rand_core::{OsRng, RngCore};
+    let mut raw = [0u8; 32];
+    OsRng.fill_bytes(&mut raw);
+    let token: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+    let t = now();
+    diesel::insert_into(password_resets::table)
+        .values((
+            password_resets::token_hash.eq(token_hash(&token)),
+            password_resets::user_id.eq(user_id),
+            password_resets::created_at.eq(t),
+            password_resets::expires_at.eq(t + valid_for),
+            password_resets::used_at.eq(None::<chrono::NaiveDateTime>),
+        ))
+        .execute(conn)?;
+    Ok(token)
 }
 
 /// Starts a password reset for any role: when an active account has this address, a single-use
 /// link (valid for an hour) is mailed to it. The answer is the same whether or not it exists.
 pub async fn request_reset(state: &AppState, email: &str, address: Option<String>) -> AppResult<()> {
-    use argon2::password_hash::rand_core::{OsRng, RngCore};
     let norm = auth::normalize_email(email);
-    let mut raw = [0u8; 32];
-    OsRng.fill_bytes(&mut raw);
-    let token: String = raw.iter().map(|b| format!("{b:02x}")).collect();
     let base = state.config.public_url.trim_end_matches('/').to_string();
     state
         .tx(move |conn| {
@@ -263,15 +281,7 @@ pub async fn request_reset(state: &AppState, email: &str, address: Option<String
                 log::warn!("password reset not sent: {RESETS_PER_HOUR} already sent this hour");
                 return Ok(());
             }
-            diesel::insert_into(password_resets::table)
-                .values((
-                    password_resets::token_hash.eq(token_hash(&token)),
-                    password_resets::user_id.eq(&u.id),
-                    password_resets::created_at.eq(t),
-                    password_resets::expires_at.eq(t + chrono::Duration::minutes(RESET_MINUTES)),
-                    password_resets::used_at.eq(None::<chrono::NaiveDateTime>),
-                ))
-                .execute(conn)?;
+            let token = issue_password_token(conn, &u.id, chrono::Duration::minutes(RESET_MINUTES))?;
             let mail = crate::mail::templates::AccountMail {
                 kind: "password_reset",
                 subject: "Nieuw wachtwoord voor Opstap".into(),

@@ -205,18 +205,23 @@ pub fn due_tasks(conn: &mut DbConnection, today: NaiveDate, days: i64) -> QueryR
         .filter(candidates::status.eq(crate::domain::ACTIEF))
         .select((PlanGoal::as_select(), candidates::municipality_id, candidates::klantmanager_id))
         .load(conn)?;
-    let mut n = 0;
-    for (g, m, km) in due {
-        let id = format!("plan-{}", g.id);
-        let exists: i64 = tasks::table.find(&id).count().get_result(conn)?;
-        if exists > 0 {
-            continue;
-        }
-        let mut t = crate::service::tasks::new_task(&m, Some(km), &g.candidate_id, None, TaskKind::PlanGoal, g.due_on.unwrap_or(today));
-        t.id = id;
-        n += diesel::insert_into(tasks::table).values(&t).execute(conn)?;
+    let ids: Vec<String> = due.iter().map(|(g, _, _)| format!("plan-{}", g.id)).collect();
+    let made: std::collections::HashSet<String> =
+        tasks::table.filter(tasks::id.eq_any(&ids)).select(tasks::id).load::<String>(conn)?.into_iter().collect();
+    let new: Vec<crate::db::models::Task> = due
+        .into_iter()
+        .zip(ids)
+        .filter(|(_, id)| !made.contains(id))
+        .map(|((g, m, km), id)| {
+            let mut t = crate::service::tasks::new_task(&m, Some(km), &g.candidate_id, None, TaskKind::PlanGoal, g.due_on.unwrap_or(today));
+            t.id = id;
+            t
+        })
+        .collect();
+    if new.is_empty() {
+        return Ok(0);
     }
-    Ok(n)
+    crate::insert_all!(conn, tasks::table, &new)
 }
 
 /// For API and pages: each in one transaction.
