@@ -339,8 +339,19 @@ async fn withdrawn_consent_closes_the_employers_view_everywhere() {
         .await;
     assert_eq!(bodies.len(), 1);
     assert_eq!(has_personal_data(&format!("{:?}", bodies[0])), Vec::<&str>::new());
-    // Withdrawing twice is refused; nothing further is possible.
+    // Withdrawing twice is refused.
     let (st, _) = act(&app, &s.cand, &id, json!({"action": "withdraw_consent", "version": m["version"]})).await;
+    assert_eq!(st, StatusCode::CONFLICT);
+    // The person undoes the stop: back to the introduction, and the employer knows the name again.
+    let (st, r) = act(&app, &s.cand, &id, json!({"action": "resume_consent", "version": m["version"]})).await;
+    assert_eq!(st, StatusCode::OK, "{r}");
+    assert_eq!(r["status"], "introduced");
+    let (_, em) = app.get(&format!("/api/v1/matches/{id}"), Some(&s.emp)).await;
+    assert_eq!(em["candidate"]["last_name"], LAST, "{em}");
+    // The employer may not undo it; undoing twice is refused.
+    let (st, _) = act(&app, &s.emp, &id, json!({"action": "resume_consent", "version": r["version"]})).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, _) = act(&app, &s.cand, &id, json!({"action": "resume_consent", "version": r["version"]})).await;
     assert_eq!(st, StatusCode::CONFLICT);
 }
 
@@ -1018,4 +1029,43 @@ async fn stopping_a_proposal_on_the_page_asks_to_confirm() {
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     let (_, done) = app.get(&format!("/api/v1/matches/{id}"), Some(&s.cand)).await;
     assert_eq!(done["status"], "withdrawn", "{done}");
+
+    // For a week the stop can be undone, on the page, back to where the match was.
+    let (st, html) = page(&app, &s.cand, &format!("/matches/{id}")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("Toch doorgaan") && html.contains("tot en met"), "the page offers to undo the stop");
+    let resume = vec![("csrf", csrf.to_string()), ("version", done["version"].to_string()), ("action", "resume_consent".to_string())];
+    let resp = actix_web::test::call_service(&app.svc, post(resume).to_request()).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let (_, back) = app.get(&format!("/api/v1/matches/{id}"), Some(&s.cand)).await;
+    assert_eq!(back["status"], "accepted", "{back}");
+    let mid = id.clone();
+    let closed: Option<chrono::NaiveDateTime> = app.db(move |c| matches::table.find(&mid).select(matches::closed_at).first(c).unwrap()).await;
+    assert!(closed.is_none(), "open again");
+    let (st, html) = page(&app, &s.cand, &format!("/matches/{id}")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(!html.contains("Toch doorgaan") && html.contains("Ik wil stoppen"), "stopping is possible again, undoing is not");
+    // The klantmanager and the employer (who knew of the match) hear of it.
+    let told: Vec<String> =
+        app.db(|c| outbox::table.filter(outbox::subject.like("%stop teruggedraaid%")).select(outbox::to_address).load(c).unwrap()).await;
+    assert_eq!(told.len(), 2, "{told:?}");
+    assert!(told.contains(&s.org_email), "{told:?}");
+
+    // Stopped again, nine days ago: too late to undo, with the last day named.
+    let (st, again) = act(&app, &s.cand, &id, json!({"action": "withdraw_consent", "version": back["version"]})).await;
+    assert_eq!(st, StatusCode::OK, "{again}");
+    assert!(again["next"].as_array().unwrap().iter().any(|n| n["action"] == "resume_consent"), "{again}");
+    let mid = id.clone();
+    app.db(move |c| {
+        let nine_days_ago = chrono::Utc::now().naive_utc() - chrono::Duration::days(9);
+        diesel::update(matches::table.find(&mid)).set(matches::consent_withdrawn_at.eq(Some(nine_days_ago))).execute(c).unwrap()
+    })
+    .await;
+    let (_, late) = app.get(&format!("/api/v1/matches/{id}"), Some(&s.cand)).await;
+    assert!(!late["next"].as_array().unwrap().iter().any(|n| n["action"] == "resume_consent"), "{late}");
+    let (st, e) = act(&app, &s.cand, &id, json!({"action": "resume_consent", "version": late["version"]})).await;
+    assert_eq!(st, StatusCode::CONFLICT, "{e}");
+    assert!(e["message"].as_str().unwrap().contains("Terugdraaien kon tot en met"), "{e}");
+    let (_, still) = app.get(&format!("/api/v1/matches/{id}"), Some(&s.cand)).await;
+    assert_eq!(still["status"], "withdrawn");
 }

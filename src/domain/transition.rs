@@ -17,7 +17,8 @@ use validator::Validate;
 #[serde(deny_unknown_fields)]
 pub struct ActionInput {
     /// accept, decline, interested, not_interested, introduce, start, start_trial, extend_trial,
-    /// not_started, withdraw, withdraw_consent
+    /// not_started, withdraw, withdraw_consent, resume_consent (undo a withdrawal of consent
+    /// within 7 days)
     pub action: String,
     pub version: Option<i32>,
     #[validate(length(max = 1000, message = "Maximaal 1000 tekens."))]
@@ -48,6 +49,10 @@ pub struct Before {
     pub start_date: Option<NaiveDate>,
     pub trial_end_date: Option<NaiveDate>,
     pub consent_withdrawn: bool,
+    /// The day (Europe/Amsterdam) consent was withdrawn, and the status the match had just
+    /// before: what `resume_consent` goes back to.
+    pub withdrawn_on: Option<NaiveDate>,
+    pub status_before_withdrawal: Option<MatchStatus>,
     /// What the proposal's package lets the klantmanager grant at the start, for paid work and
     /// for unpaid work.
     pub grantable_paid: Vec<&'static str>,
@@ -77,6 +82,10 @@ pub struct Change {
     /// The match is closed now (no further step for anybody).
     pub closes: bool,
     pub consent_withdrawn: bool,
+    /// The candidate's consent is in force again (its withdrawal undone).
+    pub consent_resumed: bool,
+    /// A closed match is open again (a withdrawal undone before the start).
+    pub reopens: bool,
     /// Introduce: the klantmanager consents to disclosure and the employer learns the name.
     pub introduction: Option<IntroductionSet>,
     pub start_date: Option<NaiveDate>,
@@ -98,6 +107,8 @@ impl Change {
             employer_reason: None,
             closes: false,
             consent_withdrawn: false,
+            consent_resumed: false,
+            reopens: false,
             introduction: None,
             start_date: None,
             trial_end_date: None,
@@ -124,6 +135,8 @@ pub enum Refused {
     AlreadyDone(&'static str),
     /// Fields missing or wrong, each with its message.
     Fields(Vec<FieldError>),
+    /// It could be done, but no longer (undoing a stop after `RESUME_DAYS`).
+    TooLate(String),
 }
 
 fn text(x: &Option<String>) -> Option<String> {
@@ -133,6 +146,9 @@ fn text(x: &Option<String>) -> Option<String> {
 /// What `action` does to a match in the state `before`, on `today` (Europe/Amsterdam).
 pub fn apply(before: &Before, action: Action, input: &ActionInput, today: NaiveDate) -> Result<Change, Refused> {
     let from = before.status;
+    if action == Action::ResumeConsent {
+        return resume(before, today);
+    }
     let Some(to) = workflow::next(from, action) else {
         return Err(Refused::Illegal { from, action });
     };
@@ -275,12 +291,54 @@ pub fn apply(before: &Before, action: Action, input: &ActionInput, today: NaiveD
             // Before the start the match ends; in a trial or a job it stays, without the person.
             c.closes = to == MatchStatus::Withdrawn;
         }
+        Action::ResumeConsent => unreachable!("handled by resume"),
     }
     if errs.is_empty() {
         Ok(c)
     } else {
         Err(Refused::Fields(errs))
     }
+}
+
+/// The last day (Europe/Amsterdam) a withdrawal of consent made on `withdrawn_on` can be undone.
+pub fn resume_until(withdrawn_on: NaiveDate) -> NaiveDate {
+    withdrawn_on + chrono::Duration::days(workflow::RESUME_DAYS)
+}
+
+/// Whether the candidate can still undo its stop on `today`, and the status it goes back to.
+pub fn resumable(before: &Before, today: NaiveDate) -> Option<MatchStatus> {
+    let on = before.withdrawn_on.filter(|_| before.consent_withdrawn)?;
+    if today > resume_until(on) {
+        return None;
+    }
+    // Before the start the match was closed as withdrawn; after it, the status stayed.
+    if before.status == MatchStatus::Withdrawn {
+        before.status_before_withdrawal.filter(|s| s.consent_in_force())
+    } else {
+        Some(before.status)
+    }
+}
+
+/// Undoing a withdrawal of consent: back to where the match was, within `RESUME_DAYS`.
+fn resume(before: &Before, today: NaiveDate) -> Result<Change, Refused> {
+    let (from, action) = (before.status, Action::ResumeConsent);
+    let Some(on) = before.withdrawn_on.filter(|_| before.consent_withdrawn) else {
+        return Err(Refused::Illegal { from, action });
+    };
+    let Some(to) = resumable(before, today) else {
+        return if today > resume_until(on) {
+            Err(Refused::TooLate(format!(
+                "Terugdraaien kon tot en met {}. Wilt u toch verder? Neem contact op met uw klantmanager.",
+                super::nl::date_long(resume_until(on))
+            )))
+        } else {
+            Err(Refused::Illegal { from, action })
+        };
+    };
+    let mut c = Change::to(to);
+    c.consent_resumed = true;
+    c.reopens = from == MatchStatus::Withdrawn;
+    Ok(c)
 }
 
 #[cfg(test)]
@@ -297,6 +355,8 @@ mod tests {
             start_date: None,
             trial_end_date: None,
             consent_withdrawn: false,
+            withdrawn_on: None,
+            status_before_withdrawal: None,
             grantable_paid: vec!["loonkostensubsidie", "job_coach"],
             grantable_unpaid: vec!["job_coach"],
         }
@@ -429,6 +489,33 @@ mod tests {
         i.reason = Some(workflow::NOT_STARTED_REASONS[0].0.into());
         let c = apply(&b, Action::NotStarted, &i, d(TODAY)).unwrap();
         assert_eq!((c.to, c.closes, c.not_started_reason.as_deref()), (MatchStatus::NotStarted, true, Some(workflow::NOT_STARTED_REASONS[0].0)));
+    }
+
+    #[test]
+    fn a_stop_can_be_undone_for_seven_days_back_to_where_the_match_was() {
+        // Withdrawn before the start, on 1 December: back to "interested", open again.
+        let mut b = before(MatchStatus::Withdrawn, PlacementKind::ReguliereBaan);
+        b.consent_withdrawn = true;
+        b.withdrawn_on = Some(d("2026-12-01"));
+        b.status_before_withdrawal = Some(MatchStatus::Interested);
+        let c = apply(&b, Action::ResumeConsent, &input("resume_consent"), d("2026-12-08")).unwrap();
+        assert_eq!((c.to, c.consent_resumed, c.reopens, c.closes), (MatchStatus::Interested, true, true, false));
+        // The eighth day is too late, with the last day named.
+        match apply(&b, Action::ResumeConsent, &input("resume_consent"), d("2026-12-09")) {
+            Err(Refused::TooLate(msg)) => assert!(msg.contains("8 december 2026"), "{msg}"),
+            other => panic!("expected too late, got {other:?}"),
+        }
+        // Withdrawn by the klantmanager (no consent withdrawn): nothing to undo.
+        let mut k = before(MatchStatus::Withdrawn, PlacementKind::ReguliereBaan);
+        k.status_before_withdrawal = Some(MatchStatus::Interested);
+        assert!(matches!(apply(&k, Action::ResumeConsent, &input("resume_consent"), d(TODAY)), Err(Refused::Illegal { .. })));
+        // In a job the status stays and only the consent comes back.
+        let mut s = before(MatchStatus::Started, PlacementKind::ReguliereBaan);
+        s.consent_withdrawn = true;
+        s.withdrawn_on = Some(d(TODAY));
+        let c = apply(&s, Action::ResumeConsent, &input("resume_consent"), d(TODAY)).unwrap();
+        assert_eq!((c.to, c.consent_resumed, c.reopens), (MatchStatus::Started, true, false));
+        assert_eq!(resumable(&s, d(TODAY)), Some(MatchStatus::Started));
     }
 
     #[test]

@@ -9,6 +9,8 @@
 //! withdraw (klantmanager) from proposed/accepted/interested/introduced --> withdrawn
 //! withdraw_consent (candidate) from accepted/interested/introduced --> withdrawn;
 //!     from trial/started the status stays, but nothing personal reaches the employer any more.
+//! resume_consent (candidate) within `RESUME_DAYS` of withdrawing consent: back to the status
+//!     before the withdrawal, with the consent in force again (`transition::apply`).
 //! ```
 
 use super::Role;
@@ -142,10 +144,15 @@ pub enum Action {
     NotStarted,
     Withdraw,
     WithdrawConsent,
+    /// The candidate undoes its own withdrawal of consent (within `RESUME_DAYS`).
+    ResumeConsent,
 }
 
+/// How many days (Europe/Amsterdam) after withdrawing consent a candidate may undo it.
+pub const RESUME_DAYS: i64 = 7;
+
 impl Action {
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 12] = [
         Action::Accept,
         Action::Decline,
         Action::Interested,
@@ -157,6 +164,7 @@ impl Action {
         Action::NotStarted,
         Action::Withdraw,
         Action::WithdrawConsent,
+        Action::ResumeConsent,
     ];
     pub fn as_str(self) -> &'static str {
         self.into()
@@ -178,6 +186,7 @@ impl Action {
             Action::NotStarted => "Niet gestart",
             Action::Withdraw => "Voorstel ingetrokken",
             Action::WithdrawConsent => "Toestemming ingetrokken",
+            Action::ResumeConsent => "Toch doorgegaan (toestemming terug)",
         }
     }
 
@@ -187,7 +196,9 @@ impl Action {
     /// disclosure) and the outcome only by the klantmanager.
     pub fn allowed_for(self, role: Role) -> bool {
         match self {
-            Action::Accept | Action::Decline | Action::WithdrawConsent => matches!(role, Role::Kandidaat | Role::Klantmanager),
+            Action::Accept | Action::Decline | Action::WithdrawConsent | Action::ResumeConsent => {
+                matches!(role, Role::Kandidaat | Role::Klantmanager)
+            }
             Action::Interested | Action::NotInterested => role == Role::Werkgever,
             Action::Introduce | Action::Start | Action::StartTrial | Action::ExtendTrial | Action::NotStarted | Action::Withdraw => {
                 role == Role::Klantmanager
@@ -215,6 +226,8 @@ pub fn next(from: MatchStatus, action: Action) -> Option<MatchStatus> {
         // After the start the match stays as it is; the consent flag closes the employer's view.
         (S::Trial, A::WithdrawConsent) => S::Trial,
         (S::Started, A::WithdrawConsent) => S::Started,
+        // Resuming depends on the match's history (the status before the withdrawal): decided by
+        // `transition::apply`, never by the status alone.
         _ => return None,
     })
 }
@@ -447,7 +460,8 @@ mod tests {
                 "extend_trial",
                 "not_started",
                 "withdraw",
-                "withdraw_consent"
+                "withdraw_consent",
+                "resume_consent"
             ]
         );
         let tasks: Vec<&str> = TaskKind::ALL.iter().map(|t| t.as_str()).collect();

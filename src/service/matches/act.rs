@@ -4,7 +4,7 @@
 use super::{event, load_for, ActionInput};
 use crate::audit::{self, Act, Actor};
 use crate::db::models::{Candidate, Match, SroiContract};
-use crate::db::schema::{candidates, matches, placements, sroi_contracts};
+use crate::db::schema::{candidates, match_events, matches, placements, sroi_contracts};
 use crate::db::{now, DbConnection};
 use crate::domain::transition::{self, Before, Change, Refused};
 use crate::domain::workflow::{self, Action};
@@ -53,16 +53,7 @@ pub fn act(conn: &mut DbConnection, ctx: &Ctx, id: &str, input: &ActionInput) ->
     }
     let from = m.status;
     let kind = Some(m.placement_kind);
-    let pkg: Option<InstrumentPackage> = serde_json::from_str(&m.package).ok();
-    let before = Before {
-        status: from,
-        kind,
-        start_date: m.start_date,
-        trial_end_date: m.trial_end_date,
-        consent_withdrawn: m.consent_withdrawn_at.is_some(),
-        grantable_paid: pkg.as_ref().map(|p| p.grantable(true)).unwrap_or_default(),
-        grantable_unpaid: pkg.as_ref().map(|p| p.grantable(false)).unwrap_or_default(),
-    };
+    let before = before_of(conn, &m)?;
     let change = match transition::apply(&before, action, input, today) {
         Ok(c) => c,
         Err(Refused::Illegal { from, action }) => {
@@ -73,12 +64,16 @@ pub fn act(conn: &mut DbConnection, ctx: &Ctx, id: &str, input: &ActionInput) ->
             })
         }
         Err(Refused::AlreadyDone(msg)) => return Err(AppError::conflict(ConflictCode::AlreadyDone, msg)),
+        Err(Refused::TooLate(msg)) => return Err(AppError::conflict(ConflictCode::WrongStatus, msg)),
         Err(Refused::Fields(f)) => {
             errs.extend(f);
             return Err(AppError::Validation(errs));
         }
     };
     AppError::check(errs)?;
+    if change.consent_resumed {
+        can_resume(conn, &m, &cand, change.reopens)?;
+    }
     let to = change.to;
     let mut u = written(&m, &change, now());
     if action == Action::Start {
@@ -109,6 +104,70 @@ pub fn act(conn: &mut DbConnection, ctx: &Ctx, id: &str, input: &ActionInput) ->
     }
     super::followup::after_answer(conn, ctx.today, &u, &cand, action)?;
     Ok(u)
+}
+
+/// What `transition::apply` needs to know of a match: its status and dates, the package, and
+/// for a withdrawal of consent the day and the status before it.
+pub(super) fn before_of(conn: &mut DbConnection, m: &Match) -> AppResult<Before> {
+    let pkg: Option<InstrumentPackage> = serde_json::from_str(&m.package).ok();
+    let status_before_withdrawal = match m.consent_withdrawn_at {
+        None => None,
+        Some(_) => match_events::table
+            .filter(match_events::match_id.eq(&m.id))
+            .filter(match_events::action.eq(Action::WithdrawConsent.as_str()))
+            .order((match_events::created_at.desc(), match_events::id.desc()))
+            .select(match_events::from_status)
+            .first::<Option<workflow::MatchStatus>>(conn)
+            .optional()?
+            .flatten(),
+    };
+    Ok(Before {
+        status: m.status,
+        kind: Some(m.placement_kind),
+        start_date: m.start_date,
+        trial_end_date: m.trial_end_date,
+        consent_withdrawn: m.consent_withdrawn_at.is_some(),
+        withdrawn_on: m.consent_withdrawn_at.map(crate::clock::local_date),
+        status_before_withdrawal,
+        grantable_paid: pkg.as_ref().map(|p| p.grantable(true)).unwrap_or_default(),
+        grantable_unpaid: pkg.as_ref().map(|p| p.grantable(false)).unwrap_or_default(),
+    })
+}
+
+/// Undoing a stop reopens nothing that meanwhile went on without the person: the person still
+/// takes part in matching, and a match that reopens needs its placement still open and no newer
+/// proposal of the same pair.
+fn can_resume(conn: &mut DbConnection, m: &Match, cand: &Candidate, reopens: bool) -> AppResult<()> {
+    if !cand.consent_matching {
+        return Err(AppError::conflict(
+            ConflictCode::WrongStatus,
+            "U doet nu niet mee aan het zoeken naar werk. Zet dat eerst weer aan bij 'Mijn gegevens'.",
+        ));
+    }
+    if !reopens {
+        return Ok(());
+    }
+    let open = match &m.placement_id {
+        Some(pid) => {
+            placements::table.find(pid).select(placements::status).first::<crate::domain::PlacementStatus>(conn).optional()?
+                == Some(crate::domain::PlacementStatus::Open)
+        }
+        None => false,
+    };
+    if !open {
+        return Err(AppError::conflict(ConflictCode::WrongStatus, "Deze plek staat niet meer open. Terugdraaien kan daarom niet meer."));
+    }
+    let newer: i64 = matches::table
+        .filter(matches::candidate_id.eq(&cand.id))
+        .filter(matches::placement_id.eq(&m.placement_id))
+        .filter(matches::id.ne(&m.id))
+        .filter(matches::status.eq_any(workflow::MatchStatus::standing()))
+        .count()
+        .get_result(conn)?;
+    if newer > 0 {
+        return Err(AppError::conflict(ConflictCode::AlreadyExists, "Voor deze plek loopt al een nieuw voorstel. Kijk daar verder."));
+    }
+    Ok(())
 }
 
 /// The row as the change leaves it (`t` is now).
@@ -161,8 +220,14 @@ fn written(m: &Match, c: &Change, t: chrono::NaiveDateTime) -> Match {
     if c.consent_withdrawn {
         u.consent_withdrawn_at = Some(t);
     }
+    if c.consent_resumed {
+        u.consent_withdrawn_at = None;
+    }
     if c.closes {
         u.closed_at = Some(t);
+    }
+    if c.reopens {
+        u.closed_at = None;
     }
     u
 }

@@ -223,6 +223,37 @@ pub(super) fn notify(
                 tell_klantmanager(false, "De kandidaat heeft de toestemming ingetrokken.".into(), "intrekking toestemming aan klantmanager", conn)?;
             }
         }
+        Action::ResumeConsent => {
+            let outcome = "de kandidaat heeft de stop teruggedraaid en doet weer mee".to_string();
+            // The employer hears of it when it knew of the match; the name only while disclosed.
+            if let (Some(o), true) = (&org, m.status.visible_to_employer(m.candidate_decided_at.is_some())) {
+                let mail = mt::Outcome {
+                    name: o.contact_name.clone(),
+                    placement_title: m.placement_title.clone(),
+                    about: if disclosed { full_name(cand) } else { format!("kandidaat {reference}") },
+                    outcome: outcome.clone(),
+                    details: vec![],
+                    link: url.clone(),
+                    to_candidate: false,
+                };
+                mail::enqueue(conn, &org_recipient(o), &mail, if disclosed { Some(&cand.id) } else { None })?;
+                if disclosed {
+                    audit::one(conn, actor, &cand.id, &cand.municipality_id, audit::emailed("uitkomst aan werkgever", audit::purpose::BERICHT))?;
+                }
+            }
+            if let Some((u, to)) = km.as_ref().filter(|(u, _)| u.id != user.id) {
+                let mail = mt::Outcome {
+                    name: u.name.clone(),
+                    placement_title: m.placement_title.clone(),
+                    about: full_name(cand),
+                    outcome,
+                    details: vec![format!("De match staat weer op: {}.", m.status.label_nl().to_lowercase())],
+                    link: url.clone(),
+                    to_candidate: false,
+                };
+                enqueue(conn, to, &mail, "stop teruggedraaid aan klantmanager")?;
+            }
+        }
         Action::Interested | Action::NotInterested | Action::ExtendTrial => {}
     }
     Ok(())

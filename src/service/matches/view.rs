@@ -8,6 +8,7 @@ use crate::db::models::{Match, MatchEvent};
 use crate::db::queries::{candidate_full, placement_full, CandidateFull, PlacementFull};
 use crate::db::schema::{match_events, matches, users};
 use crate::db::DbConnection;
+use crate::domain::transition;
 use crate::domain::workflow::{self, Action, MatchStatus};
 use crate::domain::{PlacementKind, Role};
 use crate::engine::matching::{self, InstrumentPackage};
@@ -121,6 +122,10 @@ pub struct MatchView {
     pub paid: bool,
     /// What this user may do next, and where it leads.
     pub next: Vec<NextStep>,
+    /// After a withdrawal of consent: the last day (Europe/Amsterdam) the candidate (or its
+    /// klantmanager) can undo it with `resume_consent`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub resume_until: Option<chrono::NaiveDate>,
     /// The history (staff only).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub events: Vec<EventView>,
@@ -207,13 +212,24 @@ fn view_with(conn: &mut DbConnection, ctx: &Ctx, m: &Match, explain: bool) -> Ap
             }
         }
     }
-    let next = workflow::allowed(status)
+    let own = user.role != Role::Klantmanager || c.as_ref().map(|c| c.candidate.klantmanager_id == user.id).unwrap_or(false);
+    // A stop can be undone for a while (the match's history says where it goes back to).
+    let resume = match m.consent_withdrawn_at {
+        Some(at) if m.candidate_id.is_some() => {
+            let before = super::act::before_of(conn, m)?;
+            transition::resumable(&before, ctx.today).map(|to| (to, transition::resume_until(crate::clock::local_date(at))))
+        }
+        _ => None,
+    };
+    let mut next: Vec<NextStep> = workflow::allowed(status)
         .into_iter()
-        .filter(|(a, _)| a.allowed_for(user.role))
-        .filter(|_| user.role != Role::Klantmanager || c.as_ref().map(|c| c.candidate.klantmanager_id == user.id).unwrap_or(false))
+        .filter(|(a, _)| a.allowed_for(user.role) && own)
         .filter(|(a, _)| *a != Action::WithdrawConsent || m.consent_withdrawn_at.is_none())
         .map(|(action, to)| NextStep { action, to })
         .collect();
+    if let Some((to, _)) = resume.filter(|_| Action::ResumeConsent.allowed_for(user.role) && own) {
+        next.push(NextStep { action: Action::ResumeConsent, to });
+    }
     let events = if staff {
         match_events::table
             .filter(match_events::match_id.eq(&m.id))
@@ -297,6 +313,7 @@ fn view_with(conn: &mut DbConnection, ctx: &Ctx, m: &Match, explain: bool) -> Ap
         score: eval.as_ref().filter(|_| !employer).map(|e| e.score),
         journey,
         next_b1: candidate_view.then(|| status.next_for_candidate().to_string()),
+        resume_until: resume.filter(|_| !employer).map(|(_, until)| until),
         grantable: if staff {
             package
                 .as_ref()
