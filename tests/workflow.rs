@@ -1069,3 +1069,61 @@ async fn stopping_a_proposal_on_the_page_asks_to_confirm() {
     let (_, still) = app.get(&format!("/api/v1/matches/{id}"), Some(&s.cand)).await;
     assert_eq!(still["status"], "withdrawn");
 }
+
+#[actix_web::test]
+async fn a_form_sent_after_the_session_expired_is_offered_again_after_login() {
+    let app = common::app().await;
+    let s = setup(&app).await;
+    let (st, m) = app.post("/api/v1/matches", Some(&s.km), json!({"candidate_id": s.candidate_id, "placement_id": s.placement_id})).await;
+    assert_eq!(st, StatusCode::CREATED, "{m}");
+    let id = m["id"].as_str().unwrap().to_string();
+    let (_, me) = app.get("/api/v1/me", Some(&s.cand)).await;
+    let uid = me["id"].as_str().unwrap().to_string();
+    // A genuine token of this person that expired a minute ago.
+    let expired = app.state.jwt.issue(&uid, "kandidaat", "sessie-voorbij", chrono::Utc::now().timestamp() - 60).unwrap();
+    let csrf = "efefefefefefefefefefefefefefefefefefefef";
+    let form = [("csrf", csrf), ("version", "1"), ("action", "accept")];
+    let req = actix_web::test::TestRequest::post()
+        .uri(&format!("/matches/{id}"))
+        .insert_header(("Referer", format!("http://127.0.0.1:8080/matches/{id}")))
+        .insert_header(("Cookie", format!("opstap_session={expired}; opstap_csrf={csrf}")))
+        .set_form(form);
+    let resp = actix_web::test::call_service(&app.svc, req.to_request()).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(resp.headers().get("location").unwrap(), "/inloggen?terug=/doorgaan");
+    let kept = resp.response().cookies().find(|c| c.name() == "opstap_bezig").expect("the form is kept").value().to_string();
+    assert!(!kept.contains(csrf), "the old CSRF token is not kept");
+    let (_, still) = app.get(&format!("/api/v1/matches/{id}"), Some(&s.cand)).await;
+    assert_eq!(still["status"], "proposed", "nothing happened yet");
+    let (_, login) = app.html("/inloggen?terug=/doorgaan").await;
+    assert!(login.contains("Daarna kunt u verder met wat u aan het doen was"), "the login page says so");
+
+    // Somebody else logging in on this browser is not offered the person's form.
+    let req = actix_web::test::TestRequest::get()
+        .uri("/doorgaan")
+        .insert_header(("Cookie", format!("opstap_session={}; opstap_csrf={csrf}; opstap_bezig={kept}", s.emp)));
+    let resp = actix_web::test::call_service(&app.svc, req.to_request()).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER, "another user goes home");
+
+    // After the person's login: what they were doing, one button, and the cookie is gone.
+    let req = actix_web::test::TestRequest::get()
+        .uri("/doorgaan")
+        .insert_header(("Cookie", format!("opstap_session={}; opstap_csrf={csrf}; opstap_bezig={kept}", s.cand)));
+    let resp = actix_web::test::call_service(&app.svc, req.to_request()).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let removed = resp.response().cookies().find(|c| c.name() == "opstap_bezig").map(|c| c.value().to_string());
+    assert_eq!(removed.as_deref(), Some(""), "the kept form is removed once shown");
+    let html = String::from_utf8_lossy(&actix_web::test::read_body(resp).await).to_string();
+    assert!(html.contains("Ja zeggen op het voorstel"), "{html}");
+    assert!(html.contains(&format!("action=\"/matches/{id}\"")) && html.contains("name=\"action\" value=\"accept\""), "{html}");
+    assert!(html.contains(&format!("name=\"csrf\" value=\"{csrf}\"")), "a fresh form token");
+    // Sending it does what the person wanted.
+    let req = actix_web::test::TestRequest::post()
+        .uri(&format!("/matches/{id}"))
+        .insert_header(("Cookie", format!("opstap_session={}; opstap_csrf={csrf}", s.cand)))
+        .set_form(form);
+    let resp = actix_web::test::call_service(&app.svc, req.to_request()).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let (_, done) = app.get(&format!("/api/v1/matches/{id}"), Some(&s.cand)).await;
+    assert_eq!(done["status"], "accepted", "{done}");
+}

@@ -57,6 +57,9 @@ pub struct JwtKeys {
     pub ttl_minutes: i64,
 }
 
+/// Clock skew allowed on a token's expiry.
+const LEEWAY_SECONDS: u64 = 5;
+
 impl JwtKeys {
     pub fn new(secret: &[u8], ttl_minutes: i64) -> Self {
         JwtKeys { enc: EncodingKey::from_secret(secret), dec: DecodingKey::from_secret(secret), ttl_minutes }
@@ -73,7 +76,7 @@ impl JwtKeys {
     /// rejected), signature, expiry (5 s leeway).
     pub fn verify(&self, token: &str) -> Result<Claims, AppError> {
         let mut v = Validation::new(Algorithm::HS256);
-        v.leeway = 5;
+        v.leeway = LEEWAY_SECONDS;
         v.set_required_spec_claims(&["exp", "sub"]);
         // A token without `sid` (issued before sessions were kept) fails to decode: log in again.
         decode::<Claims>(token, &self.dec, &v).map(|d| d.claims).map_err(|e| {
@@ -83,6 +86,19 @@ impl JwtKeys {
                 _ => AppError::Unauthorized("Ongeldige sessie. Log opnieuw in.".into()),
             }
         })
+    }
+}
+
+impl JwtKeys {
+    /// The user of a token that is genuine (our signature) but expired: whose unfinished form
+    /// may be kept for after the next login (`web::pages::pending`). None for any other token.
+    pub fn expired_subject(&self, token: &str) -> Option<String> {
+        let mut v = Validation::new(Algorithm::HS256);
+        v.validate_exp = false;
+        v.set_required_spec_claims(&["exp", "sub"]);
+        let c = decode::<Claims>(token, &self.dec, &v).ok()?.claims;
+        // Expired exactly as `verify` sees it (time only moves on, so `verify` refuses it too).
+        (c.exp + (LEEWAY_SECONDS as i64) < chrono::Utc::now().timestamp()).then_some(c.sub)
     }
 }
 

@@ -18,6 +18,7 @@ pub mod klantgroepen;
 pub mod klantmanager;
 pub mod matches;
 pub mod monitor;
+pub mod pending;
 pub mod plan;
 pub mod wishes;
 
@@ -50,6 +51,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/wachtwoord-herstellen", web::post().to(reset))
         .route("/start", web::get().to(home))
         .configure(matches::configure)
+        .configure(pending::configure)
         .configure(admin::configure)
         .configure(klantgroepen::configure)
         .configure(import::configure)
@@ -336,11 +338,16 @@ pub fn with_face<B: actix_web::body::MessageBody + 'static>(
 /// and back here after logging in.
 pub struct PageUser(pub CurrentUser);
 
-pub struct LoginRedirect(String);
+/// To the login page, and after it to `back`; `kept` holds a form sent after the session
+/// expired (`pending`), offered again on `/doorgaan`.
+pub struct LoginRedirect {
+    back: String,
+    kept: Option<Cookie<'static>>,
+}
 
 impl std::fmt::Debug for LoginRedirect {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "login redirect to {}", self.0)
+        write!(f, "login redirect to {}", self.back)
     }
 }
 impl std::fmt::Display for LoginRedirect {
@@ -353,10 +360,15 @@ impl ResponseError for LoginRedirect {
         StatusCode::SEE_OTHER
     }
     fn error_response(&self) -> HttpResponse {
-        let loc = format!("/inloggen?terug={}", urlencode(&self.0));
+        let loc = format!("/inloggen?terug={}", urlencode(&self.back));
         let mut expired = Cookie::build(SESSION_COOKIE, "").path("/").finish();
         expired.make_removal();
-        HttpResponse::SeeOther().insert_header((header::LOCATION, loc)).cookie(expired).finish()
+        let mut r = HttpResponse::SeeOther();
+        r.insert_header((header::LOCATION, loc)).cookie(expired);
+        if let Some(k) = &self.kept {
+            r.cookie(k.clone());
+        }
+        r.finish()
     }
 }
 
@@ -374,7 +386,8 @@ impl FromRequest for PageUser {
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, p: &mut Payload) -> Self::Future {
-        let back = if req.method() == actix_web::http::Method::GET {
+        let post = req.method() != actix_web::http::Method::GET;
+        let back = if !post {
             req.uri().path_and_query().map(|x| x.to_string()).unwrap_or_else(|| "/".into())
         } else {
             // A form sent after the session ended: back to the page it was sent from, which then
@@ -388,11 +401,28 @@ impl FromRequest for PageUser {
                 format!("{page}{}verlopen=1", if page.contains('?') { '&' } else { '?' })
             }
         };
+        // Better still: a form of a session that merely expired is kept for after the login
+        // (the handler never runs without a user, so its body is free to read here).
+        let keep = if post { pending::expired_user(req) } else { None };
+        let kept_form = keep.as_ref().map(|_| {
+            let mut body = p.take();
+            web::Form::<Vec<(String, String)>>::from_request(req, &mut body)
+        });
+        let action = req.path().to_string();
+        let secure = req.app_data::<web::Data<AppState>>().map(|s| s.config.public_url.starts_with("https://")).unwrap_or(false);
         let fut = CurrentUser::from_request(req, p);
         Box::pin(async move {
             match fut.await {
                 Ok(u) => Ok(PageUser(u)),
-                Err(AppError::Unauthorized(_)) => Err(LoginRedirect(back).into()),
+                Err(AppError::Unauthorized(_)) => {
+                    if let (Some(uid), Some(form)) = (keep, kept_form) {
+                        let page = back.replace("?verlopen=1", "").replace("&verlopen=1", "");
+                        if let Some(c) = form.await.ok().and_then(|f| pending::keep_cookie(&action, &page, uid, f.into_inner(), secure)) {
+                            return Err(LoginRedirect { back: "/doorgaan".into(), kept: Some(c) }.into());
+                        }
+                    }
+                    Err(LoginRedirect { back, kept: None }.into())
+                }
                 Err(e) => Err(PageError(e).into()),
             }
         })
