@@ -46,6 +46,54 @@ pub struct Config {
     pub trusted_proxies: TrustedProxies,
     /// Where the Prometheus metrics are served (`/metrics`); None: not at all. Never on `bind`.
     pub metrics_bind: Option<String>,
+    /// Login through an external identity provider (OpenID Connect); None: password login only.
+    pub oidc: Option<OidcConfig>,
+}
+
+/// An OpenID Connect provider to log in with (`OPSTAP_OIDC_*`), next to the password: for
+/// example a DigiD or eHerkenning broker, or the municipality's own staff directory.
+#[derive(Debug, Clone)]
+pub struct OidcConfig {
+    /// The provider's issuer URL exactly as its discovery document names it (https; http only
+    /// on a loopback address, for a provider on the same machine).
+    pub issuer: String,
+    pub client_id: String,
+    /// Sent with HTTP Basic to the token endpoint; without it the client is public (PKCE alone).
+    pub client_secret: Option<String>,
+    /// The text of the login button ("Inloggen met DigiD").
+    pub label: String,
+    /// Scopes asked for; `openid` is always among them.
+    pub scopes: String,
+}
+
+impl OidcConfig {
+    /// The configuration from its parts, or why it cannot be used. None when no issuer is set.
+    pub fn from_parts(
+        issuer: Option<&str>,
+        client_id: Option<&str>,
+        client_secret: Option<&str>,
+        label: &str,
+        scopes: &str,
+    ) -> Result<Option<OidcConfig>, String> {
+        let Some(issuer) = issuer.map(str::trim).filter(|s| !s.is_empty()) else { return Ok(None) };
+        let url = url::Url::parse(issuer).map_err(|e| format!("OPSTAP_OIDC_ISSUER {issuer:?} is not a URL: {e}"))?;
+        let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+        if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
+            return Err(format!("OPSTAP_OIDC_ISSUER must be an https URL (http only on a loopback address), not {issuer:?}"));
+        }
+        let client_id = client_id.map(str::trim).filter(|s| !s.is_empty()).ok_or("OPSTAP_OIDC_CLIENT_ID is required with OPSTAP_OIDC_ISSUER")?;
+        let mut scopes: Vec<&str> = scopes.split_whitespace().collect();
+        if !scopes.contains(&"openid") {
+            scopes.insert(0, "openid");
+        }
+        Ok(Some(OidcConfig {
+            issuer: issuer.to_string(),
+            client_id: client_id.to_string(),
+            client_secret: client_secret.map(str::to_string).filter(|s| !s.is_empty()),
+            label: if label.trim().is_empty() { "Inloggen met een extern account".into() } else { label.trim().to_string() },
+            scopes: scopes.join(" "),
+        }))
+    }
 }
 
 /// Reads `OPSTAP_TRUSTED_PROXIES`: addresses or networks separated by commas
@@ -97,6 +145,7 @@ impl Config {
             mail_lease_secs: DEFAULT_MAIL_LEASE_SECS,
             trusted_proxies: TrustedProxies::default(),
             metrics_bind: None,
+            oidc: None,
         }
     }
 }

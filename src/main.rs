@@ -75,6 +75,21 @@ struct Global {
     /// Address for the Prometheus metrics (/metrics), e.g. 127.0.0.1:9464; not served when unset
     #[arg(long, env = "OPSTAP_METRICS_BIND", global = true)]
     metrics_bind: Option<String>,
+    /// OpenID Connect provider to log in with besides the password (its issuer URL); off when unset
+    #[arg(long, env = "OPSTAP_OIDC_ISSUER", global = true)]
+    oidc_issuer: Option<String>,
+    /// The client id registered at the OpenID Connect provider
+    #[arg(long, env = "OPSTAP_OIDC_CLIENT_ID", global = true)]
+    oidc_client_id: Option<String>,
+    /// The client secret (HTTP Basic at the token endpoint); without it a public client with PKCE
+    #[arg(long, env = "OPSTAP_OIDC_CLIENT_SECRET", global = true, hide_env_values = true)]
+    oidc_client_secret: Option<String>,
+    /// The text of the external login button
+    #[arg(long, env = "OPSTAP_OIDC_LABEL", default_value = "Inloggen met een extern account", global = true)]
+    oidc_label: String,
+    /// Scopes to ask the provider for (openid is always added)
+    #[arg(long, env = "OPSTAP_OIDC_SCOPES", default_value = "openid email", global = true)]
+    oidc_scopes: String,
     /// Log lines as text or json (one object per line, with the request id)
     #[arg(long, env = "OPSTAP_LOG_FORMAT", default_value = "text", global = true, value_parser = ["text", "json"])]
     log_format: String,
@@ -272,6 +287,7 @@ fn config(g: &Global, serve: Option<&ServeArgs>) -> Config {
         mail_lease_secs: g.mail_lease_secs,
         trusted_proxies: g.trusted_proxies.clone(),
         metrics_bind: g.metrics_bind.clone(),
+        oidc: None,
     }
 }
 
@@ -305,6 +321,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     })) {
         Command::Serve(s) => {
             let mut c = config(&g, Some(&s));
+            c.oidc = opstap::config::OidcConfig::from_parts(
+                g.oidc_issuer.as_deref(),
+                g.oidc_client_id.as_deref(),
+                g.oidc_client_secret.as_deref(),
+                &g.oidc_label,
+                &g.oidc_scopes,
+            )
+            .map_err(|e| anyhow::anyhow!(e))?;
             let (demo, why) = opstap::config::demo_decision(&s.demo, &c.bind, &c.database_url, &c.public_url).map_err(|e| anyhow::anyhow!(e))?;
             c.demo = demo;
             if let Some(w) = why {

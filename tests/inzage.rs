@@ -19,6 +19,7 @@ const INDIRECT: &[(&str, &str)] = &[
     ("match_events", "match_id IN (SELECT id FROM matches WHERE candidate_id = $CID)"),
     ("sessions", "user_id IN (SELECT id FROM users WHERE candidate_id = $CID)"),
     ("password_resets", "user_id IN (SELECT id FROM users WHERE candidate_id = $CID)"),
+    ("external_identities", "user_id IN (SELECT id FROM users WHERE candidate_id = $CID)"),
     ("login_events", "subject IN (SELECT 'account:' || email_normalized FROM users WHERE candidate_id = $CID)"),
 ];
 
@@ -136,6 +137,18 @@ async fn the_export_holds_every_column_of_every_table_about_the_person_and_only_
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
+    // A login through an external identity provider, linked by the verified address.
+    let linked = app
+        .db(|conn| {
+            let id = opstap::service::oidc::Identity {
+                subject: "digid-inzage-1".into(),
+                email: Some("kandidaat1@lochem.demo".into()),
+                email_verified: true,
+            };
+            opstap::service::oidc::account_for(conn, "https://inlog.voorbeeld.nl", &id).unwrap().map(|u| u.email_normalized)
+        })
+        .await;
+    assert_eq!(linked.as_deref(), Some("kandidaat1@lochem.demo"));
 
     // Who may fetch it: the person, their klantmanager, a beheerder of the municipality.
     let (s, _) = app.get(&format!("/api/v1/candidates/{cid}/export"), Some(&emp)).await;
@@ -218,6 +231,7 @@ async fn the_export_holds_every_column_of_every_table_about_the_person_and_only_
         "sessions",
         "password_resets",
         "login_events",
+        "external_identities",
     ] {
         assert!(
             stored.keys().any(|(st, _)| st == t) && stored.iter().any(|((st, _), v)| st == t && !v.is_empty()),

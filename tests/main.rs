@@ -19,6 +19,7 @@ mod klantgroepen;
 mod layers;
 mod matching;
 mod monitor;
+mod oidc;
 mod operate;
 mod operation;
 mod pages;

@@ -54,6 +54,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    external_identities (issuer, subject) {
+        issuer -> Text,
+        subject -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        last_login_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     password_resets (token_hash) {
         token_hash -> Text,
         user_id -> Text,
@@ -617,6 +627,7 @@ diesel::joinable!(candidates -> client_groups (client_group_id));
 diesel::joinable!(client_group_targets -> client_groups (client_group_id));
 diesel::joinable!(saved_searches -> candidates (candidate_id));
 diesel::joinable!(plan_goals -> candidates (candidate_id));
+diesel::joinable!(external_identities -> users (user_id));
 diesel::joinable!(matches -> placements (placement_id));
 diesel::joinable!(esco_occupation_skills -> esco_occupations (occupation_id));
 
@@ -627,6 +638,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     login_events,
     password_resets,
+    external_identities,
     app_settings,
     municipalities,
     pc4_areas,

@@ -56,6 +56,11 @@ pub const SECTIONS: &[(&str, &str, &str)] = &[
     ("sessions", "Wanneer u was ingelogd", "Elke keer dat u inlogde."),
     ("login_events", "Mislukte inlogpogingen", "Pogingen om met uw e-mailadres in te loggen."),
     ("password_resets", "Wachtwoord vergeten", "Wanneer een nieuw wachtwoord werd gevraagd."),
+    (
+        "external_identities",
+        "Inloggen via een inlogdienst",
+        "Met welke inlogdienst (zoals DigiD) u inlogt, en het nummer dat die dienst voor u gebruikt.",
+    ),
     ("registrations", "Uw aanmelding", "Wat u zelf invulde toen u zich aanmeldde."),
     ("import_fingerprints", "Controlegetal van de import", "Een getal waarmee Opstap ziet of uw gegevens in het klantsysteem zijn veranderd."),
 ];
@@ -142,6 +147,21 @@ pub fn collect(conn: &mut DbConnection, c: &Candidate) -> QueryResult<BTreeMap<S
     t.insert(
         "password_resets".into(),
         resets.into_iter().map(|(u, c, e, x)| json!({"user_id": u, "created_at": c, "expires_at": e, "used_at": x})).collect(),
+    );
+    let ext: Vec<(String, String, String, NaiveDateTime, NaiveDateTime)> = external_identities::table
+        .filter(external_identities::user_id.eq_any(&uids))
+        .order(external_identities::created_at)
+        .select((
+            external_identities::issuer,
+            external_identities::subject,
+            external_identities::user_id,
+            external_identities::created_at,
+            external_identities::last_login_at,
+        ))
+        .load(conn)?;
+    t.insert(
+        "external_identities".into(),
+        ext.into_iter().map(|(i, s, u, c, l)| json!({"issuer": i, "subject": s, "user_id": u, "created_at": c, "last_login_at": l})).collect(),
     );
     let goals: Vec<crate::db::models::PlanGoal> = plan_goals::table
         .filter(plan_goals::candidate_id.eq(cid))

@@ -18,6 +18,7 @@ pub mod labels;
 pub mod matches;
 pub mod me;
 pub mod monitor;
+pub mod oidc;
 pub mod organisations;
 pub mod placements;
 pub mod plan;

@@ -10,6 +10,7 @@ pub mod aanmelden;
 pub mod admin;
 pub mod candidate;
 pub mod employer;
+pub mod external;
 pub mod face;
 pub mod forms;
 pub mod import;
@@ -52,6 +53,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/start", web::get().to(home))
         .configure(matches::configure)
         .configure(pending::configure)
+        .configure(external::configure)
         .configure(admin::configure)
         .configure(klantgroepen::configure)
         .configure(import::configure)
@@ -505,6 +507,15 @@ struct LoginPage {
     email: String,
     back: String,
     error: Option<String>,
+    /// The button of the external identity provider, when one is configured.
+    external: Option<String>,
+}
+
+impl LoginPage {
+    fn new(req: &HttpRequest, email: String, back: String, error: Option<String>) -> LoginPage {
+        let external = req.app_data::<web::Data<AppState>>().and_then(|s| s.oidc.as_ref()).map(|o| o.cfg.label.clone());
+        LoginPage { ctx: Ctx::new(req, None), email, back, error, external }
+    }
 }
 
 #[derive(Template)]
@@ -621,7 +632,7 @@ struct BackQuery {
 
 async fn login_form(req: HttpRequest, q: web::Query<BackQuery>) -> Result<HttpResponse, PageError> {
     let back = q.terug.as_deref().and_then(safe_back).unwrap_or("").to_string();
-    render(&LoginPage { ctx: Ctx::new(&req, None), email: String::new(), back, error: None })
+    render(&LoginPage::new(&req, String::new(), back, None))
 }
 
 #[derive(serde::Deserialize)]
@@ -633,29 +644,28 @@ struct LoginForm {
     terug: String,
 }
 
+/// After a login (password or external): the session cookie, and on to `back` (a path on this
+/// site) or the role's home page.
+fn logged_in(state: &AppState, ok: &crate::service::accounts::LoginOk, back: &str) -> Result<HttpResponse, PageError> {
+    let token = state.jwt.issue(&ok.user_id, &ok.role, &ok.session_id, ok.expires_at).map_err(AppError::Internal)?;
+    let role = Role::parse(&ok.role).ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown role {:?} stored for a user", ok.role)))?;
+    let to = safe_back(back).filter(|t| !t.starts_with("/inloggen")).unwrap_or(home_of(role)).to_string();
+    let secure = state.config.public_url.starts_with("https://");
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to))
+        .cookie(cookie(SESSION_COOKIE, token, secure, Some(state.config.token_ttl_minutes * 60)))
+        .finish())
+}
+
 async fn login(req: HttpRequest, state: web::Data<AppState>, form: web::Form<LoginForm>) -> Result<HttpResponse, PageError> {
     let f = form.into_inner();
     check_csrf(&req, &f.csrf)?;
     let back = safe_back(&f.terug).unwrap_or("").to_string();
     match crate::service::accounts::login(&state, &f.email, &f.password, crate::web::client::client_address(&req)).await {
-        Ok(ok) => {
-            let token = state.jwt.issue(&ok.user_id, &ok.role, &ok.session_id, ok.expires_at).map_err(AppError::Internal)?;
-            let role = Role::parse(&ok.role).ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown role {:?} stored for a user", ok.role)))?;
-            let to = safe_back(&f.terug).filter(|t| !t.starts_with("/inloggen")).unwrap_or(home_of(role)).to_string();
-            let secure = state.config.public_url.starts_with("https://");
-            Ok(HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, to))
-                .cookie(cookie(SESSION_COOKIE, token, secure, Some(state.config.token_ttl_minutes * 60)))
-                .finish())
-        }
+        Ok(ok) => logged_in(&state, &ok, &f.terug),
         Err(AppError::Unauthorized(_)) | Err(AppError::Validation(_)) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &LoginPage {
-                ctx: Ctx::new(&req, None),
-                email: f.email.clone(),
-                back,
-                error: Some("Het e-mailadres of het wachtwoord klopt niet.".into()),
-            },
+            &LoginPage::new(&req, f.email.clone(), back, Some("Het e-mailadres of het wachtwoord klopt niet.".into())),
         ),
         Err(AppError::TooManyRequests { retry_after }) => {
             let minutes = retry_after.div_ceil(60).max(1);
@@ -663,8 +673,7 @@ async fn login(req: HttpRequest, state: web::Data<AppState>, form: web::Form<Log
                 "U heeft te vaak een verkeerd wachtwoord ingevuld. Probeer het over {minutes} {} opnieuw, of vraag een nieuw wachtwoord aan.",
                 if minutes == 1 { "minuut" } else { "minuten" }
             ));
-            let mut resp =
-                render_status(StatusCode::TOO_MANY_REQUESTS, &LoginPage { ctx: Ctx::new(&req, None), email: f.email.clone(), back, error })?;
+            let mut resp = render_status(StatusCode::TOO_MANY_REQUESTS, &LoginPage::new(&req, f.email.clone(), back, error))?;
             if let Ok(v) = header::HeaderValue::from_str(&retry_after.to_string()) {
                 resp.headers_mut().insert(header::RETRY_AFTER, v);
             }
