@@ -152,6 +152,9 @@ async fn filters_distance_and_facets() {
     assert_eq!(by_name["total"], by_kind["total"], "{by_name}");
     let (_, bbl) = app.get("/api/v1/search/placements?q=BBL&limit=100", None).await;
     assert!(bbl["total"].as_u64().unwrap() > 0 && bbl["hits"].as_array().unwrap().iter().all(|h| h["kind"] == "leerwerkplek_bbl"), "{bbl}");
+    // On the page each result says in plain words what the kind means (not only its name).
+    let (_, html) = app.html("/plekken?q=vrijwilligerswerk").await;
+    assert!(html.contains(opstap::domain::PlacementKind::Vrijwilligerswerk.explain_b1()), "the kind explained under the result");
 
     // Kind, hours and support filters agree with the hits' own fields.
     let (_, f) = app.get("/api/v1/search/placements?kind=vrijwilligerswerk,werkervaringsplaats&hours=20&with_support=true&limit=100", None).await;
