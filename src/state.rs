@@ -22,7 +22,7 @@ pub struct AppState {
     /// The keys services need (pseudonym secret, public URL, allowances).
     pub keys: Arc<crate::service::Keys>,
     /// The external identity provider to log in with, when configured.
-    pub oidc: Option<Arc<crate::service::oidc::Oidc>>,
+    pub oidc: Option<Arc<crate::auth::oidc::Oidc>>,
     /// Group commit of the proposal logs and audit entries of the proposal path.
     pub journal: Arc<crate::journal::Journal>,
     /// SQLite allows one writer: serialising write transactions in the process avoids
@@ -57,7 +57,7 @@ impl AppState {
         let journal = crate::journal::Journal::start(journal_pool, (backend == Backend::Sqlite).then(|| write_lock.clone()))
             .expect("cannot start the journal thread");
         let gate = Arc::new(tokio::sync::Semaphore::new(pool.max_size().max(1) as usize));
-        let oidc = config.oidc.clone().map(|o| Arc::new(crate::service::oidc::Oidc::new(o, &config.public_url)));
+        let oidc = config.oidc.clone().map(|o| Arc::new(crate::auth::oidc::Oidc::new(o, &config.public_url)));
         AppState {
             gate,
             keys,

@@ -108,6 +108,11 @@ fn journeys() {
     drop(conn);
     state.engine.flush();
 
+    // A genuine session of the candidate that expired a minute ago: a form sent with it is kept
+    // for after the next login (`/doorgaan`).
+    let cand_user: String =
+        users::table.filter(users::candidate_id.eq(&cid)).select(users::id).first(&mut state.pool.get().expect("conn")).expect("account");
+    let expired = state.jwt.issue(&cand_user, "kandidaat", "verlopen-sessie", chrono::Utc::now().timestamp() - 60).expect("token");
     let (addr, server, thread) = serve(state);
     let shots = manifest().join("target/screenshots");
     let journey = serde_json::json!({
@@ -120,6 +125,7 @@ fn journeys() {
         "regularJob": regular,
         "candidate": "kandidaat1@lochem.demo",
         "candidateId": cid,
+        "expiredCandidateToken": expired,
         "firstName": "Wubbina",
         "lastName": "Scholten-Olthof",
         "occupation": occupation,

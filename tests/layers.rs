@@ -336,3 +336,25 @@ fn the_layer_check_finds_an_arrow_against_the_layers_and_a_circle() {
     assert!(bad[2].starts_with("src/service/x.rs:1") && bad[2].contains("(crate::web)"), "{bad:?}");
     assert_eq!(src.circles(), vec![vec!["service/x".to_string(), "service/y".to_string()]]);
 }
+
+/// A page handler reads the user before its form: a form sent with an expired session is then
+/// kept for after the login (`web::pages::pending`, which takes the body in `PageUser`) instead
+/// of being read, and refused, as an empty form.
+#[test]
+fn page_handlers_take_the_user_before_the_form() {
+    let mut files = vec![];
+    rust_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web/pages"), &mut files);
+    let mut checked = 0;
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for sig in text.split("async fn ").skip(1) {
+            let Some(end) = sig.find("->") else { continue };
+            let params = &sig[..end];
+            if let (Some(u), Some(form)) = (params.find("PageUser"), params.find("CheckedForm")) {
+                checked += 1;
+                assert!(u < form, "{}: `{}` reads its form before its user", f.display(), params.split('(').next().unwrap_or(""));
+            }
+        }
+    }
+    assert!(checked > 20, "only {checked} handlers with a user and a form found");
+}

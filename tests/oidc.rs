@@ -7,8 +7,8 @@ use actix_web::http::StatusCode;
 use diesel::prelude::*;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use opstap::auth::oidc::{verify_id_token, Refusal};
 use opstap::db::schema::*;
-use opstap::service::oidc::{verify_id_token, Refusal};
 use serde_json::json;
 use std::io::BufRead;
 

@@ -1,6 +1,8 @@
 //! Passwords (argon2id), session tokens (JWT, HS256) and who acts (`CurrentUser`). Loading the
 //! user of a session is `service::sessions`; reading it from a request is `web::auth`.
 
+pub mod oidc;
+
 use crate::domain::Role;
 use crate::error::AppError;
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};

@@ -14,7 +14,7 @@ import fs from "node:fs";
 const require = createRequire(import.meta.url);
 const AXE = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 const cfg = JSON.parse(process.env.OPSTAP_JOURNEY);
-const { base, shots, password, employer, klantmanager, beheerder, candidate, candidateId, firstName, lastName, occupation, skill, pc4, regularJob } = cfg;
+const { base, shots, password, employer, klantmanager, beheerder, candidate, candidateId, expiredCandidateToken, firstName, lastName, occupation, skill, pc4, regularJob } = cfg;
 fs.mkdirSync(shots, { recursive: true });
 
 const browser = await chromium.launch({ executablePath: cfg.chromium || "/usr/bin/chromium", args: ["--no-sandbox"] });
@@ -309,7 +309,27 @@ let regularTitle;
   assert.match(proposal, /Uw klantmanager/);
   assert.equal(await page.locator("ol.stepper li").count(), 5);
   assert.match(await page.locator('ol.stepper li[aria-current="step"]').innerText(), /Nu:\s+Uw antwoord/);
+  // Her session runs out just before she answers: after logging in again she is offered to
+  // send her answer after all, and one button does it.
+  await page.context().clearCookies({ name: "opstap_session" });
+  await page.context().addCookies([{ name: "opstap_session", value: expiredCandidateToken, url: base }]);
   await page.getByRole("button", { name: "Ja, ik wil kennismaken" }).click();
+  await page.waitForURL((u) => u.pathname === "/inloggen" && u.searchParams.get("terug") === "/doorgaan").catch(async (e) => {
+    throw new Error(`after an expired session: at ${page.url()}: ${(await page.locator("main").innerText()).slice(0, 400)} ${e.message}`);
+  });
+  assert.match(await page.locator("main").innerText(), /Daarna kunt u verder met wat u aan het doen was/);
+  await page.getByLabel("E-mailadres").fill(candidate);
+  await page.getByLabel("Wachtwoord", { exact: true }).fill(password);
+  await page.getByRole("button", { name: "Inloggen" }).click();
+  await page.waitForURL((u) => u.pathname === "/doorgaan").catch((e) => {
+    throw new Error(`after logging in again: at ${page.url()}: ${e.message}`);
+  });
+  assert.match(await page.locator("main").innerText(), /U wilde: Ja zeggen op het voorstel\./);
+  await axe(page, "verder-waar-u-was");
+  await page.setViewportSize({ width: 320, height: 800 });
+  assert.ok((await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)) <= 0, "/doorgaan too wide at 320 px");
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.getByRole("button", { name: "Ja, doe dit nu" }).click();
   await page.waitForURL(matchUrl);
   assert.match(await page.locator(".status").innerText(), /U zei ja/);
   await axe(page, "voorstel-kandidaat-ja");

@@ -408,6 +408,11 @@ impl FromRequest for PageUser {
         let keep = if post { pending::expired_user(req) } else { None };
         let kept_form = keep.as_ref().map(|_| {
             let mut body = p.take();
+            // The handler's own form extractor (after this one) gets a body that never ends: it
+            // waits while this one reads the real body, and this one always fails (the token has
+            // expired), so the handler never runs and that wait is dropped. An empty body would
+            // fail at once with a misleading "form expired" and win the race.
+            *p = Payload::Stream { payload: Box::pin(futures_util::stream::pending()) };
             web::Form::<Vec<(String, String)>>::from_request(req, &mut body)
         });
         let action = req.path().to_string();
