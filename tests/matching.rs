@@ -1011,3 +1011,72 @@ async fn an_employer_cannot_narrow_a_candidates_home_below_the_distance_band() {
     );
     assert!(sizes[sizes.len() / 2] > 1, "bands still pin most homes down: {sizes:?}");
 }
+
+/// A proposal names the skills the candidate still lacks, by their Dutch labels: on the API for
+/// the klantmanager, in plain words for the candidate, and on both their pages.
+#[actix_web::test]
+async fn a_proposal_names_the_missing_skills_by_their_dutch_labels() {
+    let app = common::app().await;
+    let (km, w, occ) = setup(&app).await;
+    // Five Dutch-labelled skills that a hovenier does not have by the occupation alone: the
+    // candidate states three, two stay missing.
+    let rd = app.state.refdata();
+    let implied = rd.essential_skills_of(std::slice::from_ref(&occ));
+    let picked: Vec<(String, String)> = rd
+        .skills
+        .iter()
+        .filter(|s| s.municipality_id.is_none() && !implied.contains(&s.id))
+        .filter_map(|s| s.label_nl.clone().filter(|l| l.len() > 4 && !l.contains(',')).map(|l| (s.id.clone(), l)))
+        .take(5)
+        .collect();
+    assert_eq!(picked.len(), 5);
+    let mut body = candidate(&occ, 3, "7241");
+    body["email"] = json!("gaptest@example.org");
+    body["skills"] = json!(picked[..3].iter().map(|(id, _)| json!({"skill_id": id})).collect::<Vec<_>>());
+    let (s, c) = app.post("/api/v1/candidates", Some(&km), body).await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    let cid = c["id"].as_str().unwrap().to_string();
+    let mut p = placement("werkervaringsplaats", "Hovenier met vijf vaardigheden (gaptest)", &occ, "7241");
+    p["required_skills"] = json!(picked.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>());
+    let (s, pl) = app.post("/api/v1/placements", Some(&w), p).await;
+    assert_eq!(s, StatusCode::CREATED, "{pl}");
+    let pid = pl["id"].as_str().unwrap().to_string();
+    app.flush_index().await;
+
+    let v = proposals_for(&app, &km, &cid, "&include_excluded=true").await;
+    let hit = find(&v, &pid);
+    let missing: Vec<(&str, &str, bool)> = hit["missing_skills"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| (g["skill"]["id"].as_str().unwrap(), g["skill"]["label"].as_str().unwrap(), g["required"].as_bool().unwrap()))
+        .collect();
+    let expected: Vec<(&str, &str, bool)> = picked[3..].iter().map(|(id, l)| (id.as_str(), l.as_str(), true)).collect();
+    assert_eq!(missing, expected, "exactly the two skills not stated, with their Dutch labels");
+    // The klantmanager's page says which.
+    let (_, html) = app.html_as(&format!("/klantmanager/kandidaten/{cid}/plekken"), &km).await;
+    assert!(html.contains(&format!("Ontbreekt nog: {} (vereist), {} (vereist).", picked[3].1, picked[4].1)), "km page names the gap");
+
+    // The candidate, in plain words.
+    let (s, v) = app.post(&format!("/api/v1/candidates/{cid}/invite"), Some(&km), json!({})).await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+    let mail: String = app
+        .db(|c| {
+            use opstap::db::schema::outbox;
+            outbox::table.filter(outbox::to_address.eq("gaptest@example.org")).select(outbox::body_text).first(c).unwrap()
+        })
+        .await;
+    let token = mail.split("token=").nth(1).expect("link").split_whitespace().next().unwrap().to_string();
+    let (s, v) = app.post("/api/v1/auth/password-reset/confirm", None, json!({"token": token, "password": "mijn-eigen-wachtwoord"})).await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+    let cand = app.login_pw("gaptest@example.org", "mijn-eigen-wachtwoord").await;
+    let (s, mine) = app.get(&format!("/api/v1/candidates/{cid}/proposals?limit=100&include_excluded=true"), Some(&cand)).await;
+    assert_eq!(s, StatusCode::OK, "{mine}");
+    let plain = mine["plain"].as_array().unwrap().iter().find(|x| x["placement"]["id"] == pid.as_str()).expect("the placement for her");
+    assert_eq!(plain["to_learn"], format!("Dit leert u nog: {} en {}.", picked[3].1, picked[4].1));
+    // And on her proposal page, once proposed.
+    let (s, m) = app.post("/api/v1/matches", Some(&km), json!({"candidate_id": cid, "placement_id": pid})).await;
+    assert_eq!(s, StatusCode::CREATED, "{m}");
+    let (_, page) = app.html_as(&format!("/matches/{}", m["id"].as_str().unwrap()), &cand).await;
+    assert!(page.contains(&format!("Dit leert u nog: {} en {}.", picked[3].1, picked[4].1)), "the candidate's proposal page");
+}

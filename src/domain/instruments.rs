@@ -292,6 +292,28 @@ mod tests {
         .unwrap();
         // 2294.40 x 60% x 1.08 x 40% x 1.235 = 734.4648: rounded once, at the end.
         assert_eq!(y.amount_cents, 73_446);
+        // A 17-year-old: 39.5% (WML art. 8), also with settings stored before the table listed
+        // 15-17 (which then fell back to the 18-year rate of 50%).
+        let seventeen = |s: &Settings| {
+            loonkostensubsidie(
+                s,
+                &LksInput {
+                    loonwaarde: Some(60.0),
+                    hours: 36.0,
+                    fulltime_hours: 36.0,
+                    date: NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+                    age: Some(17),
+                },
+            )
+            .unwrap()
+        };
+        // 2294.40 x 39.5% x 1.08 x 40% x 1.235 = 483.5227.
+        assert_eq!(seventeen(&s).amount_cents, 48_352);
+        assert_eq!(seventeen(&s).youth_pct, 39.5);
+        let mut old = Settings::default();
+        old.youth_rates.retain(|r| r.age >= 18);
+        assert_eq!(seventeen(&old).amount_cents, 48_352);
+        assert_eq!((s.youth_pct(Some(16)), s.youth_pct(Some(15)), s.youth_pct(Some(14)), s.youth_pct(Some(21))), (34.5, 30.0, 30.0, 100.0));
     }
 
     #[test]

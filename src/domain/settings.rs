@@ -23,6 +23,10 @@ pub struct YouthRate {
     pub pct: f64,
 }
 
+/// The youth minimum wage as a share of the adult WML, by age (WML art. 8, as published by the
+/// Rijksoverheid): 20 80%, 19 60%, 18 50%, 17 39.5%, 16 34.5%, 15 30%.
+pub const LEGAL_YOUTH_RATES: [(i32, f64); 6] = [(20, 80.0), (19, 60.0), (18, 50.0), (17, 39.5), (16, 34.5), (15, 30.0)];
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct Weights {
@@ -183,7 +187,7 @@ impl Default for Settings {
                 WmlEntry { from: d(2025, 7, 1), month_cents: 224_580, hour_cents: 1_440 },
                 WmlEntry { from: d(2026, 1, 1), month_cents: 229_440, hour_cents: 1_471 },
             ],
-            youth_rates: vec![YouthRate { age: 20, pct: 80.0 }, YouthRate { age: 19, pct: 60.0 }, YouthRate { age: 18, pct: 50.0 }],
+            youth_rates: LEGAL_YOUTH_RATES.iter().map(|&(age, pct)| YouthRate { age, pct }).collect(),
             holiday_allowance_pct: 8.0,
             employer_costs_pct: 23.5,
             lks_cap_pct: 70.0,
@@ -213,16 +217,19 @@ impl Settings {
         self.wml.iter().filter(|e| e.from <= date).max_by_key(|e| e.from)
     }
 
-    /// Youth share (percent) of the WML for an age; 100 for 21+ or unknown.
+    /// Youth share (percent) of the WML for an age; 100 for 21+ or unknown. An age the
+    /// municipality's table does not list takes the legal rate (settings stored before the table
+    /// had 15-17 would otherwise give a 17-year-old the 18-year rate); below 15, the 15-year rate.
     pub fn youth_pct(&self, age: Option<i32>) -> f64 {
         let Some(age) = age else { return 100.0 };
         if age >= 21 {
             return 100.0;
         }
-        // The rate of the highest listed age not above this age; below the lowest, the lowest.
-        let mut rates = self.youth_rates.clone();
-        rates.sort_by_key(|r| r.age);
-        rates.iter().rev().find(|r| r.age <= age).or(rates.first()).map(|r| r.pct).unwrap_or(100.0)
+        let age = age.max(15);
+        if let Some(r) = self.youth_rates.iter().find(|r| r.age == age) {
+            return r.pct;
+        }
+        LEGAL_YOUTH_RATES.iter().find(|(a, _)| *a == age).map(|(_, p)| *p).unwrap_or(100.0)
     }
 
     pub fn check(&self) -> Vec<FieldError> {

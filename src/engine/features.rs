@@ -150,6 +150,7 @@ const BESCHUT: u8 = 2;
 const LKS: u8 = 4;
 const JOB_COACH: u8 = 8;
 const STATUSHOUDER: u8 = 16;
+const STARTKWALIFICATIE: u8 = 32;
 
 struct PlacementRow {
     organisation: Sym,
@@ -284,7 +285,8 @@ impl Snapshot {
             | (ca.beschut_werk_indicatie as u8 * BESCHUT)
             | (ca.lks_target_group as u8 * LKS)
             | (ca.needs_job_coach as u8 * JOB_COACH)
-            | (ca.statushouder as u8 * STATUSHOUDER);
+            | (ca.statushouder as u8 * STATUSHOUDER)
+            | (ca.startkwalificatie as u8 * STARTKWALIFICATIE);
         let row = CandidateRow {
             municipality: self.strings.get(&ca.municipality_id),
             status: self.strings.get(ca.status.as_str()),
@@ -405,6 +407,7 @@ impl Snapshot {
             needs_job_coach: r.flags & JOB_COACH != 0,
             benefit_type: r.benefit_type,
             statushouder: r.flags & STATUSHOUDER != 0,
+            startkwalificatie: r.flags & STARTKWALIFICATIE != 0,
             age: Some(age_on(r.birth_date, today)),
             available_from: r.available_from,
             sector_preferences: s.strings(&r.sector_preferences),

@@ -58,6 +58,7 @@ pub fn candidate_features(c: &CandidateFull, rd: &RefData, today: NaiveDate) -> 
         statushouder: ca.statushouder,
         benefit_type: ca.benefit_type,
         age: Some(age_on(ca.birth_date, today)),
+        startkwalificatie: ca.startkwalificatie,
         available_from: ca.available_from,
         sector_preferences: serde_json::from_str(&ca.sector_preferences).unwrap_or_default(),
         kind_preferences: serde_json::from_str(&ca.kind_preferences).unwrap_or_default(),

@@ -153,6 +153,7 @@ mod tests {
             unmet_wishes: vec![],
             distance_km: Some(km),
             instruments: InstrumentPackage::default(),
+            missing_skills: vec![],
         }
     }
 

@@ -25,3 +25,34 @@ pub fn skill_ref(rd: &crate::refdata::RefData, id: &str) -> LabelRef {
         None => LabelRef { id: id.into(), label: id.into(), language: "nl".into() },
     }
 }
+
+/// A skill a placement asks that the candidate lacks, named.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct SkillGap {
+    pub skill: LabelRef,
+    /// Required by the placement (else desired).
+    pub required: bool,
+}
+
+/// The missing skills of an evaluation with their labels, required first.
+pub fn skill_gaps(rd: &crate::refdata::RefData, missing: &[crate::engine::matching::MissingSkill]) -> Vec<SkillGap> {
+    missing.iter().map(|m| SkillGap { skill: skill_ref(rd, &m.skill_id), required: m.required }).collect()
+}
+
+/// The gap in plain words (B1): "Dit leert u nog: a, b en c." None when nothing is missing.
+pub fn to_learn_b1(gaps: &[SkillGap]) -> Option<String> {
+    let names: Vec<&str> = gaps.iter().map(|g| g.skill.label.as_str()).collect();
+    match names.as_slice() {
+        [] => None,
+        [one] => Some(format!("Dit leert u nog: {one}.")),
+        [init @ .., last] => Some(format!("Dit leert u nog: {} en {last}.", init.join(", "))),
+    }
+}
+
+/// The gap for staff: "Ontbreekt nog: a (vereist), b (gewenst)." None when nothing is missing.
+pub fn gaps_text(gaps: &[SkillGap]) -> Option<String> {
+    (!gaps.is_empty()).then(|| {
+        let parts: Vec<String> = gaps.iter().map(|g| format!("{} ({})", g.skill.label, if g.required { "vereist" } else { "gewenst" })).collect();
+        format!("Ontbreekt nog: {}.", parts.join(", "))
+    })
+}

@@ -86,9 +86,11 @@ pub fn factors(
     };
     out.push(f("skills", fraction, w.skills, txt!(detail, "{occ_text}{skill_text}"), b1.into()));
 
-    // 2. Ladder. Under 27, education comes first (DOMAIN.md): a BBL place counts as at least as
-    // good a step as a regular job, at every ladder step.
-    let young = c.age.is_some_and(|a| a < s.youth_age);
+    // 2. Ladder. Under 27 without a startkwalificatie, education comes first (DOMAIN.md): a BBL
+    // place counts as at least as good a step as a regular job, at every ladder step. With a
+    // startkwalificatie there is no priority.
+    let under_age = c.age.is_some_and(|a| a < s.youth_age);
+    let young = under_age && !c.startkwalificatie;
     let education_first = young && kind == PlacementKind::LeerwerkplekBbl;
     let lf = if education_first {
         ladder_fraction(c.ladder_step, kind).max(ladder_fraction(c.ladder_step, PlacementKind::ReguliereBaan))
@@ -260,6 +262,8 @@ pub fn factors(
                 "Kijk ook naar werk waarbij u een diploma haalt.".to_string(),
             ),
         }
+    } else if under_age {
+        (0.0, txt!(detail, "Niet van toepassing: jonger dan {}, maar met een startkwalificatie.", s.youth_age), String::new())
     } else {
         (0.0, txt!(detail, "Niet van toepassing ({} jaar of ouder).", s.youth_age), String::new())
     };

@@ -58,6 +58,9 @@ pub struct CandidateFeatures {
     pub benefit_type: crate::domain::BenefitType,
     /// Only for the under-27 rule and the youth minimum wage.
     pub age: Option<i32>,
+    /// A havo or vwo diploma, or mbo level 2 or higher: under the youth age, education comes
+    /// first only without one (DOMAIN.md).
+    pub startkwalificatie: bool,
     pub available_from: Option<NaiveDate>,
     pub sector_preferences: Vec<String>,
     /// The kinds of work the person wants (empty: no wish).
@@ -183,6 +186,18 @@ pub struct Evaluation {
     pub unmet_wishes: Vec<String>,
     pub distance_km: Option<f64>,
     pub instruments: InstrumentPackage,
+    /// The skills the placement asks that the candidate does not have (neither stated nor implied
+    /// by an occupation), required ones first; ESCO ids (labels: `service::labels`). Only in the
+    /// full evaluation (`detail`).
+    pub missing_skills: Vec<MissingSkill>,
+}
+
+/// A skill the placement asks and the candidate lacks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct MissingSkill {
+    pub skill_id: String,
+    /// Required (else desired).
+    pub required: bool,
 }
 
 impl Evaluation {
@@ -507,7 +522,23 @@ pub fn evaluate_with(c: &CandidateFeatures, p: &PlacementFeatures, s: &Settings,
     let total = s.weights.total();
     let scale = if total > 0.0 { 100.0 / total } else { 1.0 };
     let score = if excluded.is_empty() { (factors.iter().map(|f| f.contribution).sum::<f64>() * scale * 10.0).round() / 10.0 } else { 0.0 };
-    Evaluation { score, excluded, factors, unmet_wishes, distance_km, instruments }
+    let missing_skills = if detail { missing_skills(c, p) } else { vec![] };
+    Evaluation { score, excluded, factors, unmet_wishes, distance_km, instruments, missing_skills }
+}
+
+/// The placement's required and desired skills the candidate has neither stated nor got from an
+/// occupation (the gap a training can close), required first, each once.
+pub fn missing_skills(c: &CandidateFeatures, p: &PlacementFeatures) -> Vec<MissingSkill> {
+    let explicit = Members::of(&c.skills);
+    let implied = Members::of(&c.implied_skills);
+    let mut seen = std::collections::HashSet::new();
+    p.required_skills
+        .iter()
+        .map(|s| (s, true))
+        .chain(p.desired_skills.iter().map(|s| (s, false)))
+        .filter(|(s, _)| !explicit.contains(s) && !implied.contains(s) && seen.insert(s.as_str()))
+        .map(|(s, required)| MissingSkill { skill_id: s.clone(), required })
+        .collect()
 }
 
 /// The instrument package of a candidate-placement pair.
@@ -875,7 +906,21 @@ mod tests {
             let older = cook(30, step);
             let (j, b) = (evaluate(&older, &job, &s, today()), evaluate(&older, &bbl, &s, today()));
             assert!(j.score >= b.score, "step {step}, 30 years: job {} < BBL {}", j.score, b.score);
+            // Under 27 with a startkwalificatie: no priority either, the order is the regular job's.
+            let mut qualified = cook(22, step);
+            qualified.startkwalificatie = true;
+            let (j, b) = (evaluate(&qualified, &job, &s, today()), evaluate(&qualified, &bbl, &s, today()));
+            assert!(j.score >= b.score, "step {step}, 22 with a startkwalificatie: job {} < BBL {}", j.score, b.score);
+            assert_eq!(j.score, evaluate(&cook(30, step), &job, &s, today()).score, "the job scores as for someone older");
         }
+        // The age limit is the municipality's setting.
+        let mut s25 = Settings::default();
+        s25.youth_age = 25;
+        let job = place(PlacementKind::ReguliereBaan, "kok", &["koken", "hygiene"], &["koken"]);
+        let bbl = place(PlacementKind::LeerwerkplekBbl, "kok", &["koken", "hygiene"], &["koken"]);
+        let c26 = cook(26, 4);
+        assert!(evaluate(&c26, &bbl, &s, today()).score > evaluate(&c26, &job, &s, today()).score, "26 < 27: BBL first");
+        assert!(evaluate(&c26, &job, &s25, today()).score >= evaluate(&c26, &bbl, &s25, today()).score, "26 >= 25: no priority");
     }
 
     // Held-out style scenarios, written from DOMAIN.md rather than from the code.

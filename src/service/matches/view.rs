@@ -114,6 +114,12 @@ pub struct MatchView {
     pub journey: Vec<workflow::JourneyStep>,
     /// What happens next, in plain words (candidate).
     pub next_b1: Option<String>,
+    /// The skills the placement asks that the candidate lacks (candidate and staff).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub missing_skills: Vec<crate::service::labels::SkillGap>,
+    /// The same in plain words, for the candidate ("Dit leert u nog: ...").
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub to_learn: Option<String>,
     /// What may be granted at the start (code, label): only for paid work, what the proposal
     /// offers.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
@@ -284,6 +290,10 @@ fn view_with(conn: &mut DbConnection, ctx: &Ctx, m: &Match, explain: bool) -> Ap
         }
         _ => None,
     };
+    let gaps = match &eval {
+        Some(e) if !status.has_ended() => crate::service::labels::skill_gaps(rd, &e.missing_skills),
+        _ => vec![],
+    };
     let (fit, reasons_b1) = match &eval {
         Some(e) if !status.has_ended() => {
             let (fit, reasons, _) = matching::plain(e);
@@ -313,6 +323,8 @@ fn view_with(conn: &mut DbConnection, ctx: &Ctx, m: &Match, explain: bool) -> Ap
         score: eval.as_ref().filter(|_| !employer).map(|e| e.score),
         journey,
         next_b1: candidate_view.then(|| status.next_for_candidate().to_string()),
+        to_learn: if candidate_view { crate::service::labels::to_learn_b1(&gaps) } else { None },
+        missing_skills: gaps,
         resume_until: resume.filter(|_| !employer).map(|(_, until)| until),
         grantable: if staff {
             package

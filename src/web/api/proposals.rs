@@ -7,6 +7,7 @@ use crate::domain::{FieldError, Role};
 use crate::engine::matching::{Exclusion, Factor, InstrumentPackage};
 use crate::engine::ranking::{self as proposals, Options};
 use crate::error::{AppError, AppResult, ErrorBody};
+use crate::service::labels::{skill_gaps, to_learn_b1, SkillGap};
 use crate::service::Ctx;
 use crate::state::AppState;
 use crate::web::auth::{MaybeUser, Token};
@@ -45,6 +46,8 @@ pub struct PlacementProposal {
     pub score: f64,
     pub factors: Vec<Factor>,
     pub unmet_wishes: Vec<String>,
+    /// The placement's required and desired skills the candidate lacks, by their Dutch labels.
+    pub missing_skills: Vec<SkillGap>,
     pub instruments: InstrumentPackage,
     pub distance_km: Option<f64>,
     /// Why it is excluded (only with include_excluded=true).
@@ -63,6 +66,10 @@ pub struct PlainProposal {
     pub distance_km: Option<f64>,
     /// Why it does not suit you now (only with include_excluded=true).
     pub not_now: Vec<String>,
+    /// What you still learn for this work, in plain words ("Dit leert u nog: ...").
+    pub to_learn: Option<String>,
+    /// The skills the work asks that you do not have yet.
+    pub missing_skills: Vec<SkillGap>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -113,7 +120,17 @@ pub async fn candidate_proposals(
                             res.iter()
                                 .map(|(p, e)| {
                                     let (fit, reasons, not_now) = crate::engine::matching::plain(e);
-                                    PlainProposal { placement: summary(p, &rd), score: e.score, fit, reasons, distance_km: e.distance_km, not_now }
+                                    let gaps = skill_gaps(&rd, &e.missing_skills);
+                                    PlainProposal {
+                                        placement: summary(p, &rd),
+                                        score: e.score,
+                                        fit,
+                                        reasons,
+                                        distance_km: e.distance_km,
+                                        not_now,
+                                        to_learn: to_learn_b1(&gaps),
+                                        missing_skills: gaps,
+                                    }
                                 })
                                 .collect(),
                         ),
@@ -131,6 +148,7 @@ pub async fn candidate_proposals(
                                     score: e.score,
                                     factors: e.factors,
                                     unmet_wishes: e.unmet_wishes,
+                                    missing_skills: skill_gaps(&rd, &e.missing_skills),
                                     instruments: e.instruments,
                                     distance_km: e.distance_km,
                                     excluded: e.excluded,
@@ -177,6 +195,9 @@ pub struct CandidateProposal {
     pub factors: Vec<Factor>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unmet_wishes: Vec<String>,
+    /// The skills the candidate lacks (klantmanagers only).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub missing_skills: Vec<SkillGap>,
     pub instruments: InstrumentPackage,
     pub distance_km: Option<f64>,
     pub excluded: Vec<Exclusion>,
@@ -220,6 +241,7 @@ pub async fn placement_proposals(
                                 score: v.score,
                                 factors: v.factors,
                                 unmet_wishes: vec![],
+                                missing_skills: vec![],
                                 instruments: v.instruments,
                                 distance_km: None,
                                 excluded: v.excluded,
@@ -243,6 +265,7 @@ pub async fn placement_proposals(
                                 score: e.score,
                                 factors: e.factors,
                                 unmet_wishes: e.unmet_wishes,
+                                missing_skills: skill_gaps(&rd, &e.missing_skills),
                                 instruments: e.instruments,
                                 distance_km: e.distance_km,
                                 excluded: e.excluded,

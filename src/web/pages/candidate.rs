@@ -123,6 +123,8 @@ pub struct Suggestion {
     pub place: String,
     pub fit: String,
     pub reasons: Vec<String>,
+    /// The skills still to learn for it, in plain words.
+    pub to_learn: Option<String>,
 }
 
 pub struct AccessRow {
@@ -405,6 +407,7 @@ async fn mine(req: HttpRequest, state: web::Data<AppState>, user: PageUser) -> R
                     place: rd.pc4.get(&p.placement.pc4).map(|x| x.place.clone()).unwrap_or_default(),
                     fit,
                     reasons: reasons.into_iter().take(2).collect(),
+                    to_learn: crate::service::labels::to_learn_b1(&crate::service::labels::skill_gaps(&rd, &e.missing_skills)),
                 }
             })
             .collect()

@@ -114,6 +114,8 @@ pub struct ProposalCard {
     pub distance_km: Option<f64>,
     pub factors: Vec<Factor>,
     pub unmet: Vec<String>,
+    /// The skills the candidate lacks, named ("Ontbreekt nog: ...").
+    pub gaps: Option<String>,
     pub excluded: Vec<String>,
     pub instruments: Vec<String>,
     pub net_cost: Option<String>,
@@ -344,6 +346,7 @@ fn cards(st: &AppState, res: Vec<(crate::db::queries::PlacementFull, Evaluation)
                 score: (e.score * 10.0).round() / 10.0,
                 distance_km: e.distance_km.map(|d| (d * 10.0).round() / 10.0),
                 unmet: e.unmet_wishes.clone(),
+                gaps: crate::service::labels::gaps_text(&crate::service::labels::skill_gaps(&rd, &e.missing_skills)),
                 excluded: e.excluded.iter().map(|x| x.reason.clone()).collect(),
                 instruments,
                 net_cost: pkg.employer_net_monthly_cost_cents.map(super::employer::euros),
