@@ -914,8 +914,7 @@ mod tests {
             assert_eq!(j.score, evaluate(&cook(30, step), &job, &s, today()).score, "the job scores as for someone older");
         }
         // The age limit is the municipality's setting.
-        let mut s25 = Settings::default();
-        s25.youth_age = 25;
+        let s25 = Settings { youth_age: 25, ..Default::default() };
         let job = place(PlacementKind::ReguliereBaan, "kok", &["koken", "hygiene"], &["koken"]);
         let bbl = place(PlacementKind::LeerwerkplekBbl, "kok", &["koken", "hygiene"], &["koken"]);
         let c26 = cook(26, 4);
