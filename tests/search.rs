@@ -367,3 +367,52 @@ async fn occupation_and_skill_labels_are_searched_as_they_are_now() {
     let (_, v) = app.get("/api/v1/search/candidates?q=musical&limit=100", Some(&km)).await;
     assert!(!ids(&v).contains(&cid), "{v}");
 }
+
+/// "Under 27" in the candidate search is the municipality's youth age on today's date, asked
+/// from the birth dates at query time: changing the setting changes the result at once.
+#[actix_web::test]
+async fn the_youth_filter_uses_the_municipalitys_age_limit_at_query_time() {
+    let app = common::app().await;
+    let km = app.login("klantmanager1@lochem.demo").await;
+    let (_, me) = app.get("/api/v1/me", Some(&km)).await;
+    let mid = me["municipality_id"].as_str().unwrap().to_string();
+    let expected = |years: i32| {
+        let m = mid.clone();
+        app.db(move |c| {
+            use diesel::prelude::*;
+            use opstap::db::schema::candidates;
+            let born_after = opstap::clock::today().checked_sub_months(chrono::Months::new(12 * years as u32)).unwrap();
+            let mut ids: Vec<String> = candidates::table
+                .filter(candidates::municipality_id.eq(&m))
+                .filter(candidates::status.eq("actief"))
+                .filter(candidates::birth_date.gt(born_after))
+                .select(candidates::id)
+                .load(c)
+                .unwrap();
+            ids.sort();
+            ids
+        })
+    };
+    let found = |v: &serde_json::Value| {
+        let mut ids: Vec<String> = v["hits"].as_array().unwrap().iter().map(|h| h["id"].as_str().unwrap().to_string()).collect();
+        ids.sort();
+        ids
+    };
+    let (s, young) = app.get("/api/v1/search/candidates?flags=under_27&limit=100", Some(&km)).await;
+    assert_eq!(s, StatusCode::OK, "{young}");
+    let under27 = expected(27).await;
+    assert!(!under27.is_empty(), "the demo has young people");
+    assert_eq!(found(&young), under27);
+    // The beheerder lowers the age to 25: fewer, without a reindex.
+    let beh = app.login("beheerder@lochem.demo").await;
+    let (_, cur) = app.get(&format!("/api/v1/municipalities/{mid}/settings"), Some(&beh)).await;
+    let mut settings = cur["settings"].clone();
+    settings["youth_age"] = json!(25);
+    let (s, v) =
+        app.put(&format!("/api/v1/municipalities/{mid}/settings"), Some(&beh), json!({"settings": settings, "version": cur["version"]})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (_, young) = app.get("/api/v1/search/candidates?flags=under_27&limit=100", Some(&km)).await;
+    let under25 = expected(25).await;
+    assert_eq!(found(&young), under25);
+    assert!(under25.len() <= under27.len());
+}

@@ -484,6 +484,13 @@ pub fn published_count(conn: &mut DbConnection) -> QueryResult<i64> {
 }
 
 /// The candidates among `ids` that belong to municipality `m`.
+/// The ids of a municipality's candidates younger than `age` on `today` (born after the day,
+/// `age` years before, on which one turns `age`).
+pub fn candidates_younger_than(conn: &mut DbConnection, m: &str, age: i32, today: chrono::NaiveDate) -> QueryResult<Vec<String>> {
+    let born_after = today.checked_sub_months(chrono::Months::new(12 * age.max(0) as u32)).unwrap_or(today);
+    candidates::table.filter(candidates::municipality_id.eq(m)).filter(candidates::birth_date.gt(born_after)).select(candidates::id).load(conn)
+}
+
 pub fn candidates_in_municipality(conn: &mut DbConnection, ids: &[String], m: &str) -> QueryResult<Vec<Candidate>> {
     candidates::table.filter(candidates::id.eq_any(ids)).filter(candidates::municipality_id.eq(m)).select(Candidate::as_select()).load(conn)
 }

@@ -70,7 +70,7 @@ pub fn placement_doc(f: &PlacementFields, p: &PlacementFull, rd: &RefData) -> Ta
     d
 }
 
-pub fn candidate_doc(f: &CandidateFields, c: &CandidateFull, rd: &RefData, today: chrono::NaiveDate) -> TantivyDocument {
+pub fn candidate_doc(f: &CandidateFields, c: &CandidateFull, rd: &RefData) -> TantivyDocument {
     let ca = &c.candidate;
     let mut d = TantivyDocument::default();
     d.add_text(f.id, &ca.id);
@@ -114,7 +114,6 @@ pub fn candidate_doc(f: &CandidateFields, c: &CandidateFull, rd: &RefData, today
         (ca.startkwalificatie, "startkwalificatie"),
         (ca.consent_matching, "consent_matching"),
         (ca.consent_anonymous_profile, "consent_anonymous_profile"),
-        (crate::domain::age_on(ca.birth_date, today) < 27, "under_27"),
     ] {
         if on {
             flags.push(name);

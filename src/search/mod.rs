@@ -675,7 +675,6 @@ impl Writer {
             }
         }
         let cf = &self.idx.candidates.fields;
-        let today = crate::clock::today();
         let ids: Vec<&String> = candidates.iter().collect();
         for chunk in ids.chunks(500) {
             for id in chunk {
@@ -684,7 +683,7 @@ impl Writer {
             let cs: Vec<Candidate> = t::candidates::table.filter(t::candidates::id.eq_any(chunk)).select(Candidate::as_select()).load(&mut conn)?;
             let mut found: BTreeSet<String> = BTreeSet::new();
             for c in crate::db::queries::candidates_for_matching(&mut conn, cs)? {
-                self.cw.add_document(docs::candidate_doc(cf, &c, &rd, today))?;
+                self.cw.add_document(docs::candidate_doc(cf, &c, &rd))?;
                 found.insert(c.candidate.id.clone());
                 if let Some(g) = col.as_mut() {
                     g.candidate(&c.candidate.id, Some(&c));
@@ -812,7 +811,6 @@ fn scan(
     rd: &RefData,
     progress: bool,
 ) -> anyhow::Result<(usize, usize)> {
-    let today = crate::clock::today();
     let np: i64 = t::placements::table.count().get_result(conn)?;
     let nc: i64 = t::candidates::table.count().get_result(conn)?;
     let bar = if progress {
@@ -938,7 +936,7 @@ fn scan(
                     if let (Some(idx), Some(cw)) = (idx, cw) {
                         let f = &idx.candidates.fields;
                         in_two(&cs, |c| {
-                            cw.add_document(docs::candidate_doc(f, c, rd, today))?;
+                            cw.add_document(docs::candidate_doc(f, c, rd))?;
                             Ok(())
                         })?;
                     }

@@ -69,8 +69,16 @@ pub struct CandidateQuery {
     pub flags: Vec<String>,
     pub occupation_ids: Vec<String>,
     pub skill_ids: Vec<String>,
+    /// Only these candidates (a filter the index cannot answer itself, such as "under the
+    /// municipality's youth age", which needs the birth date the index does not hold).
+    pub only_ids: Option<Vec<String>>,
     pub limit: usize,
     pub offset: usize,
+}
+
+/// Documents of `f` with any of `vals` (one term set, however many).
+fn any_of_set(f: Field, vals: &[String]) -> Box<dyn Query> {
+    Box::new(tantivy::query::TermSetQuery::new(vals.iter().map(|v| Term::from_field_text(f, v))))
 }
 
 /// Documents with the flag `name` (a term of the facets field: `schema::flag_facet`).
@@ -445,6 +453,9 @@ impl SearchIndex {
         }
         for fl in &cq.flags {
             clauses.push(filter(flag(f.facets, fl)));
+        }
+        if let Some(ids) = &cq.only_ids {
+            clauses.push(filter(any_of_set(f.id, ids)));
         }
         if !cq.occupation_ids.is_empty() {
             clauses.push(filter(any_of(f.occupation_ids, &cq.occupation_ids)));

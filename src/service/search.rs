@@ -65,7 +65,15 @@ pub fn candidates(conn: &mut DbConnection, user: &CurrentUser, engine: &Engine, 
     if cq.municipality_id != m {
         return Err(AppError::Forbidden);
     }
-    let res = engine.search_candidates(cq).map_err(AppError::Internal)?;
+    // "Under the youth age" is the municipality's setting on today's date (Europe/Amsterdam), so
+    // it is answered from the birth dates here, not from the index.
+    let mut cq = cq.clone();
+    if let Some(i) = cq.flags.iter().position(|f| f == "under_27") {
+        cq.flags.remove(i);
+        let youth_age = crate::engine::ranking::load_settings(conn, &m)?.0.youth_age;
+        cq.only_ids = Some(crate::db::queries::candidates_younger_than(conn, &m, youth_age, crate::clock::today())?);
+    }
+    let res = engine.search_candidates(&cq).map_err(AppError::Internal)?;
     let ids: Vec<String> = res.hits.iter().map(|(id, _)| id.clone()).collect();
     let cs = crate::db::queries::candidates_in_municipality(conn, &ids, &m)?;
     let subjects: Vec<(&str, Option<&str>)> = cs.iter().map(|c| (c.id.as_str(), Some(c.municipality_id.as_str()))).collect();

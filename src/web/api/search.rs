@@ -195,6 +195,7 @@ pub async fn search_candidates(state: web::Data<AppState>, user: CurrentUser, p:
         flags,
         occupation_ids: split(&p.occupation_id),
         skill_ids: split(&p.skill_id),
+        only_ids: None,
         limit: p.limit.unwrap_or(20).clamp(1, 100),
         offset: p.offset.unwrap_or(0),
     };
