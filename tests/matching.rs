@@ -1080,3 +1080,26 @@ async fn a_proposal_names_the_missing_skills_by_their_dutch_labels() {
     let (_, page) = app.html_as(&format!("/matches/{}", m["id"].as_str().unwrap()), &cand).await;
     assert!(page.contains(&format!("Dit leert u nog: {} en {}.", picked[3].1, picked[4].1)), "the candidate's proposal page");
 }
+
+/// One travel distance everywhere: without own transport the matcher's limit, and the profile
+/// page says the same figure.
+#[actix_web::test]
+async fn the_profile_shows_the_travel_distance_the_matcher_uses() {
+    let app = common::app().await;
+    let (km, _, occ) = setup(&app).await;
+    let mut body = candidate(&occ, 3, "7241");
+    body["max_travel_km"] = json!(40);
+    body["own_transport"] = json!(false);
+    let (s, c) = app.post("/api/v1/candidates", Some(&km), body).await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    let cid = c["id"].as_str().unwrap().to_string();
+    let cap = opstap::domain::settings::Settings::default().no_transport_max_km;
+    let (_, html) = app.html_as(&format!("/klantmanager/kandidaten/{cid}"), &km).await;
+    let shown = format!("tot {} km: zonder eigen vervoer (wil zelf tot 40 km)", opstap::domain::nl::short(cap));
+    assert!(html.contains(&shown), "profile: {shown}");
+    app.flush_index().await;
+    let v = proposals_for(&app, &km, &cid, "&include_excluded=true").await;
+    let d =
+        v["proposals"].as_array().unwrap().iter().flat_map(|p| p["factors"].as_array().unwrap().iter()).find(|f| f["factor"] == "distance").unwrap();
+    assert!(d["explanation"].as_str().unwrap().contains(&format!("{} km", opstap::domain::nl::short(cap))), "{d}");
+}

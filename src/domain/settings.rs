@@ -217,6 +217,17 @@ impl Settings {
         self.wml.iter().filter(|e| e.from <= date).max_by_key(|e| e.from)
     }
 
+    /// How far someone can be asked to travel (km): their own limit, and without their own
+    /// transport at most `no_transport_max_km`. The matcher's rule and every page's figure.
+    pub fn travel_km(&self, max_travel_km: i32, own_transport: bool) -> f64 {
+        let own = max_travel_km.max(0) as f64;
+        if own_transport {
+            own
+        } else {
+            own.min(self.no_transport_max_km)
+        }
+    }
+
     /// Youth share (percent) of the WML for an age; 100 for 21+ or unknown. An age the
     /// municipality's table does not list takes the legal rate (settings stored before the table
     /// had 15-17 would otherwise give a 17-year-old the 18-year rate); below 15, the 15-year rate.

@@ -284,6 +284,8 @@ pub struct CandidatePageData {
     pub has_account: bool,
     /// Skills the person suggested, newest first.
     pub suggestions: Vec<crate::service::wishes::SuggestionView>,
+    /// The travel distance the matcher uses, in words (one figure on every page).
+    pub travel: String,
 }
 
 /// One candidate of the klantmanager's reach with ladder measurements, contact moments and
@@ -324,7 +326,15 @@ pub fn candidate_page(conn: &mut DbConnection, ctx: &Ctx, id: &str) -> AppResult
         .optional()?
         .filter(|m: &String| !m.is_empty());
     let has_account = crate::db::schema::users::table.filter(crate::db::schema::users::candidate_id.eq(id)).count().get_result::<i64>(conn)? > 0;
+    let (settings, _) = crate::engine::ranking::load_settings(conn, &c.municipality_id)?;
+    let km = settings.travel_km(c.max_travel_km, c.own_transport);
+    let travel = if (km - c.max_travel_km.max(0) as f64).abs() < 1e-9 {
+        format!("tot {} km", c.max_travel_km.max(0))
+    } else {
+        format!("tot {} km: zonder eigen vervoer (wil zelf tot {} km)", crate::domain::nl::short(km), c.max_travel_km)
+    };
     Ok(CandidatePageData {
+        travel,
         candidate: c,
         occupations,
         skills,

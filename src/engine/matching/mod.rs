@@ -208,12 +208,7 @@ impl Evaluation {
 
 /// Effective maximum travel distance: without own transport it is capped by the setting.
 pub fn max_travel_km(c: &CandidateFeatures, s: &Settings) -> f64 {
-    let own = c.max_travel_km.max(0) as f64;
-    if c.own_transport {
-        own
-    } else {
-        own.min(s.no_transport_max_km)
-    }
+    s.travel_km(c.max_travel_km, c.own_transport)
 }
 
 /// Hours per week both sides can agree on, if any.

@@ -101,6 +101,8 @@ struct CandidatePage {
     has_account: bool,
     invited: bool,
     suggestions: Vec<crate::service::wishes::SuggestionView>,
+    /// The travel distance the matcher uses, in words.
+    travel: String,
 }
 
 pub struct ProposalCard {
@@ -256,6 +258,7 @@ async fn candidate_view(
             signup_message: data.signup_message,
             has_account: data.has_account,
             suggestions: data.suggestions,
+            travel: data.travel,
             invited: req.query_string().contains("uitgenodigd=1"),
         },
     )
