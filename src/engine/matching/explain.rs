@@ -387,6 +387,34 @@ fn wishes(c: &CandidateFeatures, p: &PlacementFeatures, kind: PlacementKind, det
     (met / said, t, b1.join(" "))
 }
 
+/// How the points of a factor table make the score, in one sentence under the table: their sum,
+/// the weights' total and the score out of 100, and how relevance (the "skills" factor) scales
+/// every other factor. Empty without factors.
+pub fn sum_line(factors: &[Factor], score: &f64) -> String {
+    let score = *score;
+    use crate::domain::nl::short;
+    if factors.is_empty() {
+        return String::new();
+    }
+    let sum: f64 = factors.iter().map(|f| f.contribution).sum();
+    let total: f64 = factors.iter().map(|f| f.max).sum();
+    let mut out = if (total - 100.0).abs() < 1e-9 {
+        format!("Samen {} van 100 punten.", short((sum * 10.0).round() / 10.0))
+    } else {
+        format!("Samen {} van {} punten; omgerekend naar 100 is dat {}.", short((sum * 10.0).round() / 10.0), short(total), short(score))
+    };
+    if let Some(rel) = factors.iter().find(|f| f.factor == "skills").filter(|f| f.max > 0.0).map(|f| f.contribution / f.max) {
+        if rel < 0.999 {
+            out.push_str(&format!(
+                " Het werk past voor {}% bij beroep en vaardigheden; daarom telt elke andere factor voor {}% van zijn punten mee.",
+                short((rel * 100.0).round()),
+                short((rel * 100.0).round())
+            ));
+        }
+    }
+    out
+}
+
 pub fn factor_label(factor: &str) -> &'static str {
     match factor {
         "skills" => "Beroep en vaardigheden",

@@ -917,6 +917,25 @@ mod tests {
         assert!(evaluate(&c26, &job, &s25, today()).score >= evaluate(&c26, &bbl, &s25, today()).score, "26 >= 25: no priority");
     }
 
+    #[test]
+    fn the_line_under_the_factors_adds_them_up_to_the_score_and_names_the_relevance_scale() {
+        let s = Settings::default();
+        // A related but different occupation: relevance below 1 scales the other factors.
+        let p = place(PlacementKind::Werkervaringsplaats, "bakker", &["bakken", "koken"], &["koken", "bakken"]);
+        let c = cook(35, 3);
+        let e = evaluate(&c, &p, &s, today());
+        assert!(!e.is_excluded(), "{e:?}");
+        let line = explain::sum_line(&e.factors, &e.score);
+        let sum: f64 = e.factors.iter().map(|f| f.contribution).sum();
+        let total: f64 = e.factors.iter().map(|f| f.max).sum();
+        assert!((sum * 100.0 / total - e.score).abs() < 0.1, "the points add up: {sum} of {total} vs {}", e.score);
+        assert!(line.starts_with(&format!("Samen {} van", crate::domain::nl::short((sum * 10.0).round() / 10.0))), "{line}");
+        let skills = e.factors.iter().find(|f| f.factor == "skills").unwrap();
+        let rel = (skills.contribution / skills.max * 100.0).round();
+        assert!(rel < 100.0);
+        assert!(line.contains(&format!("telt elke andere factor voor {}%", crate::domain::nl::short(rel))), "{line}");
+    }
+
     // Held-out style scenarios, written from DOMAIN.md rather than from the code.
 
     #[test]
