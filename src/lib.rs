@@ -87,7 +87,7 @@ pub fn build_state(config: Config, progress: bool) -> anyhow::Result<(AppState, 
             None => match db::queries::get_setting(conn, "jwt_secret")? {
                 Some(s) => s,
                 None => {
-                    let s = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+                    let s = crate::auth::random_token();
                     db::queries::put_setting(conn, "jwt_secret", &s)?;
                     s
                 }

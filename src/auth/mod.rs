@@ -59,6 +59,15 @@ pub struct JwtKeys {
     pub ttl_minutes: i64,
 }
 
+/// A random secret of 64 hex characters (256 bits from the OS): link tokens, CSRF tokens, the
+/// OpenID Connect state, nonce and PKCE verifier, a generated signing secret.
+pub fn random_token() -> String {
+    use argon2::password_hash::rand_core::RngCore;
+    let mut raw = [0u8; 32];
+    OsRng.fill_bytes(&mut raw);
+    raw.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Clock skew allowed on a token's expiry.
 const LEEWAY_SECONDS: u64 = 5;
 

@@ -83,11 +83,6 @@ struct Claims {
     email_verified: Option<serde_json::Value>,
 }
 
-/// Random URL-safe text of 64 characters (two UUID v4: 244 random bits).
-fn random() -> String {
-    format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
-}
-
 /// The PKCE challenge of a verifier: BASE64URL(SHA-256(verifier)) (RFC 7636, S256).
 pub fn challenge(verifier: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
@@ -135,7 +130,7 @@ impl Oidc {
     /// Where to send the browser to log in, with a fresh state, nonce and PKCE verifier.
     pub fn start(&self) -> AppResult<Start> {
         let d = self.discovered(false)?;
-        let (state, nonce, verifier) = (random(), random(), random());
+        let (state, nonce, verifier) = (super::random_token(), super::random_token(), super::random_token());
         let mut url = url::Url::parse(&d.meta.authorization_endpoint).map_err(|e| unavailable("authorization_endpoint", e))?;
         url.query_pairs_mut()
             .append_pair("response_type", "code")

@@ -159,7 +159,7 @@ pub async fn signup(state: &AppState, input: SignupInput, address: Option<String
                 created_at: t,
                 last_login_at: None,
             };
-            let token = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+            let token = crate::auth::random_token();
             let reg = Registration {
                 id: new_id(),
                 municipality_id: municipality,

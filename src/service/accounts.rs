@@ -26,6 +26,14 @@ pub struct LoginOk {
     pub expires_at: i64,
 }
 
+/// A login that succeeded (by password or an external provider): the account's last login is
+/// now, and a session of `ttl_minutes` is opened.
+pub fn open_session(conn: &mut DbConnection, u: User, ttl_minutes: i64) -> AppResult<LoginOk> {
+    diesel::update(users::table.find(&u.id)).set(users::last_login_at.eq(Some(now()))).execute(conn)?;
+    let (sid, exp) = crate::service::sessions::open(conn, &u.id, ttl_minutes)?;
+    Ok(LoginOk { user_id: u.id, role: u.role.as_str().into(), session_id: sid, expires_at: exp })
+}
+
 /// Checks e-mail and password under the login throttle (`service::throttle`, per account and per
 /// client address, shared by all instances) and opens a session. Unknown address and wrong
 /// password get the same answer, after the same work.
@@ -58,9 +66,7 @@ pub async fn login(state: &AppState, email: &str, password: &str, address: Optio
         .tx(move |conn| match found {
             Some(u) => {
                 throttle::succeeded(conn, &account)?;
-                diesel::update(users::table.find(&u.id)).set(users::last_login_at.eq(Some(now()))).execute(conn)?;
-                let (sid, exp) = crate::service::sessions::open(conn, &u.id, ttl)?;
-                Ok(Ok(LoginOk { user_id: u.id, role: u.role.as_str().into(), session_id: sid, expires_at: exp }))
+                Ok(Ok(open_session(conn, u, ttl)?))
             }
             None => {
                 throttle::failed(conn, &account, addr.as_deref())?;
@@ -243,10 +249,7 @@ pub fn token_hash(token: &str) -> String {
 /// valid for `valid_for`; only its hash is stored. Returns the token for the mail.
 pub fn issue_password_token(conn: &mut DbConnection, user_id: &str, valid_for: chrono::Duration) -> QueryResult<String> {
     use crate::db::schema::password_resets;
-    use argon2::password_hash::rand_core::{OsRng, RngCore};
-    let mut raw = [0u8; 32];
-    OsRng.fill_bytes(&mut raw);
-    let token: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+    let token = auth::random_token();
     let t = now();
     diesel::insert_into(password_resets::table)
         .values((

@@ -77,9 +77,7 @@ pub async fn login(state: &AppState, code: String, verifier: String, nonce: Stri
                     "Dit account is (nog) niet actief. Bevestig eerst uw e-mailadres, of vraag uw klantmanager.".into(),
                 ));
             }
-            diesel::update(users::table.find(&u.id)).set(users::last_login_at.eq(Some(now()))).execute(conn)?;
-            let (sid, exp) = crate::service::sessions::open(conn, &u.id, ttl)?;
-            Ok(LoginOk { user_id: u.id, role: u.role.as_str().to_string(), session_id: sid, expires_at: exp })
+            crate::service::accounts::open_session(conn, u, ttl)
         })
         .await
 }

@@ -94,7 +94,7 @@ impl Ctx {
     pub fn new(req: &HttpRequest, user: Option<&CurrentUser>) -> Ctx {
         let existing = req.cookie(CSRF_COOKIE).map(|c| c.value().to_string()).filter(|v| v.len() >= 32);
         let new_csrf = existing.is_none();
-        let csrf = existing.unwrap_or_else(|| format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple()));
+        let csrf = existing.unwrap_or_else(crate::auth::random_token);
         let state = req.app_data::<web::Data<AppState>>();
         let secure = state.map(|s| s.config.public_url.starts_with("https://")).unwrap_or(false);
         let face = match state {
